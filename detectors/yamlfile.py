@@ -28,7 +28,7 @@ def parse(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ValueError(f"{source}:{where}: {problem}") from None
+        raise ValueError(f"{source}{where}: {problem}") from None
     return data, node
 
 
@@ -57,5 +57,5 @@ def describe(exc: ValidationError, node: yaml.Node | None, source: str) -> str:
         field = ".".join(str(p) for p in loc) or "(top level)"
         line = line_of(node, loc)
         where = f" line {line}" if line else ""
-        parts.append(f"{source}{where}: {field}: {err['msg']}")
+        parts.append(f"{source}{where}: {field}: {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)

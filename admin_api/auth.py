@@ -1,0 +1,445 @@
+"""Who may use the admin service, and how they prove it.
+
+Passwords are argon2id-hashed (argon2-cffi defaults, RFC 9106 low-memory profile). Browser sessions live in a
+signed cookie (Starlette's SessionMiddleware over itsdangerous: HttpOnly, SameSite=Lax, Secure unless the
+localhost trial turns it off). Scripts such as a SIEM use HTTP Basic against the same accounts, so one lock-out
+policy covers both. Every state-changing request made with the session cookie must carry the session's CSRF
+token (hidden form field or X-CSRF-Token header).
+
+Roles: ``dpo`` sees and changes everything; ``it`` runs the service (allowlist, roster, proxies, health) and sees
+event metadata but never event text; ``viewer`` sees statistics only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.middleware.sessions import SessionMiddleware
+
+from admin_api.db import get_session
+from admin_api.models import ROLES, User
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+ROLE_LABELS = {"dpo": "Data Protection Officer", "it": "IT administrator", "viewer": "Viewer (statistics only)"}
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # argon2 would happily hash megabytes; nobody types that
+
+SESSION_COOKIE = "pupilguard_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_basic = HTTPBasic(auto_error=False, realm="pupilguard", description="Admin account (for SIEM scripts)")
+
+
+class AuthError(ValueError):
+    """A user-facing problem with an account operation (bad role, weak password, duplicate name)."""
+
+
+class LoginFailed(Exception):
+    """Wrong username or password, or the account is locked or disabled. Deliberately one message for all."""
+
+    message = (
+        f"Sign-in failed. Check your username and password. After {MAX_FAILURES} failed attempts an account "
+        f"is locked for {int(LOCKOUT.total_seconds() // 60)} minutes."
+    )
+
+    def __init__(self, reason: str, user: User | None = None) -> None:
+        super().__init__(self.message)
+        self.reason = reason  # "unknown_user" | "bad_password" | "locked" | "disabled" — for the audit log only
+        self.user = user
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+# --- passwords and accounts -------------------------------------------------------------------------------------
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthError(f"Password must be at most {MAX_PASSWORD_LENGTH} characters long.")
+    if username and password.casefold() == username.casefold():
+        raise AuthError("Password must not be the same as the username.")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def normalise_username(username: str) -> str:
+    name = username.strip()
+    if not name or len(name) > 150 or any(c.isspace() or not c.isprintable() for c in name):
+        raise AuthError("Username must be 1-150 printable characters without spaces.")
+    return name
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(session: Session, username: str, password: str, role: str, email: str | None = None) -> User:
+    """Add an account. Flushes (so the id is set and duplicates fail here) but leaves the commit to the caller."""
+    username = normalise_username(username)
+    if role not in ROLES:
+        raise AuthError(f"Unknown role {role!r}; choose one of: {', '.join(ROLES)}.")
+    check_password_strength(password, username)
+    if get_user_by_username(session, username) is not None:
+        raise AuthError(f"A user called {username!r} already exists.")
+    if email:
+        email = email.strip().lower()
+        if "@" not in email:
+            raise AuthError("Email address must contain '@'.")
+        if get_user_by_email(session, email) is not None:
+            raise AuthError(f"Another user already has the email address {email!r}.")
+    now = _now()
+    user = User(
+        username=username,
+        email=email or None,
+        password_hash=hash_password(password),
+        role=role,
+        failed_logins=0,
+        locked_until=None,
+        disabled=False,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, new_password: str) -> None:
+    """Change a password; every existing browser session of this user stops working (see session_stamp)."""
+    check_password_strength(new_password, user.username)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = _now()
+    session.flush()
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    until = _aware(user.locked_until)
+    return until is not None and until > (now or _now())
+
+
+def reset_lockout(session: Session, user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User:
+    """Return the user if the password is right and the account usable; otherwise raise LoginFailed.
+
+    The failure counter and lock are written (flushed) here; the caller commits, also on failure.
+    """
+    now = now or _now()
+    user = get_user_by_username(session, username) if username else None
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise LoginFailed("unknown_user")
+    if user.disabled:
+        verify_password(_DUMMY_HASH, password)
+        raise LoginFailed("disabled", user)
+    if is_locked(user, now):
+        # No verification while locked: a correct guess must not be distinguishable from a wrong one.
+        raise LoginFailed("locked", user)
+    if not verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            session.flush()
+            raise LoginFailed("locked", user)
+        session.flush()
+        raise LoginFailed("bad_password", user)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if user.password_hash and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if password_hash is None:  # an OIDC-only account has no password to match; spend the same time anyway
+        password_hash = _DUMMY_HASH
+        password = ""  # never matches the dummy's random secret
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# --- browser sessions -----------------------------------------------------------------------------------------
+
+
+def session_stamp(user: User) -> str:
+    # Bound into the cookie: changing the password (or the role) invalidates every cookie issued before.
+    return hashlib.sha256(f"{user.id}:{user.password_hash}:{user.role}".encode()).hexdigest()[:24]
+
+
+def login_session(request: Request, user: User) -> None:
+    """Start a fresh browser session (new CSRF token too, so nothing from before sign-in carries over)."""
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["stamp"] = session_stamp(user)
+    request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def logout_session(request: Request) -> None:
+    request.session.clear()
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use (the login form needs one before anyone signs in)."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Dependency for state-changing browser requests: the token must match the one in the session."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # Starlette caches it, so the endpoint can read it again
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Missing or invalid CSRF token. Reload the page and try again.")
+
+
+def _user_from_cookie(request: Request, db: Session) -> User | None:
+    uid = request.session.get("uid") if "session" in request.scope else None
+    if uid is None:
+        return None
+    user = db.get(User, uid)
+    if user is None or user.disabled or not hmac.compare_digest(request.session.get("stamp", ""), session_stamp(user)):
+        request.session.clear()
+        return None
+    return user
+
+
+def _cross_site(request: Request) -> bool:
+    # Browsers may replay cached Basic credentials; refuse cross-site writes whatever the credential.
+    return request.headers.get("sec-fetch-site") == "cross-site"
+
+
+class NotAuthenticated(HTTPException):
+    """Raised when nobody is signed in; the web router turns it into a redirect to the login page."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            status.HTTP_401_UNAUTHORIZED, "Not signed in.", headers={"WWW-Authenticate": 'Basic realm="pupilguard"'}
+        )
+
+
+async def current_user(
+    request: Request,
+    db: Session = Depends(get_session),
+    basic: HTTPBasicCredentials | None = Depends(_basic),
+) -> User:
+    """The signed-in user, from the session cookie or HTTP Basic. Checks CSRF for cookie-borne writes."""
+    unsafe = request.method not in SAFE_METHODS
+    if unsafe and _cross_site(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Cross-site request refused.")
+    user = _user_from_cookie(request, db)
+    if user is not None:
+        if unsafe:
+            await verify_csrf(request)
+        request.state.user = user
+        return user
+    if basic is not None:
+        try:
+            user = authenticate(db, basic.username, basic.password)
+        except LoginFailed:
+            db.commit()  # keep the failure count even though the request fails
+            raise NotAuthenticated() from None
+        db.commit()
+        request.state.user = user
+        return user
+    raise NotAuthenticated()
+
+
+def require_role(*roles: str):
+    """Dependency factory: ``Depends(require_role("dpo", "it"))`` returns the user or answers 403."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    async def dependency(user: User = Depends(current_user)) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "Your role does not allow this.")
+        return user
+
+    dependency.__name__ = f"require_role_{'_'.join(roles)}"
+    return dependency
+
+
+# --- OIDC (Microsoft Entra ID / Google Workspace) -----------------------------------------------------------------
+
+OIDC_METADATA = {
+    # Entra: issuer is https://login.microsoftonline.com/<tenant-id>/v2.0 ; Google: https://accounts.google.com
+    "entra": "{issuer}/.well-known/openid-configuration",
+    "google": "{issuer}/.well-known/openid-configuration",
+}
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    provider: str  # "entra" | "google" | "generic"
+    issuer: str
+    client_id: str
+    client_secret: str
+    allowed_domain: str | None = None
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+
+    @property
+    def label(self) -> str:
+        return {"entra": "Microsoft", "google": "Google"}.get(self.provider, "single sign-on")
+
+
+def oidc_config(settings: Any) -> OidcConfig | None:
+    issuer = getattr(settings, "oidc_issuer", None)
+    client_id = getattr(settings, "oidc_client_id", None)
+    if not issuer or not client_id:
+        return None
+    return OidcConfig(
+        provider=getattr(settings, "oidc_provider", None) or "generic",
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=_secret_value(getattr(settings, "oidc_client_secret", None)) or "",
+        allowed_domain=(getattr(settings, "oidc_allowed_domain", None) or None),
+    )
+
+
+class OidcMappingError(Exception):
+    """The identity provider vouched for someone we will not let in; message is safe to show."""
+
+
+def email_from_claims(claims: dict[str, Any], config: OidcConfig) -> str:
+    """The verified email address an ID token vouches for, or OidcMappingError.
+
+    Google sets ``email_verified`` and ``hd`` (the Workspace domain). Entra ID v2 tokens carry ``email`` only when
+    the optional claim is configured and no ``email_verified``; ``preferred_username`` is the sign-in UPN of the
+    tenant's own account, which is what a school admin account is.
+    """
+    if config.provider == "entra":
+        email = claims.get("email") or claims.get("preferred_username") or claims.get("upn")
+    else:
+        email = claims.get("email")
+        if claims.get("email_verified") not in (True, "true"):
+            raise OidcMappingError("Your identity provider did not confirm your email address.")
+    if not email or "@" not in str(email):
+        raise OidcMappingError("Your identity provider did not send an email address.")
+    email = str(email).strip().lower()
+    if config.allowed_domain:
+        domain = config.allowed_domain.strip().lower()
+        if config.provider == "google" and str(claims.get("hd", "")).lower() != domain:
+            raise OidcMappingError(f"Only {domain} Google Workspace accounts may sign in.")
+        if email.rsplit("@", 1)[1] != domain:
+            raise OidcMappingError(f"Only {domain} accounts may sign in.")
+    return email
+
+
+def user_for_oidc_claims(session: Session, claims: dict[str, Any], config: OidcConfig) -> User:
+    """Map a signed-in identity to an existing account by email. Never creates accounts: the DPO does that.
+
+    The first sign-in binds the account to the provider's subject id; afterwards a different subject with the same
+    email (a recycled or re-created mailbox) is refused.
+    """
+    email = email_from_claims(claims, config)
+    subject = str(claims.get("sub") or "")
+    issuer = str(claims.get("iss") or config.issuer)
+    if not subject:
+        raise OidcMappingError("Your identity provider did not send a subject identifier.")
+    user = get_user_by_email(session, email)
+    if user is None or user.disabled:
+        raise OidcMappingError(f"No pupilguard account is linked to {email}. Ask the DPO to add one.")
+    if user.oidc_subject is None:
+        user.oidc_issuer, user.oidc_subject = issuer, subject
+    elif (user.oidc_issuer, user.oidc_subject) != (issuer, subject):
+        raise OidcMappingError(f"The account for {email} is linked to a different sign-in. Ask the DPO.")
+    if is_locked(user):
+        raise OidcMappingError("This account is locked after repeated failed sign-ins. Ask the DPO to unlock it.")
+    user.last_login_at = _now()
+    session.flush()
+    return user
+
+
+# --- wiring -------------------------------------------------------------------------------------------------------
+
+
+def _secret_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    if isinstance(value, bytes):
+        value = base64.urlsafe_b64encode(value).decode()
+    return str(value)
+
+
+def install(app: FastAPI, settings: Any) -> None:
+    """Add the session cookie middleware, security headers and the web UI's static files to the app."""
+    from admin_api import web  # the web package imports this module; import late to avoid a cycle
+
+    secret = _secret_value(getattr(settings, "secret_key", None))
+    if not secret or len(secret) < 32:
+        raise RuntimeError("settings.secret_key must be set to at least 32 characters to sign session cookies.")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=int(getattr(settings, "session_max_age", 8 * 3600)),
+        same_site="lax",
+        https_only=bool(getattr(settings, "cookie_secure", True)),
+    )
+    web.install(app, settings)

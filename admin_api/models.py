@@ -1,0 +1,248 @@
+"""ORM models: the admin service's whole schema, for SQLite and PostgreSQL alike.
+
+The event tables hold only what a proxy may send (detectors.events.Event): types, counts, a redacted excerpt and
+pseudonymous pupil references — never a raw prompt or a plaintext roster name. Alembic migrations in
+admin_api/migrations/ must produce exactly this schema (tests/admin_api/test_migrations.py checks).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("dpo", "it", "viewer")
+ACTIONS = ("allow", "redact", "block")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every dialect.
+
+    SQLite has no time zone type and hands back naive values; storing UTC and re-attaching the zone on the way out
+    keeps comparisons and JSON output identical on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (compact, indexable), plain JSON text elsewhere.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+# Stable constraint names so Alembic migrations and drops are deterministic on both dialects.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Event(Base):
+    """One proxy decision. Stored exactly once per event_id, whatever the number of deliveries."""
+
+    __tablename__ = "events"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    proxy_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    client_addr: Mapped[str] = mapped_column(String(64), nullable=False)
+    user: Mapped[str | None] = mapped_column(String(255))
+    profile: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(128))
+    tool: Mapped[str] = mapped_column(String(64), nullable=False)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    path: Mapped[str] = mapped_column(String(2048), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    reasons: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    excerpt: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    analysis_ms: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+    entities: Mapped[list[EventEntity]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+    pupils: Mapped[list[EventPupil]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+    __table_args__ = (
+        CheckConstraint("action IN ('allow', 'redact', 'block')", name="action"),
+        Index("ix_events_time", "time", "event_id"),  # newest-first keyset paging
+        Index("ix_events_action_time", "action", "time"),
+        Index("ix_events_tool_time", "tool", "time"),
+        Index("ix_events_profile_time", "profile", "time"),
+        Index("ix_events_department_time", "department", "time"),
+        Index("ix_events_user_time", "user", "time"),
+    )
+
+
+class EventEntity(Base):
+    """Count of one data type in one event. `time` and `action` repeat the event's so that the "by data type"
+    statistics read this table alone (no join over a million events)."""
+
+    __tablename__ = "event_entities"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("events.event_id", ondelete="CASCADE"), primary_key=True
+    )
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+
+    event: Mapped[Event] = relationship(back_populates="entities")
+
+    __table_args__ = (
+        Index("ix_event_entities_time_entity", "time", "entity"),
+        Index("ix_event_entities_entity_time", "entity", "time"),
+    )
+
+
+class EventPupil(Base):
+    """A pseudonymous pupil reference found in an event, for "find a pupil" (subject-access requests)."""
+
+    __tablename__ = "event_pupils"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("events.event_id", ondelete="CASCADE"), primary_key=True
+    )
+    pupil_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    event: Mapped[Event] = relationship(back_populates="pupils")
+
+    __table_args__ = (Index("ix_event_pupils_pupil_ref", "pupil_ref"),)
+
+
+class Proxy(Base):
+    """A proxy node allowed to send events and fetch config. Only a hash of its bearer token is kept."""
+
+    __tablename__ = "proxies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_addr: Mapped[str | None] = mapped_column(String(64))
+    last_seen_version: Mapped[str | None] = mapped_column(String(64))
+    events_received: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class User(Base):
+    """A member of staff who signs in to the admin UI/API. password_hash is argon2 (None for OIDC-only users)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)  # lower-case; maps OIDC sign-ins
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(512))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('dpo', 'it', 'viewer')", name="role"),
+        UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc"),
+    )
+
+
+class AuditEntry(Base):
+    """Who viewed, searched, exported or changed what. Holds no personal data beyond the staff username."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    username: Mapped[str] = mapped_column(String(255), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    target: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+
+    __table_args__ = (Index("ix_audit_log_time", "time"),)
+
+
+class Setting(Base):
+    """Centrally managed configuration: retention_days, allowlist_yaml, policy_yaml."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class RosterUpload(Base):
+    """A hashed roster file (detectors' roster format) as served to proxies. Never the plaintext MIS export."""
+
+    __tablename__ = "roster_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    etag: Mapped[str] = mapped_column(String(64), nullable=False)
+    pupils: Mapped[int] = mapped_column(Integer, nullable=False)
+    name_forms: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
+
+
+class Purge(Base):
+    """A record of each retention purge (automatic or by a DPO)."""
+
+    __tablename__ = "purges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    cutoff: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    deleted: Mapped[int] = mapped_column(Integer, nullable=False)
+    actor: Mapped[str] = mapped_column(String(255), nullable=False)

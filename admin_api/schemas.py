@@ -1,0 +1,172 @@
+"""Pydantic schemas of the admin JSON API (kept apart from the ORM models in models.py).
+
+Ingest re-uses detectors.events (the one definition shared with the proxy spool) and only tightens the bounds to
+what the store holds, so an oversized field is a clear 422 rather than a database error.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from detectors.events import Action, Event
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded: refuse both up front (422).
+    if "\x00" in value:
+        raise ValueError("NUL character not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("not valid Unicode text") from exc
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("time must be between 2000 and 2100")
+    return value
+
+
+Storable = AfterValidator(_storable)
+Short = Annotated[str, StringConstraints(max_length=64), Storable]
+Name = Annotated[str, StringConstraints(max_length=128), Storable]
+Long = Annotated[str, StringConstraints(max_length=255), Storable]
+UrlPath = Annotated[str, StringConstraints(max_length=2048), Storable]
+Excerpt = Annotated[str, StringConstraints(max_length=1000), Storable]
+EntityName = Annotated[str, StringConstraints(min_length=1, max_length=64), Storable]
+Time = Annotated[AwareDatetime, AfterValidator(_in_range)]
+
+
+class IngestEvent(Event):
+    """detectors.events.Event within the store's column sizes. extra="forbid" (inherited) rejects any field a raw
+    prompt could ride in ("prompt", "text", "body", "messages"…) with a 422."""
+
+    time: Time
+    proxy_id: Name
+    client_addr: Short
+    user: Long | None = None
+    profile: Short | None = None
+    department: Name | None = None
+    tool: Short
+    host: Long
+    path: UrlPath
+    excerpt: Excerpt = ""
+    reasons: list[Short] = Field(default_factory=list, max_length=64)
+    entities: dict[EntityName, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(default_factory=dict, max_length=64)
+    pupil_refs: list[Short] = Field(default_factory=list, max_length=1000)
+    analysis_ms: float = Field(default=0.0, ge=0, le=3_600_000)
+
+
+class IngestBatch(BaseModel):
+    """detectors.events.EventBatch with the bounded event above."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[IngestEvent] = Field(max_length=500)
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+class EventOut(BaseModel):
+    """One stored event. `excerpt` and `pupil_refs` are null for roles that may not see event text."""
+
+    event_id: UUID
+    time: datetime
+    received_at: datetime
+    proxy_id: str
+    client_addr: str
+    user: str | None
+    profile: str | None
+    department: str | None
+    tool: str
+    host: str
+    path: str
+    action: Action
+    reasons: list[str]
+    entities: dict[str, int]
+    pupil_refs: list[str] | None
+    excerpt: str | None
+    analysis_ms: float
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next (older) page; null at the end.")
+
+
+class EventFilter(BaseModel):
+    """Filters shared by the event list, statistics and CSV export (JSON API and web pages alike)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: Time | None = Field(default=None, description="Events at or after this time (ISO 8601, tz).")
+    end: Time | None = Field(default=None, description="Events before this time (ISO 8601, tz).")
+    action: Action | None = None
+    tool: Short | None = None
+    profile: Short | None = None
+    department: Name | None = None
+    user: Long | None = None
+    entity: EntityName | None = Field(default=None, description="Data type, e.g. UK_UPN or SPECIAL_CATEGORY:SEN.")
+    proxy_id: Name | None = None
+    pupil_ref: Short | None = None
+
+
+class Count(BaseModel):
+    key: str | None
+    count: int
+
+
+class ActionCounts(BaseModel):
+    allow: int = 0
+    redact: int = 0
+    block: int = 0
+
+
+class TimelinePoint(ActionCounts):
+    day: str = Field(description="UTC day, YYYY-MM-DD")
+
+
+class GroupCounts(ActionCounts):
+    key: str | None
+
+
+class Stats(BaseModel):
+    total: int
+    by_action: ActionCounts
+    timeline: list[TimelinePoint]
+    by_tool: list[GroupCounts]
+    by_profile: list[GroupCounts]
+    by_department: list[GroupCounts]
+    by_entity: list[GroupCounts] = Field(description="Events per data type (an event counts once per type).")
+
+
+class ConfigOut(BaseModel):
+    allowlist: str
+    policy: str | None
+    roster_etag: str | None
+
+
+class ProxyOut(BaseModel):
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    last_seen_addr: str | None
+    last_seen_version: str | None
+    events_received: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str
+    schema_revision: str | None

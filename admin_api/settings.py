@@ -1,0 +1,75 @@
+"""Admin service settings, from the environment (PUPILGUARD_*) or the CLI, with safe defaults for one school.
+
+The database is a SQLite file in the data dir unless DATABASE_URL (or PUPILGUARD_DATABASE_URL) names another,
+e.g. postgresql+psycopg://pupilguard@db/pupilguard for a trust.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ALLOWLIST = Path(__file__).resolve().parent.parent / "allowlist.yaml"
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """The cookie-signing secret lives in a 0600 file so sessions survive restarts without being in the config."""
+    if path.exists():
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) >= 32:
+            return value
+        raise ValueError(f"secret key file {path} holds fewer than 32 characters")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(value + "\n")
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PUPILGUARD_", extra="ignore")
+
+    data_dir: Path = Path("pupilguard-data")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("PUPILGUARD_DATABASE_URL", "DATABASE_URL", "database_url")
+    )
+    # The roster HMAC key: PUPILGUARD_ROSTER_KEY wins (detectors.RosterKey.from_env); else this 0600 file.
+    roster_key_file: Path | None = None
+    secret_key_file: Path | None = None
+    secret_key: str = Field(default="", repr=False, min_length=0)
+
+    # Seeds for centrally managed config on first start (afterwards the database copy is authoritative).
+    allowlist_file: Path = REPO_ALLOWLIST
+    policy_file: Path | None = None
+
+    retention_days: int = Field(default=365, ge=1, le=36500)
+    purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    migrate_on_start: bool = True
+
+    # Web sessions (admin_api.auth reads these).
+    cookie_secure: bool = True
+    session_max_age: int = 8 * 3600
+    oidc_provider: Literal["entra", "google"] | None = None
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_allowed_domain: str | None = None
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'admin.sqlite3').resolve()}"
+        if self.roster_key_file is None:
+            self.roster_key_file = self.data_dir / "roster.key"
+        if self.secret_key_file is None:
+            self.secret_key_file = self.data_dir / "secret_key"
+        if not self.secret_key:
+            self.secret_key = _read_or_create_secret(self.secret_key_file)
+        elif len(self.secret_key) < 32:
+            raise ValueError("PUPILGUARD_SECRET_KEY must be at least 32 characters")
+        return self

@@ -1,0 +1,57 @@
+"""Page-level dependencies: sign-in required (redirect to the login page) and role checks (a 403 page)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from admin_api.auth import NotAuthenticated, current_user
+from admin_api.db import get_session
+from admin_api.models import User
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+class PageForbidden(Exception):
+    pass
+
+
+def page_user(*roles: str):
+    """Dependency factory for pages: the signed-in user (cookie only — never HTTP Basic in a browser)."""
+
+    async def dependency(request: Request, db: Session = Depends(get_session)) -> User:
+        try:
+            user = await current_user(request, db, None)
+        except NotAuthenticated:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise LoginRequired(target) from None
+        if roles and user.role not in roles:
+            raise PageForbidden()
+        return user
+
+    return dependency
+
+
+def safe_next(url: str | None) -> str:
+    # Only same-site paths: "//evil.example" or "https://..." would make the login page an open redirect.
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    return url
+
+
+def install_error_pages(app: FastAPI) -> None:
+    from admin_api.web.templating import render
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired):
+        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='')}", status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    async def _forbidden(request: Request, exc: PageForbidden):
+        return render(request, "error.html", status_code=403, title="Not allowed",
+                      message="Your role does not give access to this page.")

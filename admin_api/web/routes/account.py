@@ -1,0 +1,156 @@
+"""Sign-in (password or OIDC), sign-out, change own password."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from admin_api import audit
+from admin_api.auth import (
+    MIN_PASSWORD_LENGTH,
+    AuthError,
+    LoginFailed,
+    OidcMappingError,
+    verify_password,
+    authenticate,
+    login_session,
+    logout_session,
+    oidc_config,
+    set_password,
+    user_for_oidc_claims,
+    verify_csrf,
+)
+from admin_api.db import get_session
+from admin_api.models import User
+from admin_api.web.deps import page_user, safe_next
+from admin_api.web.templating import flash, render
+
+router = APIRouter()
+
+
+def _oidc(request: Request):
+    return oidc_config(request.app.state.settings)
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/"):
+    return render(request, "login.html", title="Sign in", next=safe_next(next), username="", oidc=_oidc(request))
+
+
+@router.post("/login", dependencies=[Depends(verify_csrf)])
+async def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    db: Session = Depends(get_session),
+):
+    try:
+        user = authenticate(db, username, password)
+    except LoginFailed as failure:
+        audit.record(db, failure.user.username if failure.user else None, "login.failed",
+                     detail={"reason": failure.reason})
+        db.commit()
+        return render(request, "login.html", status_code=401, title="Sign in", error=failure.message,
+                      next=safe_next(next), username=username[:150], oidc=_oidc(request))
+    audit.record(db, user.username, "login", detail={"method": "password"})
+    db.commit()
+    login_session(request, user)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request, user: User = Depends(page_user())):
+    logout_session(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password")
+async def password_form(request: Request, user: User = Depends(page_user())):
+    return render(request, "password.html", title="Change password", min_length=MIN_PASSWORD_LENGTH)
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request,
+    current: str = Form(...),
+    new: str = Form(...),
+    confirm: str = Form(...),
+    user: User = Depends(page_user()),
+    db: Session = Depends(get_session),
+):
+    error = None
+    if not verify_password(user.password_hash, current):
+        error = "Your current password is not right."
+    elif new != confirm:
+        error = "The two new passwords differ."
+    else:
+        try:
+            set_password(db, user, new)
+        except AuthError as exc:
+            error = str(exc)
+    if error:
+        return render(request, "password.html", status_code=400, title="Change password", error=error,
+                      min_length=MIN_PASSWORD_LENGTH)
+    audit.record(db, user.username, "password.change", target=user.username)
+    db.commit()
+    login_session(request, user)  # the old cookie's stamp no longer matches; issue a fresh one
+    flash(request, "Your password has been changed.", "success")
+    return RedirectResponse("/", status_code=303)
+
+
+# --- OIDC -------------------------------------------------------------------------------------------------------
+
+
+def _oidc_client(request: Request):
+    config = _oidc(request)
+    if config is None:
+        return None, None
+    registry = getattr(request.app.state, "oidc_registry", None)
+    if registry is None:
+        from authlib.integrations.starlette_client import OAuth
+
+        registry = OAuth()
+        registry.register(
+            "school",
+            server_metadata_url=config.metadata_url,
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            client_kwargs={"scope": "openid email profile"},
+        )
+        request.app.state.oidc_registry = registry
+    return config, registry.school
+
+
+@router.get("/login/oidc")
+async def oidc_start(request: Request, next: str = "/"):
+    config, client = _oidc_client(request)
+    if client is None:
+        return render(request, "error.html", status_code=404, title="Single sign-on is not configured",
+                      message="Sign in with your username and password.")
+    request.session["oidc_next"] = safe_next(next)
+    return await client.authorize_redirect(request, str(request.url_for("oidc_callback")))
+
+
+@router.get("/login/oidc/callback", name="oidc_callback")
+async def oidc_callback(request: Request, db: Session = Depends(get_session)):
+    config, client = _oidc_client(request)
+    if client is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        token = await client.authorize_access_token(request)  # checks state, nonce and the ID token signature
+        claims = dict(token.get("userinfo") or {})
+        user = user_for_oidc_claims(db, claims, config)
+    except OidcMappingError as exc:
+        audit.record(db, None, "login.failed", detail={"reason": "oidc_unmapped"})
+        db.commit()
+        return render(request, "login.html", status_code=403, title="Sign in", error=str(exc), next="/",
+                      username="", oidc=config)
+    except Exception:  # noqa: BLE001 — provider errors (state mismatch, bad token) must not leak details
+        return render(request, "login.html", status_code=400, title="Sign in", next="/", username="", oidc=config,
+                      error="Single sign-on did not complete. Try again.")
+    next_url = safe_next(request.session.get("oidc_next"))
+    audit.record(db, user.username, "login", detail={"method": "oidc"})
+    db.commit()
+    login_session(request, user)
+    return RedirectResponse(next_url, status_code=303)

@@ -1,0 +1,76 @@
+"""Jinja2 environment for every page: autoescape always on, whatever the template's file name."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from admin_api.auth import ROLE_LABELS, csrf_token
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=True,  # every template, not only *.html: an excerpt full of <script> renders as text
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=env)
+
+# Which navigation entries each role sees; the routes enforce the same rules with require_role.
+NAV = [
+    ("dashboard", "/", "Dashboard", {"dpo", "it", "viewer"}),
+    ("events", "/events", "Events", {"dpo", "it"}),
+    ("pupils", "/pupils", "Find a pupil", {"dpo"}),
+    ("allowlist", "/it/allowlist", "Allowlist", {"dpo", "it"}),
+    ("roster", "/it/roster", "Roster", {"dpo", "it"}),
+    ("proxies", "/it/proxies", "Proxies", {"dpo", "it"}),
+    ("retention", "/retention", "Retention", {"dpo"}),
+    ("audit", "/audit", "Audit log", {"dpo"}),
+    ("users", "/users", "Users", {"dpo"}),
+]
+
+
+def fmt_time(value: datetime | None, with_seconds: bool = False) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
+
+
+def fmt_int(value: int | float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def query_with(params: dict[str, Any], **changes: Any) -> str:
+    """The current filter query string with some values replaced (for paging and export links)."""
+    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "", [])}
+    return urlencode(merged, doseq=True)
+
+
+env.filters["time"] = fmt_time
+env.filters["int"] = fmt_int
+env.globals["query_with"] = query_with
+env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A one-off message shown on the next page (after a redirect)."""
+    request.session.setdefault("flash", [])
+    request.session["flash"] = [*request.session["flash"], [kind, message]]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any):
+    user = getattr(request.state, "user", None)
+    messages = request.session.pop("flash", []) if "session" in request.scope else []
+    nav = [(key, href, label) for key, href, label, roles in NAV if user is not None and user.role in roles]
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "nav": nav, "messages": messages, "csrf_token": csrf_token(request), **context},
+        status_code=status_code,
+    )

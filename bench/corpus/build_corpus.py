@@ -1,0 +1,213 @@
+"""Builds bench/corpus/prompts.jsonl from the hand-written prompts in bench/corpus/source/*.txt.
+
+Source format (one file per category, the file name is the category):
+
+    # a comment
+    @ redact                      <- expected action: allow | redact | block; the prompt text follows
+    Can you tidy up this report for [[Oliver Smith]]? ...
+
+Markup inside a prompt marks what must not survive and is replaced by the plain text:
+
+    [[Oliver Smith]]            a roster pupil's name (entity PUPIL); checked against roster.csv
+    [[PERSON:Okafor]]           someone who is not on the roster (parent, staff, new pupil)
+    [[DOB:14/03/2013]]          literal value of an entity: PUPIL PERSON UPN ULN UCI NHS NINO DOB POSTCODE PHONE EMAIL
+    [[UPN]] [[ULN]] [[UCI]] [[NHS]] [[NINO]] [[UPNT]]   a fresh valid identifier (UPNT: temporary UPN)
+    [[UPN@Oliver Smith]]        the pupil's identifier from roster.csv (UPN, ULN, DOB)
+    [[UPN|lower]]               modifiers: lower, spaced (NHS in 3-3-4 groups)
+
+Every further occurrence of a labelled value (same text, whole word) is labelled automatically.
+    \\u200b                      any \\uXXXX escape becomes that character (zero-width, look-alike letters)
+
+Run `python bench/corpus/build_corpus.py`; it refuses to write labels that are inconsistent (a PUPIL span that is
+not a roster name, a PERSON span that is, an identifier with a bad check digit, an allow prompt with spans).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from identifiers import VALIDATORS, IdentifierFactory  # noqa: E402
+
+HERE = Path(__file__).parent
+ENTITIES = {
+    "PUPIL": "PUPIL", "PERSON": "PERSON", "UPN": "UK_UPN", "UPNT": "UK_UPN", "ULN": "UK_ULN", "UCI": "UK_UCI",
+    "NHS": "UK_NHS", "NINO": "UK_NINO", "DOB": "DATE_OF_BIRTH", "POSTCODE": "UK_POSTCODE",
+    "PHONE": "PHONE_NUMBER", "EMAIL": "EMAIL_ADDRESS",
+}
+ACTIONS = {"allow", "redact", "block"}
+MARK = re.compile(r"\[\[(.+?)\]\]")
+ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+# Look-alike letters used in the evasion prompts, folded back for the label checks only.
+HOMOGLYPHS = str.maketrans("АВЕКМНОРСТХаеорсухіјѕІЈЅΑΒΕΗΙΚΜΝΟΡΤΧΥΖοаρ", "ABEKMHOPCTXaeopcyxijsIJSABEHIKMNOPTXYZoap")
+
+
+def fold(text: str) -> str:
+    """Label-checking key: no format characters, look-alikes mapped, no accents, no apostrophes, casefolded."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKC", text).translate(HOMOGLYPHS)
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = re.sub(r"['’‘`]", "", text).replace("-", " ").replace(",", " ")
+    return " ".join(text.casefold().split())
+
+
+class Roster:
+    def __init__(self, path: Path) -> None:
+        with open(path, encoding="utf-8") as fh:
+            self.rows = list(csv.DictReader(fh))
+        self.name_tokens: set[str] = set()
+        self.by_name: dict[str, dict[str, str]] = {}
+        self.pupil_token_sets: list[set[str]] = []
+        for row in self.rows:
+            forms = {row["Legal Forename"], row["Preferred Forename"], row["Legal Surname"], row["Preferred Surname"],
+                     row["Middle Name"]} - {""}
+            tokens = {t for form in forms for t in fold(form).split()}
+            self.pupil_token_sets.append(tokens)
+            self.name_tokens |= {fold(f) for f in forms} | tokens
+            for fore in {row["Legal Forename"], row["Preferred Forename"]}:
+                self.by_name[fold(f"{fore} {row['Legal Surname']}")] = row
+
+    def is_pupil_name(self, span: str) -> bool:
+        tokens = set(fold(span).split())
+        return bool(tokens) and any(tokens <= pupil for pupil in self.pupil_token_sets)
+
+    def row(self, name: str) -> dict[str, str]:
+        try:
+            return self.by_name[fold(name)]
+        except KeyError:
+            raise ValueError(f"no roster pupil called {name!r}") from None
+
+    def full_names(self) -> set[str]:
+        return set(self.by_name)
+
+
+def render(marked: str, roster: Roster, ids: IdentifierFactory) -> tuple[str, list[dict]]:
+    """Strip the markup; return the plain text and the labelled spans (char offsets into the plain text)."""
+    marked = ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), marked)
+    out: list[str] = []
+    spans: list[dict] = []
+    pos = 0
+    length = 0
+    for m in MARK.finditer(marked):
+        out.append(marked[pos:m.start()])
+        length += m.start() - pos
+        body, _, modifier = m.group(1).partition("|")
+        if "@" in body:
+            kind, _, name = body.partition("@")
+            row = roster.row(name)
+            value = {"UPN": row["UPN"], "ULN": row["ULN"], "DOB": row["DOB"]}[kind]
+            if not value:
+                raise ValueError(f"{name} has no {kind} in the roster")
+        elif ":" in body and body.split(":", 1)[0] in ENTITIES:
+            kind, _, value = body.partition(":")
+        elif body in ENTITIES and body not in ("PUPIL", "PERSON"):
+            kind = body
+            value = ids.upn(temporary=True) if kind == "UPNT" else ids.make(ENTITIES[kind])
+        else:
+            kind, value = "PUPIL", body
+        if modifier == "lower":
+            value = value.lower()
+        elif modifier == "spaced":
+            value = f"{value[:3]} {value[3:6]} {value[6:]}"
+        elif modifier:
+            raise ValueError(f"unknown modifier {modifier!r}")
+        spans.append({"entity": ENTITIES[kind], "start": length, "end": length + len(value), "text": value})
+        out.append(value)
+        length += len(value)
+        pos = m.end()
+    out.append(marked[pos:])
+    text = "".join(out)
+    # Every other occurrence of a labelled value is labelled too, so a repeat cannot slip through unmarked.
+    for span in list(spans):
+        for m in re.finditer(rf"(?<!\w){re.escape(span['text'])}(?!\w)", text):
+            if not any(s["start"] < m.end() and m.start() < s["end"] for s in spans):
+                spans.append({**span, "start": m.start(), "end": m.end()})
+    return text, sorted(spans, key=lambda s: s["start"])
+
+
+def check(record: dict, roster: Roster) -> list[str]:
+    problems = []
+    text = record["text"]
+    for span in record["spans"]:
+        value = span["text"]
+        if text[span["start"]:span["end"]] != value:
+            problems.append(f"span {value!r} not at its offsets")
+        entity = span["entity"]
+        if entity == "PUPIL" and not roster.is_pupil_name(value):
+            problems.append(f"PUPIL span {value!r} is not a roster name")
+        if entity == "PERSON" and any(t in roster.name_tokens for t in fold(value).split()):
+            problems.append(f"PERSON span {value!r} uses a roster name: label it PUPIL")
+        if entity in VALIDATORS and not VALIDATORS[entity](fold(value).upper().replace(" ", "")):
+            problems.append(f"{entity} {value!r} fails its check digit")
+    if record["expected"] == "allow" and record["spans"]:
+        problems.append("an allow prompt has labelled spans")
+    if record["expected"] != "allow" and not record["spans"]:
+        problems.append(f"a {record['expected']} prompt has no labelled identifier")
+    if record["expected"] == "allow":
+        folded = f" {fold(text)} "
+        for name in roster.full_names():
+            if f" {name} " in folded:
+                problems.append(f"allow prompt contains roster pupil {name!r}")
+    return problems
+
+
+def parse_source(path: Path) -> list[tuple[str, str]]:
+    prompts: list[tuple[str, str]] = []
+    action, lines = None, []
+    for line in path.read_text(encoding="utf-8").splitlines() + ["@ end"]:
+        if line.startswith("#"):
+            continue
+        if line.startswith("@ "):
+            if action is not None:
+                text = "\n".join(lines).strip("\n")
+                if text.strip():
+                    prompts.append((action, text))
+            action, lines = line[2:].strip(), []
+            if action not in ACTIONS | {"end"}:
+                raise ValueError(f"{path.name}: unknown action {action!r}")
+        elif action is not None:
+            lines.append(line.rstrip())
+    return prompts
+
+
+def build() -> list[dict]:
+    roster = Roster(HERE / "roster.csv")
+    ids = IdentifierFactory(seed=4242)
+    ids.seen |= {r["UPN"] for r in roster.rows} | {r["ULN"] for r in roster.rows}
+    records, errors = [], []
+    for path in sorted((HERE / "source").glob("*.txt")):
+        category = path.stem
+        for n, (action, marked) in enumerate(parse_source(path), start=1):
+            pid = f"{category}-{n:03d}"
+            try:
+                text, spans = render(marked, roster, ids)
+            except ValueError as exc:
+                errors.append(f"{pid}: {exc}")
+                continue
+            record = {"id": pid, "category": category, "expected": action, "clean": action == "allow",
+                      "text": text, "spans": spans}
+            errors += [f"{pid}: {p}" for p in check(record, roster)]
+            records.append(record)
+    if errors:
+        raise SystemExit("corpus labels are inconsistent:\n  " + "\n  ".join(errors))
+    return records
+
+
+def main() -> None:
+    records = build()
+    with open(HERE / "prompts.jsonl", "w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    by_cat: dict[str, int] = {}
+    for r in records:
+        by_cat[r["category"]] = by_cat.get(r["category"], 0) + 1
+    print(f"wrote {len(records)} prompts: " + ", ".join(f"{k} {v}" for k, v in sorted(by_cat.items())))
+
+
+if __name__ == "__main__":
+    main()

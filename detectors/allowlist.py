@@ -1,0 +1,138 @@
+"""Which AI tools each profile (staff, pupil, ...) may use: the schema of allowlist.yaml, edited by IT.
+
+Statuses: `approved` (scan, then redact/block per policy), `monitor` (scan and log, forward unchanged),
+`blocked`. A client's profile comes from a proxy-authenticated user or group first, then its subnet
+(most specific wins), then `default_profile`.
+"""
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
+
+from detectors import yamlfile
+
+Status = Literal["approved", "monitor", "blocked"]
+STATUSES: tuple[str, ...] = ("approved", "monitor", "blocked")
+
+
+class AllowlistError(ValueError):
+    """A bad allowlist file; the message names the line and field to fix."""
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subnets: list[IPvAnyNetwork] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    users: list[str] = Field(default_factory=list)
+
+
+class ToolRule(BaseModel):
+    """Per-profile statuses (`staff: approved`) plus per-tool options."""
+
+    model_config = ConfigDict(extra="allow")
+
+    restore_placeholders: bool = True
+
+    @model_validator(mode="after")
+    def _statuses(self) -> ToolRule:
+        for profile, status in (self.model_extra or {}).items():
+            if status not in STATUSES:
+                raise ValueError(f"status for profile {profile!r} must be one of {', '.join(STATUSES)}, "
+                                 f"not {status!r}")
+        return self
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return dict(self.model_extra or {})
+
+
+class Allowlist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1]
+    policy_url: str | None = None
+    profiles: dict[str, Profile] = Field(min_length=1)
+    default_profile: str
+    default_status: Status = "blocked"
+    tools: dict[str, ToolRule] = Field(default_factory=dict)
+
+    @field_validator("default_profile")
+    @classmethod
+    def _default_is_a_profile(cls, value: str, info: ValidationInfo) -> str:
+        profiles = info.data.get("profiles") or {}
+        if value not in profiles:
+            raise ValueError(f"{value!r} is not one of the profiles ({', '.join(profiles)})")
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _tool_profiles_exist(cls, tools: dict[str, ToolRule], info: ValidationInfo) -> dict[str, ToolRule]:
+        profiles = info.data.get("profiles") or {}
+        for tool, rule in tools.items():
+            for profile in rule.statuses:
+                if profile not in profiles:
+                    raise ValueError(f"{tool}: {profile!r} is neither a profile ({', '.join(profiles)}) "
+                                     "nor a tool option (restore_placeholders)")
+        return tools
+
+    def profile_for(self, client_ip: str | None = None, user: str | None = None,
+                    groups: list[str] | tuple[str, ...] = ()) -> str:
+        if user:
+            for name, profile in self.profiles.items():
+                if user in profile.users:
+                    return name
+        for name, profile in self.profiles.items():
+            if any(g in profile.groups for g in groups):
+                return name
+        if client_ip:
+            try:
+                addr = ipaddress.ip_address(client_ip.split("%")[0])
+            except ValueError:
+                return self.default_profile
+            if addr.version == 6 and addr.ipv4_mapped:
+                addr = addr.ipv4_mapped
+            best: tuple[int, str] | None = None
+            for name, profile in self.profiles.items():
+                for net in profile.subnets:
+                    if addr.version == net.version and addr in net and (best is None or net.prefixlen > best[0]):
+                        best = (net.prefixlen, name)
+            if best:
+                return best[1]
+        return self.default_profile
+
+    def status(self, tool: str | None, profile: str) -> Status:
+        rule = self.tools.get(tool) if tool else None
+        if rule is None:
+            return self.default_status
+        return rule.statuses.get(profile, self.default_status)  # type: ignore[return-value]
+
+    def approved_tools(self, profile: str) -> list[str]:
+        """Tools this profile may use (approved or monitor), for notices that name the alternatives."""
+        return [t for t in self.tools if self.status(t, profile) != "blocked"]
+
+    def restore_placeholders(self, tool: str | None) -> bool:
+        rule = self.tools.get(tool) if tool else None
+        return True if rule is None else rule.restore_placeholders
+
+
+def load_allowlist(path_or_text: str | Path) -> Allowlist:
+    """Load and validate allowlist YAML from a file path or from YAML text; AllowlistError on any problem."""
+    try:
+        text, source = yamlfile.read_text(path_or_text)
+        data, node = yamlfile.parse(text, source)
+    except ValueError as exc:
+        raise AllowlistError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise AllowlistError(f"{source}: expected a mapping with version, profiles, default_profile, tools")
+    try:
+        return Allowlist.model_validate(data)
+    except ValidationError as exc:
+        raise AllowlistError(yamlfile.describe(exc, node, source)) from None
+
+
+__all__ = ["Allowlist", "AllowlistError", "Profile", "STATUSES", "Status", "ToolRule", "load_allowlist"]

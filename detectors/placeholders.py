@@ -1,0 +1,83 @@
+"""Typed, numbered placeholders: the same value gets the same `[PUPIL_1]` within a request and a conversation.
+
+A `Placeholders` object lives in the caller's memory for one conversation (the proxy keeps one per user/session);
+it is never persisted. Values are keyed by a normalised form, so "Oliver Smith", "OLIVER SMITH" and
+"Oliver\u200b Smith" share one placeholder, and `restore` puts the first-seen original back.
+"""
+from __future__ import annotations
+
+import re
+import threading
+
+PREFIXES: dict[str, str] = {
+    "PUPIL": "PUPIL",
+    "UK_UPN": "UPN",
+    "UK_ULN": "ULN",
+    "UK_UCI": "UCI",
+    "UK_NHS": "NHS",
+    "UK_NINO": "NINO",
+    "DATE_OF_BIRTH": "DOB",
+    "UK_POSTCODE": "POSTCODE",
+    "PHONE_NUMBER": "PHONE",
+    "EMAIL_ADDRESS": "EMAIL",
+    "PERSON": "PERSON",
+}
+
+# Matches every placeholder this module can produce (and the proxy's restore buffering relies on this shape).
+PLACEHOLDER_RE = re.compile(r"\[([A-Z]+)_(\d+)\]")
+
+_DIGITS = {"UK_ULN", "UK_NHS", "PHONE_NUMBER"}
+_CODES = {"UK_UPN", "UK_UCI", "UK_NINO", "UK_POSTCODE"}
+
+
+def value_key(entity: str, value: str) -> str:
+    """The form under which two spellings of one value meet."""
+    if entity in _DIGITS:
+        digits = re.sub(r"\D", "", value)
+        return digits[-10:] if entity == "PHONE_NUMBER" else digits  # +44 7700... and 07700... meet
+    if entity in _CODES:
+        return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+    if entity in ("PUPIL", "PERSON"):
+        from detectors.normalise import fold
+
+        return fold(value)
+    return " ".join(value.split()).casefold()
+
+
+class Placeholders:
+    """Per-conversation value <-> placeholder map. Thread-safe; memory only."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_key: dict[tuple[str, str], str] = {}
+        self._originals: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
+
+    def placeholder(self, entity: str, value: str) -> str:
+        prefix = PREFIXES.get(entity, entity)
+        key = (prefix, value_key(entity, value))
+        with self._lock:
+            existing = self._by_key.get(key)
+            if existing:
+                return existing
+            self._counts[prefix] = self._counts.get(prefix, 0) + 1
+            token = f"[{prefix}_{self._counts[prefix]}]"
+            self._by_key[key] = token
+            self._originals[token] = value
+            return token
+
+    def restore(self, text: str) -> str:
+        """Put original values back for placeholders this conversation produced; others are left as they are."""
+        with self._lock:
+            originals = dict(self._originals)
+        if not originals:
+            return text
+        return PLACEHOLDER_RE.sub(lambda m: originals.get(m.group(0), m.group(0)), text)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._originals)
+
+    def __contains__(self, token: object) -> bool:
+        with self._lock:
+            return token in self._originals

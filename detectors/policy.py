@@ -1,0 +1,177 @@
+"""The detection policy: what to redact, what to block, per tool and per profile.
+
+`load_policy(path)` reads YAML (the default is detectors/data/policy.yaml = DESIGN.md "Default policy");
+`Policy.resolve(tool, profile)` merges `default`, `profiles.<profile>` and `tools.<tool>` into the `Rules` one
+prompt is judged by.
+"""
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from detectors import yamlfile
+
+IDENTIFIERS: tuple[str, ...] = (
+    "PUPIL", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", "DATE_OF_BIRTH", "UK_POSTCODE", "PHONE_NUMBER",
+    "EMAIL_ADDRESS", "PERSON",
+)
+SPECIAL_SUBTYPES: tuple[str, ...] = (
+    "SEN", "HEALTH", "MENTAL_HEALTH", "ETHNICITY", "RELIGION", "SAFEGUARDING", "LOOKED_AFTER", "FSM", "SEXUALITY",
+    "CRIMINAL",
+)
+EntityAction = Literal["redact", "block", "ignore"]
+
+
+class PolicyError(ValueError):
+    """A bad policy file; the message names the line and key to fix."""
+
+
+def _known(values: list[str] | dict, known: tuple[str, ...], what: str) -> None:
+    for value in values:
+        if value not in known:
+            raise ValueError(f"unknown {what} {value!r} (known: {', '.join(known)})")
+
+
+class Overrides(BaseModel):
+    """Settings a profile or tool may change; anything left out keeps the value from the level above."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["enforce", "monitor"] | None = None
+    score_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    entities: dict[str, EntityAction] | None = None
+    special_category: Literal["block_with_identifier", "block", "allow"] | None = None
+    special_subtypes: list[str] | None = None
+    identifiers_for_special: list[str] | None = None
+    deny_terms: dict[str, list[str]] | None = None
+    allow_terms: list[str] | None = None
+
+    @field_validator("entities", "identifiers_for_special")
+    @classmethod
+    def _entities_known(cls, value):
+        if value is not None:
+            _known(value, IDENTIFIERS, "entity")
+        return value
+
+    @field_validator("special_subtypes", "deny_terms")
+    @classmethod
+    def _subtypes_known(cls, value):
+        if value is not None:
+            _known(value, SPECIAL_SUBTYPES, "special-category subtype")
+        return value
+
+
+class Rules(BaseModel):
+    """The fully resolved settings one prompt is judged by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Literal["enforce", "monitor"] = "enforce"
+    score_threshold: float = 0.5
+    entities: dict[str, EntityAction] = Field(default_factory=lambda: dict.fromkeys(IDENTIFIERS, "redact"))
+    special_category: Literal["block_with_identifier", "block", "allow"] = "block_with_identifier"
+    special_subtypes: tuple[str, ...] = SPECIAL_SUBTYPES
+    identifiers_for_special: tuple[str, ...] = IDENTIFIERS
+    deny_terms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    allow_terms: tuple[str, ...] = ()
+
+    def action_for(self, entity: str) -> EntityAction:
+        return self.entities.get(entity, "ignore")
+
+    @cached_property
+    def deny_pattern(self) -> re.Pattern[str] | None:
+        """One case-insensitive whole-word pattern for the extra deny terms; group names give the subtype."""
+        parts = [f"(?P<{subtype}>" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")"
+                 for subtype, terms in self.deny_terms.items() if terms]
+        return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE) if parts else None
+
+    @cached_property
+    def allowed_values(self) -> frozenset[str]:
+        from detectors.normalise import fold
+
+        return frozenset(fold(t) for t in self.allow_terms)
+
+    def merged(self, over: Overrides | None) -> Rules:
+        if over is None:
+            return self
+        data = self.model_dump()
+        for key, value in over.model_dump(exclude_none=True).items():
+            if key == "entities":
+                data[key] = {**data[key], **value}
+            elif key == "deny_terms":
+                merged = dict(data[key])
+                for subtype, terms in value.items():
+                    merged[subtype] = tuple(dict.fromkeys((*merged.get(subtype, ()), *terms)))
+                data[key] = merged
+            elif key == "allow_terms":
+                data[key] = tuple(dict.fromkeys((*data[key], *value)))
+            else:
+                data[key] = value
+        return Rules.model_validate(data)
+
+    @property
+    def relied_on(self) -> set[str]:
+        """Entities this policy needs a recogniser for."""
+        needed = {e for e, action in self.entities.items() if action != "ignore"}
+        if self.special_category != "allow":
+            needed.add("SPECIAL_CATEGORY")
+            if self.special_category == "block_with_identifier":
+                needed.update(self.identifiers_for_special)
+        return needed
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1]
+    default: Overrides = Field(default_factory=Overrides)
+    profiles: dict[str, Overrides] = Field(default_factory=dict)
+    tools: dict[str, Overrides] = Field(default_factory=dict)
+
+    def resolve(self, tool: str | None = None, profile: str | None = None) -> Rules:
+        return _resolve(self, tool, profile)
+
+    def all_rules(self) -> list[Rules]:
+        """Every combination a prompt can be judged by (for the start-up recogniser check)."""
+        return [self.resolve(t, p) for t in (None, *self.tools) for p in (None, *self.profiles)]
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@lru_cache(maxsize=256)
+def _resolve(policy: Policy, tool: str | None, profile: str | None) -> Rules:
+    rules = Rules().merged(policy.default)
+    rules = rules.merged(policy.profiles.get(profile) if profile else None)
+    return rules.merged(policy.tools.get(tool) if tool else None)
+
+
+def load_policy(path_or_text: str | Path | None = None) -> Policy:
+    """Load and validate a policy from a YAML file or text; None gives the shipped default policy."""
+    if path_or_text is None:
+        return default_policy()
+    try:
+        text, source = yamlfile.read_text(path_or_text)
+        data, node = yamlfile.parse(text, source)
+    except ValueError as exc:
+        raise PolicyError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: expected a mapping with version, default, profiles, tools")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(yamlfile.describe(exc, node, source)) from None
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    return load_policy(resources.files("detectors").joinpath("data/policy.yaml").read_text(encoding="utf-8"))
+
+
+__all__ = ["IDENTIFIERS", "SPECIAL_SUBTYPES", "Overrides", "Policy", "PolicyError", "Rules", "default_policy",
+           "load_policy"]

@@ -1,0 +1,73 @@
+"""Per-conversation placeholder maps, so the same pupil gets the same `[PUPIL_1]` across one person's prompts.
+
+A conversation is one person (proxy-authenticated user, else client address) in one tool, narrowed by a
+conversation id when the tool sends one. The maps live only in this process's memory: they expire after a
+period of inactivity, the oldest are dropped when there are too many, and nothing is ever written to disk.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _new_placeholders() -> Any:
+    from detectors import Placeholders
+
+    return Placeholders()
+
+
+@dataclass
+class Conversation:
+    placeholders: Any
+    last_used: float
+    # scans of one conversation run one at a time, so two prompts cannot hand out the same number twice
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Conversations:
+    def __init__(self, ttl_s: float = 3600.0, max_entries: int = 20_000,
+                 clock: Callable[[], float] = time.monotonic,
+                 factory: Callable[[], Any] = _new_placeholders) -> None:
+        self.ttl_s, self.max_entries, self._clock, self._factory = ttl_s, max_entries, clock, factory
+        self._items: OrderedDict[str, Conversation] = OrderedDict()
+        self._mutex = threading.Lock()
+
+    @staticmethod
+    def key(tool: str, client_addr: str, user: str | None, conversation_id: str | None = None) -> str:
+        """An opaque key: a digest, so the table's keys reveal no addresses or user names."""
+        who = f"user:{user}" if user else f"addr:{client_addr}"
+        raw = "\x1f".join((tool, who, conversation_id or ""))
+        return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+    def get(self, key: str) -> Conversation:
+        now = self._clock()
+        with self._mutex:
+            self._expire(now)
+            conv = self._items.get(key)
+            if conv is None:
+                conv = Conversation(self._factory(), now)
+                self._items[key] = conv
+                while len(self._items) > self.max_entries:
+                    self._items.popitem(last=False)
+            else:
+                self._items.move_to_end(key)
+            conv.last_used = now
+            return conv
+
+    def __len__(self) -> int:
+        with self._mutex:
+            self._expire(self._clock())
+            return len(self._items)
+
+    def _expire(self, now: float) -> None:
+        while self._items:
+            key, oldest = next(iter(self._items.items()))
+            if now - oldest.last_used <= self.ttl_s:
+                break
+            del self._items[key]

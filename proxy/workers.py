@@ -1,0 +1,233 @@
+"""Detection off the proxy's event loop: a pool of worker processes, each holding its own detection Engine.
+
+Processes rather than threads, so a 20,000-character prompt being analysed does not hold the GIL against other
+users' traffic. Each scan has a time budget (queueing for a free worker included); when it runs out, or a worker
+fails, the verdict is `block` with the reason (fail closed). A worker still busy after `hard_limit_s` is killed and
+replaced, so a pathological input cannot take a worker away for good.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_READY_TIMEOUT_S = 300.0  # loading spaCy and a large roster on a busy machine can take a while
+
+
+class PoolError(RuntimeError):
+    """The pool could not start (a bad policy, roster or model); the message says which."""
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """How each worker builds its Engine: plain paths, so the spec pickles into a spawned process."""
+
+    policy: str | None = None
+    roster: str | None = None
+    key_file: str | None = None
+    model: str | None = None
+
+    def build(self) -> Any:
+        from detectors import Engine, Roster, RosterKey, load_policy
+
+        policy = load_policy(self.policy) if self.policy else None
+        roster = None
+        if self.roster:
+            key = RosterKey.load_or_create(self.key_file) if self.key_file else RosterKey.from_env()
+            roster = Roster.load(self.roster, key)
+        return Engine(policy=policy, roster=roster, model=self.model)
+
+
+@dataclass
+class Verdict:
+    """What the proxy needs from a detectors.Decision, in a form that crosses process boundaries."""
+
+    action: str
+    texts: list[str] | None = None
+    reasons: list[str] = field(default_factory=list)
+    entity_counts: dict[str, int] = field(default_factory=dict)
+    pupil_refs: list[str] = field(default_factory=list)
+    excerpt: str = ""
+    elapsed_ms: float = 0.0
+
+    @classmethod
+    def from_decision(cls, decision: Any) -> Verdict:
+        return cls(action=decision.action, texts=list(decision.texts) if decision.texts is not None else None,
+                   reasons=list(decision.reasons), entity_counts=dict(decision.entity_counts),
+                   pupil_refs=list(decision.pupil_refs), excerpt=decision.excerpt,
+                   elapsed_ms=float(decision.elapsed_ms))
+
+    @classmethod
+    def failed(cls, reason: str, elapsed_ms: float = 0.0) -> Verdict:
+        return cls(action="block", reasons=[reason], elapsed_ms=elapsed_ms)
+
+
+@dataclass
+class ScanResult:
+    verdict: Verdict
+    placeholders: Any = None  # the conversation's Placeholders as updated by the worker; None if it failed
+    total_ms: float = 0.0  # queueing + analysis, as the request saw it
+
+
+def _serve(conn: Connection, spec: EngineSpec) -> None:
+    """Worker process main loop: build the engine once, then answer scan jobs until told to stop."""
+    try:
+        engine = spec.build()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which exits with the message
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        texts, tool, profile, placeholders = job
+        try:
+            decision = engine.scan(texts, tool=tool, profile=profile, placeholders=placeholders)
+            conn.send((Verdict.from_decision(decision), placeholders))
+        except Exception as exc:  # noqa: BLE001 - fail closed; the class name only, never the text
+            conn.send((Verdict.failed("analysis_error"), None))
+            log.error("scan failed in worker", extra={"error": type(exc).__name__})
+
+
+class _Worker:
+    """One engine process and the pipe to it. Used by one thread at a time (the pool hands it out)."""
+
+    def __init__(self, spec: EngineSpec, index: int, hard_limit_s: float) -> None:
+        self.spec, self.index, self.hard_limit_s = spec, index, hard_limit_s
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.conn: Connection | None = None
+
+    def spawn(self) -> None:
+        parent, child = multiprocessing.get_context("spawn").Pipe()
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(child, self.spec), name=f"pupilguard-scan-{self.index}", daemon=True)
+        self.process.start()
+        child.close()
+        self.conn = parent
+
+    def wait_ready(self, timeout: float) -> None:
+        assert self.conn is not None
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise PoolError(f"detection worker {self.index} did not start within {timeout:.0f} s")
+        try:
+            status, detail = self.conn.recv()
+        except EOFError:
+            raise PoolError(f"detection worker {self.index} exited while starting") from None
+        if status != "ready":
+            self.kill()
+            raise PoolError(f"cannot start the detection engine: {detail}")
+
+    def call(self, job: tuple) -> tuple[Verdict, Any]:
+        if self.conn is None:  # an earlier restart failed; try again rather than lose the worker for good
+            self.restart()
+        assert self.conn is not None
+        try:
+            self.conn.send(job)
+            if not self.conn.poll(self.hard_limit_s):
+                log.error("detection worker stuck; replacing it", extra={"worker": self.index,
+                                                                         "limit_s": self.hard_limit_s})
+                raise TimeoutError
+            return self.conn.recv()
+        except (EOFError, OSError, TimeoutError):
+            self.restart()
+            raise
+
+    def restart(self) -> None:
+        self.kill()
+        self.spawn()
+        self.wait_ready(_READY_TIMEOUT_S)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        if self.conn is not None:
+            self.conn.close()
+        self.process = self.conn = None
+
+    def stop(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        if self.process is not None:
+            self.process.join(5)
+        self.kill()
+
+
+class ScanPool:
+    """`await pool.scan(texts, ...)` from the event loop; the analysis runs in one of `size` worker processes."""
+
+    def __init__(self, spec: EngineSpec, size: int | None = None, hard_limit_s: float = 30.0) -> None:
+        self.size = max(1, size or os.cpu_count() or 1)
+        self._workers = [_Worker(spec, i, hard_limit_s) for i in range(self.size)]
+        # one thread per worker waits on its pipe, so the event loop never blocks
+        self._threads = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="pupilguard-scan")
+        self._idle: asyncio.Queue[_Worker] | None = None
+
+    def start(self) -> None:
+        """Spawn every worker and wait until each has loaded its engine. Raises PoolError with the cause."""
+        for worker in self._workers:
+            worker.spawn()
+        try:
+            for worker in self._workers:
+                worker.wait_ready(_READY_TIMEOUT_S)
+        except PoolError:
+            self.close()
+            raise
+
+    @property
+    def healthy(self) -> int:
+        """Workers whose process is alive (for /healthz)."""
+        return sum(1 for w in self._workers if w.process is not None and w.process.is_alive())
+
+    async def scan(self, texts: Sequence[str], *, tool: str | None, profile: str | None,
+                   placeholders: Any = None, budget_s: float = 5.0) -> ScanResult:
+        loop = asyncio.get_running_loop()
+        if self._idle is None:  # bound to the proxy's loop on first use
+            self._idle = asyncio.Queue()
+            for worker in self._workers:
+                self._idle.put_nowait(worker)
+        started = time.perf_counter()
+
+        def elapsed() -> float:
+            return (time.perf_counter() - started) * 1000
+
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), budget_s)
+        except TimeoutError:
+            return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
+
+        idle = self._idle
+        future = loop.run_in_executor(self._threads, worker.call, (list(texts), tool, profile, placeholders))
+        # the worker goes back to the queue when it is really free, even if this request stopped waiting
+        future.add_done_callback(lambda _: idle.put_nowait(worker))
+        remaining = max(0.0, budget_s - (time.perf_counter() - started))
+        try:
+            verdict, updated = await asyncio.wait_for(asyncio.shield(future), remaining)
+        except TimeoutError:
+            return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
+        except Exception as exc:  # noqa: BLE001 - a crashed worker: fail closed
+            log.error("detection worker failed", extra={"error": type(exc).__name__})
+            return ScanResult(Verdict.failed("analysis_error", elapsed()), total_ms=elapsed())
+        return ScanResult(verdict, updated, total_ms=elapsed())
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.stop()
+        self._threads.shutdown(wait=False, cancel_futures=True)
