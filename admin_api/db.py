@@ -19,7 +19,9 @@ def make_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        _configure_postgresql(engine)
+        return engine
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql+psycopg")
 
 
@@ -41,6 +43,15 @@ def _configure_sqlite(engine: Engine) -> None:
         # and then writes fails at once with SQLITE_BUSY if another connection (e.g. a proxy's ingest) committed
         # in between; serialising transactions is the price of never losing a request on the embedded database.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Day buckets in statistics are UTC days on both databases.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
 
 
 class Database:

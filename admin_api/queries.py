@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,10 +81,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise CursorError("invalid cursor: use the next_cursor value of the previous page") from None
 
 
-def list_events(session: Session, flt: EventFilter, *, limit: int = 50, cursor: str | None = None) -> Page:
-    """Newest first, keyset-paged (deep pages cost the same as the first)."""
+def list_events(
+    session: Session,
+    flt: EventFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    pupil_refs: Sequence[str] | None = None,
+) -> Page:
+    """Newest first, keyset-paged (deep pages cost the same as the first). `pupil_refs` (from "find a pupil")
+    keeps events about any of those pupils; an empty list matches nothing."""
     limit = max(1, min(limit, MAX_PAGE))
     stmt = filtered(flt)
+    if pupil_refs is not None:
+        stmt = stmt.where(
+            exists().where(EventPupil.event_id == Event.event_id, EventPupil.pupil_ref.in_(list(pupil_refs)))
+        )
     if cursor:
         time, event_id = decode_cursor(cursor)
         stmt = stmt.where(Event.time <= time, or_(Event.time < time, Event.event_id < event_id))
@@ -128,12 +140,17 @@ def event_out(event: Event, *, include_text: bool) -> EventOut:
 
 # --- statistics --------------------------------------------------------------------------------------------------
 
-def _by_action(rows: list[tuple[str | None, str, int]], model: type) -> list:  # type: ignore[type-arg]
+def _group(rows: list[tuple[str | None, str, int]]) -> dict[str | None, dict[str, int]]:
     grouped: dict[str | None, dict[str, int]] = {}
     for key, action, n in rows:
-        grouped.setdefault(key, {})[action] = grouped.get(key, {}).get(action, 0) + int(n)
-    out = [model(key=k, **v) if model is GroupCounts else model(day=k, **v) for k, v in grouped.items()]
-    return out
+        counts = grouped.setdefault(key, {})
+        counts[action] = counts.get(action, 0) + int(n)
+    return grouped
+
+
+def _ranked(rows: list[tuple[str | None, str, int]]) -> list[GroupCounts]:
+    groups = [GroupCounts(key=k, **v) for k, v in _group(rows).items()]
+    return sorted(groups, key=lambda g: (-(g.allow + g.redact + g.block), g.key or ""))
 
 
 def stats(session: Session, flt: EventFilter) -> Stats:
@@ -144,11 +161,8 @@ def stats(session: Session, flt: EventFilter) -> Stats:
         stmt = select(column, Event.action, func.count()).where(*conds).group_by(column, Event.action)
         return [(None if k is None else str(k), a, n) for k, a, n in session.execute(stmt)]
 
-    timeline = sorted(_by_action(grouped(func.date(Event.time)), TimelinePoint), key=lambda p: p.day)
-    by_tool = _ranked(_by_action(grouped(Event.tool), GroupCounts))
-    by_profile = _ranked(_by_action(grouped(Event.profile), GroupCounts))
-    by_department = _ranked(_by_action(grouped(Event.department), GroupCounts))
-    by_entity = _ranked(_by_action(_entity_rows(session, flt), GroupCounts))
+    days = _group(grouped(func.date(Event.time)))
+    timeline = [TimelinePoint(day=str(day), **days[day]) for day in sorted(days, key=str)]
     totals = ActionCounts()
     for point in timeline:
         for action in ACTIONS:
@@ -157,15 +171,11 @@ def stats(session: Session, flt: EventFilter) -> Stats:
         total=totals.allow + totals.redact + totals.block,
         by_action=totals,
         timeline=timeline,
-        by_tool=by_tool,
-        by_profile=by_profile,
-        by_department=by_department,
-        by_entity=by_entity,
+        by_tool=_ranked(grouped(Event.tool)),
+        by_profile=_ranked(grouped(Event.profile)),
+        by_department=_ranked(grouped(Event.department)),
+        by_entity=_ranked(_entity_rows(session, flt)),
     )
-
-
-def _ranked(groups: list[GroupCounts]) -> list[GroupCounts]:
-    return sorted(groups, key=lambda g: (-(g.allow + g.redact + g.block), g.key or ""))
 
 
 def _entity_rows(session: Session, flt: EventFilter) -> list[tuple[str | None, str, int]]:

@@ -121,6 +121,16 @@ class EventFilter(BaseModel):
     pupil_ref: Short | None = None
 
 
+class EventQuery(EventFilter):
+    """The event list's query: the filters plus paging."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page")
+
+    def filter(self) -> EventFilter:
+        return EventFilter(**self.model_dump(exclude={"limit", "cursor"}))
+
+
 class Count(BaseModel):
     key: str | None
     count: int

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("PUPILGUARD_DATABASE_URL", "DATABASE_URL", "database_url")
     )
+    # A file holding the URL (a container secret), read when database_url is not given.
+    database_url_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PUPILGUARD_DATABASE_URL_FILE", "DATABASE_URL_FILE", "database_url_file"),
+    )
     # The roster HMAC key: PUPILGUARD_ROSTER_KEY wins (detectors.RosterKey.from_env); else this 0600 file.
     roster_key_file: Path | None = None
     secret_key_file: Path | None = None
@@ -62,6 +67,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
+        if self.database_url is None and self.database_url_file is not None:
+            self.database_url = self.database_url_file.read_text(encoding="utf-8").strip()
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'admin.sqlite3').resolve()}"
         if self.roster_key_file is None:

@@ -25,8 +25,8 @@ from importlib import resources
 
 __all__ = ["Cleaned", "clean", "fold"]
 
-# Typographic apostrophes and quotes people type (or keyboards substitute) inside names: O’Brien, D`Arcy.
-_APOSTROPHES = "\u2018\u2019\u201a\u201b\u2032\u2035\u02bb\u02bc\u02bd\u02b9\u02c8\u0060\u00b4\uff07\ua78c\u05f3"
+# Typographic apostrophes and quotes people type (or keyboards substitute) inside names: O’Brien, D´Arcy.
+_APOSTROPHES = "\u2018\u2019\u201a\u201b\u2032\u2035\u02bb\u02bc\u02bd\u02b9\u02c8\u00b4\uff07\ua78c\u05f3"
 # Hyphens and dashes: Smith‑Jones typed with a non-breaking hyphen or an en dash is still Smith-Jones.
 _HYPHENS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u00ad\u02d7\u2e3a\u2e3b"
 # Invisible characters that are not Unicode format (Cf) characters but still render as nothing.
@@ -158,5 +158,5 @@ def fold(text: str) -> str:
     if not s.isascii():
         s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
         s = s.translate(_FOLD_LETTERS).casefold()
-    s = s.replace("'", "")
+    s = s.replace("'", "").replace("`", "")  # D'Arcy, D`Arcy and Darcy are one key
     return " ".join(_SEPARATORS.split(s)).strip()

@@ -74,6 +74,22 @@ class Placeholders:
             return text
         return PLACEHOLDER_RE.sub(lambda m: originals.get(m.group(0), m.group(0)), text)
 
+    def copy(self) -> Placeholders:
+        clone = Placeholders()
+        clone.__setstate__(self.__getstate__())
+        return clone
+
+    # Picklable, so a conversation's map can travel to a worker process and back (the lock cannot).
+    def __getstate__(self) -> dict:
+        with self._lock:
+            return {"by_key": dict(self._by_key), "originals": dict(self._originals), "counts": dict(self._counts)}
+
+    def __setstate__(self, state: dict) -> None:
+        self._lock = threading.Lock()
+        self._by_key = dict(state["by_key"])
+        self._originals = dict(state["originals"])
+        self._counts = dict(state["counts"])
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._originals)

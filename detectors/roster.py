@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import stat
+import zipfile
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -370,7 +371,7 @@ class Roster:
                 arrays = {name: npz[name] for name in ("keys", "flags", "offsets", "members", "refs")}
         except FileNotFoundError:
             raise RosterError(f"roster file not found: {path}") from None
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise RosterError(f"roster file is unreadable or corrupt ({type(exc).__name__})") from None
         if header.get("key_fingerprint") != key.fingerprint:
             raise RosterKeyError(

@@ -55,6 +55,8 @@ def decode_request_body(raw: bytes, content_encoding: str | None, limit: int) ->
     """
     if len(raw) > limit:
         raise BodyTooLarge(limit)
+    if not raw:
+        return raw
     data = raw
     for coding in reversed(encodings_of(content_encoding)):
         decoder = _DECODERS.get(coding)
@@ -122,12 +124,23 @@ def _unbrotli(data: bytes, limit: int) -> bytes:
 def _unzstd(data: bytes, limit: int) -> bytes:
     reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
     out = bytearray()
-    while len(out) <= limit:
+    while True:
         chunk = reader.read(min(_CHUNK, limit + 1 - len(out)))
         if not chunk:
-            return bytes(out)
+            break
         out += chunk
-    raise BodyTooLarge(limit, "decoded zstd body")
+        if len(out) > limit:
+            raise BodyTooLarge(limit, "decoded zstd body")
+    # The reader stops quietly at truncated input. Its output was within the limit, so a second, unbounded
+    # pass frame by frame is safe and tells us whether every frame was complete.
+    rest = data
+    while rest:
+        d = zstandard.ZstdDecompressor().decompressobj()
+        d.decompress(rest)
+        if not d.eof:
+            raise BodyDecodeError("truncated zstd data")
+        rest = d.unused_data
+    return bytes(out)
 
 
 _DECODERS = {

@@ -54,21 +54,23 @@ def check_ca(data_dir: Path) -> list[Check]:
 
 
 def check_roster(roster: Path | None, key_file: Path | None) -> Check:
-    from detectors.roster import Roster, RosterKey
+    from detectors.roster import Roster, RosterError, RosterKey
 
     if roster is None:
         return Check("Roster", WARN, "no roster given",
                      "Import the MIS export (`pupilguard roster import …`) and pass --roster: without it pupil "
                      "names are only caught as generic names.")
-    try:
-        key = RosterKey.from_env() if key_file is None else RosterKey.load_or_create(key_file)
-        loaded = Roster.load(roster, key)
-    except FileNotFoundError:
+    if not roster.exists():
         return Check("Roster", FAIL, f"{roster} not found", "Check the path, or import the roster again.")
-    except Exception as error:  # a wrong key or a damaged file: say which, in the loader's words
+    if key_file is not None and not key_file.exists():  # never create a key here: it could not match the roster
+        return Check("Roster", FAIL, f"key file {key_file} not found",
+                     "Restore the roster key the roster was imported with (it is kept apart from the data).")
+    try:
+        loaded = Roster.load(roster, RosterKey.resolve(key_file))
+    except RosterError as error:  # a wrong key or a damaged file: the loader says which
         return Check("Roster", FAIL, f"{roster} does not load: {error}",
                      "Use the key file the roster was imported with, or import the roster again.")
-    return Check("Roster", OK, f"{loaded.pupils:,} pupils loaded")
+    return Check("Roster", OK, f"{loaded.header['pupils']:,} pupils loaded")
 
 
 def check_allowlist(path: Path) -> Check:

@@ -41,8 +41,8 @@ def register_pac(subparsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from proxy.catalogue import load_catalogue
+    from proxy.catalogue import default_catalogue
 
-    hosts = load_catalogue().hosts()
+    hosts = [host for service in default_catalogue().services for host in service.hosts]
     print("\n".join(hosts) if args.hosts else pac_file(args.proxy, hosts, args.fallback), end="\n")
     return 0

@@ -25,16 +25,15 @@ SPECIAL_WORDS = {
 }
 # Fail-closed reasons, in the words a teacher needs.
 REASON_SENTENCES = {
-    "tool_not_approved": "{tool} is not approved by your school for you to use.",
-    "body_too_large": "This request is too large for pupilguard to check, so it was not sent to {tool}.",
-    "unreadable_body": "pupilguard could not read this request to check it for pupil data, so it was not sent "
-                       "to {tool}.",
-    "analysis_timeout": "pupilguard could not finish checking this request for pupil data in time, so it was "
-                        "not sent to {tool}. Please try again.",
-    "analysis_error": "pupilguard could not check this request for pupil data, so it was not sent to {tool}. "
-                      "Please try again.",
-    "recheck_failed": "pupilguard could not remove all pupil data from this request, so it was not sent to "
-                      "{tool}.",
+    "tool_blocked": "{tool} is not approved by your school for you to use.",
+    "body_too_large": "it is too large to check for pupil data, so it was not sent to {tool}.",
+    "unreadable_body": "it could not be read to check it for pupil data, so it was not sent to {tool}.",
+    "analysis_timeout": "checking it for pupil data took too long, so it was not sent to {tool}. "
+                        "Please try again.",
+    "analysis_error": "it could not be checked for pupil data, so it was not sent to {tool}. Please try again.",
+    "unredactable_body": "an attached file contains pupil data and cannot be edited, so it was not sent to "
+                         "{tool}. Remove the pupil data from the file and try again.",
+    "recheck_failed": "not all pupil data could be removed from it, so it was not sent to {tool}.",
 }
 
 
@@ -62,10 +61,10 @@ class Refusal:
         sentence = next((REASON_SENTENCES[r] for r in self.reasons if r in REASON_SENTENCES), None)
         if sentence is None:
             found = describe_entities(self.entities) or "pupil data"
-            sentence = (f"This request contains pupil data that may not be sent to {{tool}} ({found}). "
+            sentence = (f"it contains pupil data that may not be sent to {{tool}} ({found}). "
                         "Remove it and try again.")
         parts = ["pupilguard blocked this request: " + sentence.format(tool=self.tool)]
-        if "tool_not_approved" in self.reasons and self.approved_tools:
+        if "tool_blocked" in self.reasons and self.approved_tools:
             parts.append("Approved AI tools: " + ", ".join(self.approved_tools) + ".")
         if self.policy_url:
             parts.append(f"School AI policy: {self.policy_url}")
@@ -89,12 +88,13 @@ def error_body(shape: str, refusal: Refusal) -> dict:
         return {"type": "error", "error": {"type": "permission_error", "message": msg}}
     if shape == "gemini":
         return {"error": {"code": 403, "message": msg, "status": "PERMISSION_DENIED"}}
-    return {"error": {"message": msg, "reasons": refusal.reasons, "blocked_by": "pupilguard"}}
+    # web apps' own scripts commonly show a JSON error's "detail" to the user
+    return {"detail": msg, "error": {"message": msg, "reasons": refusal.reasons, "blocked_by": "pupilguard"}}
 
 
 def block_response(request: http.Request, shape: str, refusal: Refusal) -> http.Response:
     headers = {"Cache-Control": "no-store", "X-Pupilguard-Action": "block"}
-    if shape == "html" or is_navigation(request):
+    if is_navigation(request):  # fetch/XHR from a web app gets JSON its script can show, not a page
         return http.Response.make(403, notice_page(refusal).encode(),
                                   {**headers, "Content-Type": "text/html; charset=utf-8",
                                    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})

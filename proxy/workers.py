@@ -93,9 +93,10 @@ def _serve(conn: Connection, spec: EngineSpec) -> None:
             return
         if job is None:
             return
-        texts, tool, profile, placeholders = job
+        texts, tool, profile, placeholders, deadline_ms = job
         try:
-            decision = engine.scan(texts, tool=tool, profile=profile, placeholders=placeholders)
+            decision = engine.scan(texts, tool=tool, profile=profile, placeholders=placeholders,
+                                   deadline_ms=deadline_ms)
             conn.send((Verdict.from_decision(decision), placeholders))
         except Exception as exc:  # noqa: BLE001 - fail closed; the class name only, never the text
             conn.send((Verdict.failed("analysis_error"), None))
@@ -214,10 +215,12 @@ class ScanPool:
             return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
 
         idle = self._idle
-        future = loop.run_in_executor(self._threads, worker.call, (list(texts), tool, profile, placeholders))
+        remaining = max(0.0, budget_s - (time.perf_counter() - started))
+        # the engine gives up on its own at the deadline; the wait below also covers the trip to the worker
+        job = (list(texts), tool, profile, placeholders, remaining * 1000)
+        future = loop.run_in_executor(self._threads, worker.call, job)
         # the worker goes back to the queue when it is really free, even if this request stopped waiting
         future.add_done_callback(lambda _: idle.put_nowait(worker))
-        remaining = max(0.0, budget_s - (time.perf_counter() - started))
         try:
             verdict, updated = await asyncio.wait_for(asyncio.shield(future), remaining)
         except TimeoutError:

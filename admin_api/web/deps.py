@@ -55,3 +55,14 @@ def install_error_pages(app: FastAPI) -> None:
     async def _forbidden(request: Request, exc: PageForbidden):
         return render(request, "error.html", status_code=403, title="Not allowed",
                       message="Your role does not give access to this page.")
+
+
+def roster_key(request: Request):
+    """The roster HMAC key (PUPILGUARD_ROSTER_KEY or the settings' key file), read once per app."""
+    from detectors.roster import RosterKey
+
+    key = getattr(request.app.state, "roster_key", None)
+    if key is None:
+        key = RosterKey.resolve(request.app.state.settings.roster_key_file)
+        request.app.state.roster_key = key
+    return key

@@ -62,7 +62,10 @@ class Extraction:
             raise ValueError(f"rebuild needs {len(self.texts)} texts, got {len(new)}")
         if new == self.texts:
             return self.original
-        return self._rebuild(new)
+        try:
+            return self._rebuild(new)
+        except Exception:  # noqa: BLE001 - a body we cannot rewrite is reported as None: the proxy blocks it
+            return None
 
     @classmethod
     def empty(cls, original: Any, adapter: str = "", notes: list[str] | None = None) -> Extraction:

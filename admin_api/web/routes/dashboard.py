@@ -1,3 +1,92 @@
-from fastapi import APIRouter
+"""The dashboard: statistics only (every role may see it), drawn as SVG charts, plus this week vs last week."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from admin_api import queries
+from admin_api.db import get_session
+from admin_api.models import ACTIONS, User
+from admin_api.schemas import EventFilter, GroupCounts, Stats
+from admin_api.web.charts import ACTION_COLOURS, PALETTE, stacked_columns, stacked_rows
+from admin_api.web.deps import page_user
+from admin_api.web.templating import render
 
 router = APIRouter()
+anyone = page_user("dpo", "it", "viewer")
+
+RANGES = (7, 30, 90, 365)
+SERIES = ("block", "redact", "allow")  # stacked bottom-up: what matters most sits on the axis
+TOP = 10
+
+
+def _total(g: GroupCounts) -> int:
+    return g.allow + g.redact + g.block
+
+
+def _timeline(stats: Stats, first: date, days: int) -> list[tuple[str, dict[str, int]]]:
+    """Per-day counts with the empty days filled in; weekly buckets for long ranges so bars stay readable."""
+    by_day = {p.day: {a: getattr(p, a) for a in ACTIONS} for p in stats.timeline}
+    step = 7 if days > 90 else 1
+    buckets = []
+    for offset in range(0, days, step):
+        start = first + timedelta(days=offset)
+        counts = {a: 0 for a in ACTIONS}
+        for d in range(step):
+            for a, n in by_day.get((start + timedelta(days=d)).isoformat(), {}).items():
+                counts[a] += n
+        label = start.strftime("%d %b").lstrip("0")
+        buckets.append((f"w/c {label}" if step == 7 else label, counts))
+    return buckets
+
+
+def _groups(groups: list[GroupCounts], unknown: str = "(unknown)") -> list[tuple[str, dict[str, int]]]:
+    return [(g.key or unknown, {a: getattr(g, a) for a in ACTIONS}) for g in groups[:TOP]]
+
+
+def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tuple[str, int, int, int]]:
+    """(key, this week, last week, change) for the keys that moved most."""
+    this = {g.key or "(unknown)": _total(g) for g in now}
+    prev = {g.key or "(unknown)": _total(g) for g in before}
+    rows = [(k, this.get(k, 0), prev.get(k, 0), this.get(k, 0) - prev.get(k, 0)) for k in this.keys() | prev.keys()]
+    rows = [r for r in rows if r[3] != 0]
+    return sorted(rows, key=lambda r: (-abs(r[3]), r[0]))[:6]
+
+
+@router.get("/")
+async def dashboard(
+    request: Request, days: int = 30, user: User = Depends(anyone), db: Session = Depends(get_session)
+):
+    days = days if days in RANGES else 30
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time(), UTC)
+    stats = queries.stats(db, EventFilter(start=start))
+
+    # "This week" is the last seven days to now, compared with the seven before.
+    now = datetime.now(UTC)
+    this_week = queries.stats(db, EventFilter(start=now - timedelta(days=7), end=now))
+    last_week = queries.stats(db, EventFilter(start=now - timedelta(days=14), end=now - timedelta(days=7)))
+    week = {
+        "actions": [(a, getattr(this_week.by_action, a), getattr(last_week.by_action, a)) for a in SERIES],
+        "total": (this_week.total, last_week.total),
+        "tools": _change_rows(this_week.by_tool, last_week.by_tool),
+        "entities": _change_rows(this_week.by_entity, last_week.by_entity),
+        "new_tools": sorted({g.key or "(unknown)" for g in this_week.by_tool}
+                            - {g.key or "(unknown)" for g in last_week.by_tool}),
+    }
+
+    colours = {a: ACTION_COLOURS[a] for a in SERIES}
+    departments = stats.by_department if any(g.key for g in stats.by_department) else []
+    charts = {
+        "timeline": stacked_columns(_timeline(stats, first, days), SERIES, colours),
+        "tools": stacked_rows(_groups(stats.by_tool), SERIES, colours),
+        "entities": stacked_rows(_groups(stats.by_entity), SERIES, colours),
+        "profiles": stacked_rows(_groups(stats.by_profile), SERIES, colours),
+        "departments": stacked_rows(_groups(departments), SERIES, colours) if departments else None,
+    }
+    return render(request, "dashboard.html", title="Dashboard", active="dashboard", stats=stats, days=days,
+                  ranges=RANGES, charts=charts, week=week, first=first, today=today,
+                  can_list=user.role in ("dpo", "it"), palette=PALETTE, departments=departments)

@@ -1,3 +1,147 @@
-from fastapi import APIRouter
+"""IT pages: allowlist editor, roster upload, proxy tokens and health. Open to IT and the DPO."""
+from __future__ import annotations
 
-router = APIRouter()
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin_api import audit, config_store, proxies
+from admin_api.db import get_session
+from admin_api.models import RosterUpload, Setting, User
+from admin_api.web.deps import page_user, roster_key
+from detectors.allowlist import AllowlistError
+from detectors.mis_import import MisImportError
+from admin_api.web.templating import flash, render
+
+router = APIRouter(prefix="/it")
+it_or_dpo = page_user("dpo", "it")
+
+# A proxy that has not called in for this long is shown as "not seen recently" (they poll config every minute).
+STALE_AFTER = timedelta(minutes=10)
+
+
+def _proxies_page(request: Request, db: Session, status_code: int = 200, **extra):
+    now = datetime.now(UTC)
+    rows = []
+    for proxy in proxies.list_proxies(db):
+        if proxy.revoked_at is not None:
+            health = ("revoked", "grey")
+        elif proxy.last_seen_at is None:
+            health = ("never seen", "redact")
+        elif now - proxy.last_seen_at > STALE_AFTER:
+            health = ("not seen recently", "block")
+        else:
+            health = ("healthy", "allow")
+        rows.append((proxy, health))
+    return render(request, "proxies.html", status_code=status_code, title="Proxies", active="proxies",
+                  rows=rows, stale_minutes=int(STALE_AFTER.total_seconds() // 60), **extra)
+
+
+@router.get("/proxies")
+async def proxies_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+    return _proxies_page(request, db)
+
+
+@router.post("/proxies")
+async def create_proxy_token(
+    request: Request, name: str = Form(...), user: User = Depends(it_or_dpo), db: Session = Depends(get_session)
+):
+    try:
+        proxy, token = proxies.create_token(db, name.strip())
+    except proxies.ProxyTokenError as exc:
+        db.rollback()
+        return _proxies_page(request, db, status_code=400, error=str(exc))
+    audit.record(db, user.username, "proxy_token.create", target=proxy.name)
+    db.commit()
+    # Shown on this response only; the store keeps a hash. no-store (SecurityHeaders) keeps it out of caches.
+    return _proxies_page(request, db, new_token=token, new_name=proxy.name)
+
+
+@router.post("/proxies/{name}/revoke")
+async def revoke_proxy_token(
+    request: Request, name: str, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)
+):
+    try:
+        proxy = proxies.revoke_token(db, name)
+    except proxies.ProxyTokenError as exc:
+        db.rollback()
+        return _proxies_page(request, db, status_code=404, error=str(exc))
+    audit.record(db, user.username, "proxy_token.revoke", target=proxy.name)
+    db.commit()
+    flash(request, f"Token of proxy {proxy.name} revoked. It can no longer send events or fetch config.", "success")
+    return RedirectResponse("/it/proxies", status_code=303)
+
+
+# --- allowlist ---------------------------------------------------------------------------------------------------
+
+def _allowlist_page(request: Request, db: Session, text: str | None = None, status_code: int = 200, **extra):
+    row = db.get(Setting, config_store.ALLOWLIST)
+    if text is None:
+        text = row.value if row is not None else ""
+    return render(request, "allowlist.html", status_code=status_code, title="Allowlist", active="allowlist",
+                  text=text, row=row, **extra)
+
+
+@router.get("/allowlist")
+async def allowlist_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+    return _allowlist_page(request, db)
+
+
+@router.post("/allowlist")
+async def save_allowlist(
+    request: Request, yaml_text: str = Form(..., alias="allowlist"), user: User = Depends(it_or_dpo),
+    db: Session = Depends(get_session),
+):
+    yaml_text = yaml_text.replace("\r\n", "\n")  # browsers submit textareas with CRLF
+    try:
+        config_store.set_allowlist(db, yaml_text, user.username)
+    except AllowlistError as exc:
+        db.rollback()
+        return _allowlist_page(request, db, text=yaml_text, status_code=400, error=str(exc))
+    db.commit()
+    flash(request, "Allowlist saved. Proxies pick it up at their next configuration poll.", "success")
+    return RedirectResponse("/it/allowlist", status_code=303)
+
+
+# --- roster ------------------------------------------------------------------------------------------------------
+
+MAX_ROSTER_BYTES = 64 * 1024 * 1024  # a 250,000-pupil trust export is ~30 MB
+
+
+def _roster_page(request: Request, db: Session, status_code: int = 200, **extra):
+    uploads = db.scalars(select(RosterUpload).order_by(RosterUpload.id.desc()).limit(10)).all()
+    return render(request, "roster.html", status_code=status_code, title="Roster", active="roster",
+                  uploads=uploads, max_mb=MAX_ROSTER_BYTES // (1024 * 1024), **extra)
+
+
+@router.get("/roster")
+async def roster_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+    return _roster_page(request, db)
+
+
+@router.post("/roster")
+async def upload_roster(
+    request: Request, export: UploadFile = File(...), user: User = Depends(it_or_dpo),
+    db: Session = Depends(get_session),
+):
+    # The MIS export is plaintext pupil data: it is read into memory, hashed, and dropped. It is never written
+    # to disk by this handler, logged, or echoed back (the report holds counts, row numbers and column names).
+    data = await export.read(MAX_ROSTER_BYTES + 1)
+    await export.close()
+    if len(data) > MAX_ROSTER_BYTES:
+        return _roster_page(request, db, status_code=413,
+                            error=f"The file is larger than {MAX_ROSTER_BYTES // (1024 * 1024)} MB.")
+    if not data:
+        return _roster_page(request, db, status_code=400, error="The file is empty.")
+    try:
+        result = config_store.store_roster_upload(db, data, roster_key(request), user.username)
+    except MisImportError as exc:
+        db.rollback()
+        return _roster_page(request, db, status_code=400, error=str(exc))
+    finally:
+        del data
+    db.commit()
+    return _roster_page(request, db, result=result, report=getattr(result, "report", None))

@@ -1,15 +1,17 @@
 """DPO pages: users, retention and purges, the audit log."""
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_api import audit
+from admin_api import audit, config_store, retention
 from admin_api.auth import MIN_PASSWORD_LENGTH, ROLES, AuthError, create_user, is_locked, reset_lockout
 from admin_api.db import get_session
-from admin_api.models import User
+from admin_api.models import AuditEntry, Purge, User
 from admin_api.web.deps import page_user
 from admin_api.web.templating import flash, render
 
@@ -80,3 +82,67 @@ async def enable_disable_user(
     db.commit()
     flash(request, f"User {target.username} {change}d.", "success")
     return RedirectResponse("/users", status_code=303)
+
+
+# --- retention -----------------------------------------------------------------------------------------------
+
+def _retention_page(request: Request, db: Session, status_code: int = 200, error: str | None = None):
+    settings = request.app.state.settings
+    purges = db.scalars(select(Purge).order_by(Purge.id.desc()).limit(20)).all()
+    return render(request, "retention.html", status_code=status_code, title="Retention", active="retention",
+                  days=config_store.retention_days(db, settings), purges=purges, error=error)
+
+
+@router.get("/retention")
+async def retention_page(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+    return _retention_page(request, db)
+
+
+@router.post("/retention")
+async def set_retention(
+    request: Request, days: str = Form(...), user: User = Depends(dpo), db: Session = Depends(get_session)
+):
+    try:
+        config_store.set_retention_days(db, int(days.strip()), user.username)
+    except ValueError:
+        db.rollback()
+        return _retention_page(request, db, status_code=400,
+                               error="Retention must be a whole number of days between 1 and 36500.")
+    db.commit()
+    flash(request, f"Events older than {int(days)} days will be purged automatically.", "success")
+    return RedirectResponse("/retention", status_code=303)
+
+
+# --- audit log -------------------------------------------------------------------------------------------------
+
+AUDIT_PAGE = 100
+
+
+@router.get("/audit")
+async def audit_log(
+    request: Request, before: int | None = None, actor: str = "", action: str = "",
+    user: User = Depends(dpo), db: Session = Depends(get_session),
+):
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.id < before)
+    if actor.strip():
+        stmt = stmt.where(AuditEntry.username == actor.strip())
+    if action.strip():
+        stmt = stmt.where(AuditEntry.action.startswith(action.strip(), autoescape=True))
+    rows = db.scalars(stmt).all()
+    more = len(rows) > AUDIT_PAGE
+    entries = rows[:AUDIT_PAGE]
+    return render(request, "audit.html", title="Audit log", active="audit", entries=entries,
+                  next_before=entries[-1].id if more and entries else None,
+                  filters={k: v for k, v in {"actor": actor.strip(), "action": action.strip()}.items() if v},
+                  first_page=before is None)
+
+
+@router.post("/retention/purge")
+async def purge_now(request: Request, user: User = Depends(dpo)):
+    record = await asyncio.to_thread(retention.purge, request.app.state.db, request.app.state.settings,
+                                     user.username)
+    deleted = record.deleted if record is not None else 0
+    flash(request, f"Purge done: {deleted:,} event{'' if deleted == 1 else 's'} deleted.", "success")
+    return RedirectResponse("/retention", status_code=303)

@@ -1,0 +1,119 @@
+"""The admin service: `create_app(settings) -> FastAPI`.
+
+Start-up brings the schema to the latest migration and seeds the centrally managed config; the lifespan runs the
+retention purge on a timer. JSON API routers live in admin_api/routers; the DPO web UI in admin_api/web.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import auth, config_store, web
+from .db import Database, migrate
+from .metrics import Metrics
+from .retention import purge_periodically
+from .routers import config, events, health, ingest
+from .settings import Settings
+
+MAX_BODY = 16 * 1024 * 1024  # a full 500-event batch is ~3 MB
+# Paths allowed more: the roster upload page takes a large trust's MIS export (~30 MB for 250k pupils).
+LARGE_BODY_PATHS = {"/it/roster": 64 * 1024 * 1024}
+
+
+class BodyLimit:
+    """Refuse request bodies over MAX_BODY with 413 before they are read into memory."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = LARGE_BODY_PATHS.get(scope["path"], MAX_BODY)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await JSONResponse({"detail": "Request body too large."}, 413)(scope, receive, send)
+        seen = 0
+
+        async def limited() -> dict:  # type: ignore[type-arg]
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await JSONResponse({"detail": "Request body too large."}, 413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = Database(settings.database_url or "")
+    if settings.migrate_on_start:
+        migrate(db.engine)
+    with db.session() as session:
+        config_store.seed(session, settings)
+        session.commit()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(
+            purge_periodically(db, settings, on_purge=lambda p: app.state.metrics.purged.inc(p.deleted))
+        )
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            db.dispose()
+
+    app = FastAPI(
+        title="pupilguard admin API",
+        version="1",
+        description="Event store, statistics and export for the DPO; configuration and ingest for proxies.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.metrics = Metrics()
+    app.state.roster_key = config_store.roster_key(settings)
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        app.state.metrics.requests.labels(getattr(route, "path", "other"), str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes each rejected value back; a rejected value may be a raw prompt, so name only
+        # where and why.
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    for router in (ingest.router, events.router, config.router, health.router):
+        app.include_router(router)
+    auth.install(app, settings)
+    app.include_router(web.router)
+    app.add_middleware(BodyLimit)
+    return app

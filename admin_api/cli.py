@@ -1,0 +1,190 @@
+"""`pupilguard admin …`: serve the admin service, migrate its database, create users and proxy tokens."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+DEFAULT_LISTEN = "127.0.0.1:8700"
+
+
+def register_admin(subparsers: Any) -> None:
+    admin = subparsers.add_parser("admin", help="the DPO's admin service: serve, migrate, users, proxy tokens")
+    admin.set_defaults(handler=lambda args: (admin.print_help(), 2)[1])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", metavar="URL",
+                        help="SQLAlchemy URL (default: DATABASE_URL, else a SQLite file in the data dir)")
+    common.add_argument("--data-dir", metavar="DIR", help="data directory (default: PUPILGUARD_DATA_DIR or "
+                                                          "./pupilguard-data)")
+    sub = admin.add_subparsers(dest="admin_command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the admin web UI and API")
+    serve.add_argument("--listen", default=DEFAULT_LISTEN, metavar="ADDR:PORT",
+                       help=f"address to listen on (default {DEFAULT_LISTEN})")
+    serve.set_defaults(handler=_serve)
+
+    migrate = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+    migrate.set_defaults(handler=_migrate)
+
+    user = sub.add_parser("create-user", parents=[common], help="add a DPO, IT or viewer account")
+    user.add_argument("username")
+    user.add_argument("--role", required=True, choices=["dpo", "it", "viewer"])
+    user.add_argument("--email", help="email address (maps Entra ID / Google sign-ins to this account)")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user.set_defaults(handler=_create_user)
+
+    tokens = sub.add_parser("proxy-token", help="tokens proxies use to send events and fetch config")
+    tokens.set_defaults(handler=lambda args: (tokens.print_help(), 2)[1])
+    token_sub = tokens.add_subparsers(dest="token_command", metavar="COMMAND")
+    create = token_sub.add_parser("create", parents=[common], help="create a token (printed once)")
+    create.add_argument("name")
+    create.set_defaults(handler=_token_create)
+    listing = token_sub.add_parser("list", parents=[common], help="list proxies and their last-seen health")
+    listing.set_defaults(handler=_token_list)
+    revoke = token_sub.add_parser("revoke", parents=[common], help="revoke a proxy's token")
+    revoke.add_argument("name")
+    revoke.set_defaults(handler=_token_revoke)
+
+
+def _fail(message: str) -> int:
+    print(f"pupilguard admin: {message}", file=sys.stderr)
+    return 1
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from .settings import Settings
+
+    overrides = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    try:
+        return Settings(**overrides)
+    except (ValidationError, ValueError, OSError) as exc:
+        raise SystemExit(_fail(f"bad settings: {exc}")) from None
+
+
+def _database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db import Database, migrate
+
+    settings = _settings(args)
+    try:
+        db = Database(settings.database_url or "")
+        migrate(db.engine)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise SystemExit(_fail(f"cannot open the database: {str(exc).splitlines()[0]}")) from None
+    return db
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .app import create_app
+
+    host, sep, port = args.listen.rpartition(":")
+    if not sep or not port.isdigit():
+        return _fail(f"--listen must be ADDR:PORT, not {args.listen!r}")
+    settings = _settings(args)
+    try:
+        app = create_app(settings)
+    except (SQLAlchemyError, ValueError, OSError) as exc:
+        return _fail(f"cannot start: {str(exc).splitlines()[0]}")
+    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="info", server_header=False)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    db = _database(args)
+    db.dispose()
+    print("database schema is up to date")
+    return 0
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from . import audit, auth
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            return _fail("passwords do not match")
+    db = _database(args)
+    try:
+        with db.session() as session:
+            try:
+                user = auth.create_user(session, args.username, password, args.role, email=args.email)
+            except auth.AuthError as exc:
+                return _fail(str(exc))
+            audit.record(session, "cli", "user.create", user.username, {"role": user.role})
+            session.commit()
+    finally:
+        db.dispose()
+    print(f"created {args.role} user {args.username}")
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from . import audit, proxies
+
+    db = _database(args)
+    try:
+        with db.session() as session:
+            try:
+                proxy, token = proxies.create_token(session, args.name)
+            except proxies.ProxyTokenError as exc:
+                return _fail(str(exc))
+            audit.record(session, "cli", "proxy.token_create", proxy.name)
+            session.commit()
+    finally:
+        db.dispose()
+    print(token)
+    print(f"token for proxy {args.name!r} created; it is shown only this once "
+          "(give it to the proxy with --admin-token-file)", file=sys.stderr)
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from . import audit, proxies
+
+    db = _database(args)
+    try:
+        with db.session() as session:
+            try:
+                proxies.revoke_token(session, args.name)
+            except proxies.ProxyTokenError as exc:
+                return _fail(str(exc))
+            audit.record(session, "cli", "proxy.token_revoke", args.name)
+            session.commit()
+    finally:
+        db.dispose()
+    print(f"revoked the token of proxy {args.name!r}")
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from . import proxies
+
+    db = _database(args)
+    try:
+        with db.session() as session:
+            rows = proxies.list_proxies(session)
+    finally:
+        db.dispose()
+    table = Table("proxy", "status", "last seen (UTC)", "from", "version", "events")
+    for p in rows:
+        table.add_row(p.name, "revoked" if p.revoked_at else "active",
+                      p.last_seen_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_seen_at else "never",
+                      p.last_seen_addr or "", p.last_seen_version or "", str(p.events_received))
+    Console().print(table)
+    return 0

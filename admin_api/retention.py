@@ -1,0 +1,58 @@
+"""Retention: events older than the configured number of days are deleted, automatically and on demand, and
+each purge that deletes anything (and every purge a person starts) is recorded in the `purges` table."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from . import audit, config_store
+from .db import Database
+from .models import Event, Purge, utcnow
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+
+
+def purge(db: Database, settings: Settings, actor: str = "system", now: datetime | None = None) -> Purge | None:
+    """Delete events older than the retention period, in batches so ingest is never blocked for long."""
+    with db.session() as session:
+        days = config_store.retention_days(session, settings)
+        session.commit()
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    deleted = 0
+    while True:
+        with db.session() as session:
+            ids = select(Event.event_id).where(Event.time < cutoff).limit(BATCH)
+            table = Event.__table__  # core delete: the database cascades to entity and pupil rows
+            n = session.execute(delete(table).where(table.c.event_id.in_(ids.scalar_subquery()))).rowcount
+            session.commit()
+        deleted += n
+        if n < BATCH:
+            break
+    if deleted == 0 and actor == "system":
+        return None
+    with db.session() as session:
+        record = Purge(time=utcnow(), cutoff=cutoff, deleted=deleted, actor=actor)
+        session.add(record)
+        if actor != "system":
+            audit.record(session, actor, "retention.purge", None, {"deleted": deleted, "days": days})
+        session.commit()
+    log.info("retention purge: %d events older than %s deleted", deleted, cutoff.isoformat())
+    return record
+
+
+async def purge_periodically(db: Database, settings: Settings, on_purge=None) -> None:  # type: ignore[no-untyped-def]
+    """The app lifespan's timer: purge now, then every purge_interval_seconds; errors are logged, not fatal."""
+    while True:
+        try:
+            record = await asyncio.to_thread(purge, db, settings)
+            if record is not None and on_purge is not None:
+                on_purge(record)
+        except Exception:
+            log.exception("retention purge failed; will retry")
+        await asyncio.sleep(settings.purge_interval_seconds)

@@ -1,0 +1,1 @@
+"""The JSON API (documented by OpenAPI at /docs): proxies' ingest and config, events and statistics, health."""

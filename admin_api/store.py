@@ -1,0 +1,99 @@
+"""Writing events to the store: exactly once per event_id, however often a proxy's spool re-delivers a batch.
+
+`INSERT … ON CONFLICT DO NOTHING RETURNING event_id` (PostgreSQL and SQLite alike) tells which events are new; only
+those get their data-type and pupil rows, so concurrent deliveries of one event from several proxies or retries
+never double-count.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from detectors.events import Event as WireEvent
+
+from .models import Event, EventEntity, EventPupil, utcnow
+
+WITHHELD = "[excerpt withheld: it held an unredacted identifier]"
+
+# A proxy should only ever send placeholders; an excerpt that still shows a UPN, an email address or a National
+# Insurance number is dropped rather than stored (belt and braces: the event itself is kept).
+_RAW_IDENTIFIER = re.compile(
+    r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b"  # UPN (permanent or temporary)
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # email address
+    r"|\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",  # National Insurance number
+    re.IGNORECASE,
+)
+
+
+def safe_excerpt(excerpt: str) -> str:
+    return WITHHELD if _RAW_IDENTIFIER.search(excerpt) else excerpt
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"unsupported database {dialect!r}")
+
+
+def store_events(session: Session, events: Sequence[WireEvent], received_at: datetime | None = None) -> int:
+    """Insert the new events of a batch; returns how many were new (the rest were already stored)."""
+    if not events:
+        return 0
+    received_at = received_at or utcnow()
+    unique: dict[uuid.UUID, WireEvent] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
+    rows = [
+        {
+            "event_id": e.event_id,
+            "time": e.time,
+            "received_at": received_at,
+            "proxy_id": e.proxy_id,
+            "client_addr": e.client_addr,
+            "user": e.user,
+            "profile": e.profile,
+            "department": e.department,
+            "tool": e.tool,
+            "host": e.host,
+            "path": e.path,
+            "action": e.action,
+            "reasons": list(e.reasons),
+            "excerpt": safe_excerpt(e.excerpt),
+            "analysis_ms": e.analysis_ms,
+        }
+        for e in unique.values()
+    ]
+    stmt = (
+        _insert(session)(Event.__table__)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(Event.__table__.c.event_id)
+    )
+    new_ids = set(session.execute(stmt, rows).scalars())
+    if not new_ids:
+        return 0
+    entity_rows = [
+        {"event_id": e.event_id, "entity": entity, "count": count, "time": e.time, "action": e.action}
+        for e in unique.values()
+        if e.event_id in new_ids
+        for entity, count in e.entities.items()
+    ]
+    pupil_rows = [
+        {"event_id": e.event_id, "pupil_ref": ref}
+        for e in unique.values()
+        if e.event_id in new_ids
+        for ref in dict.fromkeys(e.pupil_refs)
+    ]
+    if entity_rows:
+        session.execute(insert(EventEntity.__table__), entity_rows)
+    if pupil_rows:
+        session.execute(insert(EventPupil.__table__), pupil_rows)
+    return len(new_ids)

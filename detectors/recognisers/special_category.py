@@ -1,0 +1,105 @@
+"""Special-category and safeguarding terms (SEN, health, mental health, ethnicity, religion, safeguarding,
+looked-after, FSM, sexuality, criminal), from data/special_category.yaml.
+
+A term is a finding on its own; whether it blocks is the policy's business (only together with an identifier,
+by default). Topic mentions are told apart from statements about a person:
+- a term directly followed by a `generic_after` word ("ADHD awareness week", "autism training") is a topic;
+- ambiguous words (`need_context`: "Muslim", "CP", "trans") count only with a personal context word nearby
+  ("is Muslim", "CP plan", "identifies as trans");
+- `exceptions` ("Great Depression", "DBS disclosure") are never findings.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+from detectors.recognisers.terms import TermMatcher, lower_same_length
+
+ENTITY = "SPECIAL_CATEGORY"
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+CONTEXT_WINDOW = 3  # words either side of an ambiguous term
+
+
+@dataclass(frozen=True)
+class _Term:
+    subtype: str
+    needs_context: bool
+
+
+@cache
+def _lexicon() -> dict:
+    return yaml.safe_load(resources.files("detectors").joinpath("data/special_category.yaml").read_text("utf-8"))
+
+
+class SpecialCategoryRecognizer(LocalRecognizer):
+    """One entity, SPECIAL_CATEGORY; the subtype is in `recognition_metadata["subtype"]`."""
+
+    SCORE = 0.8
+
+    def __init__(self, extra_terms: dict[str, list[str]] | None = None) -> None:
+        self._extra = extra_terms or {}
+        super().__init__(supported_entities=[ENTITY], name="SpecialCategoryRecognizer")
+
+    def load(self) -> None:
+        lex = _lexicon()
+        self.generic_after = frozenset(w.lower() for w in lex["generic_after"])
+        folded, exact = [], []
+        self.context: dict[str, frozenset[str]] = {}
+        for subtype, spec in lex.items():
+            if not isinstance(spec, dict):
+                continue
+            self.context[subtype] = frozenset(w.lower() for w in spec.get("context", ()))
+            folded += [(t, _Term(subtype, False)) for t in spec.get("terms", ()) + self._extra.get(subtype, [])]
+            exact += [(t, _Term(subtype, False)) for t in spec.get("codes", ())]
+            for t in spec.get("need_context", ()):
+                (exact if t.isupper() else folded).append((t, _Term(subtype, True)))
+        self._folded = TermMatcher(folded)
+        self._exact = TermMatcher(exact, case_sensitive=True)
+        self._exceptions = TermMatcher((e, None) for e in lex["exceptions"])
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        lower = lower_same_length(text)
+        blocked = [(s, e) for s, e, _, _ in self._exceptions.find(lower)]
+        hits = list(self._folded.find(lower)) + list(self._exact.find(text))
+        results = []
+        for start, end, _, term in hits:
+            if any(s <= start and end <= e for s, e in blocked) or self._generic(lower, end):
+                continue
+            if term.needs_context and not self._has_context(lower, start, end, term.subtype):
+                continue
+            results.append(RecognizerResult(
+                ENTITY, start, end, self.SCORE,
+                recognition_metadata={"subtype": term.subtype, RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                      RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+            ))
+        return _longest(results)
+
+    def _generic(self, lower: str, end: int) -> bool:
+        nxt = _WORD.match(lower, end + 1) if lower[end:end + 1] in (" ", "-") else None
+        return bool(nxt and nxt.group(0) in self.generic_after)
+
+    def _has_context(self, lower: str, start: int, end: int, subtype: str) -> bool:
+        before = _WORD.findall(lower[max(0, start - 60):start])[-CONTEXT_WINDOW:]
+        after = _WORD.findall(lower[end:end + 60])[:CONTEXT_WINDOW]
+        words = before + after
+        context = self.context.get(subtype, frozenset())
+        if any(w in context for w in words):
+            return True
+        pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}  # two-word context such as "at home"
+        return not context.isdisjoint(pairs)
+
+
+def _longest(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop a match contained in a longer one ("child protection" inside "child protection plan")."""
+    results.sort(key=lambda r: (r.start, -(r.end - r.start)))
+    kept: list[RecognizerResult] = []
+    for r in results:
+        if kept and r.start >= kept[-1].start and r.end <= kept[-1].end:
+            continue
+        kept.append(r)
+    return kept

@@ -1,0 +1,121 @@
+"""UK pupil identifiers: UPN, ULN and exam UCI, each with its check character verified.
+
+Checks follow the published specifications (see shared/reference/uk-identifiers.md), tested against their
+worked examples rather than against other code, since wrong implementations circulate.
+"""
+from __future__ import annotations
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+__all__ = [
+    "UciRecognizer", "UlnRecognizer", "UpnRecognizer",
+    "uci_check_character", "uci_is_valid", "uln_is_valid", "upn_check_letter", "upn_is_valid",
+]
+
+# Value -> letter for the UPN check letter (and a temporary UPN's final letter); I, O and S never used.
+_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_UCI_LETTERS = "ABCDEFGHKLMRTVWXY"
+
+
+def upn_check_letter(upn: str) -> str | None:
+    """The check letter characters 2-13 of a UPN call for, or None if they are malformed."""
+    upn = upn.upper()
+    if len(upn) != 13 or not upn[1:12].isdigit():
+        return None
+    last = upn[12]
+    if last.isdigit():
+        last_value = int(last)
+    elif last in _UPN_LETTERS:
+        last_value = _UPN_LETTERS.index(last)  # temporary UPN: the letter scores its table value
+    else:
+        return None
+    total = sum(int(c) * w for c, w in zip(upn[1:12], range(2, 13))) + last_value * 13
+    return _UPN_LETTERS[total % 23]
+
+
+def upn_is_valid(upn: str) -> bool:
+    """Permanent (Annnnnnnnnnnn) or temporary (AnnnnnnnnnnnA) UPN with a correct check letter."""
+    upn = upn.upper()
+    return len(upn) == 13 and upn[0] in _UPN_LETTERS and upn_check_letter(upn) == upn[0]
+
+
+def uln_is_valid(uln: str) -> bool:
+    """10 digits, first non-zero, weights 10..1 summing to 10 mod 11."""
+    if len(uln) != 10 or not uln.isdigit() or uln[0] == "0":
+        return False
+    return sum(int(c) * w for c, w in zip(uln, range(10, 0, -1))) % 11 == 10
+
+
+def uci_check_character(uci: str) -> str | None:
+    """Check character for the first 12 characters of a UCI (all digits: centre, awarding body, year, number)."""
+    body = uci[:12]
+    if len(body) != 12 or not body.isdigit():
+        return None
+    return _UCI_LETTERS[sum(int(c) * w for c, w in zip(body, range(16, 4, -1))) % 17]
+
+
+def uci_is_valid(uci: str) -> bool:
+    uci = uci.upper()
+    return len(uci) == 13 and uci_check_character(uci) == uci[12]
+
+
+class UpnRecognizer(PatternRecognizer):
+    """Unique Pupil Number, permanent or temporary. The check letter makes a false match ~1 in 23 x 10^12."""
+
+    PATTERNS = [
+        Pattern("UPN (permanent)", r"\b[A-HJ-NP-RT-Z]\d{12}\b", 0.3),
+        Pattern("UPN (temporary)", r"\b[A-HJ-NP-RT-Z]\d{11}[A-HJ-NP-RT-Z]\b", 0.3),
+    ]
+    CONTEXT = ["upn", "unique pupil number", "pupil number", "pupil", "student", "former upn"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity="UK_UPN",
+            name="UpnRecognizer",
+            patterns=[Pattern(p.name, p.regex, p.score) for p in self.PATTERNS],
+            context=self.CONTEXT,
+            supported_language=supported_language,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool:
+        # Presidio matches case-insensitively: "h801200001001" is still a UPN.
+        return upn_is_valid(pattern_text.upper())
+
+
+class UlnRecognizer(PatternRecognizer):
+    """Unique Learner Number. One ten-digit number in eleven passes the check by chance, so a valid ULN keeps
+    a moderate score that context words ("ULN", "learner number") raise; invalid ones are dropped."""
+
+    PATTERNS = [Pattern("ULN", r"\b[1-9]\d{9}\b", 0.5)]
+    CONTEXT = ["uln", "unique learner number", "learner number", "learner", "learning records", "lrs"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity="UK_ULN",
+            name="UlnRecognizer",
+            patterns=[Pattern(p.name, p.regex, p.score) for p in self.PATTERNS],
+            context=self.CONTEXT,
+            supported_language=supported_language,
+        )
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        return not uln_is_valid(pattern_text)
+
+
+class UciRecognizer(PatternRecognizer):
+    """Exam Unique Candidate Identifier (JCQ): 12 digits and a check character, weights 16..5 mod 17."""
+
+    PATTERNS = [Pattern("UCI", r"\b\d{12}[A-HKLMRTV-Y]\b", 0.3)]
+    CONTEXT = ["uci", "unique candidate identifier", "candidate", "candidate number", "exam", "entry", "jcq"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity="UK_UCI",
+            name="UciRecognizer",
+            patterns=[Pattern(p.name, p.regex, p.score) for p in self.PATTERNS],
+            context=self.CONTEXT,
+            supported_language=supported_language,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return uci_is_valid(pattern_text.upper())

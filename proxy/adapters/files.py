@@ -1,0 +1,273 @@
+"""Text inside files: plain-text files in any common encoding, DOCX, XLSX, PDF, other Office/ODF zips, base64.
+
+Plain-text files are rewritten in their own encoding (BOM kept). Binary document formats are read but not
+rewritten: their `rebuild` returns None for changed texts, which tells the proxy to block rather than forward
+the original. Images, audio and video carry no text we can read (no OCR) and are let through with a note;
+any other binary is `CannotRead`, because an unread file must not reach an AI service.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from urllib.parse import quote, unquote_to_bytes
+
+from .base import CannotRead, Extraction
+
+__all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction",
+           "MAX_UNZIPPED"]
+
+MAX_UNZIPPED = 64 * 1024 * 1024  # Office files are zips: refuse to inflate zip bombs past this
+_MAX_ZIP_MEMBERS = 5000
+
+
+@dataclass(frozen=True)
+class TextCodec:
+    encoding: str
+    bom: bytes = b""
+
+    def decode(self, data: bytes) -> str:
+        return data[len(self.bom):].decode(self.encoding)
+
+    def encode(self, text: str) -> bytes:
+        # Placeholders are ASCII and every other character came from this encoding, so strict is safe.
+        return self.bom + text.encode(self.encoding)
+
+
+_BOMS = [
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+]
+
+
+def _looks_like_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x1b")
+    return controls <= max(2, len(text) // 200)
+
+
+def sniff_text(data: bytes) -> tuple[str, TextCodec] | None:
+    """Decode bytes that are meant to be text: BOM (UTF-8/16/32), BOM-less UTF-16, UTF-8, then Windows-1252.
+
+    None for binary data (NULs or many control characters): a PNG must not be 'read' as Windows-1252 text.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            codec = TextCodec(enc, bom)
+            try:
+                text = codec.decode(data)
+            except UnicodeDecodeError:
+                return None
+            return (text, codec) if _looks_like_text(text) else None
+    candidates = []
+    if len(data) >= 4 and len(data) % 2 == 0:
+        odd_nuls, even_nuls = data[1::2].count(0), data[0::2].count(0)
+        half = len(data) // 2
+        if odd_nuls > 0.4 * half and even_nuls < 0.05 * half:
+            candidates.append(TextCodec("utf-16-le"))
+        elif even_nuls > 0.4 * half and odd_nuls < 0.05 * half:
+            candidates.append(TextCodec("utf-16-be"))
+    candidates += [TextCodec("utf-8"), TextCodec("cp1252"), TextCodec("latin-1")]
+    for codec in candidates:
+        try:
+            text = codec.decode(data)
+        except UnicodeDecodeError:
+            continue
+        return (text, codec) if _looks_like_text(text) else None
+    return None
+
+
+def text_extraction(data: bytes, codec: TextCodec, text: str, adapter: str = "text") -> Extraction:
+    if not text.strip():
+        return Extraction.empty(data, adapter)
+    return Extraction([text], data, lambda new: codec.encode(new[0]), adapter)
+
+
+# --- binary documents ---------------------------------------------------------------------------------------------
+
+_MEDIA_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"OggS", b"fLaC", b"ID3", b"\xff\xfb",
+                b"\xff\xf3", b"\x1aE\xdf\xa3", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def _is_media(data: bytes, mime: str) -> bool:
+    if mime.split("/")[0] in ("image", "audio", "video") and not mime.startswith("image/svg"):
+        return True
+    if data.startswith(_MEDIA_MAGIC):
+        return True
+    return data[:4] == b"RIFF" and data[8:12] in (b"WEBP", b"WAVE", b"AVI ") or data[4:8] == b"ftyp"
+
+
+def _read_only(data: bytes, text: str, adapter: str) -> Extraction:
+    """Text read from a format we cannot rewrite: rebuild with changes -> None (the proxy blocks)."""
+    if not text.strip():
+        return Extraction.empty(data, adapter, ["document_without_text"])
+    return Extraction([text], data, lambda _new: None, adapter)
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        raise CannotRead("file_corrupt:zip") from None
+    if len(infos) > _MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_UNZIPPED:
+        raise CannotRead("file_too_large:zip")
+    return zf
+
+
+def _docx_text(data: bytes) -> str:
+    import docx  # python-docx; imported lazily: most requests carry no Word files
+
+    document = docx.Document(io.BytesIO(data))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append("\t".join(cell.text for cell in row.cells))
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            lines.extend(p.text for p in part.paragraphs)
+    return "\n".join(lines)
+
+
+def _xlsx_text(data: bytes) -> str:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        lines = []
+        for ws in wb.worksheets:
+            lines.append(str(ws.title))
+            for row in ws.iter_rows(values_only=True):
+                cells = ["" if v is None else str(v) for v in row]
+                if any(cells):
+                    lines.append("\t".join(cells))
+        return "\n".join(lines)
+    finally:
+        wb.close()
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _office_xml_text(zf: zipfile.ZipFile) -> str:
+    """PowerPoint, OpenDocument and other zipped-XML formats: the character data of every XML part."""
+    import html
+
+    chunks = []
+    for info in zf.infolist():
+        if info.filename.endswith(".xml") and not info.filename.startswith(("[Content_Types]", "_rels/")):
+            xml = zf.read(info).decode("utf-8", "replace")
+            text = _TAG.sub(" ", xml)
+            chunks.append(re.sub(r"[ \t]+", " ", html.unescape(text)).strip())
+    return "\n".join(c for c in chunks if c)
+
+
+def _pdf_text(data: bytes) -> str:
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise CannotRead("file_encrypted:pdf")
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extraction:
+    """The text of one uploaded or embedded file. CannotRead for files that must not pass unread."""
+    mime = (mime or "").split(";")[0].strip().lower()
+    name = (filename or "").lower()
+    try:
+        if data.startswith(b"%PDF") or (mime == "application/pdf" and b"%PDF" in data[:1024]):
+            return _read_only(data, _pdf_text(data), "pdf")
+        if data.startswith(b"PK\x03\x04"):
+            zf = _open_zip(data)
+            names = set(zf.namelist())
+            if "word/document.xml" in names:
+                return _read_only(data, _docx_text(data), "docx")
+            if "xl/workbook.xml" in names:
+                return _read_only(data, _xlsx_text(data), "xlsx")
+            if any(n.endswith(".xml") for n in names):
+                return _read_only(data, _office_xml_text(zf), "office_xml")
+            raise CannotRead("file_archive")
+    except CannotRead:
+        raise
+    except Exception:  # noqa: BLE001 - third-party parsers raise anything on hostile files; report, never crash
+        kind = "pdf" if data.startswith(b"%PDF") else "office"
+        raise CannotRead(f"file_corrupt:{kind}") from None
+    if _is_media(data, mime):
+        return Extraction.empty(data, "media", ["media_not_scanned"])
+    sniffed = sniff_text(data)
+    if sniffed is not None:
+        return text_extraction(data, sniffed[1], sniffed[0], "text_file")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise CannotRead("file_legacy_office")
+    kind = name.rsplit(".", 1)[-1] if "." in name else (mime or "unknown")
+    raise CannotRead(f"file_binary:{kind[:40]}")
+
+
+# --- base64 and data: URLs inside JSON ---------------------------------------------------------------------------
+
+_DATA_URL = re.compile(r"^data:([^,;]*)((?:;[^,;]*)*?)(;base64)?,", re.IGNORECASE | re.DOTALL)
+_B64 = re.compile(r"^[A-Za-z0-9+/\-_\s]+={0,2}\s*$")
+
+
+def base64_extraction(value: str, mime: str = "", filename: str = "",
+                      *, strict: bool = True) -> Extraction | None:
+    """The text of a file carried as base64 (optionally a `data:` URL) inside a JSON string; rebuild re-encodes.
+
+    strict=True (a field known to hold file data): undecodable content is CannotRead. strict=False (guessing
+    in unknown JSON): None when the string is not base64 of a readable file, so it is treated as plain text.
+    """
+    prefix, payload = "", value
+    is_b64 = True
+    m = _DATA_URL.match(value)
+    if m:
+        prefix, payload = value[:m.end()], value[m.end():]
+        mime = m.group(1) or mime
+        is_b64 = bool(m.group(3))
+    if not is_b64:  # data:text/plain,Hello%20there
+        raw = unquote_to_bytes(payload)
+        sniffed = sniff_text(raw)
+        if sniffed is None:
+            if strict:
+                raise CannotRead("file_binary:data_url")
+            return None
+        text, codec = sniffed
+        inner = text_extraction(raw, codec, text, "data_url")
+        return _wrap(value, inner, lambda b: prefix + quote(b, safe="/:;,=?&+ "))
+    if not _B64.match(payload):
+        if strict:
+            raise CannotRead("file_not_base64")
+        return None
+    compact = re.sub(r"\s+", "", payload)
+    urlsafe = "-" in compact or "_" in compact
+    try:
+        raw = base64.urlsafe_b64decode(compact) if urlsafe else base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        if strict:
+            raise CannotRead("file_not_base64") from None
+        return None
+    if strict:
+        inner = file_extraction(raw, mime, filename)
+    else:
+        sniffed = sniff_text(raw)
+        if sniffed is None or not any(ch.isalpha() for ch in sniffed[0]):
+            return None
+        inner = text_extraction(raw, sniffed[1], sniffed[0], "text_file")
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    return _wrap(value, inner, lambda b: prefix + encode(b).decode("ascii"))
+
+
+def _wrap(original: str, inner: Extraction, encode) -> Extraction:
+    def rebuild(new: list[str]) -> str | None:
+        data = inner.rebuild(new)
+        return None if data is None else encode(data)
+
+    return Extraction(inner.texts, original, rebuild, inner.adapter, inner.notes)

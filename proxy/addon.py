@@ -1,0 +1,368 @@
+"""The pupilguard mitmproxy addon: every prompt to a catalogued AI tool is allowed, redacted or blocked here.
+
+For each request to a catalogued host: the allowlist gives the tool's status for the client's profile.
+  blocked  -> refused with a notice (no scan needed);
+  approved -> the adapter extracts the texts, a worker process scans them with the conversation's placeholders,
+              then the request is forwarded untouched (allow), rewritten (redact; the rewritten body is checked
+              once more before it leaves) or refused (block);
+  monitor  -> scanned and recorded, forwarded unchanged.
+Anything that cannot be read, is too big, or cannot be analysed in time is refused (fail closed). Every redact and
+block becomes an event in the on-disk spool; every decision is counted in the metrics. Client WebSocket frames get
+the same treatment, a blocked frame being dropped.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.proxy import server_hooks
+
+from detectors.events import Event
+from proxy import responses
+from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
+from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
+from proxy.allowlist_watch import AllowlistWatcher
+from proxy.conversations import Conversations
+from proxy.metrics import Metrics
+from proxy.spool import Spool
+from proxy.workers import ScanPool, Verdict
+
+log = logging.getLogger("pupilguard.proxy")
+
+# flow.metadata keys shared with the notices and restore addons
+META_TOOL = "pupilguard.tool"
+META_PLACEHOLDERS = "pupilguard.placeholders"
+META_RESTORE = "pupilguard.restore"
+
+
+@dataclass
+class _Who:
+    client_addr: str
+    user: str | None
+    profile: str
+    status: str
+
+
+class PupilGuard:
+    """Decisions on the wire. Collaborators are built by `pupilguard proxy` (proxy/cli.py) and passed in."""
+
+    def __init__(self, *, catalogue: Any, allowlist: AllowlistWatcher, pool: ScanPool, spool: Spool,
+                 metrics: Metrics, conversations: Conversations | None = None, notices: Any = None) -> None:
+        self.catalogue, self.allowlist, self.pool, self.spool = catalogue, allowlist, pool, spool
+        self.metrics, self.notices = metrics, notices
+        self.conversations = conversations or Conversations()
+        self.routes: dict[str, tuple[str, int]] = {}
+
+    # ---- options -------------------------------------------------------------------------------------------
+    def load(self, loader: Any) -> None:
+        loader.add_option("pupilguard_route", Sequence[str], [],
+                          "HOST=ADDR:PORT: connect to ADDR:PORT for a catalogued HOST (after every decision), "
+                          "keeping HOST as the TLS server name. For tests, demos and staging.")
+        loader.add_option("pupilguard_max_body", int, 10 * 1024 * 1024,
+                          "Largest prompt body (bytes, after decompression) that is scanned; larger ones are "
+                          "blocked.")
+        loader.add_option("pupilguard_time_budget_ms", int, 3000,
+                          "Time allowed to analyse one request, queueing included; then it is blocked.")
+        loader.add_option("pupilguard_proxy_id", str, "proxy", "This proxy's name in events.")
+        loader.add_option("pupilguard_log_allow", bool, False,
+                          "Also record allowed prompts as events (they are always counted in the metrics).")
+
+    def configure(self, updated: set[str]) -> None:
+        if "pupilguard_route" in updated:
+            self.routes = parse_routes(ctx.options.pupilguard_route)
+        if "pupilguard_max_body" in updated and ctx.options.pupilguard_max_body <= 0:
+            raise exceptions.OptionsError("--max-body must be a positive number of bytes")
+        if "pupilguard_time_budget_ms" in updated and ctx.options.pupilguard_time_budget_ms <= 0:
+            raise exceptions.OptionsError("--time-budget-ms must be positive")
+
+    # ---- connections ---------------------------------------------------------------------------------------
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        """--route: the upstream connection goes to another address; the TLS server name stays the real host."""
+        if not self.routes or data.server.address is None:
+            return
+        host = str(data.server.address[0]).lower()
+        target = self.routes.get(host)
+        if target is not None:
+            if data.server.sni is None:
+                data.server.sni = host
+            data.server.address = target
+
+    def is_intercepted(self, flow: http.HTTPFlow) -> bool:
+        """For the notices addon: is this flow's host one of ours (a catalogued AI service)?"""
+        return self.catalogue.for_host(flow.request.pretty_host) is not None
+
+    # ---- HTTP ------------------------------------------------------------------------------------------------
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return
+        service = self.catalogue.for_host(flow.request.pretty_host)
+        flow.metadata[META_TOOL] = service.id if service else None
+        if service is None:
+            return
+        declared = flow.request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > ctx.options.pupilguard_max_body \
+                and self._carries_prompt(service, flow.request.path):
+            # refuse before the body is even read
+            who = self._who(flow, service)
+            self._refuse(flow, service, who, Verdict.failed("body_too_large"))
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return
+        service = self.catalogue.for_host(flow.request.pretty_host)
+        if service is None:
+            return
+        who = self._who(flow, service)
+        carries_prompt = self._carries_prompt(service, flow.request.path)
+        if who.status == "blocked":
+            record = carries_prompt or responses.is_navigation(flow.request)
+            self._refuse(flow, service, who, Verdict.failed("tool_blocked"), record=record)
+            return
+        if not carries_prompt:
+            return  # page loads, assets, settings calls, WebSocket handshakes of an allowed tool
+        extraction = self._extract(flow.request, service)
+        if not isinstance(extraction, Extraction):
+            self._refuse(flow, service, who, extraction)
+            return
+        if not extraction.texts:
+            self._count(service.id, "allow")
+            return
+        conv_key = Conversations.key(service.id, who.client_addr, who.user,
+                                     extraction.conversation)
+        verdict, placeholders, ms = await self._scan(conv_key, extraction.texts, service, who)
+
+        if who.status == "monitor":
+            self._monitored(flow, service, who, verdict, ms)
+            return
+        if verdict.action == "block":
+            self._refuse(flow, service, who, verdict, ms=ms)
+            return
+        if verdict.action == "redact":
+            assert verdict.texts is not None
+            body = extraction.rebuild(verdict.texts)
+            if body is None:  # a file we can read but not rewrite (PDF, DOCX...): it cannot go out redacted
+                self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
+                return
+            _set_body(flow.request, body)
+            recheck = await self._recheck(flow.request, service, who)
+            if recheck is not None:
+                self._refuse(flow, service, who, recheck, ms=ms)
+                return
+            self._redacted(flow, service, who, verdict, ms)
+        else:
+            self._allowed(flow, service, who, verdict, ms)
+        flow.metadata[META_PLACEHOLDERS] = placeholders
+        flow.metadata[META_RESTORE] = bool(placeholders is not None and len(placeholders)
+                                           and self.allowlist.current.restore_placeholders(service.id))
+
+    # ---- WebSocket -------------------------------------------------------------------------------------------
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        assert flow.websocket is not None
+        message = flow.websocket.messages[-1]
+        if not message.from_client:
+            return
+        service = self.catalogue.for_host(flow.request.pretty_host)
+        if service is None:
+            return
+        who = self._who(flow, service)
+        if who.status == "blocked":  # the allowlist changed since the socket opened
+            message.drop()
+            self._record(flow, service, who, Verdict.failed("tool_blocked"), "block")
+            return
+        if len(message.content) > ctx.options.pupilguard_max_body:
+            message.drop()
+            self._record(flow, service, who, Verdict.failed("body_too_large"), "block", notify=True)
+            return
+        extraction = extract_ws(service, message.content, flow.request.path)
+        if isinstance(extraction, Unreadable):
+            message.drop()
+            self._record(flow, service, who, Verdict(action="block", reasons=["unreadable_body", extraction.reason]),
+                         "block", notify=True)
+            return
+        if not extraction.texts:
+            return
+        conv_key = Conversations.key(service.id, who.client_addr, who.user,
+                                     extraction.conversation)
+        verdict, placeholders, ms = await self._scan(conv_key, extraction.texts, service, who)
+        if who.status == "monitor":
+            self._monitored(flow, service, who, verdict, ms)
+            return
+        if verdict.action == "redact":
+            assert verdict.texts is not None
+            new = extraction.rebuild(verdict.texts)
+            check = extract_ws(service, new, flow.request.path) if new is not None else None
+            if not isinstance(check, Extraction):
+                recheck: Verdict | None = _with_reason(verdict, "unredactable_body")
+            else:
+                recheck = await self._scan_fresh(check.texts, service, who)
+            if recheck is None:
+                message.content = new
+                self._redacted(flow, service, who, verdict, ms)
+                flow.metadata[META_PLACEHOLDERS] = placeholders
+                flow.metadata[META_RESTORE] = bool(self.allowlist.current.restore_placeholders(service.id))
+                return
+            verdict = recheck
+        if verdict.action == "block":
+            message.drop()
+            self._record(flow, service, who, verdict, "block", ms=ms, notify=True)
+            return
+        self._allowed(flow, service, who, verdict, ms)
+
+    # ---- helpers ---------------------------------------------------------------------------------------------
+    def _who(self, flow: http.HTTPFlow, service: Any) -> _Who:
+        client_addr = str(flow.client_conn.peername[0]) if flow.client_conn.peername else ""
+        auth = flow.metadata.get("proxyauth")
+        user = auth[0] if auth else None
+        allowlist = self.allowlist.current
+        profile = allowlist.profile_for(client_addr, user, ())
+        return _Who(client_addr, user, profile, allowlist.status(service.id, profile))
+
+    async def _scan(self, conv_key: str, texts: list[str], service: Any, who: _Who) -> tuple[Verdict, Any, float]:
+        conversation = self.conversations.get(conv_key)
+        async with conversation.lock:
+            result = await self.pool.scan(texts, tool=service.id, profile=who.profile,
+                                          placeholders=conversation.placeholders, budget_s=self._budget_s())
+            if result.placeholders is not None:
+                conversation.placeholders = result.placeholders
+        self.metrics.detection_seconds.labels(service.id).observe(result.total_ms / 1000)
+        return result.verdict, conversation.placeholders, result.total_ms
+
+    async def _scan_fresh(self, texts: list[str], service: Any, who: _Who) -> Verdict | None:
+        """Re-check a rewritten body with a fresh placeholder map: None if clean, else a block verdict."""
+        if not texts:
+            return None
+        result = await self.pool.scan(texts, tool=service.id, profile=who.profile, budget_s=self._budget_s())
+        if result.verdict.action == "allow":
+            return None
+        reasons = result.verdict.reasons if result.verdict.reasons[:1] in (["analysis_timeout"],
+                                                                           ["analysis_error"]) else []
+        return Verdict(action="block", reasons=["recheck_failed", *reasons],
+                       entity_counts=result.verdict.entity_counts, excerpt=result.verdict.excerpt)
+
+    @staticmethod
+    def _carries_prompt(service: Any, path: str) -> bool:
+        return service.adapter_for(path) is not None  # a prompt or upload path of the catalogue
+
+    def _extract(self, request: http.Request, service: Any) -> Extraction | Verdict:
+        """The texts of a prompt body, or the verdict refusing it (too big, unreadable)."""
+        try:
+            body = decode_request_body(request.raw_content or b"", request.headers.get("content-encoding"),
+                                       ctx.options.pupilguard_max_body)
+        except BodyTooLarge:
+            return Verdict.failed("body_too_large")
+        except BodyError:
+            return Verdict.failed("unreadable_body")
+        extraction = extract_for(service, body, request.headers.get("content-type", ""), request.path)
+        if isinstance(extraction, Unreadable):
+            return Verdict(action="block", reasons=["unreadable_body", extraction.reason])
+        return extraction
+
+    async def _recheck(self, request: http.Request, service: Any, who: _Who) -> Verdict | None:
+        extraction = self._extract(request, service)
+        if not isinstance(extraction, Extraction):
+            return _with_reason(extraction, "recheck_failed")
+        return await self._scan_fresh(extraction.texts, service, who)
+
+    def _budget_s(self) -> float:
+        return ctx.options.pupilguard_time_budget_ms / 1000
+
+    def _refuse(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, *, ms: float = 0.0,
+                record: bool = True) -> None:
+        allowlist = self.allowlist.current
+        approved = self._approved_names(who.profile)
+        refusal = responses.Refusal(tool=service.name, reasons=verdict.reasons, entities=verdict.entity_counts,
+                                    approved_tools=approved, policy_url=allowlist.policy_url)
+        flow.response = responses.block_response(flow.request, service.error_shape, refusal)
+        if record:
+            self._record(flow, service, who, verdict, "block", ms=ms, notify=True)
+        else:
+            self._count(service.id, "block")
+
+    def _redacted(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
+        self._record(flow, service, who, verdict, "redact", ms=ms, notify=True)
+
+    def _allowed(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
+        if ctx.options.pupilguard_log_allow:
+            self._record(flow, service, who, verdict, "allow", ms=ms)
+        else:
+            self._count(service.id, "allow")
+
+    def _monitored(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
+        """Monitor-only tools: forwarded unchanged, but what the policy would have done is recorded."""
+        if verdict.action == "allow" and not verdict.entity_counts:
+            self._allowed(flow, service, who, verdict, ms)
+            return
+        would = Verdict(action="allow", reasons=["monitor_only", f"would_{verdict.action}", *verdict.reasons],
+                        entity_counts=verdict.entity_counts, pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)
+        self._record(flow, service, who, would, "allow", ms=ms)
+
+    def _approved_names(self, profile: str) -> list[str]:
+        names = []
+        for tool in self.allowlist.current.approved_tools(profile):
+            svc = self.catalogue.service(tool)
+            names.append(svc.name if svc is not None else tool)
+        return names
+
+    def _count(self, tool: str, action: str) -> None:
+        self.metrics.requests.labels(tool, action).inc()
+
+    def _record(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str, *,
+                ms: float = 0.0, notify: bool = False) -> None:
+        self._count(service.id, action)
+        event = Event(
+            event_id=uuid.uuid4(), time=datetime.now(timezone.utc), proxy_id=ctx.options.pupilguard_proxy_id,
+            client_addr=who.client_addr, user=who.user, profile=who.profile, tool=service.id,
+            host=flow.request.pretty_host, path=flow.request.path.split("?", 1)[0][:500], action=action,
+            reasons=verdict.reasons, entities=verdict.entity_counts, excerpt=verdict.excerpt[:1000],
+            pupil_refs=verdict.pupil_refs, analysis_ms=round(ms, 2))
+        try:
+            self.spool.put(event)
+        except Exception as exc:  # noqa: BLE001 - a full disk must not take the proxy down; metrics/logs show it
+            log.error("could not spool event", extra={"event_id": str(event.event_id), "error": type(exc).__name__})
+        log.info("decision", extra={"event_id": str(event.event_id), "tool": service.id, "action": action,
+                                    "profile": who.profile, "reasons": verdict.reasons,
+                                    "entities": verdict.entity_counts, "analysis_ms": round(ms, 1)})
+        if notify and self.notices is not None and action in ("redact", "block"):
+            self._notify(flow, service, who, verdict, action)
+
+    def _notify(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str) -> None:
+        from proxy.notices import Notice
+
+        policy_url = self.allowlist.current.policy_url
+        try:
+            if action == "redact":
+                notice = Notice.redacted(tool=service.name, entities=verdict.entity_counts, policy_url=policy_url)
+            else:
+                notice = Notice.blocked(tool=service.name, entities=verdict.entity_counts, reasons=verdict.reasons,
+                                        policy_url=policy_url, approved_tools=self._approved_names(who.profile))
+            self.notices.post(flow, notice)
+        except Exception as exc:  # noqa: BLE001 - a notice is a courtesy; the decision already stands
+            log.error("could not post notice", extra={"error": type(exc).__name__})
+
+
+def parse_routes(specs: Sequence[str]) -> dict[str, tuple[str, int]]:
+    routes: dict[str, tuple[str, int]] = {}
+    for spec in specs:
+        host, sep, target = spec.partition("=")
+        addr, colon, port = target.rpartition(":")
+        if not sep or not host or not colon or not addr or not port.isdigit() or not 0 < int(port) < 65536:
+            raise exceptions.OptionsError(f"--route {spec!r}: expected HOST=ADDR:PORT, e.g. "
+                                          "api.openai.com=127.0.0.1:8443")
+        routes[host.strip().lower()] = (addr.strip("[]"), int(port))
+    return routes
+
+
+def _set_body(request: http.Request, body: bytes) -> None:
+    """A rewritten body goes out uncompressed, with a correct Content-Length (see proxy/bodies.py)."""
+    request.headers.pop("content-encoding", None)
+    request.content = body
+
+
+def _with_reason(verdict: Verdict, reason: str) -> Verdict:
+    return Verdict(action="block", reasons=[reason, *verdict.reasons], entity_counts=verdict.entity_counts,
+                   pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)

@@ -1,0 +1,263 @@
+"""The AI endpoint catalogue (proxy/catalogue.yaml): which hosts are AI services, and where their prompts are.
+
+    cat = Catalogue.load()                       # the shipped file, or Catalogue.load(path)
+    cat.allow_hosts_regexes()                    # -> mitmproxy `allow_hosts`: only these are TLS-intercepted
+    m = cat.match("chatgpt.com", "/backend-api/f/conversation?x=1")
+    m.service.id, m.kind, m.adapter              # "chatgpt", "prompt", "chatgpt_web"
+
+`match` returns None for a host that is not an AI service; for a catalogued host it returns kind "prompt",
+"upload", "websocket" or "other" (a path that carries no prompt we know of, e.g. loading a page).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from detectors import yamlfile
+
+from .adapters import ADAPTERS, WS_ADAPTERS
+
+__all__ = ["Catalogue", "CatalogueError", "Service", "Match", "DEFAULT_PATH"]
+
+DEFAULT_PATH = Path(__file__).with_name("catalogue.yaml")
+
+ErrorShape = Literal["openai", "anthropic", "gemini", "html", "generic"]
+_HOST = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be used; the message names the file, line and field."""
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid path regex {pattern!r}: {exc}") from None
+    return pattern
+
+
+class PathRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    adapter: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        return _check_regex(v)
+
+    @field_validator("adapter")
+    @classmethod
+    def _known_adapter(cls, v: str | None) -> str | None:
+        if v is not None and v not in ADAPTERS:
+            raise ValueError(f"unknown adapter {v!r} (known: {', '.join(sorted(ADAPTERS))})")
+        return v
+
+
+class ServiceModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    kind: Literal["web", "api"]
+    hosts: list[str] = Field(min_length=1)
+    adapter: str
+    prompt_paths: list[str | PathRule] = Field(default_factory=list)
+    upload_paths: list[str] = Field(default_factory=list)
+    websocket_paths: list[str] = Field(default_factory=list)
+    ws_adapter: str | None = None
+    error_shape: ErrorShape
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        for h in hosts:
+            if not _HOST.match(h):
+                raise ValueError(f"{h!r} is not a lower-case host name or *.domain wildcard")
+        return hosts
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter(cls, v: str) -> str:
+        if v not in ADAPTERS:
+            raise ValueError(f"unknown adapter {v!r} (known: {', '.join(sorted(ADAPTERS))})")
+        return v
+
+    @field_validator("ws_adapter")
+    @classmethod
+    def _ws_adapter(cls, v: str | None) -> str | None:
+        if v is not None and v not in WS_ADAPTERS:
+            raise ValueError(f"unknown WebSocket adapter {v!r} (known: {', '.join(sorted(WS_ADAPTERS))})")
+        return v
+
+    @field_validator("upload_paths", "websocket_paths")
+    @classmethod
+    def _regexes(cls, paths: list[str]) -> list[str]:
+        return [_check_regex(p) for p in paths]
+
+    @field_validator("prompt_paths")
+    @classmethod
+    def _prompt_regexes(cls, rules: list[str | PathRule]) -> list[str | PathRule]:
+        return [_check_regex(r) if isinstance(r, str) else r for r in rules]
+
+    @model_validator(mode="after")
+    def _ws_needs_adapter(self) -> ServiceModel:
+        if self.websocket_paths and self.ws_adapter is None:
+            raise ValueError("websocket_paths need a ws_adapter")
+        return self
+
+
+class CatalogueModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: Literal[1]
+    services: list[ServiceModel] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CatalogueModel:
+        ids, hosts = set(), {}
+        for s in self.services:
+            if s.id in ids:
+                raise ValueError(f"duplicate service id {s.id!r}")
+            ids.add(s.id)
+            for h in s.hosts:
+                if h in hosts:
+                    raise ValueError(f"host {h!r} is in both {hosts[h]!r} and {s.id!r}")
+                hosts[h] = s.id
+        return self
+
+
+@dataclass(frozen=True)
+class Service:
+    """One AI service of the catalogue, with its path patterns compiled."""
+
+    id: str
+    name: str
+    kind: str
+    hosts: tuple[str, ...]
+    adapter: str
+    error_shape: str
+    prompt_paths: tuple[tuple[re.Pattern[str], str], ...]  # (pattern, adapter name)
+    upload_paths: tuple[re.Pattern[str], ...]
+    websocket_paths: tuple[re.Pattern[str], ...]
+    ws_adapter: str | None
+
+    @property
+    def websocket(self) -> bool:
+        return bool(self.websocket_paths)
+
+    def endpoint(self, path: str) -> tuple[str, str | None]:
+        """(kind, adapter) for a request path; kind is prompt | upload | websocket | other."""
+        bare = path.split("?", 1)[0].split("#", 1)[0]
+        for pattern, adapter in self.prompt_paths:
+            if pattern.fullmatch(bare):
+                return "prompt", adapter
+        if any(p.fullmatch(bare) for p in self.upload_paths):
+            return "upload", "upload"
+        if any(p.fullmatch(bare) for p in self.websocket_paths):
+            return "websocket", self.ws_adapter
+        return "other", None
+
+    def adapter_for(self, path: str) -> str | None:
+        """The body adapter for an HTTP request to `path`; None when the path carries no known prompt."""
+        kind, adapter = self.endpoint(path)
+        return adapter if kind in ("prompt", "upload") else None
+
+    @classmethod
+    def from_model(cls, m: ServiceModel) -> Service:
+        prompts = []
+        for rule in m.prompt_paths:
+            if isinstance(rule, str):
+                prompts.append((re.compile(rule), m.adapter))
+            else:
+                prompts.append((re.compile(rule.path), rule.adapter or m.adapter))
+        return cls(id=m.id, name=m.name, kind=m.kind, hosts=tuple(m.hosts), adapter=m.adapter,
+                   error_shape=m.error_shape, prompt_paths=tuple(prompts),
+                   upload_paths=tuple(re.compile(p) for p in m.upload_paths),
+                   websocket_paths=tuple(re.compile(p) for p in m.websocket_paths), ws_adapter=m.ws_adapter)
+
+
+@dataclass(frozen=True)
+class Match:
+    service: Service
+    kind: str  # prompt | upload | websocket | other
+    adapter: str | None
+
+
+class Catalogue:
+    def __init__(self, services: list[Service]) -> None:
+        self.services = services
+        self._by_id = {s.id: s for s in services}
+        self._exact: dict[str, Service] = {}
+        self._wildcards: list[tuple[str, Service]] = []  # (".suffix", service), longest first
+        for s in services:
+            for h in s.hosts:
+                if h.startswith("*."):
+                    self._wildcards.append((h[1:], s))
+                else:
+                    self._exact[h] = s
+        self._wildcards.sort(key=lambda w: -len(w[0]))
+
+    @classmethod
+    def load(cls, path_or_text: str | Path | None = None) -> Catalogue:
+        """Load and validate a catalogue (default: the shipped proxy/catalogue.yaml). CatalogueError if bad."""
+        try:
+            text, source = yamlfile.read_text(path_or_text if path_or_text is not None else DEFAULT_PATH)
+            data, node = yamlfile.parse(text, source)
+        except ValueError as exc:
+            raise CatalogueError(str(exc)) from None
+        if not isinstance(data, dict):
+            raise CatalogueError(f"{source}: expected a mapping with version and services")
+        try:
+            model = CatalogueModel.model_validate(data)
+        except ValidationError as exc:
+            raise CatalogueError(yamlfile.describe(exc, node, source)) from None
+        return cls([Service.from_model(s) for s in model.services])
+
+    def service(self, service_id: str) -> Service | None:
+        return self._by_id.get(service_id)
+
+    def ids(self) -> list[str]:
+        return [s.id for s in self.services]
+
+    def for_host(self, host: str) -> Service | None:
+        """The service a host belongs to (exact names win over wildcards); None for non-AI hosts."""
+        h = host.strip().lower()
+        if h.count(":") == 1:  # "host:port"; IPv6 literals are never catalogued
+            h = h.split(":", 1)[0]
+        h = h.rstrip(".")
+        found = self._exact.get(h)
+        if found is not None:
+            return found
+        for suffix, service in self._wildcards:
+            if h.endswith(suffix) and len(h) > len(suffix):
+                return service
+        return None
+
+    def match(self, host: str, path: str) -> Match | None:
+        service = self.for_host(host)
+        if service is None:
+            return None
+        kind, adapter = service.endpoint(path)
+        return Match(service, kind, adapter)
+
+    def allow_hosts_regexes(self) -> list[str]:
+        """Regexes for mitmproxy's `allow_hosts` (matched against "host:port", case-insensitively)."""
+        out = []
+        for s in self.services:
+            for h in s.hosts:
+                if h.startswith("*."):
+                    body = r"(?:[a-z0-9-]+\.)+" + re.escape(h[2:])
+                else:
+                    body = re.escape(h)
+                out.append(rf"^{body}\.?(?::\d+)?$")
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_catalogue() -> Catalogue:
+    return Catalogue.load()

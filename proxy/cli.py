@@ -1,0 +1,274 @@
+"""`pupilguard proxy`: run mitmproxy with the pupilguard addons, as a school's web proxy for AI traffic.
+
+Start-up order matters: everything that can be wrong with the configuration (allowlist, catalogue, routes, policy,
+roster, model) is checked before the proxy starts listening, so a bad deployment fails at once with one clear
+line instead of refusing traffic later.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("pupilguard.proxy")
+
+CA_BASENAME = "mitmproxy"  # mitmproxy's file names inside DIR/ca; the certificate itself is named pupilguard
+
+
+class UserError(Exception):
+    """A configuration mistake: printed as one line, exit status 2."""
+
+
+def register_proxy(subparsers: Any) -> None:
+    p = subparsers.add_parser("proxy", help="run the intercepting proxy for AI traffic",
+                              description="Run pupilguard's intercepting proxy (mitmproxy) for AI traffic.")
+    p.add_argument("--listen", required=True, metavar="ADDR:PORT", help="address to accept proxy clients on")
+    p.add_argument("--data-dir", required=True, type=Path, metavar="DIR",
+                   help="state: CA (DIR/ca, public cert DIR/pupilguard-ca.pem), event spool (DIR/spool)")
+    p.add_argument("--roster", metavar="ROSTER", help="hashed roster file from `pupilguard roster import`")
+    p.add_argument("--key-file", metavar="F", help="roster key file (default: $PUPILGUARD_ROSTER_KEY)")
+    p.add_argument("--allowlist", metavar="FILE", default="allowlist.yaml",
+                   help="approved/blocked AI tools per profile; reloaded when it changes (default: %(default)s)")
+    p.add_argument("--policy", metavar="FILE", help="detection policy YAML (default: the built-in policy)")
+    p.add_argument("--admin-url", metavar="URL", help="admin API base URL; without it events stay in the spool")
+    token = p.add_mutually_exclusive_group()
+    token.add_argument("--admin-token", metavar="TOKEN", help="proxy token (or $PUPILGUARD_ADMIN_TOKEN)")
+    token.add_argument("--admin-token-file", metavar="F", help="file holding the proxy token")
+    p.add_argument("--admin-ca", metavar="FILE", help="CA bundle to verify an https admin URL")
+    p.add_argument("--route", action="append", default=[], metavar="HOST=ADDR:PORT",
+                   help="send a catalogued host's upstream connection to ADDR:PORT (tests, demos, staging)")
+    p.add_argument("--upstream-ca", metavar="FILE", help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
+    p.add_argument("--metrics-listen", metavar="ADDR:PORT", help="serve /metrics and /healthz here")
+    p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
+                   help="largest prompt body scanned, after decompression; larger ones are blocked "
+                        "(default: %(default)s)")
+    p.add_argument("--time-budget-ms", type=int, default=3000, metavar="N",
+                   help="analysis time per request before it is blocked (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="detection worker processes (default: one per CPU)")
+    p.add_argument("--mode", choices=["regular", "transparent"], default="regular",
+                   help="explicit proxy (PAC/WPAD) or transparent interception (default: %(default)s)")
+    p.add_argument("--proxyauth", metavar="SPEC",
+                   help="require proxy authentication (mitmproxy syntax: @htpasswd-file, ldap:..., user:pass); "
+                        "the user name selects the allowlist profile")
+    p.add_argument("--proxy-id", default=None, metavar="NAME", help="this proxy's name in events (default: hostname)")
+    p.add_argument("--log-allow", action="store_true", help="also record allowed prompts as events")
+    p.add_argument("--model", metavar="NAME", help="spaCy model package or path (default: see detectors)")
+    p.set_defaults(handler=run_proxy)
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    setup_logging()
+    try:
+        return _run(args)
+    except UserError as exc:
+        print(f"pupilguard proxy: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from detectors.allowlist import AllowlistError
+
+    from proxy.addon import PupilGuard, parse_routes
+    from proxy.allowlist_watch import AllowlistWatcher
+    from proxy.catalogue import default_catalogue
+    from proxy.conversations import Conversations
+    from proxy.metrics import AdminServer, Metrics
+    from proxy.spool import Delivery, Spool
+    from proxy.workers import EngineSpec, PoolError, ScanPool
+
+    listen_host, listen_port = _address(args.listen, "--listen")
+    data_dir: Path = args.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        parse_routes(args.route)
+    except Exception as exc:
+        raise UserError(str(exc)) from None
+    for flag, value in (("--max-body", args.max_body), ("--time-budget-ms", args.time_budget_ms)):
+        if value <= 0:
+            raise UserError(f"{flag} must be positive")
+    for flag in ("roster", "key_file", "policy", "upstream_ca", "admin_ca"):
+        value = getattr(args, flag)
+        if value and not Path(value).is_file():
+            raise UserError(f"--{flag.replace('_', '-')} {value}: no such file")
+    if not Path(args.allowlist).is_file():
+        raise UserError(f"allowlist {args.allowlist}: no such file (pass --allowlist FILE)")
+
+    metrics = Metrics()
+    try:
+        allowlist = AllowlistWatcher(args.allowlist, on_error=lambda _: metrics.allowlist_reload_errors.inc())
+    except AllowlistError as exc:
+        raise UserError(str(exc)) from None
+    catalogue = default_catalogue()
+    token = _admin_token(args)
+    ca_cert = ensure_ca(data_dir)
+    trust = _upstream_trust(data_dir, args.upstream_ca) if args.upstream_ca else None
+
+    spool = Spool(data_dir / "spool")
+    metrics.spool_depth.set_function(spool.depth)
+    delivery = Delivery(spool, args.admin_url, token, verify=args.admin_ca or True,
+                        on_delivered=metrics.delivered.inc,
+                        on_failure=lambda reason: metrics.delivery_failures.labels(reason).inc())
+    pool = ScanPool(EngineSpec(policy=args.policy, roster=args.roster, key_file=args.key_file, model=args.model),
+                    size=args.workers, hard_limit_s=max(30.0, 10 * args.time_budget_ms / 1000))
+    state = {"status": "starting"}
+    admin_server = None
+    if args.metrics_listen:
+        mhost, mport = _address(args.metrics_listen, "--metrics-listen")
+        admin_server = AdminServer(mhost, mport, metrics, lambda: {
+            **state, "workers": pool.healthy, "spooled": spool.depth(), "delivery_failures": delivery.failures})
+        admin_server.start()
+
+    started = time.monotonic()
+    try:
+        pool.start()
+    except PoolError as exc:
+        if admin_server:
+            admin_server.close()
+        raise UserError(str(exc)) from None
+    log.info("detection workers ready", extra={"workers": pool.size,
+                                               "seconds": round(time.monotonic() - started, 1)})
+    delivery.start()
+    addon = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
+                       conversations=Conversations())
+    options = dict(
+        listen_host=listen_host, listen_port=listen_port, mode=[args.mode],
+        confdir=str(data_dir / "ca"), allow_hosts=catalogue.allow_hosts_regexes(),
+        connection_strategy="lazy",  # a refused request never opens a connection to the AI service
+        pupilguard_route=args.route, pupilguard_max_body=args.max_body,
+        pupilguard_time_budget_ms=args.time_budget_ms, pupilguard_proxy_id=args.proxy_id or os.uname().nodename,
+        pupilguard_log_allow=args.log_allow,
+    )
+    if trust:
+        options["ssl_verify_upstream_trusted_ca"] = str(trust)
+    if args.proxyauth:
+        options["proxyauth"] = args.proxyauth
+    log.info("proxy starting", extra={"listen": args.listen, "mode": args.mode, "ca_cert": str(ca_cert),
+                                      "routes": len(args.route), "admin_url": bool(args.admin_url)})
+    try:
+        code = asyncio.run(_serve(addon, options, state))
+    finally:
+        state["status"] = "stopping"
+        delivery.stop()
+        pool.close()
+        spool.close()
+        if admin_server:
+            admin_server.close()
+    return code
+
+
+async def _serve(addon: Any, options: dict, state: dict) -> int:
+    from mitmproxy import exceptions, options as mitm_options
+    from mitmproxy.tools.dump import DumpMaster
+
+    from proxy.notices import NoticeAddon, NoticeBoard
+    from proxy.restore import RestoreAddon
+
+    master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
+    board = NoticeBoard()
+    addon.notices = board
+    master.addons.add(NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
+                      _Ready(state))
+    try:
+        master.options.update(**options)
+    except exceptions.OptionsError as exc:
+        raise UserError(str(exc)) from None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, master.shutdown)
+    await master.run()
+    return 0
+
+
+class _Ready:
+    """Marks /healthz ok once mitmproxy's servers are up (the `running` hook comes after they bind)."""
+
+    def __init__(self, state: dict) -> None:
+        self.state = state
+
+    def running(self) -> None:
+        self.state["status"] = "ok"
+
+    def done(self) -> None:
+        self.state["status"] = "stopping"
+
+
+def ensure_ca(data_dir: Path) -> Path:
+    """Create the proxy's CA on first run (private key 0600 in DIR/ca) and export its public certificate."""
+    from mitmproxy.certs import CertStore
+
+    confdir = data_dir / "ca"
+    confdir.mkdir(mode=0o700, exist_ok=True)
+    confdir.chmod(0o700)
+    if not (confdir / f"{CA_BASENAME}-ca.pem").exists():
+        CertStore.create_store(confdir, CA_BASENAME, 2048, organization="pupilguard",
+                               cn=f"pupilguard CA ({os.uname().nodename})")
+    for secret in confdir.glob("*.pem"):
+        if not secret.name.endswith("-cert.pem"):
+            secret.chmod(0o600)  # files holding the private key
+    public = data_dir / "pupilguard-ca.pem"
+    shutil.copyfile(confdir / f"{CA_BASENAME}-ca-cert.pem", public)
+    public.chmod(0o644)
+    return public
+
+
+def _upstream_trust(data_dir: Path, extra_ca: str) -> Path:
+    """mitmproxy takes one CA file for upstream verification: the public roots plus --upstream-ca."""
+    import certifi
+
+    bundle = data_dir / "upstream-trust.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + Path(extra_ca).read_bytes())
+    return bundle
+
+
+def _admin_token(args: argparse.Namespace) -> str | None:
+    if args.admin_token_file:
+        try:
+            token = Path(args.admin_token_file).read_text().strip()
+        except OSError as exc:
+            raise UserError(f"--admin-token-file: {exc.strerror}: {args.admin_token_file}") from None
+        if not token:
+            raise UserError(f"--admin-token-file {args.admin_token_file} is empty")
+        return token
+    return args.admin_token or os.environ.get("PUPILGUARD_ADMIN_TOKEN") or None
+
+
+def _address(value: str, flag: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise UserError(f"{flag} {value!r}: expected ADDR:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line. Only what callers pass in `extra` is added, and callers pass no prompt text."""
+
+    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+        }
+        out.update({k: v for k, v in vars(record).items() if k not in self._STANDARD and not k.startswith("_")})
+        if record.exc_info and record.exc_info[0] is not None:
+            out["error"] = record.exc_info[0].__name__  # the class only: tracebacks can quote request data
+        return json.dumps(out, default=str)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # mitmproxy's per-connection chatter (client addresses, hosts) stays out of the log unless it is a problem
+    logging.getLogger("mitmproxy").setLevel(logging.WARNING)

@@ -1,0 +1,147 @@
+"""Shared fixtures for the admin service tests, run against SQLite and PostgreSQL alike.
+
+- `database_url`: parametrised over a fresh SQLite file and a fresh PostgreSQL schema (tests marked `postgres`);
+  the PostgreSQL schemas live in one throw-away database per test session, dropped at the end.
+- `make_settings(**overrides)`: Settings for a test app (tmp data dir, the database above, insecure cookies).
+- `app` / `client`: the real app (migrations run, lifespan started) and a TestClient.
+- `proxy_token`, `users` (HTTP Basic credentials per role: users["dpo"] -> (username, password)).
+- `make_event(**fields)`: a valid detectors.events.Event as a JSON dict.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from admin_api import auth, proxies
+from admin_api.app import create_app
+from admin_api.settings import Settings
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pupilguard_test"
+PASSWORD = "correct horse battery staple"
+
+
+def _pg_admin_engine():  # type: ignore[no-untyped-def]
+    url = make_url(PG_URL).set(database="postgres")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A uniquely named PostgreSQL database for this test session, dropped afterwards."""
+    admin = _pg_admin_engine()
+    name = f"pupilguard_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means no server
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 unavailable: {type(exc).__name__}")
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url(pg_database: str) -> Iterator[str]:
+    """A fresh schema in the session's database; the URL sets it as the search path."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(pg_database).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'admin.sqlite3'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def make_settings(tmp_path, database_url: str) -> Callable[..., Settings]:  # type: ignore[no-untyped-def]
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "cookie_secure": False,
+            "secret_key": "s" * 40,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def app(make_settings: Callable[..., Settings]):  # type: ignore[no-untyped-def]
+    return create_app(make_settings())
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def proxy_token(app) -> str:  # type: ignore[no-untyped-def]
+    with app.state.db.session() as session:
+        _, token = proxies.create_token(session, "site-main")
+        session.commit()
+    return token
+
+
+@pytest.fixture
+def users(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """One account per role, for HTTP Basic: users["dpo"] == ("dpo-user", PASSWORD)."""
+    out = {}
+    with app.state.db.session() as session:
+        for role in ("dpo", "it", "viewer"):
+            auth.create_user(session, f"{role}-user", PASSWORD, role)
+            out[role] = (f"{role}-user", PASSWORD)
+        session.commit()
+    return out
+
+
+@pytest.fixture
+def make_event() -> Callable[..., dict[str, Any]]:
+    def make(**fields: Any) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "event_id": str(uuid.uuid4()),
+            "time": datetime.now(UTC).isoformat(),
+            "proxy_id": "site-main",
+            "client_addr": "10.0.0.5",
+            "user": "t.jones",
+            "profile": "staff",
+            "department": "Science",
+            "tool": "chatgpt",
+            "host": "chatgpt.com",
+            "path": "/backend-api/conversation",
+            "action": "redact",
+            "reasons": ["identifier_redacted"],
+            "entities": {"PUPIL": 2, "UK_UPN": 1},
+            "excerpt": "Write a report for [PUPIL_1] ([UPN_1]) about [PUPIL_2]",
+            "pupil_refs": ["P-AAAA1111", "P-BBBB2222"],
+            "analysis_ms": 12.5,
+        }
+        event.update(fields)
+        return event
+
+    return make

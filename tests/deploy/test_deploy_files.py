@@ -1,0 +1,60 @@
+"""The deployment kit stays in step with the code: every command line it ships parses with today's CLI."""
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from detectors.cli import build_parser
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+SAMPLE_ENV = {
+    "PUPILGUARD_LISTEN": "0.0.0.0:3128",
+    "PUPILGUARD_ADMIN_URL": "https://admin.example",
+    "PUPILGUARD_METRICS_LISTEN": "127.0.0.1:9464",
+}
+
+
+def _exec_lines(unit: Path) -> list[list[str]]:
+    text = re.sub(r"\\\n\s*", " ", unit.read_text())  # systemd line continuations
+    lines = [line.split("=", 1)[1] for line in text.splitlines() if re.match(r"ExecStart(Pre)?=", line)]
+    expanded = [re.sub(r"\$\{(\w+)\}", lambda m: SAMPLE_ENV[m.group(1)], line) for line in lines]
+    return [shlex.split(line)[1:] for line in expanded]  # drop the pupilguard binary path
+
+
+def _parses(argv: list[str]) -> None:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit:  # argparse's way of reporting an unknown flag
+        pytest.fail(f"`pupilguard {' '.join(argv)}` does not parse (exit {exit.code})")
+    assert args.handler.__name__ != "fail", f"`pupilguard {argv[0]}` is unavailable"
+
+
+@pytest.mark.parametrize("unit", sorted((DEPLOY / "systemd").glob("*.service")), ids=lambda p: p.name)
+def test_systemd_units_run_real_commands(unit):
+    commands = _exec_lines(unit)
+    assert commands, f"{unit.name} has no ExecStart"
+    for argv in commands:
+        _parses(argv)
+
+
+def test_compose_services_run_real_commands():
+    compose = yaml.safe_load((DEPLOY / "docker" / "compose.yaml").read_text())
+    commands = [svc["command"] for svc in compose["services"].values() if "command" in svc]
+    assert len(commands) == 2
+    for argv in commands:
+        _parses(argv)
+    for name, svc in compose["services"].items():
+        for secret in svc.get("secrets", []):
+            assert secret in compose["secrets"], f"{name} uses undeclared secret {secret}"
+    dockerfile = DEPLOY.parent / compose["services"]["admin"]["build"]["dockerfile"]
+    assert dockerfile.exists()
+
+
+def test_dockerfile_copies_only_existing_paths():
+    root = DEPLOY.parent
+    for line in (DEPLOY / "docker" / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert (root / source).exists(), f"Dockerfile copies missing {source}"

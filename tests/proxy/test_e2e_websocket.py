@@ -1,0 +1,72 @@
+"""Copilot WebSocket frames through the running proxy (websockets client), and monitor-only tools."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import ssl
+import time
+
+import httpx
+from websockets.sync.client import connect
+
+UPN = "T801200115100"
+EMAIL = "jo.bloggs@example.com"
+COPILOT = "wss://copilot.microsoft.com/c/api/chat?api-version=2"
+UA = "pupilguard-tests/1"
+
+
+def frame(text: str) -> str:
+    return json.dumps({"event": "send", "conversationId": "conv-1", "mode": "chat",
+                       "content": [{"type": "text", "text": text}]}, separators=(",", ":"))
+
+
+def open_copilot(proxy):
+    return connect(COPILOT, proxy=proxy.url, ssl=ssl.create_default_context(cafile=str(proxy.ca)),
+                   user_agent_header=UA, open_timeout=20)
+
+
+def test_copilot_frames_are_redacted_blocked_or_passed(proxy, upstream):
+    with open_copilot(proxy) as ws:
+        ws.send(frame(f"Draft a letter to {EMAIL} about the pupil with UPN {UPN}."))
+        assert json.loads(ws.recv(timeout=20))["n"] == 1
+        ws.send(frame(f"The pupil with UPN {UPN} has ADHD and is on the child protection register."))
+        ws.send(frame("What is a good starter activity for fractions?"))
+        # the blocked frame never reached the service: the next reply counts 2 frames, not 3
+        assert json.loads(ws.recv(timeout=20))["n"] == 2
+
+    frames = [json.loads(f) for _, f in upstream.ws_received]
+    assert len(frames) == 2
+    first = frames[0]["content"][0]["text"]
+    assert "[EMAIL_1]" in first and "[UPN_1]" in first and UPN not in first and EMAIL not in first
+    assert frames[0]["conversationId"] == "conv-1"  # the rest of the frame is untouched
+    assert frames[1]["content"][0]["text"] == "What is a good starter activity for fractions?"
+
+    # the page is told: the notice for this browser is waiting on the same-origin notices path
+    with httpx.Client(proxy=proxy.url, verify=str(proxy.ca)) as client:
+        notices = client.get("https://copilot.microsoft.com/__pupilguard/notices",
+                             headers={"X-Pupilguard": "1", "User-Agent": UA}).json()["notices"]
+    actions = sorted(n["action"] for n in notices)
+    assert actions == ["blocked", "redacted"]
+    assert all(UPN not in json.dumps(n) for n in notices)
+
+
+def test_monitor_only_tool_forwards_unchanged_but_records(proxy, upstream):
+    body = json.dumps({"prompt": f"Write a report for the pupil with UPN {UPN}.", "timezone": "Europe/London"})
+    path = "/api/organizations/org-1/chat_conversations/conv-9/completion"
+    with proxy.client() as client:
+        r = client.post(f"https://claude.ai{path}", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200
+    [received] = upstream.requests_to(path)
+    assert received.text == body  # monitor: forwarded as sent
+
+    deadline = time.monotonic() + 10
+    while True:
+        with sqlite3.connect(proxy.data_dir / "spool" / "events.sqlite3") as db:
+            events = [json.loads(b) for (b,) in db.execute("SELECT body FROM events")]
+        mine = [e for e in events if e["tool"] == "claude"]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    [event] = mine
+    assert event["action"] == "allow" and "monitor_only" in event["reasons"] and "would_redact" in event["reasons"]
+    assert UPN not in event["excerpt"] and "[UPN_1]" in event["excerpt"]
