@@ -64,16 +64,16 @@ class Allowlist(BaseModel):
     @field_validator("default_profile")
     @classmethod
     def _default_is_a_profile(cls, value: str, info: ValidationInfo) -> str:
-        profiles = info.data.get("profiles") or {}
-        if value not in profiles:
+        profiles = info.data.get("profiles")
+        if profiles is not None and value not in profiles:  # None: profiles itself is wrong, reported already
             raise ValueError(f"{value!r} is not one of the profiles ({', '.join(profiles)})")
         return value
 
     @field_validator("tools")
     @classmethod
     def _tool_profiles_exist(cls, tools: dict[str, ToolRule], info: ValidationInfo) -> dict[str, ToolRule]:
-        profiles = info.data.get("profiles") or {}
-        for tool, rule in tools.items():
+        profiles = info.data.get("profiles")
+        for tool, rule in tools.items() if profiles is not None else ():
             for profile in rule.statuses:
                 if profile not in profiles:
                     raise ValueError(f"{tool}: {profile!r} is neither a profile ({', '.join(profiles)}) "

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,18 +24,28 @@ class AllowlistWatcher:
         self._lock = threading.Lock()
         self._stamp = self._stat()
         self._allowlist = load_allowlist(self.path)  # at start-up a bad file is fatal (AllowlistError)
-        self._next_check = time.monotonic() + check_interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="pupilguard-allowlist", daemon=True)
 
     @property
     def current(self) -> Allowlist:
-        """The allowlist to decide with; checks the file's mtime at most once per interval."""
-        now = time.monotonic()
-        if now >= self._next_check:
-            with self._lock:
-                if now >= self._next_check:
-                    self._next_check = now + self.check_interval_s
-                    self._maybe_reload()
+        """The allowlist to decide with (replaced whole on reload, so readers never see a half-updated one)."""
         return self._allowlist
+
+    def start(self) -> None:
+        """Watch the file's mtime in the background, so a change (or a broken file) is noticed without traffic."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.check_interval_s):
+            self.check()
+
+    def check(self) -> None:
+        with self._lock:
+            self._maybe_reload()
 
     def _stat(self) -> tuple[int, int] | None:
         try:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -22,7 +22,7 @@ from detectors import yamlfile
 
 from .adapters import ADAPTERS, WS_ADAPTERS
 
-__all__ = ["Catalogue", "CatalogueError", "Service", "Match", "DEFAULT_PATH"]
+__all__ = ["Catalogue", "CatalogueError", "Service", "Match", "DEFAULT_PATH", "default_catalogue"]
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue.yaml")
 
@@ -141,10 +141,10 @@ class Service:
     hosts: tuple[str, ...]
     adapter: str
     error_shape: str
-    prompt_paths: tuple[tuple[re.Pattern[str], str], ...]  # (pattern, adapter name)
-    upload_paths: tuple[re.Pattern[str], ...]
-    websocket_paths: tuple[re.Pattern[str], ...]
-    ws_adapter: str | None
+    prompt_paths: tuple[tuple[re.Pattern[str], str], ...] = field(repr=False)  # (pattern, adapter name)
+    upload_paths: tuple[re.Pattern[str], ...] = field(repr=False)
+    websocket_paths: tuple[re.Pattern[str], ...] = field(repr=False)
+    ws_adapter: str | None = None
 
     @property
     def websocket(self) -> bool:
@@ -260,4 +260,5 @@ class Catalogue:
 
 @lru_cache(maxsize=1)
 def default_catalogue() -> Catalogue:
+    """The shipped catalogue, loaded once per process."""
     return Catalogue.load()

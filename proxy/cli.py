@@ -137,6 +137,7 @@ def _run(args: argparse.Namespace) -> int:
     log.info("detection workers ready", extra={"workers": pool.size,
                                                "seconds": round(time.monotonic() - started, 1)})
     delivery.start()
+    allowlist.start()
     addon = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
                        conversations=Conversations())
     options = dict(
@@ -157,6 +158,7 @@ def _run(args: argparse.Namespace) -> int:
         code = asyncio.run(_serve(addon, options, state))
     finally:
         state["status"] = "stopping"
+        allowlist.stop()
         delivery.stop()
         pool.close()
         spool.close()

@@ -11,6 +11,11 @@ Prompts leave the page by fetch/XHR/WebSocket, so a block page sent in reply is 
   without contacting the upstream. The script (static/notice.js) polls that same-origin path and shows a banner
   built with createElement/textContent only, so Trusted Types pages accept it.
 
+The fetch to the notices path needs `connect-src` to allow the page's own origin; where the site's connect-src (or
+default-src) does not, the exact origin of the page is added — the same origin, so no new party is let in. Where a
+script directive carries 'unsafe-inline' and no nonce or hash, a nonce would switch the site's inline scripts off,
+so the page's own origin is allowed instead of a nonce.
+
 A notice holds only the tool's name, kinds of data in plain words and reason codes — never prompt text or values.
 
 Limits (by design): pages served from a service worker's cache, or restored from the back/forward cache, never
@@ -148,10 +153,12 @@ class Notice:
     def blocked(cls, *, tool: str, entities: Mapping[str, int], reasons: Iterable[str] = (),
                 policy_url: str | None = None, approved_tools: Iterable[str] = ()) -> Notice:
         kinds, special = describe_entities(entities)
+        reasons = list(reasons)
         reason = _block_reason(tool, kinds, special, reasons)
+        # Other tools are only the answer when this tool itself is not allowed, not when the content was the problem.
+        alternatives = tuple(t for t in approved_tools if t != tool) if "tool_blocked" in reasons else ()
         return cls("blocked", tool, tuple(kinds + ([_special_phrase(special)] if special else [])),
-                   f"pupilguard stopped your message to {tool}: {reason}", _safe_url(policy_url),
-                   tuple(approved_tools))
+                   f"pupilguard stopped your message to {tool}: {reason}", _safe_url(policy_url), alternatives)
 
     def to_json(self) -> dict:
         return {"id": self.id, "action": self.action, "tool": self.tool, "kinds": list(self.kinds),

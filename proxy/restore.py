@@ -230,12 +230,16 @@ def _decompressor(encoding: str) -> Callable[[bytes], bytes] | None:
     return None
 
 
-def _chain(decode: Callable[[bytes], bytes], restorer: StreamRestorer) -> Callable[[bytes], bytes]:
-    def stream(data: bytes) -> bytes:
+def _chain(decode: Callable[[bytes], bytes], restorer: StreamRestorer) -> Callable[[bytes], list[bytes]]:
+    # mitmproxy sends each returned chunk as it is, and an empty chunk would end a chunked HTTP/1.1 body early:
+    # while a line or event is held back, return no chunk at all.
+    def stream(data: bytes) -> list[bytes]:
         if data:
             plain = decode(data)
-            return restorer(plain) if plain else b""
-        return restorer(decode(b"")) + restorer(b"")
+            out = restorer(plain) if plain else b""
+        else:
+            out = restorer(decode(b"")) + restorer(b"")
+        return [out] if out else []
     return stream
 
 

@@ -22,12 +22,15 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 from rich.console import Console
 from rich.panel import Panel
 
-SAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "deploy" / "trial" / "sample-roster.csv"
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_ROSTER = REPO / "deploy" / "trial" / "sample-roster.csv"
 DEMO_HOST = "api.openai.com"
 DEMO_PROMPT = "Write a short report comment for Oliver Smith (UPN T801200115100), who has worked hard in maths."
+DEMO_BLOCKED_PROMPT = "Oliver Smith in 9B has an EHCP for autism. Draft targets for his annual review."
 
 console = Console(stderr=True)
 
@@ -89,6 +92,7 @@ class Trial:
 
     def prepare(self) -> tuple[str, str]:
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._write_allowlist()
         key = self.dir / "roster.key"
         roster = self.dir / "roster.pgr"
         if not roster.exists():
@@ -96,8 +100,17 @@ class Trial:
             _pupilguard("roster", "import", str(self.roster_csv), "--out", str(roster), "--key-file", str(key))
         return str(key), str(roster)
 
+    def _write_allowlist(self) -> None:
+        """The repository's allowlist, with this machine in the staff profile so the trial's prompts are scanned."""
+        allowlist = yaml.safe_load((REPO / "allowlist.yaml").read_text(encoding="utf-8"))
+        allowlist["profiles"]["staff"].setdefault("subnets", []).extend(["127.0.0.0/8", "::1/128"])
+        self.allowlist = self.dir / "allowlist.yaml"
+        self.allowlist.write_text("# Trial copy of allowlist.yaml: this machine counts as staff.\n"
+                                  + yaml.safe_dump(allowlist, sort_keys=False), encoding="utf-8")
+
     def start_admin(self, key: str) -> tuple[str, str]:
-        env = {"PUPILGUARD_ROSTER_KEY_FILE": key, "PUPILGUARD_COOKIE_SECURE": "0"}
+        env = {"PUPILGUARD_ROSTER_KEY_FILE": key, "PUPILGUARD_COOKIE_SECURE": "0",
+               "PUPILGUARD_ALLOWLIST_FILE": str(self.allowlist)}
         admin = self._start("admin", sys.executable, "-m", "detectors.cli", "admin", "serve", "--listen", self.admin_addr,
                             "--data-dir", str(self.dir / "admin"), env=env)
         url = f"http://{self.admin_addr}"
@@ -136,7 +149,7 @@ class Trial:
         proxy_dir = self.dir / "proxy"
         proxy = self._start(
             "proxy", sys.executable, "-m", "detectors.cli", "proxy", "--listen", self.proxy_addr,
-            "--data-dir", str(proxy_dir), "--roster", roster, "--key-file", key,
+            "--data-dir", str(proxy_dir), "--roster", roster, "--key-file", key, "--allowlist", str(self.allowlist),
             "--admin-url", admin_url, "--admin-token-file", str(self.dir / "proxy-token"),
             "--route", f"{DEMO_HOST}={demo}", "--upstream-ca", str(demo_ca),
         )
@@ -157,8 +170,8 @@ class Trial:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def curl_line(proxy_addr: str, ca: Path) -> str:
-    body = '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "%s"}]}' % DEMO_PROMPT
+def curl_line(proxy_addr: str, ca: Path, prompt: str = DEMO_PROMPT) -> str:
+    body = '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "%s"}]}' % prompt
     return (
         f"curl -s --proxy http://{proxy_addr} --cacert {shlex.quote(str(ca))} "
         f"https://{DEMO_HOST}/v1/chat/completions -H 'Content-Type: application/json' -d {shlex.quote(body)}"
@@ -189,6 +202,8 @@ def run_trial(args: argparse.Namespace) -> int:
             f"  Logs:       {trial.dir}/*.log\n\n"
             f"Send a prompt with a pupil's name through the proxy ({DEMO_HOST} is answered by a local demo service\n"
             f"that echoes what it received):\n\n{curl_line(trial.proxy_addr, ca)}\n\n"
+            f"A prompt that links a pupil to special-educational-needs information is stopped instead:\n\n"
+            f"{curl_line(trial.proxy_addr, ca, DEMO_BLOCKED_PROMPT)}\n\n"
             f"Press Ctrl-C to stop.",
             flush=True,
         )

@@ -110,6 +110,7 @@ class _Worker:
         self.spec, self.index, self.hard_limit_s = spec, index, hard_limit_s
         self.process: multiprocessing.process.BaseProcess | None = None
         self.conn: Connection | None = None
+        self.closing = False
 
     def spawn(self) -> None:
         parent, child = multiprocessing.get_context("spawn").Pipe()
@@ -133,6 +134,8 @@ class _Worker:
             raise PoolError(f"cannot start the detection engine: {detail}")
 
     def call(self, job: tuple) -> tuple[Verdict, Any]:
+        if self.closing:
+            raise PoolError("the detection pool is shutting down")
         if self.conn is None:  # an earlier restart failed; try again rather than lose the worker for good
             self.restart()
         assert self.conn is not None
@@ -144,7 +147,8 @@ class _Worker:
                 raise TimeoutError
             return self.conn.recv()
         except (EOFError, OSError, TimeoutError):
-            self.restart()
+            if not self.closing:
+                self.restart()
             raise
 
     def restart(self) -> None:
@@ -161,6 +165,7 @@ class _Worker:
         self.process = self.conn = None
 
     def stop(self) -> None:
+        self.closing = True
         if self.conn is not None:
             try:
                 self.conn.send(None)
@@ -232,5 +237,7 @@ class ScanPool:
 
     def close(self) -> None:
         for worker in self._workers:
-            worker.stop()
+            worker.closing = True
         self._threads.shutdown(wait=False, cancel_futures=True)
+        for worker in self._workers:
+            worker.stop()

@@ -16,7 +16,8 @@ Markup inside a prompt marks what must not survive and is replaced by the plain 
     [[UPN|lower]]               modifiers: lower, spaced (NHS in 3-3-4 groups)
     [[=Matilda]]                plain text that looks like a roster name but is not one here (the novel)
 
-Every further occurrence of a labelled value (same text, whole word) is labelled automatically.
+Every further occurrence of a labelled value (same text, whole word) is labelled automatically, unless the value
+is a name that is also an ordinary word (UNLABELLED_WORDS): label each of those by hand.
     \\u200b                      any \\uXXXX escape becomes that character (zero-width, look-alike letters)
 
 Run `python bench/corpus/build_corpus.py`; it refuses to write labels that are inconsistent (a PUPIL span that is
@@ -134,8 +135,11 @@ def render(marked: str, roster: Roster, ids: IdentifierFactory) -> tuple[str, li
         pos = m.end()
     out.append(marked[pos:])
     text = "".join(out)
-    # Every other occurrence of a labelled value is labelled too, so a repeat cannot slip through unmarked.
+    # Every other occurrence of a labelled value is labelled too, so a repeat cannot slip through unmarked --
+    # except a name that is also a word ("Will you ... for Will?"): label each of those where it is a name.
     for span in list(spans):
+        if span["text"] in UNLABELLED_WORDS:
+            continue
         for m in re.finditer(rf"(?<!\w){re.escape(span['text'])}(?!\w)", text):
             if not any(s["start"] < m.end() and m.start() < s["end"] for s in spans):
                 spans.append({**span, "start": m.start(), "end": m.end()})

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+import re
+
 import phonenumbers
 import tldextract
 from presidio_analyzer import LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
@@ -24,14 +26,20 @@ class UkPhoneRecognizer(LocalRecognizer):
     def load(self) -> None:
         pass
 
+    # Stretches of text that could hold a number; libphonenumber's matcher is slow on long prose, so it only
+    # sees these.
+    CANDIDATE = re.compile(r"[+(]?\d[\d \t().-]{7,}\d")
+
     def analyze(self, text, entities, nlp_artifacts=None):
-        if sum(c.isdigit() for c in text) < 7:  # cheap exit: most prompts hold no phone number
-            return []
-        # POSSIBLE, not VALID: Ofcom's drama ranges (07700 900xxx) are real-looking numbers people paste too.
-        # Requiring the trunk "0" or a "+" keeps bare digit runs (ULNs, NHS numbers) out.
-        return [RecognizerResult("PHONE_NUMBER", m.start, m.end, self.SCORE)
-                for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
-                if m.raw_string.lstrip("(")[:1] in ("0", "+")]
+        results = []
+        for candidate in self.CANDIDATE.finditer(text):
+            # POSSIBLE, not VALID: Ofcom's drama ranges (07700 900xxx) are real-looking numbers people paste
+            # too. Requiring the trunk "0" or a "+" keeps bare digit runs (ULNs, NHS numbers) out.
+            for m in phonenumbers.PhoneNumberMatcher(candidate.group(0), "GB", leniency=phonenumbers.Leniency.POSSIBLE):
+                if m.raw_string.lstrip("(")[:1] in ("0", "+"):
+                    start = candidate.start() + m.start
+                    results.append(RecognizerResult("PHONE_NUMBER", start, start + len(m.raw_string), self.SCORE))
+        return results
 
 
 class UkPostcodeRecognizer(PatternRecognizer):

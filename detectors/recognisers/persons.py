@@ -136,8 +136,10 @@ class NerPersonRecognizer(LocalRecognizer):
             tokens = list(ent)
             while tokens and (tokens[0].lower_.rstrip(".") in _LEADING_NOISE or not tokens[0].text[:1].isalpha()):
                 tokens.pop(0)
-            while tokens and (tokens[-1].lower_ in ("'s", "'", "s") or not tokens[-1].text[-1:].isalpha()):
-                tokens.pop()
+            mixed_case = any(not t.text.isupper() for t in tokens)
+            while tokens and (tokens[-1].lower_ in ("'s", "'", "s") or not tokens[-1].text[-1:].isalpha()
+                              or (mixed_case and tokens[-1].text.isupper() and len(tokens[-1]) > 1)):
+                tokens.pop()  # possessives, punctuation, and an acronym NER ran on into ("Smith, Oliver - UPN")
             if not tokens:
                 continue
             start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)

@@ -68,15 +68,21 @@ def _key(raw: str) -> str:
     return raw.lower() if raw.isascii() and raw.isalpha() else fold(raw)
 
 
-def _tokens(text: str) -> list[_Word]:
+def _tokens(text: str, keys: dict[str, str]) -> list[_Word]:
+    """Every word with its position; `keys` maps each distinct raw word to its folded form."""
     words = []
+    append = words.append
     for m in _WORD.finditer(text):
-        start, end, raw = m.start(), m.end(), m.group()
-        stem = _strip_possessive(raw)
-        possessive = stem is not raw or (end < len(text) and text[end] == "'" and raw[-1] in "sS")  # James'
-        folded = _key(stem)
-        if folded:
-            words.append(_Word(start, start + len(stem), stem, folded, possessive))
+        raw = m.group()
+        folded = keys[raw]
+        if not folded:
+            continue
+        start = m.start()
+        if len(raw) > 2 and raw[-2] == "'" and raw[-1] in "sS":  # Oliver's
+            append(_Word(start, start + len(raw) - 2, raw[:-2], folded, True))
+        else:
+            end = start + len(raw)
+            append(_Word(start, end, raw, folded, text[end:end + 1] == "'" and raw[-1] in "sS"))  # James'
     return words
 
 
@@ -101,13 +107,14 @@ class RosterNameRecognizer(EntityRecognizer):
         roster = self.roster
         # Cheap first pass: most words of most prompts are no pupil's name, so hash each distinct word once
         # and build positions only if something matched.
-        unique = list({_key(_strip_possessive(w)) for w in _WORD.findall(text)} - {""})
+        keys = {raw: _key(_strip_possessive(raw)) for raw in set(_WORD.findall(text))}
+        unique = list(set(keys.values()) - {""})
         if not unique:
             return []
         flags, idx = roster.lookup_folded(unique)
         if not flags.any():
             return []
-        words = _tokens(text)
+        words = _tokens(text, keys)
         word_flags = {f: (int(fl), int(i)) for f, fl, i in zip(unique, flags.tolist(), idx.tolist()) if fl}
         if not word_flags:
             return []

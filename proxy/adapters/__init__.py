@@ -131,7 +131,8 @@ def extract(adapter: str, body: bytes, content_type: str = "", path: str = "", *
     kind, fn = (table or ADAPTERS).get(adapter, ("generic", None))
     try:
         ex = _specific(kind, fn, body, content_type, path)
-        if ex is not None and (ex.texts or kind == "upload"):
+        # Upload and framed (SignalR) adapters read the whole body themselves, so an empty result is final.
+        if ex is not None and (ex.texts or kind in ("upload", "bytes")):
             if kind != "upload":
                 ex.adapter = adapter
             return ex

@@ -169,7 +169,8 @@ class JsonSlots:
             node = node[key]
         node[path[-1]] = value
 
-    def extraction(self, original: Any, serialise: Callable[[Any], Any]) -> Extraction:
+    def extraction(self, original: Any, serialise: Callable[[Any], Any],
+                   prepare: Callable[[], None] | None = None) -> Extraction:
         """Rebuild = write each slot's new value into the document, serialise, put the originals back.
 
         Writing in place and restoring avoids deep-copying large documents; rebuild is not re-entrant, which is
@@ -179,6 +180,8 @@ class JsonSlots:
         olds = [self.get(p) for p in paths]
 
         def assemble(values: list[Any]) -> Any:
+            if prepare is not None:
+                prepare()  # e.g. learn the original serialisation style while the document is still original
             try:
                 for path, value in zip(paths, values):
                     self._set(path, value)
@@ -198,13 +201,15 @@ def json_body(data: bytes | str, doc: Any, slots: JsonSlots) -> Extraction:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     dumper: list[Callable[[Any], str]] = []
 
-    def serialise(value: Any) -> Any:
+    def prepare() -> None:
         if not dumper:
             dumper.append(json_dumper(text, doc))
+
+    def serialise(value: Any) -> Any:
         out = dumper[0](value)
         return out.encode("utf-8") if isinstance(data, bytes) else out
 
-    return slots.extraction(data, serialise)
+    return slots.extraction(data, serialise, prepare)
 
 
 # --- application/x-www-form-urlencoded ----------------------------------------------------------------------------

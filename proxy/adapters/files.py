@@ -11,7 +11,7 @@ import base64
 import binascii
 import io
 import re
-import unicodedata
+import itertools
 import zipfile
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
@@ -47,11 +47,14 @@ _BOMS = [
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")  # Cc except \t \n \v \f \r ESC
+
+
 def _looks_like_text(text: str) -> bool:
     if "\x00" in text:
         return False
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x1b")
-    return controls <= max(2, len(text) // 200)
+    allowed = max(2, len(text) // 200)
+    return sum(1 for _ in itertools.islice(_CONTROL.finditer(text), allowed + 1)) <= allowed
 
 
 def sniff_text(data: bytes) -> tuple[str, TextCodec] | None:
@@ -241,7 +244,7 @@ def base64_extraction(value: str, mime: str = "", filename: str = "",
             return None
         text, codec = sniffed
         inner = text_extraction(raw, codec, text, "data_url")
-        return _wrap(value, inner, lambda b: prefix + quote(b, safe="/:;,=?&+ "))
+        return _wrap(value, inner, lambda b: prefix + quote(b, safe="/:;,=?&+"))
     if not _B64.match(payload):
         if strict:
             raise CannotRead("file_not_base64")

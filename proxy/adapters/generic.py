@@ -20,10 +20,12 @@ _SKIP_KEYS = {
     "contenttype", "encoding", "format", "signature", "encryptedcontent", "thoughtsignature", "url", "uri", "href",
     "timezone", "timezoneoffset", "locale", "language", "voice", "action", "method", "operationname", "queryname",
     "docid", "hash", "sha256", "checksum", "etag", "token", "csrftoken", "fbdtsg", "jazoest", "lsd", "status",
-    "finishreason", "toolchoice", "servicetier", "reasoningeffort", "effort", "modalities", "responseformat",
-    "tools", "functions", "toolconfig", "generationconfig", "safetysettings", "jsonschema", "schema", "event",
+    "finishreason", "toolchoice", "servicetier", "reasoningeffort", "effort", "modalities", "event", "at",
     "target", "command", "origin", "source", "platform", "useragent", "clientversion", "version", "apiversion",
 }
+# Developer-written schemas and settings: whole subtrees that carry no user text and must stay byte-exact.
+_SKIP_SUBTREES = {"tools", "functions", "toolconfig", "generationconfig", "safetysettings", "jsonschema", "schema",
+                  "responseformat", "parameters"}
 _SKIP_KEY_SUFFIX = re.compile(r"(?:^|[_\-.])(?:id|ids|uuid|url|uri|token|hash|type)$|[a-z0-9](?:Id|Ids|Uuid|Url|Uri|Token|Hash|Type)$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _URL = re.compile(r"^(?:https?|wss?|blob|gs|s3|file|sediment|file-service)://\S*$", re.IGNORECASE)
@@ -33,8 +35,17 @@ _TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-]{64,}$")  # long, no spaces: base64 o
 _NESTED_MIN = 2
 
 
+def _norm(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
 def skip_key(key: str) -> bool:
-    return key.replace("_", "").replace("-", "").lower() in _SKIP_KEYS or bool(_SKIP_KEY_SUFFIX.search(key))
+    """A key whose *string* value is an id, enum, URL or token. Containers under such keys are still walked."""
+    return _norm(key) in _SKIP_KEYS or bool(_SKIP_KEY_SUFFIX.search(key))
+
+
+def skip_subtree(key: str) -> bool:
+    return _norm(key) in _SKIP_SUBTREES
 
 
 def skip_value(value: str) -> bool:
@@ -74,7 +85,7 @@ def walk_json(slots: JsonSlots, path: Path, node: Any, depth: int = 0) -> None:
         return
     if isinstance(node, dict):
         for key, value in node.items():
-            if isinstance(key, str) and skip_key(key):
+            if skip_subtree(key) or (isinstance(value, str) and skip_key(key)):
                 continue
             walk_json(slots, path + (key,), value, depth + 1)
     elif isinstance(node, list):

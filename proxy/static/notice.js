@@ -9,9 +9,12 @@
   window[KEY] = true;
 
   var ENDPOINT = new URL("/__pupilguard/notices", location.origin).href;
-  var POLL_MS = 2000, MAX_BACKOFF_MS = 60000, MAX_SHOWN = 3;
+  // Poll briskly only while the person is using the page (a prompt is likely on its way), slowly otherwise, so a
+  // school full of open AI tabs costs the proxy little.
+  var FAST_MS = 1500, IDLE_MS = 30000, ACTIVE_WINDOW_MS = 20000, MAX_BACKOFF_MS = 60000, MAX_SHOWN = 3;
   var nativeFetch = window.fetch.bind(window);
-  var host = null, root = null, stack = null, timer = null, delay = POLL_MS;
+  var host = null, root = null, stack = null, timer = null, failures = 0;
+  var activeUntil = Date.now() + ACTIVE_WINDOW_MS;
 
   function css(el, props) {
     for (var name in props) el.style.setProperty(name, props[name], "important");
@@ -101,9 +104,20 @@
     while (stack.childNodes.length > MAX_SHOWN) stack.removeChild(stack.lastChild);
   }
 
+  function nextDelay() {
+    if (failures) return Math.min(FAST_MS * Math.pow(2, failures), MAX_BACKOFF_MS);
+    return Date.now() < activeUntil ? FAST_MS : IDLE_MS;
+  }
+
   function schedule(ms) {
     clearTimeout(timer);
     timer = document.hidden ? null : setTimeout(poll, ms);
+  }
+
+  function activity() {
+    var wasIdle = Date.now() >= activeUntil;
+    activeUntil = Date.now() + ACTIVE_WINDOW_MS;
+    if (wasIdle && !failures) schedule(FAST_MS);
   }
 
   function poll() {
@@ -114,15 +128,30 @@
       })
       .then(function (data) {
         (data.notices || []).forEach(show);
-        delay = POLL_MS;
-        schedule(delay);
+        failures = 0;
+        schedule(nextDelay());
       })
       .catch(function () {
-        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
-        schedule(delay);
+        failures += 1;
+        schedule(nextDelay());
       });
   }
 
+  // Signs that a prompt may be leaving: clicks, Enter, form submits, and the page's own fetch/XHR requests
+  // (seen passively through Resource Timing; nothing of the site's is wrapped or patched).
+  document.addEventListener("click", activity, true);
+  document.addEventListener("submit", activity, true);
+  document.addEventListener("keydown", function (ev) { if (ev.key === "Enter") activity(); }, true);
+  if (window.PerformanceObserver) {
+    try {
+      new PerformanceObserver(function (list) {
+        list.getEntries().forEach(function (entry) {
+          if (/^(fetch|xmlhttprequest|beacon)$/.test(entry.initiatorType) &&
+              entry.name.indexOf("/__pupilguard/") < 0) activity();
+        });
+      }).observe({ type: "resource" });
+    } catch (e) { /* older browsers: clicks and keys still count */ }
+  }
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) clearTimeout(timer);
     else schedule(0);

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -25,6 +26,14 @@ from admin_api.settings import Settings
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pupilguard_test"
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every HTTP Basic request verifies an argon2 hash; at production cost that is most of these tests' run time
+    on a busy CI machine. The tests check who may do what, not the hash's strength (auth's own tests do)."""
+    if hasattr(auth, "_hasher"):
+        monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]

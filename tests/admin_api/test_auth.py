@@ -1,10 +1,8 @@
 """Accounts, passwords, lock-out and OIDC mapping (admin_api.auth), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 
 from admin_api import auth
@@ -15,29 +13,16 @@ from admin_api.models import Base, User
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request, tmp_path_factory):
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path_factory.mktemp('auth')}/auth.sqlite3")
-        yield db
-        db.dispose()
-        return
-    name = f"pg_auth_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db = Database(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture
+def database(database_url):
+    db = Database(database_url)
+    Base.metadata.create_all(db.engine)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture
 def session(database):
-    Base.metadata.drop_all(database.engine)
-    Base.metadata.create_all(database.engine)
     with database.session() as s:
         yield s
 

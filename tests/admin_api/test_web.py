@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from admin_api import auth, config_store
 from admin_api.app import create_app
@@ -26,23 +26,29 @@ XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">
 TEMPLATES = Path(__file__).resolve().parents[2] / "admin_api" / "web" / "templates"
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def web_database_url(request, tmp_path_factory):
+    """One database per module (the pages are read-mostly; tests clean the events they add): SQLite, or a schema
+    in conftest's throw-away PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('web')}/admin.sqlite3"
         return
-    name = f"pg_web_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_database = request.getfixturevalue("pg_database")
+    schema = f"web_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield make_url(pg_database).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def app(database_url, tmp_path_factory):
+def app(web_database_url, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data")
-    settings = Settings(data_dir=data_dir, database_url=database_url, cookie_secure=False,
+    settings = Settings(data_dir=data_dir, database_url=web_database_url, cookie_secure=False,
                         secret_key="s" * 48, purge_interval_seconds=3600)
     app = create_app(settings)
     with app.state.db.session() as session:
@@ -126,7 +132,7 @@ def test_login_redirects_back_but_never_off_site(app):
             assert login(client, "dpo", next_url=evil).headers["location"] == "/"
 
 
-def test_session_cookie_is_secure_httponly_and_samesite_lax(database_url, tmp_path):
+def test_session_cookie_is_secure_httponly_and_samesite_lax(tmp_path):
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/c.sqlite3", secret_key="k" * 40)
     assert settings.cookie_secure  # the default; only the localhost trial turns it off
     with TestClient(create_app(settings), base_url="https://testserver") as client:
@@ -206,6 +212,7 @@ def test_changing_the_password_signs_out_other_sessions(app):
         assert response.status_code == 303
         assert first.get("/", follow_redirects=False).status_code == 200
         assert second.get("/", follow_redirects=False).status_code == 303  # back to the login page
+        token = csrf_of(first.get("/account/password").text)  # a new session has a new token
         bad = first.post("/account/password", data={"current": "wrong", "new": "x" * 12, "confirm": "x" * 12,
                                                     "csrf_token": token})
         assert bad.status_code == 400 and "current password is not right" in bad.text
@@ -481,8 +488,9 @@ def test_dashboard_charts_and_this_week_reflect_the_events(app, as_role):
         "chatgpt: 4 redact", "gemini: 3 block", "copilot: 1 allow"]
     assert "SPECIAL_CATEGORY:SEN: 3 block" in page
     week = page[page.index('id="this-week"'):]
-    assert "▲ 7" in week  # 7 events this week, 0 last week... and copilot moved down by one
-    assert "▼ 1" in week
+    kpis = re.findall(r'<div class="n">(\d+)</div><div class="l">(\w+) <span class="delta \w+">([^<]+)<', week)
+    assert kpis == [("7", "events", "▲ 6"), ("3", "blocked", "▲ 3"), ("4", "redacted", "▲ 4"),
+                    ("0", "allowed", "▼ 1")]
     assert re.search(r"New this week:.*chatgpt", week, re.S)
 
 

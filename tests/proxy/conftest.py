@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -124,6 +125,10 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
 
 
 # ---------------------------------------------------------------------------------------------- servers
+
+def ssl_context(cafile: Path | str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cafile))
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -394,8 +399,14 @@ class ProxyProcess:
                **kwargs: Any) -> httpx.Client:
         """An httpx client using this proxy and trusting its CA (or `verify`)."""
         proxy = self.url if user is None else f"http://{user}:pw@127.0.0.1:{self.port}"
-        return httpx.Client(proxy=proxy, verify=str(verify if verify is not None else self.ca), timeout=30,
+        trust = verify if verify is not None else self.ca
+        return httpx.Client(proxy=proxy, verify=trust if isinstance(trust, bool) else ssl_context(trust), timeout=30,
                             **kwargs)
+
+    @property
+    def ssl(self) -> ssl.SSLContext:
+        """A client TLS context trusting this proxy's CA."""
+        return ssl_context(self.ca)
 
     def metric(self, name: str, **labels: str) -> float:
         """The value of one sample on /metrics (0 if absent)."""

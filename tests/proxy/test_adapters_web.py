@@ -159,10 +159,13 @@ def test_copilot_websocket_send_frame(cat):
     assert changed_paths(json.loads(frame), json.loads(new)) == {("content", 0, "text")}
 
 
-def test_copilot_non_send_events_carry_no_prompt(cat):
-    for frame in ('{"event":"setOptions","supportedCards":["image"],"ads":null}', '{"event":"ping"}'):
-        ex = extract_ws(cat.service("copilot"), frame)
-        assert isinstance(ex, Extraction) and ex.texts == []
+def test_copilot_other_events_are_still_scanned_but_ids_and_enums_are_not(cat):
+    ex = extract_ws(cat.service("copilot"), '{"event":"ping","id":"b1f2"}')
+    assert isinstance(ex, Extraction) and ex.texts == []
+    # an event type we do not know could carry text: every string is scanned
+    frame = '{"event":"edit","messageId":"m-1","text":"Freya Hughes again"}'
+    ex = extract_ws(cat.service("copilot"), frame)
+    assert ex.texts == ["Freya Hughes again"] and "fallback:generic_json" in ex.notes
 
 
 def test_m365_copilot_signalr_frames(cat):
@@ -185,9 +188,14 @@ def test_m365_copilot_signalr_frames(cat):
 
 
 def test_m365_handshake_and_pings_have_no_texts(cat):
-    ex = extract_ws(cat.service("m365-copilot"), b'{"protocol":"json","version":1}\x1e')
-    assert isinstance(ex, Extraction)
-    assert all("protocol" not in t for t in ex.texts) or ex.rebuild(ex.texts) is not None
+    for frame in (b'{"protocol":"json","version":1}\x1e', b'{"type":6}\x1e', b'{"type":7,"error":"x"}\x1e'):
+        ex = extract_ws(cat.service("m365-copilot"), frame)
+        assert isinstance(ex, Extraction) and ex.adapter == "m365_copilot_ws"
+        assert ex.texts == [] and ex.rebuild([]) == frame
+    # an invocation of another hub method is scanned generically
+    ex = extract_ws(cat.service("m365-copilot"),
+                    b'{"type":1,"target":"submitFeedback","arguments":[{"comment":"Olivia Roberts"}]}\x1e')
+    assert ex.texts == ["Olivia Roberts"]
 
 
 def test_character_ai_websocket_turn(cat):
@@ -205,9 +213,9 @@ def test_unknown_shape_on_prompt_path_falls_back_to_every_string(cat):
                        "model": "gpt-5", "input": {"kind": "user_text", "value": "Amelia Watson's report"},
                        "parent_message_id": "client-created-root", "timezone": "Europe/London"}).encode()
     ex = extract(cat, "chatgpt", body, "application/json", "/backend-api/f/conversation")
-    assert ex.texts == ["next", "Amelia Watson's report"]
+    assert ex.texts == ["Amelia Watson's report"]  # not the ids, the model, the action or the timezone
     assert "fallback:generic_json" in ex.notes
-    after = json.loads(ex.rebuild(["next", "[PUPIL_1]'s report"]))
+    after = json.loads(ex.rebuild(["[PUPIL_1]'s report"]))
     assert changed_paths(json.loads(body), after) == {("input", "value")}
 
 

@@ -46,7 +46,7 @@ def test_pupil_is_refused_a_blocked_tool_staff_is_not(authproxy, upstream):
 def test_pupil_sdk_gets_permission_denied(authproxy, upstream):
     client = openai.OpenAI(api_key="sk", base_url="https://api.openai.com/v1", max_retries=0,
                            http_client=httpx.Client(proxy=f"http://pupil1:x@127.0.0.1:{authproxy.port}",
-                                                    verify=str(authproxy.ca)))
+                                                    verify=authproxy.ssl))
     with pytest.raises(openai.PermissionDeniedError, match="not approved"):
         client.chat.completions.create(model="m", messages=[{"role": "user", "content": ALLOW_PROMPT}])
     assert upstream.requests_to("/v1/chat/completions") == []

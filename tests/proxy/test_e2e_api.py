@@ -29,7 +29,7 @@ CHAT = "https://api.openai.com/v1/chat/completions"
 
 def openai_client(proxy) -> openai.OpenAI:
     return openai.OpenAI(api_key="sk-test", base_url="https://api.openai.com/v1", max_retries=0,
-                         http_client=httpx.Client(proxy=proxy.url, verify=str(proxy.ca), timeout=60))
+                         http_client=httpx.Client(proxy=proxy.url, verify=proxy.ssl, timeout=60))
 
 
 def spooled_events(proxy) -> list[dict]:
@@ -124,7 +124,7 @@ def test_same_value_keeps_its_placeholder_across_a_conversation(proxy, upstream)
 
 def anthropic_client(proxy) -> anthropic.Anthropic:
     return anthropic.Anthropic(api_key="sk-ant-test", base_url="https://api.anthropic.com", max_retries=0,
-                               http_client=httpx2.Client(proxy=proxy.url, verify=str(proxy.ca), timeout=60))
+                               http_client=httpx2.Client(proxy=proxy.url, verify=proxy.ssl, timeout=60))
 
 
 def test_anthropic_system_and_blocks_are_redacted(proxy, upstream):
@@ -225,7 +225,7 @@ def test_non_ai_host_is_tunnelled_with_its_own_certificate(proxy, fake_upstream,
     assert _peer_issuer(proxy, "localhost", fake_upstream.port, test_ca.ca_cert) == "pupilguard tests upstream CA"
     with pytest.raises(ssl.SSLCertVerificationError):
         _peer_issuer(proxy, "localhost", fake_upstream.port, proxy.ca)
-    with httpx.Client(proxy=proxy.url, verify=str(test_ca.ca_cert)) as client:
+    with httpx.Client(proxy=proxy.url, verify=ssl.create_default_context(cafile=str(test_ca.ca_cert))) as client:
         assert client.post(f"https://localhost:{fake_upstream.port}/v1/chat/completions",
                            json={"messages": [{"role": "user", "content": BLOCK_PROMPT}]}).status_code == 200
 

@@ -21,7 +21,7 @@ def frame(text: str) -> str:
 
 
 def open_copilot(proxy):
-    return connect(COPILOT, proxy=proxy.url, ssl=ssl.create_default_context(cafile=str(proxy.ca)),
+    return connect(COPILOT, proxy=proxy.url, ssl=proxy.ssl,
                    user_agent_header=UA, open_timeout=20)
 
 
@@ -42,7 +42,7 @@ def test_copilot_frames_are_redacted_blocked_or_passed(proxy, upstream):
     assert frames[1]["content"][0]["text"] == "What is a good starter activity for fractions?"
 
     # the page is told: the notice for this browser is waiting on the same-origin notices path
-    with httpx.Client(proxy=proxy.url, verify=str(proxy.ca)) as client:
+    with httpx.Client(proxy=proxy.url, verify=proxy.ssl) as client:
         notices = client.get("https://copilot.microsoft.com/__pupilguard/notices",
                              headers={"X-Pupilguard": "1", "User-Agent": UA}).json()["notices"]
     actions = sorted(n["action"] for n in notices)

@@ -68,6 +68,13 @@ def test_blocked_tool_lists_approved_tools_and_rejects_unsafe_policy_links():
     assert n.policy_url is None
 
 
+def test_approved_tools_only_offered_when_the_tool_itself_is_blocked():
+    n = Notice.blocked(tool="ChatGPT", entities={"PUPIL": 1, "SPECIAL_CATEGORY:HEALTH": 2},
+                       reasons=["special_category_with_identifier"], approved_tools=["ChatGPT", "Gemini"])
+    assert n.approved_tools == ()
+    assert n.message.endswith("it linked a pupil's name to special-category information (health).")
+
+
 def test_blocked_on_analysis_failure_says_so():
     n = Notice.blocked(tool="Claude", entities={}, reasons=["analysis_timeout"])
     assert n.message.endswith("it could not be checked in time, so it was not sent.")
@@ -245,6 +252,14 @@ def test_addon_injects_with_matching_nonce_in_headers_and_sets_cookie():
     assert cookie.startswith(COOKIE_NAME + "=") and "HttpOnly" in cookie and "Secure" in cookie \
         and "SameSite=Lax" in cookie
     assert "etag" not in flow.response.headers
+
+
+def test_addon_page_without_csp_gets_script_and_no_policy_added():
+    addon = NoticeAddon(NoticeBoard())
+    flow = run(addon, make_flow(), html_response())
+    assert b"<script src=\"https://chat.example.test/__pupilguard/notice.js" in flow.response.content
+    assert "content-security-policy" not in flow.response.headers
+    assert "content-security-policy-report-only" not in flow.response.headers
 
 
 def test_addon_fresh_nonce_per_response_and_keeps_existing_cookie():

@@ -144,4 +144,4 @@ async def upload_roster(
     finally:
         del data
     db.commit()
-    return _roster_page(request, db, result=result, report=getattr(result, "report", None))
+    return _roster_page(request, db, result=result, report=result.report)

@@ -140,7 +140,8 @@ async def audit_log(
 
 
 @router.post("/retention/purge")
-async def purge_now(request: Request, user: User = Depends(dpo)):
+async def purge_now(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+    db.commit()  # end this request's transaction: on SQLite it holds the write lock the purge needs
     record = await asyncio.to_thread(retention.purge, request.app.state.db, request.app.state.settings,
                                      user.username)
     deleted = record.deleted if record is not None else 0

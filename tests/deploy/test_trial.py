@@ -1,0 +1,92 @@
+"""End to end: what `make run` starts (`pupilguard trial`), driven with the curl line it prints."""
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PUPILGUARD = Path(sys.executable).parent / "pupilguard"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    data = tmp_path_factory.mktemp("trial")
+    env = {k: v for k, v in os.environ.items() if k != "PUPILGUARD_ROSTER_KEY"}
+    process = subprocess.Popen(
+        [str(PUPILGUARD), "trial", "--data-dir", str(data), "--proxy-listen", "127.0.0.1:0",
+         "--admin-listen", "127.0.0.1:0"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    lines = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Press Ctrl-C to stop" in line:
+            break
+    output = "".join(lines)
+    if "Press Ctrl-C to stop" not in output:
+        process.kill()
+        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in data.glob("*.log"))
+        pytest.fail(f"trial did not start:\n{output}\n{logs}")
+    yield process, output, data
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def _run_printed_curl(output: str, index: int) -> str:
+    curl = [line for line in output.splitlines() if line.startswith("curl ")][index]
+    assert shutil.which("curl"), "curl is needed to follow the printed instructions"
+    reply = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=60)
+    assert reply.returncode == 0, reply.stderr
+    return reply.stdout
+
+
+def test_printed_curl_line_shows_the_pupil_redacted(trial):
+    reply = _run_printed_curl(trial[1], 0)
+    assert "The AI service received:" in reply
+    assert "Oliver Smith" not in reply and "T801200115100" not in reply
+    assert "[PUPIL_1]" in reply and "[UPN_1]" in reply
+
+
+def test_printed_special_category_prompt_is_stopped(trial):
+    reply = _run_printed_curl(trial[1], 1)
+    assert "The AI service received:" not in reply  # it never left
+    assert "pupilguard blocked" in reply and "Oliver" not in reply
+
+
+def test_dashboard_login_printed_works(trial):
+    _, output, _ = trial
+    match = re.search(r"Dashboard:\s+(\S+)\s+login: (\S+) / (\S+)", output)
+    assert match, output
+    url, user, password = match.groups()
+    with httpx.Client(base_url=url, follow_redirects=True) as client:
+        assert client.get("/healthz").status_code == 200
+        # HTTP Basic is accepted on the JSON API for scripts; the same credentials sign in to the UI.
+        assert client.get("/api/v1/stats", auth=(user, password)).status_code == 200
+        assert client.get("/api/v1/stats", auth=(user, "wrong-password")).status_code == 401
+
+
+def test_ctrl_c_stops_everything(trial):
+    process, output, data = trial
+    proxy_port = int(re.search(r"Proxy:\s+http://127\.0\.0\.1:(\d+)", output).group(1))
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    time.sleep(0.5)
+    with pytest.raises(OSError):
+        import socket
+
+        socket.create_connection(("127.0.0.1", proxy_port), timeout=2).close()

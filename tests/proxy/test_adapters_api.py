@@ -1,0 +1,296 @@
+"""Official API bodies, serialised by the real openai and anthropic SDKs (captured with an httpx MockTransport)."""
+import base64
+import json
+from pathlib import Path
+
+import anthropic
+import httpx
+import httpx2
+import openai
+import pytest
+
+from proxy.adapters import Extraction, Unreadable, extract_for
+from proxy.catalogue import Catalogue
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return Catalogue.load()
+
+
+class Captured:
+    def __init__(self):
+        self.requests = []
+
+    def openai(self, **kw):
+        def handler(request):
+            self.requests.append(request)
+            return httpx.Response(400, json={"error": {"message": "captured", "type": "invalid_request_error"}})
+        return openai.OpenAI(api_key="sk-test", max_retries=0,
+                             http_client=httpx.Client(transport=httpx.MockTransport(handler)), **kw)
+
+    def azure(self):
+        def handler(request):
+            self.requests.append(request)
+            return httpx.Response(400, json={"error": {"message": "captured"}})
+        return openai.AzureOpenAI(api_key="k", api_version="2024-10-21", max_retries=0,
+                                  azure_endpoint="https://myschool.openai.azure.com",
+                                  http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+
+    def anthropic(self):
+        def handler(request):
+            self.requests.append(request)
+            return httpx2.Response(400, json={"type": "error", "error": {"type": "invalid_request_error",
+                                                                          "message": "captured"}})
+        return anthropic.Anthropic(api_key="k", max_retries=0,
+                                   http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+
+    def last(self, call):
+        try:
+            call()
+        except (openai.APIError, anthropic.APIError):
+            pass
+        r = self.requests[-1]
+        return r.content, r.headers.get("content-type", ""), r.url.raw_path.decode(), r.url.host
+
+
+def run(cat, body, ctype, path, host) -> Extraction:
+    m = cat.match(host, path)
+    assert m is not None and m.kind in ("prompt", "upload"), (host, path)
+    ex = extract_for(m.service, body, ctype, path)
+    assert isinstance(ex, Extraction), ex
+    assert ex.rebuild(ex.texts) == body
+    return ex
+
+
+def leaves(node, path=()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from leaves(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from leaves(v, path + (i,))
+    else:
+        yield path, node
+
+
+def changed(a, b):
+    la, lb = dict(leaves(a)), dict(leaves(b))
+    assert la.keys() == lb.keys()
+    return {p for p in la if la[p] != lb[p]}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+TXT = "Seating plan\r\nRow 1: Amelia Watson, Leo Fischer\r\n".encode("utf-8")
+
+
+def test_openai_chat_every_role_and_part(cat):
+    cap = Captured()
+    client = cap.openai()
+    body, ctype, path, host = cap.last(lambda: client.chat.completions.create(model="gpt-4o", messages=[
+        {"role": "developer", "content": "You help teachers at Oakfield."},
+        {"role": "system", "content": [{"type": "text", "text": "Answer in British English."}]},
+        {"role": "user", "content": [
+            {"type": "text", "text": "Check this plan for Amelia Watson"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + b64(b"\x89PNG\r\n\x1a\n1234")}},
+            {"type": "file", "file": {"filename": "plan.txt", "file_data": "data:text/plain;base64," + b64(TXT)}},
+        ]},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
+            "name": "lookup_pupil", "arguments": json.dumps({"name": "Amelia Watson", "year": 8})}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Amelia Watson: Year 8, form 8R"},
+        {"role": "assistant", "content": "Amelia is in 8R."},
+    ]))
+    assert (host, path) == ("api.openai.com", "/v1/chat/completions")
+    ex = run(cat, body, ctype, path, host)
+    assert ex.adapter == "openai_chat"
+    assert ex.texts == ["You help teachers at Oakfield.", "Answer in British English.",
+                        "Check this plan for Amelia Watson", TXT.decode(), "Amelia Watson",
+                        "Amelia Watson: Year 8, form 8R", "Amelia is in 8R."]
+    assert "media_not_scanned" in ex.notes
+    new = ex.rebuild([t.replace("Amelia Watson", "[PUPIL_1]").replace("Amelia", "[PUPIL_1]") for t in ex.texts])
+    before, after = json.loads(body), json.loads(new)
+    assert changed(before, after) == {
+        ("messages", 2, "content", 0, "text"), ("messages", 2, "content", 2, "file", "file_data"),
+        ("messages", 3, "tool_calls", 0, "function", "arguments"), ("messages", 4, "content"),
+        ("messages", 5, "content")}
+    file_data = after["messages"][2]["content"][2]["file"]["file_data"]
+    assert file_data.startswith("data:text/plain;base64,")
+    assert base64.b64decode(file_data.split(",", 1)[1]) == b"Seating plan\r\nRow 1: [PUPIL_1], Leo Fischer\r\n"
+    assert json.loads(after["messages"][3]["tool_calls"][0]["function"]["arguments"]) == {
+        "name": "[PUPIL_1]", "year": 8}
+    assert after["messages"][2]["content"][1] == before["messages"][2]["content"][1]  # the image is untouched
+
+
+def test_openai_responses_instructions_and_items(cat):
+    cap = Captured()
+    client = cap.openai()
+    body, ctype, path, host = cap.last(lambda: client.responses.create(
+        model="gpt-4.1", instructions="You are a cover teacher assistant for Leo Fischer's class.",
+        input=[
+            {"role": "user", "content": [
+                {"type": "input_text", "text": "Plan a lesson; Leo Fischer has dyslexia."},
+                {"type": "input_file", "filename": "notes.txt", "file_data": "data:text/plain;base64," + b64(TXT)},
+            ]},
+            {"type": "function_call", "call_id": "c1", "name": "get_notes", "arguments": '{"pupil":"Leo Fischer"}'},
+            {"type": "function_call_output", "call_id": "c1", "output": "Leo Fischer: reading age 9"},
+        ]))
+    assert path == "/v1/responses"
+    ex = run(cat, body, ctype, path, host)
+    assert ex.texts == ["You are a cover teacher assistant for Leo Fischer's class.",
+                        "Plan a lesson; Leo Fischer has dyslexia.", TXT.decode(), "Leo Fischer",
+                        "Leo Fischer: reading age 9"]
+    after = json.loads(ex.rebuild([t.replace("Leo Fischer", "[PUPIL_1]") for t in ex.texts]))
+    assert changed(json.loads(body), after) == {
+        ("instructions",), ("input", 0, "content", 0, "text"), ("input", 0, "content", 1, "file_data"),
+        ("input", 1, "arguments"), ("input", 2, "output")}
+
+
+def test_openai_responses_plain_string_input_and_embeddings(cat):
+    cap = Captured()
+    client = cap.openai()
+    body, ctype, path, host = cap.last(lambda: client.responses.create(model="gpt-4.1", input="Hi Leo Fischer"))
+    assert run(cat, body, ctype, path, host).texts == ["Hi Leo Fischer"]
+    body, ctype, path, host = cap.last(lambda: client.embeddings.create(
+        model="text-embedding-3-small", input=["Leo Fischer report", "Amelia Watson report"]))
+    ex = run(cat, body, ctype, path, host)
+    assert ex.texts == ["Leo Fischer report", "Amelia Watson report"]
+
+
+def test_azure_openai_deployment_path(cat):
+    cap = Captured()
+    client = cap.azure()
+    body, ctype, path, host = cap.last(lambda: client.chat.completions.create(
+        model="gpt4o-school", messages=[{"role": "user", "content": "Email for Zoë O’Brien’s mum"}]))
+    assert host == "myschool.openai.azure.com" and path.startswith("/openai/deployments/gpt4o-school/")
+    ex = run(cat, body, ctype, path, host)
+    assert ex.texts == ["Email for Zoë O’Brien’s mum"]
+    new = ex.rebuild(["Email for [PUPIL_1]’s mum"])
+    assert json.loads(new)["messages"][0]["content"] == "Email for [PUPIL_1]’s mum"
+    assert new == body.replace("Zoë O’Brien".encode(), b"[PUPIL_1]")  # same compact UTF-8 as the SDK wrote
+
+
+def test_openai_files_upload_multipart(cat):
+    cap = Captured()
+    client = cap.openai()
+    csv = "UPN,Name\nA820106510023,Amelia Watson\n".encode("utf-8-sig")
+    body, ctype, path, host = cap.last(lambda: client.files.create(file=("class.csv", csv, "text/csv"),
+                                                                   purpose="assistants"))
+    assert ctype.startswith("multipart/form-data")
+    ex = run(cat, body, ctype, path, host)
+    assert ex.texts == ["assistants", "UPN,Name\nA820106510023,Amelia Watson\n"]
+    new = ex.rebuild(["assistants", "UPN,Name\n[UPN_1],[PUPIL_1]\n"])
+    assert new.count(b"--" + ctype.split("boundary=")[1].encode()) == body.count(
+        b"--" + ctype.split("boundary=")[1].encode())
+    # the file keeps its UTF-8 BOM, the headers are unchanged
+    assert "\ufeffUPN,Name\n[UPN_1],[PUPIL_1]\n".encode("utf-8") in new
+    assert new.replace("[UPN_1],[PUPIL_1]".encode(), "A820106510023,Amelia Watson".encode()) == body
+
+
+def test_anthropic_messages_system_documents_tools(cat):
+    cap = Captured()
+    client = cap.anthropic()
+    body, ctype, path, host = cap.last(lambda: client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=512,
+        system=[{"type": "text", "text": "You support SENCOs at Oakfield.", "cache_control": {"type": "ephemeral"}}],
+        messages=[
+            {"role": "user", "content": [
+                {"type": "document", "title": "Plan for Isla Morgan",
+                 "source": {"type": "text", "media_type": "text/plain", "data": "Isla Morgan - EHCP review notes"}},
+                {"type": "document", "source": {"type": "base64", "media_type": "text/plain",
+                                                "data": b64("Isla Morgan, DOB 02/05/2012".encode("utf-16"))}},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                             "data": b64(b"\x89PNG\r\n\x1a\nabcd")}},
+                {"type": "text", "text": "Summarise Isla Morgan's needs."},
+            ]},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Isla Morgan needs...", "signature": "EqQBCkYIBxgCKkBs"},
+                {"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"query": "Isla Morgan"}},
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1",
+                 "content": [{"type": "text", "text": "Isla Morgan: Year 7"}]},
+            ]},
+            {"role": "user", "content": "Thanks"},
+        ]))
+    assert (host, path) == ("api.anthropic.com", "/v1/messages")
+    ex = run(cat, body, ctype, path, host)
+    assert ex.adapter == "anthropic_messages"
+    assert ex.texts == ["You support SENCOs at Oakfield.", "Plan for Isla Morgan", "Isla Morgan - EHCP review notes",
+                        "Isla Morgan, DOB 02/05/2012", "Summarise Isla Morgan's needs.", "Isla Morgan",
+                        "Isla Morgan: Year 7", "Thanks"]
+    new = ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts])
+    before, after = json.loads(body), json.loads(new)
+    assert ("messages", 1, "content", 0, "thinking") not in changed(before, after)  # signed: never altered
+    assert after["messages"][1]["content"][0] == before["messages"][1]["content"][0]
+    decoded = base64.b64decode(after["messages"][0]["content"][1]["source"]["data"])
+    assert decoded == "[PUPIL_1], DOB 02/05/2012".encode("utf-16")  # re-encoded in UTF-16 with its BOM
+    assert after["messages"][0]["content"][2] == before["messages"][0]["content"][2]
+
+
+def test_anthropic_count_tokens_and_files_upload(cat):
+    cap = Captured()
+    client = cap.anthropic()
+    body, ctype, path, host = cap.last(lambda: client.messages.count_tokens(
+        model="claude-sonnet-4-5", system="sys", messages=[{"role": "user", "content": "Leo Fischer"}]))
+    assert path == "/v1/messages/count_tokens"
+    assert run(cat, body, ctype, path, host).texts == ["sys", "Leo Fischer"]
+    body, ctype, path, host = cap.last(lambda: client.beta.files.upload(
+        file=("notes.md", "# Leo Fischer\nAnxious in exams\n".encode(), "text/markdown")))
+    ex = run(cat, body, ctype, path, host)
+    assert ex.texts == ["# Leo Fischer\nAnxious in exams\n"]
+    assert b"# [PUPIL_1]\nAnxious in exams\n" in ex.rebuild(["# [PUPIL_1]\nAnxious in exams\n"])
+
+
+def test_gemini_api_contents_system_and_inline_text(cat):
+    body = (PAYLOADS / "gemini_api_generate.json").read_bytes()
+    path = "/v1beta/models/gemini-2.5-flash:generateContent"
+    ex = run(cat, body, "application/json", path, "generativelanguage.googleapis.com")
+    assert ex.adapter == "gemini_api"
+    assert ex.texts == ["Summarise the attached class list.", "Name,Year,Note\nIsla Morgan,10,Anxiety - see pastoral log\n",
+                        "Here is the summary.", "Now list pupils with notes.",
+                        "You are a helpful assistant for teachers at Oakfield Academy."]
+    assert "media_not_scanned" in ex.notes
+    new = ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts])
+    before, after = json.loads(body), json.loads(new)
+    assert changed(before, after) == {("contents", 0, "parts", 1, "inlineData", "data")}
+    assert base64.b64decode(after["contents"][0]["parts"][1]["inlineData"]["data"]).startswith(
+        b"Name,Year,Note\n[PUPIL_1],10")
+
+
+def test_base64_file_that_is_not_readable_blocks(cat):
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "file", "file": {"filename": "x.bin", "file_data": "data:application/octet-stream;base64,"
+                                  + b64(bytes(range(256)) * 4)}}]}]}).encode()
+    result = extract_for(cat.service("openai-api"), body, "application/json", "/v1/chat/completions")
+    assert isinstance(result, Unreadable) and result.reason.startswith("file_binary")
+    not_b64 = body.replace(b"data:application/octet-stream;base64,", b"data:application/pdf;base64,%%%")
+    result = extract_for(cat.service("openai-api"), not_b64, "application/json", "/v1/chat/completions")
+    assert isinstance(result, Unreadable) and result.reason == "file_not_base64"
+
+
+def test_deepseek_anthropic_shaped_path_and_unknown_block_type(cat):
+    body = json.dumps({"model": "deepseek-chat", "max_tokens": 100, "system": "S", "messages": [
+        {"role": "user", "content": [{"type": "new_fancy_block", "id": "x1", "caption": "Leo Fischer drawing"}]}]},
+        separators=(",", ":")).encode()
+    ex = run(cat, body, "application/json", "/anthropic/v1/messages", "api.deepseek.com")
+    assert ex.adapter == "anthropic_messages"
+    assert ex.texts == ["S", "Leo Fischer drawing"]  # an unknown block is scanned, its id is not
+
+
+def test_openai_realtime_and_responses_websocket_events(cat):
+    from proxy.adapters import extract_ws
+    svc = cat.service("openai-api")
+    ev = {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [
+        {"type": "input_text", "text": "Amelia Watson is absent"}]}}
+    ex = extract_ws(svc, json.dumps(ev))
+    assert ex.texts == ["Amelia Watson is absent"]
+    ev = {"type": "response.create", "response": {"instructions": "Be brief", "input": [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi Leo"}]}]}}
+    assert extract_ws(svc, json.dumps(ev)).texts == ["Be brief", "Hi Leo"]
+    ev = {"type": "session.update", "session": {"instructions": "Talk about Leo Fischer", "voice": "alloy"}}
+    assert extract_ws(svc, json.dumps(ev)).texts == ["Talk about Leo Fischer"]

@@ -1,0 +1,246 @@
+"""File uploads: multipart bodies with txt/csv/md/json/docx/pdf/xlsx files built here, odd text encodings,
+unreadable and hostile files."""
+import io
+import zipfile
+
+import docx
+import openpyxl
+import pytest
+
+from proxy.adapters import Extraction, Unreadable, extract_for
+from proxy.adapters.files import MAX_UNZIPPED, sniff_text
+from proxy.catalogue import Catalogue
+
+BOUNDARY = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
+CTYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return Catalogue.load()
+
+
+def multipart(*parts: tuple[dict, bytes], boundary: str = BOUNDARY) -> bytes:
+    out = b""
+    for headers, content in parts:
+        out += f"--{boundary}\r\n".encode()
+        out += "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n" + content + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def file_part(name: str, data: bytes, ctype: str, field: str = "file") -> tuple[dict, bytes]:
+    return {"Content-Disposition": f'form-data; name="{field}"; filename="{name}"', "Content-Type": ctype}, data
+
+
+def field(name: str, value: str) -> tuple[dict, bytes]:
+    return {"Content-Disposition": f'form-data; name="{name}"'}, value.encode()
+
+
+def upload(cat, body, ctype=CTYPE, service="openai-api", path="/v1/files"):
+    result = extract_for(cat.service(service), body, ctype, path)
+    if isinstance(result, Extraction):
+        assert result.rebuild(result.texts) == body
+    return result
+
+
+def make_docx() -> bytes:
+    d = docx.Document()
+    d.add_paragraph("Pastoral note for Amelia Watson")
+    t = d.add_table(rows=1, cols=2)
+    t.cell(0, 0).text, t.cell(0, 1).text = "UPN", "A820106510023"
+    d.sections[0].header.paragraphs[0].text = "CONFIDENTIAL"
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def make_xlsx() -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Year 9"
+    ws.append(["Name", "DOB", "Notes"])
+    ws.append(["Leo Fischer", "14/03/2011", "EAL"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def make_pdf(text: str, *, encrypt: bool = False) -> bytes:
+    """A one-page PDF with real text (Helvetica, one Tj) - written by hand: no PDF writer is installed."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    if encrypt:
+        import pypdf
+        reader = pypdf.PdfReader(io.BytesIO(out))
+        writer = pypdf.PdfWriter()
+        writer.append(reader)
+        writer.encrypt(user_password="secret", algorithm="AES-128")
+        buf = io.BytesIO()
+        writer.write(buf)
+        out = buf.getvalue()
+    return out
+
+
+@pytest.mark.parametrize("name,ctype,text", [
+    ("notes.txt", "text/plain", "Leo Fischer was upset today.\n"),
+    ("class.csv", "text/csv", "Name,UPN\r\nLeo Fischer,A820106510023\r\n"),
+    ("plan.md", "text/markdown", "# Plan\n- Leo Fischer: extra time\n"),
+    ("data.json", "application/json", '{"pupil": "Leo Fischer", "upn": "A820106510023"}'),
+])
+def test_text_files_are_read_and_rewritten(cat, name, ctype, text):
+    body = multipart(field("purpose", "assistants"), file_part(name, text.encode(), ctype))
+    ex = upload(cat, body)
+    assert ex.texts == ["assistants", text]
+    new = ex.rebuild(["assistants", text.replace("Leo Fischer", "[PUPIL_1]")])
+    assert new == body.replace(b"Leo Fischer", b"[PUPIL_1]")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "utf-8"])
+def test_text_file_encodings_round_trip_in_their_own_encoding(cat, encoding):
+    text = "Zoë O’Brien – café rota £5\r\nLeo Fischer\r\n"
+    data = text.encode(encoding)
+    body = multipart(file_part("rota.txt", data, "text/plain"))
+    ex = upload(cat, body)
+    assert ex.texts == [text]
+    new = ex.rebuild([text.replace("Zoë O’Brien", "[PUPIL_1]")])
+    assert new == body.replace(data, text.replace("Zoë O’Brien", "[PUPIL_1]").encode(encoding))
+
+
+def test_sniff_text_refuses_binary():
+    assert sniff_text(bytes(range(256))) is None
+    assert sniff_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR") is None
+    assert sniff_text(b"") == ("", sniff_text(b"")[1])
+    assert sniff_text("caf\xe9".encode("cp1252"))[0] == "café"
+    assert sniff_text(b"\x81\x8d ok")[1].encoding == "latin-1"  # bytes undefined in cp1252 still decode
+
+
+def test_docx_upload_is_read_but_not_rewritable(cat):
+    data = make_docx()
+    body = multipart(field("purpose", "assistants"), file_part(
+        "note.docx", data, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+    ex = upload(cat, body)
+    assert ex.texts[0] == "assistants"
+    assert "Pastoral note for Amelia Watson" in ex.texts[1]
+    assert "UPN\tA820106510023" in ex.texts[1] and "CONFIDENTIAL" in ex.texts[1]
+    assert ex.rebuild(["assistants", ex.texts[1].replace("Amelia Watson", "[PUPIL_1]")]) is None
+    assert ex.rebuild(ex.texts) == body  # nothing to redact: forwarded as it was
+
+
+def test_xlsx_and_pdf_uploads(cat):
+    body = multipart(file_part("y9.xlsx", make_xlsx(), "application/octet-stream"),
+                     file_part("letter.pdf", make_pdf("Dear parent of Leo Fischer, UPN A820106510023"),
+                               "application/pdf"))
+    ex = upload(cat, body)
+    assert len(ex.texts) == 2
+    assert "Year 9" in ex.texts[0] and "Leo Fischer\t14/03/2011\tEAL" in ex.texts[0]
+    assert "Dear parent of Leo Fischer, UPN A820106510023" in ex.texts[1]
+    assert ex.rebuild([ex.texts[0], "x"]) is None
+
+
+def test_encrypted_pdf_cannot_be_read_so_it_is_blocked(cat):
+    body = multipart(file_part("secret.pdf", make_pdf("Leo Fischer", encrypt=True), "application/pdf"))
+    result = upload(cat, body)
+    assert result == Unreadable("file_encrypted:pdf")
+
+
+def test_corrupt_pdf_and_docx_are_unreadable(cat):
+    for name, data in (("bad.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 4),
+                       ("bad.docx", b"PK\x03\x04" + bytes(range(256)) * 4)):
+        result = upload(cat, multipart(file_part(name, data, "application/octet-stream")))
+        assert isinstance(result, Unreadable) and result.reason.startswith("file_corrupt"), result
+
+
+def test_zip_bomb_inside_a_docx_is_refused(cat):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", b"<w:document>" + b" " * (MAX_UNZIPPED + 1) + b"</w:document>")
+    result = upload(cat, multipart(file_part("bomb.docx", buf.getvalue(), "application/octet-stream")))
+    assert len(buf.getvalue()) < MAX_UNZIPPED // 100
+    assert result == Unreadable("file_too_large:zip")
+
+
+def test_pptx_like_office_zip_text_is_read(cat):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("ppt/slides/slide1.xml", "<p:sld><a:t>Award for Leo Fischer &amp; family</a:t></p:sld>")
+    ex = upload(cat, multipart(file_part("awards.pptx", buf.getvalue(), "application/octet-stream")))
+    assert ex.texts == ["Award for Leo Fischer & family"]
+    assert ex.rebuild(["Award for [PUPIL_1] & family"]) is None
+
+
+def test_images_pass_unscanned_with_a_note_but_unknown_binaries_are_blocked(cat):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    ex = upload(cat, multipart(file_part("photo.png", png, "image/png")))
+    assert ex.texts == [] and "media_not_scanned" in ex.notes
+    result = upload(cat, multipart(file_part("tool.exe", b"MZ\x90\x00" + bytes(range(256)) * 4,
+                                             "application/octet-stream")))
+    assert result == Unreadable("file_binary:exe")
+    result = upload(cat, multipart(file_part("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300),
+                                             "application/msword")))
+    assert result == Unreadable("file_legacy_office")
+
+
+def test_raw_upload_body_is_the_file(cat):
+    # Gemini resumable upload / ChatGPT blob PUT: the body is the file itself
+    data = "Leo Fischer, Year 9\n".encode("utf-16")
+    ex = upload(cat, data, "text/plain", "gemini-api", "/upload/v1beta/files?upload_id=abc&upload_protocol=resumable")
+    assert ex.texts == ["Leo Fischer, Year 9\n"]
+    assert ex.rebuild(["[PUPIL_1], Year 9\n"]) == "[PUPIL_1], Year 9\n".encode("utf-16")
+    pdf = make_pdf("Leo Fischer")
+    ex = upload(cat, pdf, "application/octet-stream", "chatgpt", "/file-AbC123?se=2025&sig=x")
+    assert "Leo Fischer" in ex.texts[0]
+    meta = b'{"file": {"display_name": "Leo Fischer report"}}'
+    ex = upload(cat, meta, "application/json", "gemini-api", "/upload/v1beta/files")
+    assert ex.texts == ["Leo Fischer report"]
+
+
+def test_multipart_related_with_json_metadata_and_base64_part(cat):
+    boundary = "gc0p4Jq0M2Yt08jU534c0p"
+    body = multipart(
+        ({"Content-Type": "application/json; charset=UTF-8"}, b'{"file":{"display_name":"Leo Fischer notes"}}'),
+        ({"Content-Type": "text/plain", "Content-Transfer-Encoding": "base64"},
+         b"TGVvIEZpc2NoZXIgaXMgaW4gOVI="),  # "Leo Fischer is in 9R"
+        boundary=boundary)
+    ctype = f'multipart/related; boundary="{boundary}"'
+    ex = upload(cat, body, ctype, "gemini-api", "/upload/v1beta/files?uploadType=multipart")
+    assert ex.texts == ["Leo Fischer notes", "Leo Fischer is in 9R"]
+    new = ex.rebuild(["[PUPIL_1] notes", "[PUPIL_1] is in 9R"])
+    assert b'"display_name": "[PUPIL_1] notes"' in new or b'"display_name":"[PUPIL_1] notes"' in new
+    import base64
+    encoded = new.split(b"\r\n\r\n")[2].split(b"\r\n")[0]
+    assert base64.b64decode(encoded) == b"[PUPIL_1] is in 9R"
+
+
+def test_multipart_preamble_epilogue_filename_star_and_boundary_in_quotes(cat):
+    body = (b"preamble\r\n" + multipart(
+        ({"Content-Disposition": "form-data; name=\"file\"; filename*=UTF-8''Zo%C3%AB.txt",
+          "Content-Type": "text/plain"}, "Zoë's targets".encode())) + b"epilogue")
+    ex = upload(cat, body, f'multipart/form-data; boundary="{BOUNDARY}"')
+    assert ex.texts == ["Zoë's targets"]
+    assert ex.rebuild(["[PUPIL_1]'s targets"]) == body.replace("Zoë".encode(), b"[PUPIL_1]")
+
+
+def test_malformed_multipart_falls_back_or_blocks(cat):
+    truncated = multipart(file_part("a.txt", b"Leo Fischer", "text/plain"))[:-30]
+    ex = upload(cat, truncated)
+    assert isinstance(ex, Extraction) and "Leo Fischer" in ex.texts[0]  # scanned as whole text
+    missing_boundary = extract_for(cat.service("openai-api"), b"\x00\x01" * 100, "multipart/form-data", "/v1/files")
+    assert isinstance(missing_boundary, Unreadable)

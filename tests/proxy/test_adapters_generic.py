@@ -1,0 +1,68 @@
+"""The fallback for unknown AI bodies: scan every string that can carry words, alter nothing that would break."""
+import base64
+import json
+
+from proxy.adapters import Extraction, extract
+
+
+def generic(doc) -> Extraction:
+    body = json.dumps(doc).encode()
+    ex = extract("generic", body, "application/json", "/x")
+    assert isinstance(ex, Extraction) and ex.rebuild(ex.texts) == body
+    return ex
+
+
+def test_ids_enums_urls_tokens_and_blobs_are_left_alone():
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8).decode()
+    ex = generic({
+        "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "conversation_id": "6741c9d2-0a7e-800b-9f43-1c2d3e4f5a6b",
+        "parentMessageId": "abc", "model": "gpt-4o-mini", "role": "user", "type": "message",
+        "url": "https://example.com/Leo-Fischer.png", "link": "https://cdn.example.com/a.png",
+        "sha": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "image": png,
+        "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "punctuation": "...", "empty": "   ",
+        "text": "Leo Fischer's NHS number is 943 476 5919",
+    })
+    assert ex.texts == ["Leo Fischer's NHS number is 943 476 5919"]
+
+
+def test_numbers_only_strings_are_scanned_they_may_be_identifiers():
+    ex = generic({"fields": [{"label": "NHS", "value": "9434765919"}, {"label": "UPN", "value": "A820106510023"}]})
+    assert ex.texts == ["NHS", "9434765919", "UPN", "A820106510023"]
+
+
+def test_containers_under_id_like_keys_are_walked_but_schemas_are_not():
+    ex = generic({"source": {"text": "Leo Fischer"}, "event": {"body": "Amelia Watson"},
+                  "tools": [{"type": "function", "function": {"name": "f", "description": "Leo Fischer"}}],
+                  "response_format": {"json_schema": {"description": "pupil"}}})
+    assert ex.texts == ["Leo Fischer", "Amelia Watson"]
+
+
+def test_json_inside_a_string_is_walked_and_rewritten_in_its_own_style():
+    inner = json.dumps({"note": "Leo Fischer is late", "id": "x1"}, separators=(",", ":"))
+    ex = generic({"payload": inner, "other": "hello"})
+    assert ex.texts == ["Leo Fischer is late", "hello"]
+    after = json.loads(ex.rebuild(["[PUPIL_1] is late", "hello"]))
+    assert after["payload"] == '{"note":"[PUPIL_1] is late","id":"x1"}'
+
+
+def test_base64_and_data_url_text_in_unknown_json_is_decoded():
+    text_b64 = base64.b64encode(("Class list for 9R: Leo Fischer, Amelia Watson, Isla Morgan, "
+                                 "Harry Evans, Ruby Clarke\n").encode()).decode()
+    data_url = "data:text/plain,Leo%20Fischer%20notes"
+    ex = generic({"fileName": "9R.txt", "content": text_b64, "inline": data_url})
+    assert ex.texts[0] == "9R.txt"
+    assert ex.texts[1].startswith("Class list for 9R: Leo Fischer")
+    assert ex.texts[2] == "Leo Fischer notes"
+    after = json.loads(ex.rebuild(["9R.txt", ex.texts[1].replace("Leo Fischer", "[PUPIL_1]"),
+                                   "[PUPIL_1] notes"]))
+    assert base64.b64decode(after["content"]).startswith(b"Class list for 9R: [PUPIL_1],")
+    assert after["inline"] == "data:text/plain,%5BPUPIL_1%5D%20notes"
+
+
+def test_form_fallback_skips_tokens_and_walks_json_fields():
+    body = b"at=AJvLN6M%3A17&csrf_token=zz&q=Leo+Fischer&meta=%7B%22who%22%3A%22Amelia%22%7D"
+    ex = extract("generic", body, "application/x-www-form-urlencoded", "/x")
+    assert ex.texts == ["Leo Fischer", "Amelia"]
+    new = ex.rebuild(["[PUPIL_1]", "[PUPIL_2]"])
+    assert new.startswith(b"at=AJvLN6M%3A17&csrf_token=zz&q=%5BPUPIL_1%5D&meta=")

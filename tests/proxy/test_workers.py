@@ -1,0 +1,98 @@
+"""Detection off the event loop: the worker pool with the real detection engine."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from detectors import Placeholders
+from proxy.workers import EngineSpec, PoolError, ScanPool
+
+UPN = "T801200115100"
+EMAIL = "jo.bloggs@example.com"
+# ~20,000 characters of ordinary school prose with one identifier at the end
+LONG = ("The Year 9 class studied the causes of the First World War, compared sources and wrote an essay. " * 205
+        + f"Please email {EMAIL}.")
+
+
+@pytest.fixture(scope="module")
+def loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = ScanPool(EngineSpec(), size=2, hard_limit_s=60)
+    pool.start()
+    yield pool
+    pool.close()
+
+
+def test_scan_redacts_and_keeps_placeholders_across_calls(pool, loop):
+    first = loop.run_until_complete(pool.scan([f"Report for UPN {UPN}."], tool="openai-api", profile="staff",
+                                              placeholders=Placeholders()))
+    assert first.verdict.action == "redact" and first.verdict.texts == ["Report for UPN [UPN_1]."]
+    # the updated map comes back from the worker process and is used for the next prompt
+    again = loop.run_until_complete(pool.scan([f"Email {EMAIL} about UPN {UPN}."], tool="openai-api",
+                                              profile="staff", placeholders=first.placeholders))
+    assert again.verdict.texts == ["Email [EMAIL_1] about UPN [UPN_1]."]
+    assert again.placeholders.restore("[UPN_1]") == UPN
+    assert UPN not in again.verdict.excerpt
+
+
+def test_block_and_allow(pool, loop):
+    blocked = loop.run_until_complete(pool.scan([f"UPN {UPN} has ADHD and a child protection plan."],
+                                                tool=None, profile=None))
+    assert blocked.verdict.action == "block" and blocked.verdict.texts is None
+    assert "special_category_with_identifier" in blocked.verdict.reasons
+    clean = loop.run_until_complete(pool.scan(["Ideas for teaching fractions to Year 5."], tool=None, profile=None))
+    assert clean.verdict.action == "allow"
+
+
+def test_time_budget_exceeded_blocks(pool, loop):
+    result = loop.run_until_complete(pool.scan([LONG], tool=None, profile=None, budget_s=0.001))
+    assert result.verdict.action == "block" and result.verdict.reasons == ["analysis_timeout"]
+    assert result.placeholders is None
+    # the pool is still usable afterwards
+    ok = loop.run_until_complete(pool.scan([f"UPN {UPN}"], tool=None, profile=None))
+    assert ok.verdict.action == "redact"
+
+
+def test_a_long_prompt_does_not_hold_up_small_ones(pool, loop):
+    async def run():
+        big = asyncio.ensure_future(pool.scan([LONG], tool=None, profile=None, budget_s=30))
+        await asyncio.sleep(0.01)  # the big one is in a worker now
+        started = time.perf_counter()
+        small = await pool.scan([f"UPN {UPN}"], tool=None, profile=None)
+        small_done = time.perf_counter() - started
+        big_result = await big
+        return small, small_done, big_result
+
+    small, small_done, big = loop.run_until_complete(run())
+    assert small.verdict.action == "redact" and big.verdict.action == "redact"
+    assert big.verdict.texts[0].endswith("Please email [EMAIL_1].")
+    # the small prompt finished well before the big one: it was not queued behind it
+    assert small_done < big.total_ms / 1000
+
+
+def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
+    for worker in pool._workers:
+        worker.process.kill()
+    result = loop.run_until_complete(pool.scan([f"UPN {UPN}"], tool=None, profile=None, budget_s=120))
+    assert result.verdict.action == "block" and result.verdict.reasons == ["analysis_error"]
+    deadline = time.monotonic() + 120
+    while True:  # the replacement loads its engine, then scanning works again
+        again = loop.run_until_complete(pool.scan([f"UPN {UPN}"], tool=None, profile=None, budget_s=120))
+        if again.verdict.action == "redact" or time.monotonic() > deadline:
+            break
+    assert again.verdict.action == "redact"
+
+
+def test_bad_policy_stops_the_pool_with_a_clear_error(tmp_path):
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("version: 1\nentities: {NOT_AN_ENTITY: redact}\n")
+    with pytest.raises(PoolError, match="cannot start the detection engine"):
+        ScanPool(EngineSpec(policy=str(bad)), size=1).start()
