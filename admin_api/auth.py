@@ -16,7 +16,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
@@ -237,6 +239,78 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+async def read_form(request: Request) -> dict[str, Any]:
+    """The submitted form's fields, parsed in memory and cached for the request.
+
+    Multipart bodies are parsed here rather than by Starlette, which spools file parts over 1 MB to a temporary
+    file: an uploaded MIS export is plaintext pupil data and must never touch the disk. File parts come back as
+    ``UploadedFile`` (name, content type, bytes); the app's body-size limit bounds the memory used.
+    """
+    cached = getattr(request.state, "form_fields", None)
+    if cached is not None:
+        return cached
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if content_type == b"multipart/form-data" and b"boundary" in options:
+        fields = await _parse_multipart(request, options[b"boundary"])
+    elif content_type == b"application/x-www-form-urlencoded":
+        fields = dict((await request.form()).items())  # parsed in memory by Starlette, which caches it too
+    else:
+        fields = {}
+    request.state.form_fields = fields
+    return fields
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+async def _parse_multipart(request: Request, boundary: bytes) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    part: dict[str, Any] = {}
+    header = bytearray()
+    value = bytearray()
+
+    def on_part_begin() -> None:
+        part.clear()
+        value.clear()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        part.setdefault(bytes(header).lower(), bytearray()).extend(data[start:end])
+
+    def on_header_end() -> None:
+        header.clear()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        value.extend(data[start:end])
+
+    def on_part_end() -> None:
+        _, disposition = parse_options_header(bytes(part.get(b"content-disposition", b"")))
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" in disposition:
+            fields[name] = UploadedFile(disposition[b"filename"].decode("utf-8", "replace"),
+                                        bytes(part.get(b"content-type", b"")).decode("latin-1"), bytes(value))
+        else:
+            fields[name] = bytes(value).decode("utf-8", "replace")
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_part_data": on_part_data, "on_part_end": on_part_end,
+    })
+    body = await request.body()  # cached on the request, so a later request.form() still works
+    try:
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Malformed form data.") from None
+    return fields
+
+
 async def verify_csrf(request: Request) -> None:
     """Dependency for state-changing browser requests: the token must match the one in the session."""
     if request.method in SAFE_METHODS:
@@ -244,16 +318,28 @@ async def verify_csrf(request: Request) -> None:
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()  # Starlette caches it, so the endpoint can read it again
-            value = form.get(CSRF_FIELD)
-            sent = value if isinstance(value, str) else None
+        value = (await read_form(request)).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(str(expected), sent):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Missing or invalid CSRF token. Reload the page and try again.")
 
 
-def _user_from_cookie(request: Request, db: Session) -> User | None:
+async def csrf_protect(request: Request) -> None:
+    """Dependency run before any user lookup: no cross-site writes at all (browsers may replay cached Basic
+    credentials), and a write made with the session cookie must carry the session's CSRF token.
+
+    Async because reading the form is; the user lookup that follows is sync, so FastAPI runs it (argon2, database
+    waits) in the thread pool instead of on the event loop.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Cross-site request refused.")
+    if "session" in request.scope and request.session.get("uid") is not None:
+        await verify_csrf(request)
+
+
+def user_from_cookie(request: Request, db: Session) -> User | None:
     uid = request.session.get("uid") if "session" in request.scope else None
     if uid is None:
         return None
@@ -261,16 +347,12 @@ def _user_from_cookie(request: Request, db: Session) -> User | None:
     if user is None or user.disabled or not hmac.compare_digest(request.session.get("stamp", ""), session_stamp(user)):
         request.session.clear()
         return None
+    request.state.user = user
     return user
 
 
-def _cross_site(request: Request) -> bool:
-    # Browsers may replay cached Basic credentials; refuse cross-site writes whatever the credential.
-    return request.headers.get("sec-fetch-site") == "cross-site"
-
-
 class NotAuthenticated(HTTPException):
-    """Raised when nobody is signed in; the web router turns it into a redirect to the login page."""
+    """Nobody is signed in (JSON API: 401 with a Basic challenge; web pages redirect to the login page)."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -278,20 +360,15 @@ class NotAuthenticated(HTTPException):
         )
 
 
-async def current_user(
+def current_user(
     request: Request,
+    _csrf: None = Depends(csrf_protect),
     db: Session = Depends(get_session),
     basic: HTTPBasicCredentials | None = Depends(_basic),
 ) -> User:
-    """The signed-in user, from the session cookie or HTTP Basic. Checks CSRF for cookie-borne writes."""
-    unsafe = request.method not in SAFE_METHODS
-    if unsafe and _cross_site(request):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Cross-site request refused.")
-    user = _user_from_cookie(request, db)
+    """The signed-in user, from the session cookie or HTTP Basic (CSRF already checked by csrf_protect)."""
+    user = user_from_cookie(request, db)
     if user is not None:
-        if unsafe:
-            await verify_csrf(request)
-        request.state.user = user
         return user
     if basic is not None:
         try:
@@ -311,7 +388,7 @@ def require_role(*roles: str):
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
 
-    async def dependency(user: User = Depends(current_user)) -> User:
+    def dependency(user: User = Depends(current_user)) -> User:
         if user.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "Your role does not allow this.")
         return user

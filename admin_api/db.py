@@ -1,11 +1,14 @@
 """Database engine and sessions: SQLite (embedded default) or PostgreSQL (psycopg 3), one code path for both."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import JSON, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,6 +74,66 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    add_on_conflict: str | None = None,
+    returning: str | None = None,
+) -> list[Any]:
+    """Insert many rows in one statement: `ON CONFLICT (conflict) DO NOTHING`, or add `add_on_conflict` to the
+    existing row's value (an upsert counter); returns the `returning` column of the rows actually inserted.
+
+    On PostgreSQL the rows travel as one array per column through `unnest()`: a single short statement whatever
+    the batch size, which is several times faster than a multi-row VALUES list (psycopg parses that in Python).
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_bulk_insert(session, table, rows, conflict, add_on_conflict, returning)
+    stmt = sqlite.insert(table)
+    if add_on_conflict:
+        stmt = stmt.on_conflict_do_update(index_elements=list(conflict or ()),
+                                          set_={add_on_conflict: table.c[add_on_conflict]
+                                                + stmt.excluded[add_on_conflict]})
+    elif conflict:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
+    if returning:
+        return list(session.execute(stmt.returning(table.c[returning]), list(rows)).scalars())
+    session.execute(stmt, list(rows))
+    return []
+
+
+def _pg_bulk_insert(session, table, rows, conflict, add_on_conflict, returning):  # type: ignore[no-untyped-def]
+    dialect = postgresql.dialect()
+    quote = dialect.identifier_preparer.quote
+    columns = list(rows[0])
+    casts, params = [], {}
+    for i, name in enumerate(columns):
+        column = table.c[name]
+        values = [row[name] for row in rows]
+        if isinstance(column.type, JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        casts.append(f"CAST(:p{i} AS {column.type.compile(dialect=dialect)}[])")
+        params[f"p{i}"] = values
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))}) "
+           f"SELECT * FROM unnest({', '.join(casts)})")
+    if conflict:
+        keys = ", ".join(map(quote, conflict))
+        if add_on_conflict:
+            target = quote(add_on_conflict)
+            sql += f" ON CONFLICT ({keys}) DO UPDATE SET {target} = {table.name}.{target} + EXCLUDED.{target}"
+        else:
+            sql += f" ON CONFLICT ({keys}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {quote(returning)}"
+        return list(session.execute(text(sql), params).scalars())
+    session.execute(text(sql), params)
+    return []
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -16,13 +16,15 @@ import io
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from .models import ACTIONS, Event, EventEntity, EventPupil
-from .schemas import ActionCounts, EventFilter, EventOut, GroupCounts, Stats, TimelinePoint
+from . import rollups
+from .models import ACTIONS, DailyCount, DailyEntityCount, Event, EventEntity, EventPupil
+from .rollups import midnight
+from .schemas import ActionCounts, EventFilter, decode_cursor, EventOut, GroupCounts, Stats, TimelinePoint
 
 MAX_PAGE = 500
 
@@ -47,10 +49,13 @@ def event_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
     ):
         if value is not None:
             conds.append(column == value)
+    # aliases: these subqueries must correlate with `events` only, also inside a query over event_entities
     if flt.entity is not None:
-        conds.append(exists().where(EventEntity.event_id == Event.event_id, EventEntity.entity == flt.entity))
+        entity = aliased(EventEntity)
+        conds.append(exists().where(entity.event_id == Event.event_id, entity.entity == flt.entity))
     if flt.pupil_ref is not None:
-        conds.append(exists().where(EventPupil.event_id == Event.event_id, EventPupil.pupil_ref == flt.pupil_ref))
+        pupil = aliased(EventPupil)
+        conds.append(exists().where(pupil.event_id == Event.event_id, pupil.pupil_ref == flt.pupil_ref))
     return conds
 
 
@@ -70,17 +75,6 @@ def encode_cursor(event: Event) -> str:
     return f"{event.time.isoformat()}~{event.event_id}"
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        time_text, id_text = cursor.split("~", 1)
-        time = datetime.fromisoformat(time_text)
-        if time.tzinfo is None:
-            raise ValueError
-        return time, uuid.UUID(id_text)
-    except ValueError:
-        raise CursorError("invalid cursor: use the next_cursor value of the previous page") from None
-
-
 def list_events(
     session: Session,
     flt: EventFilter,
@@ -90,7 +84,7 @@ def list_events(
     pupil_refs: Sequence[str] | None = None,
 ) -> Page:
     """Newest first, keyset-paged (deep pages cost the same as the first). `pupil_refs` (from "find a pupil")
-    keeps events about any of those pupils; an empty list matches nothing."""
+    keeps events about any of those pupils; an empty list matches nothing. A malformed cursor: CursorError."""
     limit = max(1, min(limit, MAX_PAGE))
     stmt = filtered(flt)
     if pupil_refs is not None:
@@ -98,7 +92,10 @@ def list_events(
             exists().where(EventPupil.event_id == Event.event_id, EventPupil.pupil_ref.in_(list(pupil_refs)))
         )
     if cursor:
-        time, event_id = decode_cursor(cursor)
+        try:
+            time, event_id = decode_cursor(cursor)
+        except ValueError as exc:
+            raise CursorError(str(exc)) from None
         stmt = stmt.where(Event.time <= time, or_(Event.time < time, Event.event_id < event_id))
     stmt = stmt.order_by(Event.time.desc(), Event.event_id.desc()).limit(limit + 1)
     rows = list(session.scalars(stmt))
@@ -153,16 +150,34 @@ def _ranked(rows: list[tuple[str | None, str, int]]) -> list[GroupCounts]:
     return sorted(groups, key=lambda g: (-(g.allow + g.redact + g.block), g.key or ""))
 
 
+# Filters the daily roll-ups can answer; any other (user, data type, proxy, pupil) means counting the events.
+ROLLUP_FILTERS = frozenset({"start", "end", "action", "tool", "profile", "department"})
+DIMENSIONS = ("day", "tool", "profile", "department", "entity")
+
+Rows = list[tuple[str | None, str, int]]
+
+
 def stats(session: Session, flt: EventFilter) -> Stats:
-    """Counts for the dashboard: by action, per UTC day, by tool, profile, department and data type."""
-    conds = event_conditions(flt)
+    """Counts for the dashboard: by action, per UTC day, by tool, profile, department and data type.
 
-    def grouped(column: ColumnElement) -> list[tuple[str | None, str, int]]:  # type: ignore[type-arg]
-        stmt = select(column, Event.action, func.count()).where(*conds).group_by(column, Event.action)
-        return [(None if k is None else str(k), a, n) for k, a, n in session.execute(stmt)]
-
-    days = _group(grouped(func.date(Event.time)))
-    timeline = [TimelinePoint(day=str(day), **days[day]) for day in sorted(days, key=str)]
+    Whole UTC days inside the range come from the daily roll-ups; the partial days at either end (and filters the
+    roll-ups cannot answer) are counted from the events themselves, so the figures are exact either way."""
+    used = {name for name, value in flt if value is not None}
+    blank = any(getattr(flt, f) == "" for f in ("tool", "profile", "department"))
+    if used <= ROLLUP_FILTERS and not blank:
+        full, intervals = _split_days(flt.start, flt.end)
+        edges = [flt.model_copy(update={"start": start, "end": end}) for start, end in intervals]
+    else:
+        full, edges = None, [flt]
+    rows: dict[str, Rows] = {dim: [] for dim in DIMENSIONS}
+    if full is not None:
+        for dim in DIMENSIONS:
+            rows[dim] += _rollup_rows(session, flt, full, dim)
+    for edge in edges:
+        for dim in DIMENSIONS:
+            rows[dim] += _event_rows(session, edge, dim)
+    days = _group(rows["day"])
+    timeline = [TimelinePoint(day=day, **days[day]) for day in sorted(days, key=str)]  # type: ignore[arg-type]
     totals = ActionCounts()
     for point in timeline:
         for action in ACTIONS:
@@ -171,34 +186,64 @@ def stats(session: Session, flt: EventFilter) -> Stats:
         total=totals.allow + totals.redact + totals.block,
         by_action=totals,
         timeline=timeline,
-        by_tool=_ranked(grouped(Event.tool)),
-        by_profile=_ranked(grouped(Event.profile)),
-        by_department=_ranked(grouped(Event.department)),
-        by_entity=_ranked(_entity_rows(session, flt)),
+        by_tool=_ranked(rows["tool"]),
+        by_profile=_ranked(rows["profile"]),
+        by_department=_ranked(rows["department"]),
+        by_entity=_ranked(rows["entity"]),
     )
 
 
-def _entity_rows(session: Session, flt: EventFilter) -> list[tuple[str | None, str, int]]:
-    # event_entities repeats time and action, so the common dashboard filters need no join with events.
+def _split_days(
+    start: datetime | None, end: datetime | None
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[datetime, datetime]]]:
+    """The whole UTC days in [start, end) and the partial-day intervals left at either end."""
+    start = start.astimezone(UTC) if start else None
+    end = end.astimezone(UTC) if end else None
+    first = None
+    if start is not None:
+        first = start.date() if start == midnight(start.date()) else start.date() + timedelta(days=1)
+    last = None if end is None else end.date()  # the days before this one are whole
+    if first is not None and last is not None and first >= last:
+        return None, [(start, end)]  # type: ignore[list-item]
+    edges = []
+    if start is not None and first is not None and start < midnight(first):
+        edges.append((start, midnight(first)))
+    if end is not None and last is not None and midnight(last) < end:
+        edges.append((midnight(last), end))
+    return (first, last), edges
+
+
+def _rollup_rows(session: Session, flt: EventFilter, days: tuple[date | None, date | None], dim: str) -> Rows:
+    table = DailyEntityCount if dim == "entity" else DailyCount
     conds: list[ColumnElement[bool]] = []
-    if flt.start is not None:
-        conds.append(EventEntity.time >= flt.start)
-    if flt.end is not None:
-        conds.append(EventEntity.time < flt.end)
-    if flt.action is not None:
-        conds.append(EventEntity.action == flt.action)
-    if flt.entity is not None:
-        conds.append(EventEntity.entity == flt.entity)
-    rest = flt.model_copy(update={"start": None, "end": None, "action": None, "entity": None})
-    other = event_conditions(rest)
-    if other:
-        conds.append(EventEntity.event_id.in_(select(Event.event_id).where(and_(*other))))
-    stmt = (
-        select(EventEntity.entity, EventEntity.action, func.count())
-        .where(*conds)
-        .group_by(EventEntity.entity, EventEntity.action)
-    )
-    return [(k, a, n) for k, a, n in session.execute(stmt)]
+    if days[0] is not None:
+        conds.append(table.day >= days[0])
+    if days[1] is not None:
+        conds.append(table.day < days[1])
+    for name in ("action", "tool", "profile", "department"):
+        value = getattr(flt, name)
+        if value is not None:
+            conds.append(getattr(table, name) == value)
+    column = getattr(table, dim)
+    stmt = select(column, table.action, func.sum(table.events)).where(*conds).group_by(column, table.action)
+    return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
+
+
+def _event_rows(session: Session, flt: EventFilter, dim: str) -> Rows:
+    conds = event_conditions(flt)
+    if dim == "entity":
+        stmt = (select(EventEntity.entity, Event.action, func.count())
+                .join(Event, Event.event_id == EventEntity.event_id)
+                .where(*conds).group_by(EventEntity.entity, Event.action))
+    else:
+        column = func.date(Event.time) if dim == "day" else getattr(Event, dim)
+        stmt = select(column, Event.action, func.count()).where(*conds).group_by(column, Event.action)
+    return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
+
+
+def _key(value: object) -> str | None:
+    # roll-ups say "" for none; days come back as date (PostgreSQL, roll-ups) or text (SQLite's date())
+    return None if value is None or value == rollups.NONE else str(value)
 
 
 # --- CSV export --------------------------------------------------------------------------------------------------

@@ -1,16 +1,20 @@
 """Retention: events older than the configured number of days are deleted, automatically and on demand, and
-each purge that deletes anything (and every purge a person starts) is recorded in the `purges` table."""
+each purge that deletes anything (and every purge a person starts) is recorded in the `purges` table.
+
+    purge(db, settings, actor="dpo-user") -> Purge | None     # "purge now" from the retention page
+    purge_periodically(db, settings)                           # the app lifespan's timer
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from . import audit, config_store
+from . import audit, config_store, rollups
 from .db import Database
-from .models import Event, Purge, utcnow
+from .models import DailyCount, DailyEntityCount, Event, Purge, utcnow
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,7 +27,7 @@ def purge(db: Database, settings: Settings, actor: str = "system", now: datetime
     with db.session() as session:
         days = config_store.retention_days(session, settings)
         session.commit()
-    cutoff = (now or utcnow()) - timedelta(days=days)
+    cutoff = ((now or utcnow()) - timedelta(days=days)).astimezone(UTC)
     deleted = 0
     while True:
         with db.session() as session:
@@ -37,6 +41,10 @@ def purge(db: Database, settings: Settings, actor: str = "system", now: datetime
     if deleted == 0 and actor == "system":
         return None
     with db.session() as session:
+        # roll-ups: whole days before the cutoff go; the cutoff's own day is recounted from what is left
+        for table in (DailyCount, DailyEntityCount):
+            session.execute(delete(table).where(table.day < cutoff.date()))
+        rollups.rebuild(session, cutoff.date(), cutoff.date() + timedelta(days=1))
         record = Purge(time=utcnow(), cutoff=cutoff, deleted=deleted, actor=actor)
         session.add(record)
         if actor != "system":

@@ -121,11 +121,31 @@ class EventFilter(BaseModel):
     pupil_ref: Short | None = None
 
 
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """A paging cursor is "<time ISO 8601>~<event_id>" of the last event of the previous page."""
+    try:
+        time_text, id_text = cursor.split("~", 1)
+        time = datetime.fromisoformat(time_text)
+        if time.tzinfo is None:
+            raise ValueError
+        return time, UUID(id_text)
+    except ValueError:
+        raise ValueError("invalid cursor: use the next_cursor value of the previous page") from None
+
+
+def _valid_cursor(cursor: str) -> str:
+    decode_cursor(cursor)
+    return cursor
+
+
+Cursor = Annotated[str, StringConstraints(max_length=200), AfterValidator(_valid_cursor)]
+
+
 class EventQuery(EventFilter):
     """The event list's query: the filters plus paging."""
 
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page")
+    cursor: Cursor | None = Field(default=None, description="next_cursor of the previous page")
 
     def filter(self) -> EventFilter:
         return EventFilter(**self.model_dump(exclude={"limit", "cursor"}))

@@ -11,12 +11,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
 
+from . import rollups
+from .db import bulk_insert
 from .models import Event, EventEntity, EventPupil, utcnow
 
 WITHHELD = "[excerpt withheld: it held an unredacted identifier]"
@@ -35,15 +35,6 @@ def safe_excerpt(excerpt: str) -> str:
     return WITHHELD if _RAW_IDENTIFIER.search(excerpt) else excerpt
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"unsupported database {dialect!r}")
-
-
 def store_events(session: Session, events: Sequence[WireEvent], received_at: datetime | None = None) -> int:
     """Insert the new events of a batch; returns how many were new (the rest were already stored)."""
     if not events:
@@ -59,9 +50,10 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
             "received_at": received_at,
             "proxy_id": e.proxy_id,
             "client_addr": e.client_addr,
-            "user": e.user,
-            "profile": e.profile,
-            "department": e.department,
+            # "" and None both mean "unknown": store one form so filters and roll-ups agree
+            "user": e.user or None,
+            "profile": e.profile or None,
+            "department": e.department or None,
             "tool": e.tool,
             "host": e.host,
             "path": e.path,
@@ -72,28 +64,15 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
         }
         for e in unique.values()
     ]
-    stmt = (
-        _insert(session)(Event.__table__)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(Event.__table__.c.event_id)
-    )
-    new_ids = set(session.execute(stmt, rows).scalars())
+    new_ids = set(bulk_insert(session, Event.__table__, rows, conflict=["event_id"], returning="event_id"))
     if not new_ids:
         return 0
+    new = [e for e in unique.values() if e.event_id in new_ids]
     entity_rows = [
-        {"event_id": e.event_id, "entity": entity, "count": count, "time": e.time, "action": e.action}
-        for e in unique.values()
-        if e.event_id in new_ids
-        for entity, count in e.entities.items()
+        {"event_id": e.event_id, "entity": entity, "count": count} for e in new for entity, count in e.entities.items()
     ]
-    pupil_rows = [
-        {"event_id": e.event_id, "pupil_ref": ref}
-        for e in unique.values()
-        if e.event_id in new_ids
-        for ref in dict.fromkeys(e.pupil_refs)
-    ]
-    if entity_rows:
-        session.execute(insert(EventEntity.__table__), entity_rows)
-    if pupil_rows:
-        session.execute(insert(EventPupil.__table__), pupil_rows)
+    pupil_rows = [{"event_id": e.event_id, "pupil_ref": ref} for e in new for ref in dict.fromkeys(e.pupil_refs)]
+    bulk_insert(session, EventEntity.__table__, entity_rows)
+    bulk_insert(session, EventPupil.__table__, pupil_rows)
+    rollups.add(session, new)
     return len(new_ids)

@@ -63,13 +63,14 @@ def register_scan(subparsers) -> None:
 
 def _scan(args) -> int:
     import json
+    from pathlib import Path
 
     from detectors.engine import Engine, EngineError
     from detectors.placeholders import Placeholders
     from detectors.policy import PolicyError, load_policy
 
     try:
-        policy = load_policy(args.policy) if args.policy else None
+        policy = load_policy(Path(args.policy)) if args.policy else None
         roster = None
         if args.roster:
             from detectors.roster import Roster, RosterError, RosterKey
@@ -207,7 +208,8 @@ def register_eval(subparsers) -> None:
     ev.add_argument("--model", metavar="MODEL", help="spaCy model name or path (default as for scan)")
     ev.add_argument("--no-baseline", action="store_true", help="skip stock Presidio")
     ev.add_argument("--json", action="store_true", help="machine-readable results on stdout")
-    ev.add_argument("--failures", action="store_true", help="also list failing prompt ids and what went wrong")
+    ev.add_argument("--failures", action="store_true",
+                    help="also list pupilguard's failing prompt ids and what went wrong (never their text)")
     ev.set_defaults(handler=_eval)
 
 
@@ -238,12 +240,11 @@ def _eval(args) -> int:
     if args.json:
         print(evaluate.to_json(reports))
     else:
-        out = Console()
+        out = Console() if sys.stdout.isatty() else Console(width=120)  # ids stay whole in logs
         for table in evaluate.tables(reports):
             out.print(table)
-        if args.failures:
-            for report in reports:
-                out.print(evaluate.failures_table(report))
+        if args.failures:  # pupilguard's own: the baseline's would be most of the corpus
+            out.print(evaluate.failures_table(reports[0]))
     return 0
 
 

@@ -57,8 +57,7 @@ EXCERPT_MAX = 500
 _UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
 _PUPIL_CONTEXT = re.compile(
     r"\b(?:pupils?|students?|learners?|child|children|kids?|sons?|daughters?|boy|girl|my class|tutor group|"
-    r"form group|reception|nursery|year\s?\d{1,2}|yr\s?\d{1,2}|y\d{1,2}|ks[1-5]|key stage)\b"
-    r"|\b(?:[1-9]|1[0-3])[A-Z]{1,2}\d?\b(?-i:)",
+    r"form group|reception|nursery|year\s?\d{1,2}|yr\s?\d{1,2}|y\d{1,2}|ks[1-5]|key stage)\b",
     re.IGNORECASE,
 )
 _CLASS_CODE = re.compile(r"\b(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b")  # 8B, 10XY2 (case-sensitive)
@@ -329,26 +328,39 @@ class Engine:
         taken = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]  # already redacted
         kept: list[RecognizerResult] = []
         for r in results:
-            if r.entity_type == PUBLIC_FIGURE or r.score < rules.score_threshold:
-                continue
+            if r.entity_type == PUBLIC_FIGURE or (r.entity_type != SPECIAL and r.score < rules.score_threshold):
+                continue  # the threshold tunes identifiers; it must not switch special-category blocking off
             value = text[r.start:r.end]
+            if value != value.strip():  # some patterns (Presidio's NINO) take a neighbouring space along
+                r.start += len(value) - len(value.lstrip())
+                r.end -= len(value) - len(value.rstrip())
+                value = value.strip()
+            if not value:
+                continue
             if rules.allowed_values and fold(value) in rules.allowed_values:
                 continue
             if any(s < r.end and r.start < e for s, e in taken):
                 continue
-            if r.entity_type == "PERSON" and (fold(value) in famous_folded()
-                                              or any(s <= r.start and r.end <= e for s, e in famous)):
-                continue
-            # A roster forename inside "Oliver Twist" is the novel; the roster's full name "Harry Potter" is a pupil.
-            if r.entity_type == "PUPIL" and any(s <= r.start and r.end <= e and (s, e) != (r.start, r.end)
+            if r.entity_type == "PERSON" and (fold(value) in famous_folded() or any(
+                    s < r.end and r.start < e and _only_common_words_outside(text, (r.start, r.end), (s, e))
+                    for s, e in famous)):
+                continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word
+            # A roster forename inside "Oliver Twist", or "Juliet" next to "Romeo", is the character; the roster's
+            # full name "Harry Potter" is a pupil.
+            if r.entity_type == "PUPIL" and any(s <= r.start and r.end <= e and ((s, e) != (r.start, r.end)
+                                                                                 or " " not in value.strip())
                                                 for s, e in famous):
                 continue
             kept.append(r)
+        pupils = [r for r in kept if r.entity_type == "PUPIL"]
+        if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word
+            kept = [_trim_to_pupil(text, r, pupils) if r.entity_type == "PERSON" else r for r in kept]
         names = [r for r in kept if r.entity_type in NAMES]
         identifiers = _merge([r for r in kept if r.entity_type in PRIORITY])
-        specials = [r for r in kept if r.entity_type == SPECIAL
+        specials = [r for r in _unique_spans(kept) if r.entity_type == SPECIAL
                     and (r.recognition_metadata or {}).get("subtype") in rules.special_subtypes
-                    and not any(n.start < r.end and r.start < n.end for n in names)]  # "Christian", "Grace"
+                    and not any(n.start < r.end and r.start < n.end for n in names)  # "Christian", "Grace"
+                    and not ((r.recognition_metadata or {}).get("role") and _names_someone(text, r, names))]
         refs: list[str] = []
         for r in identifiers:
             refs.extend((r.recognition_metadata or {}).get("pupil_refs", ()))
@@ -424,6 +436,49 @@ def _merge(results: list[RecognizerResult]) -> list[RecognizerResult]:
         else:
             merged.append(r)
     return merged
+
+
+def _only_common_words_outside(text: str, outer: tuple[int, int], inner: tuple[int, int]) -> bool:
+    """True when the parts of span `outer` outside span `inner` hold only lower-case or stop words: NER running
+    a name into its neighbours ("Oliver said"). A capitalised word there may be a name ("Kerry Doyle") and stays."""
+    outside = text[outer[0]:max(outer[0], inner[0])] + " " + text[min(outer[1], inner[1]):outer[1]]
+    return all(w.islower() or w.lower() in STOP_WORDS for w in _WORD_RE.findall(outside))
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _trim_to_pupil(text: str, person: RecognizerResult, pupils: list[RecognizerResult]) -> RecognizerResult:
+    for p in pupils:
+        if p.start < person.end and person.start < p.end and (person.start < p.start or person.end > p.end) \
+                and _only_common_words_outside(text, (person.start, person.end), (p.start, p.end)):
+            return RecognizerResult("PERSON", max(person.start, p.start), min(person.end, p.end), person.score,
+                                    recognition_metadata=person.recognition_metadata)
+    return person
+
+
+_ROLE_THEN_NAME = re.compile(r"[\s,:(\u2013-]*(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+)?")
+_NAME_THEN_ROLE = re.compile(r"[\s,(\u2013-]*(?:(?:is|as|our|the|new|my|school|acting|interim)\s+)*", re.IGNORECASE)
+
+
+def _names_someone(text: str, role: RecognizerResult, names: list[RecognizerResult]) -> bool:
+    """A job title in apposition with a name ("SENCO, Mrs Shah" / "Priya Shah, our SENCO") says who someone is."""
+    for n in names:
+        if n.start >= role.end and _ROLE_THEN_NAME.fullmatch(text, role.end, n.start):
+            return True
+        if n.end <= role.start and _NAME_THEN_ROLE.fullmatch(text, n.end, role.start):
+            return True
+    return False
+
+
+def _unique_spans(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    seen, out = set(), []
+    for r in results:
+        key = (r.entity_type, r.start, r.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def _same_sentence(text: str, a: Finding, b: Finding) -> bool:

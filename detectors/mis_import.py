@@ -8,7 +8,6 @@ name or identifier, so it can be printed, logged and shown in the admin UI.
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 import time
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from detectors.recognisers.uk_ids import uln_is_valid, upn_is_valid
 from detectors.roster import RosterBuilder, RosterKey
@@ -158,9 +158,12 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _plausible_name(value: str) -> bool:
-    return bool(value) and len(value) <= _MAX_NAME and not any(c.isdigit() for c in value) and any(
-        c.isalpha() for c in value)
+    return len(value) <= _MAX_NAME and not _DIGIT.search(value) and _LETTER.search(value) is not None
 
 
 ProgressFn = Callable[[int, int], None]
@@ -168,11 +171,12 @@ ProgressFn = Callable[[int, int], None]
 
 def import_mis_csv(
     source: str | os.PathLike[str] | bytes,
-    out_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str] | BinaryIO,
     key: RosterKey,
     progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """Import an MIS export (a path or the uploaded bytes) and write the hashed roster to out_path.
+    """Import an MIS export (a path or the uploaded bytes) and write the hashed roster to out_path (a path,
+    replaced atomically, or a binary file object such as io.BytesIO).
 
     progress(done_rows, total_rows) is called now and then. Raises MisImportError when nothing can be
     imported (unreadable file, no recognisable header, no valid pupil)."""

@@ -154,9 +154,18 @@ def clean(text: str) -> Cleaned:
 
 def fold(text: str) -> str:
     """Key form of a name: cleaned, casefolded, unaccented, apostrophes dropped, separators -> single spaces."""
-    s = clean(text).text.casefold()
-    if not s.isascii():
-        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-        s = s.translate(_FOLD_LETTERS).casefold()
+    if text.isascii():  # the common case, and the hot path of roster imports
+        s = text.lower()
+        if s.isalpha():
+            return s
+    else:
+        s = text
+        for _ in range(3):  # casefolding and decomposing can create new look-alikes (U+0345 -> Greek iota)
+            before = s
+            s = clean(s).text.casefold()
+            s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+            s = s.translate(_FOLD_LETTERS)
+            if s == before or s.isascii():
+                break
     s = s.replace("'", "").replace("`", "")  # D'Arcy, D`Arcy and Darcy are one key
     return " ".join(_SEPARATORS.split(s)).strip()

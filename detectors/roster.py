@@ -22,13 +22,13 @@ import stat
 import zipfile
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from detectors.normalise import fold
+from detectors.normalise import clean, fold
 
 __all__ = [
     "FORENAME", "FULL_NAME", "NAME_PART", "SURNAME", "UPN", "ULN",
@@ -157,7 +157,7 @@ class RosterKey:
     def pupil_ref(self, seed: str) -> str:
         """Stable pseudonymous reference: "P-" + 10 base32 characters of HMAC(key, "pupil:" + seed)."""
         digest = hmac.digest(self._secret, ("pupil:" + seed).encode(), "sha256")
-        return "P-" + base64.b32encode(digest).decode()[:10]
+        return "P-" + base64.b32encode(digest[:10]).decode()[:10]
 
 
 def normalise_identifier(kind: str, value: str) -> str:
@@ -167,50 +167,55 @@ def normalise_identifier(kind: str, value: str) -> str:
     return re.sub(r"[\s\-]", "", value).upper()
 
 
-def _words(folded: str) -> list[str]:
-    return folded.split()
+def _spellings(raw: str) -> frozenset[str]:
+    """Folded spellings of one name: "Smith-Jones" -> {"smith jones", "smithjones"};
+    "O'Brien" -> {"obrien", "o brien"}."""
+    cleaned = clean(raw).text
+    out = {fold(cleaned), fold(cleaned.replace("'", " "))}
+    out.update(v.replace(" ", "") for v in list(out) if 1 < len(v.split()) <= 3)
+    return frozenset(v for v in out if v)
+
+
+def _surname_alone(folded: str) -> set[str]:
+    """Forms of a surname usable on their own: "van der berg" -> also "berg"; "smith jones" -> also each part."""
+    words = folded.split()
+    out = {folded}
+    if len(words) > 1:
+        core = [w for w in words if w not in _PARTICLES]
+        if core and len(core) < len(words):
+            out.add(" ".join(core))
+        elif len(words) == 2 and all(len(w) > 2 for w in words):
+            out.update(words)
+    return out
 
 
 def name_forms(
     forenames: Iterable[str],
     surnames: Iterable[str],
     middle_names: str = "",
+    cache: dict[str, frozenset[str]] | None = None,
 ) -> dict[str, int]:
     """Every folded form under which a pupil may be named, with its flags.
 
     forenames: legal and preferred forenames; surnames: legal, preferred (and former) surnames.
     Full names in both orders, with and without middle names; forename and surname alone; hyphenated and
-    apostrophe names both joined and split; multi-word surnames also by their last word after particles."""
+    apostrophe names both joined and split; multi-word surnames also by their last word after particles.
+    `cache` (raw name -> spellings) speeds up bulk imports, where the same names recur thousands of times."""
     forms: dict[str, int] = {}
 
     def add(folded: str, flags: int) -> None:
-        if folded:
-            forms[folded] = forms.get(folded, 0) | flags
+        forms[folded] = forms.get(folded, 0) | flags
 
-    def variants(raw: str, *, surname: bool) -> set[str]:
-        """Folded spellings of one name: "Smith-Jones" -> {"smith jones", "smithjones"};
-        "O'Brien" -> {"obrien", "o brien"}."""
-        out = {fold(raw)}
-        out.add(fold(raw.replace("'", " ").replace("\u2019", " ")))
-        for v in list(out):
-            if " " in v and len(v.split()) <= 3:
-                out.add(v.replace(" ", ""))
-        return {v for v in out if v}
+    def spellings(raw: str) -> frozenset[str]:
+        if cache is None:
+            return _spellings(raw)
+        hit = cache.get(raw)
+        if hit is None:
+            hit = cache[raw] = _spellings(raw)
+        return hit
 
-    def alone(folded: str, *, surname: bool) -> set[str]:
-        """Single-word-usable forms of a (possibly multi-word) name."""
-        words = folded.split()
-        out = {folded}
-        if surname and len(words) > 1:
-            core = [w for w in words if w not in _PARTICLES]
-            if core and len(words) - len(core) >= 1:  # "van der berg" -> "berg"
-                out.add(" ".join(core))
-            elif len(words) == 2 and all(len(w) > 2 for w in words):  # "smith jones" -> each part
-                out.update(words)
-        return out
-
-    fores = set().union(*(variants(f, surname=False) for f in forenames if f and f.strip()))
-    surs = set().union(*(variants(s, surname=True) for s in surnames if s and s.strip()))
+    fores = set().union(*(spellings(f) for f in forenames if f and f.strip()))
+    surs = set().union(*(spellings(s) for s in surnames if s and s.strip()))
     middle = fold(middle_names) if middle_names else ""
 
     for f in fores:
@@ -222,15 +227,18 @@ def name_forms(
                 add(f"{f} {middle} {s}", FULL_NAME)
                 add(f"{s} {f} {middle}", FULL_NAME)
     for s in surs:
-        for a in alone(s, surname=True):
+        for a in _surname_alone(s):
             add(a, SURNAME)
-            for f in fores:
-                if a != s:
+            if a != s:
+                for f in fores:
                     add(f"{f} {a}", FULL_NAME)
                     add(f"{a} {f}", FULL_NAME)
     for form in list(forms):
-        for word in form.split():
-            add(word, NAME_PART)
+        if " " in form:
+            for word in form.split():
+                add(word, NAME_PART)
+        else:
+            add(form, NAME_PART)
     return forms
 
 
@@ -244,7 +252,10 @@ class RosterBuilder:
         self._pupils = array("I")
         self._refs: list[str] = []
         self._ref_index: dict[str, int] = {}
-        self._name_cache: dict[str, int] = {}  # folded single words repeat across thousands of pupils
+        # Names recur across thousands of pupils: cache their spellings and the hashes of single words.
+        # Both caches die with the builder, so no plaintext outlives the import.
+        self._spelling_cache: dict[str, frozenset[str]] = {}
+        self._name_cache: dict[str, int] = {}
 
     @property
     def pupil_count(self) -> int:
@@ -280,6 +291,7 @@ class RosterBuilder:
             (legal_forename, preferred_forename),
             (legal_surname, preferred_surname, *former_surnames),
             middle_names,
+            self._spelling_cache,
         )
         cache, key64 = self._name_cache, self.key.key64
         for folded, flags in forms.items():
@@ -320,8 +332,9 @@ class RosterBuilder:
         refs = np.array([r.encode() for r in self._refs], dtype="S12")
         return {"keys": unique_keys, "flags": unique_flags, "offsets": offsets, "members": members, "refs": refs}
 
-    def write(self, path: str | os.PathLike[str]) -> dict[str, int]:
-        """Write the roster atomically (readers never see a half-written file); returns counts."""
+    def write(self, path: str | os.PathLike[str] | BinaryIO) -> dict[str, int]:
+        """Write the roster to a path, atomically (readers never see a half-written file), or to a binary
+        file object; returns counts."""
         arrays = self.arrays()
         counts = {
             "pupils": len(self._refs),
@@ -330,11 +343,15 @@ class RosterBuilder:
             "identifiers": int(np.count_nonzero(arrays["flags"] & (UPN | ULN))),
         }
         header = {"format": FORMAT, "version": VERSION, "key_fingerprint": self.key.fingerprint, **counts}
+        header_array = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        if hasattr(path, "write"):
+            np.savez(path, header=header_array, **arrays)
+            return counts
         path = Path(path)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "wb") as fh:
-                np.savez(fh, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+                np.savez(fh, header=header_array, **arrays)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

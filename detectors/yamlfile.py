@@ -9,8 +9,10 @@ from pydantic import ValidationError
 
 
 def read_text(path_or_text: str | Path) -> tuple[str, str]:
-    """(text, source name). A Path, or a one-line string naming an existing file, is read; else it is YAML text."""
-    if isinstance(path_or_text, Path) or ("\n" not in path_or_text and Path(path_or_text).is_file()):
+    """(text, source name). A Path, or a one-line string naming an existing file or ending in .yaml/.yml, is
+    read; anything else is YAML text."""
+    if isinstance(path_or_text, Path) or ("\n" not in path_or_text and (
+            path_or_text.endswith((".yaml", ".yml")) or Path(path_or_text).is_file())):
         path = Path(path_or_text)
         try:
             return path.read_text(encoding="utf-8-sig"), str(path)

@@ -224,13 +224,20 @@ class PupilGuard:
 
     async def _scan(self, conv_key: str, texts: list[str], service: Any, who: _Who) -> tuple[Verdict, Any, float]:
         conversation = self.conversations.get(conv_key)
-        async with conversation.lock:
-            result = await self.pool.scan(texts, tool=service.id, profile=who.profile,
-                                          placeholders=conversation.placeholders, budget_s=self._budget_s())
-            if result.placeholders is not None:
-                conversation.placeholders = result.placeholders
-        self.metrics.detection_seconds.labels(service.id).observe(result.total_ms / 1000)
-        return result.verdict, conversation.placeholders, result.total_ms
+        total = 0.0
+        for _ in range(3):
+            start = conversation.placeholders
+            before = start.__getstate__()
+            result = await self.pool.scan(texts, tool=service.id, profile=who.profile, placeholders=start,
+                                          budget_s=self._budget_s() - total / 1000)
+            total += result.total_ms
+            if result.placeholders is None or conversation.merge(before, result.placeholders):
+                verdict = result.verdict
+                break
+        else:  # concurrent prompts of one conversation kept colliding: rather refuse than mislabel
+            verdict = Verdict.failed("analysis_error")
+        self.metrics.detection_seconds.labels(service.id).observe(total / 1000)
+        return verdict, conversation.placeholders, total
 
     async def _scan_fresh(self, texts: list[str], service: Any, who: _Who) -> Verdict | None:
         """Re-check a rewritten body with a fresh placeholder map: None if clean, else a block verdict."""

@@ -53,7 +53,7 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--time-budget-ms", type=int, default=3000, metavar="N",
                    help="analysis time per request before it is blocked (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="detection worker processes (default: one per CPU)")
+                   help="detection worker processes (default: one per CPU), plus one kept for short prompts")
     p.add_argument("--mode", choices=["regular", "transparent"], default="regular",
                    help="explicit proxy (PAC/WPAD) or transparent interception (default: %(default)s)")
     p.add_argument("--proxyauth", metavar="SPEC",

@@ -3,16 +3,19 @@
 A conversation is one person (proxy-authenticated user, else client address) in one tool, narrowed by a
 conversation id when the tool sends one. The maps live only in this process's memory: they expire after a
 period of inactivity, the oldest are dropped when there are too many, and nothing is ever written to disk.
+
+Scans of one conversation run concurrently (people behind one address must not queue behind each other's long
+prompts): each scan starts from the map as it was, and its new placeholders are merged back afterwards. If two
+scans gave the same placeholder to different values, the merge fails and the caller scans again.
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -24,10 +27,37 @@ def _new_placeholders() -> Any:
 
 @dataclass
 class Conversation:
-    placeholders: Any
+    placeholders: Any  # replaced, never mutated in place, so a scan's starting snapshot stays valid
     last_used: float
-    # scans of one conversation run one at a time, so two prompts cannot hand out the same number twice
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def merge(self, before: dict, after: Any) -> bool:
+        """Adopt the placeholders a scan added (`after`) to the map it started from (`before`, a state dict).
+
+        False if another scan of this conversation meanwhile gave one of those placeholders to another value
+        (or this value another placeholder): the scan's output would then be inconsistent and must be redone.
+        """
+        current = self.placeholders.__getstate__()
+        if current == before:
+            self.placeholders = after
+            return True
+        new = after.__getstate__()
+        merged = {name: dict(table) for name, table in current.items()}
+        for key, token in new["by_key"].items():
+            if key in before["by_key"]:
+                continue
+            if key in current["by_key"]:
+                if current["by_key"][key] != token:
+                    return False
+                continue
+            if token in current["originals"]:
+                return False
+            merged["by_key"][key] = token
+            merged["originals"][token] = new["originals"][token]
+        for prefix, count in new["counts"].items():
+            merged["counts"][prefix] = max(count, merged["counts"].get(prefix, 0))
+        self.placeholders = type(after)()
+        self.placeholders.__setstate__(merged)
+        return True
 
 
 class Conversations:

@@ -385,10 +385,12 @@ def _rewrite_meta(tag: bytes, nonce: str, origin: Origin) -> bytes:
 def inject(document: bytes, nonce: str, origin: Origin, script_url: str) -> bytes:
     """The HTML with our script tag added and every CSP <meta> tag allowing it. Works on bytes: both our
     additions and the markup we look for are ASCII, so any ASCII-compatible charset passes through intact."""
-    document = _META_RE.sub(lambda m: _rewrite_meta(m[0], nonce, origin), document)
     tag = f'<script src="{html.escape(script_url)}" nonce="{nonce}" async></script>'.encode()
+    rewrite = lambda m: _rewrite_meta(m[0], nonce, origin)  # noqa: E731
     if m := _HEAD_END.search(document):
-        return document[:m.start()] + tag + document[m.start():]
+        # A CSP <meta> only counts inside <head>, so the (large) body need not be searched.
+        return _META_RE.sub(rewrite, document[:m.start()]) + tag + document[m.start():]
+    document = _META_RE.sub(rewrite, document)
     if m := _BODY_START.search(document):
         return document[:m.end()] + tag + document[m.end():]
     return document + tag

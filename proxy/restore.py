@@ -10,9 +10,13 @@ Replies arrive three ways:
 * streams (server-sent events, NDJSON): `StreamRestorer` works line by line, so a placeholder cut across network
   chunks — or a multi-byte character cut across them — is rejoined. Models stream a few characters per event,
   so "[PUP" may end one event's text and "IL_1]" start the next: when a JSON string in an event ends with the
-  start of a placeholder, that event is held until the next one, the fragment moves into the same field of the
-  next event, and the two are sent together. Values are put into parsed JSON, so escaping is always right;
+  start of a placeholder, that event is held until the next event carrying the same field (unrelated events such
+  as pings wait behind it, in order), the fragment moves into that field, and the events are sent together.
+  Values are put into parsed JSON, so escaping is always right;
 * WebSocket frames from the server: restored frame by frame.
+
+Lines are taken to end in LF or CRLF, as every AI service sends them; a stream using bare CR line ends would be
+held back up to `max_line` characters at a time.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ METADATA_RESTORE = "pupilguard.restore"
 TOKEN = re.compile(r"\[[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_\d+\]")
 # The start of a token cut off at the end of a string: "[", "[PUP", "[PUPIL_", "[PUPIL_1".
 PARTIAL = re.compile(r"\[(?:[A-Z][A-Z0-9_]{0,40})?\Z")
+_MAX_HELD = 16                                  # lines queued behind a held event before it is let go as it is
 _STREAM_TYPES = ("text/event-stream", "application/x-ndjson", "application/jsonl", "application/json-seq")
 _BODY_TYPES = ("application/json", "text/plain", "text/markdown")
 
@@ -108,7 +113,8 @@ class StreamRestorer:
     """A `flow.response.stream` callable: bytes in, bytes out, b"" at the end flushes.
 
     Holds back at most one line (until its newline) and, after an event ending in a partial placeholder, the
-    lines up to the next JSON event. Bytes that are not UTF-8 pass through unchanged (surrogateescape)."""
+    lines up to the event that continues it (at most _MAX_HELD). Bytes that are not UTF-8 pass through
+    unchanged (surrogateescape)."""
 
     def __init__(self, placeholders: Restorer, max_line: int = 1 << 20) -> None:
         self.placeholders = placeholders
@@ -164,6 +170,8 @@ class StreamRestorer:
         if body.startswith("data:"):
             prefix = "data:" + (" " if body.startswith("data: ") else "")
         payload = body[len(prefix):]
+        if self._held is None and "[" not in payload:
+            return line                        # the common case: nothing to restore, nothing held
         if payload.lstrip()[:1] in ("{", "[", '"'):
             try:
                 doc = json.loads(payload)
@@ -188,6 +196,11 @@ class StreamRestorer:
                     self._held.set(path, held_strings[path][:-len(partial)])
                     strings[path] = partial + strings[path]
                     event.set(path, strings[path])
+            if not any(path in strings for path in self._held_partials) and len(self._held_after) < _MAX_HELD \
+                    and not any("[" in text for text in strings.values()):
+                # An unrelated event (a ping, a status update): keep waiting for the continuation behind it.
+                self._held_after.append(event.render())
+                return ""
             out = self._release()
         partials: dict[Path, str] = {}
         for path, text in strings.items():

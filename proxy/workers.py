@@ -111,6 +111,7 @@ class _Worker:
         self.process: multiprocessing.process.BaseProcess | None = None
         self.conn: Connection | None = None
         self.closing = False
+        self.short_only = False
 
     def spawn(self) -> None:
         parent, child = multiprocessing.get_context("spawn").Pipe()
@@ -177,14 +178,24 @@ class _Worker:
 
 
 class ScanPool:
-    """`await pool.scan(texts, ...)` from the event loop; the analysis runs in one of `size` worker processes."""
+    """`await pool.scan(texts, ...)` from the event loop; the analysis runs in a worker process.
 
-    def __init__(self, spec: EngineSpec, size: int | None = None, hard_limit_s: float = 30.0) -> None:
+    `size` workers take any prompt; `reserved` more take only short ones (under `short_chars` characters in all),
+    so a queue of 20,000-character prompts can never make everyone else wait behind it.
+    """
+
+    def __init__(self, spec: EngineSpec, size: int | None = None, *, reserved: int = 1,
+                 short_chars: int = 4000, hard_limit_s: float = 30.0) -> None:
         self.size = max(1, size or os.cpu_count() or 1)
-        self._workers = [_Worker(spec, i, hard_limit_s) for i in range(self.size)]
+        self.short_chars = short_chars
+        self._workers = [_Worker(spec, i, hard_limit_s) for i in range(self.size + max(0, reserved))]
+        for worker in self._workers[self.size:]:
+            worker.short_only = True
         # one thread per worker waits on its pipe, so the event loop never blocks
-        self._threads = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="pupilguard-scan")
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._threads = ThreadPoolExecutor(max_workers=len(self._workers), thread_name_prefix="pupilguard-scan")
+        self._idle: list[_Worker] = list(self._workers)
+        self._freed: asyncio.Condition | None = None
+        self._releases: set[asyncio.Task] = set()  # keep release tasks referenced until they run
 
     def start(self) -> None:
         """Spawn every worker and wait until each has loaded its engine. Raises PoolError with the cause."""
@@ -202,30 +213,55 @@ class ScanPool:
         """Workers whose process is alive (for /healthz)."""
         return sum(1 for w in self._workers if w.process is not None and w.process.is_alive())
 
+    def _pick(self, short: bool) -> _Worker | None:
+        # a short prompt takes a reserved worker first, leaving the general ones for long prompts
+        for worker in sorted(self._idle, key=lambda w: not w.short_only):
+            if short or not worker.short_only:
+                return worker
+        return None
+
+    async def _acquire(self, short: bool) -> _Worker:
+        assert self._freed is not None
+        async with self._freed:
+            await self._freed.wait_for(lambda: self._pick(short) is not None)
+            worker = self._pick(short)
+            assert worker is not None
+            self._idle.remove(worker)
+            return worker
+
+    async def _release(self, worker: _Worker) -> None:
+        assert self._freed is not None
+        async with self._freed:
+            self._idle.append(worker)
+            self._freed.notify_all()
+
     async def scan(self, texts: Sequence[str], *, tool: str | None, profile: str | None,
                    placeholders: Any = None, budget_s: float = 5.0) -> ScanResult:
         loop = asyncio.get_running_loop()
-        if self._idle is None:  # bound to the proxy's loop on first use
-            self._idle = asyncio.Queue()
-            for worker in self._workers:
-                self._idle.put_nowait(worker)
+        if self._freed is None:  # bound to the proxy's loop on first use
+            self._freed = asyncio.Condition()
         started = time.perf_counter()
 
         def elapsed() -> float:
             return (time.perf_counter() - started) * 1000
 
+        short = sum(len(t) for t in texts) < self.short_chars
         try:
-            worker = await asyncio.wait_for(self._idle.get(), budget_s)
+            worker = await asyncio.wait_for(self._acquire(short), budget_s)
         except TimeoutError:
             return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
 
-        idle = self._idle
         remaining = max(0.0, budget_s - (time.perf_counter() - started))
         # the engine gives up on its own at the deadline; the wait below also covers the trip to the worker
         job = (list(texts), tool, profile, placeholders, remaining * 1000)
         future = loop.run_in_executor(self._threads, worker.call, job)
-        # the worker goes back to the queue when it is really free, even if this request stopped waiting
-        future.add_done_callback(lambda _: idle.put_nowait(worker))
+        # the worker goes back to the pool when it is really free, even if this request stopped waiting
+        def release(_: object) -> None:
+            task = loop.create_task(self._release(worker))
+            self._releases.add(task)
+            task.add_done_callback(self._releases.discard)
+
+        future.add_done_callback(release)
         try:
             verdict, updated = await asyncio.wait_for(asyncio.shield(future), remaining)
         except TimeoutError:

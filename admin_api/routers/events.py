@@ -11,14 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, queries
 from admin_api.auth import require_role
 from admin_api.db import get_session
 from admin_api.models import User
-from admin_api.schemas import EventFilter, EventOut, EventPage, EventQuery, Stats
+from admin_api.schemas import Cursor, EventFilter, Storable, EventOut, EventPage, EventQuery, Stats
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -30,10 +30,7 @@ def _detail(flt: EventFilter, **extra: object) -> dict[str, object]:
 
 
 def _page(session: Session, flt: EventFilter, limit: int, cursor: str | None, include_text: bool) -> EventPage:
-    try:
-        page = queries.list_events(session, flt, limit=limit, cursor=cursor)
-    except queries.CursorError as exc:
-        raise HTTPException(422, str(exc)) from None
+    page = queries.list_events(session, flt, limit=limit, cursor=cursor)
     return EventPage(items=[queries.event_out(e, include_text=include_text) for e in page.items],
                      next_cursor=page.next_cursor)
 
@@ -98,10 +95,13 @@ def get_stats(
     return result
 
 
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200), Storable]
+
+
 class PupilSearch(BaseModel):
-    query: str = Field(min_length=1, max_length=200, description="A pupil's name, UPN or ULN (hashed, never stored)")
+    query: Text200 = Field(description="A pupil's name, UPN or ULN (hashed, never stored)")
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: Cursor | None = None
 
 
 class PupilEvents(BaseModel):
@@ -118,13 +118,8 @@ def search_pupil(
 ) -> PupilEvents:
     """POST so the name never appears in a URL or access log. The query is hashed with the roster key and looked
     up in the current hashed roster; the audit log records the pupil refs found, not the query."""
-    if "\x00" in body.query:
-        raise HTTPException(422, "query contains a NUL character")
     refs = config_store.find_pupil_refs(session, request.app.state.roster_key, body.query)
-    try:
-        page = queries.list_events(session, EventFilter(), limit=body.limit, cursor=body.cursor, pupil_refs=refs)
-    except queries.CursorError as exc:
-        raise HTTPException(422, str(exc)) from None
+    page = queries.list_events(session, EventFilter(), limit=body.limit, cursor=body.cursor, pupil_refs=refs)
     audit.record(session, user.username, "pupil.search", None, {"pupil_refs": refs, "returned": len(page.items)})
     session.commit()
     return PupilEvents(pupil_refs=refs, events=EventPage(

@@ -60,9 +60,9 @@ def stacked_columns(
     series: Sequence[str],
     colours: dict[str, str] | None = None,
     *,
-    width: int = 720,
-    height: int = 240,
-    max_x_labels: int = 10,
+    width: int = 1100,
+    height: int = 260,
+    max_x_labels: int = 12,
 ) -> Chart:
     """One column per time bucket, stacked by series (e.g. block / redact / allow per day)."""
     colours = colours or {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}

@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from admin_api.auth import NotAuthenticated, current_user
+from admin_api.auth import csrf_protect, user_from_cookie
 from admin_api.db import get_session
 from admin_api.models import User
 
@@ -22,14 +22,15 @@ class PageForbidden(Exception):
 
 
 def page_user(*roles: str):
-    """Dependency factory for pages: the signed-in user (cookie only — never HTTP Basic in a browser)."""
+    """Dependency factory for pages: the signed-in user (cookie only — never HTTP Basic in a browser).
 
-    async def dependency(request: Request, db: Session = Depends(get_session)) -> User:
-        try:
-            user = await current_user(request, db, None)
-        except NotAuthenticated:
+    Sync, so FastAPI runs the database lookup in the thread pool, not on the event loop."""
+
+    def dependency(request: Request, _csrf: None = Depends(csrf_protect), db: Session = Depends(get_session)) -> User:
+        user = user_from_cookie(request, db)
+        if user is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise LoginRequired(target) from None
+            raise LoginRequired(target)
         if roles and user.role not in roles:
             raise PageForbidden()
         return user
@@ -56,13 +57,3 @@ def install_error_pages(app: FastAPI) -> None:
         return render(request, "error.html", status_code=403, title="Not allowed",
                       message="Your role does not give access to this page.")
 
-
-def roster_key(request: Request):
-    """The roster HMAC key (PUPILGUARD_ROSTER_KEY or the settings' key file), read once per app."""
-    from detectors.roster import RosterKey
-
-    key = getattr(request.app.state, "roster_key", None)
-    if key is None:
-        key = RosterKey.resolve(request.app.state.settings.roster_key_file)
-        request.app.state.roster_key = key
-    return key

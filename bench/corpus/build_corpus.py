@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import re
 import sys
 import unicodedata
@@ -216,8 +217,6 @@ def class_lists(roster: Roster, seed: int = 99) -> list[tuple[str, str]]:
     Layouts vary the way real pastes do: SIMS columns, "Surname, Forename", tab and comma separated, with
     marks or DOBs; the ones with a SEN, medical or FSM column are special-category: block.
     """
-    import random
-
     rng = random.Random(seed)
     by_year: dict[str, list[dict]] = {}
     for row in roster.rows:

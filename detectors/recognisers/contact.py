@@ -73,6 +73,8 @@ class OfflineEmailRecognizer(EmailRecognizer):
         super().__init__(name="OfflineEmailRecognizer")
 
     def validate_result(self, pattern_text: str) -> bool:
-        return self._extract(pattern_text).fqdn != ""
+        # A known suffix is enough: `*.sch.uk` makes every school's domain a public suffix itself, so the stock
+        # "has a registrable domain" test rejected j.bloggs@school.sch.uk.
+        return self._extract(pattern_text.rsplit("@", 1)[-1]).suffix != ""
 
 

@@ -1,5 +1,6 @@
-"""Dates of birth: a date counts only when the text says it is a birth date ("DOB", "born on", "date of birth")
-nearby, or the prompt has a DOB column (a pasted class list) and the year is a plausible pupil's."""
+"""Dates of birth: a date counts when the text says it is a birth date ("DOB", "born on", "date of birth")
+nearby; when the prompt has a DOB column (a pasted class list) and the year is a plausible pupil's; or, at the
+threshold score, when it is a full date in a school-age birth year (4 to 19 years ago)."""
 from __future__ import annotations
 
 import re
@@ -25,6 +26,8 @@ _HEADER = re.compile(r"\b(?:DOB|D\.O\.B\.?|date of birth|birth ?date)\b", re.IGN
 class DateOfBirthRecognizer(LocalRecognizer):
     SCORE_WITH_CUE = 0.9
     SCORE_IN_TABLE = 0.6
+    SCORE_BIRTH_YEAR = 0.5
+    PUPIL_AGES = (4, 19)
     CUE_WINDOW = 30  # characters before the date
 
     def __init__(self) -> None:
@@ -45,4 +48,8 @@ class DateOfBirthRecognizer(LocalRecognizer):
                 results.append(RecognizerResult("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE_WITH_CUE))
             elif has_header and this_year - 21 <= year <= this_year - 2:
                 results.append(RecognizerResult("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE_IN_TABLE))
+            elif this_year - self.PUPIL_AGES[1] <= year <= this_year - self.PUPIL_AGES[0]:
+                # "Bethan Jones, 22/04/2010, ULN ...": a full date in a school-age birth year is rarely anything
+                # else in a teacher's prompt (events are this year or last; history is older).
+                results.append(RecognizerResult("DATE_OF_BIRTH", m.start(), m.end(), self.SCORE_BIRTH_YEAR))
         return results

@@ -17,11 +17,18 @@ from detectors.recognisers.terms import TermMatcher, lower_same_length
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Sir", "Dame", "Lady", "Lord", "Rev", "Revd")
 # Words spaCy sometimes folds into a PERSON span but that are not part of the name.
 _LEADING_NOISE = {"dear", "hi", "hello", "hey", "to", "from", "thanks", "thank", "cc", "dearest", "regards",
-                  *map(str.lower, TITLES)}
+                  "summarise", "summarize", "explain", "describe", "compare", "write", "ask", "tell", "email",
+                  "ring", "call", "contact", "invite", "remind", "thank", "congratulate", *map(str.lower, TITLES)}
 # A capitalised name word, also ALL CAPS, with apostrophes and hyphens: O'Brien, Smith-Jones, MCDONALD.
 _NAME_WORD = r"[A-Z](?:[a-z]+|[A-Z]+)?(?:['-][A-Z][A-Za-z]+)*(?:[A-Z][a-z]+)?"
 _TITLE = r"(?:" + "|".join(TITLES + tuple(t.upper() for t in TITLES)) + r")"
 _PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]")
+# Capitalised school words that sit where a name would ("Maths in Year 9", "Set 3 (Y8)").
+SCHOOL_WORDS = frozenset("""
+maths math english science history geography french spanish german latin art music drama computing biology
+chemistry physics re pe pshe rse citizenship reading writing phonics spelling dt ict technology economics
+business psychology sociology media dance sport set group class form room block term week lesson lessons
+""".split())
 
 
 def _not_stop(word: str) -> bool:
@@ -86,10 +93,13 @@ class PupilContextNameRecognizer(LocalRecognizer):
     _NAME = rf"(?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)"
     AFTER = re.compile(
         rf"(?<![\w-]){_NAME}(?:'s)?\s?[(,]?\s?(?:(?i:in|from)\s)?"
-        r"(?:(?i:year|yr|y)\s?\d{1,2}\b|(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b)"
+        r"\b(?:(?i:year|yr|y)\s?\d{1,2}\b|(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b)"
     )
     BEFORE = re.compile(
-        rf"\b(?i:pupil|student|learner|child|son|daughter|boy|girl|called|named|nephew|niece)\s+{_NAME}(?![\w-])"
+        r"\b(?i:pupil|student|learner|child|son|daughter|boy|girl|called|named|name|nephew|niece|mum|dad|mother|"
+        r"father|parent|carer|grandma|grandmother|grandad|grandfather|aunt|uncle|brother|sister|cousin|friend|"
+        r"neighbour|colleague|teacher|headteacher|head|deputy|governor|tutor|coach|SENCO|SENDCo|TA|DSL)"
+        rf"(?:'s)?\s?[:,]?\s+{_NAME}(?![\w-])"
     )
     SCORE = 0.75
 
@@ -106,9 +116,10 @@ class PupilContextNameRecognizer(LocalRecognizer):
         for pattern in (self.AFTER, self.BEFORE):
             for m in pattern.finditer(text):
                 words = m.group("name").split(" ")
-                while words and (words[-1].lower() in self._common or not _not_stop(words[-1])):
+                if len(words) > 1 and (not _not_stop(words[1]) or words[1].lower() in SCHOOL_WORDS):
                     words.pop()
-                if words and words[0].lower() not in self._common and _not_stop(words[0]):
+                first = words[0].lower()
+                if first not in self._common and first not in SCHOOL_WORDS and _not_stop(first):
                     start = m.start("name")
                     results.append(RecognizerResult("PERSON", start, start + len(" ".join(words)), self.SCORE))
         return results
@@ -153,9 +164,20 @@ class NerPersonRecognizer(LocalRecognizer):
 
 
 @cache
+def _famous_data() -> dict[str, list[str]]:
+    return yaml.safe_load(resources.files("detectors").joinpath("data/famous_people.yaml").read_text("utf-8"))
+
+
+@cache
 def famous_names() -> tuple[str, ...]:
-    data = yaml.safe_load(resources.files("detectors").joinpath("data/famous_people.yaml").read_text("utf-8"))
-    return tuple(dict.fromkeys(name for group in data.values() for name in group))
+    """Names that are the famous person on their own."""
+    return tuple(dict.fromkeys(n for group, names in _famous_data().items() if group != "with_company" for n in names))
+
+
+@cache
+def famous_in_company() -> tuple[str, ...]:
+    """Common forenames that are a famous character only when another famous name is in the same text."""
+    return tuple(_famous_data().get("with_company", ()))
 
 
 @cache
@@ -173,13 +195,10 @@ class PublicFigureRecognizer(LocalRecognizer):
         super().__init__(supported_entities=[self.ENTITY], name="PublicFigureRecognizer")
 
     def load(self) -> None:
-        self._matcher = TermMatcher((n, None) for n in famous_names())
+        self._matcher = TermMatcher([(n, False) for n in famous_names()] + [(n, True) for n in famous_in_company()])
 
     def analyze(self, text, entities, nlp_artifacts=None):
-        return EntityRecognizer.remove_duplicates([
-            RecognizerResult(self.ENTITY, s, e, 1.0) for s, e, _, _ in self._matcher.find(lower_same_length(text))
-        ])
-
-    @staticmethod
-    def is_famous(name: str) -> bool:
-        return fold(name) in famous_folded()
+        hits = list(self._matcher.find(lower_same_length(text)))
+        if all(in_company for *_, in_company in hits):
+            return []  # "Duncan" alone is a boy called Duncan; with "Macbeth" nearby he is the king
+        return EntityRecognizer.remove_duplicates([RecognizerResult(self.ENTITY, s, e, 1.0) for s, e, _, _ in hits])

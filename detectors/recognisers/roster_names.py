@@ -31,14 +31,22 @@ _TITLES = frozenset("mr mrs ms miss mx dr master sir dame lady lord prof profess
 _AFTER = frozenset("""
 said says asked asks told tells thinks thought wants wanted needs needed is was has had does did isnt wasnt
 hasnt doesnt didnt cant wont can could should would will may might must struggles struggled struggling
-finds found gets got scored scores wrote writes wrote reads read finished missed missing refused refuses
-joined left arrived attends attended behaved behaves seems seemed feels felt likes loves hates enjoys
-""".split())
+finds found gets got scored scores wrote writes reads finished finishes missed missing refused refuses
+joined left arrived arrives attends attended behaved behaves seems seemed feels felt likes liked loves loved
+hates hated enjoys enjoyed keeps kept goes went comes came hopes hoped tries tried lives lived sits sat talks
+talked works worked plays played shouts shouted cries cried runs ran walks walked answered answers forgot
+forgets lost loses won wins brought brings took takes made makes gave gives became becomes started starts
+stopped stops continues continued managed manages completed completes achieved achieves received receives
+showed shows used uses prefers preferred joined moves moved spoke speaks hit hits kicked pushed swore threw
+lied lies laughed laughs disrupted disrupts ignored ignores argued argues fell falls broke breaks
+""".split())  # words are compared folded, so "hasn't" is "hasnt"
+_MODALS = frozenset("will can could should would may might must shall".split())
 # Words that, right before a capitalised lone name, show it is a person.
 _BEFORE = frozenset("""
 for with to about from and tell ask asked help helping pupil student child son daughter named called
-dear hi hello thanks by sister brother cousin friend
+dear hi hello thanks by sister brother cousin friend aka
 """.split())
+_DETERMINERS = frozenset("the a an this that these those our your my his her their its each every some any no".split())
 _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s+in\s+\d{1,2}[a-z]{1,3}\b", re.I)
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
 
@@ -152,56 +160,93 @@ class RosterNameRecognizer(EntityRecognizer):
                 if not fl & FULL_NAME:  # a multi-word surname alone ("van der Berg")
                     if not self._lone_name_counts(text, words, i, j, part, nlp_artifacts):
                         continue
-                elif all(words[k].folded in self.common and not words[k].raw[:1].isupper() for k in span):
-                    continue  # "summer hall" in lower case is not "Summer Hall"
+                elif (i > 0 and words[i - 1].folded in _DETERMINERS
+                      and all(words[k].folded in self.common and not words[k].raw[:1].isupper() for k in span)):
+                    continue  # "the summer hall" is a hall; "summer hall" in a class list is a pupil
                 covered.update(span)
                 kind = "full_name" if fl & FULL_NAME else "surname"
                 results.append(self._result(words[i].start, words[j].end, 0.95 if fl & FULL_NAME else 0.85,
                                             kind, roster.refs_at(ix)))
 
-        # Forename or surname alone.
+        # Forename or surname alone. A name-word shown to be a name once in this text ("Mark Rose ...",
+        # "Mark's") also counts where only a verb follows it ("Mark should now focus").
+        named = {words[k].folded for k in covered}
+        accepted = set(covered)
+        doubtful: list[tuple[int, int, int]] = []
         for k, w in enumerate(words):
             if k in covered:
                 continue
             fl, ix = word_flags.get(w.folded, (0, 0))
             if not fl & (FORENAME | SURNAME):
                 continue
-            if not self._lone_name_counts(text, words, k, k, part, nlp_artifacts):
-                continue
-            refs = roster.refs_at(ix) if roster.members_at(ix) <= _MAX_REFS else []
-            score = 0.85 if w.raw[:1].isupper() else 0.7
-            results.append(self._result(w.start, w.end, score, "forename" if fl & FORENAME else "surname", refs))
+            if self._lone_name_counts(text, words, k, k, part, nlp_artifacts):
+                named.add(w.folded)
+                accepted.add(k)
+                results.append(self._lone_result(w, fl, ix))
+            else:
+                doubtful.append((k, fl, ix))
+        changed = True
+        while changed and doubtful:  # a list "Ruby, Grace and Oliver" is accepted from its clear end inwards
+            changed = False
+            for item in list(doubtful):
+                k, fl, ix = item
+                w = words[k]
+                if not w.raw[:1].isupper() or w.raw.isupper() or self._other_persons_name(text, words, k, k, part):
+                    doubtful.remove(item)
+                    continue
+                verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
+                              and words[k + 1].start - w.end <= 2)
+                if (w.folded in named and verb_after) or _listed_with(text, words, k, accepted):
+                    results.append(self._lone_result(w, fl, ix))
+                    accepted.add(k)
+                    doubtful.remove(item)
+                    changed = True
         return results
+
+    def _lone_result(self, w: _Word, fl: int, ix: int) -> RecognizerResult:
+        refs = self.roster.refs_at(ix) if self.roster.members_at(ix) <= _MAX_REFS else []
+        score = 0.85 if w.raw[:1].isupper() else 0.7
+        return self._result(w.start, w.end, score, "forename" if fl & FORENAME else "surname", refs)
 
     def _lone_name_counts(self, text: str, words: list[_Word], i: int, j: int, part: set[str],
                           nlp_artifacts: NlpArtifacts | None) -> bool:
-        """Is words[i..j] (a forename or surname on its own) being used as a name here?"""
+        """Is words[i..j] (a forename or surname on its own) being used as this pupil's name here?"""
         first, last = words[i], words[j]
-        folded = " ".join(w.folded for w in words[i:j + 1])
+        if self._other_persons_name(text, words, i, j, part):
+            return False  # "Mary Wollstonecraft", "Florence Nightingale": someone else's full name
         prev = words[i - 1].folded if i > 0 and _joins(text[words[i - 1].end:first.start], first=True) else ""
-        titled = prev in _TITLES
-        if titled:
+        if prev in _TITLES:
             return True
-        ambiguous = folded in self.common or len(folded) <= 2
+        folded = " ".join(w.folded for w in words[i:j + 1])
+        if folded not in self.common and len(folded) > 2:
+            return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
         capitalised = first.raw[:1].isupper()
-        if not ambiguous:
-            return True
         if not capitalised or (first.raw.isupper() and len(first.raw) > 1 and _shouting(words, i)):
             return False
         if last.possessive:
             return True
-        if _is_person(nlp_artifacts, first.start, last.end):
-            return True
-        nxt = words[j + 1].folded if j + 1 < len(words) and words[j + 1].start - last.end <= 2 else ""
+        if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start):
+            return True  # spaCy guesses PERSON for most capitalised sentence openers ("Mark the essays")
         if _in_proper_compound(text, words, i, j, part, self.common):
             return False  # "May Day", "Rose Garden Road": a capitalised phrase, not a lone name
+        nxt = words[j + 1].folded if j + 1 < len(words) and words[j + 1].start - last.end <= 2 else ""
         if nxt in _AFTER or _YEAR_GROUP.match(text, last.end):
             # "Will you" / "May I" are questions, not names: a modal after a sentence-initial name is too weak
-            return not (nxt in {"will", "can", "could", "should", "would", "may", "might", "must"}
-                        and _sentence_start(text, first.start))
-        if prev in _BEFORE and not _sentence_start(text, first.start):
+            return not (nxt in _MODALS and _sentence_start(text, first.start))
+        if (prev in _BEFORE or _known_as(text, words, i)) and not _sentence_start(text, first.start):
             return True
         return False
+
+    def _other_persons_name(self, text: str, words: list[_Word], i: int, j: int, part: set[str]) -> bool:
+        """Is words[i..j] glued to a capitalised word that is neither a roster name, an ordinary word, an
+        initial nor an acronym — i.e. part of a name of someone not on the roster?"""
+        def stranger(w: _Word) -> bool:
+            return (w.raw[:1].isupper() and len(w.folded) > 2 and not w.raw.isupper()
+                    and w.folded not in part and w.folded not in self.common and w.folded not in _TITLES)
+
+        return ((i > 0 and stranger(words[i - 1]) and _joins(text[words[i - 1].end:words[i].start], first=False))
+                or (j + 1 < len(words) and stranger(words[j + 1])
+                    and _joins(text[words[j].end:words[j + 1].start], first=False)))
 
     def _result(self, start: int, end: int, score: float, kind: str, refs: list[str]) -> RecognizerResult:
         return RecognizerResult(
@@ -221,6 +266,29 @@ def _joins(gap: str, *, first: bool) -> bool:
     """Can two words separated by `gap` belong to one name? Spaces, or "Smith, Oliver" (comma after word 1)."""
     stripped = gap.strip(" \t")
     return (stripped == "" and gap != "") or (first and stripped == "," and gap.startswith(","))
+
+
+_LIST_GAP = re.compile(r"\s*[,&/]?\s*")
+
+
+def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> bool:
+    """Is words[k] in a list with an accepted name: "Ruby, Olivia and Isla", "Grace & Oliver Smith"?"""
+    for step in (-1, 1):
+        other = k + step
+        if 0 <= other < len(words) and words[other].folded in ("and", "or") and words[other].raw.islower():
+            other += step  # "Ruby and Olivia"
+        if not 0 <= other < len(words) or other not in accepted:
+            continue
+        lo, hi = sorted((k, other))
+        gaps = text[words[lo].end:words[hi].start]
+        if _LIST_GAP.fullmatch(gaps.replace(" and ", " ").replace(" or ", " ")):
+            return True
+    return False
+
+
+def _known_as(text: str, words: list[_Word], i: int) -> bool:
+    """ "Marek (known as Mark)", "called Will", "aka Grace"."""
+    return i >= 2 and words[i - 2].folded in ("known", "also") and words[i - 1].folded == "as"
 
 
 def _sentence_start(text: str, pos: int) -> bool:

@@ -6,7 +6,9 @@ by default). Topic mentions are told apart from statements about a person:
 - a term directly followed by a `generic_after` word ("ADHD awareness week", "autism training") is a topic;
 - ambiguous words (`need_context`: "Muslim", "CP", "trans") count only with a personal context word nearby
   ("is Muslim", "CP plan", "identifies as trans");
-- `exceptions` ("Great Depression", "DBS disclosure") are never findings.
+- `exceptions` ("Great Depression", "DBS disclosure") are never findings;
+- `roles` (SENCO, DSL, social worker) carry `recognition_metadata["role"]`: the engine drops them when they only
+  say who someone is ("our new SENCO, Priya Shah").
 """
 from __future__ import annotations
 
@@ -22,13 +24,14 @@ from detectors.recognisers.terms import TermMatcher, lower_same_length
 
 ENTITY = "SPECIAL_CATEGORY"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-CONTEXT_WINDOW = 3  # words either side of an ambiguous term
+CONTEXT_BEFORE, CONTEXT_AFTER = 2, 3  # words around an ambiguous term that can make it about a person
 
 
 @dataclass(frozen=True)
 class _Term:
     subtype: str
     needs_context: bool
+    role: bool = False
 
 
 @cache
@@ -58,6 +61,7 @@ class SpecialCategoryRecognizer(LocalRecognizer):
             exact += [(t, _Term(subtype, False)) for t in spec.get("codes", ())]
             for t in spec.get("need_context", ()):
                 (exact if t.isupper() else folded).append((t, _Term(subtype, True)))
+            folded += [(t, _Term(subtype, False, role=True)) for t in spec.get("roles", ())]
         self._folded = TermMatcher(folded)
         self._exact = TermMatcher(exact, case_sensitive=True)
         self._exceptions = TermMatcher((e, None) for e in lex["exceptions"])
@@ -74,7 +78,8 @@ class SpecialCategoryRecognizer(LocalRecognizer):
                 continue
             results.append(RecognizerResult(
                 ENTITY, start, end, self.SCORE,
-                recognition_metadata={"subtype": term.subtype, RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                recognition_metadata={"subtype": term.subtype, "role": term.role,
+                                      RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
             ))
         return _longest(results)
@@ -84,8 +89,8 @@ class SpecialCategoryRecognizer(LocalRecognizer):
         return bool(nxt and nxt.group(0) in self.generic_after)
 
     def _has_context(self, lower: str, start: int, end: int, subtype: str) -> bool:
-        before = _WORD.findall(lower[max(0, start - 60):start])[-CONTEXT_WINDOW:]
-        after = _WORD.findall(lower[end:end + 60])[:CONTEXT_WINDOW]
+        before = _WORD.findall(lower[max(0, start - 60):start])[-CONTEXT_BEFORE:]
+        after = _WORD.findall(lower[end:end + 60])[:CONTEXT_AFTER]
         words = before + after
         context = self.context.get(subtype, frozenset())
         if any(w in context for w in words):

@@ -18,22 +18,27 @@ cannot be rewritten (PDF/DOCX/XLSX uploads): the proxy must then block.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import web
 from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, json_body, parse_json
 from .chat import chat_request, gemini_request
 from .generic import generic_form, generic_json, whole_text
+from .grpc import grpc_body
 from .multipart import boundary_of, multipart, raw_upload
-from . import web
 
 if TYPE_CHECKING:
     from proxy.catalogue import Service
 
-__all__ = ["Extraction", "Unreadable", "extract_for", "extract_ws", "extract", "ADAPTERS", "WS_ADAPTERS"]
+__all__ = ["Adapter", "Extraction", "Unreadable", "extract_for", "extract_ws", "extract", "ADAPTERS", "WS_ADAPTERS"]
 
-JsonAdapter = Callable[[JsonSlots, str], None]
-FormAdapter = Callable[[Form, str], "Extraction | None"]
+
+class Adapter(NamedTuple):
+    """kind: json (fn(slots, url_path) picks slots in the parsed body), form (fn(Form, url_path) -> Extraction),
+    frames (fn(body, url_path) -> Extraction, final even when empty), upload (multipart or raw file), generic."""
+
+    kind: str
+    fn: Any = None
 
 
 def _openai(slots: JsonSlots, url_path: str) -> None:
@@ -44,31 +49,32 @@ def _gemini(slots: JsonSlots, url_path: str) -> None:
     gemini_request(slots)
 
 
-# name -> (kind, function). Names are what catalogue.yaml refers to.
-ADAPTERS: dict[str, tuple[str, Any]] = {
-    "openai_chat": ("json", _openai),
-    "anthropic_messages": ("json", _openai),  # one walker: vendors reuse each other's shapes
-    "gemini_api": ("json", _gemini),
-    "chatgpt_web": ("json", web.chatgpt_web),
-    "claude_web": ("json", web.claude_web),
-    "perplexity": ("json", web.perplexity),
-    "deepseek_web": ("json", web.deepseek_web),
-    "grok": ("json", web.grok),
-    "poe": ("json", web.poe),
-    "le_chat": ("json", web.le_chat),
-    "gemini_web": ("form", web.gemini_web),
-    "meta_ai": ("form", web.meta_ai),
-    "upload": ("upload", None),
-    "generic": ("generic", None),
+# The names catalogue.yaml refers to.
+ADAPTERS: dict[str, Adapter] = {
+    "openai_chat": Adapter("json", _openai),
+    "anthropic_messages": Adapter("json", _openai),  # one walker: vendors reuse each other's shapes
+    "gemini_api": Adapter("json", _gemini),
+    "chatgpt_web": Adapter("json", web.chatgpt_web),
+    "claude_web": Adapter("json", web.claude_web),
+    "perplexity": Adapter("json", web.perplexity),
+    "deepseek_web": Adapter("json", web.deepseek_web),
+    "grok": Adapter("json", web.grok),
+    "poe": Adapter("json", web.poe),
+    "le_chat": Adapter("json", web.le_chat),
+    "gemini_web": Adapter("form", web.gemini_web),
+    "meta_ai": Adapter("form", web.meta_ai),
+    "grpc": Adapter("frames", grpc_body),
+    "upload": Adapter("upload"),
+    "generic": Adapter("generic"),
 }
 
-WS_ADAPTERS: dict[str, tuple[str, Any]] = {
-    "copilot_ws": ("json", web.copilot_ws),
-    "character_ai_ws": ("json", web.character_ai_ws),
-    "openai_realtime_ws": ("json", _openai),
-    "gemini_live_ws": ("json", _gemini),
-    "m365_copilot_ws": ("bytes", web.m365_copilot_ws),
-    "generic": ("generic", None),
+WS_ADAPTERS: dict[str, Adapter] = {
+    "copilot_ws": Adapter("json", web.copilot_ws),
+    "character_ai_ws": Adapter("json", web.character_ai_ws),
+    "openai_realtime_ws": Adapter("json", _openai),
+    "gemini_live_ws": Adapter("json", _gemini),
+    "m365_copilot_ws": Adapter("frames", web.m365_copilot_ws),
+    "generic": Adapter("generic"),
 }
 
 
@@ -92,7 +98,7 @@ def _specific(kind: str, fn: Any, body: bytes, content_type: str, path: str) -> 
         return json_body(body, doc, slots)
     if kind == "form":
         return fn(Form(body), path) if _mime(content_type) == "application/x-www-form-urlencoded" else None
-    if kind == "bytes":
+    if kind == "frames":
         return fn(body, path)
     if kind == "upload":
         if boundary_of(content_type):
@@ -124,15 +130,15 @@ def _generic(body: bytes, content_type: str) -> Extraction | Unreadable:
 
 
 def extract(adapter: str, body: bytes, content_type: str = "", path: str = "", *,
-            table: dict[str, tuple[str, Any]] | None = None) -> Extraction | Unreadable:
+            table: dict[str, Adapter] | None = None) -> Extraction | Unreadable:
     """Run one named adapter with the fallbacks described above. Never raises."""
     if not body:
         return Extraction.empty(body, adapter)
-    kind, fn = (table or ADAPTERS).get(adapter, ("generic", None))
+    kind, fn = (table or ADAPTERS).get(adapter, Adapter("generic"))
     try:
         ex = _specific(kind, fn, body, content_type, path)
         # Upload and framed (SignalR) adapters read the whole body themselves, so an empty result is final.
-        if ex is not None and (ex.texts or kind in ("upload", "bytes")):
+        if ex is not None and (ex.texts or kind in ("upload", "frames")):
             if kind != "upload":
                 ex.adapter = adapter
             return ex

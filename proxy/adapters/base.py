@@ -207,7 +207,12 @@ def json_body(data: bytes | str, doc: Any, slots: JsonSlots) -> Extraction:
 
     def serialise(value: Any) -> Any:
         out = dumper[0](value)
-        return out.encode("utf-8") if isinstance(data, bytes) else out
+        if isinstance(data, bytes):
+            try:
+                return out.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (legal as a \ud800 escape): keep it escaped
+                return json.dumps(value, separators=(",", ":")).encode("ascii")
+        return out
 
     return slots.extraction(data, serialise, prepare)
 

@@ -217,6 +217,7 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extracti
 
 # --- base64 and data: URLs inside JSON ---------------------------------------------------------------------------
 
+_DOCUMENT_MAGIC = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _DATA_URL = re.compile(r"^data:([^,;]*)((?:;[^,;]*)*?)(;base64)?,", re.IGNORECASE | re.DOTALL)
 _B64 = re.compile(r"^[A-Za-z0-9+/\-_\s]+={0,2}\s*$")
 
@@ -257,7 +258,7 @@ def base64_extraction(value: str, mime: str = "", filename: str = "",
         if strict:
             raise CannotRead("file_not_base64") from None
         return None
-    if strict:
+    if strict or raw.startswith(_DOCUMENT_MAGIC):  # a document is read even where we were only guessing
         inner = file_extraction(raw, mime, filename)
     else:
         sniffed = sniff_text(raw)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .base import Extraction, Form, JsonSlots, Path, json_body, parse_json, single
+from .base import CannotRead, Extraction, Form, JsonSlots, Path, json_body, parse_json, single
 from .files import base64_extraction, sniff_text, text_extraction
 
 __all__ = ["walk_json", "generic_json", "generic_form", "whole_text", "skip_key", "skip_value"]
@@ -71,12 +71,20 @@ def string_extraction(value: str, depth: int = 0) -> Extraction | None:
     if s.startswith("data:") or _TOKENISH.match(s):
         try:
             b64 = base64_extraction(s, strict=False)
-        except Exception:  # noqa: BLE001 - a guess at unknown data must never fail the request
+        except CannotRead:
+            raise  # a document we found but cannot read: the request must not pass unread
+        except Exception:  # noqa: BLE001 - a wrong guess at unknown data must never fail the request
             b64 = None
         if b64 is not None and s == value:
             return b64
-        return None  # binary blob or opaque token: never scanned, never altered
+        if not _slug(s):
+            return None  # binary blob or opaque token: never scanned, never altered
     return single(value)
+
+
+def _slug(s: str) -> bool:
+    """A long word_joined-or-hyphenated name ("Leo_Fischer_behaviour_report_..."), not a token: scan it."""
+    return len(s) <= 256 and s.count("_") + s.count("-") >= 3 and not any(c in s for c in "+/=")
 
 
 def walk_json(slots: JsonSlots, path: Path, node: Any, depth: int = 0) -> None:

@@ -217,8 +217,10 @@ def m365_copilot_ws(body: bytes, url_path: str) -> Extraction | None:
                 if isinstance(arg, dict) and isinstance(arg.get("message"), dict):
                     slots.text(("arguments", j, "message", "text"))
                     slots.conversation = slots.conversation or _str(arg.get("conversationId"))
-                elif isinstance(arg, (dict, list)) and doc.get("target") not in ("chat",):
+                else:  # another hub method: its arguments could carry text
                     walk_json(slots, ("arguments", j), arg)
+        elif not (isinstance(doc, dict) and ("protocol" in doc or doc.get("type") in (6, 7))):
+            walk_json(slots, (), doc)  # not the handshake, a ping or a close: scan what it carries
         if slots.slots:
             ex = json_body(record, doc, slots)
             parts.append((i, ex))

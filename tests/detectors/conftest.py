@@ -18,6 +18,11 @@ Aleksandra,Aleksandra,,Nowak-Kowalska,Nowak-Kowalska,,,11/11/2012,9
 
 
 @pytest.fixture(scope="session")
+def roster_csv():
+    return ROSTER_CSV
+
+
+@pytest.fixture(scope="session")
 def engine():
     from detectors.engine import Engine
 

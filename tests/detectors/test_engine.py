@@ -214,6 +214,13 @@ def test_allow_terms_and_ignored_entities(engine):
     assert "07911" not in d.excerpt  # ignored for the decision, still kept out of the DPO's log
 
 
+def test_score_threshold_tunes_identifiers_not_special_categories():
+    e = Engine(policy=load_policy("version: 1\ndefault:\n  score_threshold: 0.9\n"))
+    d = e.scan(["Mrs Okafor has epilepsy. UPN H801200001001."])
+    assert d.entity_counts == {"UK_UPN": 1, "SPECIAL_CATEGORY:HEALTH": 1}  # NER names (0.85) below 0.9
+    assert d.action == "block"
+
+
 def test_start_up_refuses_a_policy_it_cannot_honour():
     # Blocking rostered names needs a roster: without one, names would only be redacted as PERSON.
     with pytest.raises(EngineError, match="PUPIL"):

@@ -174,3 +174,32 @@ def test_cli_errors_are_one_line_and_nonzero(tmp_path, capsys, monkeypatch):
     assert err.startswith("pupilguard roster import: error: no recognisable header") and err.count("\n") == 1
     assert _run(["roster", "import", str(bad), "--out", str(tmp_path / "r")]) == 2
     assert "PUPILGUARD_ROSTER_KEY" in capsys.readouterr().err
+
+
+def test_import_to_a_file_object_for_web_uploads():
+    import io
+
+    buffer = io.BytesIO()
+    report = import_mis_csv(open(os.path.join(DATA, "arbor.csv"), "rb").read(), buffer, KEY)
+    roster = Roster.load(buffer.getvalue(), KEY)
+    assert report.pupils == len(roster) == 3
+    assert roster.find_pupils("Siobhan MacAllister")
+
+
+def test_installed_pupilguard_command_imports_with_env_key(tmp_path):
+    """The real console script, as IT would run it: key from the environment, no traceback on errors."""
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("pupilguard", path=os.path.dirname(sys.executable))
+    assert exe, "pupilguard console script not installed (pip install -e .)"
+    env = {**os.environ, "PUPILGUARD_ROSTER_KEY": "ab" * 32}
+    ok = subprocess.run([exe, "roster", "import", os.path.join(DATA, "xporter_cp1252.csv"), "--out",
+                         str(tmp_path / "r.roster")], capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "Groupcall Xporter" in ok.stdout and "windows-1252" in ok.stdout
+    assert Roster.load(tmp_path / "r.roster", RosterKey(bytes.fromhex("ab" * 32))).match_full_name("Jake", "Thorncliffe")
+    bad = subprocess.run([exe, "roster", "import", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "cannot read" in bad.stderr

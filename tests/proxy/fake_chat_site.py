@@ -3,12 +3,13 @@
 It plays chatgpt.com on the shared fake upstream (tests/proxy/conftest.py routes every catalogued host there): the
 page posts the typed prompt with fetch to the catalogued prompt path /backend-api/conversation in ChatGPT's body
 shape, and shows the reply streamed back as server-sent events, a few characters per event as real services do.
-The page's CSP allows only its own scripts, requires Trusted Types and reports violations to /csp-report; the
-page also records `securitypolicyviolation` events in `window.cspViolations`.
+The page's CSP (CSP_SELF or CSP_NONCE) allows only the site's own scripts, requires Trusted Types and reports
+violations to /csp-report; the page also records `securitypolicyviolation` events in `window.cspViolations`.
 """
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,13 +18,20 @@ from typing import Any
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 PROMPT_PATH = "/backend-api/conversation"
-CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
-       "require-trusted-types-for 'script'; trusted-types fakechat; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'; report-uri /csp-report")
+# Two real-world shapes of strict policy. {nonce} is the site's own fresh nonce for its own script.
+CSP_SELF = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+            "require-trusted-types-for 'script'; trusted-types fakechat; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'; report-uri /csp-report")
+# Nonce + 'strict-dynamic' (a same-origin URL is not enough), fetches only to the API path, and a report-only
+# policy that is just as strict: our script and poll must be allowed by what the proxy adds, nothing else.
+CSP_NONCE = ("default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'; "
+             "connect-src https://chatgpt.com/backend-api/; style-src 'self'; require-trusted-types-for 'script'; "
+             "base-uri 'none'; report-uri /csp-report")
+CSP_NONCE_REPORT_ONLY = "script-src 'nonce-{nonce}'; connect-src 'none'; report-uri /csp-report"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Fake chat</title>
-<script src="/app.js"></script>
+<script src="/app.js" nonce="{nonce}"></script>
 <link rel="stylesheet" href="/app.css">
 </head><body>
 <main><h1>Fake chat</h1>
@@ -89,8 +97,8 @@ def _prompt_text(body: bytes) -> str:
 class FakeChatSite:
     """Installs the site's paths on the shared fake upstream; keeps the prompts and CSP reports it received."""
 
-    def __init__(self, upstream: Any) -> None:
-        self.upstream = upstream
+    def __init__(self, upstream: Any, csp: str = CSP_SELF, csp_report_only: str | None = None) -> None:
+        self.upstream, self.csp, self.csp_report_only = upstream, csp, csp_report_only
         self.prompts: list[str] = []
         self.csp_reports: list[bytes] = []
         self._lock = threading.Lock()
@@ -101,8 +109,11 @@ class FakeChatSite:
         upstream.handle("/csp-report", self._report)
 
     def _page(self, req: Any) -> Response:
-        return Response(PAGE, media_type="text/html; charset=utf-8",
-                        headers={"content-security-policy": CSP, "cache-control": "no-cache"})
+        nonce = secrets.token_urlsafe(16)
+        headers = {"content-security-policy": self.csp.format(nonce=nonce), "cache-control": "no-cache"}
+        if self.csp_report_only:
+            headers["content-security-policy-report-only"] = self.csp_report_only.format(nonce=nonce)
+        return Response(PAGE.replace("{nonce}", nonce), media_type="text/html; charset=utf-8", headers=headers)
 
     def _report(self, req: Any) -> Response:
         with self._lock:

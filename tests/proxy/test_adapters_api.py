@@ -294,3 +294,55 @@ def test_openai_realtime_and_responses_websocket_events(cat):
     assert extract_ws(svc, json.dumps(ev)).texts == ["Be brief", "Hi Leo"]
     ev = {"type": "session.update", "session": {"instructions": "Talk about Leo Fischer", "voice": "alloy"}}
     assert extract_ws(svc, json.dumps(ev)).texts == ["Talk about Leo Fischer"]
+
+
+def _pb_varint(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, v = v & 0x7F, v >> 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _pb(field: int, value) -> bytes:
+    """A protobuf field, encoded by hand (no protobuf runtime is installed): int -> varint, float -> fixed32."""
+    import struct
+    if isinstance(value, bool) or isinstance(value, int):
+        return _pb_varint(field << 3) + _pb_varint(int(value))
+    if isinstance(value, float):
+        return _pb_varint(field << 3 | 5) + struct.pack("<f", value)
+    data = value.encode() if isinstance(value, str) else value
+    return _pb_varint(field << 3 | 2) + _pb_varint(len(data)) + data
+
+
+def _grpc(message: bytes) -> bytes:
+    import struct
+    return b"\x00" + struct.pack(">I", len(message)) + message
+
+
+def test_xai_grpc_chat_request_is_read_and_rewritten_with_correct_lengths(cat):
+    # shaped like xai_api.Chat/GetCompletion: messages { content { text } role }, model, temperature, max_tokens
+    long_text = "Write to the parents of Leo Fischer about " + "the trip " * 30  # > 127 bytes: 2-byte length
+    def request(system, user):
+        return (_pb(1, _pb(1, _pb(1, system)) + _pb(2, 1)) + _pb(1, _pb(1, _pb(1, user)) + _pb(2, 2))
+                + _pb(2, "grok-4") + _pb(3, 0.7) + _pb(4, 256))
+    body = _grpc(request("You help teachers.", long_text))
+    m = cat.match("api.x.ai", "/xai_api.Chat/GetCompletion")
+    assert (m.kind, m.adapter) == ("prompt", "grpc")
+    ex = extract_for(m.service, body, "application/grpc", "/xai_api.Chat/GetCompletion")
+    assert isinstance(ex, Extraction) and ex.adapter == "grpc"
+    assert ex.texts == ["You help teachers.", long_text, "grok-4"]
+    assert ex.rebuild(ex.texts) == body
+    new = ex.rebuild(["You help teachers.", long_text.replace("Leo Fischer", "[PUPIL_1]"), "grok-4"])
+    assert new == _grpc(request("You help teachers.", long_text.replace("Leo Fischer", "[PUPIL_1]")))
+
+
+def test_compressed_or_garbled_grpc_is_blocked(cat):
+    svc = cat.service("xai-api")
+    body = _grpc(_pb(1, "Leo Fischer"))
+    compressed = b"\x01" + body[1:]
+    assert isinstance(extract_for(svc, compressed + bytes(range(32)), "application/grpc",
+                                  "/xai_api.Chat/GetCompletion"), Unreadable)
+    truncated = body[:-3] + bytes(range(8))
+    assert isinstance(extract_for(svc, truncated, "application/grpc", "/xai_api.Chat/GetCompletion"), Unreadable)

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proxy.adapters import ADAPTERS, WS_ADAPTERS, Extraction, Unreadable, extract, extract_ws
-from proxy.catalogue import Catalogue
+from proxy.catalogue import Catalogue, default_catalogue
 
 CTYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/octet-stream",
           "multipart/form-data; boundary=xyz", "multipart/related; boundary=\"xyz\"", "text/csv; charset=utf-16"]
@@ -79,3 +79,45 @@ def test_deeply_nested_json_is_handled(depth):
     check(result, body)
     cat = Catalogue.load()
     check(extract_ws(cat.service("copilot"), body), body)
+
+
+SLOTS = [  # payload, service, path, content type, how to put a prompt into the parsed payload
+    ("chatgpt_conversation.json", "chatgpt", "/backend-api/f/conversation",
+     lambda d, t: d["messages"][0]["content"]["parts"].__setitem__(0, t)),
+    ("claude_completion.json", "claude", "/api/organizations/o/chat_conversations/c/completion",
+     lambda d, t: d.__setitem__("prompt", t)),
+    ("deepseek_completion.json", "deepseek", "/api/v0/chat/completion", lambda d, t: d.__setitem__("prompt", t)),
+    ("grok_new.json", "grok", "/rest/app-chat/conversations/new", lambda d, t: d.__setitem__("message", t)),
+    ("poe_send.json", "poe", "/api/gql_POST", lambda d, t: d["variables"].__setitem__("query", t)),
+]
+
+
+@FAST
+@given(text=st.text(min_size=1, max_size=200).filter(lambda t: t.strip()), case=st.sampled_from(SLOTS),
+       replacement=st.text(max_size=30))
+def test_any_prompt_text_round_trips_exactly(text, case, replacement):
+    from pathlib import Path
+    name, service, path, put = case
+    doc = json.loads((Path(__file__).parent / "payloads" / name).read_text())
+    put(doc, text)
+    body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    ex = extract(default_catalogue().service(service).adapter_for(path), body, "application/json", path)
+    assert isinstance(ex, Extraction)
+    assert text in ex.texts
+    i = ex.texts.index(text)
+    new_texts = list(ex.texts)
+    new_texts[i] = replacement
+    new = ex.rebuild(new_texts)
+    assert new is not None
+    put(doc, replacement)
+    assert json.loads(new) == doc
+
+
+@FAST
+@given(parts=st.lists(st.tuples(st.text(max_size=60), st.binary(max_size=200)), max_size=4),
+       tail=st.sampled_from([b"--xyz--\r\n", b"--xyz--", b"--xy", b""]))
+def test_arbitrary_multipart_parts(parts, tail):
+    body = b"".join(b"--xyz\r\nContent-Disposition: " + h.encode("utf-8", "surrogatepass") + b"\r\n\r\n" + c + b"\r\n"
+                    for h, c in parts) + tail
+    for adapter in ("upload", "generic"):
+        check(extract(adapter, body, "multipart/form-data; boundary=xyz", "/v1/files"), body)

@@ -26,6 +26,13 @@ def test_ids_enums_urls_tokens_and_blobs_are_left_alone():
     assert ex.texts == ["Leo Fischer's NHS number is 943 476 5919"]
 
 
+def test_long_slugs_are_text_not_tokens():
+    slug = "Leo_Fischer_behaviour_report_2025_final_version_for_governors_meeting"
+    token = "sk-proj-" + "Ab3xY9" * 12
+    ex = generic({"title": slug, "key": token})
+    assert ex.texts == [slug]
+
+
 def test_numbers_only_strings_are_scanned_they_may_be_identifiers():
     ex = generic({"fields": [{"label": "NHS", "value": "9434765919"}, {"label": "UPN", "value": "A820106510023"}]})
     assert ex.texts == ["NHS", "9434765919", "UPN", "A820106510023"]
@@ -66,3 +73,19 @@ def test_form_fallback_skips_tokens_and_walks_json_fields():
     assert ex.texts == ["Leo Fischer", "Amelia"]
     new = ex.rebuild(["[PUPIL_1]", "[PUPIL_2]"])
     assert new.startswith(b"at=AJvLN6M%3A17&csrf_token=zz&q=%5BPUPIL_1%5D&meta=")
+
+
+def test_base64_documents_in_unknown_json_are_read_or_block():
+    # grok.com upload-file: {"fileName", "fileMimeType", "content": base64}
+    from tests.proxy.test_adapters_files import make_docx, make_pdf
+    from proxy.adapters import Unreadable
+    for data, marker in ((make_pdf("Report on Leo Fischer"), "Report on Leo Fischer"),
+                         (make_docx(), "Pastoral note for Amelia Watson")):
+        body = json.dumps({"fileName": "r", "fileMimeType": "application/octet-stream",
+                           "content": base64.b64encode(data).decode()}).encode()
+        ex = extract("upload", body, "application/json", "/rest/app-chat/upload-file")
+        assert isinstance(ex, Extraction) and any(marker in t for t in ex.texts)
+        assert ex.rebuild([t + "!" for t in ex.texts]) is None  # cannot rewrite a PDF/DOCX: the proxy blocks
+    encrypted = base64.b64encode(make_pdf("x", encrypt=True)).decode()
+    body = json.dumps({"content": encrypted}).encode()
+    assert extract("generic", body, "application/json", "/x") == Unreadable("file_encrypted:pdf")

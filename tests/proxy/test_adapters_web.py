@@ -196,6 +196,14 @@ def test_m365_handshake_and_pings_have_no_texts(cat):
     ex = extract_ws(cat.service("m365-copilot"),
                     b'{"type":1,"target":"submitFeedback","arguments":[{"comment":"Olivia Roberts"}]}\x1e')
     assert ex.texts == ["Olivia Roberts"]
+    ex = extract_ws(cat.service("m365-copilot"),
+                    b'{"type":1,"target":"note","arguments":["Olivia Roberts"]}\x1e'
+                    b'{"type":2,"invocationId":"1","item":{"text":"Isla Morgan"}}\x1e')
+    assert ex.texts == ["Olivia Roberts", "Isla Morgan"]
+    new = ex.rebuild(["[PUPIL_1]", "[PUPIL_2]"])
+    assert [json.loads(r) for r in new.split(b"\x1e") if r] == [
+        {"type": 1, "target": "note", "arguments": ["[PUPIL_1]"]},
+        {"type": 2, "invocationId": "1", "item": {"text": "[PUPIL_2]"}}]
 
 
 def test_character_ai_websocket_turn(cat):

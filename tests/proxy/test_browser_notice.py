@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_chat_site import FakeChatSite
+from fake_chat_site import CSP_NONCE, CSP_NONCE_REPORT_ONLY, CSP_SELF, FakeChatSite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -81,9 +81,11 @@ def browser(notice_proxy, browser_home: Path) -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def site(upstream) -> FakeChatSite:
-    return FakeChatSite(upstream)
+@pytest.fixture(params=["script-src-self", "nonce-strict-dynamic+report-only"])
+def site(request, upstream) -> FakeChatSite:
+    if request.param == "script-src-self":
+        return FakeChatSite(upstream, CSP_SELF)
+    return FakeChatSite(upstream, CSP_NONCE, CSP_NONCE_REPORT_ONLY)
 
 
 class Page:

@@ -248,4 +248,4 @@ def test_metrics_count_decisions(proxy, upstream):
     assert proxy.metric("pupilguard_requests_total", tool="openai-api", action="allow") == before + 1
     assert proxy.metric("pupilguard_detection_seconds_count", tool="openai-api") >= 1
     health = httpx.get(f"{proxy.metrics_url}/healthz").json()
-    assert health["status"] == "ok" and health["workers"] == 2
+    assert health["status"] == "ok" and health["workers"] == 3  # 2 general + 1 for short prompts

@@ -4,8 +4,11 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 
+import brotli
 import pytest
+import zstandard
 from mitmproxy import http
 from mitmproxy.test import tflow
 
@@ -272,14 +275,20 @@ def test_addon_fresh_nonce_per_response_and_keeps_existing_cookie():
     assert len(nonces) == 3
 
 
-def test_addon_recompresses_gzip_html():
+@pytest.mark.parametrize("encoding,compress,decompress", [
+    ("gzip", gzip.compress, gzip.decompress),
+    ("deflate", zlib.compress, zlib.decompress),
+    ("br", brotli.compress, brotli.decompress),
+    ("zstd", zstandard.compress, zstandard.decompress),
+])
+def test_addon_recompresses_html(encoding, compress, decompress):
     addon = NoticeAddon(NoticeBoard())
     raw = b"<html><head><title>t</title></head><body>" + b"x" * 5000 + b"</body></html>"
-    resp = html_response(**{"content-encoding": "gzip"})
-    resp.raw_content = gzip.compress(raw)
+    resp = html_response(**{"content-encoding": encoding})
+    resp.raw_content = compress(raw)
     flow = run(addon, make_flow(), resp)
-    assert flow.response.headers["content-encoding"] == "gzip"
-    plain = gzip.decompress(flow.response.raw_content)
+    assert flow.response.headers["content-encoding"] == encoding
+    plain = decompress(flow.response.raw_content)
     assert b"/__pupilguard/notice.js" in plain and plain.endswith(b"x</body></html>")
     assert int(flow.response.headers["content-length"]) == len(flow.response.raw_content)
 

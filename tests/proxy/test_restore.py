@@ -63,6 +63,21 @@ def test_stream_rejoins_token_cut_across_events(ph):
     assert out.count(b"data: {") == len(deltas)
 
 
+def test_stream_waits_past_unrelated_events_anthropic_style(ph):
+    def delta(text):
+        return ("event: content_block_delta\ndata: " + json.dumps(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}) + "\n\n")
+    body = (delta("Notes on [PUP") + 'event: ping\ndata: {"type": "ping"}\n\n' + delta("IL_1].") +
+            'event: message_stop\ndata: {"type": "message_stop"}\n\n').encode()
+    out = run_stream(ph, [body])
+    texts = [json.loads(line[6:])["delta"]["text"] for line in out.decode().split("\n")
+             if line.startswith("data: ") and "text_delta" in line]
+    assert "".join(texts) == "Notes on Zoë O'Brien."
+    # every event kept its place in the stream
+    assert [line for line in out.decode().split("\n") if line.startswith("event:")] == [
+        "event: content_block_delta", "event: ping", "event: content_block_delta", "event: message_stop"]
+
+
 def test_stream_leaves_brackets_that_are_not_placeholders(ph):
     deltas = ["See [", "link](http://x) and [", "PUPIL_7] and [A", "bc] and ["]
     out = run_stream(ph, [sse(deltas)])
@@ -79,6 +94,14 @@ def test_stream_cut_at_every_byte_position(ph):
     assert b'"text":"Mr \\"Dan\\" Smith\\\\ caf\xc3\xa9"' in expected
     for i in range(1, len(BODY)):
         assert run_stream(ph, [BODY[:i], BODY[i:]]) == expected, f"cut at byte {i}"
+
+
+def test_stream_crlf_lines_cut_anywhere(ph):
+    body = BODY.replace(b"\n", b"\r\n")
+    expected = run_stream(ph, [body])
+    assert expected == run_stream(ph, [BODY]).replace(b"\n", b"\r\n")
+    for i in range(1, len(body)):
+        assert run_stream(ph, [body[:i], body[i:]]) == expected, f"cut at byte {i}"
 
 
 @settings(max_examples=200, deadline=None)

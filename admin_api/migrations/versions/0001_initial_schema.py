@@ -31,6 +31,25 @@ def upgrade() -> None:
     )
     op.create_index('ix_audit_log_time', 'audit_log', ['time'])
 
+    op.create_table('daily_counts',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('tool', sa.String(length=64), nullable=False),
+    sa.Column('profile', sa.String(length=64), nullable=False),
+    sa.Column('department', sa.String(length=128), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'action', 'tool', 'profile', 'department', name=op.f('pk_daily_counts'))
+    )
+    op.create_table('daily_entity_counts',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('entity', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('tool', sa.String(length=64), nullable=False),
+    sa.Column('profile', sa.String(length=64), nullable=False),
+    sa.Column('department', sa.String(length=128), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'entity', 'action', 'tool', 'profile', 'department', name=op.f('pk_daily_entity_counts'))
+    )
     op.create_table('events',
     sa.Column('event_id', sa.Uuid(), nullable=False),
     sa.Column('time', sa.DateTime(timezone=True), nullable=False),
@@ -51,8 +70,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_events'))
     )
     op.create_index('ix_events_action_time', 'events', ['action', 'time'])
-    op.create_index('ix_events_department_time', 'events', ['department', 'time'])
-    op.create_index('ix_events_profile_time', 'events', ['profile', 'time'])
     op.create_index('ix_events_time', 'events', ['time', 'event_id'])
     op.create_index('ix_events_tool_time', 'events', ['tool', 'time'])
     op.create_index('ix_events_user_time', 'events', ['user', 'time'])
@@ -120,13 +137,10 @@ def upgrade() -> None:
     sa.Column('event_id', sa.Uuid(), nullable=False),
     sa.Column('entity', sa.String(length=64), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
-    sa.Column('time', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('action', sa.String(length=16), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.event_id'], name=op.f('fk_event_entities_event_id_events'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('event_id', 'entity', name=op.f('pk_event_entities'))
     )
-    op.create_index('ix_event_entities_entity_time', 'event_entities', ['entity', 'time'])
-    op.create_index('ix_event_entities_time_entity', 'event_entities', ['time', 'entity'])
+    op.create_index('ix_event_entities_entity', 'event_entities', ['entity', 'event_id'])
 
     op.create_table('event_pupils',
     sa.Column('event_id', sa.Uuid(), nullable=False),
@@ -142,8 +156,7 @@ def downgrade() -> None:
     op.drop_index('ix_event_pupils_pupil_ref', table_name='event_pupils')
 
     op.drop_table('event_pupils')
-    op.drop_index('ix_event_entities_time_entity', table_name='event_entities')
-    op.drop_index('ix_event_entities_entity_time', table_name='event_entities')
+    op.drop_index('ix_event_entities_entity', table_name='event_entities')
 
     op.drop_table('event_entities')
     op.drop_table('users')
@@ -154,11 +167,11 @@ def downgrade() -> None:
     op.drop_index('ix_events_user_time', table_name='events')
     op.drop_index('ix_events_tool_time', table_name='events')
     op.drop_index('ix_events_time', table_name='events')
-    op.drop_index('ix_events_profile_time', table_name='events')
-    op.drop_index('ix_events_department_time', table_name='events')
     op.drop_index('ix_events_action_time', table_name='events')
 
     op.drop_table('events')
+    op.drop_table('daily_entity_counts')
+    op.drop_table('daily_counts')
     op.drop_index('ix_audit_log_time', table_name='audit_log')
 
     op.drop_table('audit_log')

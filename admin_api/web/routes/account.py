@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from admin_api import audit
@@ -33,12 +34,12 @@ def _oidc(request: Request):
 
 
 @router.get("/login")
-async def login_form(request: Request, next: str = "/"):
+def login_form(request: Request, next: str = "/"):
     return render(request, "login.html", title="Sign in", next=safe_next(next), username="", oidc=_oidc(request))
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
-async def login(
+def login(
     request: Request,
     username: str = Form(""),
     password: str = Form(""),
@@ -60,18 +61,18 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, user: User = Depends(page_user())):
+def logout(request: Request, user: User = Depends(page_user())):
     logout_session(request)
     return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/account/password")
-async def password_form(request: Request, user: User = Depends(page_user())):
+def password_form(request: Request, user: User = Depends(page_user())):
     return render(request, "password.html", title="Change password", min_length=MIN_PASSWORD_LENGTH)
 
 
 @router.post("/account/password")
-async def change_password(
+def change_password(
     request: Request,
     current: str = Form(...),
     new: str = Form(...),
@@ -132,6 +133,19 @@ async def oidc_start(request: Request, next: str = "/"):
     return await client.authorize_redirect(request, str(request.url_for("oidc_callback")))
 
 
+def _sign_in_oidc(db: Session, claims: dict, config) -> User:
+    try:
+        user = user_for_oidc_claims(db, claims, config)
+    except OidcMappingError:
+        db.rollback()
+        audit.record(db, None, "login.failed", detail={"reason": "oidc_unmapped"})
+        db.commit()
+        raise
+    audit.record(db, user.username, "login", detail={"method": "oidc"})
+    db.commit()
+    return user
+
+
 @router.get("/login/oidc/callback", name="oidc_callback")
 async def oidc_callback(request: Request, db: Session = Depends(get_session)):
     config, client = _oidc_client(request)
@@ -139,18 +153,14 @@ async def oidc_callback(request: Request, db: Session = Depends(get_session)):
         return RedirectResponse("/login", status_code=303)
     try:
         token = await client.authorize_access_token(request)  # checks state, nonce and the ID token signature
-        claims = dict(token.get("userinfo") or {})
-        user = user_for_oidc_claims(db, claims, config)
-    except OidcMappingError as exc:
-        audit.record(db, None, "login.failed", detail={"reason": "oidc_unmapped"})
-        db.commit()
-        return render(request, "login.html", status_code=403, title="Sign in", error=str(exc), next="/",
-                      username="", oidc=config)
     except Exception:  # noqa: BLE001 — provider errors (state mismatch, bad token) must not leak details
         return render(request, "login.html", status_code=400, title="Sign in", next="/", username="", oidc=config,
                       error="Single sign-on did not complete. Try again.")
+    try:
+        user = await run_in_threadpool(_sign_in_oidc, db, dict(token.get("userinfo") or {}), config)
+    except OidcMappingError as exc:
+        return render(request, "login.html", status_code=403, title="Sign in", error=str(exc), next="/",
+                      username="", oidc=config)
     next_url = safe_next(request.session.get("oidc_next"))
-    audit.record(db, user.username, "login", detail={"method": "oidc"})
-    db.commit()
     login_session(request, user)
     return RedirectResponse(next_url, status_code=303)

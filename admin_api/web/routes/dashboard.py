@@ -56,7 +56,7 @@ def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tupl
 
 
 @router.get("/")
-async def dashboard(
+def dashboard(
     request: Request, days: int = 30, user: User = Depends(anyone), db: Session = Depends(get_session)
 ):
     days = days if days in RANGES else 30

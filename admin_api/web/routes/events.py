@@ -15,7 +15,7 @@ from admin_api import audit, config_store, queries
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
 from admin_api.schemas import EventFilter
-from admin_api.web.deps import page_user, roster_key
+from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
 router = APIRouter()
@@ -65,7 +65,7 @@ def excerpt_parts(excerpt: str) -> list[tuple[str, bool]]:
 
 
 @router.get("/events")
-async def event_list(
+def event_list(
     request: Request, cursor: str | None = None, user: User = Depends(can_see_events),
     db: Session = Depends(get_session),
 ):
@@ -85,7 +85,7 @@ async def event_list(
 
 
 @router.get("/events/export.csv")
-async def export_events(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def export_events(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
     # DPO only, as on the JSON API: an export leaves the audit trail's reach once downloaded.
     try:
         flt, active = parse_filters(dict(request.query_params), allow_pupil_ref=True)
@@ -106,7 +106,7 @@ async def export_events(request: Request, user: User = Depends(dpo), db: Session
 
 
 @router.get("/events/{event_id}")
-async def event_detail(
+def event_detail(
     request: Request, event_id: str, user: User = Depends(can_see_events), db: Session = Depends(get_session)
 ):
     try:
@@ -127,12 +127,12 @@ async def event_detail(
 # --- find a pupil --------------------------------------------------------------------------------------------
 
 @router.get("/pupils")
-async def pupil_form(request: Request, user: User = Depends(dpo)):
+def pupil_form(request: Request, user: User = Depends(dpo)):
     return render(request, "pupils.html", title="Find a pupil", active="pupils", searched=False)
 
 
 @router.post("/pupils")
-async def pupil_search(
+def pupil_search(
     request: Request, query: str = Form(""), user: User = Depends(dpo), db: Session = Depends(get_session)
 ):
     # The query is a pupil's name or UPN: it goes in the POST body (never a URL, so never an access log), is
@@ -140,7 +140,7 @@ async def pupil_search(
     if config_store.latest_roster(db) is None:
         return render(request, "pupils.html", status_code=409, title="Find a pupil", active="pupils",
                       searched=False, error="No roster has been uploaded yet, so names cannot be looked up.")
-    refs = config_store.find_pupil_refs(db, roster_key(request), query[:200]) if query.strip() else []
+    refs = config_store.find_pupil_refs(db, request.app.state.roster_key, query[:200]) if query.strip() else []
     results = []
     for ref in refs:
         page = queries.list_events(db, EventFilter(pupil_ref=ref), limit=PAGE_SIZE)

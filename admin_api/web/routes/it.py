@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, proxies
+from admin_api.auth import UploadedFile
 from admin_api.db import get_session
 from admin_api.models import RosterUpload, Setting, User
-from admin_api.web.deps import page_user, roster_key
+from admin_api.web.deps import page_user
 from detectors.allowlist import AllowlistError
 from detectors.mis_import import MisImportError
 from admin_api.web.templating import flash, render
@@ -41,12 +42,12 @@ def _proxies_page(request: Request, db: Session, status_code: int = 200, **extra
 
 
 @router.get("/proxies")
-async def proxies_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+def proxies_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
     return _proxies_page(request, db)
 
 
 @router.post("/proxies")
-async def create_proxy_token(
+def create_proxy_token(
     request: Request, name: str = Form(...), user: User = Depends(it_or_dpo), db: Session = Depends(get_session)
 ):
     try:
@@ -61,7 +62,7 @@ async def create_proxy_token(
 
 
 @router.post("/proxies/{name}/revoke")
-async def revoke_proxy_token(
+def revoke_proxy_token(
     request: Request, name: str, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)
 ):
     try:
@@ -86,12 +87,12 @@ def _allowlist_page(request: Request, db: Session, text: str | None = None, stat
 
 
 @router.get("/allowlist")
-async def allowlist_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+def allowlist_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
     return _allowlist_page(request, db)
 
 
 @router.post("/allowlist")
-async def save_allowlist(
+def save_allowlist(
     request: Request, yaml_text: str = Form(..., alias="allowlist"), user: User = Depends(it_or_dpo),
     db: Session = Depends(get_session),
 ):
@@ -118,30 +119,25 @@ def _roster_page(request: Request, db: Session, status_code: int = 200, **extra)
 
 
 @router.get("/roster")
-async def roster_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+def roster_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
     return _roster_page(request, db)
 
 
 @router.post("/roster")
-async def upload_roster(
-    request: Request, export: UploadFile = File(...), user: User = Depends(it_or_dpo),
-    db: Session = Depends(get_session),
-):
-    # The MIS export is plaintext pupil data: it is read into memory, hashed, and dropped. It is never written
-    # to disk by this handler, logged, or echoed back (the report holds counts, row numbers and column names).
-    data = await export.read(MAX_ROSTER_BYTES + 1)
-    await export.close()
-    if len(data) > MAX_ROSTER_BYTES:
+def upload_roster(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+    # The MIS export is plaintext pupil data: auth.read_form parsed it in memory (csrf_protect already did, to
+    # find the token); here it is hashed and dropped — never written to disk, logged, or echoed back (the report
+    # holds counts, row numbers and column names only).
+    export = request.state.form_fields.get("export")
+    if not isinstance(export, UploadedFile) or not export.data:
+        return _roster_page(request, db, status_code=400, error="Choose the MIS export file (CSV) to upload.")
+    if len(export.data) > MAX_ROSTER_BYTES:
         return _roster_page(request, db, status_code=413,
                             error=f"The file is larger than {MAX_ROSTER_BYTES // (1024 * 1024)} MB.")
-    if not data:
-        return _roster_page(request, db, status_code=400, error="The file is empty.")
     try:
-        result = config_store.store_roster_upload(db, data, roster_key(request), user.username)
+        result = config_store.store_roster_upload(db, export.data, request.app.state.roster_key, user.username)
     except MisImportError as exc:
         db.rollback()
         return _roster_page(request, db, status_code=400, error=str(exc))
-    finally:
-        del data
     db.commit()
     return _roster_page(request, db, result=result, report=result.report)

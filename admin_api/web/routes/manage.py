@@ -1,8 +1,6 @@
 """DPO pages: users, retention and purges, the audit log."""
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
@@ -26,12 +24,12 @@ def _users_page(request: Request, db: Session, status_code: int = 200, error: st
 
 
 @router.get("/users")
-async def users(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def users(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
     return _users_page(request, db)
 
 
 @router.post("/users")
-async def add_user(
+def add_user(
     request: Request,
     username: str = Form(...),
     password: str = Form(...),
@@ -59,7 +57,7 @@ def _target(db: Session, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/unlock")
-async def unlock_user(request: Request, user_id: int, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def unlock_user(request: Request, user_id: int, user: User = Depends(dpo), db: Session = Depends(get_session)):
     target = _target(db, user_id)
     reset_lockout(db, target)
     audit.record(db, user.username, "user.unlock", target=target.username)
@@ -69,7 +67,7 @@ async def unlock_user(request: Request, user_id: int, user: User = Depends(dpo),
 
 
 @router.post("/users/{user_id}/{change}")
-async def enable_disable_user(
+def enable_disable_user(
     request: Request, user_id: int, change: str, user: User = Depends(dpo), db: Session = Depends(get_session)
 ):
     if change not in ("enable", "disable"):
@@ -94,12 +92,12 @@ def _retention_page(request: Request, db: Session, status_code: int = 200, error
 
 
 @router.get("/retention")
-async def retention_page(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def retention_page(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
     return _retention_page(request, db)
 
 
 @router.post("/retention")
-async def set_retention(
+def set_retention(
     request: Request, days: str = Form(...), user: User = Depends(dpo), db: Session = Depends(get_session)
 ):
     try:
@@ -119,7 +117,7 @@ AUDIT_PAGE = 100
 
 
 @router.get("/audit")
-async def audit_log(
+def audit_log(
     request: Request, before: int | None = None, actor: str = "", action: str = "",
     user: User = Depends(dpo), db: Session = Depends(get_session),
 ):
@@ -140,10 +138,9 @@ async def audit_log(
 
 
 @router.post("/retention/purge")
-async def purge_now(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def purge_now(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
     db.commit()  # end this request's transaction: on SQLite it holds the write lock the purge needs
-    record = await asyncio.to_thread(retention.purge, request.app.state.db, request.app.state.settings,
-                                     user.username)
+    record = retention.purge(request.app.state.db, request.app.state.settings, actor=user.username)
     deleted = record.deleted if record is not None else 0
     flash(request, f"Purge done: {deleted:,} event{'' if deleted == 1 else 's'} deleted.", "success")
     return RedirectResponse("/retention", status_code=303)

@@ -1,0 +1,72 @@
+"""Daily roll-ups of event counts (models.DailyCount, models.DailyEntityCount) for fast dashboards.
+
+`add` runs in the ingest transaction for the events that were new, so the roll-ups stay exact under duplicate
+delivery; rows are upserted in key order so concurrent batches never deadlock. `rebuild` recomputes a day range
+from the events (after a bulk load or a purge).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from detectors.events import Event as WireEvent
+
+from .db import bulk_insert
+from .models import DailyCount, DailyEntityCount, Event, EventEntity
+
+NONE = ""  # stands for a missing profile/department in the roll-up keys
+
+
+def add(session: Session, events: Iterable[WireEvent]) -> None:
+    """Count newly stored events into the roll-ups (same transaction as the insert)."""
+    daily: Counter[tuple[date, str, str, str, str]] = Counter()
+    entities: Counter[tuple[date, str, str, str, str, str]] = Counter()
+    for e in events:
+        day = e.time.astimezone(UTC).date()
+        key = (day, e.action, e.tool, e.profile or NONE, e.department or NONE)
+        daily[key] += 1
+        for entity in e.entities:
+            entities[(day, entity, *key[1:])] += 1
+    # sorted: concurrent batches lock the rows they share in the same order, so they never deadlock
+    for table, counts in ((DailyCount.__table__, daily), (DailyEntityCount.__table__, entities)):
+        keys = [c.name for c in table.primary_key.columns]
+        bulk_insert(session, table, [dict(zip(keys, k), events=n) for k, n in sorted(counts.items())],
+                    conflict=keys, add_on_conflict="events")
+
+
+def rebuild(session: Session, start: date | None = None, end: date | None = None) -> None:
+    """Recompute the roll-ups for days in [start, end) (all days when None) from the stored events."""
+    day = func.date(Event.time)
+    profile = func.coalesce(Event.profile, literal(NONE))
+    department = func.coalesce(Event.department, literal(NONE))
+    for table in (DailyCount, DailyEntityCount):
+        stmt = delete(table)
+        if start is not None:
+            stmt = stmt.where(table.day >= start)
+        if end is not None:
+            stmt = stmt.where(table.day < end)
+        session.execute(stmt)
+    conds = []
+    if start is not None:
+        conds.append(Event.time >= midnight(start))
+    if end is not None:
+        conds.append(Event.time < midnight(end))
+    group = (day, Event.action, Event.tool, profile, department)
+    session.execute(insert(DailyCount).from_select(
+        ["day", "action", "tool", "profile", "department", "events"],
+        select(*group, func.count()).where(*conds).group_by(*group),
+    ))
+    egroup = (day, EventEntity.entity, Event.action, Event.tool, profile, department)
+    session.execute(insert(DailyEntityCount).from_select(
+        ["day", "entity", "action", "tool", "profile", "department", "events"],
+        select(*egroup, func.count()).join(Event, Event.event_id == EventEntity.event_id).where(*conds)
+        .group_by(*egroup),
+    ))
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)

@@ -1,0 +1,219 @@
+"""Latency the proxy adds, measured against going direct to the same upstream in the same run.
+
+    .venv/bin/python bench/proxy_bench.py [--requests 200] [--workers N]
+
+Starts the demo AI service (proxy/demo_upstream.py) and a real `pupilguard proxy` routed to it, then:
+1. 2 KB prompts, alternating direct and through the proxy: p50/p99 of each and the difference (added latency),
+   for a clean prompt (scanned, forwarded untouched) and one with pupil data (scanned, redacted, re-checked).
+2. short prompts through the proxy, alone and while 20,000-character prompts are continuously in flight.
+Targets (issue 3): <= 20 ms p50 and <= 80 ms p99 added for 2 KB prompts; short prompts' p99 no more than 50 ms
+worse under the long ones. Times depend on the machine: read the ratios and differences, not absolutes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from proxy.demo_upstream import write_self_signed  # noqa: E402
+
+ALLOWLIST = """version: 1
+profiles:
+  staff: {subnets: [127.0.0.0/8]}
+default_profile: staff
+tools:
+  openai-api: {staff: approved}
+"""
+PARAGRAPH = ("Our Year 10 geography class has been studying coastal erosion along the Holderness coast, comparing "
+             "hard and soft engineering and the costs and benefits of managed retreat for local communities. ")
+LONG_PARAGRAPH = ("The Year 9 class studied the causes of the First World War, compared primary sources and wrote "
+                  "an extended essay on the alliance system and the July crisis. ")
+
+
+def prompt_2k(i: int, pupil_data: bool) -> str:
+    head = f"Lesson {i}: "
+    if pupil_data:
+        head += f"write a report comment for the pupil with UPN T801200115100, parent email parent{i}@example.com. "
+    body = head + PARAGRAPH * 12
+    return body[:2048]
+
+
+def long_prompt(i: int) -> str:
+    return (f"Essay batch {i}. " + LONG_PARAGRAPH * 140)[:20_000]
+
+
+def short_prompt(i: int) -> str:
+    return f"Question {i}: suggest a starter activity on fractions for Year 5."
+
+
+def chat_body(text: str) -> dict:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait(check, what: str, process: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited during start-up ({process.returncode})")
+        try:
+            if check():
+                return
+        except (OSError, httpx.HTTPError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not start within {timeout:.0f} s")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def timed(client: httpx.Client, url: str, text: str) -> float:
+    started = time.perf_counter()
+    r = client.post(url, json=chat_body(text))
+    elapsed = (time.perf_counter() - started) * 1000
+    if r.status_code != 200:
+        raise SystemExit(f"unexpected HTTP {r.status_code} from {url}: {r.text[:200]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=200, help="requests per measured series")
+    parser.add_argument("--workers", type=int, default=None, help="proxy --workers (default: one per CPU)")
+    parser.add_argument("--long-in-flight", type=int, default=2, help="20,000-char prompts kept in flight")
+    args = parser.parse_args()
+    console = Console()
+    processes: list[subprocess.Popen] = []
+    with tempfile.TemporaryDirectory(prefix="pupilguard-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        try:
+            return run(args, console, tmp, processes)
+        finally:
+            for p in processes:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGTERM)
+            for p in processes:
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+
+
+def run(args: argparse.Namespace, console: Console, tmp: Path, processes: list[subprocess.Popen]) -> int:
+    cert, key = tmp / "upstream.pem", tmp / "upstream.key"
+    write_self_signed(cert, key, ["api.openai.com", "localhost"])
+    up_port, proxy_port, metrics_port = free_port(), free_port(), free_port()
+    logs = open(tmp / "bench.log", "ab")
+    upstream = subprocess.Popen([sys.executable, "-m", "proxy.demo_upstream", "--listen", f"127.0.0.1:{up_port}",
+                                 "--cert", str(cert), "--key", str(key)], cwd=REPO, stdout=logs, stderr=logs,
+                                start_new_session=True)
+    processes.append(upstream)
+    wait(lambda: socket.create_connection(("127.0.0.1", up_port), timeout=1).close() is None, "upstream", upstream)
+    (tmp / "allowlist.yaml").write_text(ALLOWLIST)
+    command = [sys.executable, "-m", "detectors.cli", "proxy", "--listen", f"127.0.0.1:{proxy_port}",
+               "--data-dir", str(tmp / "proxy"), "--allowlist", str(tmp / "allowlist.yaml"),
+               "--route", f"api.openai.com=127.0.0.1:{up_port}", "--upstream-ca", str(cert),
+               "--metrics-listen", f"127.0.0.1:{metrics_port}"]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    console.print("Starting the proxy (loading the language model in each worker)…")
+    proxy = subprocess.Popen(command, cwd=REPO, stdout=logs, stderr=logs, start_new_session=True)
+    processes.append(proxy)
+    wait(lambda: httpx.get(f"http://127.0.0.1:{metrics_port}/healthz", timeout=1).status_code == 200,
+         "proxy", proxy)
+    workers = httpx.get(f"http://127.0.0.1:{metrics_port}/healthz").json()["workers"]
+
+    direct_url = f"https://localhost:{up_port}/v1/chat/completions"
+    proxied_url = "https://api.openai.com/v1/chat/completions"
+    trust_upstream = ssl.create_default_context(cafile=str(cert))
+    trust_proxy = ssl.create_default_context(cafile=str(tmp / "proxy" / "pupilguard-ca.pem"))
+    direct = httpx.Client(verify=trust_upstream, timeout=60)
+    proxied = httpx.Client(proxy=f"http://127.0.0.1:{proxy_port}", verify=trust_proxy, timeout=60)
+
+    for i in range(20):  # warm-up: connections, caches, each worker's first scan
+        timed(direct, direct_url, prompt_2k(i, False))
+        timed(proxied, proxied_url, prompt_2k(i, i % 2 == 0))
+
+    n = args.requests
+    series: dict[str, list[float]] = {"direct": [], "clean": [], "pupil": []}
+    console.print(f"Measuring {n} requests per series (2 KB prompts)…")
+    for i in range(n):
+        series["direct"].append(timed(direct, direct_url, prompt_2k(1000 + i, False)))
+        series["clean"].append(timed(proxied, proxied_url, prompt_2k(1000 + i, False)))
+        series["pupil"].append(timed(proxied, proxied_url, prompt_2k(5000 + i, True)))
+
+    console.print(f"Measuring short prompts alone, then with {args.long_in_flight} 20,000-char prompts in flight…")
+    alone = [timed(proxied, proxied_url, short_prompt(i)) for i in range(n)]
+    stop = threading.Event()
+    long_done: list[float] = []
+
+    def keep_long_in_flight(k: int) -> None:
+        with httpx.Client(proxy=f"http://127.0.0.1:{proxy_port}", verify=trust_proxy, timeout=120) as client:
+            i = 0
+            while not stop.is_set():
+                long_done.append(timed(client, proxied_url, long_prompt(k * 100_000 + i)))
+                i += 1
+
+    threads = [threading.Thread(target=keep_long_in_flight, args=(k,), daemon=True)
+               for k in range(args.long_in_flight)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    loaded = [timed(proxied, proxied_url, short_prompt(10_000 + i)) for i in range(n)]
+    stop.set()
+    for t in threads:
+        t.join(120)
+
+    base_p50, base_p99 = pct(series["direct"], 50), pct(series["direct"], 99)
+    table = Table(title=f"pupilguard proxy: added latency, 2 KB prompts ({n} each; {workers} detection workers)")
+    for col in ("path", "p50 ms", "p99 ms", "added p50", "added p99", "target"):
+        table.add_column(col, justify="right" if col != "path" else "left")
+    table.add_row("direct to upstream", f"{base_p50:.1f}", f"{base_p99:.1f}", "-", "-", "baseline")
+    for name, label in (("clean", "via proxy, clean (scan, forward)"),
+                        ("pupil", "via proxy, pupil data (scan, redact, re-check)")):
+        p50, p99 = pct(series[name], 50), pct(series[name], 99)
+        ok = p50 - base_p50 <= 20 and p99 - base_p99 <= 80
+        table.add_row(label, f"{p50:.1f}", f"{p99:.1f}", f"{p50 - base_p50:+.1f}", f"{p99 - base_p99:+.1f}",
+                      ("met" if ok else "MISSED") + " (<=20 / <=80)")
+    console.print(table)
+
+    load = Table(title=f"short prompts via the proxy, alone vs {args.long_in_flight} x 20,000-char prompts in flight")
+    for col in ("series", "p50 ms", "p99 ms", "p99 worse by", "target"):
+        load.add_column(col, justify="right" if col != "series" else "left")
+    load.add_row("alone", f"{pct(alone, 50):.1f}", f"{pct(alone, 99):.1f}", "-", "baseline")
+    worse = pct(loaded, 99) - pct(alone, 99)
+    load.add_row("under long prompts", f"{pct(loaded, 50):.1f}", f"{pct(loaded, 99):.1f}", f"{worse:+.1f}",
+                 ("met" if worse <= 50 else "MISSED") + " (<=50)")
+    if long_done:
+        load.add_row(f"(the long prompts: {len(long_done)})", f"{statistics.median(long_done):.1f}",
+                     f"{pct(long_done, 99):.1f}", "-", "-")
+    console.print(load)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Retention: old events are purged (with their data types, pupil refs and roll-up counts), and each purge is
+recorded."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from admin_api import config_store, queries, retention
+from admin_api.models import AuditEntry, Event, EventEntity, EventPupil, Purge
+from admin_api.schemas import EventFilter
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _ingest(client, token, events):  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/events", json={"events": events}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+
+
+def test_purge_deletes_only_events_older_than_retention(app, client, proxy_token, make_event):
+    with app.state.db.session() as s:
+        config_store.set_retention_days(s, 30, "dpo-user")
+        s.commit()
+    ages = [1, 10, 29, 31, 45, 400]
+    events = [make_event(time=(NOW - timedelta(days=d)).isoformat()) for d in ages]
+    # one more event on the cutoff day itself, just before the cutoff: it goes, its day's other event stays
+    events.append(make_event(time=(NOW - timedelta(days=30, minutes=5)).isoformat()))
+    events.append(make_event(time=(NOW - timedelta(days=30) + timedelta(minutes=5)).isoformat()))
+    _ingest(client, proxy_token, events)
+
+    record = retention.purge(app.state.db, app.state.settings, actor="dpo-user", now=NOW)
+    assert record is not None and record.deleted == 4
+    assert record.cutoff == NOW - timedelta(days=30)
+    with app.state.db.session() as s:
+        kept = {e.time for e in s.scalars(select(Event))}
+        assert kept == {NOW - timedelta(days=d) for d in (1, 10, 29)} | {NOW - timedelta(days=30) + timedelta(minutes=5)}
+        # children went with their events (foreign-key cascade on both databases)
+        assert s.scalar(select(func.count()).select_from(EventEntity)) == 4 * 2
+        assert s.scalar(select(func.count()).select_from(EventPupil)) == 4 * 2
+        # statistics (roll-ups) agree with what is left
+        stats = queries.stats(s, EventFilter())
+        assert stats.total == 4
+        assert {g.key: g.redact for g in stats.by_entity} == {"PUPIL": 4, "UK_UPN": 4}
+        purges = list(s.scalars(select(Purge)))
+        assert [(p.actor, p.deleted) for p in purges] == [("dpo-user", 4)]
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "retention.purge")).detail == {
+            "deleted": 4, "days": 30}
+
+
+def test_automatic_purge_records_only_when_something_went(app, client, proxy_token, make_event):
+    assert retention.purge(app.state.db, app.state.settings, now=NOW) is None  # nothing to delete: no record
+    _ingest(client, proxy_token, [make_event(time=(NOW - timedelta(days=366)).isoformat())])  # default 365 days
+    record = retention.purge(app.state.db, app.state.settings, now=NOW)
+    assert record is not None and record.actor == "system" and record.deleted == 1
+    with app.state.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Purge)) == 1
+
+
+def test_purge_runs_on_the_app_timer(make_settings, make_event):
+    """The lifespan starts the timer: an app with a short interval purges without anyone asking."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from admin_api import proxies
+    from admin_api.app import create_app
+
+    app = create_app(make_settings(purge_interval_seconds=0.2, retention_days=1))
+    with app.state.db.session() as s:
+        token = proxies.create_token(s, "p1")[1]
+        s.commit()
+    with TestClient(app) as client:
+        old = make_event(time=(datetime.now(UTC) - timedelta(days=3)).isoformat())
+        _ingest(client, token, [old, make_event()])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with app.state.db.session() as s:
+                if s.scalar(select(func.count()).select_from(Purge)):
+                    break
+            time.sleep(0.1)
+        with app.state.db.session() as s:
+            assert s.scalar(select(func.count()).select_from(Event)) == 1
+            assert s.scalar(select(Purge.deleted)) == 1
+        assert "pupilguard_admin_events_purged_total 1.0" in client.get("/metrics").text

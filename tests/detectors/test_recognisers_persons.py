@@ -1,0 +1,68 @@
+"""Names of people not on the roster: NER, titles, initials, pupil context; well-known people left alone."""
+import pytest
+
+from detectors.recognisers.persons import (
+    InitialledNameRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer, TitledNameRecognizer,
+)
+
+
+def spans(recogniser, text):
+    return [text[r.start:r.end] for r in recogniser.analyze(text, recogniser.supported_entities)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Dear Mrs Okafor, thanks", ["Okafor"]),
+    ("Please ask Mr J. Smith and Dr Patel", ["J. Smith", "Patel"]),
+    ("MISS O'BRIEN called", ["O'BRIEN"]),
+    ("Ms Smith-Jones and Mr McDonald", ["Smith-Jones", "McDonald"]),
+    ("Mrs Sarah Okafor", ["Sarah Okafor"]),
+    ("Mr Smith The new head", ["Smith"]),          # a capitalised stop word is not part of the name
+])
+def test_titled_names(text, expected):
+    assert spans(TitledNameRecognizer(), text) == expected
+
+
+@pytest.mark.parametrize("text", ["I will miss the bus", "Mr. and Mrs. are titles", "mrs okafor (lower-case)"])
+def test_titled_negatives(text):
+    assert spans(TitledNameRecognizer(), text) == []
+
+
+def test_initialled_names():
+    assert spans(InitialledNameRecognizer(), "Notes by J. Smith and O.J. Simpson; Oliver J. Smith too") == \
+        ["J. Smith", "O.J. Simpson", "Oliver J. Smith"]
+    assert spans(InitialledNameRecognizer(), "See p. 12 and Fig. A. The end.") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Jayden in 8B has been late", ["Jayden"]),
+    ("Write to Kacper (Y9) about it", ["Kacper"]),
+    ("my student Amara Obi needs help", ["Amara Obi"]),
+    ("Maths in Year 9 is hard", []),              # a subject, not a name
+    ("English in 8B", []),
+])
+def test_pupil_context_names(text, expected):
+    assert spans(PupilContextNameRecognizer(), text) == expected
+
+
+def test_public_figures_need_company_for_common_forenames():
+    famous = PublicFigureRecognizer()
+    assert spans(famous, "Why does Macbeth kill Duncan?") == ["Macbeth", "Duncan"]
+    assert spans(famous, "Duncan was late again") == []
+    assert spans(famous, "FLORENCE NIGHTINGALE and martin luther king") == ["FLORENCE NIGHTINGALE",
+                                                                             "martin luther king"]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Can you draft a letter to Adebayo Okonkwo about the trip?", "Adebayo Okonkwo"),
+    ("Kacper Nowicki and Amelia Hughes swapped seats.", "Kacper Nowicki"),
+    ("Feedback for Siobhan Murphy's essay please.", "Siobhan Murphy"),
+])
+def test_ner_people_are_redacted_through_the_engine(engine, text, name):
+    d = engine.scan([text])
+    assert d.action == "redact" and name not in d.texts[0] and "[PERSON_1]" in d.texts[0]
+
+
+def test_noah_alone_is_a_child_but_with_macbeth_duncan_is_a_king(engine):
+    assert engine.scan(["Duncan in 7C keeps forgetting his homework."]).action == "redact"
+    text = "How does Lady Macbeth persuade Macbeth to kill Duncan?"
+    assert engine.scan([text]).texts == [text]

@@ -1,0 +1,59 @@
+"""Special-category and safeguarding terms with context."""
+import pytest
+
+from detectors.recognisers.special_category import SpecialCategoryRecognizer
+
+
+@pytest.fixture(scope="module")
+def special():
+    return SpecialCategoryRecognizer()
+
+
+def found(special, text):
+    return [(text[r.start:r.end], r.recognition_metadata["subtype"]) for r in special.analyze(text, [])]
+
+
+@pytest.mark.parametrize("text, term, subtype", [
+    ("He has ADHD", "ADHD", "SEN"),
+    ("she has an EHCP", "EHCP", "SEN"),
+    ("primary need SEMH", "SEMH", "SEN"),
+    ("code HI on the SEN register", "HI", "SEN"),
+    ("he is diabetic and carries an EpiPen", "diabetic", "HEALTH"),
+    ("referred to CAMHS last week", "CAMHS", "MENTAL_HEALTH"),
+    ("she has been self-harming", "self-harming", "MENTAL_HEALTH"),
+    ("ethnicity code WBRI", "WBRI", "ETHNICITY"),
+    ("the family is Muslim", "Muslim", "RELIGION"),
+    ("on a child protection plan", "child protection plan", "SAFEGUARDING"),
+    ("logged on CPOMS by the DSL", "CPOMS", "SAFEGUARDING"),
+    ("CP conference on Monday", "CP conference", "SAFEGUARDING"),
+    ("she is LAC and lives with foster carers", "LAC", "LOOKED_AFTER"),
+    ("eligible for free school meals", "free school meals", "FSM"),
+    ("he came out as gay", "came out", "SEXUALITY"),
+    ("his brother was arrested", "arrested", "CRIMINAL"),
+])
+def test_terms_found_with_subtype(special, text, term, subtype):
+    assert (term, subtype) in found(special, text)
+
+
+@pytest.mark.parametrize("text", [
+    "Plan our ADHD awareness week assembly",           # topic: followed by a generic word
+    "Autism training for staff on Friday",
+    "The Great Depression hit Britain in the 1930s",  # exception phrase
+    "Apply for a DBS disclosure",
+    "Hi, can you ADD these numbers? hi there",         # HI / ADD need context and capitals
+    "A lesson on Muslim festivals",                    # religion word as a topic
+    "The moth landed on the MOTH exhibit",             # census code MOTH needs context
+    "The mash was lumpy",                              # MASH is case-sensitive
+    "Add up the scores and press enter",
+])
+def test_topic_mentions_and_ordinary_words_are_not_findings(special, text):
+    assert found(special, text) == []
+
+
+def test_longest_match_wins(special):
+    assert found(special, "He is on a child protection plan.") == [("child protection plan", "SAFEGUARDING")]
+
+
+def test_extra_terms_from_policy(special):
+    extra = SpecialCategoryRecognizer(extra_terms={"SAFEGUARDING": ["Operation Encompass"]})
+    assert found(extra, "an operation encompass notification") == [("operation encompass", "SAFEGUARDING")]
