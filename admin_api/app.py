@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import auth, config_store, web
 from .db import Database, migrate
 from .metrics import Metrics
 from .retention import purge_periodically
-from .routers import config, events, health, ingest
+from .routers import config, events, health, ingest, proxies
 from .settings import Settings
 
 MAX_BODY = 16 * 1024 * 1024  # a full 500-event batch is ~3 MB
@@ -39,25 +39,59 @@ class BodyLimit:
         limit = LARGE_BODY_PATHS.get(scope["path"], MAX_BODY)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return await JSONResponse({"detail": "Request body too large."}, 413)(scope, receive, send)
+            return await _too_large(scope, receive, send)
         seen = 0
+        refused = False
 
-        async def limited() -> dict:  # type: ignore[type-arg]
-            nonlocal seen
+        async def limited_receive() -> Message:
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _TooLarge
+            if seen > limit and not refused:
+                # answer 413 ourselves and tell the app the client went away, so it stops reading
+                refused = True
+                await _too_large(scope, receive, send)
+                return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await JSONResponse({"detail": "Request body too large."}, 413)(scope, receive, send)
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
 
-class _TooLarge(Exception):
-    pass
+class RequestTiming:
+    """Request durations by route template and status for /metrics (pure ASGI: streamed exports stay streamed)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "other")
+            self.metrics.requests.labels(route, str(status)).observe(time.perf_counter() - started)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    await JSONResponse({"detail": "Request body too large."}, 413)(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,18 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(db)
     app.state.roster_key = config_store.roster_key(settings)
-
-    @app.middleware("http")
-    async def timing(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        app.state.metrics.requests.labels(getattr(route, "path", "other"), str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -111,9 +135,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    for router in (ingest.router, events.router, config.router, health.router):
+    for router in (ingest.router, events.router, config.router, proxies.router, health.router):
         app.include_router(router)
     auth.install(app, settings)
     app.include_router(web.router)
+    app.add_middleware(RequestTiming, metrics=app.state.metrics)
     app.add_middleware(BodyLimit)
     return app

@@ -311,6 +311,13 @@ async def _parse_multipart(request: Request, boundary: bytes) -> dict[str, Any]:
     return fields
 
 
+class CsrfError(HTTPException):
+    """A state-changing request that did not come from our own form (403; the web UI shows it as a page)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status.HTTP_403_FORBIDDEN, detail)
+
+
 async def verify_csrf(request: Request) -> None:
     """Dependency for state-changing browser requests: the token must match the one in the session."""
     if request.method in SAFE_METHODS:
@@ -321,7 +328,7 @@ async def verify_csrf(request: Request) -> None:
         value = (await read_form(request)).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(str(expected), sent):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Missing or invalid CSRF token. Reload the page and try again.")
+        raise CsrfError("Missing or invalid CSRF token. Reload the page and try again.")
 
 
 async def csrf_protect(request: Request) -> None:
@@ -334,7 +341,7 @@ async def csrf_protect(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Cross-site request refused.")
+        raise CsrfError("Cross-site request refused.")
     if "session" in request.scope and request.session.get("uid") is not None:
         await verify_csrf(request)
 
@@ -399,15 +406,18 @@ def require_role(*roles: str):
 
 # --- OIDC (Microsoft Entra ID / Google Workspace) -----------------------------------------------------------------
 
-OIDC_METADATA = {
-    # Entra: issuer is https://login.microsoftonline.com/<tenant-id>/v2.0 ; Google: https://accounts.google.com
-    "entra": "{issuer}/.well-known/openid-configuration",
-    "google": "{issuer}/.well-known/openid-configuration",
-}
-
-
 @dataclass(frozen=True)
 class OidcConfig:
+    """Sign-in with the school's identity provider, configured by settings (environment):
+
+        PUPILGUARD_OIDC_PROVIDER=entra   PUPILGUARD_OIDC_ISSUER=https://login.microsoftonline.com/<tenant-id>/v2.0
+        PUPILGUARD_OIDC_PROVIDER=google  PUPILGUARD_OIDC_ISSUER=https://accounts.google.com
+        PUPILGUARD_OIDC_CLIENT_ID=…  PUPILGUARD_OIDC_CLIENT_SECRET=…  PUPILGUARD_OIDC_ALLOWED_DOMAIN=school.sch.uk
+
+    Register the redirect URI https://<admin host>/login/oidc/callback with the provider. Accounts are still
+    created by the DPO (with the person's email); sign-in only maps a verified identity onto one.
+    """
+
     provider: str  # "entra" | "google" | "generic"
     issuer: str
     client_id: str

@@ -6,10 +6,9 @@ the web pages or the CLI. Proxies see one document with an ETag (GET /api/v1/con
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from threading import Lock
 
 from sqlalchemy import select
@@ -99,13 +98,12 @@ class RosterResult:
 def store_roster_upload(session: Session, csv_bytes: bytes, key: RosterKey, actor: str) -> RosterResult:
     """Hash an uploaded MIS export with the roster key and store the hashed roster for the proxies.
 
-    The plaintext CSV stays in memory: detectors' importer reads the bytes and writes only the hashed file (to a
-    private temporary directory, read back and deleted). Raises detectors.mis_import.MisImportError on a bad file.
+    The plaintext CSV stays in memory, and so does the hashed file detectors' importer writes. Raises
+    detectors.mis_import.MisImportError (a clear message naming no pupil) on a file that cannot be imported.
     """
-    with tempfile.TemporaryDirectory(prefix="pupilguard-roster-") as tmp:
-        out = Path(tmp) / "roster.pgr"
-        report = import_mis_csv(csv_bytes, out, key)
-        content = out.read_bytes()
+    out = io.BytesIO()
+    report = import_mis_csv(csv_bytes, out, key)
+    content = out.getvalue()
     upload = RosterUpload(
         uploaded_at=utcnow(),
         uploaded_by=actor,

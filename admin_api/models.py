@@ -152,8 +152,21 @@ class EventPupil(Base):
 # Kept up to date by store.store_events (ingest) and retention (purge); rollups.rebuild() recomputes them from the
 # events. "" stands for "none" in profile/department so that the key can be a primary key on both databases.
 
+class DailyTotal(Base):
+    """Events per UTC day and action, for one dimension at a time (dimension "tool", "profile", "department" or
+    "entity"; key = its value): the unfiltered dashboard reads ~100 rows a day from here."""
+
+    __tablename__ = "daily_totals"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class DailyCount(Base):
-    """Events per UTC day, action, tool, profile and department."""
+    """Events per UTC day, action, tool, profile and department (for dashboards filtered on those)."""
 
     __tablename__ = "daily_counts"
 

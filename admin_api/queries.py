@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from . import rollups
-from .models import ACTIONS, DailyCount, DailyEntityCount, Event, EventEntity, EventPupil
+from .models import ACTIONS, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
 from .rollups import midnight
 from .schemas import ActionCounts, EventFilter, decode_cursor, EventOut, GroupCounts, Stats, TimelinePoint
 
@@ -150,8 +150,10 @@ def _ranked(rows: list[tuple[str | None, str, int]]) -> list[GroupCounts]:
     return sorted(groups, key=lambda g: (-(g.allow + g.redact + g.block), g.key or ""))
 
 
-# Filters the daily roll-ups can answer; any other (user, data type, proxy, pupil) means counting the events.
-ROLLUP_FILTERS = frozenset({"start", "end", "action", "tool", "profile", "department"})
+# Which roll-up answers which filters (start/end always: whole days from the roll-up, partial days from events).
+TOTALS_FILTERS = frozenset({"start", "end", "action"})
+DAILY_FILTERS = TOTALS_FILTERS | {"tool", "profile", "department"}
+ROLLUP_FILTERS = DAILY_FILTERS | {"entity"}
 DIMENSIONS = ("day", "tool", "profile", "department", "entity")
 
 Rows = list[tuple[str | None, str, int]]
@@ -160,22 +162,33 @@ Rows = list[tuple[str | None, str, int]]
 def stats(session: Session, flt: EventFilter) -> Stats:
     """Counts for the dashboard: by action, per UTC day, by tool, profile, department and data type.
 
-    Whole UTC days inside the range come from the daily roll-ups; the partial days at either end (and filters the
-    roll-ups cannot answer) are counted from the events themselves, so the figures are exact either way."""
+    Whole UTC days inside the range come from the daily roll-ups (the one-dimension totals when only dates and
+    action are filtered; the all-dimension tables when tool, profile, department or a data type is); partial days at
+    either end, and filters no roll-up holds (user, proxy, pupil), are counted from the events. The figures are
+    exact either way (tests compare them)."""
     used = {name for name, value in flt if value is not None}
-    blank = any(getattr(flt, f) == "" for f in ("tool", "profile", "department"))
+    blank = any(getattr(flt, f) == "" for f in ("tool", "profile", "department", "entity"))
+    rows: dict[str, Rows] = {dim: [] for dim in DIMENSIONS}
     if used <= ROLLUP_FILTERS and not blank:
         full, intervals = _split_days(flt.start, flt.end)
         edges = [flt.model_copy(update={"start": start, "end": end}) for start, end in intervals]
     else:
         full, edges = None, [flt]
-    rows: dict[str, Rows] = {dim: [] for dim in DIMENSIONS}
+    # with a data-type filter, the other types found together with it: only the events know
+    entity_from_events = full is not None and flt.entity is not None
     if full is not None:
-        for dim in DIMENSIONS:
-            rows[dim] += _rollup_rows(session, flt, full, dim)
+        if used <= TOTALS_FILTERS:
+            _add_totals(session, flt, full, rows)
+        else:
+            for dim in DIMENSIONS:
+                if not (dim == "entity" and entity_from_events):
+                    rows[dim] += _rollup_rows(session, flt, full, dim)
     for edge in edges:
         for dim in DIMENSIONS:
-            rows[dim] += _event_rows(session, edge, dim)
+            if not (dim == "entity" and entity_from_events):
+                rows[dim] += _event_rows(session, edge, dim)
+    if entity_from_events:
+        rows["entity"] = _event_rows(session, flt, "entity")
     days = _group(rows["day"])
     timeline = [TimelinePoint(day=day, **days[day]) for day in sorted(days, key=str)]  # type: ignore[arg-type]
     totals = ActionCounts()
@@ -191,6 +204,42 @@ def stats(session: Session, flt: EventFilter) -> Stats:
         by_department=_ranked(rows["department"]),
         by_entity=_ranked(rows["entity"]),
     )
+
+
+def _day_conds(table, days: tuple[date | None, date | None]) -> list[ColumnElement[bool]]:  # type: ignore[no-untyped-def]
+    conds = []
+    if days[0] is not None:
+        conds.append(table.day >= days[0])
+    if days[1] is not None:
+        conds.append(table.day < days[1])
+    return conds
+
+
+def _add_totals(session: Session, flt: EventFilter, days: tuple[date | None, date | None],
+                rows: dict[str, Rows]) -> None:
+    conds = _day_conds(DailyTotal, days)
+    if flt.action is not None:
+        conds.append(DailyTotal.action == flt.action)
+    by = (DailyTotal.dimension, DailyTotal.key, DailyTotal.action)
+    for dimension, key, action, n in session.execute(
+            select(*by, func.sum(DailyTotal.events)).where(*conds).group_by(*by)):
+        rows[dimension].append((_key(key), action, int(n)))
+    by = (DailyTotal.day, DailyTotal.action)
+    rows["day"] += [(_key(day), action, int(n)) for day, action, n in session.execute(
+        select(*by, func.sum(DailyTotal.events)).where(*conds, DailyTotal.dimension == "tool").group_by(*by))]
+
+
+def _rollup_rows(session: Session, flt: EventFilter, days: tuple[date | None, date | None], dim: str) -> Rows:
+    # with a data-type filter every dimension comes from the entity roll-up (one row per event and type)
+    table = DailyEntityCount if dim == "entity" or flt.entity is not None else DailyCount
+    conds = _day_conds(table, days)
+    for name in ("action", "tool", "profile", "department", "entity"):
+        value = getattr(flt, name)
+        if value is not None:
+            conds.append(getattr(table, name) == value)
+    column = getattr(table, dim)
+    stmt = select(column, table.action, func.sum(table.events)).where(*conds).group_by(column, table.action)
+    return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
 
 
 def _split_days(
@@ -213,23 +262,17 @@ def _split_days(
     return (first, last), edges
 
 
-def _rollup_rows(session: Session, flt: EventFilter, days: tuple[date | None, date | None], dim: str) -> Rows:
-    table = DailyEntityCount if dim == "entity" else DailyCount
-    conds: list[ColumnElement[bool]] = []
-    if days[0] is not None:
-        conds.append(table.day >= days[0])
-    if days[1] is not None:
-        conds.append(table.day < days[1])
-    for name in ("action", "tool", "profile", "department"):
-        value = getattr(flt, name)
-        if value is not None:
-            conds.append(getattr(table, name) == value)
-    column = getattr(table, dim)
-    stmt = select(column, table.action, func.sum(table.events)).where(*conds).group_by(column, table.action)
-    return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
-
-
 def _event_rows(session: Session, flt: EventFilter, dim: str) -> Rows:
+    if dim == "entity" and flt.entity is not None:
+        # start from the (few) events holding the filtered type, via its index, then count all their types
+        holding = aliased(EventEntity)
+        stmt = (select(EventEntity.entity, Event.action, func.count())
+                .select_from(holding)
+                .join(Event, Event.event_id == holding.event_id)
+                .join(EventEntity, EventEntity.event_id == holding.event_id)
+                .where(holding.entity == flt.entity, *event_conditions(flt.model_copy(update={"entity": None})))
+                .group_by(EventEntity.entity, Event.action))
+        return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
     conds = event_conditions(flt)
     if dim == "entity":
         stmt = (select(EventEntity.entity, Event.action, func.count())

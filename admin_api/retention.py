@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 
 from . import audit, config_store, rollups
 from .db import Database
-from .models import DailyCount, DailyEntityCount, Event, Purge, utcnow
+from .models import Event, Purge, utcnow
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def purge(db: Database, settings: Settings, actor: str = "system", now: datetime
         return None
     with db.session() as session:
         # roll-ups: whole days before the cutoff go; the cutoff's own day is recounted from what is left
-        for table in (DailyCount, DailyEntityCount):
+        for table in rollups.TABLES:
             session.execute(delete(table).where(table.day < cutoff.date()))
         rollups.rebuild(session, cutoff.date(), cutoff.date() + timedelta(days=1))
         record = Purge(time=utcnow(), cutoff=cutoff, deleted=deleted, actor=actor)

@@ -1,4 +1,6 @@
-"""Daily roll-ups of event counts (models.DailyCount, models.DailyEntityCount) for fast dashboards.
+"""Daily roll-ups of event counts for fast dashboards: DailyTotal (one dimension at a time: the unfiltered
+dashboard), DailyCount and DailyEntityCount (all dimensions: dashboards filtered on tool, profile, department or
+data type).
 
 `add` runs in the ingest transaction for the events that were new, so the roll-ups stay exact under duplicate
 delivery; rows are upserted in key order so concurrent batches never deadlock. `rebuild` recomputes a day range
@@ -16,23 +18,31 @@ from sqlalchemy.orm import Session
 from detectors.events import Event as WireEvent
 
 from .db import bulk_insert
-from .models import DailyCount, DailyEntityCount, Event, EventEntity
+from .models import DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity
 
 NONE = ""  # stands for a missing profile/department in the roll-up keys
+TABLES = (DailyTotal, DailyCount, DailyEntityCount)
+DIMENSIONS = ("tool", "profile", "department", "entity")
 
 
 def add(session: Session, events: Iterable[WireEvent]) -> None:
     """Count newly stored events into the roll-ups (same transaction as the insert)."""
+    totals: Counter[tuple[date, str, str, str]] = Counter()
     daily: Counter[tuple[date, str, str, str, str]] = Counter()
     entities: Counter[tuple[date, str, str, str, str, str]] = Counter()
     for e in events:
         day = e.time.astimezone(UTC).date()
         key = (day, e.action, e.tool, e.profile or NONE, e.department or NONE)
         daily[key] += 1
+        totals[(day, "tool", e.tool, e.action)] += 1
+        totals[(day, "profile", e.profile or NONE, e.action)] += 1
+        totals[(day, "department", e.department or NONE, e.action)] += 1
         for entity in e.entities:
             entities[(day, entity, *key[1:])] += 1
+            totals[(day, "entity", entity, e.action)] += 1
     # sorted: concurrent batches lock the rows they share in the same order, so they never deadlock
-    for table, counts in ((DailyCount.__table__, daily), (DailyEntityCount.__table__, entities)):
+    for table, counts in ((DailyTotal.__table__, totals), (DailyCount.__table__, daily),
+                          (DailyEntityCount.__table__, entities)):
         keys = [c.name for c in table.primary_key.columns]
         bulk_insert(session, table, [dict(zip(keys, k), events=n) for k, n in sorted(counts.items())],
                     conflict=keys, add_on_conflict="events")
@@ -43,7 +53,7 @@ def rebuild(session: Session, start: date | None = None, end: date | None = None
     day = func.date(Event.time)
     profile = func.coalesce(Event.profile, literal(NONE))
     department = func.coalesce(Event.department, literal(NONE))
-    for table in (DailyCount, DailyEntityCount):
+    for table in TABLES:
         stmt = delete(table)
         if start is not None:
             stmt = stmt.where(table.day >= start)
@@ -66,6 +76,19 @@ def rebuild(session: Session, start: date | None = None, end: date | None = None
         select(*egroup, func.count()).join(Event, Event.event_id == EventEntity.event_id).where(*conds)
         .group_by(*egroup),
     ))
+    # the one-dimension totals are sums of the two tables above
+    for dimension in DIMENSIONS:
+        source = DailyEntityCount if dimension == "entity" else DailyCount
+        column = getattr(source, dimension)
+        range_conds = [c for c in (
+            source.day >= start if start is not None else None,
+            source.day < end if end is not None else None,
+        ) if c is not None]
+        session.execute(insert(DailyTotal).from_select(
+            ["day", "dimension", "key", "action", "events"],
+            select(source.day, literal(dimension), column, source.action, func.sum(source.events))
+            .where(*range_conds).group_by(source.day, column, source.action),
+        ))
 
 
 def midnight(day: date) -> datetime:

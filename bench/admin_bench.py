@@ -39,7 +39,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admin_api import auth, proxies, queries  # noqa: E402
+from admin_api import auth, proxies, queries, rollups  # noqa: E402
 from admin_api.db import Database, migrate  # noqa: E402
 from admin_api.schemas import EventFilter, IngestEvent  # noqa: E402
 from admin_api.store import store_events  # noqa: E402
@@ -209,14 +209,14 @@ def bulk_load(db_url: str, total: int, rng: random.Random, now: datetime, consol
                     e["department"], e["tool"], e["host"], e["path"], e["action"], json.dumps(e["reasons"]),
                     e["excerpt"], e["analysis_ms"])) + "\n")
                 for k, c in e["entities"].items():
-                    en.write(f"{e['event_id']}\t{k}\t{c}\t{e['time']}\t{e['action']}\n")
+                    en.write(f"{e['event_id']}\t{k}\t{c}\n")
                 for ref in e["pupil_refs"]:
                     pu.write(f"{e['event_id']}\t{ref}\n")
             with conn.cursor() as cur:
                 for table, cols, buf in (
                     ("events", "event_id, time, received_at, proxy_id, client_addr, \"user\", profile, department, "
                                "tool, host, path, action, reasons, excerpt, analysis_ms", ev),
-                    ("event_entities", "event_id, entity, count, time, action", en),
+                    ("event_entities", "event_id, entity, count", en),
                     ("event_pupils", "event_id, pupil_ref", pu),
                 ):
                     with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
@@ -224,11 +224,29 @@ def bulk_load(db_url: str, total: int, rng: random.Random, now: datetime, consol
             conn.commit()
             remaining -= n
             console.print(f"  bulk-loaded {total - remaining:,} / {total:,} events")
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE events")
-        conn.execute("VACUUM ANALYZE event_entities")
-        conn.execute("VACUUM ANALYZE event_pupils")
+    # the dashboard's daily roll-ups, recomputed from what was loaded (ingest keeps them up to date itself)
+    db = Database(db_url)
+    with db.session() as session:
+        rollups.rebuild(session)
+        session.commit()
+    db.dispose()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in ("events", "event_entities", "event_pupils", "daily_counts", "daily_entity_counts"):
+            conn.execute(f"VACUUM ANALYZE {table}")
     return time.perf_counter() - started
+
+
+def web_login(client: httpx.Client) -> bool:
+    """Sign in through the web UI's login form (session cookie), as the DPO's browser does."""
+    import re
+
+    page = client.get("/login")
+    match = re.search(r'name="csrf_token"\s+value="([^"]+)"', page.text) or \
+        re.search(r'value="([^"]+)"\s+name="csrf_token"', page.text)
+    if not match:
+        return False
+    r = client.post("/login", data={"username": "bench-dpo", "password": PASSWORD, "csrf_token": match.group(1)})
+    return r.status_code in (200, 303) and bool(client.cookies)
 
 
 def time_it(fn, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
@@ -250,7 +268,7 @@ def main() -> int:
                     help="PostgreSQL server (maintenance database URL)")
     ap.add_argument("--keep", action="store_true", help="keep the throw-away database")
     args = ap.parse_args()
-    console = Console()
+    console = Console(width=150)
     rng = random.Random(4)
     now = datetime.now(UTC)
 
@@ -306,19 +324,30 @@ def main() -> int:
                 rows.append(("event count", "last 30 days", time_it(lambda: queries.count_events(
                     s, EventFilter(start=month)))))
 
-            http_rows: list[tuple[str, float]] = []
-            with httpx.Client(base_url=base, auth=("bench-dpo", PASSWORD), timeout=60) as client:
-                for label, path, params in (
-                    ("GET /api/v1/stats (last 30 days)", "/api/v1/stats", {"start": month.isoformat()}),
-                    ("GET /api/v1/stats (all time)", "/api/v1/stats", {}),
-                    ("GET /api/v1/events (first page)", "/api/v1/events", {}),
-                    ("GET /api/v1/events?action=block", "/api/v1/events", {"action": "block"}),
-                ):
+            http_rows: list[tuple[str, str, float]] = []
+            pages = [
+                ("GET / (web dashboard)", "/", {}),
+                ("GET /events (web event list)", "/events", {}),
+                ("GET /events?action=block (web)", "/events", {"action": "block"}),
+                ("GET /api/v1/stats (last 30 days)", "/api/v1/stats", {"start": month.isoformat()}),
+                ("GET /api/v1/stats (all time)", "/api/v1/stats", {}),
+                ("GET /api/v1/events (first page)", "/api/v1/events", {}),
+                ("GET /api/v1/events?action=block", "/api/v1/events", {"action": "block"}),
+            ]
+            with httpx.Client(base_url=base, timeout=60) as client:
+                signed_in = web_login(client)
+                for label, path, params in pages:
+                    if not signed_in and not path.startswith("/api/"):
+                        continue
+
                     def fetch(p: str = path, q: dict = params) -> None:
-                        r = client.get(p, params=q)
+                        r = client.get(p, params=q, auth=None if signed_in else ("bench-dpo", PASSWORD))
                         r.raise_for_status()
-                    http_rows.append((label, time_it(fetch)))
-                auth_ms = time_it(lambda: client.get("/healthz"))
+                    http_rows.append((label, "session cookie" if signed_in else "HTTP Basic", time_it(fetch)))
+                floor_ms = time_it(lambda: client.get("/healthz"))
+            with httpx.Client(base_url=base, timeout=60, auth=("bench-dpo", PASSWORD)) as client:
+                http_rows.append(("GET /api/v1/events (first page)", "HTTP Basic (argon2 per request)",
+                                  time_it(lambda: client.get("/api/v1/events").raise_for_status())))
         db.dispose()
 
     http_rate = http_n / http_s
@@ -342,9 +371,9 @@ def main() -> int:
         qt.add_column(col, justify="right" if col == "ms" else "left")
     for what, label, ms in rows:
         qt.add_row(what, label, f"{ms:.1f}", "< 300", "yes" if ms < 300 else "NO")
-    for label, ms in http_rows:
-        qt.add_row(label, "HTTP end to end, Basic auth", f"{ms:.1f}", "< 300", "yes" if ms < 300 else "NO")
-    qt.add_row("GET /healthz", "HTTP round trip floor", f"{auth_ms:.1f}", "", "")
+    for label, how, ms in http_rows:
+        qt.add_row(label, f"HTTP end to end, {how}", f"{ms:.1f}", "< 300", "yes" if ms < 300 else "NO")
+    qt.add_row("GET /healthz", "HTTP round trip floor", f"{floor_ms:.1f}", "", "")
     console.print(qt)
     return 0
 

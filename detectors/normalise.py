@@ -32,7 +32,7 @@ _HYPHENS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u
 # Invisible characters that are not Unicode format (Cf) characters but still render as nothing.
 _INVISIBLE_EXTRA = "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u3164\uffa0\u2800"
 # Cyrillic/Greek capital I look like Latin "I" in running text; TR39 maps them to "l", which is wrong for names.
-_OVERRIDES = {"\u0406": "I", "\u0399": "I", "\u04c0": "I", "\u04cf": "l", "\u0399\u0308": "I"}
+_OVERRIDES = {"\u0406": "I", "\u0399": "I", "\u04c0": "I", "\u04cf": "l"}
 # Letters that do not decompose under NFD but that people write unaccented: Søren -> soren, Łukasz -> lukasz.
 _FOLD_LETTERS = str.maketrans({
     "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t",

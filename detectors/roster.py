@@ -120,7 +120,14 @@ class RosterKey:
                     f"key file {path} is accessible to other users (mode {stat.S_IMODE(mode):04o}); "
                     f"run: chmod 600 {path}"
                 ) from None
-            return cls.parse(path.read_text(encoding="ascii", errors="replace"))
+            try:
+                return cls.parse(path.read_text(encoding="ascii", errors="replace"))
+            except RosterKeyError as exc:
+                raise RosterKeyError(f"key file {path}: {exc}") from None
+            except OSError as exc:
+                raise RosterKeyError(f"cannot read key file {path}: {exc.strerror}") from None
+        except OSError as exc:
+            raise RosterKeyError(f"cannot create key file {path}: {exc.strerror}") from None
         key = cls.generate()
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(key._secret.hex() + "\n")
@@ -353,6 +360,8 @@ class RosterBuilder:
             with open(tmp, "wb") as fh:
                 np.savez(fh, header=header_array, **arrays)
             os.replace(tmp, path)
+        except OSError as exc:
+            raise RosterError(f"cannot write roster to {path}: {exc.strerror}") from None
         finally:
             tmp.unlink(missing_ok=True)
         return counts

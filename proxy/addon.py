@@ -160,6 +160,12 @@ class PupilGuard:
         flow.metadata[META_RESTORE] = bool(placeholders is not None and len(placeholders)
                                            and self.allowlist.current.restore_placeholders(service.id))
 
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        """Stream event-stream replies as they come (the restore addon, before us, streams those it edits)."""
+        if flow.response is not None and not flow.response.stream \
+                and "text/event-stream" in flow.response.headers.get("content-type", ""):
+            flow.response.stream = True
+
     # ---- WebSocket -------------------------------------------------------------------------------------------
     async def websocket_message(self, flow: http.HTTPFlow) -> None:
         assert flow.websocket is not None

@@ -2,6 +2,9 @@
 
 A file that fails validation on reload is refused: the proxy keeps the allowlist it had and logs the error
 (with the line to fix), so a typo by IT never opens or closes every tool at once.
+
+Several candidate files may be given, first one present wins: the centrally managed copy (proxy/central.py),
+then the local --allowlist file.
 """
 from __future__ import annotations
 
@@ -16,12 +19,13 @@ log = logging.getLogger(__name__)
 
 
 class AllowlistWatcher:
-    def __init__(self, path: str | Path, *, check_interval_s: float = 1.0,
+    def __init__(self, *paths: str | Path, check_interval_s: float = 1.0,
                  on_error: Callable[[str], None] = lambda message: None) -> None:
-        self.path = Path(path)
+        self.paths = [Path(p) for p in paths]
         self.check_interval_s = check_interval_s
         self.on_error = on_error
         self._lock = threading.Lock()
+        self.path = self._source()
         self._stamp = self._stat()
         self._allowlist = load_allowlist(self.path)  # at start-up a bad file is fatal (AllowlistError)
         self._stop = threading.Event()
@@ -47,14 +51,18 @@ class AllowlistWatcher:
         with self._lock:
             self._maybe_reload()
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _source(self) -> Path:
+        return next((p for p in self.paths if p.exists()), self.paths[-1])
+
+    def _stat(self) -> tuple[str, int, int] | None:
         try:
             st = self.path.stat()
         except OSError:
             return None
-        return st.st_mtime_ns, st.st_size
+        return str(self.path), st.st_mtime_ns, st.st_size
 
     def _maybe_reload(self) -> None:
+        self.path = self._source()
         stamp = self._stat()
         if stamp == self._stamp:
             return

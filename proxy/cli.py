@@ -62,6 +62,9 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--proxy-id", default=None, metavar="NAME", help="this proxy's name in events (default: hostname)")
     p.add_argument("--log-allow", action="store_true", help="also record allowed prompts as events")
     p.add_argument("--model", metavar="NAME", help="spaCy model package or path (default: see detectors)")
+    p.add_argument("--config-poll-s", type=float, default=60.0, metavar="S",
+                   help="with --admin-url and a token: fetch the central allowlist/policy/roster this often "
+                        "(0 = never; default: %(default)s)")
     p.set_defaults(handler=run_proxy)
 
 
@@ -77,9 +80,11 @@ def run_proxy(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from detectors.allowlist import AllowlistError
 
+    from proxy import central as central_mod
     from proxy.addon import PupilGuard, parse_routes
     from proxy.allowlist_watch import AllowlistWatcher
     from proxy.catalogue import default_catalogue
+    from proxy.central import CentralConfig
     from proxy.conversations import Conversations
     from proxy.metrics import AdminServer, Metrics
     from proxy.spool import Delivery, Spool
@@ -99,16 +104,33 @@ def _run(args: argparse.Namespace) -> int:
         value = getattr(args, flag)
         if value and not Path(value).is_file():
             raise UserError(f"--{flag.replace('_', '-')} {value}: no such file")
-    if not Path(args.allowlist).is_file():
+    token = _admin_token(args)
+    central = None
+    if args.admin_url and token and args.config_poll_s > 0:
+        central = CentralConfig(args.admin_url, token, data_dir, interval_s=args.config_poll_s,
+                                verify=args.admin_ca or True)
+        central.poll()  # start with the current central config if the admin API is up (else the last one fetched)
+
+    def engine_spec() -> EngineSpec:
+        policy = central and central.path(central_mod.POLICY)
+        roster = central and central.path(central_mod.ROSTER)
+        return EngineSpec(policy=str(policy) if policy else args.policy, roster=str(roster) if roster else args.roster,
+                          key_file=args.key_file, model=args.model)
+
+    central_allowlist = data_dir / "central" / central_mod.ALLOWLIST
+    if not Path(args.allowlist).is_file() and not (central and central_allowlist.exists()):
         raise UserError(f"allowlist {args.allowlist}: no such file (pass --allowlist FILE)")
 
     metrics = Metrics()
     try:
-        allowlist = AllowlistWatcher(args.allowlist, on_error=lambda _: metrics.allowlist_reload_errors.inc())
+        allowlist = AllowlistWatcher(*([central_allowlist] if central else []), args.allowlist,
+                                     on_error=lambda _: metrics.allowlist_reload_errors.inc())
     except AllowlistError as exc:
         raise UserError(str(exc)) from None
-    catalogue = default_catalogue()
-    token = _admin_token(args)
+    try:
+        catalogue = default_catalogue()
+    except ValueError as exc:  # CatalogueError
+        raise UserError(str(exc)) from None
     ca_cert = ensure_ca(data_dir)
     trust = _upstream_trust(data_dir, args.upstream_ca) if args.upstream_ca else None
 
@@ -117,8 +139,7 @@ def _run(args: argparse.Namespace) -> int:
     delivery = Delivery(spool, args.admin_url, token, verify=args.admin_ca or True,
                         on_delivered=metrics.delivered.inc,
                         on_failure=lambda reason: metrics.delivery_failures.labels(reason).inc())
-    pool = ScanPool(EngineSpec(policy=args.policy, roster=args.roster, key_file=args.key_file, model=args.model),
-                    size=args.workers, hard_limit_s=max(30.0, 10 * args.time_budget_ms / 1000))
+    pool = ScanPool(engine_spec(), size=args.workers, hard_limit_s=max(30.0, 10 * args.time_budget_ms / 1000))
     state = {"status": "starting"}
     admin_server = None
     if args.metrics_listen:
@@ -138,6 +159,18 @@ def _run(args: argparse.Namespace) -> int:
                                                "seconds": round(time.monotonic() - started, 1)})
     delivery.start()
     allowlist.start()
+    if central:
+        def apply(changed: set[str]) -> None:
+            # the allowlist watcher sees the new file by itself; a policy or roster needs new engines
+            if changed & {central_mod.POLICY, central_mod.ROSTER}:
+                try:
+                    pool.recycle(engine_spec())
+                    log.info("detection workers reloaded with the central policy/roster")
+                except PoolError as exc:
+                    log.error("central policy/roster not applied; keeping the current one", extra={"error": str(exc)})
+
+        central.on_change = apply
+        central.start()
     addon = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
                        conversations=Conversations())
     options = dict(
@@ -158,6 +191,8 @@ def _run(args: argparse.Namespace) -> int:
         code = asyncio.run(_serve(addon, options, state))
     finally:
         state["status"] = "stopping"
+        if central:
+            central.stop()
         allowlist.stop()
         delivery.stop()
         pool.close()

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -112,6 +113,7 @@ class _Worker:
         self.conn: Connection | None = None
         self.closing = False
         self.short_only = False
+        self.retired = False
 
     def spawn(self) -> None:
         parent, child = multiprocessing.get_context("spawn").Pipe()
@@ -137,7 +139,8 @@ class _Worker:
     def call(self, job: tuple) -> tuple[Verdict, Any]:
         if self.closing:
             raise PoolError("the detection pool is shutting down")
-        if self.conn is None:  # an earlier restart failed; try again rather than lose the worker for good
+        if self.conn is None or self.process is None or not self.process.is_alive():
+            # died while idle (or an earlier restart failed): replace it before the job, not after failing it
             self.restart()
         assert self.conn is not None
         try:
@@ -187,26 +190,69 @@ class ScanPool:
     def __init__(self, spec: EngineSpec, size: int | None = None, *, reserved: int = 1,
                  short_chars: int = 4000, hard_limit_s: float = 30.0) -> None:
         self.size = max(1, size or os.cpu_count() or 1)
-        self.short_chars = short_chars
-        self._workers = [_Worker(spec, i, hard_limit_s) for i in range(self.size + max(0, reserved))]
-        for worker in self._workers[self.size:]:
-            worker.short_only = True
-        # one thread per worker waits on its pipe, so the event loop never blocks
-        self._threads = ThreadPoolExecutor(max_workers=len(self._workers), thread_name_prefix="pupilguard-scan")
+        self.reserved, self.short_chars, self.hard_limit_s = max(0, reserved), short_chars, hard_limit_s
+        self._workers = self._make_workers(spec)
+        # one thread per worker waits on its pipe, so the event loop never blocks (twice that during a recycle)
+        self._threads = ThreadPoolExecutor(max_workers=2 * len(self._workers), thread_name_prefix="pupilguard-scan")
         self._idle: list[_Worker] = list(self._workers)
         self._freed: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._releases: set[asyncio.Task] = set()  # keep release tasks referenced until they run
+
+    def _make_workers(self, spec: EngineSpec) -> list[_Worker]:
+        workers = [_Worker(spec, i, self.hard_limit_s) for i in range(self.size + self.reserved)]
+        for worker in workers[self.size:]:
+            worker.short_only = True
+        return workers
+
+    @staticmethod
+    def _start_all(workers: list[_Worker]) -> None:
+        for worker in workers:
+            worker.spawn()
+        try:
+            for worker in workers:
+                worker.wait_ready(_READY_TIMEOUT_S)
+        except PoolError:
+            for worker in workers:
+                worker.stop()
+            raise
 
     def start(self) -> None:
         """Spawn every worker and wait until each has loaded its engine. Raises PoolError with the cause."""
-        for worker in self._workers:
-            worker.spawn()
         try:
-            for worker in self._workers:
-                worker.wait_ready(_READY_TIMEOUT_S)
+            self._start_all(self._workers)
         except PoolError:
             self.close()
             raise
+
+    def recycle(self, spec: EngineSpec) -> None:
+        """Replace every worker with one built from `spec` (a new policy or roster), without dropping requests.
+
+        Blocking (engines load for seconds): call it from a background thread. The new workers are started first;
+        if they cannot start (a bad policy or roster), PoolError is raised and the old ones carry on. Old workers
+        finish the scan they are doing, then stop.
+        """
+        new = self._make_workers(spec)
+        self._start_all(new)
+        if self._loop is None:
+            self._swap(new)
+        else:
+            self._loop.call_soon_threadsafe(self._swap, new)
+
+    def _swap(self, new: list[_Worker]) -> None:
+        old, idle = self._workers, self._idle
+        for worker in old:
+            worker.retired = True
+        self._workers, self._idle = new, list(new)
+        for worker in idle:
+            threading.Thread(target=worker.stop, daemon=True).start()
+        if self._loop is not None:
+            self._loop.create_task(self._notify())
+
+    async def _notify(self) -> None:
+        assert self._freed is not None
+        async with self._freed:
+            self._freed.notify_all()
 
     @property
     def healthy(self) -> int:
@@ -231,6 +277,9 @@ class ScanPool:
 
     async def _release(self, worker: _Worker) -> None:
         assert self._freed is not None
+        if worker.retired:  # replaced by a recycle while it was busy
+            threading.Thread(target=worker.stop, daemon=True).start()
+            return
         async with self._freed:
             self._idle.append(worker)
             self._freed.notify_all()
@@ -240,6 +289,7 @@ class ScanPool:
         loop = asyncio.get_running_loop()
         if self._freed is None:  # bound to the proxy's loop on first use
             self._freed = asyncio.Condition()
+            self._loop = loop
         started = time.perf_counter()
 
         def elapsed() -> float:

@@ -4,10 +4,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from admin_api.auth import csrf_protect, user_from_cookie
+from admin_api.auth import CsrfError, csrf_protect, user_from_cookie
 from admin_api.db import get_session
 from admin_api.models import User
 
@@ -51,6 +52,13 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):
         return RedirectResponse(f"/login?next={quote(exc.next_url, safe='')}", status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError):
+        if request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        return render(request, "error.html", status_code=403, title="Form expired or not ours",
+                      message=f"{exc.detail} Nothing was changed.")
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden):

@@ -28,6 +28,7 @@ NAV = [
     ("events", "/events", "Events", {"dpo", "it"}),
     ("pupils", "/pupils", "Find a pupil", {"dpo"}),
     ("allowlist", "/it/allowlist", "Allowlist", {"dpo", "it"}),
+    ("policy", "/policy", "Policy", {"dpo"}),
     ("roster", "/it/roster", "Roster", {"dpo", "it"}),
     ("proxies", "/it/proxies", "Proxies", {"dpo", "it"}),
     ("retention", "/retention", "Retention", {"dpo"}),

@@ -280,8 +280,8 @@ def build() -> list[dict]:
             except ValueError as exc:
                 errors.append(f"{pid}: {exc}")
                 continue
-            record = {"id": pid, "category": category, "expected": action, "clean": action == "allow",
-                      "text": text, "spans": spans}
+            record = {"id": pid, "category": category, "split": "holdout" if category.startswith("holdout_") else "dev",
+                      "expected": action, "clean": action == "allow", "text": text, "spans": spans}
             errors += [f"{pid}: {p}" for p in check(record, roster, ok)]
             records.append(record)
     if errors:

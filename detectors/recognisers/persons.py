@@ -18,7 +18,8 @@ TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Sir", "Da
 # Words spaCy sometimes folds into a PERSON span but that are not part of the name.
 _LEADING_NOISE = {"dear", "hi", "hello", "hey", "to", "from", "thanks", "thank", "cc", "dearest", "regards",
                   "summarise", "summarize", "explain", "describe", "compare", "write", "ask", "tell", "email",
-                  "ring", "call", "contact", "invite", "remind", "thank", "congratulate", *map(str.lower, TITLES)}
+                  "ring", "call", "contact", "invite", "remind", "thank", "congratulate", "annwyl", "dear", "a chara",
+                  *map(str.lower, TITLES)}
 # A capitalised name word, also ALL CAPS, with apostrophes and hyphens: O'Brien, Smith-Jones, MCDONALD.
 _NAME_WORD = r"[A-Z](?:[a-z]+|[A-Z]+)?(?:['-][A-Z][A-Za-z]+)*(?:[A-Z][a-z]+)?"
 _TITLE = r"(?:" + "|".join(TITLES + tuple(t.upper() for t in TITLES)) + r")"
@@ -28,6 +29,7 @@ SCHOOL_WORDS = frozenset("""
 maths math english science history geography french spanish german latin art music drama computing biology
 chemistry physics re pe pshe rse citizenship reading writing phonics spelling dt ict technology economics
 business psychology sociology media dance sport set group class form room block term week lesson lessons
+year years reception nursery sixth month report notes candidate certificate grade
 """.split())
 
 
@@ -157,8 +159,10 @@ class NerPersonRecognizer(LocalRecognizer):
             span = text[start:end]
             if any(c.isdigit() for c in span) or not any(c.isupper() for c in span) or _PLACEHOLDER.search(span):
                 continue
-            if not any(t.text[:1].isupper() and _not_stop(t.text) for t in tokens):
-                continue
+            if not any(t.text[:1].isupper() and not t.text.isupper() and _not_stop(t.text)
+                       and t.lower_ not in SCHOOL_WORDS for t in tokens):
+                continue  # "Maths is a real strength", "ask the SENCO": a subject or an acronym, not a person
+                # (shouted names reach NER title-cased, see engine._ner_view)
             results.append(RecognizerResult("PERSON", start, end, self.SCORE))
         return results
 

@@ -4,7 +4,9 @@ The prompt's words are folded (case, accents, apostrophes) and hashed; a sorted-
 parts of pupils' names. Runs of such words are then tried as full names (2-4 words, either order, "Smith,
 Oliver"), and what is left as forename or surname alone. A lone name that is also an ordinary English word
 ("Will", "Grace", "Hall", "Page") counts only with name context: a title, a possessive, a following "said" /
-"is" / "in Year 8", or spaCy tagging it as a PERSON.
+"is" / "in Year 8" or surname initial, spaCy tagging it as a PERSON, a list of other names around it, or the
+same word already shown to be a name elsewhere in the text. A roster forename glued to a capitalised word that
+is not on the roster ("Mary Wollstonecraft") is someone else's name and is left to the PERSON recogniser.
 
 The text arrives already `normalise.clean`ed (zero-width characters gone, look-alike letters mapped), so
 offsets are those of the cleaned text; the engine maps them back.
@@ -112,14 +114,13 @@ class RosterNameRecognizer(EntityRecognizer):
                 ) -> list[RecognizerResult]:
         if entities and self.ENTITY not in entities:
             return []
-        roster = self.roster
         # Cheap first pass: most words of most prompts are no pupil's name, so hash each distinct word once
         # and build positions only if something matched.
         keys = {raw: _key(_strip_possessive(raw)) for raw in set(_WORD.findall(text))}
         unique = list(set(keys.values()) - {""})
         if not unique:
             return []
-        flags, idx = roster.lookup_folded(unique)
+        flags, idx = self.roster.lookup_folded(unique)
         if not flags.any():
             return []
         words = _tokens(text, keys)
@@ -129,10 +130,15 @@ class RosterNameRecognizer(EntityRecognizer):
         # A hyphenated word ("Smith-Jones" -> "smith jones") is hashed whole, so it carries SURNAME, not NAME_PART.
         part = {f for f, (fl, _) in word_flags.items() if fl & (NAME_PART | FORENAME | SURNAME)}
 
-        results: list[RecognizerResult] = []
-        covered: set[int] = set()  # indices of words already inside a match
+        results, covered = self._full_names(text, words, part, nlp_artifacts)
+        results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts)
+        return results
 
-        # Full names (and multi-word surnames) within runs of name-part words.
+    def _full_names(self, text: str, words: list[_Word], part: set[str], nlp_artifacts: NlpArtifacts | None
+                    ) -> tuple[list[RecognizerResult], set[int]]:
+        """Full names (and multi-word surnames) within runs of name-part words; returns the indices covered."""
+        results: list[RecognizerResult] = []
+        covered: set[int] = set()
         grams: dict[str, list[tuple[int, int]]] = {}
         n = len(words)
         for i in range(n):
@@ -145,31 +151,37 @@ class RosterNameRecognizer(EntityRecognizer):
                 if words[j - 1].possessive or not _joins(gap, first=(j == i + 1)):
                     break
                 grams.setdefault(" ".join(w.folded for w in words[i:j + 1]), []).append((i, j))
-        if grams:
-            keys = list(grams)
-            gram_flags, gram_idx = roster.lookup_folded(keys)
-            hits = sorted(
-                ((i, j, int(fl), int(ix)) for key, fl, ix in zip(keys, gram_flags.tolist(), gram_idx.tolist())
-                 if fl & (FULL_NAME | SURNAME) for i, j in grams[key]),
-                key=lambda h: (-(h[1] - h[0]), h[0]),  # longest first
-            )
-            for i, j, fl, ix in hits:
-                span = range(i, j + 1)
-                if covered.intersection(span):
+        if not grams:
+            return results, covered
+        forms = list(grams)
+        gram_flags, gram_idx = self.roster.lookup_folded(forms)
+        hits = sorted(
+            ((i, j, int(fl), int(ix)) for form, fl, ix in zip(forms, gram_flags.tolist(), gram_idx.tolist())
+             if fl & (FULL_NAME | SURNAME) for i, j in grams[form]),
+            key=lambda h: (-(h[1] - h[0]), h[0]),  # longest first
+        )
+        for i, j, fl, ix in hits:
+            span = range(i, j + 1)
+            if covered.intersection(span):
+                continue
+            if not fl & FULL_NAME:  # a multi-word surname alone ("van der Berg")
+                if not self._lone_name_counts(text, words, i, j, part, nlp_artifacts):
                     continue
-                if not fl & FULL_NAME:  # a multi-word surname alone ("van der Berg")
-                    if not self._lone_name_counts(text, words, i, j, part, nlp_artifacts):
-                        continue
-                elif (i > 0 and words[i - 1].folded in _DETERMINERS
-                      and all(words[k].folded in self.common and not words[k].raw[:1].isupper() for k in span)):
-                    continue  # "the summer hall" is a hall; "summer hall" in a class list is a pupil
-                covered.update(span)
-                kind = "full_name" if fl & FULL_NAME else "surname"
-                results.append(self._result(words[i].start, words[j].end, 0.95 if fl & FULL_NAME else 0.85,
-                                            kind, roster.refs_at(ix)))
+            elif (i > 0 and words[i - 1].folded in _DETERMINERS
+                  and all(words[k].folded in self.common and not words[k].raw[:1].isupper() for k in span)):
+                continue  # "the summer hall" is a hall; "summer hall" in a class list is a pupil
+            covered.update(span)
+            kind = "full_name" if fl & FULL_NAME else "surname"
+            results.append(self._result(words[i].start, words[j].end, 0.95 if fl & FULL_NAME else 0.85,
+                                        kind, self.roster.refs_at(ix)))
+        return results, covered
 
-        # Forename or surname alone. A name-word shown to be a name once in this text ("Mark Rose ...",
-        # "Mark's") also counts where only a verb follows it ("Mark should now focus").
+    def _lone_names(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
+                    covered: set[int], nlp_artifacts: NlpArtifacts | None) -> list[RecognizerResult]:
+        """Forename or surname alone. A name-word shown to be a name once in this text ("Mark Rose ...",
+        "Mark's") also counts where only a verb follows it ("Mark should now focus"), and name-words in a list
+        with clear names count too ("Ruby, Olivia and Isla")."""
+        results: list[RecognizerResult] = []
         named = {words[k].folded for k in covered}
         accepted = set(covered)
         doubtful: list[tuple[int, int, int]] = []
@@ -196,7 +208,8 @@ class RosterNameRecognizer(EntityRecognizer):
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
                               and words[k + 1].start - w.end <= 2)
-                if (w.folded in named and verb_after) or _listed_with(text, words, k, accepted):
+                if ((w.folded in named and verb_after) or _listed_with(text, words, k, accepted)
+                        or _line_list_with(text, words, k, accepted)):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
                     doubtful.remove(item)
@@ -214,9 +227,10 @@ class RosterNameRecognizer(EntityRecognizer):
         first, last = words[i], words[j]
         if self._other_persons_name(text, words, i, j, part):
             return False  # "Mary Wollstonecraft", "Florence Nightingale": someone else's full name
-        prev = words[i - 1].folded if i > 0 and _joins(text[words[i - 1].end:first.start], first=True) else ""
-        if prev in _TITLES:
-            return True
+        gap = text[words[i - 1].end:first.start] if i > 0 else ""
+        prev = words[i - 1].folded if i > 0 and _joins(gap, first=True) else ""
+        if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
+            return True  # "Mrs Smith", "Mr. van der Berg"
         folded = " ".join(w.folded for w in words[i:j + 1])
         if folded not in self.common and len(folded) > 2:
             return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
@@ -227,6 +241,8 @@ class RosterNameRecognizer(EntityRecognizer):
             return True
         if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start):
             return True  # spaCy guesses PERSON for most capitalised sentence openers ("Mark the essays")
+        if _initial_follows(text, words, j):
+            return True  # "Autumn R. - 8.11": a forename and a surname initial, as in class lists
         if _in_proper_compound(text, words, i, j, part, self.common):
             return False  # "May Day", "Rose Garden Road": a capitalised phrase, not a lone name
         nxt = words[j + 1].folded if j + 1 < len(words) and words[j + 1].start - last.end <= 2 else ""
@@ -283,6 +299,38 @@ def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> b
         gaps = text[words[lo].end:words[hi].start]
         if _LIST_GAP.fullmatch(gaps.replace(" and ", " ").replace(" or ", " ")):
             return True
+    return False
+
+
+def _initial_follows(text: str, words: list[_Word], j: int) -> bool:
+    if j + 1 >= len(words):
+        return False
+    nxt = words[j + 1]
+    return (len(nxt.raw) == 1 and nxt.raw.isupper() and text[nxt.end:nxt.end + 1] == "."
+            and text[words[j].end:nxt.start] == " ")
+
+
+_BULLET = re.compile(r"[ \t]*(?:[-*•·>]|\d{1,3}[.)])?[ \t]*")
+
+
+def _starts_line(text: str, words: list[_Word], k: int) -> bool:
+    line_start = text.rfind("\n", 0, words[k].start) + 1
+    return _BULLET.fullmatch(text, line_start, words[k].start) is not None
+
+
+def _line_list_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> bool:
+    """Is words[k] the first word of a line in a list whose neighbouring line starts with an accepted name?
+    ("Autumn - 8.11" between "Kieran - 13.0" and "Kacper - 8.9")"""
+    if not _starts_line(text, words, k):
+        return False
+    for step in (-1, 1):
+        other = k + step
+        while 0 <= other < len(words) and not _starts_line(text, words, other):
+            other += step
+        if 0 <= other < len(words) and other in accepted:
+            lo, hi = sorted((words[k].start, words[other].start))
+            if text.count("\n", lo, hi) == 1:  # the very next or previous line, not across a blank line
+                return True
     return False
 
 

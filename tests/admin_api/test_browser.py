@@ -214,5 +214,6 @@ def test_a_form_without_its_csrf_token_is_refused(page, server):
     with page.expect_response(lambda r: r.url.endswith("/users") and r.request.method == "POST") as info:
         page.click("form[action='/users'] button[type=submit]")
     assert info.value.status == 403
+    assert "Missing or invalid CSRF token" in page.content() and "Nothing was changed" in page.content()
     page.goto(server["url"] + "/users")
     assert "mallory" not in page.content()

@@ -112,3 +112,16 @@ def test_health_and_metrics(client, proxy_token, make_event):
     metrics = client.get("/metrics").text
     assert 'pupilguard_admin_events_ingested_total{result="accepted"} 1.0' in metrics
     assert "pupilguard_admin_proxy_auth_failures_total 1.0" in metrics
+    assert 'pupilguard_admin_proxy_events_received{proxy="site-main"} 1.0' in metrics
+    assert 'pupilguard_admin_proxy_last_seen_timestamp_seconds{proxy="site-main"}' in metrics
+    assert 'pupilguard_admin_request_seconds_count{route="/api/v1/events",status="200"} 1.0' in metrics
+
+
+def test_proxies_health_api(client, proxy_token, users, make_event):
+    client.post("/api/v1/events", json={"events": [make_event()]}, headers=_auth(proxy_token))
+    r = client.get("/api/v1/proxies", auth=users["it"])
+    assert r.status_code == 200
+    (proxy,) = r.json()
+    assert proxy["name"] == "site-main" and proxy["events_received"] == 1 and proxy["last_seen_at"]
+    assert "token_hash" not in proxy
+    assert client.get("/api/v1/proxies", auth=users["viewer"]).status_code == 403

@@ -115,6 +115,16 @@ def test_oversized_body_is_413(client, proxy_token):
     assert r.status_code == 413
 
 
+def test_oversized_chunked_body_is_413(client, proxy_token):
+    def chunks():  # no Content-Length: the limit is enforced while reading
+        for _ in range(17):
+            yield b"x" * (1024 * 1024)
+
+    r = client.post("/api/v1/events", content=chunks(),
+                    headers={"Authorization": f"Bearer {proxy_token}", "Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
 def test_concurrent_ingest_from_several_proxies(app, client, make_event):
     """Three proxies deliver overlapping batches at once (each event sent by two of them): every event is stored
     exactly once, and the accepted counts add up."""

@@ -102,3 +102,37 @@ def test_cli_manages_tokens_and_users(tmp_path, database_url, make_settings, mon
 def test_cli_bad_database_is_a_clear_error(tmp_path):
     code, _, err = _cli("admin", "migrate", "--data-dir", str(tmp_path), "--database-url", "mysql://x/y")
     assert code == 1 and "pupilguard admin:" in err and "Traceback" not in err
+
+
+def test_cli_roster_import(tmp_path, database_url, monkeypatch):
+    monkeypatch.setenv("PUPILGUARD_SECRET_KEY", "k" * 40)
+    monkeypatch.delenv("PUPILGUARD_ROSTER_KEY", raising=False)
+    common = ("--data-dir", str(tmp_path / "data"), "--database-url", database_url)
+    export = tmp_path / "sims.csv"
+    export.write_bytes(
+        "Legal Surname,Legal Forename,Preferred Surname,Preferred Forename,DOB\r\n"
+        "Kowalczyk,Zuzanna,Kowalczyk,Zuzia,02/03/2015\r\n"
+        ",,,,\r\n".encode("utf-8")
+    )
+    code, out, err = _cli("admin", "roster", "import", str(export), *common)
+    assert code == 0, err
+    assert "imported 1 pupils" in out and "1 rows skipped" in out
+    assert "Kowalczyk" not in out + err and "Zuzanna" not in out + err
+
+    from admin_api import config_store
+    from admin_api.db import Database
+    from detectors.roster import RosterKey
+
+    db = Database(database_url)
+    with db.session() as s:
+        upload = config_store.latest_roster(s)
+        assert upload.uploaded_by == "cli" and upload.pupils == 1
+        key = RosterKey.load_or_create(tmp_path / "data" / "roster.key")
+        assert config_store.find_pupil_refs(s, key, "zuzanna kowalczyk")
+    db.dispose()
+
+    assert _cli("admin", "roster", "import", str(tmp_path / "missing.csv"), *common)[0] == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Colour,Shape\r\nred,round\r\n")
+    code, _, err = _cli("admin", "roster", "import", str(bad), *common)
+    assert code == 1 and "Traceback" not in err

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import uuid
@@ -10,12 +11,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
 
-from admin_api import auth, config_store
+from admin_api import auth, config_store, rollups
 from admin_api.app import create_app
-from admin_api.models import AuditEntry, Event as StoredEvent, Purge, Setting, User
+from admin_api.models import AuditEntry, Purge
+from admin_api.models import Event as StoredEvent
 from admin_api.settings import Settings
 from admin_api.store import store_events
 from detectors.events import Event
@@ -62,7 +64,8 @@ def app(web_database_url, tmp_path_factory):
 def clean_events(app):
     yield
     with app.state.db.session() as session:
-        session.execute(text("DELETE FROM events"))
+        session.execute(delete(StoredEvent))
+        rollups.rebuild(session)  # the dashboard's daily roll-ups follow the events
         session.commit()
 
 
@@ -229,11 +232,11 @@ def test_sign_out_ends_the_session(app, as_role):
 
 @pytest.mark.parametrize(("role", "allowed", "forbidden"), [
     ("viewer", ["/"], ["/events", "/pupils", "/it/allowlist", "/it/roster", "/it/proxies", "/users", "/audit",
-                       "/retention", "/events/export.csv"]),
+                       "/retention", "/policy", "/events/export.csv"]),
     ("it", ["/", "/events", "/it/allowlist", "/it/roster", "/it/proxies"],
-     ["/pupils", "/users", "/audit", "/retention", "/events/export.csv"]),
+     ["/pupils", "/users", "/audit", "/retention", "/policy", "/events/export.csv"]),
     ("dpo", ["/", "/events", "/pupils", "/it/allowlist", "/it/roster", "/it/proxies", "/users", "/audit",
-             "/retention", "/events/export.csv"], []),
+             "/retention", "/policy", "/events/export.csv"], []),
 ])
 def test_each_role_reaches_exactly_its_pages(as_role, role, allowed, forbidden):
     client = as_role(role)
@@ -417,6 +420,25 @@ def test_allowlist_editor_validates_before_saving(app, as_role):
         session.commit()
 
 
+def test_policy_editor_validates_and_can_go_back_to_the_default(app, as_role):
+    client = as_role("dpo")
+    page = client.get("/policy").text
+    assert "The shipped default policy is in force" in page and "PUPIL: redact" in page
+    token = csrf_of(page)
+    bad = client.post("/policy", data={"policy": "version: 1\ndefault:\n  mode: sometimes\n", "csrf_token": token})
+    assert bad.status_code == 400 and 'id="policy-error"' in bad.text
+    shipped = re.search(r'<textarea id="policy"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    monitor = html.unescape(shipped).replace("mode: enforce", "mode: monitor", 1)
+    saved = client.post("/policy", data={"policy": monitor, "csrf_token": token})
+    assert "Policy saved" in saved.text and "This school's policy is in force" in saved.text
+    with app.state.db.session() as session:
+        assert "mode: monitor" in config_store.get_setting(session, config_store.POLICY)
+    client.post("/policy", data={"reset": "1", "csrf_token": token})
+    with app.state.db.session() as session:
+        assert config_store.get_setting(session, config_store.POLICY) is None
+    assert [e.action for e in audit_entries(app, "policy.update")] == ["policy.update"]
+
+
 def test_proxy_token_is_shown_once_and_can_be_revoked(app, as_role):
     client = as_role("it")
     token = csrf_of(client.get("/it/proxies").text)
@@ -479,7 +501,6 @@ def test_dashboard_charts_and_this_week_reflect_the_events(app, as_role):
            for _ in range(4)],
          make_event(time=now - timedelta(days=9), action="allow", tool="copilot"))
     page = as_role("viewer").get("/").text
-    assert re.findall(r'id="kpi-\w+">\d+<', page) == []
     assert 'id="kpi-total">8<' in page and 'id="kpi-block">3<' in page and 'id="kpi-redact">4<' in page
     timeline = re.search(r'<svg class="chart chart-columns" id="chart-timeline".*?</svg>', page, re.S).group(0)
     assert 'data-bars="3"' in timeline  # one bar per day with events (single action each)
@@ -523,3 +544,39 @@ def test_static_files_are_served_locally(app):
     with TestClient(app) as client:
         for path in ("/static/app.css", "/static/app.js", "/static/favicon.svg"):
             assert client.get(path).status_code == 200
+
+
+def test_an_uploaded_roster_is_parsed_in_memory_never_spooled_to_disk(app, as_role, monkeypatch):
+    import starlette.formparsers
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("the MIS export was spooled to a temporary file")
+
+    monkeypatch.setattr(starlette.formparsers, "SpooledTemporaryFile", no_disk)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    rows = [f"{letters[i % 26]}{letters[i // 26 % 26]}{letters[i // 676 % 26]}son,"
+            f"{letters[i // 26 % 26].upper()}{letters[i % 26]}ra,,,01/02/2013,7A" for i in range(40_000)]
+    export = (SIMS_CSV.splitlines()[0] + "\r\n" + "\r\n".join(rows) + "\r\n").encode()
+    assert len(export) > 1024 * 1024  # above Starlette's in-memory spool limit
+    it = as_role("it")
+    response = it.post("/it/roster", data={"csrf_token": csrf_of(it.get("/it/roster").text)},
+                       files={"export": ("big.csv", export, "text/csv")})
+    assert response.status_code == 200 and 'id="import-report"' in response.text
+    assert "Aason" not in response.text
+
+
+def test_chart_bars_are_drawn_to_scale():
+    from admin_api.web.charts import nice_max, stacked_columns, stacked_rows
+
+    assert nice_max(0) == (1.0, 0.25) and nice_max(7) == (8, 2) and nice_max(1234) == (1500, 500)
+    chart = stacked_columns([("Mon", {"block": 2, "allow": 6}), ("Tue", {"block": 4})], ["block", "allow"])
+    heights = {r.title: r.h for r in chart.rects}
+    assert heights["Mon: 6 allow"] == pytest.approx(3 * heights["Mon: 2 block"], abs=0.2)
+    assert heights["Tue: 4 block"] == pytest.approx(2 * heights["Mon: 2 block"], abs=0.2)
+    mon_block = next(r for r in chart.rects if r.title == "Mon: 2 block")
+    mon_allow = next(r for r in chart.rects if r.title == "Mon: 6 allow")
+    assert mon_allow.y + mon_allow.h == pytest.approx(mon_block.y, abs=0.2)  # stacked, not overlapping
+    assert chart.y_ticks[-1].label == "8"
+    rows = stacked_rows([("chatgpt", {"n": 10}), ("gemini", {"n": 5})], ["n"])
+    assert rows.rects[0].w == pytest.approx(2 * rows.rects[1].w, abs=0.2) and not rows.empty
+    assert stacked_rows([], ["n"]).empty

@@ -14,6 +14,8 @@ Priya,Priya,,Patel,Patel,,7300152499,21/06/2013,8
 Will,William,,Hall,Hall,,,01/01/2013,8
 Harry,Harry,,Potter,Potter,,,05/05/2012,9
 Aleksandra,Aleksandra,,Nowak-Kowalska,Nowak-Kowalska,,,11/11/2012,9
+Lucy,Lucy,,Grey,Grey,,,02/03/2013,8
+Ibrahim,Ibrahim,,Warsame,Warsame,,,09/10/2012,9
 """
 
 

@@ -69,6 +69,23 @@ def test_awareness_style_mention_with_a_name_is_redacted_not_blocked(engine):
     assert d.texts == ["Mr [PERSON_1] is running our ADHD awareness week assembly."]
 
 
+def test_job_titles_next_to_a_name_are_not_special_category(engine, roster_engine):
+    d = engine.scan(["Write a short bio for our new SENCO, Priyanka Venkatesh, who joins in April."])
+    assert d.action == "redact" and d.entity_counts == {"PERSON": 1}
+    assert roster_engine.scan(["Ask the SENCO to look at Oliver Smith's reading."]).action == "block"
+
+
+def test_religious_observance_of_a_pupil_blocks(roster_engine):
+    d = roster_engine.scan(["Reply to Mrs Warsame: can Ibrahim leave early on Friday for Jummah prayers?"])
+    assert d.action == "block" and d.entity_counts["SPECIAL_CATEGORY:RELIGION"] == 1
+
+
+def test_rostered_forename_that_is_a_character_in_company(roster_engine):
+    text = "Summarise the chapter where Lucy first meets Mr Tumnus in Narnia."
+    assert roster_engine.scan([text]).texts == [text]
+    assert roster_engine.scan(["Lucy was late again today."]).texts == ["[PUPIL_1] was late again today."]
+
+
 def test_findings_carry_positions_never_text(roster_engine):
     text = "Ring Zoë's mum on 07911 123456."
     d = roster_engine.scan([text])

@@ -96,28 +96,32 @@ def corpus_report():
     return ev.run_system("pupilguard", system, prompts)
 
 
-def _ids(report, predicate) -> list[str]:
-    return [r.id for r in report.results if predicate(r)]
+def _failing(report, predicate) -> str:
+    """Dev ids, and only a count for the hold-out split (its ids are not shown so nobody tunes on them)."""
+    dev = [r.id for r in report.results if r.split == "dev" and predicate(r)]
+    holdout = sum(1 for r in report.results if r.split == "holdout" and predicate(r))
+    return f"{dev} + {holdout} hold-out prompt(s)"
 
 
 @pytest.mark.slow
 def test_no_roster_name_upn_or_uln_leaks(corpus_report):
-    leaking = _ids(corpus_report, lambda r: set(r.leaked) & set(ev.ZERO_LEAK_ENTITIES))
-    assert leaking == [], f"roster name / UPN / ULN survived in: {leaking}"
+    leaked = corpus_report.zero_leak_entities_leaked
+    assert leaked == 0, "roster name / UPN / ULN survived in " + _failing(
+        corpus_report, lambda r: set(r.leaked) & set(ev.ZERO_LEAK_ENTITIES))
 
 
 @pytest.mark.slow
 def test_block_recall_at_least_99_percent(corpus_report):
-    missed = _ids(corpus_report, lambda r: r.expected == "block" and r.action != "block")
     recall = corpus_report.overall.block_recall
-    assert recall >= 0.99, f"not blocked: {missed}"
+    assert recall >= 0.99, "not blocked: " + _failing(
+        corpus_report, lambda r: r.expected == "block" and r.action != "block")
 
 
 @pytest.mark.slow
 def test_clean_prompts_changed_at_most_1_percent(corpus_report):
-    changed = _ids(corpus_report, lambda r: r.expected == "allow" and r.changed)
     rate = corpus_report.overall.clean_changed_rate
-    assert rate <= 0.01, f"clean prompts changed: {changed}"
+    assert rate <= 0.01, "clean prompts changed: " + _failing(
+        corpus_report, lambda r: r.expected == "allow" and r.changed)
 
 
 # -- the command -------------------------------------------------------------------------------------------

@@ -167,3 +167,17 @@ def test_roster_arrays_are_compact_types(sims_roster):
         assert npz["keys"].dtype == np.uint64 and np.all(np.diff(npz["keys"].astype(np.float64)) >= 0)
         assert npz["refs"].dtype.kind == "S"
         assert set(npz.files) == {"header", "keys", "flags", "offsets", "members", "refs"}
+
+
+def test_unwritable_paths_give_clear_errors(tmp_path):
+    with pytest.raises(RosterKeyError, match="cannot create key file"):
+        RosterKey.load_or_create(tmp_path / "no" / "such" / "dir" / "roster.key")
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key")
+    bad.chmod(0o600)
+    with pytest.raises(RosterKeyError, match="bad.key"):
+        RosterKey.load_or_create(bad)
+    builder = RosterBuilder(KEY)
+    builder.add_pupil(legal_forename="Ada", legal_surname="Lovelace")
+    with pytest.raises(RosterError, match="cannot write roster"):
+        builder.write(tmp_path / "no" / "such" / "r.roster")

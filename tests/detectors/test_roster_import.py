@@ -203,3 +203,33 @@ def test_installed_pupilguard_command_imports_with_env_key(tmp_path):
     bad = subprocess.run([exe, "roster", "import", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x")],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "cannot read" in bad.stderr
+
+
+def test_single_full_name_column(tmp_path):
+    data = "Name,Reg\nSmith, Oliver,\"9C\"\nAnna van der Berg,7A\n".replace("Smith, Oliver", '"Smith, Oliver"')
+    report = import_mis_csv(data.encode(), tmp_path / "r.roster", KEY)
+    roster = Roster.load(tmp_path / "r.roster", KEY)
+    assert report.pupils == 2 and report.columns["full_name"] == "Name"
+    assert roster.match_full_name("Oliver", "Smith") and roster.match_full_name("Anna", "van der Berg")
+    assert roster.is_surname("Berg")
+
+
+def test_excel_mangled_identifiers_are_repaired(tmp_path):
+    data = b"Surname,Forename,UPN,ULN\nEyre,Jane,'H801200001001,9276308686.0\n"
+    report = import_mis_csv(data, tmp_path / "r.roster", KEY)
+    roster = Roster.load(tmp_path / "r.roster", KEY)
+    assert not report.warnings
+    assert roster.lookup_identifier("UPN", "H801200001001") == roster.lookup_identifier("ULN", "9276308686")
+
+
+def test_oversized_field_is_a_clear_error_not_a_crash(tmp_path):
+    data = b"Surname,Forename\nEyre,Jane\n\"" + b"x" * 300_000 + b"\",Rochester\n"
+    with pytest.raises(MisImportError, match="malformed at line 3"):
+        import_mis_csv(data, tmp_path / "r.roster", KEY)
+
+
+def test_quoted_fields_with_commas_and_line_breaks(tmp_path):
+    data = b'Surname,Forename,Notes\n"Smith, Jr",Oliver,"line one\nline two"\nEyre,Jane,\n'
+    report = import_mis_csv(data, tmp_path / "r.roster", KEY)
+    assert report.pupils == 2 and report.skipped_rows == 0
+    assert report.rows == 2

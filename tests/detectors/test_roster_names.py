@@ -77,6 +77,8 @@ def test_full_name_reports_the_pupil_ref(recogniser, roster):
     ("Mrs Smith rang about the trip", "Smith"),
     ("mr okafor called", "okafor"),
     ("I spoke to Mrs Page", "Page"),
+    ("I spoke to Mrs. Page today", "Page"),
+    ("Dr.Okafor", "Okafor"),
     ("Mr van der Berg", "van der Berg"),
     ("Will is struggling in Year 8", "Will"),
     ("Grace said she was tired", "Grace"),
@@ -189,6 +191,8 @@ def test_spacy_person_entity_confirms_an_ambiguous_lone_name(analyzer, recognise
     ("will turner y4 wouldnt come in", ["will turner"]),         # one pupil's full name counts in any case
     ("Summer keeps coming into class with sweets", ["Summer"]),
     ("Amelia C. - 7.1\nOlly S. - 6.8", ["Amelia", "Olly"]),      # forename + initial in a list
+    ("Reading ages:\nSummer R. - 8.11\nGrace E. - 6.9", ["Summer", "Grace"]),
+    ("Scores:\n- Oliver 12\n- Summer 9\n- Grace 14\n\nMark the essays.", ["Oliver", "Summer", "Grace"]),
     ("Mark (known as Mark) joined. Later, Mark should now focus", ["Mark", "Mark"]),
     ("Mark Rose was late. Mark should now focus on fractions.", ["Mark Rose", "Mark"]),
 ])

@@ -80,16 +80,26 @@ def test_long_prompts_do_not_hold_up_short_ones(pool, loop):
 
 
 def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
-    for worker in pool._workers:
-        worker.process.kill()
-    result = loop.run_until_complete(pool.scan([f"UPN {UPN}"], tool=None, profile=None, budget_s=120))
+    async def crash_mid_scan():
+        scan = asyncio.ensure_future(pool.scan([LONG], tool=None, profile=None, budget_s=120))
+        while True:  # as soon as a worker has taken the long prompt, kill it
+            busy = [w for w in pool._workers if w not in pool._idle]
+            if busy:
+                busy[0].process.kill()
+                break
+            await asyncio.sleep(0.001)
+        for worker in pool._workers:  # and an idle one, which must be replaced before its next job
+            if worker in pool._idle and not worker.short_only:
+                worker.process.kill()
+        return await scan
+
+    result = loop.run_until_complete(crash_mid_scan())
     assert result.verdict.action == "block" and result.verdict.reasons == ["analysis_error"]
-    deadline = time.monotonic() + 120
-    while True:  # the replacement loads its engine, then scanning works again
-        again = loop.run_until_complete(pool.scan([f"UPN {UPN}"], tool=None, profile=None, budget_s=120))
-        if again.verdict.action == "redact" or time.monotonic() > deadline:
-            break
-    assert again.verdict.action == "redact"
+    # killed workers are replaced (the one that failed at once, the idle one before its next job)
+    for _ in range(3):
+        again = loop.run_until_complete(pool.scan([LONG], tool=None, profile=None, budget_s=120))
+        assert again.verdict.action == "redact"
+    assert pool.healthy == 3
 
 
 def test_bad_policy_stops_the_pool_with_a_clear_error(tmp_path):
@@ -97,3 +107,40 @@ def test_bad_policy_stops_the_pool_with_a_clear_error(tmp_path):
     bad.write_text("version: 1\nentities: {NOT_AN_ENTITY: redact}\n")
     with pytest.raises(PoolError, match="cannot start the detection engine"):
         ScanPool(EngineSpec(policy=str(bad)), size=1).start()
+
+
+def test_concurrent_scans_of_one_conversation_stay_consistent(pool, loop):
+    """Scans of one conversation run side by side; their placeholders merge, or a clash is detected."""
+    from proxy.conversations import Conversations
+
+    conversations = Conversations()
+    conv = conversations.get(Conversations.key("openai-api", "10.0.0.7", None))
+
+    async def scan(text: str):
+        before = conv.placeholders.__getstate__()
+        result = await pool.scan([text], tool=None, profile=None, placeholders=conv.placeholders)
+        return result, conv.merge(before, result.placeholders)
+
+    async def run():
+        return await asyncio.gather(scan(f"Report for UPN {UPN}."), scan(f"Email {EMAIL} please."),
+                                    scan("Email other.parent@example.org please."))
+
+    (r1, ok1), (r2, ok2), (r3, ok3) = loop.run_until_complete(run())
+    assert r1.verdict.texts == ["Report for UPN [UPN_1]."]
+    assert ok1 and ok2  # different kinds of value: no clash, both kept
+    # both e-mail scans started from an empty map and each called its address [EMAIL_1]: the second merge must fail
+    assert ok3 is False
+    assert conv.placeholders.restore("[UPN_1] [EMAIL_1]") == f"{UPN} {EMAIL}"
+
+
+def test_conversations_expire_and_are_keyed_without_identities():
+    from proxy.conversations import Conversations
+
+    now = [0.0]
+    conversations = Conversations(ttl_s=60, clock=lambda: now[0])
+    key = Conversations.key("chatgpt", "10.0.0.7", None, "conv-1")
+    assert "10.0.0.7" not in key and key != Conversations.key("chatgpt", "10.0.0.8", None, "conv-1")
+    first = conversations.get(key)
+    assert conversations.get(key) is first
+    now[0] = 61
+    assert conversations.get(key) is not first and len(conversations) == 1

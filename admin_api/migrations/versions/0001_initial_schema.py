@@ -50,6 +50,14 @@ def upgrade() -> None:
     sa.Column('events', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', 'entity', 'action', 'tool', 'profile', 'department', name=op.f('pk_daily_entity_counts'))
     )
+    op.create_table('daily_totals',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('dimension', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=128), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'dimension', 'key', 'action', name=op.f('pk_daily_totals'))
+    )
     op.create_table('events',
     sa.Column('event_id', sa.Uuid(), nullable=False),
     sa.Column('time', sa.DateTime(timezone=True), nullable=False),
@@ -170,6 +178,7 @@ def downgrade() -> None:
     op.drop_index('ix_events_action_time', table_name='events')
 
     op.drop_table('events')
+    op.drop_table('daily_totals')
     op.drop_table('daily_entity_counts')
     op.drop_table('daily_counts')
     op.drop_index('ix_audit_log_time', table_name='audit_log')

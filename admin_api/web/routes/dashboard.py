@@ -10,7 +10,7 @@ from admin_api import queries
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
 from admin_api.schemas import EventFilter, GroupCounts, Stats
-from admin_api.web.charts import ACTION_COLOURS, PALETTE, stacked_columns, stacked_rows
+from admin_api.web.charts import ACTION_COLOURS, stacked_columns, stacked_rows
 from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
@@ -65,10 +65,11 @@ def dashboard(
     start = datetime.combine(first, time(), UTC)
     stats = queries.stats(db, EventFilter(start=start))
 
-    # "This week" is the last seven days to now, compared with the seven before.
-    now = datetime.now(UTC)
-    this_week = queries.stats(db, EventFilter(start=now - timedelta(days=7), end=now))
-    last_week = queries.stats(db, EventFilter(start=now - timedelta(days=14), end=now - timedelta(days=7)))
+    # "This week" is today and the six days before, compared with the seven days before that. Whole UTC days,
+    # so the statistics come from the daily roll-ups rather than a scan of the events.
+    midnight = datetime.combine(today, time(), UTC)
+    this_week = queries.stats(db, EventFilter(start=midnight - timedelta(days=6)))
+    last_week = queries.stats(db, EventFilter(start=midnight - timedelta(days=13), end=midnight - timedelta(days=6)))
     week = {
         "actions": [(a, getattr(this_week.by_action, a), getattr(last_week.by_action, a)) for a in SERIES],
         "total": (this_week.total, last_week.total),
@@ -89,4 +90,5 @@ def dashboard(
     }
     return render(request, "dashboard.html", title="Dashboard", active="dashboard", stats=stats, days=days,
                   ranges=RANGES, charts=charts, week=week, first=first, today=today,
-                  can_list=user.role in ("dpo", "it"), palette=PALETTE, departments=departments)
+                  can_list=user.role in ("dpo", "it"), departments=departments,
+                  week_span=timedelta(days=6))

@@ -1,6 +1,10 @@
 """DPO pages: users, retention and purges, the audit log."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import detectors
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
@@ -9,7 +13,8 @@ from sqlalchemy.orm import Session
 from admin_api import audit, config_store, retention
 from admin_api.auth import MIN_PASSWORD_LENGTH, ROLES, AuthError, create_user, is_locked, reset_lockout
 from admin_api.db import get_session
-from admin_api.models import AuditEntry, Purge, User
+from admin_api.models import AuditEntry, Purge, Setting, User
+from detectors.policy import PolicyError
 from admin_api.web.deps import page_user
 from admin_api.web.templating import flash, render
 
@@ -144,3 +149,38 @@ def purge_now(request: Request, user: User = Depends(dpo), db: Session = Depends
     deleted = record.deleted if record is not None else 0
     flash(request, f"Purge done: {deleted:,} event{'' if deleted == 1 else 's'} deleted.", "success")
     return RedirectResponse("/retention", status_code=303)
+
+
+# --- detection policy ------------------------------------------------------------------------------------------
+
+SHIPPED_POLICY = Path(detectors.__file__).parent / "data" / "policy.yaml"
+
+
+def _policy_page(request: Request, db: Session, text: str | None = None, status_code: int = 200, **extra):
+    row = db.get(Setting, config_store.POLICY)
+    if text is None:
+        text = row.value if row is not None else SHIPPED_POLICY.read_text(encoding="utf-8")
+    return render(request, "policy.html", status_code=status_code, title="Policy", active="policy", text=text,
+                  row=row, **extra)
+
+
+@router.get("/policy")
+def policy_page(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+    return _policy_page(request, db)
+
+
+@router.post("/policy")
+def save_policy(
+    request: Request, yaml_text: str = Form("", alias="policy"), reset: str = Form(""),
+    user: User = Depends(dpo), db: Session = Depends(get_session),
+):
+    yaml_text = yaml_text.replace("\r\n", "\n")
+    try:
+        config_store.set_policy(db, None if reset else yaml_text, user.username)
+    except PolicyError as exc:
+        db.rollback()
+        return _policy_page(request, db, text=yaml_text, status_code=400, error=str(exc))
+    db.commit()
+    flash(request, "Policy reset to the shipped default." if reset else
+          "Policy saved. Proxies pick it up at their next configuration poll.", "success")
+    return RedirectResponse("/policy", status_code=303)

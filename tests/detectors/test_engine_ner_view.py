@@ -1,0 +1,30 @@
+"""What NER reads: same offsets as the text, shouting title-cased, nothing but context around possible names."""
+from detectors.nlp import ner_view as _ner_view
+
+
+def test_view_keeps_length_and_offsets():
+    text = "Plan a lesson on fractions.\nAsk Kerry Doyle about it.\n" + "More plain words here. " * 20
+    view = _ner_view(text)
+    assert len(view) == len(text)
+    i = text.index("Kerry Doyle")
+    assert view[i:i + 11] == "Kerry Doyle"
+    assert view.count("\n") == text.count("\n")
+
+
+def test_text_without_possible_names_is_blank():
+    assert _ner_view("please write a plan for Year 8 maths on Monday. Check the SEN register.").isspace()
+
+
+def test_explained_words_need_no_ner():
+    text = "Oliver did well. " + "x " * 100 + "Jayden did too."
+    view = _ner_view(text, explained={"Oliver"})
+    assert "Oliver" not in view and "Jayden did too." in view
+
+
+def test_shouting_is_title_cased_for_ner():
+    assert _ner_view("NOTE FROM MRS ADEYEMI ABOUT KACPER") == "Note From Mrs Adeyemi About Kacper"
+
+
+def test_capitalised_common_word_before_a_capitalised_word_stays():
+    assert "Kerry Doyle" in _ner_view("From: Kerry Doyle", explained={"Doyle"})
+    assert _ner_view("Check: Report these marks.").isspace()
