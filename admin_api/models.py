@@ -177,6 +177,8 @@ class DailyCount(Base):
     department: Mapped[str] = mapped_column(String(128), primary_key=True)
     events: Mapped[int] = mapped_column(Integer, nullable=False)
 
+    __table_args__ = (Index("ix_daily_counts_tool_day", "tool", "day"),)
+
 
 class DailyEntityCount(Base):
     """Events holding each data type, per UTC day, action, tool, profile and department."""
@@ -190,6 +192,8 @@ class DailyEntityCount(Base):
     profile: Mapped[str] = mapped_column(String(64), primary_key=True)
     department: Mapped[str] = mapped_column(String(128), primary_key=True)
     events: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (Index("ix_daily_entity_counts_entity_day", "entity", "day"),)
 
 
 class Proxy(Base):

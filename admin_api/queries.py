@@ -3,7 +3,7 @@ CSV export and the events of one pupil. The one place for this logic.
 
 Usage (a web page or router):
     flt = EventFilter(action="block", start=...)
-    page = list_events(session, flt, limit=50, cursor=None)      # -> EventPage-like (items: list[Event], next_cursor)
+    page = list_events(session, flt, limit=50, cursor=None)      # -> Page(items: list[models.Event], next_cursor)
     n = count_events(session, flt)
     stats(session, flt) -> schemas.Stats
     for chunk in export_csv(session, flt, include_text=True): ...
@@ -18,13 +18,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from . import rollups
 from .models import ACTIONS, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
 from .rollups import midnight
-from .schemas import ActionCounts, EventFilter, decode_cursor, EventOut, GroupCounts, Stats, TimelinePoint
+from .schemas import ActionCounts, EventFilter, EventOut, GroupCounts, Stats, TimelinePoint, decode_cursor
 
 MAX_PAGE = 500
 
@@ -137,7 +137,10 @@ def event_out(event: Event, *, include_text: bool) -> EventOut:
 
 # --- statistics --------------------------------------------------------------------------------------------------
 
-def _group(rows: list[tuple[str | None, str, int]]) -> dict[str | None, dict[str, int]]:
+Rows = list[tuple[str | None, str, int]]  # (key, action, events)
+
+
+def _group(rows: Rows) -> dict[str | None, dict[str, int]]:
     grouped: dict[str | None, dict[str, int]] = {}
     for key, action, n in rows:
         counts = grouped.setdefault(key, {})
@@ -145,18 +148,15 @@ def _group(rows: list[tuple[str | None, str, int]]) -> dict[str | None, dict[str
     return grouped
 
 
-def _ranked(rows: list[tuple[str | None, str, int]]) -> list[GroupCounts]:
+def _ranked(rows: Rows) -> list[GroupCounts]:
     groups = [GroupCounts(key=k, **v) for k, v in _group(rows).items()]
     return sorted(groups, key=lambda g: (-(g.allow + g.redact + g.block), g.key or ""))
 
 
 # Which roll-up answers which filters (start/end always: whole days from the roll-up, partial days from events).
 TOTALS_FILTERS = frozenset({"start", "end", "action"})
-DAILY_FILTERS = TOTALS_FILTERS | {"tool", "profile", "department"}
-ROLLUP_FILTERS = DAILY_FILTERS | {"entity"}
+ROLLUP_FILTERS = TOTALS_FILTERS | {"tool", "profile", "department", "entity"}
 DIMENSIONS = ("day", "tool", "profile", "department", "entity")
-
-Rows = list[tuple[str | None, str, int]]
 
 
 def stats(session: Session, flt: EventFilter) -> Stats:
@@ -174,21 +174,14 @@ def stats(session: Session, flt: EventFilter) -> Stats:
         edges = [flt.model_copy(update={"start": start, "end": end}) for start, end in intervals]
     else:
         full, edges = None, [flt]
-    # with a data-type filter, the other types found together with it: only the events know
-    entity_from_events = full is not None and flt.entity is not None
     if full is not None:
         if used <= TOTALS_FILTERS:
             _add_totals(session, flt, full, rows)
         else:
-            for dim in DIMENSIONS:
-                if not (dim == "entity" and entity_from_events):
-                    rows[dim] += _rollup_rows(session, flt, full, dim)
+            _add_rollup_rows(session, flt, full, rows)
     for edge in edges:
         for dim in DIMENSIONS:
-            if not (dim == "entity" and entity_from_events):
-                rows[dim] += _event_rows(session, edge, dim)
-    if entity_from_events:
-        rows["entity"] = _event_rows(session, flt, "entity")
+            rows[dim] += _event_rows(session, edge, dim)
     days = _group(rows["day"])
     timeline = [TimelinePoint(day=day, **days[day]) for day in sorted(days, key=str)]  # type: ignore[arg-type]
     totals = ActionCounts()
@@ -229,17 +222,30 @@ def _add_totals(session: Session, flt: EventFilter, days: tuple[date | None, dat
         select(*by, func.sum(DailyTotal.events)).where(*conds, DailyTotal.dimension == "tool").group_by(*by))]
 
 
-def _rollup_rows(session: Session, flt: EventFilter, days: tuple[date | None, date | None], dim: str) -> Rows:
+def _add_rollup_rows(session: Session, flt: EventFilter, days: tuple[date | None, date | None],
+                     rows: dict[str, Rows]) -> None:
     # with a data-type filter every dimension comes from the entity roll-up (one row per event and type)
-    table = DailyEntityCount if dim == "entity" or flt.entity is not None else DailyCount
-    conds = _day_conds(table, days)
-    for name in ("action", "tool", "profile", "department", "entity"):
-        value = getattr(flt, name)
-        if value is not None:
-            conds.append(getattr(table, name) == value)
-    column = getattr(table, dim)
-    stmt = select(column, table.action, func.sum(table.events)).where(*conds).group_by(column, table.action)
-    return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
+    tables = [DailyEntityCount] if flt.entity is not None else [DailyCount, DailyEntityCount]
+    for table in tables:
+        dims = [d for d in DIMENSIONS if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
+        conds = _day_conds(table, days)
+        for name in ("action", "tool", "profile", "department", "entity"):
+            value = getattr(flt, name)
+            if value is not None and hasattr(table, name):
+                conds.append(getattr(table, name) == value)
+        columns = [getattr(table, d) for d in dims]
+        total = func.sum(table.events)
+        if session.get_bind().dialect.name == "postgresql":
+            # one scan for all dimensions; roll-up keys are never NULL, so NULL marks "not this grouping"
+            sets = func.grouping_sets(*(tuple_(c, table.action) for c in columns))
+            for *keys, action, n in session.execute(select(*columns, table.action, total).where(*conds)
+                                                    .group_by(sets)):
+                dim = next(d for d, k in zip(dims, keys) if k is not None)
+                rows[dim].append((_key(keys[dims.index(dim)]), action, int(n)))
+        else:
+            for dim, column in zip(dims, columns):
+                stmt = select(column, table.action, total).where(*conds).group_by(column, table.action)
+                rows[dim] += [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
 
 
 def _split_days(
@@ -263,24 +269,18 @@ def _split_days(
 
 
 def _event_rows(session: Session, flt: EventFilter, dim: str) -> Rows:
-    if dim == "entity" and flt.entity is not None:
-        # start from the (few) events holding the filtered type, via its index, then count all their types
-        holding = aliased(EventEntity)
-        stmt = (select(EventEntity.entity, Event.action, func.count())
-                .select_from(holding)
-                .join(Event, Event.event_id == holding.event_id)
-                .join(EventEntity, EventEntity.event_id == holding.event_id)
-                .where(holding.entity == flt.entity, *event_conditions(flt.model_copy(update={"entity": None})))
-                .group_by(EventEntity.entity, Event.action))
-        return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
-    conds = event_conditions(flt)
     if dim == "entity":
+        # with a data-type filter, by_entity counts that type only (as the roll-up does)
+        conds = event_conditions(flt.model_copy(update={"entity": None}))
+        if flt.entity is not None:
+            conds.append(EventEntity.entity == flt.entity)
         stmt = (select(EventEntity.entity, Event.action, func.count())
                 .join(Event, Event.event_id == EventEntity.event_id)
                 .where(*conds).group_by(EventEntity.entity, Event.action))
-    else:
-        column = func.date(Event.time) if dim == "day" else getattr(Event, dim)
-        stmt = select(column, Event.action, func.count()).where(*conds).group_by(column, Event.action)
+        return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
+    conds = event_conditions(flt)
+    column = func.date(Event.time) if dim == "day" else getattr(Event, dim)
+    stmt = select(column, Event.action, func.count()).where(*conds).group_by(column, Event.action)
     return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
 
 

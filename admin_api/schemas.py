@@ -151,11 +151,6 @@ class EventQuery(EventFilter):
         return EventFilter(**self.model_dump(exclude={"limit", "cursor"}))
 
 
-class Count(BaseModel):
-    key: str | None
-    count: int
-
-
 class ActionCounts(BaseModel):
     allow: int = 0
     redact: int = 0
@@ -177,7 +172,8 @@ class Stats(BaseModel):
     by_tool: list[GroupCounts]
     by_profile: list[GroupCounts]
     by_department: list[GroupCounts]
-    by_entity: list[GroupCounts] = Field(description="Events per data type (an event counts once per type).")
+    by_entity: list[GroupCounts] = Field(
+        description="Events per data type (an event counts once per type); with an `entity` filter, that type only.")
 
 
 class ConfigOut(BaseModel):

@@ -310,6 +310,8 @@ def main() -> int:
                 "30 days, tool=chatgpt": EventFilter(start=month, tool="chatgpt"),
                 "30 days, profile=pupil": EventFilter(start=month, profile="pupil"),
                 "30 days, entity=SEN": EventFilter(start=month, entity="SPECIAL_CATEGORY:SEN"),
+                "all time, profile=staff": EventFilter(profile="staff"),
+                "all time, entity=PUPIL": EventFilter(entity="PUPIL"),
                 "user=staff0042": EventFilter(user="staff0042"),
             }
             rows: list[tuple[str, str, float]] = []

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus"
 SIZES = (200, 2_000, 20_000)
-RUNS = {200: 120, 2_000: 40, 20_000: 10}
+RUNS = {200: 200, 2_000: 100, 20_000: 15}
 VARIANTS = 12  # different prompts per size, cycled, so no system sees one text over and over
 WARM_UP = 3
 

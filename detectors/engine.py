@@ -39,7 +39,7 @@ from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecogni
 from detectors.recognisers.dates import DateOfBirthRecognizer
 from detectors.recognisers.persons import (
     InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
-    TitledNameRecognizer, famous_folded,
+    TitledNameRecognizer, famous_folded, named_for_their_work,
 )
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer
@@ -255,7 +255,7 @@ class Engine:
                 continue
             if r.entity_type == "PERSON" and (fold(value) in famous_folded() or any(
                     s < r.end and r.start < e and _only_common_words_outside(text, (r.start, r.end), (s, e))
-                    for s, e in famous)):
+                    for s, e in famous) or named_for_their_work(text, r.start, r.end)):
                 continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word
             # A roster forename inside "Oliver Twist", or "Juliet" next to "Romeo", is the character; the roster's
             # full name "Harry Potter" is a pupil.

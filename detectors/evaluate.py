@@ -32,7 +32,8 @@ from pathlib import Path
 
 __all__ = [
     "CorpusError", "LabelledPrompt", "Outcome", "PromptResult", "Span", "SystemReport",
-    "evaluate", "judge", "load_corpus", "pupilguard_system", "stock_presidio_system",
+    "evaluate", "failures_table", "judge", "load_corpus", "meets_targets", "pupilguard_system", "run_system",
+    "stock_presidio_system", "tables", "to_json",
 ]
 
 TARGETS = {"name_upn_uln_leaks": 0, "block_recall": 0.99, "clean_changed": 0.01}
@@ -223,14 +224,25 @@ def load_corpus(directory: str | Path) -> tuple[list[LabelledPrompt], Path]:
 
 # -- judging one outcome -----------------------------------------------------------------------------------
 
-def _preserved(original: str, forwarded: str) -> tuple[bytearray, list[tuple[int, int]]]:
-    """Which characters of the original survive in place, and the changed regions (original offsets)."""
+# Placeholders of pupilguard ("[PUPIL_1]") and of Presidio's replace operator ("<PERSON>"): letters inside them
+# are the system's, never the original's ("O'NEILL" must not count as surviving in "[PUPIL_8]").
+_PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]|<[A-Z_]+>")
+
+
+def _preserved(original: str, forwarded: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """For each character of the original, the id (1, 2, ...) of the aligned block that keeps it in the forwarded
+    text, or 0; and the changed regions (original offsets)."""
     matcher = SequenceMatcher(None, original, forwarded, autojunk=False)
-    kept = bytearray(len(original))
+    in_placeholder = bytearray(len(forwarded))
+    for m in _PLACEHOLDER.finditer(forwarded):
+        in_placeholder[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    kept = [0] * len(original)
     regions: list[tuple[int, int]] = []
-    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+    for block, (tag, i1, i2, j1, _j2) in enumerate(matcher.get_opcodes(), start=1):
         if tag == "equal":
-            kept[i1:i2] = b"\x01" * (i2 - i1)
+            for offset in range(i2 - i1):
+                if not in_placeholder[j1 + offset]:
+                    kept[i1 + offset] = block
         elif regions and i1 - regions[-1][1] <= 2:  # one replacement split by a coincidental match
             regions[-1] = (regions[-1][0], i2)
         else:
@@ -238,14 +250,16 @@ def _preserved(original: str, forwarded: str) -> tuple[bytearray, list[tuple[int
     return kept, regions
 
 
-def _span_survives(span: Span, kept: bytearray, forwarded: str) -> bool:
+def _span_survives(span: Span, kept: list[int], forwarded: str) -> bool:
     for token in _TOKEN.finditer(span.text):
         if len(token.group()) < 2:
             continue
         start, end = span.start + token.start(), span.start + token.end()
         run = best = 0
-        for flag in kept[start:end]:
-            run = run + 1 if flag else 0
+        previous = 0
+        for block in kept[start:end]:
+            run = run + 1 if block and block == previous else (1 if block else 0)
+            previous = block
             best = max(best, run)
         if best >= max(2, math.ceil(0.6 * (end - start))):
             return True

@@ -25,7 +25,14 @@ from detectors.recognisers.roster_names import common_words
 UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
 NER_CONTEXT = 80  # characters of context either side of a possible name (NER looks about 4 tokens around)
 CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
-_NEXT_CAPITALISED = re.compile(r"[ \t]+[A-Z]")
+# After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"), a possessive or a verb
+# a person does ("Grace was late") mean it may be a name after all.
+_LOOKS_LIKE_A_SUBJECT = re.compile(
+    r"'s\b|[ \t]+(?:[A-Z]|(?:is|was|has|had|have|said|says|will|can|could|would|should|did|does|and|got|gets|"
+    r"needs|needed|wants|wanted|seems|seemed|went|came|told|tells|asked|asks|struggles|struggled|finds|found|"
+    r"made|makes|keeps|kept|loves|likes|hates|isn't|wasn't|hasn't|doesn't|didn't|can't|won't|is|scored|"
+    r"missed|refused|joined|left|arrived|behaved|worked|works|tried|tries|wrote|writes|reads|read)\b)"
+)
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Z'-]+(?:[ \t]+[A-Z][A-Z'-]+)+\b")
 _WORDS = re.compile(r"[a-z]+")
 # Capitalised words that are never a name (anything else keeps NER on around it).
@@ -143,8 +150,8 @@ def ner_view(text: str, explained: set[str] = frozenset()) -> str:
     for m in CAPITALISED.finditer(text):
         word = m.group(0)
         if not maybe_name(word, explained) or (word.lower() in common and _starts_sentence(text, m.start())
-                                                 and not _NEXTCAPITALISED.match(text, m.end())):
-            continue  # "Check these", "Report on ...": capitalised by position, an ordinary word ("Kerry Doyle" stays)
+                                                 and not _LOOKS_LIKE_A_SUBJECT.match(text, m.end())):
+            continue  # "Check these", "Report on": capitalised by position; "Kerry Doyle", "Grace was" stay
         start, end = max(0, m.start() - NER_CONTEXT), min(len(text), m.end() + NER_CONTEXT)
         if windows and start <= windows[-1][1]:
             windows[-1][1] = end

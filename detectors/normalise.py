@@ -141,6 +141,38 @@ def clean(text: str) -> Cleaned:
     one_to_one, full, length_changing = _tables()
     if length_changing.isdisjoint(text):
         return Cleaned(text.translate(one_to_one), text)
+    # Copy the runs between length-changing characters whole (C speed), so a long prompt with one zero-width
+    # character costs little more than one without. NUL marks those characters, so a text holding NUL itself
+    # takes the character-by-character path.
+    if "\x00" in text:
+        return _clean_by_character(text, full)
+    marked = text.translate(_length_changing_marker())
+    out: list[str] = []
+    origin: list[int] = []
+    run_start = 0
+    pos = marked.find("\x00")
+    while pos != -1:
+        if pos > run_start:
+            out.append(text[run_start:pos].translate(one_to_one))
+            origin.extend(range(run_start, pos))
+        mapped = full[ord(text[pos])]
+        if mapped:
+            out.append(mapped)
+            origin.extend([pos] * len(mapped))
+        run_start = pos + 1
+        pos = marked.find("\x00", run_start)
+    if run_start < len(text):
+        out.append(text[run_start:].translate(one_to_one))
+        origin.extend(range(run_start, len(text)))
+    return Cleaned("".join(out), text, tuple(origin))
+
+
+@cache
+def _length_changing_marker() -> dict[int, str]:
+    return dict.fromkeys(map(ord, _tables()[2]), "\x00")
+
+
+def _clean_by_character(text: str, full: dict[int, str | None]) -> Cleaned:
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):

@@ -309,3 +309,4 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # mitmproxy's per-connection chatter (client addresses, hosts) stays out of the log unless it is a problem
     logging.getLogger("mitmproxy").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per spool delivery / config poll otherwise

@@ -21,7 +21,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_READY_TIMEOUT_S = 300.0  # loading spaCy and a large roster on a busy machine can take a while
+_READY_TIMEOUT_S = 300.0
+_LONG_NICE = 5  # loading spaCy and a large roster on a busy machine can take a while
 
 
 class PoolError(RuntimeError):
@@ -79,8 +80,10 @@ class ScanResult:
     total_ms: float = 0.0  # queueing + analysis, as the request saw it
 
 
-def _serve(conn: Connection, spec: EngineSpec) -> None:
+def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
     """Worker process main loop: build the engine once, then answer scan jobs until told to stop."""
+    if nice:
+        os.nice(nice)
     try:
         engine = spec.build()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which exits with the message
@@ -114,11 +117,12 @@ class _Worker:
         self.closing = False
         self.short_only = False
         self.retired = False
+        self.nice = 0
 
     def spawn(self) -> None:
         parent, child = multiprocessing.get_context("spawn").Pipe()
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(child, self.spec), name=f"pupilguard-scan-{self.index}", daemon=True)
+            target=_serve, args=(child, self.spec, self.nice), name=f"pupilguard-scan-{self.index}", daemon=True)
         self.process.start()
         child.close()
         self.conn = parent
@@ -203,6 +207,11 @@ class ScanPool:
         workers = [_Worker(spec, i, self.hard_limit_s) for i in range(self.size + self.reserved)]
         for worker in workers[self.size:]:
             worker.short_only = True
+        if self.reserved:
+            # the general workers carry the long prompts: when CPUs are short, the reserved one (and the proxy's
+            # own event loop) come first, so everyone else's short prompts keep moving
+            for worker in workers[:self.size]:
+                worker.nice = _LONG_NICE
         return workers
 
     @staticmethod

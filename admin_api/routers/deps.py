@@ -1,4 +1,4 @@
-"""Dependencies shared by the API routers: settings, metrics and proxy-token authentication."""
+"""Dependencies shared by the API routers: proxy-token authentication and who is calling."""
 from __future__ import annotations
 
 from fastapi import Depends, HTTPException, Request, status
@@ -7,19 +7,9 @@ from sqlalchemy.orm import Session
 
 from admin_api import proxies
 from admin_api.db import get_session
-from admin_api.metrics import Metrics
 from admin_api.models import Proxy
-from admin_api.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A proxy token from `pupilguard admin proxy-token create NAME`.")
-
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def get_metrics(request: Request) -> Metrics:
-    return request.app.state.metrics
 
 
 def require_proxy(

@@ -211,7 +211,7 @@ def parse_source(path: Path) -> list[tuple[str, str]]:
     return prompts
 
 
-def class_lists(roster: Roster, seed: int = 99) -> list[tuple[str, str]]:
+def class_lists(roster: Roster, seed: int = 99, holdout: bool = False) -> list[tuple[str, str]]:
     """Pasted class lists, markbooks and registers, built from roster rows (category "class_list").
 
     Layouts vary the way real pastes do: SIMS columns, "Surname, Forename", tab and comma separated, with
@@ -258,6 +258,17 @@ def class_lists(roster: Roster, seed: int = 99) -> list[tuple[str, str]]:
         ("block", "Ethnicity and EAL data for my class — which groups are underperforming?\n",
          lambda r: f"[[{fore(r)} {r['Legal Surname']}]]\t{rng.choice(['WBRI', 'APKN', 'BAFR', 'WOTH', 'MWBC', 'CHNE', 'BCRB'])}\t{rng.choice(['EAL', '-'])}\t{rng.randint(2, 9)}"),
     ]
+    if holdout:  # layouts written after the engine was tuned on the ones above
+        layouts = [
+            ("redact", "Arbor export — make this into a phone tree for the Year group trip:\nFirst name,Last name,Registration form\n",
+             lambda r: f"[[{fore(r)}]],[[{r['Legal Surname']}]],{r['Reg Group']}"),
+            ("redact", "Who's missing from the photo list? Here's who we have:\n",
+             lambda r: f"[[{r['Legal Surname'].upper()} {fore(r)}]]"),
+            ("redact", "Pair these up for peer marking (one line each):\n",
+             lambda r: f"* [[{fore(r)}]] ({r['Reg Group']})"),
+            ("block", "Seating plan please — keep the notes column:\n",
+             lambda r: f"[[{fore(r)} {r['Legal Surname']}]] — {rng.choice(['hearing aid, sit front left', 'PP', 'EHCP (ASD)', 'none', 'LAC', 'glasses', 'epipen in bag'])}"),
+        ]
     for round_no in range(2):
         for action, intro, line in layouts:
             rows = pick(rng.randint(5, 12) if round_no == 0 else rng.randint(12, 28))
@@ -272,6 +283,7 @@ def build() -> list[dict]:
     records, errors = [], []
     sources = [(path.stem, parse_source(path)) for path in sorted((HERE / "source").glob("*.txt"))]
     sources.append(("class_list", class_lists(roster)))
+    sources.append(("holdout_class_list", class_lists(roster, seed=2027, holdout=True)))
     for category, prompts in sorted(sources):
         for n, (action, marked) in enumerate(prompts, start=1):
             pid = f"{category}-{n:03d}"

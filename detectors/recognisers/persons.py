@@ -206,3 +206,25 @@ class PublicFigureRecognizer(LocalRecognizer):
         if all(in_company for *_, in_company in hits):
             return []  # "Duncan" alone is a boy called Duncan; with "Macbeth" nearby he is the king
         return EntityRecognizer.remove_duplicates([RecognizerResult(self.ENTITY, s, e, 1.0) for s, e, _, _ in hits])
+
+
+# A person named as the author or subject of well-known work: "poems by Langston Hughes", "Hooke's law",
+# "Frida Kahlo (1907-1954)". Such a PERSON is a public figure even when the gazetteer does not know the name.
+_WORK_BEFORE = re.compile(
+    r"\b(?:poems?|poetry|novels?|books?|plays?|paintings?|artworks?|sculptures?|songs?|sonnets?|symphon(?:y|ies)|"
+    r"operas?|speech(?:es)?|theor(?:y|ies)|works|life|biography|autobiography|quotes?|quotations|philosophy|"
+    r"reign|legacy|achievements|discoveries|inventions?|paintings)\s+(?:by|of)\s+$", re.IGNORECASE)
+_WORK_AFTER = re.compile(
+    r"'s?\s+(?:theory|theories|laws?|principle|equation|discovery|discoveries|legacy|biography|achievements|reign|"
+    r"death|assassination|government|speech(?:es)?|paintings|sonnets|novels|plays|poems|symphon(?:y|ies)|"
+    r"experiments?|inventions?|philosophy|ideas|poetry|works|famous)\b"
+    r"|\s*\((?:c\.\s*|b\.\s*)?\d{3,4}\s*[-\u2013]\s*\d{0,4}\)",
+    re.IGNORECASE)
+_PUPIL_AFTER = re.compile(r"\s*[(,]?\s*(?:in\s+)?(?:(?i:year|yr|y)\s?\d{1,2}\b|(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b)")
+
+
+def named_for_their_work(text: str, start: int, end: int) -> bool:
+    """Is the name text[start:end] given as the author or subject of well-known work (and not as a pupil)?"""
+    if _PUPIL_AFTER.match(text, end):
+        return False
+    return bool(_WORK_BEFORE.search(text[max(0, start - 40):start]) or _WORK_AFTER.match(text, end))

@@ -49,6 +49,13 @@ for with to about from and tell ask asked help helping pupil student child son d
 dear hi hello thanks by sister brother cousin friend aka
 """.split())
 _DETERMINERS = frozenset("the a an this that these those our your my his her their its each every some any no".split())
+# Words after an apostrophe-less possessive that show it belongs to a person: "olivers mum".
+_KIN = frozenset("""
+mum mom mam mummy dad daddy nan nana nanna gran granny grandma grandad grandpa parents parent carer carers
+brother sister sibling siblings family auntie aunt uncle cousin teacher friend friends homework behaviour
+""".split())
+_CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN
+            | {"and", "or", "known", "also", "as"})
 _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s+in\s+\d{1,2}[a-z]{1,3}\b", re.I)
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
 
@@ -79,13 +86,16 @@ def _key(raw: str) -> str:
 
 
 def _tokens(text: str, keys: dict[str, str]) -> list[_Word]:
-    """Every word with its position; `keys` maps each distinct raw word to its folded form."""
+    """The words that matter, with positions; `keys` maps each such distinct raw word to its folded form.
+
+    Other words are left out: every rule that looks at a neighbour also checks the text between the two, so a
+    left-out word simply breaks adjacency, as it would if it were there."""
     words = []
     append = words.append
     for m in _WORD.finditer(text):
         raw = m.group()
-        folded = keys[raw]
-        if not folded:
+        folded = keys.get(raw)
+        if folded is None:
             continue
         start = m.start()
         if len(raw) > 2 and raw[-2] == "'" and raw[-1] in "sS":  # Oliver's
@@ -117,22 +127,45 @@ class RosterNameRecognizer(EntityRecognizer):
         # Cheap first pass: most words of most prompts are no pupil's name, so hash each distinct word once
         # and build positions only if something matched.
         keys = {raw: _key(_strip_possessive(raw)) for raw in set(_WORD.findall(text))}
-        unique = list(set(keys.values()) - {""})
+        # "olivers mum": a possessive typed without its apostrophe
+        stems = {raw: _key(raw[:-1]) for raw in keys if len(raw) > 3 and raw[-1] in "sS" and "'" not in raw}
+        unique = list((set(keys.values()) | set(stems.values())) - {""})
         if not unique:
             return []
         flags, idx = self.roster.lookup_folded(unique)
         if not flags.any():
             return []
-        words = _tokens(text, keys)
         word_flags = {f: (int(fl), int(i)) for f, fl, i in zip(unique, flags.tolist(), idx.tolist()) if fl}
-        if not word_flags:
-            return []
+        bare_possessives = {raw: stem for raw, stem in stems.items()
+                            if word_flags.get(stem, (0,))[0] & (FORENAME | SURNAME) and stem not in self.common
+                            and keys[raw] not in word_flags}
+        # Positions are needed for name words, the words the context rules read, and capitalised words (which
+        # may be someone else's name next to a pupil's).
+        words = _tokens(text, {raw: f for raw, f in keys.items()
+                               if f and (f in word_flags or f in _CONTEXT or raw[:1].isupper()
+                                         or raw in bare_possessives)})
         # A hyphenated word ("Smith-Jones" -> "smith jones") is hashed whole, so it carries SURNAME, not NAME_PART.
         part = {f for f, (fl, _) in word_flags.items() if fl & (NAME_PART | FORENAME | SURNAME)}
 
         results, covered = self._full_names(text, words, part, nlp_artifacts)
         results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts)
+        results += self._bare_possessives(words, word_flags, bare_possessives)
         return results
+
+    def _bare_possessives(self, words: list[_Word], word_flags: dict[str, tuple[int, int]],
+                          stems: dict[str, str]) -> list[RecognizerResult]:
+        """ "olivers mum", "Okafors dad": a name with a possessive "s" and no apostrophe, before a kin word."""
+        results = []
+        for k, w in enumerate(words):
+            stem = stems.get(w.raw)
+            if stem and k + 1 < len(words) and words[k + 1].folded in _KIN and words[k + 1].start == w.end + 1:
+                fl, ix = word_flags[stem]
+                results.append(self._result(w.start, w.end - 1, 0.75, "forename" if fl & FORENAME else "surname",
+                                            self._refs(ix)))
+        return results
+
+    def _refs(self, ix: int) -> list[str]:
+        return self.roster.refs_at(ix) if self.roster.members_at(ix) <= _MAX_REFS else []
 
     def _full_names(self, text: str, words: list[_Word], part: set[str], nlp_artifacts: NlpArtifacts | None
                     ) -> tuple[list[RecognizerResult], set[int]]:
@@ -179,8 +212,8 @@ class RosterNameRecognizer(EntityRecognizer):
     def _lone_names(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
                     covered: set[int], nlp_artifacts: NlpArtifacts | None) -> list[RecognizerResult]:
         """Forename or surname alone. A name-word shown to be a name once in this text ("Mark Rose ...",
-        "Mark's") also counts where only a verb follows it ("Mark should now focus"), and name-words in a list
-        with clear names count too ("Ruby, Olivia and Isla")."""
+        "Mark's") also counts capitalised mid-sentence or before a verb ("Mark should now focus"), and
+        name-words in a list with clear names count too ("Ruby, Olivia and Isla")."""
         results: list[RecognizerResult] = []
         named = {words[k].folded for k in covered}
         accepted = set(covered)
@@ -208,8 +241,8 @@ class RosterNameRecognizer(EntityRecognizer):
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
                               and words[k + 1].start - w.end <= 2)
-                if ((w.folded in named and verb_after) or _listed_with(text, words, k, accepted)
-                        or _line_list_with(text, words, k, accepted)):
+                known = w.folded in named and (verb_after or not _sentence_start(text, w.start))
+                if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
                     doubtful.remove(item)
@@ -217,9 +250,8 @@ class RosterNameRecognizer(EntityRecognizer):
         return results
 
     def _lone_result(self, w: _Word, fl: int, ix: int) -> RecognizerResult:
-        refs = self.roster.refs_at(ix) if self.roster.members_at(ix) <= _MAX_REFS else []
         score = 0.85 if w.raw[:1].isupper() else 0.7
-        return self._result(w.start, w.end, score, "forename" if fl & FORENAME else "surname", refs)
+        return self._result(w.start, w.end, score, "forename" if fl & FORENAME else "surname", self._refs(ix))
 
     def _lone_name_counts(self, text: str, words: list[_Word], i: int, j: int, part: set[str],
                           nlp_artifacts: NlpArtifacts | None) -> bool:

@@ -62,7 +62,8 @@ class SpecialCategoryRecognizer(LocalRecognizer):
             for t in spec.get("need_context", ()):
                 (exact if t.isupper() else folded).append((t, _Term(subtype, True)))
             folded += [(t, _Term(subtype, False, role=True)) for t in spec.get("roles", ())]
-        self._folded = TermMatcher(folded)
+        self._folded = TermMatcher(folded + [(t + "s", term) for t, term in folded if t[-1:].isalpha() and
+                                             not t.endswith("s") and not t.isupper()])  # plurals: "seizures"
         self._exact = TermMatcher(exact, case_sensitive=True)
         self._exceptions = TermMatcher((e, None) for e in lex["exceptions"])
 

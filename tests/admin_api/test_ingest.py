@@ -171,3 +171,46 @@ def test_proxy_spool_client_contract(app, client, proxy_token, make_event):
     r = client.post("/api/v1/events", content=batch.model_dump_json(),
                     headers={"Authorization": f"Bearer {proxy_token}", "Content-Type": "application/json"})
     assert r.status_code == 200 and r.json()["accepted"] == 1
+
+
+def test_pupilguard_admin_serve_over_real_http(tmp_path, database_url, make_event):
+    """`pupilguard admin serve` in its own process: a proxy token made with the CLI works over a real socket."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PUPILGUARD_SECRET_KEY": "k" * 40, "PUPILGUARD_COOKIE_SECURE": "0"}
+    common = ["--data-dir", str(tmp_path / "data"), "--database-url", database_url]
+    cli = [sys.executable, "-m", "detectors.cli", "admin"]
+    token = subprocess.run([*cli, "proxy-token", "create", "site-x", *common], env=env, capture_output=True,
+                           text=True, check=True, timeout=120).stdout.strip().splitlines()[-1]
+    server = subprocess.Popen([*cli, "serve", "--listen", f"127.0.0.1:{port}", *common], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "admin serve did not start"
+            time.sleep(0.2)
+        batch = {"events": [make_event(), make_event()]}
+        r = httpx.post(f"{base}/api/v1/events", json=batch, headers={"Authorization": f"Bearer {token}"})
+        assert r.json() == {"accepted": 2, "duplicates": 0}
+        r = httpx.post(f"{base}/api/v1/events", json=batch, headers={"Authorization": f"Bearer {token}"})
+        assert r.json() == {"accepted": 0, "duplicates": 2}
+        assert httpx.get(f"{base}/api/v1/config", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert "Traceback" not in err

@@ -129,6 +129,7 @@ def test_pages_send_anonymous_visitors_to_the_login_page(app):
 
 def test_login_redirects_back_but_never_off_site(app):
     with TestClient(app) as client:
+        assert 'id="no-users"' not in client.get("/login").text
         assert login(client, "dpo", next_url="/events?tool=gemini").headers["location"] == "/events?tool=gemini"
     for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         with TestClient(app) as client:
@@ -139,7 +140,9 @@ def test_session_cookie_is_secure_httponly_and_samesite_lax(tmp_path):
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/c.sqlite3", secret_key="k" * 40)
     assert settings.cookie_secure  # the default; only the localhost trial turns it off
     with TestClient(create_app(settings), base_url="https://testserver") as client:
-        cookie = client.get("/login").headers["set-cookie"].lower()
+        login_page = client.get("/login")
+        cookie = login_page.headers["set-cookie"].lower()
+        assert 'id="no-users"' in login_page.text  # a fresh install says how to create the first account
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
     assert cookie.startswith(auth.SESSION_COOKIE)
 
@@ -468,12 +471,33 @@ def test_dpo_creates_users_with_clear_errors(app, as_role):
     assert audit_entries(app, "user.create")[-1].target == "newit"
 
 
+def test_dpo_sets_a_new_password_for_someone_who_forgot_it(app, as_role):
+    with app.state.db.session() as session:
+        forgetful = auth.create_user(session, "forgetful", PASSWORD, "it")
+        session.commit()
+    with TestClient(app) as old_session:
+        assert login(old_session, "forgetful").status_code == 303
+        client = as_role("dpo")
+        token = csrf_of(client.get("/users").text)
+        weak = client.post(f"/users/{forgetful.id}/password", data={"password": "short", "csrf_token": token})
+        assert weak.status_code == 400 and "forgetful: Password must be at least" in weak.text
+        page = client.post(f"/users/{forgetful.id}/password", data={"password": "temporary pass 1",
+                                                                     "csrf_token": token}).text
+        assert "New password set for forgetful" in page
+        assert old_session.get("/", follow_redirects=False).status_code == 303
+    with TestClient(app) as fresh:
+        assert login(fresh, "forgetful", "temporary pass 1").status_code == 303
+    assert audit_entries(app, "user.password_reset")[-1].target == "forgetful"
+
+
 def test_retention_setting_and_purge_record(app, as_role):
     seed(app, make_event(time=datetime.now(UTC) - timedelta(days=100)), make_event())
     client = as_role("dpo")
     token = csrf_of(client.get("/retention").text)
     assert client.post("/retention", data={"days": "0", "csrf_token": token}).status_code == 400
-    assert "Events older than 90 days" in client.post("/retention", data={"days": "90", "csrf_token": token}).text
+    page = client.post("/retention", data={"days": "90", "csrf_token": token}).text
+    assert "Events older than 90 days" in page
+    assert "1 event older than 90 days will go at the next automatic purge" in page
     page = client.post("/retention/purge", data={"csrf_token": token}).text
     assert "1 event deleted" in page
     with app.state.db.session() as session:
@@ -517,8 +541,10 @@ def test_dashboard_charts_and_this_week_reflect_the_events(app, as_role):
 
 
 def test_dashboard_with_no_events_says_so(as_role):
-    page = as_role("viewer").get("/?days=7").text
+    client = as_role("viewer")
+    page = client.get("/?days=7").text
     assert "No events in this period" in page
+    assert client.get("/?days=banana").status_code == 200  # an odd period falls back to 30 days
 
 
 # --- page hygiene ---------------------------------------------------------------------------------------------

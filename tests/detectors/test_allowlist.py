@@ -75,3 +75,11 @@ def test_yaml_syntax_error_and_missing_file(tmp_path):
         load_allowlist("- just\n- a list\n")
     with pytest.raises(AllowlistError, match="cannot read"):
         load_allowlist(tmp_path / "missing.yaml")
+
+
+def test_repo_allowlist_names_only_catalogued_tools():
+    import yaml
+
+    catalogue = yaml.safe_load((REPO / "proxy" / "catalogue.yaml").read_text())
+    ids = {service["id"] for service in catalogue["services"]}
+    assert set(load_allowlist(REPO / "allowlist.yaml").tools) <= ids

@@ -272,3 +272,22 @@ def test_deadline_exceeded_blocks(engine):
     d = engine.scan(["Oliver Smith did well. " * 200], deadline_ms=0.001)
     assert d.action == "block" and d.reasons == ["analysis_timeout"] and d.texts is None
     assert engine.scan(["short"], deadline_ms=60_000).action == "allow"
+
+
+def test_concurrent_scans_share_placeholders_consistently(roster_engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ph = Placeholders()
+    texts = ["Oliver Smith and Priya Patel.", "Priya Patel then Oliver Smith.", "Zoë O'Brien met Oliver Smith."] * 8
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        decisions = list(pool.map(lambda t: roster_engine.scan([t], placeholders=ph), texts))
+    restored = [ph.restore(d.texts[0]) for d in decisions]
+    assert restored == texts
+    assert len(ph) == 3  # three pupils, one placeholder each, whichever thread saw them first
+
+
+def test_long_noisy_prompt_is_scanned(roster_engine):
+    text = ("Oliver\u200b Smith was late. " + "Plain words about fractions and decimals. " * 40) * 25
+    d = roster_engine.scan([text])
+    assert d.action == "redact" and d.entity_counts == {"PUPIL": 25}
+    rebuild(text, d.findings, d.texts[0])

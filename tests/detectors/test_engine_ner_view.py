@@ -28,3 +28,8 @@ def test_shouting_is_title_cased_for_ner():
 def test_capitalised_common_word_before_a_capitalised_word_stays():
     assert "Kerry Doyle" in _ner_view("From: Kerry Doyle", explained={"Doyle"})
     assert _ner_view("Check: Report these marks.").isspace()
+
+
+def test_ordinary_word_used_as_a_name_at_a_sentence_start_keeps_ner():
+    assert not _ner_view("Grace was late again.").isspace()
+    assert not _ner_view("Hope's essay was great.").isspace()

@@ -46,6 +46,13 @@ def test_name_word_elsewhere_is_not_mistaken_for_the_leaked_name():
     assert ev.judge(p, ev.Outcome("redact", "[PUPIL_1] you write a report comment for Will?")).leaked == ["PUPIL"]
 
 
+def test_letters_of_placeholders_never_count_as_surviving_name_letters():
+    p = prompt("O'NEILL Cian\nJOHNSON Ava", [("PUPIL", "O'NEILL Cian"), ("PUPIL", "JOHNSON Ava")])
+    assert ev.judge(p, ev.Outcome("redact", "[PUPIL_8]\n[PUPIL_9]")).leaked == []
+    assert ev.judge(p, ev.Outcome("redact", "<PERSON>\n<PERSON>")).leaked == []
+    assert ev.judge(p, ev.Outcome("redact", "[PUPIL_8]\nJOHNSON [PUPIL_9]")).leaked == ["PUPIL"]
+
+
 def test_look_alike_name_normalised_but_forwarded_still_leaks():
     text = "Note for \u041eliver Smith please."  # Cyrillic O
     p = prompt(text, [("PUPIL", "\u041eliver Smith")])

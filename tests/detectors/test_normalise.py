@@ -132,3 +132,16 @@ def test_every_cleaned_span_maps_inside_the_original(text):
 
 def test_fold_drops_backtick_apostrophes_like_real_ones():
     assert fold("D`Arcy") == fold("D'Arcy") == fold("Darcy") == "darcy"
+
+
+@given(st.text(max_size=60), st.lists(st.sampled_from(["\u200b", "\ufb01", "\u00ad", "\x00", "\u202e"]), max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_fast_and_character_by_character_paths_agree(text, extras):
+    from detectors.normalise import _clean_by_character
+
+    mixed = text + "".join(extras) + text
+    fast = clean(mixed)
+    slow = _clean_by_character(mixed, _full)
+    assert fast.text == slow.text
+    n = len(fast.text)
+    assert [fast.to_original(i, i + 1) for i in range(n)] == [slow.to_original(i, i + 1) for i in range(n)]

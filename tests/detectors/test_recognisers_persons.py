@@ -66,3 +66,23 @@ def test_noah_alone_is_a_child_but_with_macbeth_duncan_is_a_king(engine):
     assert engine.scan(["Duncan in 7C keeps forgetting his homework."]).action == "redact"
     text = "How does Lady Macbeth persuade Macbeth to kill Duncan?"
     assert engine.scan([text]).texts == [text]
+
+
+@pytest.mark.parametrize("text", [
+    "Compare two poems by Imtiaz Dharker-Jones and discuss imagery.",
+    "Explain Lev Vygotsky's theory of learning in simple terms.",
+    "A timeline of Frida Kahlo (1907-1954) for Year 5 art.",
+])
+def test_people_named_for_their_work_are_left_alone(engine, text):
+    assert engine.scan([text]).texts == [text]
+
+
+def test_a_pupil_named_with_their_work_is_still_a_pupil(engine):
+    d = engine.scan(["Read the poem by Jayden in 8B and give feedback."])
+    assert d.action == "redact" and "Jayden" not in d.texts[0]
+
+
+def test_work_cue_names_are_really_found_as_people_first(engine):
+    """The cases above pass because of the work rule, not because NER missed the names."""
+    for text in ("Compare two poems by Imtiaz Dharker-Jones.", "Explain Lev Vygotsky's theory of learning."):
+        assert any(r.entity_type == "PERSON" for r in engine.analyse(text))

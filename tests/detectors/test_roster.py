@@ -3,6 +3,7 @@ import os
 import stat
 
 import numpy as np
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from detectors.mis_import import import_mis_csv
@@ -181,3 +182,22 @@ def test_unwritable_paths_give_clear_errors(tmp_path):
     builder.add_pupil(legal_forename="Ada", legal_surname="Lovelace")
     with pytest.raises(RosterError, match="cannot write roster"):
         builder.write(tmp_path / "no" / "such" / "r.roster")
+
+
+_name = st.from_regex(r"[A-Z][a-zéëöçñ]{1,8}(['-][A-Z][a-z]{1,6})?", fullmatch=True)
+
+
+@given(_name, _name)
+@settings(max_examples=60, deadline=None)
+def test_any_name_round_trips_in_any_spelling(forename, surname):
+    import io
+
+    builder = RosterBuilder(KEY)
+    ref, _ = builder.add_pupil(legal_forename=forename, legal_surname=surname)
+    buffer = io.BytesIO()
+    builder.write(buffer)
+    roster = Roster.load(buffer.getvalue(), KEY)
+    assert roster.match_full_name(forename, surname) == [ref]
+    assert roster.match_full_name(surname.upper() + ",", forename.lower()) == [ref]
+    assert roster.match_full_name(fold(forename), fold(surname)) == [ref]
+    assert roster.is_forename(forename) and roster.is_surname(surname)

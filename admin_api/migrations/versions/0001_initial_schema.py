@@ -40,6 +40,8 @@ def upgrade() -> None:
     sa.Column('events', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', 'action', 'tool', 'profile', 'department', name=op.f('pk_daily_counts'))
     )
+    op.create_index('ix_daily_counts_tool_day', 'daily_counts', ['tool', 'day'])
+
     op.create_table('daily_entity_counts',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('entity', sa.String(length=64), nullable=False),
@@ -50,6 +52,8 @@ def upgrade() -> None:
     sa.Column('events', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', 'entity', 'action', 'tool', 'profile', 'department', name=op.f('pk_daily_entity_counts'))
     )
+    op.create_index('ix_daily_entity_counts_entity_day', 'daily_entity_counts', ['entity', 'day'])
+
     op.create_table('daily_totals',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('dimension', sa.String(length=16), nullable=False),
@@ -179,7 +183,11 @@ def downgrade() -> None:
 
     op.drop_table('events')
     op.drop_table('daily_totals')
+    op.drop_index('ix_daily_entity_counts_entity_day', table_name='daily_entity_counts')
+
     op.drop_table('daily_entity_counts')
+    op.drop_index('ix_daily_counts_tool_day', table_name='daily_counts')
+
     op.drop_table('daily_counts')
     op.drop_index('ix_audit_log_time', table_name='audit_log')
 

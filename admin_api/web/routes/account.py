@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit
@@ -34,8 +35,10 @@ def _oidc(request: Request):
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/"):
-    return render(request, "login.html", title="Sign in", next=safe_next(next), username="", oidc=_oidc(request))
+def login_form(request: Request, next: str = "/", db: Session = Depends(get_session)):
+    no_users = db.scalar(select(User.id).limit(1)) is None
+    return render(request, "login.html", title="Sign in", next=safe_next(next), username="", oidc=_oidc(request),
+                  no_users=no_users)
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])

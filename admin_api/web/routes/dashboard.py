@@ -57,9 +57,9 @@ def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tupl
 
 @router.get("/")
 def dashboard(
-    request: Request, days: int = 30, user: User = Depends(anyone), db: Session = Depends(get_session)
+    request: Request, days: str = "30", user: User = Depends(anyone), db: Session = Depends(get_session)
 ):
-    days = days if days in RANGES else 30
+    days = int(days) if days.isdigit() and int(days) in RANGES else 30
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time(), UTC)

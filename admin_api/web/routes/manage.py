@@ -1,6 +1,7 @@
 """DPO pages: users, retention and purges, the audit log."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import detectors
@@ -10,8 +11,17 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_api import audit, config_store, retention
-from admin_api.auth import MIN_PASSWORD_LENGTH, ROLES, AuthError, create_user, is_locked, reset_lockout
+from admin_api import audit, config_store, queries, retention
+from admin_api.schemas import EventFilter
+from admin_api.auth import (
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    AuthError,
+    create_user,
+    is_locked,
+    reset_lockout,
+    set_password,
+)
 from admin_api.db import get_session
 from admin_api.models import AuditEntry, Purge, Setting, User
 from detectors.policy import PolicyError
@@ -71,6 +81,24 @@ def unlock_user(request: Request, user_id: int, user: User = Depends(dpo), db: S
     return RedirectResponse("/users", status_code=303)
 
 
+@router.post("/users/{user_id}/password")
+def reset_password(
+    request: Request, user_id: int, password: str = Form(...), user: User = Depends(dpo),
+    db: Session = Depends(get_session),
+):
+    target = _target(db, user_id)
+    try:
+        set_password(db, target, password)
+    except AuthError as exc:
+        db.rollback()
+        return _users_page(request, db, status_code=400, error=f"{target.username}: {exc}")
+    reset_lockout(db, target)
+    audit.record(db, user.username, "user.password_reset", target=target.username)
+    db.commit()
+    flash(request, f"New password set for {target.username}; their other sessions are signed out.", "success")
+    return RedirectResponse("/users", status_code=303)
+
+
 @router.post("/users/{user_id}/{change}")
 def enable_disable_user(
     request: Request, user_id: int, change: str, user: User = Depends(dpo), db: Session = Depends(get_session)
@@ -90,10 +118,11 @@ def enable_disable_user(
 # --- retention -----------------------------------------------------------------------------------------------
 
 def _retention_page(request: Request, db: Session, status_code: int = 200, error: str | None = None):
-    settings = request.app.state.settings
+    days = config_store.retention_days(db, request.app.state.settings)
     purges = db.scalars(select(Purge).order_by(Purge.id.desc()).limit(20)).all()
+    due = queries.count_events(db, EventFilter(end=datetime.now(UTC) - timedelta(days=days)))
     return render(request, "retention.html", status_code=status_code, title="Retention", active="retention",
-                  days=config_store.retention_days(db, settings), purges=purges, error=error)
+                  days=days, purges=purges, due=due, error=error)
 
 
 @router.get("/retention")
@@ -123,12 +152,12 @@ AUDIT_PAGE = 100
 
 @router.get("/audit")
 def audit_log(
-    request: Request, before: int | None = None, actor: str = "", action: str = "",
+    request: Request, before: str = "", actor: str = "", action: str = "",
     user: User = Depends(dpo), db: Session = Depends(get_session),
 ):
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
-    if before is not None:
-        stmt = stmt.where(AuditEntry.id < before)
+    if before.isdigit():
+        stmt = stmt.where(AuditEntry.id < int(before))
     if actor.strip():
         stmt = stmt.where(AuditEntry.username == actor.strip())
     if action.strip():
@@ -139,7 +168,7 @@ def audit_log(
     return render(request, "audit.html", title="Audit log", active="audit", entries=entries,
                   next_before=entries[-1].id if more and entries else None,
                   filters={k: v for k, v in {"actor": actor.strip(), "action": action.strip()}.items() if v},
-                  first_page=before is None)
+                  first_page=not before.isdigit())
 
 
 @router.post("/retention/purge")
