@@ -8,6 +8,7 @@ Usage (a web page or router):
     stats(session, flt) -> schemas.Stats
     for chunk in export_csv(session, flt, include_text=True): ...
     event_out(event, include_text=...) -> schemas.EventOut
+    list_audit(session, AuditQuery(...)) -> schemas.AuditPage
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from . import rollups
-from .models import ACTIONS, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
+from .models import ACTIONS, AuditEntry, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
 from .rollups import midnight
-from .schemas import ActionCounts, EventFilter, EventOut, GroupCounts, Stats, TimelinePoint, decode_cursor
+from .schemas import ActionCounts, AuditOut, AuditPage, AuditQuery, EventFilter, EventOut, GroupCounts, Stats, TimelinePoint, decode_cursor
 
 MAX_PAGE = 500
 
@@ -287,6 +288,27 @@ def _event_rows(session: Session, flt: EventFilter, dim: str) -> Rows:
 def _key(value: object) -> str | None:
     # roll-ups say "" for none; days come back as date (PostgreSQL, roll-ups) or text (SQLite's date())
     return None if value is None or value == rollups.NONE else str(value)
+
+
+# --- audit log ----------------------------------------------------------------------------------------------------
+
+def list_audit(session: Session, query: AuditQuery) -> AuditPage:
+    """The audit log, newest first, paged by id."""
+    stmt = select(AuditEntry)
+    if query.username is not None:
+        stmt = stmt.where(AuditEntry.username == query.username)
+    if query.action is not None:
+        stmt = stmt.where(AuditEntry.action == query.action)
+    if query.start is not None:
+        stmt = stmt.where(AuditEntry.time >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(AuditEntry.time < query.end)
+    if query.before is not None:
+        stmt = stmt.where(AuditEntry.id < query.before)
+    rows = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(query.limit + 1)))
+    items = rows[: query.limit]
+    return AuditPage(items=[AuditOut.model_validate(e, from_attributes=True) for e in items],
+                     next_before=items[-1].id if len(rows) > query.limit else None)
 
 
 # --- CSV export --------------------------------------------------------------------------------------------------

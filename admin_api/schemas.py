@@ -6,7 +6,7 @@ what the store holds, so an oversized field is a clear 422 rather than a databas
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -174,6 +174,31 @@ class Stats(BaseModel):
     by_department: list[GroupCounts]
     by_entity: list[GroupCounts] = Field(
         description="Events per data type (an event counts once per type); with an `entity` filter, that type only.")
+
+
+class AuditOut(BaseModel):
+    id: int
+    time: datetime
+    username: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Long | None = None
+    action: Short | None = None
+    start: Time | None = None
+    end: Time | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    before: int | None = Field(default=None, ge=1, le=2**62, description="next_before of the previous page")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    next_before: int | None = Field(description="Pass as `before` for the next (older) page; null at the end.")
 
 
 class ConfigOut(BaseModel):

@@ -123,6 +123,11 @@ class Trial:
                         input=password + "\n", env={**os.environ, **env}, stdout=subprocess.DEVNULL)
             password_file.write_text(password)
             password_file.chmod(0o600)
+        imported = self.dir / "admin-roster-imported"
+        if not imported.exists():  # the DPO's "Find a pupil" looks names up in the admin's copy of the roster
+            _pupilguard("admin", "roster", "import", str(self.roster_csv), *admin_args,
+                        env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+            imported.touch()
         token_file = self.dir / "proxy-token"
         if not token_file.exists():
             created = _pupilguard("admin", "proxy-token", "create", "trial", *admin_args,

@@ -18,7 +18,7 @@ from admin_api import audit, config_store, queries
 from admin_api.auth import require_role
 from admin_api.db import get_session
 from admin_api.models import User
-from admin_api.schemas import Cursor, EventFilter, Storable, EventOut, EventPage, EventQuery, Stats
+from admin_api.schemas import AuditPage, AuditQuery, Cursor, EventFilter, Storable, EventOut, EventPage, EventQuery, Stats
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -124,3 +124,16 @@ def search_pupil(
     session.commit()
     return PupilEvents(pupil_refs=refs, events=EventPage(
         items=[queries.event_out(e, include_text=True) for e in page.items], next_cursor=page.next_cursor))
+
+
+@router.get("/audit", response_model=AuditPage, tags=["audit"], summary="The audit log (who viewed, searched, "
+                                                                        "exported or changed what)")
+def get_audit(
+    query: Annotated[AuditQuery, Query()],
+    user: User = Depends(require_role("dpo")),
+    session: Session = Depends(get_session),
+) -> AuditPage:
+    page = queries.list_audit(session, query)
+    audit.record(session, user.username, "audit.view", None, query.model_dump(mode="json", exclude_none=True))
+    session.commit()
+    return page

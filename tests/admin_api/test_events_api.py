@@ -268,3 +268,22 @@ def test_rollup_statistics_equal_counting_the_events(app, client, proxy_token, m
     assert fast[0].total == 300 and slow[0].total == 300
     for f, a, b in zip(filters, fast, slow):
         assert a == b, f
+
+
+def test_audit_log_api(client, users, seeded):
+    _get(client, users, "dpo", "/api/v1/events", action="block")
+    _get(client, users, "viewer", "/api/v1/stats")
+    r = _get(client, users, "dpo", "/api/v1/audit", limit=1)
+    assert r.status_code == 200
+    first = r.json()
+    assert len(first["items"]) == 1 and first["next_before"]
+    entries = _get(client, users, "dpo", "/api/v1/audit", limit=1000).json()["items"]
+    actions = [(e["username"], e["action"]) for e in entries]
+    assert ("dpo-user", "events.list") in actions and ("viewer-user", "stats.view") in actions
+    assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
+    only_viewer = _get(client, users, "dpo", "/api/v1/audit", username="viewer-user").json()["items"]
+    assert only_viewer and {e["username"] for e in only_viewer} == {"viewer-user"}
+    older = _get(client, users, "dpo", "/api/v1/audit", before=first["next_before"], limit=1000).json()["items"]
+    assert all(e["id"] < first["next_before"] for e in older)
+    assert _get(client, users, "it", "/api/v1/audit").status_code == 403
+    assert _get(client, users, "viewer", "/api/v1/audit").status_code == 403

@@ -204,6 +204,25 @@ def test_http_basic_works_for_scripts_and_counts_towards_lock_out(app):
         assert auth.get_user_by_username(session, "viewer").failed_logins == 0
 
 
+def test_http_basic_verifies_argon2_once_a_minute_not_per_request(app, monkeypatch):
+    with app.state.db.session() as session:
+        auth.create_user(session, "siem", PASSWORD, "dpo")
+        session.commit()
+    verified = []
+    real_verify = auth._hasher.verify
+    monkeypatch.setattr(auth._hasher, "verify", lambda h, p: verified.append(1) or real_verify(h, p))
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert client.get("/api/v1/stats", auth=("siem", PASSWORD)).status_code == 200
+        assert len(verified) == 1
+        assert client.get("/api/v1/stats", auth=("siem", "wrong password")).status_code == 401
+        with app.state.db.session() as session:
+            auth.set_password(session, auth.get_user_by_username(session, "siem"), "rotated passphrase")
+            session.commit()
+        assert client.get("/api/v1/stats", auth=("siem", PASSWORD)).status_code == 401  # no stale cache hit
+        assert client.get("/api/v1/stats", auth=("siem", "rotated passphrase")).status_code == 200
+
+
 def test_changing_the_password_signs_out_other_sessions(app):
     with app.state.db.session() as session:
         auth.create_user(session, "pat", PASSWORD, "viewer")
