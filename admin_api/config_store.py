@@ -45,6 +45,8 @@ def _put(session: Session, key: str, value: str, actor: str) -> None:
 def seed(session: Session, settings: Settings) -> None:
     """First start: copy the allowlist (and policy, if configured) files into the database."""
     if get_setting(session, ALLOWLIST) is None:
+        if not settings.allowlist_file.is_file():
+            raise ValueError(f"allowlist file {settings.allowlist_file} not found: set PUPILGUARD_ALLOWLIST_FILE")
         text = settings.allowlist_file.read_text(encoding="utf-8")
         load_allowlist(text)
         _put(session, ALLOWLIST, text, "system")

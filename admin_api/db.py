@@ -159,5 +159,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # several workers or nodes starting at once: one migrates, the others wait and find nothing to do
+            connection.execute(text("SELECT pg_advisory_xact_lock(7401772)"))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from detectors.events import Action, Event
 
@@ -36,6 +36,7 @@ def _in_range(value: datetime) -> datetime:
 
 Storable = AfterValidator(_storable)
 Short = Annotated[str, StringConstraints(max_length=64), Storable]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=64), Storable]
 Name = Annotated[str, StringConstraints(max_length=128), Storable]
 Long = Annotated[str, StringConstraints(max_length=255), Storable]
 UrlPath = Annotated[str, StringConstraints(max_length=2048), Storable]
@@ -54,7 +55,7 @@ class IngestEvent(Event):
     user: Long | None = None
     profile: Short | None = None
     department: Name | None = None
-    tool: Short
+    tool: Label
     host: Long
     path: UrlPath
     excerpt: Excerpt = ""
@@ -62,6 +63,12 @@ class IngestEvent(Event):
     entities: dict[EntityName, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(default_factory=dict, max_length=64)
     pupil_refs: list[Short] = Field(default_factory=list, max_length=1000)
     analysis_ms: float = Field(default=0.0, ge=0, le=3_600_000)
+
+    @field_validator("entities")
+    @classmethod
+    def _present_only(cls, entities: dict[str, int]) -> dict[str, int]:
+        # a type counted 0 times is not in the event (and must not count in "events per data type")
+        return {entity: n for entity, n in entities.items() if n > 0}
 
 
 class IngestBatch(BaseModel):

@@ -215,7 +215,8 @@ _WORK_BEFORE = re.compile(
     r"operas?|speech(?:es)?|theor(?:y|ies)|works|life|biography|autobiography|quotes?|quotations|philosophy|"
     r"reign|legacy|achievements|discoveries|inventions?|paintings)\s+(?:by|of)\s+$", re.IGNORECASE)
 _WORK_AFTER = re.compile(
-    r"'s?\s+(?:theory|theories|laws?|principle|equation|discovery|discoveries|legacy|biography|achievements|reign|"
+    r"'s?\s+(?:theory|theories|laws?|principles?|equations?|theorem|taxonomy|hierarchy|triangle|paradox|constant|"
+    r"razor|discovery|discoveries|legacy|biography|achievements|reign|"
     r"death|assassination|government|speech(?:es)?|paintings|sonnets|novels|plays|poems|symphon(?:y|ies)|"
     r"experiments?|inventions?|philosophy|ideas|poetry|works|famous)\b"
     r"|\s*\((?:c\.\s*|b\.\s*)?\d{3,4}\s*[-\u2013]\s*\d{0,4}\)",

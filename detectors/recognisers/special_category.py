@@ -3,7 +3,8 @@ looked-after, FSM, sexuality, criminal), from data/special_category.yaml.
 
 A term is a finding on its own; whether it blocks is the policy's business (only together with an identifier,
 by default). Topic mentions are told apart from statements about a person:
-- a term directly followed by a `generic_after` word ("ADHD awareness week", "autism training") is a topic;
+- a term directly followed by a `generic_after` word ("ADHD awareness week", "autism training") or directly after
+  a `generic_before` word ("any allergies", "signs of abuse") is a topic;
 - ambiguous words (`need_context`: "Muslim", "CP", "trans") count only with a personal context word nearby
   ("is Muslim", "CP plan", "identifies as trans");
 - `exceptions` ("Great Depression", "DBS disclosure") are never findings;
@@ -24,6 +25,7 @@ from detectors.recognisers.terms import TermMatcher, lower_same_length
 
 ENTITY = "SPECIAL_CATEGORY"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_LIST_GAP = re.compile(r"\s*(?:,|/|\band\b|\bor\b|\s)*\s*")
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 3  # words around an ambiguous term that can make it about a person
 
 
@@ -51,6 +53,9 @@ class SpecialCategoryRecognizer(LocalRecognizer):
     def load(self) -> None:
         lex = _lexicon()
         self.generic_after = frozenset(w.lower() for w in lex["generic_after"])
+        before = sorted((w.lower() for w in lex.get("generic_before", ())), key=len, reverse=True)
+        self._generic_before = re.compile(r"(?:^|\W)(?:" + "|".join(map(re.escape, before)) + r")\s+$") if before \
+            else None
         folded, exact = [], []
         self.context: dict[str, frozenset[str]] = {}
         for subtype, spec in lex.items():
@@ -70,10 +75,16 @@ class SpecialCategoryRecognizer(LocalRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):
         lower = lower_same_length(text)
         blocked = [(s, e) for s, e, _, _ in self._exceptions.find(lower)]
-        hits = list(self._folded.find(lower)) + list(self._exact.find(text))
+        hits = sorted(list(self._folded.find(lower)) + list(self._exact.find(text)), key=lambda h: (h[0], -h[1]))
         results = []
+        generic_end = -1  # "any allergies or medical conditions": the second term is general too
         for start, end, _, term in hits:
-            if any(s <= start and end <= e for s, e in blocked) or self._generic(lower, end):
+            if any(s <= start and end <= e for s, e in blocked):
+                continue
+            if self._generic(lower, start, end) or (
+                    generic_end >= 0 and _LIST_GAP.fullmatch(lower, generic_end, start) is not None):
+                generic_end = max(generic_end, end)
+                blocked.append((start, end))  # and so is anything inside it ("conditions" in "medical conditions")
                 continue
             if term.needs_context and not self._has_context(lower, start, end, term.subtype):
                 continue
@@ -85,9 +96,11 @@ class SpecialCategoryRecognizer(LocalRecognizer):
             ))
         return _longest(results)
 
-    def _generic(self, lower: str, end: int) -> bool:
+    def _generic(self, lower: str, start: int, end: int) -> bool:
         nxt = _WORD.match(lower, end + 1) if lower[end:end + 1] in (" ", "-") else None
-        return bool(nxt and nxt.group(0) in self.generic_after)
+        if nxt and nxt.group(0) in self.generic_after:
+            return True
+        return bool(self._generic_before and self._generic_before.search(lower, max(0, start - 30), start))
 
     def _has_context(self, lower: str, start: int, end: int, subtype: str) -> bool:
         before = _WORD.findall(lower[max(0, start - 60):start])[-CONTEXT_BEFORE:]

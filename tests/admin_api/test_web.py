@@ -209,8 +209,8 @@ def test_http_basic_verifies_argon2_once_a_minute_not_per_request(app, monkeypat
         auth.create_user(session, "siem", PASSWORD, "dpo")
         session.commit()
     verified = []
-    real_verify = auth._hasher.verify
-    monkeypatch.setattr(auth._hasher, "verify", lambda h, p: verified.append(1) or real_verify(h, p))
+    real_verify = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda h, p: verified.append(1) or real_verify(h, p))
     with TestClient(app) as client:
         for _ in range(3):
             assert client.get("/api/v1/stats", auth=("siem", PASSWORD)).status_code == 200

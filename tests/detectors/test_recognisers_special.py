@@ -57,3 +57,11 @@ def test_longest_match_wins(special):
 def test_extra_terms_from_policy(special):
     extra = SpecialCategoryRecognizer(extra_terms={"SAFEGUARDING": ["Operation Encompass"]})
     assert found(extra, "an operation encompass notification") == [("operation encompass", "SAFEGUARDING")]
+
+
+@pytest.mark.parametrize("text", [
+    "Please let us know about any allergies or medical conditions.",
+    "Staff training on the signs of abuse and neglect.",
+])
+def test_general_questions_are_topics(special, text):
+    assert found(special, text) == []
