@@ -200,7 +200,7 @@ class AuditQuery(BaseModel):
     start: Time | None = None
     end: Time | None = None
     limit: int = Field(default=100, ge=1, le=1000)
-    before: int | None = Field(default=None, ge=1, le=2**62, description="next_before of the previous page")
+    before: int | None = Field(default=None, ge=1, le=2**31 - 1, description="next_before of the previous page")
 
 
 class AuditPage(BaseModel):

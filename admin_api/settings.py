@@ -23,7 +23,7 @@ def _read_or_create_secret(path: Path) -> str:
         if len(value) >= 32:
             return value
         raise ValueError(f"secret key file {path} holds fewer than 32 characters")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     value = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as f:

@@ -62,6 +62,7 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
             "excerpt": safe_excerpt(e.excerpt),
             "analysis_ms": e.analysis_ms,
         }
+        # sorted: two proxies delivering overlapping batches take the row locks in the same order (no deadlock)
         for e in unique.values()
     ]
     new_ids = set(bulk_insert(session, Event.__table__, rows, conflict=["event_id"], returning="event_id"))

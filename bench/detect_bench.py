@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -114,6 +115,7 @@ def serve(system: str, model: str | None) -> None:
 
 
 def measure(model: str | None, scale: float) -> tuple[dict, dict]:
+    load_before = os.getloadavg()[0]
     ours, base = Child("pupilguard", model), Child("presidio", model)
     results = {}
     try:
@@ -148,6 +150,7 @@ def measure(model: str | None, scale: float) -> tuple[dict, dict]:
         for child in (ours, base):
             child.close()
     results["presidio"]["system"] = "stock Presidio"
+    results["pupilguard"]["load_avg"] = [load_before, os.getloadavg()[0]]
     return results["pupilguard"], results["presidio"]
 
 
@@ -204,7 +207,14 @@ def report(ours: dict, base: dict) -> None:
                     "[green]yes[/green]" if ratio >= 3 else "[red]NO[/red]")
     targets.add_row("20,000-char prompt < 250 ms (p50; p95 shown)", f"{o20k['p50_ms']:.0f} ms (p95 {o20k['p95_ms']:.0f})",
                     "[green]yes[/green]" if o20k["p50_ms"] < 250 else "[red]NO[/red]")
+    # On a shared machine wall time includes waiting for a core; CPU time is what the scan itself costs.
+    targets.add_row("  same, CPU time of the scan (p50)", f"{o20k['cpu_p50_ms']:.0f} ms",
+                    "[green]yes[/green]" if o20k["cpu_p50_ms"] < 250 else "[red]NO[/red]")
     console.print(targets)
+    load = ours.get("load_avg")
+    if load:
+        console.print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {load[0]:.1f} at start, "
+                      f"{load[1]:.1f} at end (above the CPU count, wall times include queueing)")
 
 
 def main() -> None:

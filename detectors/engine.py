@@ -39,7 +39,7 @@ from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecogni
 from detectors.recognisers.dates import DateOfBirthRecognizer
 from detectors.recognisers.persons import (
     InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
-    TitledNameRecognizer, famous_folded, named_for_their_work,
+    SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
 )
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer
@@ -113,7 +113,9 @@ class Engine:
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=WindowContextEnhancer())
         self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
-        self._famous = next(r for r in registry.recognizers if isinstance(r, PublicFigureRecognizer))
+        self._explainers = [r for r in registry.recognizers if isinstance(r, (
+            PublicFigureRecognizer, TitledNameRecognizer, InitialledNameRecognizer, PupilContextNameRecognizer,
+            SignOffNameRecognizer))]
         self._check_policy(self.policy)
         # Warm up lazily built tables (look-alike map, suffix list, spaCy buffers) so the first prompt is not slow.
         self.scan(["Warm-up: Mr J. Smith, j.smith@example.org, 020 7946 0958, SW1A 1AA, caf\u00e9 \u200b."])
@@ -124,7 +126,7 @@ class Engine:
             UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
             DateOfBirthRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(), OfflineEmailRecognizer(),
             NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
-            PublicFigureRecognizer(),
+            SignOffNameRecognizer(), PublicFigureRecognizer(),
             SpecialCategoryRecognizer(),
         ]
         if roster is not None:
@@ -171,11 +173,13 @@ class Engine:
         return decision
 
     def _explained_words(self, text: str) -> set[str]:
-        """Capitalised words other recognisers settle without NER: inside a well-known name, or a roster
-        forename/surname that is not also an ordinary word (the roster recogniser flags those on its own)."""
+        """Capitalised words other recognisers settle without NER: inside a well-known name, a titled or
+        initialled name, a name marked by pupil context, or a roster forename/surname that is not also an ordinary
+        word (the roster recogniser flags those on its own)."""
         explained: set[str] = set()
-        for r in self._famous.analyze(text, []):
-            explained.update(CAPITALISED.findall(text[r.start:r.end]))
+        for recogniser in self._explainers:  # famous names; titled, initialled and pupil-context names
+            for r in recogniser.analyze(text, recogniser.supported_entities):
+                explained.update(CAPITALISED.findall(text[r.start:r.end]))
         if self.roster is not None:
             from detectors.recognisers.roster_names import common_words
             from detectors.roster import FORENAME, SURNAME
@@ -269,6 +273,7 @@ class Engine:
             in_pupil = _coverage(pupils, len(text))
             kept = [_trim_to_pupil(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
                     >= 0 else r for r in kept]
+        kept += _repeat_person_findings(text, kept, famous)
         names = [r for r in kept if r.entity_type in NAMES]
         in_name = _coverage(names, len(text))
         identifiers = _merge([r for r in kept if r.entity_type in PRIORITY])
@@ -384,6 +389,41 @@ def _names_someone(text: str, role: RecognizerResult, names: list[RecognizerResu
         if n.end <= role.start and _NAME_THEN_ROLE.fullmatch(text, n.end, role.start):
             return True
     return False
+
+
+def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: list[tuple[int, int]]
+                            ) -> list[RecognizerResult]:
+    """A name found once is a name wherever it recurs ("Jayden in 8B ... later Jayden said"), though NER or a
+    context rule caught only one mention. Same spelling (or its capitals), whole words, not inside a well-known name
+    or something already found; a name that is also an ordinary word ("Will", "Kerry") only right before a found
+    surname ("Thanks, Kerry" ... "From: Kerry Doyle")."""
+    from detectors.recognisers.roster_names import common_words
+
+    common = common_words()
+    sources: dict[str, RecognizerResult] = {}
+    for r in kept:
+        value = text[r.start:r.end]
+        if r.entity_type == "PERSON":
+            sources.setdefault(value, r)
+            sources.setdefault(value.upper(), r)
+    if not sources:
+        return []
+    pattern = re.compile(r"(?<![\w'-])(?:" + "|".join(map(re.escape, sorted(sources, key=len, reverse=True)))
+                         + r")(?![\w-])")
+    found = _coverage(kept, len(text))
+    for s, e in famous:
+        found[s:e] = b"\x01" * (e - s)
+    extra = []
+    for m in pattern.finditer(text):
+        if found.find(1, m.start(), m.end()) >= 0:
+            continue
+        if " " not in m.group(0) and m.group(0).lower() in common and not (
+                text[m.end():m.end() + 1] == " " and found[m.end() + 1:m.end() + 2] == b"\x01"):
+            continue  # an ordinary word ("Will", "Kerry") recurs as a name only right before a found surname
+        source = sources[m.group(0)]
+        extra.append(RecognizerResult("PERSON", m.start(), m.end(), source.score,
+                                      recognition_metadata=dict(source.recognition_metadata or {})))
+    return extra
 
 
 def _coverage(results: list[RecognizerResult], n: int) -> bytearray:

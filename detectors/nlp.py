@@ -23,7 +23,7 @@ from detectors.recognisers.roster_names import common_words
 
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
 UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
-NER_CONTEXT = 80  # characters of context either side of a possible name (NER looks about 4 tokens around)
+NER_CONTEXT = 60  # characters of context either side of a possible name: ~10 tokens, NER reads ~4 around
 CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 # After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"), a possessive or a verb
 # a person does ("Grace was late") mean it may be a name after all.

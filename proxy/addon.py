@@ -25,8 +25,8 @@ from mitmproxy.proxy import server_hooks
 from detectors.events import Event
 from proxy import responses
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
-from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
 from proxy.allowlist_watch import AllowlistWatcher
+from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
 from proxy.spool import Spool
@@ -38,6 +38,7 @@ log = logging.getLogger("pupilguard.proxy")
 META_TOOL = "pupilguard.tool"
 META_PLACEHOLDERS = "pupilguard.placeholders"
 META_RESTORE = "pupilguard.restore"
+_META_HOST = "pupilguard.host"  # the catalogued host name the flow was matched by
 
 
 @dataclass
@@ -92,49 +93,84 @@ class PupilGuard:
                 data.server.sni = host
             data.server.address = target
 
+    def service_of(self, flow: http.HTTPFlow) -> Any:
+        """The catalogued service this flow really goes to, or None.
+
+        The connection's own names come first (CONNECT target, TLS server name): a Host header naming some other
+        site must not let a prompt through unscanned to the intercepted AI service.
+        """
+        server_host = flow.server_conn.address[0] if flow.server_conn.address else None
+        for host in (flow.request.host, flow.client_conn.sni, flow.server_conn.sni, server_host,
+                     flow.request.pretty_host):
+            if host:
+                service = self.catalogue.for_host(str(host))
+                if service is not None:
+                    flow.metadata[_META_HOST] = str(host)
+                    return service
+        return None
+
     def is_intercepted(self, flow: http.HTTPFlow) -> bool:
         """For the notices addon: is this flow's host one of ours (a catalogued AI service)?"""
-        return self.catalogue.for_host(flow.request.pretty_host) is not None
+        return self.service_of(flow) is not None
 
     # ---- HTTP ------------------------------------------------------------------------------------------------
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None:
             return
-        service = self.catalogue.for_host(flow.request.pretty_host)
+        service = self.service_of(flow)
         flow.metadata[META_TOOL] = service.id if service else None
         if service is None:
             return
         declared = flow.request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > ctx.options.pupilguard_max_body \
-                and self._carries_prompt(service, flow.request.path):
+        if declared.isdigit() and int(declared) > ctx.options.pupilguard_max_body:
             # refuse before the body is even read
-            who = self._who(flow, service)
-            self._refuse(flow, service, who, Verdict.failed("body_too_large"))
+            try:
+                self._refuse(flow, service, self._who(flow, service), Verdict.failed("body_too_large"))
+            except Exception as exc:  # noqa: BLE001 - see request()
+                self._fail_closed(flow, service, exc)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None:
             return
-        service = self.catalogue.for_host(flow.request.pretty_host)
+        service = self.service_of(flow)
         if service is None:
             return
+        try:
+            await self._decide(flow, service)
+        except Exception as exc:  # noqa: BLE001 - mitmproxy would log it and forward the request: refuse instead
+            self._fail_closed(flow, service, exc)
+
+    async def _decide(self, flow: http.HTTPFlow, service: Any) -> None:
+        request = flow.request
         who = self._who(flow, service)
-        carries_prompt = self._carries_prompt(service, flow.request.path)
+        carries_prompt = self._carries_prompt(service, request.path)
         if who.status == "blocked":
-            record = carries_prompt or responses.is_navigation(flow.request)
+            record = carries_prompt or responses.is_navigation(request)
             self._refuse(flow, service, who, Verdict.failed("tool_blocked"), record=record)
             return
-        if not carries_prompt:
-            return  # page loads, assets, settings calls, WebSocket handshakes of an allowed tool
-        extraction = self._extract(flow.request, service)
-        if not isinstance(extraction, Extraction):
-            self._refuse(flow, service, who, extraction)
-            return
-        if not extraction.texts:
+        # Not only the catalogued prompt paths: any body, and any URL query (chatgpt.com/?q=...), sent to an AI
+        # service is read - a path the catalogue does not know must not be a way round the scan.
+        query = list(request.query.items(multi=True))
+        query_slots = [i for i, (_, value) in enumerate(query) if value.strip()]
+        extraction: Extraction | None = None
+        if carries_prompt or request.raw_content:
+            got = self._extract(request, service)
+            if isinstance(got, Verdict):
+                if carries_prompt or "body_too_large" in got.reasons:
+                    self._refuse(flow, service, who, got)
+                    return
+                # an unreadable body on a path that carries no prompts (binary telemetry, images): passed on
+            else:
+                extraction = got
+        body_texts = extraction.texts if extraction is not None else []
+        query_texts = [query[i][1] for i in query_slots]
+        texts = body_texts + query_texts
+        if not texts:
             self._count(service.id, "allow")
             return
         conv_key = Conversations.key(service.id, who.client_addr, who.user,
-                                     extraction.conversation)
-        verdict, placeholders, ms = await self._scan(conv_key, extraction.texts, service, who)
+                                     extraction.conversation if extraction is not None else None)
+        verdict, placeholders, ms = await self._scan(conv_key, texts, service, who)
 
         if who.status == "monitor":
             self._monitored(flow, service, who, verdict, ms)
@@ -144,21 +180,39 @@ class PupilGuard:
             return
         if verdict.action == "redact":
             assert verdict.texts is not None
-            body = extraction.rebuild(verdict.texts)
-            if body is None:  # a file we can read but not rewrite (PDF, DOCX...): it cannot go out redacted
-                self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
-                return
-            _set_body(flow.request, body)
-            recheck = await self._recheck(flow.request, service, who)
+            new_body, new_query = verdict.texts[:len(body_texts)], verdict.texts[len(body_texts):]
+            if extraction is not None and new_body != body_texts:
+                body = extraction.rebuild(new_body)
+                if body is None:  # a file we can read but not rewrite (PDF, DOCX...): it cannot go out redacted
+                    self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
+                    return
+                _set_body(request, body)
+            if new_query != query_texts:
+                for i, value in zip(query_slots, new_query, strict=True):
+                    query[i] = (query[i][0], value)
+                request.query = query
+            recheck = await self._recheck(request, service, who, body=extraction is not None)
             if recheck is not None:
                 self._refuse(flow, service, who, recheck, ms=ms)
                 return
             self._redacted(flow, service, who, verdict, ms)
         else:
             self._allowed(flow, service, who, verdict, ms)
-        flow.metadata[META_PLACEHOLDERS] = placeholders
-        flow.metadata[META_RESTORE] = bool(placeholders is not None and len(placeholders)
+        # restore only what this request itself carried: the map is shared by everyone behind one address
+        restorable = _restricted(placeholders, texts)
+        flow.metadata[META_PLACEHOLDERS] = restorable
+        flow.metadata[META_RESTORE] = bool(restorable is not None
                                            and self.allowlist.current.restore_placeholders(service.id))
+
+    def _fail_closed(self, flow: http.HTTPFlow, service: Any, exc: Exception) -> None:
+        # the class name only: exception messages can quote request content
+        log.error("decision failed; request refused", extra={"tool": service.id, "error": type(exc).__name__})
+        try:
+            self._refuse(flow, service, self._who(flow, service), Verdict.failed("analysis_error"))
+        except Exception:  # noqa: BLE001 - even recording failed: still refuse
+            flow.response = http.Response.make(
+                403, b'{"error": {"message": "pupilguard blocked this request: it could not be checked."}}',
+                {"Content-Type": "application/json", "Cache-Control": "no-store"})
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream event-stream replies as they come (the restore addon, before us, streams those it edits)."""
@@ -172,9 +226,16 @@ class PupilGuard:
         message = flow.websocket.messages[-1]
         if not message.from_client:
             return
-        service = self.catalogue.for_host(flow.request.pretty_host)
+        service = self.service_of(flow)
         if service is None:
             return
+        try:
+            await self._decide_frame(flow, service, message)
+        except Exception as exc:  # noqa: BLE001 - never forward a frame we failed to judge
+            message.drop()
+            log.error("frame decision failed; frame dropped", extra={"tool": service.id, "error": type(exc).__name__})
+
+    async def _decide_frame(self, flow: http.HTTPFlow, service: Any, message: Any) -> None:
         who = self._who(flow, service)
         if who.status == "blocked":  # the allowlist changed since the socket opened
             message.drop()
@@ -209,8 +270,6 @@ class PupilGuard:
             if recheck is None:
                 message.content = new
                 self._redacted(flow, service, who, verdict, ms)
-                flow.metadata[META_PLACEHOLDERS] = placeholders
-                flow.metadata[META_RESTORE] = bool(self.allowlist.current.restore_placeholders(service.id))
                 return
             verdict = recheck
         if verdict.action == "block":
@@ -275,11 +334,15 @@ class PupilGuard:
             return Verdict(action="block", reasons=["unreadable_body", extraction.reason])
         return extraction
 
-    async def _recheck(self, request: http.Request, service: Any, who: _Who) -> Verdict | None:
-        extraction = self._extract(request, service)
-        if not isinstance(extraction, Extraction):
-            return _with_reason(extraction, "recheck_failed")
-        return await self._scan_fresh(extraction.texts, service, who)
+    async def _recheck(self, request: http.Request, service: Any, who: _Who, *, body: bool) -> Verdict | None:
+        texts: list[str] = []
+        if body:
+            extraction = self._extract(request, service)
+            if not isinstance(extraction, Extraction):
+                return _with_reason(extraction, "recheck_failed")
+            texts += extraction.texts
+        texts += [value for _, value in request.query.items(multi=True) if value.strip()]
+        return await self._scan_fresh(texts, service, who)
 
     def _budget_s(self) -> float:
         return ctx.options.pupilguard_time_budget_ms / 1000
@@ -330,7 +393,8 @@ class PupilGuard:
         event = Event(
             event_id=uuid.uuid4(), time=datetime.now(timezone.utc), proxy_id=ctx.options.pupilguard_proxy_id,
             client_addr=who.client_addr, user=who.user, profile=who.profile, tool=service.id,
-            host=flow.request.pretty_host, path=flow.request.path.split("?", 1)[0][:500], action=action,
+            host=flow.metadata.get(_META_HOST) or flow.request.pretty_host,
+            path=_event_path(service, flow.request.path), action=action,
             reasons=verdict.reasons, entities=verdict.entity_counts, excerpt=verdict.excerpt[:1000],
             pupil_refs=verdict.pupil_refs, analysis_ms=round(ms, 2))
         try:
@@ -374,6 +438,32 @@ def _set_body(request: http.Request, body: bytes) -> None:
     """A rewritten body goes out uncompressed, with a correct Content-Length (see proxy/bodies.py)."""
     request.headers.pop("content-encoding", None)
     request.content = body
+
+
+def _event_path(service: Any, path: str) -> str:
+    """The path for the DPO's record: a catalogued endpoint in full (API routes and ids), any other page only
+    by its first segment - page addresses can carry the words of a question (perplexity.ai/search/<slug>)."""
+    bare = path.split("?", 1)[0]
+    kind, _ = service.endpoint(bare)
+    if kind != "other":
+        return bare[:500]
+    first, _, rest = bare.lstrip("/").partition("/")
+    return "/" + first[:64] + ("/…" if rest else "")
+
+
+def _restricted(placeholders: Any, texts: list[str]) -> Any:
+    """The conversation's placeholders whose original values occur in `texts` (this request), or None."""
+    if placeholders is None:
+        return None
+    state = placeholders.__getstate__()
+    haystack = "\n".join(texts).casefold()
+    keep = {token: original for token, original in state["originals"].items() if original.casefold() in haystack}
+    if not keep:
+        return None
+    restricted = type(placeholders)()
+    restricted.__setstate__({"by_key": {k: t for k, t in state["by_key"].items() if t in keep},
+                             "originals": keep, "counts": dict(state["counts"])})
+    return restricted
 
 
 def _with_reason(verdict: Verdict, reason: str) -> Verdict:

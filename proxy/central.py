@@ -117,9 +117,13 @@ class CentralConfig:
         """Fetch, validate, store and apply once; returns the names of the files that changed. Never raises."""
         try:
             changed = self._poll()
-        except (httpx.HTTPError, PollError) as exc:
-            reason = exc.reason if isinstance(exc, PollError) else "unreachable"
-            detail = exc.detail if isinstance(exc, PollError) else {"error": type(exc).__name__}
+        except (httpx.HTTPError, httpx.InvalidURL, PollError, OSError) as exc:
+            if isinstance(exc, PollError):
+                reason, detail = exc.reason, exc.detail
+            elif isinstance(exc, OSError) and not isinstance(exc, httpx.HTTPError):
+                reason, detail = "write_failed", {"error": exc.strerror or type(exc).__name__}
+            else:
+                reason, detail = "unreachable", {"error": type(exc).__name__}
             self.failures += 1
             self.m_errors.labels(reason).inc()
             log.warning("central config not updated; keeping the current one",
@@ -152,13 +156,16 @@ class CentralConfig:
         # no central policy: back to the local --policy (or the default); a roster is never withdrawn this way
         engine: dict[str, bytes | bool | None] = {POLICY: self._checked(POLICY, policy) if policy else None}
         fetched = None
-        if roster_etag and roster_etag not in (self._roster_etag, self._refused_roster):
+        if roster_etag and roster_etag == self._refused_roster:
+            self._in_sync = False  # still the roster refused before: not fetched again, not in use either
+        elif roster_etag and roster_etag != self._roster_etag:
             fetched = self._fetch_roster()
             if fetched is not None:
                 engine[ROSTER] = fetched[1]
-        changed |= self._apply({name: data for name, data in engine.items() if data is not False})
+        changed |= self._apply(engine)
         if fetched is not None and fetched[1] is not False:  # (an exception above: not applied, retried)
             self._roster_etag = fetched[0]
+            self._save_state()
         self._etag = r.headers.get("ETag")
         return changed
 
@@ -197,7 +204,10 @@ class CentralConfig:
         return False
 
     def _apply(self, updates: dict[str, bytes | bool | None]) -> set[str]:
-        """Write what differs from the files in place, then apply; on failure put the old files back."""
+        """Write what differs from the files in place, then apply; on failure put the old files back.
+
+        `updates` maps a file to its new bytes, None (withdrawn centrally) or False (refused: left as it is)."""
+        updates = {name: data for name, data in updates.items() if data is not False}
         previous = {name: self._read(name) for name in updates}
         changed = {name for name, data in updates.items() if data != previous[name]}
         if not changed:

@@ -45,7 +45,8 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--admin-ca", metavar="FILE", help="CA bundle to verify an https admin URL")
     p.add_argument("--route", action="append", default=[], metavar="HOST=ADDR:PORT",
                    help="send a catalogued host's upstream connection to ADDR:PORT (tests, demos, staging)")
-    p.add_argument("--upstream-ca", metavar="FILE", help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
+    p.add_argument("--upstream-ca", metavar="FILE",
+                   help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
     p.add_argument("--metrics-listen", metavar="ADDR:PORT", help="serve /metrics and /healthz here")
     p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                    help="largest prompt body scanned, after decompression; larger ones are blocked "
@@ -79,7 +80,6 @@ def run_proxy(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from detectors.allowlist import AllowlistError
-
     from proxy import central as central_mod
     from proxy.addon import PupilGuard, parse_routes
     from proxy.allowlist_watch import AllowlistWatcher
@@ -105,10 +105,11 @@ def _run(args: argparse.Namespace) -> int:
         if value and not Path(value).is_file():
             raise UserError(f"--{flag.replace('_', '-')} {value}: no such file")
     token = _admin_token(args)
+    metrics = Metrics()
     central = None
     if args.admin_url and token and args.config_poll_s > 0:
         central = CentralConfig(args.admin_url, token, data_dir, interval_s=args.config_poll_s,
-                                verify=args.admin_ca or True)
+                                verify=args.admin_ca or True, key_file=args.key_file, registry=metrics.registry)
         central.poll()  # start with the current central config if the admin API is up (else the last one fetched)
 
     def engine_spec() -> EngineSpec:
@@ -121,7 +122,6 @@ def _run(args: argparse.Namespace) -> int:
     if not Path(args.allowlist).is_file() and not (central and central_allowlist.exists()):
         raise UserError(f"allowlist {args.allowlist}: no such file (pass --allowlist FILE)")
 
-    metrics = Metrics()
     try:
         allowlist = AllowlistWatcher(*([central_allowlist] if central else []), args.allowlist,
                                      on_error=lambda _: metrics.allowlist_reload_errors.inc())
@@ -161,13 +161,12 @@ def _run(args: argparse.Namespace) -> int:
     allowlist.start()
     if central:
         def apply(changed: set[str]) -> None:
-            # the allowlist watcher sees the new file by itself; a policy or roster needs new engines
-            if changed & {central_mod.POLICY, central_mod.ROSTER}:
-                try:
-                    pool.recycle(engine_spec())
-                    log.info("detection workers reloaded with the central policy/roster")
-                except PoolError as exc:
-                    log.error("central policy/roster not applied; keeping the current one", extra={"error": str(exc)})
+            # a policy or roster needs new engines; PoolError goes to central, which puts the old files back
+            if central_mod.ALLOWLIST in changed:
+                allowlist.check()
+            if changed & central_mod.ENGINE_FILES:
+                pool.recycle(engine_spec())
+                log.info("detection workers reloaded with the central policy/roster")
 
         central.on_change = apply
         central.start()
@@ -203,7 +202,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _serve(addon: Any, options: dict, state: dict) -> int:
-    from mitmproxy import exceptions, options as mitm_options
+    from mitmproxy import exceptions
+    from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
 
     from proxy.notices import NoticeAddon, NoticeBoard

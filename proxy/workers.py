@@ -11,6 +11,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -82,6 +83,7 @@ class ScanResult:
 
 def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
     """Worker process main loop: build the engine once, then answer scan jobs until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us in order
     if nice:
         os.nice(nice)
     try:

@@ -25,6 +25,12 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 Filters = Annotated[EventFilter, Query()]
 
 
+def _pupil_filter_allowed(user: User, flt: EventFilter) -> None:
+    # finding one pupil's events (or counting them) is the DPO's subject-access work, not IT's or a viewer's
+    if flt.pupil_ref is not None and user.role != "dpo":
+        raise HTTPException(403, "Only the DPO may filter events by pupil.")
+
+
 def _detail(flt: EventFilter, **extra: object) -> dict[str, object]:
     return {**flt.model_dump(mode="json", exclude_none=True), **extra}
 
@@ -42,6 +48,7 @@ def list_events(
     session: Session = Depends(get_session),
 ) -> EventPage:
     flt = query.filter()
+    _pupil_filter_allowed(user, flt)
     page = _page(session, flt, query.limit, query.cursor, include_text=user.role == "dpo")
     audit.record(session, user.username, "events.list", None, _detail(flt, returned=len(page.items)))
     session.commit()
@@ -89,6 +96,7 @@ def get_stats(
     user: User = Depends(require_role("dpo", "it", "viewer")),
     session: Session = Depends(get_session),
 ) -> Stats:
+    _pupil_filter_allowed(user, flt)
     result = queries.stats(session, flt)
     audit.record(session, user.username, "stats.view", None, _detail(flt))
     session.commit()

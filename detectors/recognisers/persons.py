@@ -1,5 +1,6 @@
-"""People's names: spaCy NER, titled names ("Mrs Okafor"), names with initials ("J. Smith"), and the
-gazetteer of well-known people who are never redacted.
+"""People's names (entity PERSON): spaCy NER, titled names ("Mrs Okafor"), names with initials ("J. Smith"),
+names marked by pupil context ("Jayden in 8B") and names signing a message ("Thanks, Kerry"); and the
+gazetteer of well-known people (PUBLIC_FIGURE) who are never redacted.
 """
 from __future__ import annotations
 
@@ -12,18 +13,17 @@ from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResul
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.normalise import fold
+from detectors.placeholders import PLACEHOLDER_RE
 from detectors.recognisers.terms import TermMatcher, lower_same_length
 
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Sir", "Dame", "Lady", "Lord", "Rev", "Revd")
 # Words spaCy sometimes folds into a PERSON span but that are not part of the name.
 _LEADING_NOISE = {"dear", "hi", "hello", "hey", "to", "from", "thanks", "thank", "cc", "dearest", "regards",
                   "summarise", "summarize", "explain", "describe", "compare", "write", "ask", "tell", "email",
-                  "ring", "call", "contact", "invite", "remind", "thank", "congratulate", "annwyl", "dear", "a chara",
-                  *map(str.lower, TITLES)}
+                  "ring", "call", "contact", "invite", "remind", "congratulate", "annwyl", *map(str.lower, TITLES)}
 # A capitalised name word, also ALL CAPS, with apostrophes and hyphens: O'Brien, Smith-Jones, MCDONALD.
 _NAME_WORD = r"[A-Z](?:[a-z]+|[A-Z]+)?(?:['-][A-Z][A-Za-z]+)*(?:[A-Z][a-z]+)?"
 _TITLE = r"(?:" + "|".join(TITLES + tuple(t.upper() for t in TITLES)) + r")"
-_PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]")
 # Capitalised school words that sit where a name would ("Maths in Year 9", "Set 3 (Y8)").
 SCHOOL_WORDS = frozenset("""
 maths math english science history geography french spanish german latin art music drama computing biology
@@ -127,6 +127,40 @@ class PupilContextNameRecognizer(LocalRecognizer):
         return results
 
 
+class SignOffNameRecognizer(LocalRecognizer):
+    """The name that signs a message, which NER often misses because nothing around it is a sentence:
+    "Thanks, Kerry", "Kind regards,\nAbena Mensah", and a lone name closing a quoted message ('... in Year 8? Abena"')."""
+
+    _CUE = r"(?i:thanks|thank you|many thanks|thanks again|regards|kind regards|best regards|warm regards|best wishes|" \
+           r"best|cheers|love|sincerely|yours sincerely|yours faithfully|yours|from)"
+    AFTER_CUE = re.compile(rf"(?<![\w-]){_CUE}[ \t]*[,.!-]?[ \t]*\n?[ \t]*(?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)"
+                           r"[ \t]*(?=[\n\"\u201d']|$)")
+    CLOSING = re.compile(rf"[.?!][ \t]+(?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)[ \t]*(?=[\"\u201d]|\n|$)")
+    SCORE = 0.7
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="SignOffNameRecognizer")
+
+    def load(self) -> None:
+        from detectors.recognisers.roster_names import common_words
+
+        self._common = common_words()
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for pattern, ordinary in ((self.AFTER_CUE, self.NOT_SIGNERS), (self.CLOSING, self._common)):
+            for m in pattern.finditer(text):
+                words = m.group("name").split(" ")
+                if any(w.lower() in ordinary or w.lower() in SCHOOL_WORDS or not _not_stop(w) for w in words):
+                    continue  # "Thanks, Everyone"; a closing "... Great": not a name
+                results.append(RecognizerResult("PERSON", m.start("name"), m.end("name"), self.SCORE))
+        return results
+
+    # After "Thanks," a capitalised word is a name (Kerry, Grace) unless it is one of these.
+    NOT_SIGNERS = frozenset("""everyone everybody all team again you mum dad both guys folks staff parents family
+    office admin school sir miss madam teacher""".split())
+
+
 class NerPersonRecognizer(LocalRecognizer):
     """PERSON spans from spaCy's NER, trimmed of greetings, titles and possessives, without the noise NER is
     known for (numbers, lower-case words, our own placeholders)."""
@@ -157,7 +191,7 @@ class NerPersonRecognizer(LocalRecognizer):
                 continue
             start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
             span = text[start:end]
-            if any(c.isdigit() for c in span) or not any(c.isupper() for c in span) or _PLACEHOLDER.search(span):
+            if any(c.isdigit() for c in span) or not any(c.isupper() for c in span) or PLACEHOLDER_RE.search(span):
                 continue
             if not any(t.text[:1].isupper() and not t.text.isupper() and _not_stop(t.text)
                        and t.lower_ not in SCHOOL_WORDS for t in tokens):

@@ -125,3 +125,24 @@ def test_proxies_health_api(client, proxy_token, users, make_event):
     assert proxy["name"] == "site-main" and proxy["events_received"] == 1 and proxy["last_seen_at"]
     assert "token_hash" not in proxy
     assert client.get("/api/v1/proxies", auth=users["viewer"]).status_code == 403
+
+
+def test_default_data_dir_is_private(tmp_path, monkeypatch):
+    """Out of the box: a SQLite store, session secret and roster key in an owner-only data directory."""
+    import stat
+
+    from admin_api.app import create_app
+    from admin_api.settings import Settings
+
+    for var in ("DATABASE_URL", "PUPILGUARD_DATABASE_URL", "PUPILGUARD_SECRET_KEY", "PUPILGUARD_ROSTER_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    data = tmp_path / "fresh"
+    settings = Settings(data_dir=data)
+    assert settings.database_url == f"sqlite:///{(data / 'admin.sqlite3').resolve()}"
+    app = create_app(settings)
+    app.state.db.dispose()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "secret_key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data / "roster.key").stat().st_mode) == 0o600
+    assert (data / "admin.sqlite3").exists()
+    assert Settings(data_dir=data).secret_key == settings.secret_key  # sessions survive a restart

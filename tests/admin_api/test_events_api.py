@@ -167,6 +167,15 @@ def test_it_role_sees_no_event_text(client, users, seeded):
     assert client.post("/api/v1/pupils/search", json={"query": "x"}, auth=users["it"]).status_code == 403
 
 
+def test_only_the_dpo_may_filter_by_pupil(client, users, seeded):
+    ref = "P-00000001"
+    assert _get(client, users, "it", "/api/v1/events", pupil_ref=ref).status_code == 403
+    assert _get(client, users, "it", "/api/v1/stats", pupil_ref=ref).status_code == 403
+    assert _get(client, users, "viewer", "/api/v1/stats", pupil_ref=ref).status_code == 403
+    assert _get(client, users, "dpo", "/api/v1/stats", pupil_ref=ref).json()["total"] == sum(
+        1 for e in seeded if ref in e["pupil_refs"])
+
+
 def test_unauthenticated_and_wrong_password(client, users, seeded):
     assert client.get("/api/v1/events").status_code == 401
     assert client.get("/api/v1/stats", auth=("dpo-user", "wrong password!")).status_code == 401

@@ -134,15 +134,16 @@ def test_concurrent_ingest_from_several_proxies(app, client, make_event):
             tokens.append(proxies.create_token(s, name)[1])
         s.commit()
     events = [make_event() for _ in range(600)]
-    plans = {0: events[0:400], 1: events[200:600], 2: events[0:200] + events[400:600]}
+    # the same events in different orders: concurrent transactions must not deadlock on each other's rows
+    plans = {0: events[0:400], 1: events[599:199:-1], 2: events[400:600] + events[0:200]}
     results: dict[int, list[dict]] = {i: [] for i in plans}
     errors: list[BaseException] = []
 
     def send(i: int) -> None:
         try:
             batch = plans[i]
-            for start in range(0, len(batch), 50):
-                r = _post(client, tokens[i], batch[start:start + 50])
+            for start in range(0, len(batch), 200):
+                r = _post(client, tokens[i], batch[start:start + 200])
                 assert r.status_code == 200, r.text
                 results[i].append(r.json())
         except BaseException as exc:  # noqa: BLE001

@@ -18,7 +18,10 @@ def _ingest(client, token, events):  # type: ignore[no-untyped-def]
     assert r.status_code == 200, r.text
 
 
-def test_purge_deletes_only_events_older_than_retention(app, client, proxy_token, make_event):
+def test_purge_deletes_only_events_older_than_retention(app, proxy_token, make_event):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)  # no lifespan: the app's own purge timer must not race the explicit purge
     with app.state.db.session() as s:
         config_store.set_retention_days(s, 30, "dpo-user")
         s.commit()
@@ -48,9 +51,19 @@ def test_purge_deletes_only_events_older_than_retention(app, client, proxy_token
             "deleted": 4, "days": 30}
 
 
-def test_automatic_purge_records_only_when_something_went(app, client, proxy_token, make_event):
+def test_automatic_purge_records_only_when_something_went(make_settings, make_event):
+    from fastapi.testclient import TestClient
+
+    from admin_api import proxies
+    from admin_api.app import create_app
+
+    app = create_app(make_settings(retention_days=365, purge_interval_seconds=3600))
+    with app.state.db.session() as s:
+        proxy_token = proxies.create_token(s, "p1")[1]
+        s.commit()
+    client = TestClient(app)  # no lifespan: only the explicit purges below run
     assert retention.purge(app.state.db, app.state.settings, now=NOW) is None  # nothing to delete: no record
-    _ingest(client, proxy_token, [make_event(time=(NOW - timedelta(days=366)).isoformat())])  # default 365 days
+    _ingest(client, proxy_token, [make_event(time=(NOW - timedelta(days=366)).isoformat())])
     record = retention.purge(app.state.db, app.state.settings, now=NOW)
     assert record is not None and record.actor == "system" and record.deleted == 1
     with app.state.db.session() as s:

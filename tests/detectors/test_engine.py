@@ -291,3 +291,11 @@ def test_long_noisy_prompt_is_scanned(roster_engine):
     d = roster_engine.scan([text])
     assert d.action == "redact" and d.entity_counts == {"PUPIL": 25}
     rebuild(text, d.findings, d.texts[0])
+
+
+def test_a_name_found_once_is_redacted_everywhere(engine):
+    text = "From: Kerry Doyle\nSent: Monday\n\nCan he have a new book? Thanks, Kerry\n\nFrom: Kerry Doyle"
+    d = engine.scan([text])
+    assert "Kerry" not in d.texts[0] and "Doyle" not in d.texts[0]
+    d = engine.scan(["Jayden in 8B was late. Later Jayden said sorry."])
+    assert d.texts == ["[PERSON_1] in 8B was late. Later [PERSON_1] said sorry."]

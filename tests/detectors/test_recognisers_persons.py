@@ -86,3 +86,17 @@ def test_work_cue_names_are_really_found_as_people_first(engine):
     """The cases above pass because of the work rule, not because NER missed the names."""
     for text in ("Compare two poems by Imtiaz Dharker-Jones.", "Explain Lev Vygotsky's theory of learning."):
         assert any(r.entity_type == "PERSON" for r in engine.analyse(text))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Can he have a new one? Thanks, Kerry", ["Kerry"]),
+    ("See you then.\nKind regards,\nAbena Mensah\n", ["Abena Mensah"]),
+    ('"Do you have spaces in Year 8? Abena" - reply please', ["Abena"]),
+    ("Thanks, Everyone", []),
+    ("Thanks again.", []),
+    ("It was great. Year 8", []),
+])
+def test_sign_off_names(text, expected):
+    from detectors.recognisers.persons import SignOffNameRecognizer
+
+    assert spans(SignOffNameRecognizer(), text) == expected

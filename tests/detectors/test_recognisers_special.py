@@ -61,7 +61,15 @@ def test_extra_terms_from_policy(special):
 
 @pytest.mark.parametrize("text", [
     "Please let us know about any allergies or medical conditions.",
-    "Staff training on the signs of abuse and neglect.",
+    "Staff training on types of abuse and neglect.",
 ])
 def test_general_questions_are_topics(special, text):
     assert found(special, text) == []
+
+
+@pytest.mark.parametrize("text, term", [
+    ("Possible county lines. Police informed.", "county lines"),
+    ("He is showing signs of self-harm.", "self-harm"),
+])
+def test_concerns_stay_findings(special, text, term):
+    assert term in [t for t, _ in found(special, text)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 import openai
 import pytest
-import httpx
 
 ALLOW_PROMPT = "Suggest a starter activity about the water cycle."
 CHAT = "https://api.openai.com/v1/chat/completions"

@@ -6,17 +6,34 @@ proxy cannot use is refused and the current configuration kept.
 from __future__ import annotations
 
 import logging
+import socket
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import uvicorn
 from sqlalchemy import text
 
 from detectors.roster import Roster, RosterKey
 from proxy.central import ALLOWLIST, POLICY, ROSTER, CentralConfig
-from tests.proxy.conftest import STAFF_ALLOWLIST, ThreadedServer, free_port
 
 pytest.importorskip("admin_api.app")
+
+# The admin's allowlist as first seeded: clients on 127.0.0.1 are staff, for whom the OpenAI API is approved.
+STAFF_ALLOWLIST = """\
+version: 1
+policy_url: https://school.example/ai-policy
+profiles:
+  staff: {subnets: [127.0.0.0/8]}
+  pupil: {subnets: [10.1.0.0/16]}
+default_profile: pupil
+default_status: blocked
+tools:
+  openai-api:    {staff: approved, pupil: blocked, restore_placeholders: false}
+  anthropic-api: {staff: approved, pupil: blocked}
+"""
 
 POLICY_TEXT = "version: 1\nprofiles:\n  staff:\n    entities: {PUPIL: block}\n"
 ROSTER_CSV = """Forename,LegalForename,MiddleName,Surname,LegalSurname,UPN,ULN,DateOfBirth,Year
@@ -34,6 +51,7 @@ class AdminService:
         from admin_api.app import create_app
         from admin_api.settings import Settings
 
+        directory.mkdir(parents=True, exist_ok=True)
         seed = directory / "seed-allowlist.yaml"
         seed.write_text(allowlist)
         self.settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'admin.sqlite3'}",
@@ -42,8 +60,19 @@ class AdminService:
         with self.db.session() as session:
             _, self.token = proxies.create_token(session, "proxy-under-test")
             session.commit()
-        self.server = ThreadedServer(self.app).start()
-        self.url = f"http://127.0.0.1:{self.server.port}"
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self._socket.getsockname()[1]
+        self.start()
+
+    def start(self) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning"))
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline and self._thread.is_alive(), "admin app did not start"
+            time.sleep(0.02)
 
     @property
     def db(self):  # type: ignore[no-untyped-def]
@@ -82,15 +111,20 @@ class AdminService:
             session.commit()
 
     def stop(self) -> None:
-        self.server.stop()
-        self.db.dispose()
+        """The admin service goes down (its port stays reserved for this test, closed)."""
+        self.server.should_exit = True
+        self._thread.join(10)
+
+    def close(self) -> None:
+        self.stop()
+        self._socket.close()
 
 
 @pytest.fixture
 def admin(tmp_path: Path):  # type: ignore[no-untyped-def]
     service = AdminService(tmp_path / "admin")
     yield service
-    service.stop()
+    service.close()
 
 
 def _central(admin: AdminService, data_dir: Path, **kwargs) -> CentralConfig:  # type: ignore[no-untyped-def]
@@ -98,10 +132,6 @@ def _central(admin: AdminService, data_dir: Path, **kwargs) -> CentralConfig:  #
 
     kwargs.setdefault("registry", CollectorRegistry())
     return CentralConfig(admin.url, admin.token, data_dir, interval_s=1.0, key_file=str(admin.key_file), **kwargs)
-
-
-def _metric(central: CentralConfig, name: str, **labels: str) -> float | None:
-    return central.m_errors._registry_for_tests.get_sample_value(name, labels)  # type: ignore[attr-defined]
 
 
 def test_central_files_follow_the_admin(admin: AdminService, tmp_path: Path) -> None:
@@ -167,7 +197,8 @@ def test_invalid_allowlist_is_refused_and_the_last_good_one_kept(admin: AdminSer
         assert central.poll() == set()
     assert central.path(ALLOWLIST).read_text() == STAFF_ALLOWLIST  # type: ignore[union-attr]
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert record.file == ALLOWLIST and "line 10" in record.error  # type: ignore[attr-defined]
+    line = 1 + STAFF_ALLOWLIST.splitlines().index(next(x for x in STAFF_ALLOWLIST.splitlines() if "openai" in x))
+    assert record.file == ALLOWLIST and f"line {line}" in record.error  # type: ignore[attr-defined]
 
     fixed = STAFF_ALLOWLIST.replace("openai-api:    {staff: approved", "openai-api:    {staff: blocked")
     admin.set_allowlist(fixed)
@@ -201,7 +232,8 @@ def test_admin_unreachable_keeps_config_and_backs_off(admin: AdminService, tmp_p
     before = (data_dir / "central" / ALLOWLIST).read_bytes()
 
     registry = CollectorRegistry()
-    down = CentralConfig(f"http://127.0.0.1:{free_port()}", admin.token, data_dir, interval_s=100.0,
+    admin.stop()
+    down = CentralConfig(admin.url, admin.token, data_dir, interval_s=100.0,
                          registry=registry)
     assert down.last_success is not None  # remembered across the restart
     assert registry.get_sample_value("pupilguard_central_config_age_seconds") >= 0
@@ -216,3 +248,140 @@ def test_admin_unreachable_keeps_config_and_backs_off(admin: AdminService, tmp_p
     record = caplog.records[0]
     assert record.reason == "unreachable" and record.error == "ConnectError"  # type: ignore[attr-defined]
     assert admin.token not in caplog.text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A real `pupilguard proxy` (tests/proxy/conftest.py's start_proxy) against the same real admin app: one admin and
+# one proxy for the tests below, which run in this order (each sets up the state it checks).
+
+OPENAI = "https://api.openai.com/v1/chat/completions"
+ANTHROPIC = "https://api.anthropic.com/v1/messages"
+PUPIL_PROMPT = "Write a short report comment for Tobiah Quenneville, who has worked hard in maths this term."
+# IT blocks the OpenAI API for staff centrally; the proxy's local allowlist (conftest's) still approves it.
+OPENAI_BLOCKED = STAFF_ALLOWLIST.replace("openai-api:    {staff: approved", "openai-api:    {staff: blocked")
+
+
+@pytest.fixture(scope="module")
+def central_admin(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    service = AdminService(tmp_path_factory.mktemp("central-admin"))
+    yield service
+    service.close()
+
+
+@pytest.fixture(scope="module")
+def central_proxy(central_admin: AdminService, start_proxy):  # type: ignore[no-untyped-def]
+    proxy = start_proxy(extra_args=["--admin-url", central_admin.url, "--admin-token", central_admin.token,
+                                    "--config-poll-s", "1", "--key-file", str(central_admin.key_file)], workers=1)
+    yield proxy
+    proxy.stop()
+
+
+def _ask(proxy, url: str = OPENAI, prompt: str = PUPIL_PROMPT):  # type: ignore[no-untyped-def]
+    if url == ANTHROPIC:
+        body = {"model": "m", "max_tokens": 50, "messages": [{"role": "user", "content": prompt}]}
+    else:
+        body = {"model": "m", "messages": [{"role": "user", "content": prompt}]}
+    with proxy.client() as client:
+        return client.post(url, json=body)
+
+
+def _until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
+        time.sleep(0.5)
+
+
+def _log_lines(proxy, message: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    import json
+
+    lines = []
+    for line in proxy.logs().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("message", "").startswith(message):
+            lines.append(record)
+    return lines
+
+
+def _sent_upstream(upstream, path: str = "/v1/chat/completions") -> str:  # type: ignore[no-untyped-def]
+    return upstream.requests_to(path)[-1].text
+
+
+def test_roster_uploaded_to_admin_becomes_the_proxys_roster(central_admin: AdminService, central_proxy,
+                                                            upstream) -> None:  # type: ignore[no-untyped-def]
+    assert _ask(central_proxy).status_code == 200
+    assert "[PUPIL_" not in _sent_upstream(upstream)  # not a pupil of this school yet
+
+    central_admin.upload_roster(ROSTER_CSV)  # IT uploads the MIS export; the proxy recycles its workers
+
+    def redacted_as_pupil() -> bool:
+        assert _ask(central_proxy).status_code == 200
+        return "[PUPIL_1]" in _sent_upstream(upstream)
+
+    _until(redacted_as_pupil, 180, "the uploaded roster in use")
+    assert "Quenneville" not in _sent_upstream(upstream)
+    roster_file = central_proxy.data_dir / "central" / ROSTER
+    assert stat.S_IMODE(roster_file.stat().st_mode) == 0o600
+    good = roster_file.read_bytes()
+
+    # a roster hashed with another key (another school's, or a re-keyed admin) is refused; the old one stays
+    central_admin.upload_roster(ROSTER_CSV.replace("Tobiah", "Ottoline"), key=RosterKey.generate())
+    [refused] = _until(lambda: _log_lines(central_proxy, "central config refused"), 30, "the refusal logged")
+    assert refused["file"] == ROSTER and "another key" in refused["error"] and refused["level"] == "error"
+    assert roster_file.read_bytes() == good
+    assert _ask(central_proxy).status_code == 200 and "[PUPIL_1]" in _sent_upstream(upstream)
+    assert central_proxy.metric("pupilguard_central_config_errors_total", reason="invalid_roster") == 1
+    assert "Tobiah" not in central_proxy.logs() and "Ottoline" not in central_proxy.logs()
+
+
+def test_allowlist_set_by_it_reaches_the_running_proxy(central_admin: AdminService, central_proxy,
+                                                       upstream) -> None:  # type: ignore[no-untyped-def]
+    central_admin.set_allowlist(STAFF_ALLOWLIST)
+    _until(lambda: _ask(central_proxy).status_code == 200, 30, "the OpenAI API approved for staff")
+
+    central_admin.set_allowlist(OPENAI_BLOCKED)
+    blocked = _until(lambda: (r := _ask(central_proxy)).status_code == 403 and r, 30, "the change picked up")
+    assert "not approved" in blocked.json()["error"]["message"]
+    central = central_proxy.data_dir / "central" / ALLOWLIST
+    assert central.read_text() == OPENAI_BLOCKED
+
+    # a broken allowlist in the admin database is refused by the proxy, which keeps the last good one
+    refusals = len(_log_lines(central_proxy, "central config refused"))
+    central_admin.write_raw_allowlist(STAFF_ALLOWLIST.replace("default_status: blocked", "default_status: maybe"))
+    _until(lambda: len(_log_lines(central_proxy, "central config refused")) > refusals, 30, "the refusal logged")
+    assert _log_lines(central_proxy, "central config refused")[-1]["file"] == ALLOWLIST
+    assert central.read_text() == OPENAI_BLOCKED
+    assert _ask(central_proxy).status_code == 403
+    assert central_proxy.metric("pupilguard_central_config_errors_total", reason="invalid_allowlist") >= 1
+    central_admin.set_allowlist(OPENAI_BLOCKED)
+
+
+def test_restart_while_admin_is_down_uses_the_last_known_config(central_admin: AdminService, central_proxy,
+                                                                upstream) -> None:  # type: ignore[no-untyped-def]
+    central_admin.set_allowlist(OPENAI_BLOCKED)
+    _until(lambda: _ask(central_proxy).status_code == 403, 30, "the OpenAI API blocked centrally")
+    if not (central_proxy.data_dir / "central" / ROSTER).exists():
+        central_admin.upload_roster(ROSTER_CSV)
+        _until(lambda: (central_proxy.data_dir / "central" / ROSTER).exists(), 180, "the roster fetched")
+    assert central_proxy.metric("pupilguard_central_config_age_seconds") >= 0
+
+    central_proxy.stop()
+    central_admin.stop()
+    central_proxy.start()  # same data dir and arguments; the admin API refuses connections
+
+    # the central allowlist still wins over the local one (which approves the OpenAI API for staff) ...
+    assert _ask(central_proxy).status_code == 403
+    # ... and the central roster is still the one in use
+    assert _ask(central_proxy, ANTHROPIC).status_code == 200
+    sent = _sent_upstream(upstream, "/v1/messages")
+    assert "[PUPIL_1]" in sent and "Quenneville" not in sent
+    [down, *_] = _log_lines(central_proxy, "central config not updated")
+    assert down["reason"] == "unreachable" and down["level"] == "warning" and central_admin.token not in str(down)
+    assert central_proxy.metric("pupilguard_central_config_errors_total", reason="unreachable") >= 1
+    assert central_proxy.metric("pupilguard_central_config_age_seconds") > 0

@@ -21,7 +21,8 @@ import zstandard
 
 UPN = "T801200115100"
 EMAIL = "jo.bloggs@example.com"
-REDACT_PROMPT = f"Write a short report comment for the pupil with UPN {UPN} (parent email {EMAIL}); she has worked hard."
+REDACT_PROMPT = (f"Write a short report comment for the pupil with UPN {UPN} (parent email {EMAIL}); "
+                 "she has worked hard.")
 BLOCK_PROMPT = f"The pupil with UPN {UPN} has ADHD and is on the child protection register. Write a support plan."
 ALLOW_PROMPT = "Suggest three strategies for supporting a Year 8 pupil with dyslexia in history lessons."
 CHAT = "https://api.openai.com/v1/chat/completions"

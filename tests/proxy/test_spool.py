@@ -13,7 +13,6 @@ from detectors.events import Event
 from proxy.spool import Delivery, Spool
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -102,6 +102,38 @@ def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
     assert pool.healthy == 3
 
 
+def test_recycle_applies_a_new_policy_without_dropping_scans(tmp_path, loop):
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("version: 1\ndefault:\n  entities: {EMAIL_ADDRESS: block}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ndefault:\n  entities: {NOT_AN_ENTITY: block}\n")
+    pool = ScanPool(EngineSpec(), size=1, reserved=1, hard_limit_s=60)
+    pool.start()
+    try:
+        prompt = [f"Write to {EMAIL}."]
+
+        async def run():
+            assert (await pool.scan(prompt, tool=None, profile=None)).verdict.action == "redact"
+            loop_ = asyncio.get_running_loop()
+            recycling = loop_.run_in_executor(None, pool.recycle, EngineSpec(policy=str(strict)))
+            during = []
+            while not recycling.done():  # scanning carries on while the new engines load
+                during.append((await pool.scan(prompt, tool=None, profile=None)).verdict.action)
+                await asyncio.sleep(0.1)
+            await recycling
+            after = (await pool.scan(prompt, tool=None, profile=None)).verdict.action
+            with pytest.raises(PoolError):  # a bad policy is refused; the strict one stays in force
+                await loop_.run_in_executor(None, pool.recycle, EngineSpec(policy=str(bad)))
+            return during, after, (await pool.scan(prompt, tool=None, profile=None)).verdict.action
+
+        during, after, still = loop.run_until_complete(run())
+        assert during and set(during) == {"redact"}
+        assert after == "block" and still == "block"
+        assert pool.healthy == 2
+    finally:
+        pool.close()
+
+
 def test_bad_policy_stops_the_pool_with_a_clear_error(tmp_path):
     bad = tmp_path / "policy.yaml"
     bad.write_text("version: 1\nentities: {NOT_AN_ENTITY: redact}\n")

@@ -59,3 +59,62 @@ def test_host_header_different_from_the_intercepted_host_is_still_scanned(proxy,
             except (ssl.SSLError, OSError):
                 pass
     assert not _arrived(upstream, UPN), "a Host header naming another site let the prompt through unscanned"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "utf-8-sig"])
+def test_prompt_body_in_another_unicode_encoding_is_not_forwarded_unscanned(proxy, upstream, encoding):
+    # JSON parsers (Python's json.loads on bytes, many others) accept UTF-16/32 bodies, so a service may read it
+    body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": BLOCK_PROMPT}]})
+    with proxy.client() as client:
+        client.post("https://api.openai.com/v1/chat/completions", content=body.encode(encoding),
+                    headers={"content-type": "application/json"})
+    leaked = [r for r in upstream.received if UPN in r.body.decode(encoding, "replace")]
+    assert not leaked, f"a {encoding} JSON prompt reached the AI service unscanned"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_prompt_sent_with_another_method_is_scanned(proxy, upstream, method):
+    with proxy.client() as client:
+        client.request(method, "https://api.openai.com/v1/chat/completions", content=_chat_body(BLOCK_PROMPT),
+                       headers={"content-type": "application/json"})
+    assert not _arrived(upstream, UPN)
+
+
+def test_form_encoded_prompt_on_a_json_endpoint_is_scanned(proxy, upstream):
+    from urllib.parse import urlencode
+    with proxy.client() as client:
+        client.post("https://api.openai.com/v1/chat/completions",
+                    content=urlencode({"messages[0][content]": BLOCK_PROMPT, "model": "x"}).encode(),
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert not [r for r in upstream.received if UPN in r.text or UPN.encode() in r.body]
+
+
+def test_http2_prompt_is_scanned(proxy, upstream):
+    import httpx
+    with httpx.Client(proxy=proxy.url, verify=proxy.ssl, http2=True, timeout=30) as client:
+        r = client.post("https://api.openai.com/v1/chat/completions", content=_chat_body(BLOCK_PROMPT),
+                        headers={"content-type": "application/json"})
+    assert r.status_code == 403 and not _arrived(upstream, UPN)
+
+
+def test_chunked_prompt_body_without_length_is_scanned(proxy, upstream):
+    def chunks():
+        body = _chat_body(BLOCK_PROMPT)
+        for i in range(0, len(body), 7):
+            yield body[i:i + 7]
+    with proxy.client() as client:
+        r = client.post("https://api.openai.com/v1/chat/completions", content=chunks(),
+                        headers={"content-type": "application/json"})
+    assert r.status_code == 403 and not _arrived(upstream, UPN)
+
+
+def test_prompt_in_a_websocket_on_an_unlisted_path_is_scanned(proxy, upstream):
+    from websockets.sync.client import connect
+    with connect("wss://chatgpt.com/backend-api/ws-unlisted", proxy=proxy.url, ssl=proxy.ssl, open_timeout=20) as ws:
+        ws.send(json.dumps({"type": "message", "text": BLOCK_PROMPT}))
+        ws.send(json.dumps({"type": "ping"}))
+        try:
+            ws.recv(timeout=10)
+        except TimeoutError:
+            pass
+    assert not [f for _, f in upstream.ws_received if UPN in (f if isinstance(f, str) else f.decode("latin-1"))]
