@@ -24,7 +24,7 @@ from .settings import Settings
 
 MAX_BODY = 16 * 1024 * 1024  # a full 500-event batch is ~3 MB
 # Paths allowed more: the roster upload page takes a large trust's MIS export (~30 MB for 250k pupils).
-LARGE_BODY_PATHS = {"/it/roster": 64 * 1024 * 1024}
+LARGE_BODY_PATHS = {"/it/roster": 64 * 1024 * 1024, "/api/v1/config/roster": 64 * 1024 * 1024}
 
 
 class BodyLimit:

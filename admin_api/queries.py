@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, aliased
 from . import rollups
 from .models import ACTIONS, AuditEntry, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
 from .rollups import midnight
-from .schemas import ActionCounts, AuditOut, AuditPage, AuditQuery, EventFilter, EventOut, GroupCounts, Stats, TimelinePoint, decode_cursor
+from .schemas import (ActionCounts, AuditOut, AuditPage, AuditQuery, EventFilter, EventOut, GroupCounts, Stats,
+                      TimelinePoint, decode_cursor)
 
 MAX_PAGE = 500
 
@@ -200,7 +201,10 @@ def stats(session: Session, flt: EventFilter) -> Stats:
     )
 
 
-def _day_conds(table, days: tuple[date | None, date | None]) -> list[ColumnElement[bool]]:  # type: ignore[no-untyped-def]
+Days = tuple[date | None, date | None]  # whole UTC days [first, last); None: unbounded
+
+
+def _day_conds(table: type[DailyTotal | DailyCount | DailyEntityCount], days: Days) -> list[ColumnElement[bool]]:
     conds = []
     if days[0] is not None:
         conds.append(table.day >= days[0])
@@ -209,7 +213,7 @@ def _day_conds(table, days: tuple[date | None, date | None]) -> list[ColumnEleme
     return conds
 
 
-def _add_totals(session: Session, flt: EventFilter, days: tuple[date | None, date | None],
+def _add_totals(session: Session, flt: EventFilter, days: Days,
                 rows: dict[str, Rows]) -> None:
     conds = _day_conds(DailyTotal, days)
     if flt.action is not None:
@@ -223,7 +227,7 @@ def _add_totals(session: Session, flt: EventFilter, days: tuple[date | None, dat
         select(*by, func.sum(DailyTotal.events)).where(*conds, DailyTotal.dimension == "tool").group_by(*by))]
 
 
-def _add_rollup_rows(session: Session, flt: EventFilter, days: tuple[date | None, date | None],
+def _add_rollup_rows(session: Session, flt: EventFilter, days: Days,
                      rows: dict[str, Rows]) -> None:
     # with a data-type filter every dimension comes from the entity roll-up (one row per event and type)
     tables = [DailyEntityCount] if flt.entity is not None else [DailyCount, DailyEntityCount]
@@ -251,7 +255,7 @@ def _add_rollup_rows(session: Session, flt: EventFilter, days: tuple[date | None
 
 def _split_days(
     start: datetime | None, end: datetime | None
-) -> tuple[tuple[date | None, date | None] | None, list[tuple[datetime, datetime]]]:
+) -> tuple[Days | None, list[tuple[datetime, datetime]]]:
     """The whole UTC days in [start, end) and the partial-day intervals left at either end."""
     start = start.astimezone(UTC) if start else None
     end = end.astimezone(UTC) if end else None

@@ -63,7 +63,7 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
             "analysis_ms": e.analysis_ms,
         }
         # sorted: two proxies delivering overlapping batches take the row locks in the same order (no deadlock)
-        for e in unique.values()
+        for e in sorted(unique.values(), key=lambda e: e.event_id)
     ]
     new_ids = set(bulk_insert(session, Event.__table__, rows, conflict=["event_id"], returning="event_id"))
     if not new_ids:

@@ -12,6 +12,10 @@ Decision rules (the policy decides which apply, see detectors/data/policy.yaml):
   re-identified;
 - topic mentions ("ADHD awareness week") are not special-category findings (see recognisers/special_category.py);
 - any failure or an exceeded time budget blocks (fail closed).
+
+Overlaps: well-known people (gazetteer, or named for their work) are never PERSON, and a roster forename inside
+one ("Oliver Twist") is the character, but a roster full name ("Harry Potter") is a pupil; overlapping identifier
+spans merge into one placeholder named by PRIORITY; a name found once is redacted wherever it recurs.
 """
 from __future__ import annotations
 
@@ -158,6 +162,8 @@ class Engine:
         """Decide for one request's texts. Never raises: a failure or a missed deadline is a block."""
         started = time.perf_counter()
         try:
+            if isinstance(texts, str):  # scan("...") would scan each character on its own
+                raise TypeError("texts must be a sequence of strings, not a string")
             decision = self._scan(list(texts), self.policy.resolve(tool, profile),
                                   placeholders if placeholders is not None else Placeholders(), started, deadline_ms)
         except _Timeout:

@@ -17,12 +17,14 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.tokens import Doc
 
 from detectors.recognisers.persons import SCHOOL_WORDS
 from detectors.recognisers.roster_names import common_words
 
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
 UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
+CHUNK = 100_000  # characters of text NER reads as one doc
 NER_CONTEXT = 60  # characters of context either side of a possible name: ~10 tokens, NER reads ~4 around
 CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 # After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"), a possessive or a verb
@@ -92,7 +94,12 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
         views = [ner_view(t, e) for t, e in zip(texts, explained)]
         todo = [i for i, v in enumerate(views) if not v.isspace()]  # nothing that could be a new name: no NER
         artifacts = [_NO_NER] * len(texts)
-        for i, doc in zip(todo, self.nlp["en"].pipe([views[i] for i in todo], batch_size=16)):
+        long = [i for i in todo if len(views[i]) > CHUNK]
+        short = [i for i in todo if len(views[i]) <= CHUNK]
+        for i, doc in zip(short, self.nlp["en"].pipe([views[i] for i in short], batch_size=16)):
+            artifacts[i] = self._doc_to_nlp_artifact(doc, "en")
+        for i in long:  # a pasted document: NER in pieces (spaCy caps a doc's length), joined back into one doc
+            doc = Doc.from_docs(list(self.nlp["en"].pipe(_pieces(views[i]))), ensure_whitespace=False)
             artifacts[i] = self._doc_to_nlp_artifact(doc, "en")
         return artifacts
 
@@ -169,6 +176,18 @@ def ner_view(text: str, explained: set[str] = frozenset()) -> str:
     return "".join(pieces)
 
 
+
+
+def _pieces(text: str) -> list[str]:
+    """`text` cut into pieces of at most CHUNK characters, at whitespace, that join back to exactly `text`."""
+    pieces, pos = [], 0
+    while len(text) - pos > CHUNK:
+        cut = text.rfind(" ", pos + CHUNK // 2, pos + CHUNK)
+        cut = pos + CHUNK if cut < 0 else cut + 1
+        pieces.append(text[pos:cut])
+        pos = cut
+    pieces.append(text[pos:])
+    return pieces
 
 
 def _word_edge(text: str, i: int, *, back: bool) -> int:

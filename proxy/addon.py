@@ -156,10 +156,13 @@ class PupilGuard:
         if carries_prompt or request.raw_content:
             got = self._extract(request, service)
             if isinstance(got, Verdict):
-                if carries_prompt or "body_too_large" in got.reasons:
+                # Off the prompt paths, only opaque binary (images, protobuf telemetry) passes unread: a document
+                # the adapters recognised but could not read, or any multipart upload, is refused like a prompt.
+                document = any(r.startswith("file_") for r in got.reasons) \
+                    or "multipart/" in request.headers.get("content-type", "").lower()
+                if carries_prompt or document or "body_too_large" in got.reasons:
                     self._refuse(flow, service, who, got)
                     return
-                # an unreadable body on a path that carries no prompts (binary telemetry, images): passed on
             else:
                 extraction = got
         body_texts = extraction.texts if extraction is not None else []

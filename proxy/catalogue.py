@@ -10,11 +10,13 @@
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -22,12 +24,31 @@ from detectors import yamlfile
 
 from .adapters import ADAPTERS, WS_ADAPTERS
 
-__all__ = ["Catalogue", "CatalogueError", "Service", "Match", "DEFAULT_PATH", "default_catalogue"]
+__all__ = ["Catalogue", "CatalogueError", "Service", "Match", "DEFAULT_PATH", "default_catalogue", "normalise_path"]
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue.yaml")
 
 ErrorShape = Literal["openai", "anthropic", "gemini", "html", "generic"]
 _HOST = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+_PARAMS = re.compile(r";[^/]*")
+_SLASHES = re.compile(r"/{2,}")
+
+
+def normalise_path(path: str) -> str:
+    """The path a web server acts on, so that spelling variants of a prompt endpoint still get its adapter.
+
+    Servers and their front ends decode %-escapes, ignore `;params` (RFC 3986 path parameters), merge repeated
+    slashes, resolve dot segments and route "/x/" like "/x". A path that matched only its exact spelling would let
+    "/v1/chat/%63ompletions" or "/v1//chat/completions" through as an unknown page. The result has no query,
+    no fragment and no trailing slash (except "/" itself).
+    """
+    bare = path.split("?", 1)[0].split("#", 1)[0]
+    bare = _PARAMS.sub("", unquote(_PARAMS.sub("", bare), errors="replace"))
+    bare = _SLASHES.sub("/", "/" + bare.replace("\\", "/"))
+    bare = posixpath.normpath(bare)
+    return "/" if bare in ("/", "//", ".") else bare.rstrip("/")
 
 
 class CatalogueError(ValueError):
@@ -151,14 +172,23 @@ class Service:
         return bool(self.websocket_paths)
 
     def endpoint(self, path: str) -> tuple[str, str | None]:
-        """(kind, adapter) for a request path; kind is prompt | upload | websocket | other."""
-        bare = path.split("?", 1)[0].split("#", 1)[0]
+        """(kind, adapter) for a request path; kind is prompt | upload | websocket | other.
+
+        Patterns are matched against the normalised path (see `normalise_path`), with and without a trailing slash,
+        so a pattern may be written either way.
+        """
+        bare = normalise_path(path)
+        forms = (bare,) if bare == "/" else (bare, bare + "/")
+
+        def hit(pattern: re.Pattern[str]) -> bool:
+            return any(pattern.fullmatch(f) for f in forms)
+
         for pattern, adapter in self.prompt_paths:
-            if pattern.fullmatch(bare):
+            if hit(pattern):
                 return "prompt", adapter
-        if any(p.fullmatch(bare) for p in self.upload_paths):
+        if any(hit(p) for p in self.upload_paths):
             return "upload", "upload"
-        if any(p.fullmatch(bare) for p in self.websocket_paths):
+        if any(hit(p) for p in self.websocket_paths):
             return "websocket", self.ws_adapter
         return "other", None
 

@@ -271,4 +271,9 @@ class CentralConfig:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.delay()):
-            self.poll()
+            try:
+                self.poll()
+            except Exception as exc:  # noqa: BLE001 - a bug must not end central config for this process
+                self.failures += 1
+                self.m_errors.labels("internal_error").inc()
+                log.error("central config poll failed", extra={"error": type(exc).__name__})

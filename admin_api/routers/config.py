@@ -1,14 +1,20 @@
-"""GET /api/v1/config and /api/v1/config/roster: what every proxy polls (conditional GETs are cheap)."""
+"""GET /api/v1/config and /api/v1/config/roster: what every proxy polls (conditional GETs are cheap); and the
+same configuration changed by IT from scripts (PUT allowlist/policy, POST an MIS export), validated and audited."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import config_store, proxies
+from admin_api.auth import require_role
 from admin_api.db import get_session
-from admin_api.models import Proxy, RosterUpload
+from admin_api.models import Proxy, RosterUpload, User
 from admin_api.schemas import ConfigOut
+from detectors.allowlist import AllowlistError
+from detectors.mis_import import MisImportError
+from detectors.policy import PolicyError
 
 from .deps import client_addr, client_version, require_proxy
 
@@ -55,3 +61,76 @@ def get_roster(request: Request, proxy: Proxy = Depends(require_proxy),
         return Response(status_code=304, headers=headers)
     content = session.scalar(select(RosterUpload.content).where(RosterUpload.id == upload.id))
     return Response(content, media_type="application/octet-stream", headers=headers)
+
+
+# --- changes by IT (or the DPO): scripts such as a nightly MIS export push --------------------------------------
+
+class RosterImported(BaseModel):
+    roster_etag: str
+    pupils: int
+    name_forms: int
+    identifiers: int
+    skipped_rows: int
+    skipped: dict[str, int] = Field(description="Rows skipped, by reason (no names or identifiers, only counts)")
+
+
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _text_body(content_type: str, description: str) -> dict:  # type: ignore[type-arg]
+    return {"requestBody": {"required": True, "description": description,
+                            "content": {content_type: {"schema": {"type": "string"}}}}}
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(422, "The body must be UTF-8 text.") from None
+    if "\x00" in text:
+        raise HTTPException(422, "The body must not contain NUL characters.")
+    return text
+
+
+@router.put("/allowlist", status_code=204, tags=["config"], summary="Replace the allowlist (validated)",
+            openapi_extra=_text_body("application/yaml", "allowlist.yaml text"),
+            responses={422: {"description": "Invalid allowlist; the message names the line and field"}})
+def put_allowlist(body: bytes = Depends(_body), user: User = Depends(require_role("dpo", "it")),
+                  session: Session = Depends(get_session)) -> Response:
+    try:
+        config_store.set_allowlist(session, _utf8(body), user.username)
+    except AllowlistError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.put("/policy", status_code=204, tags=["config"], summary="Replace the policy (empty body: default policy)",
+            openapi_extra=_text_body("application/yaml", "policy YAML text; empty for the shipped default"),
+            responses={422: {"description": "Invalid policy; the message says what to fix"}})
+def put_policy(body: bytes = Depends(_body), user: User = Depends(require_role("dpo", "it")),
+               session: Session = Depends(get_session)) -> Response:
+    try:
+        config_store.set_policy(session, _utf8(body), user.username)
+    except PolicyError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/roster", response_model=RosterImported, tags=["config"],
+             summary="Upload an MIS export (CSV); it is hashed on arrival and never stored",
+             openapi_extra=_text_body("text/csv", "SIMS, Arbor, Bromcom or Wonde/Xporter pupil export"),
+             responses={422: {"description": "Not an MIS export this service can read"}})
+def post_roster(request: Request, body: bytes = Depends(_body), user: User = Depends(require_role("dpo", "it")),
+                session: Session = Depends(get_session)) -> RosterImported:
+    try:
+        result = config_store.store_roster_upload(session, body, request.app.state.roster_key, user.username)
+    except MisImportError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    report = result.report
+    return RosterImported(roster_etag=result.upload.etag, pupils=report.pupils, name_forms=report.name_forms,
+                          identifiers=report.identifiers, skipped_rows=report.skipped_rows,
+                          skipped={reason: len(rows) for reason, rows in report.skipped.items()})

@@ -18,7 +18,8 @@ from admin_api import audit, config_store, queries
 from admin_api.auth import require_role
 from admin_api.db import get_session
 from admin_api.models import User
-from admin_api.schemas import AuditPage, AuditQuery, Cursor, EventFilter, Storable, EventOut, EventPage, EventQuery, Stats
+from admin_api.schemas import (AuditPage, AuditQuery, Cursor, EventFilter, EventOut, EventPage, EventQuery, Stats,
+                               Storable)
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

@@ -15,10 +15,13 @@ Markup inside a prompt marks what must not survive and is replaced by the plain 
     [[UPN@Oliver Smith]]        the pupil's identifier from roster.csv (UPN, ULN, DOB)
     [[UPN|lower]]               modifiers: lower, spaced (NHS in 3-3-4 groups)
     [[=Matilda]]                plain text that looks like a roster name but is not one here (the novel)
+    \\u200b                      any \\uXXXX escape becomes that character (zero-width, look-alike letters)
 
 Every further occurrence of a labelled value (same text, whole word) is labelled automatically, unless the value
 is a name that is also an ordinary word (UNLABELLED_WORDS): label each of those by hand.
-    \\u200b                      any \\uXXXX escape becomes that character (zero-width, look-alike letters)
+
+The class_list and holdout_class_list categories are built here from roster rows (see class_lists). Categories
+named holdout_* form the "holdout" split (see README.md).
 
 Run `python bench/corpus/build_corpus.py`; it refuses to write labels that are inconsistent (a PUPIL span that is
 not a roster name, a PERSON span that is, an identifier with a bad check digit, an allow prompt with spans).

@@ -42,27 +42,26 @@ def _lexicon() -> dict:
 
 
 class SpecialCategoryRecognizer(LocalRecognizer):
-    """One entity, SPECIAL_CATEGORY; the subtype is in `recognition_metadata["subtype"]`."""
+    """One entity, SPECIAL_CATEGORY; the subtype is in `recognition_metadata["subtype"]`. A school's own extra
+    terms come from the policy (`deny_terms`), matched by the engine per tool and profile."""
 
     SCORE = 0.8
 
-    def __init__(self, extra_terms: dict[str, list[str]] | None = None) -> None:
-        self._extra = extra_terms or {}
+    def __init__(self) -> None:
         super().__init__(supported_entities=[ENTITY], name="SpecialCategoryRecognizer")
 
     def load(self) -> None:
         lex = _lexicon()
         self.generic_after = frozenset(w.lower() for w in lex["generic_after"])
-        before = sorted((w.lower() for w in lex.get("generic_before", ())), key=len, reverse=True)
-        self._generic_before = re.compile(r"(?:^|\W)(?:" + "|".join(map(re.escape, before)) + r")\s+$") if before \
-            else None
+        self._generic_before = {None: _ending_with(lex.get("generic_before", ()))}
         folded, exact = [], []
         self.context: dict[str, frozenset[str]] = {}
         for subtype, spec in lex.items():
             if not isinstance(spec, dict):
                 continue
             self.context[subtype] = frozenset(w.lower() for w in spec.get("context", ()))
-            folded += [(t, _Term(subtype, False)) for t in spec.get("terms", ()) + self._extra.get(subtype, [])]
+            self._generic_before[subtype] = _ending_with(spec.get("generic_before", ()))
+            folded += [(t, _Term(subtype, False)) for t in spec.get("terms", ())]
             exact += [(t, _Term(subtype, False)) for t in spec.get("codes", ())]
             for t in spec.get("need_context", ()):
                 (exact if t.isupper() else folded).append((t, _Term(subtype, True)))
@@ -81,7 +80,7 @@ class SpecialCategoryRecognizer(LocalRecognizer):
         for start, end, _, term in hits:
             if any(s <= start and end <= e for s, e in blocked):
                 continue
-            if self._generic(lower, start, end) or (
+            if self._generic(lower, start, end, term.subtype) or (
                     generic_end >= 0 and _LIST_GAP.fullmatch(lower, generic_end, start) is not None):
                 generic_end = max(generic_end, end)
                 blocked.append((start, end))  # and so is anything inside it ("conditions" in "medical conditions")
@@ -96,11 +95,13 @@ class SpecialCategoryRecognizer(LocalRecognizer):
             ))
         return _longest(results)
 
-    def _generic(self, lower: str, start: int, end: int) -> bool:
+    def _generic(self, lower: str, start: int, end: int, subtype: str) -> bool:
         nxt = _WORD.match(lower, end + 1) if lower[end:end + 1] in (" ", "-") else None
         if nxt and nxt.group(0) in self.generic_after:
             return True
-        return bool(self._generic_before and self._generic_before.search(lower, max(0, start - 30), start))
+        window = lower[max(0, start - 30):start]
+        return any(p is not None and p.search(window) for p in (self._generic_before[None],
+                                                                  self._generic_before.get(subtype)))
 
     def _has_context(self, lower: str, start: int, end: int, subtype: str) -> bool:
         before = _WORD.findall(lower[max(0, start - 60):start])[-CONTEXT_BEFORE:]
@@ -111,6 +112,12 @@ class SpecialCategoryRecognizer(LocalRecognizer):
             return True
         pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}  # two-word context such as "at home"
         return not context.isdisjoint(pairs)
+
+
+def _ending_with(words) -> re.Pattern[str] | None:
+    """A pattern for "one of these words, then the end of the text" (the words just before a term)."""
+    words = sorted((w.lower() for w in words), key=len, reverse=True)
+    return re.compile(r"(?:^|\W)(?:" + "|".join(map(re.escape, words)) + r")\s+$") if words else None
 
 
 def _longest(results: list[RecognizerResult]) -> list[RecognizerResult]:

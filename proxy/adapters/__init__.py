@@ -8,7 +8,9 @@ Pure functions: no mitmproxy, no network. The proxy calls
 `service` is a catalogue entry (proxy.catalogue.Service) or None. The body must already be decoded
 (proxy.bodies.decode_request_body). Order of attempts, so that nothing on a prompt path is forwarded blind:
 
-1. the endpoint's own adapter (from the catalogue);
+1. the endpoint's own adapter (from the catalogue). A JSON adapter picks the fields it knows, then every other
+   string of the document that could carry words is swept up too (generic.json_body): a field the adapter does
+   not know - a tool description, page context - is never forwarded unscanned;
 2. if that finds no text or cannot parse the body: every string of a JSON or form body (generic.py),
    the files of a multipart body, or the whole body as text;
 3. if the body is not text at all (or holds a file we cannot read): `Unreadable` - the proxy blocks.
@@ -21,9 +23,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import web
-from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, json_body, parse_json
+from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, parse_json
 from .chat import chat_request, gemini_request
-from .generic import generic_form, generic_json, whole_text
+from .generic import generic_form, generic_json, json_body, whole_text
 from .grpc import grpc_body
 from .multipart import boundary_of, multipart, raw_upload
 
@@ -95,6 +97,8 @@ def _specific(kind: str, fn: Any, body: bytes, content_type: str, path: str) -> 
             return None
         slots = JsonSlots(doc)
         fn(slots, path)
+        if not slots.slots:  # not the shape this adapter knows: step 2 reads it all, and says so in the notes
+            return Extraction.empty(body, notes=slots.notes)
         return json_body(body, doc, slots)
     if kind == "form":
         return fn(Form(body), path) if _mime(content_type) == "application/x-www-form-urlencoded" else None

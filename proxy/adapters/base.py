@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-__all__ = ["Extraction", "Unreadable", "CannotRead", "JsonSlots", "Form", "join", "single", "json_dumper",
-           "parse_json", "Path"]
+__all__ = ["Extraction", "Unreadable", "CannotRead", "JsonSlots", "Form", "join", "single", "read_only",
+           "json_dumper", "parse_json", "json_extraction", "Path"]
 
 Path = tuple[str | int, ...]
 
@@ -75,6 +75,12 @@ class Extraction:
 def single(text: str, encode: Callable[[str], Any] | None = None) -> Extraction:
     """One text that is its own container (a JSON string value), optionally re-encoded on the way back."""
     return Extraction([text], text, (lambda new: encode(new[0])) if encode else (lambda new: new[0]))
+
+
+def read_only(ex: Extraction) -> Extraction:
+    """The same texts, but content the service verifies (a signed block): scanned, never rewritten. A change makes
+    rebuild return None, so the proxy blocks instead of sending an altered or an unredacted copy."""
+    return Extraction(ex.texts, ex.original, lambda _new: None, ex.adapter, ex.notes)
 
 
 def join(parts: Sequence[Extraction], assemble: Callable[[list[Any]], Any], original: Any) -> Extraction:
@@ -149,10 +155,22 @@ class JsonSlots:
                 return None
         return node
 
+    def decided(self, path: Path) -> bool:
+        """Whether `path` (or, for a container, its whole subtree) has been dealt with: picked or skipped."""
+        return path in self._seen
+
+    def skip(self, path: Path) -> None:
+        """Claim a value (or a whole subtree) as carrying no user text (a function name, an opaque blob), so the
+        generic sweep leaves it alone."""
+        self._seen.add(path)
+
     def add(self, path: Path, extraction: Extraction | None) -> None:
-        if extraction is None or path in self._seen:
+        """Pick the value at `path`; None means it was looked at and holds nothing to scan."""
+        if path in self._seen:
             return
         self._seen.add(path)
+        if extraction is None:
+            return
         self.notes.extend(extraction.notes)
         if extraction.texts:
             self.slots.append((path, extraction))
@@ -196,8 +214,9 @@ class JsonSlots:
         return ex
 
 
-def json_body(data: bytes | str, doc: Any, slots: JsonSlots) -> Extraction:
-    """Extraction of a whole JSON body (bytes in, bytes out) or JSON string value (str in, str out)."""
+def json_extraction(data: bytes | str, doc: Any, slots: JsonSlots) -> Extraction:
+    """Extraction of a whole JSON body (bytes in, bytes out) or JSON string value (str in, str out) holding
+    exactly the slots picked so far. Adapters use generic.json_body, which first sweeps the rest of the document."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     dumper: list[Callable[[Any], str]] = []
 

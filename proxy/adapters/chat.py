@@ -2,7 +2,8 @@
 
 OpenAI and Anthropic bodies are walked by one function: vendors reuse each other's schemas (DeepSeek and xAI
 speak both), so the walker recognises the shape of each content block rather than trusting the host. Block types
-it does not know are walked generically, so a new kind of text part is still scanned.
+it does not know are walked generically, so a new kind of text part is still scanned; fields it does not pick at
+all (tool descriptions, `prediction`, metadata) are swept up by generic.json_body.
 """
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from typing import Any
 
 from .base import JsonSlots, Path
 from .files import base64_extraction
-from .generic import string_extraction, walk_json
+from .generic import string_extraction, walk_json, walk_read_only
 
 __all__ = ["chat_request", "gemini_request", "content", "block"]
 
 _TEXT_BLOCKS = {"text": "text", "input_text": "text", "output_text": "text", "refusal": "refusal"}
 _MEDIA_BLOCKS = {"image", "image_url", "input_image", "input_audio", "audio", "image_file", "container_upload"}
+# Inline bytes of a media block, wherever each vendor puts them: checked like any file (a "PNG" that is really a
+# CSV is scanned as text). URLs and file ids are left alone.
+_MEDIA_DATA = (("image_url", "url"), ("image_url",), ("source", "data"), ("input_audio", "data"), ("data",))
 _SIGNED_BLOCKS = {"thinking", "redacted_thinking", "reasoning", "compaction"}  # altering them breaks signatures
 
 
@@ -54,8 +58,12 @@ def block(slots: JsonSlots, path: Path, b: Any) -> None:
         slots.text(path + (_TEXT_BLOCKS[kind],))
     elif kind in _MEDIA_BLOCKS:
         slots.notes.append("media_not_scanned")
-    elif kind in _SIGNED_BLOCKS:
-        return
+        for key in _MEDIA_DATA:
+            value = slots.get(path + key)
+            if isinstance(value, str) and (value.startswith("data:") or key[-1] == "data"):
+                _file(slots, path + key, mime=str(slots.get(path + ("source", "media_type")) or ""))
+    elif kind in _SIGNED_BLOCKS:  # scanned, never rewritten: a needed change blocks the request
+        walk_read_only(slots, path, b)
     elif kind == "file":  # OpenAI chat: {"type":"file","file":{"filename","file_data"}}
         f = b.get("file") if isinstance(b.get("file"), dict) else {}
         _file(slots, path + ("file", "file_data"), filename=str(f.get("filename") or ""))
@@ -77,8 +85,10 @@ def block(slots: JsonSlots, path: Path, b: Any) -> None:
         slots.text(path + ("title",))
         content(slots, path + ("content",), b.get("content"))
     elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
+        slots.skip(path + ("name",))
         walk_json(slots, path + ("input",), b.get("input"))
     elif kind in ("function_call", "custom_tool_call"):
+        slots.skip(path + ("name",))
         _json_string(slots, path + ("arguments",))
         _json_string(slots, path + ("input",))
     elif kind in ("function_call_output", "custom_tool_call_output", "computer_call_output",
@@ -101,8 +111,10 @@ def _messages(slots: JsonSlots, path: Path, messages: Any) -> None:
         content(slots, path + (i, "content"), m.get("content"))
         for j, call in enumerate(m.get("tool_calls") or []):
             if isinstance(call, dict):
+                slots.skip(path + (i, "tool_calls", j, "function", "name"))  # must match a declared tool
                 _json_string(slots, path + (i, "tool_calls", j, "function", "arguments"))
         if isinstance(m.get("function_call"), dict):
+            slots.skip(path + (i, "function_call", "name"))
             _json_string(slots, path + (i, "function_call", "arguments"))
 
 

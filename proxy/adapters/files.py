@@ -4,6 +4,9 @@ Plain-text files are rewritten in their own encoding (BOM kept). Binary document
 rewritten: their `rebuild` returns None for changed texts, which tells the proxy to block rather than forward
 the original. Images, audio and video carry no text we can read (no OCR) and are let through with a note;
 any other binary is `CannotRead`, because an unread file must not reach an AI service.
+
+What a file *is* is decided from its content, never from the declared type or name (both are the sender's
+word): anything that decodes as text is scanned as text, and media must have the real structure of its format.
 """
 from __future__ import annotations
 
@@ -96,16 +99,59 @@ def text_extraction(data: bytes, codec: TextCodec, text: str, adapter: str = "te
 
 # --- binary documents ---------------------------------------------------------------------------------------------
 
-_MEDIA_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"OggS", b"fLaC", b"ID3", b"\xff\xfb",
-                b"\xff\xf3", b"\x1aE\xdf\xa3", b"BM", b"II*\x00", b"MM\x00*")
+def _u32(data: bytes, at: int, order: str = "big") -> int:
+    return int.from_bytes(data[at:at + 4], order) if len(data) >= at + 4 else -1
 
 
-def _is_media(data: bytes, mime: str) -> bool:
-    if mime.split("/")[0] in ("image", "audio", "video") and not mime.startswith("image/svg"):
+def _mp3_frame(h: bytes) -> bool:
+    """An MPEG audio frame header: sync, and no reserved version, layer, bitrate or sample rate."""
+    return (len(h) >= 4 and h[0] == 0xFF and h[1] & 0xE0 == 0xE0 and (h[1] >> 3) & 3 != 1 and (h[1] >> 1) & 3 != 0
+            and (h[2] >> 4) not in (0, 15) and (h[2] >> 2) & 3 != 3 and h[3] & 3 != 2)
+
+
+def _is_media(data: bytes) -> bool:
+    """An image, audio or video file, recognised by its real structure: never by the declared type, the file
+    name, or a two-byte prefix ("BMI survey..." is not a bitmap). Called only for data that is not text."""
+    n = len(data)
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return data[12:16] == b"IHDR"
+    if data.startswith(b"\xff\xd8\xff"):  # JPEG: SOI then a marker (APPn, DQT, SOF, COM...)
+        return n > 3 and data[3] >= 0xC0
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return n >= 13
+    if data[:4] == b"RIFF":  # WebP, WAV, AVI
+        return data[8:12] in (b"WEBP", b"WAVE", b"AVI ") and _u32(data, 4, "little") >= 4
+    if data[:4] == b"FORM":  # AIFF
+        return data[8:12] in (b"AIFF", b"AIFC")
+    if data[4:8] == b"ftyp":  # MP4, MOV, M4A, HEIC, AVIF, 3GP: an ISO box of a plausible size and brand
+        size = _u32(data, 0)
+        return 8 <= size <= n and re.fullmatch(rb"[A-Za-z0-9 ]{4}", data[8:12]) is not None
+    if data.startswith(b"OggS"):
+        return n >= 27 and data[4] == 0
+    if data.startswith(b"fLaC"):
+        return n >= 8 and data[4] & 0x7F == 0  # STREAMINFO comes first
+    if data.startswith(b"\x1aE\xdf\xa3"):  # Matroska / WebM (EBML)
         return True
-    if data.startswith(_MEDIA_MAGIC):
+    if data.startswith(b"ID3"):  # MP3 with an ID3v2 tag: version 2-4 and a sync-safe size
+        return n >= 10 and data[3] in (2, 3, 4) and data[4] != 0xFF and all(b < 0x80 for b in data[6:10])
+    if data[:1] == b"\xff" and n >= 4:  # raw MPEG audio frames, or AAC (ADTS)
+        return _mp3_frame(data) or (data[1] & 0xF6 == 0xF0 and (data[2] >> 2) & 0xF < 13)
+    if data.startswith(b"BM"):  # BMP: the header's file size, pixel offset and DIB header size all agree
+        size, offset, dib = _u32(data, 2, "little"), _u32(data, 10, "little"), _u32(data, 14, "little")
+        return (size in (0, n) and dib in (12, 40, 52, 56, 64, 108, 124) and 14 + dib <= offset <= n)
+    if data[:4] in (b"II*\x00", b"MM\x00*"):  # TIFF: the first IFD lies inside the file
+        return 8 <= _u32(data, 4, "little" if data[0] == 0x49 else "big") < n
+    if data.startswith(b"\x00\x00\x01\x00"):  # ICO
+        return n >= 22 and data[4:6] != b"\x00\x00"
+    if data.startswith((b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")):  # MPEG-PS / MPEG video
         return True
-    return data[:4] == b"RIFF" and data[8:12] in (b"WEBP", b"WAVE", b"AVI ") or data[4:8] == b"ftyp"
+    if data.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):  # ASF: WMA, WMV
+        return True
+    if data.startswith(b"FLV\x01"):
+        return True
+    if data.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")):  # JPEG XL
+        return True
+    return n >= 376 and data[0] == data[188] == data[376] == 0x47  # MPEG-TS: a sync byte every 188 bytes
 
 
 def _read_only(data: bytes, text: str, adapter: str) -> Extraction:
@@ -204,11 +250,13 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extracti
     except Exception:  # noqa: BLE001 - third-party parsers raise anything on hostile files; report, never crash
         kind = "pdf" if data.startswith(b"%PDF") else "office"
         raise CannotRead(f"file_corrupt:{kind}") from None
-    if _is_media(data, mime):
-        return Extraction.empty(data, "media", ["media_not_scanned"])
+    # Text first: a CSV declared as image/png, or one whose first line happens to start with "BM" or "ID3", is read
+    # like any text file. Only what is not text at all can be media.
     sniffed = sniff_text(data)
     if sniffed is not None:
         return text_extraction(data, sniffed[1], sniffed[0], "text_file")
+    if _is_media(data):
+        return Extraction.empty(data, "media", ["media_not_scanned"])
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise CannotRead("file_legacy_office")
     kind = name.rsplit(".", 1)[-1] if "." in name else (mime or "unknown")

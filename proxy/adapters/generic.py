@@ -1,19 +1,25 @@
-"""The fallback for AI bodies no specific adapter understands: every string that could carry words.
+"""Every string of a JSON document that could carry words: the sweep behind every JSON adapter, and the whole
+reading of AI bodies no specific adapter understands.
 
-What must NOT be altered (or scanned) is as important as what must: ids, model names, enum values, URLs,
-signatures and opaque tokens break a request if a redaction touches them, and binary base64 blobs would give
-false matches (ten random digits in an image). Everything else is scanned: numbers-only strings stay in,
-because an NHS number or a phone number is exactly that.
+A specific adapter picks the fields it knows (precision: where the prompt is, which id names the conversation);
+`json_body` then sweeps the rest of the document with `walk_json`, so a field the adapter does not know (a tool
+description, page context, a new field next month) is scanned all the same. What must NOT be altered (or scanned)
+is as important as what must: ids, model names, enum values, URLs, signatures and opaque tokens break a request if
+a redaction touches them, and binary base64 blobs would give false matches (ten random digits in an image).
+Everything else is scanned: numbers-only strings stay in, because an NHS number or a phone number is exactly that.
+Tool and response schemas are developer-written but the model reads their descriptions, so those are scanned
+while their structure (names, required lists, patterns, references) is left exactly as it is.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from .base import CannotRead, Extraction, Form, JsonSlots, Path, json_body, parse_json, single
+from .base import CannotRead, Extraction, Form, JsonSlots, Path, json_extraction, parse_json, read_only, single
 from .files import base64_extraction, sniff_text, text_extraction
 
-__all__ = ["walk_json", "generic_json", "generic_form", "whole_text", "skip_key", "skip_value"]
+__all__ = ["walk_json", "walk_read_only", "json_body", "generic_json", "generic_form", "whole_text", "skip_key",
+           "skip_value"]
 
 _SKIP_KEYS = {
     "id", "ids", "uuid", "model", "models", "role", "type", "object", "kind", "mimetype", "mediatype",
@@ -22,14 +28,23 @@ _SKIP_KEYS = {
     "docid", "hash", "sha256", "checksum", "etag", "token", "csrftoken", "fbdtsg", "jazoest", "lsd", "status",
     "finishreason", "toolchoice", "servicetier", "reasoningeffort", "effort", "modalities", "event", "at",
     "target", "command", "origin", "source", "platform", "useragent", "clientversion", "version", "apiversion",
+    "authorization", "apikey", "password", "secret",
 }
-# Developer-written schemas and settings: whole subtrees that carry no user text and must stay byte-exact.
-_SKIP_SUBTREES = {"tools", "functions", "toolconfig", "generationconfig", "safetysettings", "jsonschema", "schema",
-                  "responseformat", "parameters"}
+# Settings made of enum values only (harm categories, calling modes): skipped, except a schema inside them.
+_SETTINGS_SUBTREES = {"toolconfig", "generationconfig", "safetysettings"}
+# Tool declarations and JSON schemas: their descriptions, titles, examples and enum values are read by the model
+# and scanned; their structure is skipped (see _SCHEMA_KEYS).
+_SCHEMA_SUBTREES = {"tools", "functions", "functiondeclarations", "jsonschema", "schema", "responseformat",
+                    "parameters", "inputschema", "outputschema", "responseschema", "responsejsonschema"}
+# In a schema, strings (and lists of strings) under these keys are names the request refers to elsewhere.
+_SCHEMA_KEYS = {"name", "required", "pattern", "$ref", "$schema", "$id", "$anchor", "$dynamicref", "$dynamicanchor",
+                "propertyordering", "strict", "dependentrequired"}
 _SKIP_KEY_SUFFIX = re.compile(r"(?:^|[_\-.])(?:id|ids|uuid|url|uri|token|hash|type)$|[a-z0-9](?:Id|Ids|Uuid|Url|Uri|Token|Hash|Type)$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _URL = re.compile(r"^(?:https?|wss?|blob|gs|s3|file|sediment|file-service)://\S*$", re.IGNORECASE)
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{16,}$")
+# "c_8f2a1b3c4d5e6f70": a prefixed random hex id. Three hex letters at least, so "upn_a820106510023" stays text.
+_PREFIXED_HEX = re.compile(r"^[A-Za-z]{1,12}[_-](?=(?:[0-9]*[a-f]){3})(?=(?:[a-f]*[0-9]){2})[0-9a-f]{12,}$")
 _JWT = re.compile(r"^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$")
 _TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-]{64,}$")  # long, no spaces: base64 or an opaque token
 _NESTED_MIN = 2
@@ -44,14 +59,15 @@ def skip_key(key: str) -> bool:
     return _norm(key) in _SKIP_KEYS or bool(_SKIP_KEY_SUFFIX.search(key))
 
 
-def skip_subtree(key: str) -> bool:
-    return _norm(key) in _SKIP_SUBTREES
+def _schema_structure(key: str, value: Any) -> bool:
+    return _norm(key) in _SCHEMA_KEYS and (isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)))
 
 
 def skip_value(value: str) -> bool:
     s = value.strip()
     return (not s or not any(ch.isalnum() for ch in s) or bool(_UUID.match(s)) or bool(_URL.match(s))
-            or bool(_HEX.match(s)) or bool(_JWT.match(s)))
+            or bool(_HEX.match(s)) or bool(_PREFIXED_HEX.match(s)) or bool(_JWT.match(s)))
 
 
 def string_extraction(value: str, depth: int = 0) -> Extraction | None:
@@ -67,7 +83,7 @@ def string_extraction(value: str, depth: int = 0) -> Extraction | None:
         if isinstance(inner, (dict, list)):
             slots = JsonSlots(inner)
             walk_json(slots, (), inner, depth + 1)
-            return json_body(value, inner, slots)
+            return json_extraction(value, inner, slots)
     if s.startswith("data:") or _TOKENISH.match(s):
         try:
             b64 = base64_extraction(s, strict=False)
@@ -87,26 +103,51 @@ def _slug(s: str) -> bool:
     return len(s) <= 256 and s.count("_") + s.count("-") >= 3 and not any(c in s for c in "+/=")
 
 
-def walk_json(slots: JsonSlots, path: Path, node: Any, depth: int = 0) -> None:
-    """Add a slot for every scannable string under `node` (which sits at `path` in slots.doc)."""
-    if depth > 64:
+def walk_json(slots: JsonSlots, path: Path, node: Any, depth: int = 0, *, schema: bool = False) -> None:
+    """Add a slot for every scannable string under `node` (which sits at `path` in slots.doc) that no adapter has
+    picked or skipped yet. `schema`: inside a tool declaration or JSON schema."""
+    if depth > 64 or slots.decided(path):
         return
     if isinstance(node, dict):
         for key, value in node.items():
-            if skip_subtree(key) or (isinstance(value, str) and skip_key(key)):
+            if isinstance(value, str) and skip_key(key):
                 continue
-            walk_json(slots, path + (key,), value, depth + 1)
+            if schema and _schema_structure(key, value):
+                continue
+            name = _norm(key)
+            if name in _SETTINGS_SUBTREES:
+                if isinstance(value, dict):
+                    for k, v in value.items():
+                        if "schema" in _norm(k):
+                            walk_json(slots, path + (key, k), v, depth + 2, schema=True)
+                continue
+            walk_json(slots, path + (key,), value, depth + 1, schema=schema or name in _SCHEMA_SUBTREES)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            walk_json(slots, path + (i,), value, depth + 1)
+            walk_json(slots, path + (i,), value, depth + 1, schema=schema)
     elif isinstance(node, str):
         slots.add(path, string_extraction(node, depth))
 
 
-def generic_json(body: bytes | str, doc: Any) -> Extraction:
-    slots = JsonSlots(doc)
+def walk_read_only(slots: JsonSlots, path: Path, node: Any) -> None:
+    """Scan the strings under `node` but never rewrite them (a signed thinking block): a change blocks."""
+    inner = JsonSlots(node)
+    walk_json(inner, (), node)
+    for p, ex in inner.slots:
+        slots.add(path + p, read_only(ex))
+    slots.notes.extend(inner.notes)
+    slots.skip(path)
+
+
+def json_body(data: bytes | str, doc: Any, slots: JsonSlots) -> Extraction:
+    """The extraction of a JSON body or JSON string value: the slots an adapter picked, then every other string
+    of the document that could carry words (`walk_json`). rebuild with unchanged texts returns `data` itself."""
     walk_json(slots, (), doc)
-    ex = json_body(body, doc, slots)
+    return json_extraction(data, doc, slots)
+
+
+def generic_json(body: bytes | str, doc: Any) -> Extraction:
+    ex = json_body(body, doc, JsonSlots(doc))
     ex.adapter = "generic_json"
     return ex
 

@@ -2,15 +2,16 @@
 WebSocket frames of Copilot, Microsoft 365 Copilot and character.ai.
 
 These are private, changing protocols (see shared/reference/ai-endpoints.md): each function knows where the
-prompt sits today; when it finds nothing the caller falls back to scanning every string (generic.py).
+prompt sits today and which id names the conversation; every other string of the document is swept up by
+generic.json_body, and when a function finds nothing the caller falls back to scanning every string.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from .base import Extraction, Form, JsonSlots, Path, join, json_body, parse_json
-from .generic import walk_json
+from .base import Extraction, Form, JsonSlots, Path, join, parse_json
+from .generic import json_body
 
 __all__ = ["chatgpt_web", "claude_web", "gemini_web", "meta_ai", "perplexity", "deepseek_web", "grok", "poe",
            "le_chat", "copilot_ws", "character_ai_ws", "m365_copilot_ws"]
@@ -171,11 +172,9 @@ def meta_ai(form: Form, url_path: str) -> Extraction | None:
     index, variables = found
     conversation: list[str] = []
 
-    def pick(slots: JsonSlots) -> None:
+    def pick(slots: JsonSlots) -> None:  # another GraphQL operation: json_body's sweep reads all its variables
         slots.text(("message", "sensitive_string_value"))
         slots.text(("message", "text"))
-        if not slots.slots:  # another GraphQL operation, or a new shape: every string in the variables
-            walk_json(slots, (), slots.doc)
         cid = slots.get(("externalConversationId",))
         if isinstance(cid, str):
             conversation.append(cid)
@@ -211,18 +210,16 @@ def m365_copilot_ws(body: bytes, url_path: str) -> Extraction | None:
             doc = parse_json(record)
         except ValueError:
             return None
+        if isinstance(doc, dict) and ("protocol" in doc or doc.get("type") in (6, 7)):
+            continue  # the handshake, a ping or a close: nothing anyone typed
         slots = JsonSlots(doc)
         if isinstance(doc, dict) and doc.get("type") in (1, 4) and isinstance(doc.get("arguments"), list):
             for j, arg in enumerate(doc["arguments"]):
                 if isinstance(arg, dict) and isinstance(arg.get("message"), dict):
                     slots.text(("arguments", j, "message", "text"))
                     slots.conversation = slots.conversation or _str(arg.get("conversationId"))
-                else:  # another hub method: its arguments could carry text
-                    walk_json(slots, ("arguments", j), arg)
-        elif not (isinstance(doc, dict) and ("protocol" in doc or doc.get("type") in (6, 7))):
-            walk_json(slots, (), doc)  # not the handshake, a ping or a close: scan what it carries
-        if slots.slots:
-            ex = json_body(record, doc, slots)
+        ex = json_body(record, doc, slots)  # and every other string of the record (page context, other methods)
+        if ex.texts:
             parts.append((i, ex))
     indexes = [i for i, _ in parts]
 

@@ -146,3 +146,42 @@ def test_default_data_dir_is_private(tmp_path, monkeypatch):
     assert stat.S_IMODE((data / "roster.key").stat().st_mode) == 0o600
     assert (data / "admin.sqlite3").exists()
     assert Settings(data_dir=data).secret_key == settings.secret_key  # sessions survive a restart
+
+
+def test_it_changes_config_through_the_api(app, client, proxy_token, users):
+    allowlist = REPO_ALLOWLIST.read_text(encoding="utf-8") + "\n# pushed by a script\n"
+    r = client.put("/api/v1/config/allowlist", content=allowlist.encode(), auth=users["it"],
+                   headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 204
+    assert client.get("/api/v1/config", headers=_auth(proxy_token)).json()["allowlist"] == allowlist
+
+    r = client.put("/api/v1/config/allowlist", content=b"version: 1\nprofiles: {}\n", auth=users["it"])
+    assert r.status_code == 422 and "profiles" in r.json()["detail"]
+    assert client.put("/api/v1/config/allowlist", content=b"\xff\xfe", auth=users["it"]).status_code == 422
+    assert client.put("/api/v1/config/allowlist", content=allowlist.encode(), auth=users["viewer"]).status_code == 403
+    assert client.put("/api/v1/config/allowlist", content=allowlist.encode(),
+                      headers=_auth(proxy_token)).status_code == 401  # proxies read config, never write it
+
+    assert client.put("/api/v1/config/policy", content=b"version: [", auth=users["it"]).status_code == 422
+    assert client.put("/api/v1/config/policy", content=b"", auth=users["it"]).status_code == 204
+    assert client.get("/api/v1/config", headers=_auth(proxy_token)).json()["policy"] is None
+
+    with app.state.db.session() as s:
+        actions = [e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.username == "it-user"))]
+    assert actions == ["allowlist.update", "policy.reset"]
+
+
+def test_roster_push_through_the_api(app, client, proxy_token, users):
+    r = client.post("/api/v1/config/roster", content=ROSTER_CSV, auth=users["it"],
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["pupils"] == 2 and body["skipped_rows"] == 0
+    assert "Okonkwo" not in r.text and "Chidinma" not in r.text
+    assert client.get("/api/v1/config", headers=_auth(proxy_token)).json()["roster_etag"] == body["roster_etag"]
+    served = client.get("/api/v1/config/roster", headers=_auth(proxy_token)).content
+    assert b"Okonkwo" not in served
+    bad = client.post("/api/v1/config/roster", content=b"Colour,Shape\r\nVermilion,Rhomboid\r\n",
+                      auth=users["it"])
+    assert bad.status_code == 422 and "Vermilion" not in bad.text
+    assert client.post("/api/v1/config/roster", content=ROSTER_CSV, auth=users["viewer"]).status_code == 403

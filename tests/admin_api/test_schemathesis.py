@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-PROXY_PATHS = ("/api/v1/config", "/api/v1/config/roster")
+PROXY_OPERATIONS = {("GET", "/api/v1/config"), ("GET", "/api/v1/config/roster"), ("POST", "/api/v1/events")}
 EXAMPLES_PER_OPERATION = 40
 
 
 def _headers(operation, proxy_token, users) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    if operation.path in PROXY_PATHS or (operation.path == "/api/v1/events" and operation.method.upper() == "POST"):
+    if (operation.method.upper(), operation.path) in PROXY_OPERATIONS:
         return {"Authorization": f"Bearer {proxy_token}"}
     user, password = users["dpo"]
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}

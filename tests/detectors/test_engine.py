@@ -266,6 +266,13 @@ def test_recogniser_exception_blocks_and_logs_no_text(roster_engine, caplog, mon
 def test_bad_input_blocks_instead_of_raising(engine):
     d = engine.scan(["fine", None])
     assert d.action == "block" and d.reasons == ["analysis_error"]
+    assert engine.scan("a bare string, not a list").reasons == ["analysis_error"]
+
+
+def test_decision_pickles_for_worker_processes(roster_engine):
+    d = roster_engine.scan(["Oliver Smith has ADHD"])
+    again = pickle.loads(pickle.dumps(d))
+    assert again == d and again.findings[0].entity == d.findings[0].entity
 
 
 def test_deadline_exceeded_blocks(engine):

@@ -33,3 +33,15 @@ def test_capitalised_common_word_before_a_capitalised_word_stays():
 def test_ordinary_word_used_as_a_name_at_a_sentence_start_keeps_ner():
     assert not _ner_view("Grace was late again.").isspace()
     assert not _ner_view("Hope's essay was great.").isspace()
+
+
+def test_documents_longer_than_a_spacy_doc_are_read_in_pieces(engine):
+    from detectors import nlp
+
+    filler = "Plain words about fractions and decimals for the class. " * 40
+    text = (filler + "Ask Mrs Adeyemi about Kacper Nowicki. ") * 60   # ~140k characters, over CHUNK
+    assert len(text) > nlp.CHUNK
+    assert "".join(nlp._pieces(text)) == text
+    d = engine.scan([text])
+    assert d.action == "redact" and "Nowicki" not in d.texts[0] and "Adeyemi" not in d.texts[0]
+    assert d.texts[0].count("[PERSON_2]") == 60

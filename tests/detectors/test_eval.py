@@ -145,6 +145,7 @@ def test_eval_command_json_on_a_small_corpus(tmp_path):
     out = json.loads(run.stdout)
     names = [s["system"] for s in out["systems"]]
     assert names == ["pupilguard", "stock Presidio"]
+    assert set(out["systems"][0]["by_split"]) == {"dev"}
     presidio = out["systems"][1]["overall"]
     assert presidio["prompts"] == 6 and presidio["block_recall"] is None  # no expected blocks in this slice
     assert set(out["targets"]["pupilguard"]) == {"no roster name, UPN or ULN leaks", "block recall >= 99%",

@@ -172,6 +172,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -235,7 +236,7 @@ class FakeUpstream:
 
     async def _http(self, request: Request) -> Response:
         rec = Received(request.method, request.headers.get("host", ""), request.url.path,
-                       {k.lower(): v for k, v in request.headers.items()}, await request.body())
+                       {k.lower(): v for k, v in request.headers.items()}, await request.body(), request.url.query)
         with self._lock:
             self.received.append(rec)
         handler = self.handlers.get(rec.path, default_reply)

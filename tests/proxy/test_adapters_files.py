@@ -43,6 +43,19 @@ def upload(cat, body, ctype=CTYPE, service="openai-api", path="/v1/files"):
     return result
 
 
+def make_png(width: int = 4, height: int = 4) -> bytes:
+    """A real (tiny) PNG: signature, IHDR, IDAT, IEND with correct CRCs."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"".join(bytes((x * 40, y * 40, 200)) for x in range(width)) for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
 def make_docx() -> bytes:
     d = docx.Document()
     d.add_paragraph("Pastoral note for Amelia Watson")
@@ -187,15 +200,81 @@ def test_pptx_like_office_zip_text_is_read(cat):
 
 
 def test_images_pass_unscanned_with_a_note_but_unknown_binaries_are_blocked(cat):
-    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-    ex = upload(cat, multipart(file_part("photo.png", png, "image/png")))
+    ex = upload(cat, multipart(file_part("photo.png", make_png(), "image/png")))
     assert ex.texts == [] and "media_not_scanned" in ex.notes
+    ex = upload(cat, multipart(file_part("photo.bin", make_png(), "application/octet-stream")))
+    assert ex.texts == [] and "media_not_scanned" in ex.notes  # the content decides, not the declared type
     result = upload(cat, multipart(file_part("tool.exe", b"MZ\x90\x00" + bytes(range(256)) * 4,
                                              "application/octet-stream")))
     assert result == Unreadable("file_binary:exe")
     result = upload(cat, multipart(file_part("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300),
                                              "application/msword")))
     assert result == Unreadable("file_legacy_office")
+
+
+CLASS_LIST = "Name,UPN,Needs\nLeo Fischer,A820106510023,ADHD; child protection plan\n"
+
+
+@pytest.mark.parametrize("data,ctype", [
+    (CLASS_LIST.encode(), "image/png"),                          # a text file declared as an image
+    (CLASS_LIST.encode("utf-16"), "audio/mpeg"),                 # ... in UTF-16, declared as audio
+    (("BMI survey\n" + CLASS_LIST).encode(), "text/csv"),        # starts with the bitmap magic "BM"
+    (("ID3 group\n" + CLASS_LIST).encode(), "text/plain"),       # ... or the MP3 tag magic "ID3"
+    (("\xff\xfbOK\n" + CLASS_LIST).encode("cp1252"), "video/mp4"),  # ... or an MPEG frame sync
+    (("RIFF1234WAVE\n" + CLASS_LIST).encode(), "audio/wav"),
+])
+def test_text_is_scanned_whatever_its_declared_type_or_first_bytes(cat, data, ctype):
+    ex = upload(cat, multipart(file_part("pupils.png", data, ctype)))
+    assert isinstance(ex, Extraction) and len(ex.texts) == 1 and "A820106510023" in ex.texts[0]
+    assert "media_not_scanned" not in ex.notes
+    new = ex.rebuild([ex.texts[0].replace("A820106510023", "[UPN_1]")])
+    assert b"A820106510023" not in new.replace(b"\x00", b"") and b"[" in new.replace(b"\x00", b"")
+
+
+def _media_samples() -> dict[str, bytes]:
+    import struct
+    pixels = b"\x10\x20\x30\x00" * 4
+    bmp = b"BM" + struct.pack("<IHHI", 14 + 40 + len(pixels), 0, 0, 54) + struct.pack(
+        "<IiiHHIIiiII", 40, 2, 2, 1, 32, 0, len(pixels), 2835, 2835, 0, 0) + pixels
+    frame = b"\xff\xfb\x90\x64" + bytes(413)  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz
+    id3 = b"ID3\x04\x00\x00\x00\x00\x00\x0a" + b"TIT2\x00\x00\x00\x00\x00\x00" + frame
+    wav = b"RIFF" + struct.pack("<I", 36 + 8) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8) \
+        + b"data" + struct.pack("<I", 8) + bytes(8)
+    mp4 = struct.pack(">I", 24) + b"ftypisom" + b"\x00\x00\x02\x00isomiso2" + struct.pack(">I", 8) + b"free"
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+    return {"png": make_png(), "bmp": bmp, "mp3": frame * 3, "id3": id3, "wav": wav, "mp4": mp4, "jpeg": jpeg}
+
+
+@pytest.mark.parametrize("kind", sorted(_media_samples()))
+def test_real_media_is_recognised_by_its_structure_alone(cat, kind):
+    data = _media_samples()[kind]
+    ex = upload(cat, multipart(file_part(f"x.{kind}", data, "application/octet-stream")))
+    assert isinstance(ex, Extraction) and ex.texts == [] and "media_not_scanned" in ex.notes
+
+
+@pytest.mark.parametrize("prefix", [b"BM", b"ID3", b"\xff\xfb", b"?\x00\x00\x00ftyp", b"RIFF\x00\x00\x00\x00WAVE"])
+def test_binary_behind_a_weak_media_magic_is_read_or_blocked_never_waved_through(cat, prefix):
+    # NULs make it "not text"; a two-byte magic must not make it "media" either
+    data = prefix + "\x00".join(CLASS_LIST).encode("latin-1")
+    result = upload(cat, multipart(file_part("x.bin", data, "image/bmp")))
+    if isinstance(result, Extraction):  # UTF-16 by its NUL pattern: then it is read as text, and scanned
+        assert any("A820106510023" in t for t in result.texts), result.notes
+    else:
+        assert result.reason.startswith("file_binary"), result
+
+
+def test_base64_text_declared_as_an_image_is_scanned(cat):
+    import base64
+    import json
+    b64 = base64.b64encode(CLASS_LIST.encode()).decode()
+    body = json.dumps({"contents": [{"parts": [{"text": "Describe"}, {"inlineData": {"mimeType": "image/png",
+                                                                                        "data": b64}}]}]}).encode()
+    ex = extract_for(cat.service("gemini-api"), body, "application/json", "/v1beta/models/m:generateContent")
+    assert isinstance(ex, Extraction) and CLASS_LIST in ex.texts
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": [
+        {"type": "file", "file": {"filename": "a.png", "file_data": "data:image/png;base64," + b64}}]}]}).encode()
+    ex = extract_for(cat.service("openai-api"), body, "application/json", "/v1/chat/completions")
+    assert isinstance(ex, Extraction) and CLASS_LIST in ex.texts
 
 
 def test_raw_upload_body_is_the_file(cat):

@@ -51,7 +51,8 @@ def extract(cat, service, body, ctype, path) -> Extraction:
 
 
 JSON_CASES = [
-    # (payload, service, path, expected texts (substrings, in order), name to redact, changed JSON paths, conversation)
+    # (payload, service, path, texts the adapter picks (prefixes, in order), name to redact, changed JSON paths,
+    #  conversation); SWEPT below: the other strings of the body, scanned too (ids, URLs, uuids and enums are not)
     ("chatgpt_conversation.json", "chatgpt", "/backend-api/f/conversation",
      ["Write a report comment for Amelia Watson (UPN A820106510023)"], "Amelia Watson",
      {("messages", 0, "content", "parts", 0)}, "6741c9d2-0a7e-800b-9f43-1c2d3e4f5a6b"),
@@ -77,15 +78,28 @@ JSON_CASES = [
 ]
 
 
+SWEPT = {  # settings and labels the apps send along: harmless, but a field we do not know is scanned, not trusted
+    'chatgpt_conversation.json': ['v1', 'allow', 'auto'],
+    'chatgpt_multimodal.json': ['IMG_2041.jpeg', 'v1'],
+    'claude_completion.json': ['Default', 'Normal', 'normal_style_name', 'Normal', 'Default responses from Claude', 'normal_style_summary', 'messages'],
+    'perplexity_ask.json': ['internet', 'web', 'concise', 'turbo', 'user', 'home', 'answer_modes', 'media_items'],
+    'deepseek_completion.json': [],
+    'grok_new.json': ['grok-3'],
+    'poe_send.json': ['capybara', 'Qm9lZ2VyU2FtcGxl'],
+    'le_chat_newchat.json': ['beta-websearch', 'beta-imagegen', '2025-11-23', 'Europe/London'],
+}
+
+
 @pytest.mark.parametrize("name,service,path,expected,pupil,paths,conversation", JSON_CASES,
                          ids=[c[0] for c in JSON_CASES])
 def test_web_app_json_bodies(cat, name, service, path, expected, pupil, paths, conversation):
     body = payload(name)
     ex = extract(cat, service, body, "application/json", path)
     assert ex.adapter == cat.service(service).adapter
-    assert len(ex.texts) == len(expected)
+    assert len(ex.texts) == len(expected) + len(SWEPT[name])
     for text, start in zip(ex.texts, expected):
         assert text.startswith(start)
+    assert ex.texts[len(expected):] == SWEPT[name]
     assert ex.conversation == conversation
     new = ex.rebuild(redact(ex.texts, pupil, "[PUPIL_1]"))
     before, after = json.loads(body), json.loads(new)
@@ -98,7 +112,7 @@ def test_web_app_json_bodies(cat, name, service, path, expected, pupil, paths, c
 def test_chatgpt_multimodal_keeps_asset_pointer_objects(cat):
     body = payload("chatgpt_multimodal.json")
     ex = extract(cat, "chatgpt", body, "application/json", "/backend-api/f/conversation")
-    after = json.loads(ex.rebuild(["x"]))
+    after = json.loads(ex.rebuild(["x"] + ex.texts[1:]))
     parts = after["messages"][0]["content"]["parts"]
     assert parts[0]["asset_pointer"] == "file-service://file-9XkQ2pLm7Vb3Rt"
     assert parts[1] == "x"
@@ -109,9 +123,10 @@ def test_gemini_web_f_req_json_in_json_in_form(cat):
     path = "/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate?bl=boq_assistant&_reqid=3"
     ex = extract(cat, "gemini", body, FORM, path)
     assert ex.adapter == "gemini_web"
-    assert ex.texts == ["Draft an EHCP summary for Priya Shah, DOB 14/03/2013"]
+    # the prompt, then the other strings of the inner array (scanned too; the c_/r_/rc_ ids are not)
+    assert ex.texts == ["Draft an EHCP summary for Priya Shah, DOB 14/03/2013", "en-GB", "!abcdEFGHijkl_token"]
     assert ex.conversation == "c_8f2a1b3c4d5e6f70"
-    new = ex.rebuild(["Draft an EHCP summary for [PUPIL_1], DOB [DOB_1]"])
+    new = ex.rebuild(["Draft an EHCP summary for [PUPIL_1], DOB [DOB_1]"] + ex.texts[1:])
     fields_before, fields_after = parse_qsl(body.decode()), parse_qsl(new.decode())
     assert [k for k, _ in fields_after] == [k for k, _ in fields_before]
     assert fields_after[1] == fields_before[1]  # the `at` token is byte-identical
@@ -129,7 +144,7 @@ def test_meta_ai_variables_form_field(cat):
     body = payload("meta_ai_graphql.form")
     ex = extract(cat, "meta-ai", body, "application/x-www-form-urlencoded", "/api/graphql/")
     assert ex.adapter == "meta_ai"
-    assert ex.texts == ["Is it OK to share Noah Williams's SEN plan with the coach company?"]
+    assert ex.texts == ["Is it OK to share Noah Williams's SEN plan with the coach company?", "ABRA__CHAT__TEXT"]
     assert ex.conversation == "1a7c9e2b-3d4f-4a6b-8c0d-2e4f6a8b0c1d"
     new = ex.rebuild(redact(ex.texts, "Noah Williams", "[PUPIL_1]"))
     before, after = parse_qs(body.decode()), parse_qs(new.decode())
@@ -152,7 +167,7 @@ def test_copilot_websocket_send_frame(cat):
     frame = payload("copilot_send.json")
     ex = extract_ws(cat.service("copilot"), frame.decode("utf-8"))
     assert isinstance(ex, Extraction) and ex.adapter == "copilot_ws"
-    assert ex.texts == ["My pupil Freya Hughes told me her stepdad hits her. What do I do?"]
+    assert ex.texts == ["My pupil Freya Hughes told me her stepdad hits her. What do I do?", "smart"]  # + "mode"
     assert ex.conversation == "kqUfV2mJ7oP8sR9t"
     assert ex.rebuild(ex.texts) == frame
     new = ex.rebuild(redact(ex.texts, "Freya Hughes", "[PUPIL_1]"))
@@ -168,13 +183,19 @@ def test_copilot_other_events_are_still_scanned_but_ids_and_enums_are_not(cat):
     assert ex.texts == ["Freya Hughes again"] and "fallback:generic_json" in ex.notes
 
 
+M365_SWEPT = ["enterprise_flux_web", "enterprise_flux_work", "enable_request_response_interstitials", "Chat",
+              "Suggestion", "InternalSearchQuery", "Disengaged", "web", "user", "Keyboard", "en-gb", "GB", "Balanced",
+              "None"]
+
+
 def test_m365_copilot_signalr_frames(cat):
     raw = payload("m365_copilot_frame.txt")
     handshake = b'{"protocol":"json","version":1}\x1e'
     for frame in (raw, handshake + raw, raw + b'{"type":6}\x1e'):
         ex = extract_ws(cat.service("m365-copilot"), frame)
         assert isinstance(ex, Extraction) and ex.adapter == "m365_copilot_ws"
-        assert ex.texts == ["Write an email to Olivia Roberts's dad about her detention on Friday."]
+        assert ex.texts[0] == "Write an email to Olivia Roberts's dad about her detention on Friday."
+        assert ex.texts[1:] == M365_SWEPT  # the invocation's other arguments: scanned too
         assert ex.conversation == "51D|BingProdUnAuthenticatedUsers|7E3F8A1C"
         assert ex.rebuild(ex.texts) == frame
         new = ex.rebuild(redact(ex.texts, "Olivia Roberts", "[PUPIL_1]"))
@@ -209,7 +230,7 @@ def test_m365_handshake_and_pings_have_no_texts(cat):
 def test_character_ai_websocket_turn(cat):
     frame = payload("character_ai_turn.json")
     ex = extract_ws(cat.service("character-ai"), frame)
-    assert ex.texts == ["Pretend you are Mason Taylor from 7B and explain fractions."]
+    assert ex.texts == ["Pretend you are Mason Taylor from 7B and explain fractions.", "MrT", "MrT"]  # + names
     assert ex.conversation == "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e"
     new = ex.rebuild(redact(ex.texts, "Mason Taylor", "[PUPIL_1]"))
     assert changed_paths(json.loads(frame), json.loads(new)) == {("payload", "turn", "candidates", 0, "raw_content")}
@@ -250,5 +271,5 @@ def test_empty_body_has_nothing_to_scan(cat):
 
 def test_rebuild_needs_one_text_per_extracted_text(cat):
     ex = extract(cat, "grok", payload("grok_new.json"), "application/json", "/rest/app-chat/conversations/new")
-    with pytest.raises(ValueError, match="needs 1 texts"):
+    with pytest.raises(ValueError, match="needs 2 texts"):
         ex.rebuild([])

@@ -83,6 +83,28 @@ def test_match(cat, host, path, service, kind, adapter):
     assert (m.service.id, m.kind, m.adapter) == (service, kind, adapter)
 
 
+@pytest.mark.parametrize("path", [
+    "/v1/chat/completions/", "//v1/chat/completions", "/v1//chat/completions", "/v1/chat/%63ompletions",
+    "/v1/chat%2Fcompletions", "/v1/chat/completions;x=1", "/v1;v=2/chat/completions/", "/v1/./chat/x/../completions",
+    "/v1/chat/completions%3Bjsessionid=1?stream=true",
+])
+def test_spelling_variants_of_a_prompt_path_get_its_adapter(cat, path):
+    # servers decode escapes, drop ;params and merge slashes: each of these reaches the chat endpoint
+    m = cat.match("api.openai.com", path)
+    assert (m.kind, m.adapter) == ("prompt", "openai_chat"), path
+
+
+def test_normalising_keeps_other_paths_apart_and_patterns_with_a_trailing_slash_match(cat):
+    assert cat.match("api.openai.com", "/v1/models/").kind == "other"
+    assert cat.match("api.openai.com", "/v1/chat/completionsX").kind == "other"
+    assert cat.match("api.openai.com", "/").kind == "other"
+    for path in ("/api/graphql", "/api/graphql/", "//api//graphql//"):  # the pattern is '/api/graphql/?'
+        assert cat.match("www.meta.ai", path).adapter == "meta_ai", path
+    assert cat.match("content-push.googleapis.com", "/upload/").kind == "upload"
+    assert cat.match("neo.character.ai", "/ws").kind == "websocket"
+    assert cat.match("api.openai.com", "/v1/%66iles").kind == "upload"
+
+
 def test_hosts_are_case_and_port_insensitive_and_wildcards_need_a_label(cat):
     assert cat.for_host("API.OpenAI.com:443").id == "openai-api"
     assert cat.for_host("chatgpt.com.").id == "chatgpt"

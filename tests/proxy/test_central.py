@@ -1,8 +1,8 @@
 """proxy/central.py against the real admin service (admin_api.app.create_app on SQLite, served on a loopback port):
 what IT sets centrally is validated, stored atomically for restarts and handed over to be applied; anything the
-proxy cannot use is refused and the current configuration kept.
-
-`AdminService` is also used by test_central_e2e.py (a real `pupilguard proxy` against the same app)."""
+proxy cannot use is refused and the current configuration kept. The second half runs a real `pupilguard proxy`
+(tests/proxy/conftest.py's start_proxy) against the same kind of admin app: changes reach it without a restart,
+and it restarts into the last known good configuration while the admin service is down."""
 from __future__ import annotations
 
 import logging
@@ -75,7 +75,7 @@ class AdminService:
             time.sleep(0.02)
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self):
         return self.app.state.db
 
     @property
@@ -121,13 +121,13 @@ class AdminService:
 
 
 @pytest.fixture
-def admin(tmp_path: Path):  # type: ignore[no-untyped-def]
+def admin(tmp_path: Path):
     service = AdminService(tmp_path / "admin")
     yield service
     service.close()
 
 
-def _central(admin: AdminService, data_dir: Path, **kwargs) -> CentralConfig:  # type: ignore[no-untyped-def]
+def _central(admin: AdminService, data_dir: Path, **kwargs) -> CentralConfig:
     from prometheus_client import CollectorRegistry
 
     kwargs.setdefault("registry", CollectorRegistry())
@@ -150,7 +150,7 @@ def test_central_files_follow_the_admin(admin: AdminService, tmp_path: Path) -> 
     admin.upload_roster(ROSTER_CSV)
     assert central.poll() == {POLICY, ROSTER}
     assert applied[-1] == {POLICY, ROSTER}  # one recycle of the workers for both
-    assert central.path(POLICY).read_text() == POLICY_TEXT  # type: ignore[union-attr]
+    assert (central.dir / POLICY).read_text() == POLICY_TEXT
     roster_file = central.path(ROSTER)
     assert roster_file is not None and stat.S_IMODE(roster_file.stat().st_mode) == 0o600
     roster = Roster.load(roster_file, RosterKey.load_or_create(admin.key_file))
@@ -159,6 +159,12 @@ def test_central_files_follow_the_admin(admin: AdminService, tmp_path: Path) -> 
     admin.set_policy(None)  # IT goes back to the default: the local --policy applies again
     assert central.poll() == {POLICY} and central.path(POLICY) is None
     assert central.last_success is not None and central.failures == 0
+
+    # after a restart the roster (large for a trust) is not downloaded again while its ETag is unchanged
+    restarted = _central(admin, tmp_path / "proxy", on_change=applied.append)
+    fetched: list[str] = []
+    restarted._client.event_hooks["request"].append(lambda request: fetched.append(request.url.path))
+    assert restarted.poll() == set() and fetched == ["/api/v1/config"]
 
 
 def test_roster_made_with_another_key_is_refused(admin: AdminService, tmp_path: Path,
@@ -169,15 +175,15 @@ def test_roster_made_with_another_key_is_refused(admin: AdminService, tmp_path: 
     central = _central(admin, tmp_path / "proxy", registry=registry)
     admin.upload_roster(ROSTER_CSV)
     assert central.poll() == {ALLOWLIST, ROSTER}
-    good = central.path(ROSTER).read_bytes()  # type: ignore[union-attr]
+    good = (central.dir / ROSTER).read_bytes()
     confirmed = central.last_success
 
     admin.upload_roster(ROSTER_CSV, key=RosterKey.generate())
     with caplog.at_level(logging.ERROR, logger="proxy.central"):
         assert central.poll() == set()
-    assert central.path(ROSTER).read_bytes() == good  # type: ignore[union-attr]
+    assert (central.dir / ROSTER).read_bytes() == good
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert record.file == ROSTER and "another key" in record.error  # type: ignore[attr-defined]
+    assert record.file == ROSTER and "another key" in record.error
     assert "Tobiah" not in caplog.text and "Quenneville" not in caplog.text
     assert registry.get_sample_value("pupilguard_central_config_errors_total", {"reason": "invalid_roster"}) == 1
     # the config in use is not what the admin holds: no "last success" until it is
@@ -195,14 +201,14 @@ def test_invalid_allowlist_is_refused_and_the_last_good_one_kept(admin: AdminSer
                                                       "openai-api:    {staff: maybe"))
     with caplog.at_level(logging.ERROR, logger="proxy.central"):
         assert central.poll() == set()
-    assert central.path(ALLOWLIST).read_text() == STAFF_ALLOWLIST  # type: ignore[union-attr]
+    assert (central.dir / ALLOWLIST).read_text() == STAFF_ALLOWLIST
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     line = 1 + STAFF_ALLOWLIST.splitlines().index(next(x for x in STAFF_ALLOWLIST.splitlines() if "openai" in x))
-    assert record.file == ALLOWLIST and f"line {line}" in record.error  # type: ignore[attr-defined]
+    assert record.file == ALLOWLIST and f"line {line}" in record.error
 
     fixed = STAFF_ALLOWLIST.replace("openai-api:    {staff: approved", "openai-api:    {staff: blocked")
     admin.set_allowlist(fixed)
-    assert central.poll() == {ALLOWLIST} and central.path(ALLOWLIST).read_text() == fixed  # type: ignore[union-attr]
+    assert central.poll() == {ALLOWLIST} and (central.dir / ALLOWLIST).read_text() == fixed
 
 
 def test_change_that_cannot_be_applied_is_rolled_back_and_retried(admin: AdminService, tmp_path: Path) -> None:
@@ -219,7 +225,7 @@ def test_change_that_cannot_be_applied_is_rolled_back_and_retried(admin: AdminSe
     assert central.poll() == set()
     assert central.path(POLICY) is None  # rolled back: a restart does not start from it either
     assert central.failures == 1 and central.delay() >= 1.6  # backing off
-    assert central.poll() == {POLICY} and central.path(POLICY).read_text() == POLICY_TEXT  # type: ignore[union-attr]
+    assert central.poll() == {POLICY} and (central.dir / POLICY).read_text() == POLICY_TEXT
     assert central.failures == 0 and central.delay() == 1.0
 
 
@@ -246,7 +252,7 @@ def test_admin_unreachable_keeps_config_and_backs_off(admin: AdminService, tmp_p
     assert 160 <= delays[0] <= 200 and all(d <= 300 for d in delays) and delays[-1] >= 240
     assert registry.get_sample_value("pupilguard_central_config_errors_total", {"reason": "unreachable"}) == 4
     record = caplog.records[0]
-    assert record.reason == "unreachable" and record.error == "ConnectError"  # type: ignore[attr-defined]
+    assert record.reason == "unreachable" and record.error == "ConnectError"
     assert admin.token not in caplog.text
 
 
@@ -257,26 +263,29 @@ def test_admin_unreachable_keeps_config_and_backs_off(admin: AdminService, tmp_p
 OPENAI = "https://api.openai.com/v1/chat/completions"
 ANTHROPIC = "https://api.anthropic.com/v1/messages"
 PUPIL_PROMPT = "Write a short report comment for Tobiah Quenneville, who has worked hard in maths this term."
+UPN_PROMPT = "Write a report comment for the pupil with UPN T801200115100, who has worked hard."
+# IT's central policy: UPNs in staff prompts are blocked rather than redacted.
+UPN_BLOCK_POLICY = "version: 1\nprofiles:\n  staff:\n    entities: {UK_UPN: block}\n"
 # IT blocks the OpenAI API for staff centrally; the proxy's local allowlist (conftest's) still approves it.
 OPENAI_BLOCKED = STAFF_ALLOWLIST.replace("openai-api:    {staff: approved", "openai-api:    {staff: blocked")
 
 
 @pytest.fixture(scope="module")
-def central_admin(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def central_admin(tmp_path_factory: pytest.TempPathFactory):
     service = AdminService(tmp_path_factory.mktemp("central-admin"))
     yield service
     service.close()
 
 
 @pytest.fixture(scope="module")
-def central_proxy(central_admin: AdminService, start_proxy):  # type: ignore[no-untyped-def]
+def central_proxy(central_admin: AdminService, start_proxy):
     proxy = start_proxy(extra_args=["--admin-url", central_admin.url, "--admin-token", central_admin.token,
                                     "--config-poll-s", "1", "--key-file", str(central_admin.key_file)], workers=1)
     yield proxy
     proxy.stop()
 
 
-def _ask(proxy, url: str = OPENAI, prompt: str = PUPIL_PROMPT):  # type: ignore[no-untyped-def]
+def _ask(proxy, url: str = OPENAI, prompt: str = PUPIL_PROMPT):
     if url == ANTHROPIC:
         body = {"model": "m", "max_tokens": 50, "messages": [{"role": "user", "content": prompt}]}
     else:
@@ -285,7 +294,7 @@ def _ask(proxy, url: str = OPENAI, prompt: str = PUPIL_PROMPT):  # type: ignore[
         return client.post(url, json=body)
 
 
-def _until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def _until(check, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -295,7 +304,7 @@ def _until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
         time.sleep(0.5)
 
 
-def _log_lines(proxy, message: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def _log_lines(proxy, message: str) -> list[dict]:
     import json
 
     lines = []
@@ -309,16 +318,20 @@ def _log_lines(proxy, message: str) -> list[dict]:  # type: ignore[no-untyped-de
     return lines
 
 
-def _sent_upstream(upstream, path: str = "/v1/chat/completions") -> str:  # type: ignore[no-untyped-def]
+def _sent_upstream(upstream, path: str = "/v1/chat/completions") -> str:
     return upstream.requests_to(path)[-1].text
 
 
-def test_roster_uploaded_to_admin_becomes_the_proxys_roster(central_admin: AdminService, central_proxy,
-                                                            upstream) -> None:  # type: ignore[no-untyped-def]
+def test_roster_and_policy_from_admin_replace_the_proxys_own(central_admin: AdminService, central_proxy,
+                                                             upstream) -> None:
     assert _ask(central_proxy).status_code == 200
     assert "[PUPIL_" not in _sent_upstream(upstream)  # not a pupil of this school yet
+    assert _ask(central_proxy, prompt=UPN_PROMPT).status_code == 200  # the default policy redacts a UPN
+    assert "[UPN_1]" in _sent_upstream(upstream)
 
-    central_admin.upload_roster(ROSTER_CSV)  # IT uploads the MIS export; the proxy recycles its workers
+    # IT uploads the MIS export and sets a policy; the proxy recycles its detection workers with both
+    central_admin.upload_roster(ROSTER_CSV)
+    central_admin.set_policy(UPN_BLOCK_POLICY)
 
     def redacted_as_pupil() -> bool:
         assert _ask(central_proxy).status_code == 200
@@ -326,6 +339,7 @@ def test_roster_uploaded_to_admin_becomes_the_proxys_roster(central_admin: Admin
 
     _until(redacted_as_pupil, 180, "the uploaded roster in use")
     assert "Quenneville" not in _sent_upstream(upstream)
+    _until(lambda: _ask(central_proxy, prompt=UPN_PROMPT).status_code == 403, 180, "the central policy in use")
     roster_file = central_proxy.data_dir / "central" / ROSTER
     assert stat.S_IMODE(roster_file.stat().st_mode) == 0o600
     good = roster_file.read_bytes()
@@ -341,7 +355,7 @@ def test_roster_uploaded_to_admin_becomes_the_proxys_roster(central_admin: Admin
 
 
 def test_allowlist_set_by_it_reaches_the_running_proxy(central_admin: AdminService, central_proxy,
-                                                       upstream) -> None:  # type: ignore[no-untyped-def]
+                                                       upstream) -> None:
     central_admin.set_allowlist(STAFF_ALLOWLIST)
     _until(lambda: _ask(central_proxy).status_code == 200, 30, "the OpenAI API approved for staff")
 
@@ -363,12 +377,13 @@ def test_allowlist_set_by_it_reaches_the_running_proxy(central_admin: AdminServi
 
 
 def test_restart_while_admin_is_down_uses_the_last_known_config(central_admin: AdminService, central_proxy,
-                                                                upstream) -> None:  # type: ignore[no-untyped-def]
+                                                                upstream) -> None:
     central_admin.set_allowlist(OPENAI_BLOCKED)
     _until(lambda: _ask(central_proxy).status_code == 403, 30, "the OpenAI API blocked centrally")
-    if not (central_proxy.data_dir / "central" / ROSTER).exists():
+    if not (central_proxy.data_dir / "central" / POLICY).exists():  # run on its own
         central_admin.upload_roster(ROSTER_CSV)
-        _until(lambda: (central_proxy.data_dir / "central" / ROSTER).exists(), 180, "the roster fetched")
+        central_admin.set_policy(UPN_BLOCK_POLICY)
+        _until(lambda: _ask(central_proxy, ANTHROPIC, UPN_PROMPT).status_code == 403, 180, "roster and policy in use")
     assert central_proxy.metric("pupilguard_central_config_age_seconds") >= 0
 
     central_proxy.stop()
@@ -381,6 +396,8 @@ def test_restart_while_admin_is_down_uses_the_last_known_config(central_admin: A
     assert _ask(central_proxy, ANTHROPIC).status_code == 200
     sent = _sent_upstream(upstream, "/v1/messages")
     assert "[PUPIL_1]" in sent and "Quenneville" not in sent
+    # ... and so is the central policy
+    assert _ask(central_proxy, ANTHROPIC, prompt=UPN_PROMPT).status_code == 403
     [down, *_] = _log_lines(central_proxy, "central config not updated")
     assert down["reason"] == "unreachable" and down["level"] == "warning" and central_admin.token not in str(down)
     assert central_proxy.metric("pupilguard_central_config_errors_total", reason="unreachable") >= 1

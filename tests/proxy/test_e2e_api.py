@@ -199,6 +199,24 @@ def test_unreadable_prompt_body_is_blocked_not_forwarded_blind(proxy, upstream):
     assert upstream.requests_to("/v1/chat/completions") == []
 
 
+def test_prompt_in_the_url_query_is_redacted_too(proxy, upstream):
+    from urllib.parse import parse_qs, quote
+
+    with proxy.client() as client:
+        r = client.get(f"https://chatgpt.com/?model=auto&q={quote(REDACT_PROMPT)}")
+    assert r.status_code == 200
+    [received] = upstream.requests_to("/")
+    params = parse_qs(received.query)
+    assert params["model"] == ["auto"]
+    assert "[UPN_1]" in params["q"][0] and UPN not in received.query and EMAIL not in params["q"][0]
+
+
+def test_prompt_to_an_unlisted_path_of_an_ai_host_is_still_scanned(proxy, upstream):
+    with proxy.client() as client:
+        r = client.post("https://api.openai.com/v1/some/new/endpoint", json={"input": BLOCK_PROMPT})
+    assert r.status_code == 403 and upstream.received == []
+
+
 def test_non_prompt_paths_of_approved_tools_pass(proxy, upstream):
     with proxy.client() as client:
         r = client.get("https://api.openai.com/v1/models")

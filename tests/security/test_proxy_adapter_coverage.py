@@ -128,3 +128,33 @@ def test_grpc_prompt_with_a_control_character_is_still_scanned(proxy, upstream, 
         client.post("https://api.x.ai/xai_api.Chat/GetCompletion", content=_grpc(text),
                     headers={"content-type": "application/grpc", "te": "trailers"})
     assert not [r for r in upstream.received if UPN.encode() in r.body], "the gRPC prompt went out unscanned"
+
+
+def test_document_the_proxy_cannot_read_is_not_uploaded_through_an_unlisted_path(proxy, upstream):
+    # A legacy Word/Excel file (OLE2) or a zip of CSVs cannot be read; on a catalogued upload path it is refused.
+    # The same file sent to a path the catalogue does not list yet (web apps add upload endpoints often) must not
+    # pass either: it is a document, not an image or telemetry.
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + TEXT_FILE.encode("utf-16-le")
+    with proxy.client() as client:
+        client.post("https://chatgpt.com/backend-api/attachments/new-upload-endpoint",
+                    files={"file": ("pupils.doc", ole, "application/msword")})
+    assert not [r for r in upstream.received if TEXT_FILE.encode("utf-16-le") in r.body], \
+        "an unreadable document reached the AI service through an uncatalogued path"
+
+
+@pytest.mark.parametrize("arguments", [
+    [{"message": {"content": PII}}],                                          # the text under another key
+    [{"message": {"text": "Hi", "adaptiveCards": [{"body": [{"text": PII}]}]}}],
+    [{"message": {"text": "Hi"}, "context": PII}],
+])
+def test_m365_copilot_invocation_is_scanned_whole(proxy, upstream, arguments):
+    record = json.dumps({"type": 4, "target": "chat", "invocationId": "1", "arguments": arguments}) + "\x1e"
+    with connect("wss://substrate.office.com/m365Copilot/Chathub/abc", proxy=proxy.url, ssl=proxy.ssl,
+                 open_timeout=20) as ws:
+        ws.send(record)
+        ws.send(json.dumps({"type": 6}) + "\x1e")
+        try:
+            ws.recv(timeout=10)
+        except TimeoutError:
+            pass
+    assert not [f for _, f in upstream.ws_received if UPN in (f if isinstance(f, str) else f.decode("latin-1"))]
