@@ -353,6 +353,9 @@ def export_csv(session: Session, flt: EventFilter, *, include_text: bool, batch:
         buffer.seek(0)
         buffer.truncate()
         session.expunge_all()
+        # end the read transaction between batches: a long download must not hold SQLite's lock (or an old
+        # PostgreSQL snapshot) while proxies keep delivering; keyset paging picks up where it left off
+        session.rollback()
         if page.next_cursor is None:
             return
         cursor = page.next_cursor

@@ -14,8 +14,10 @@ Decision rules (the policy decides which apply, see detectors/data/policy.yaml):
 - any failure or an exceeded time budget blocks (fail closed).
 
 Overlaps: well-known people (gazetteer, or named for their work) are never PERSON, and a roster forename inside
-one ("Oliver Twist") is the character, but a roster full name ("Harry Potter") is a pupil; overlapping identifier
-spans merge into one placeholder named by PRIORITY; a name found once is redacted wherever it recurs.
+one ("Oliver Twist") is the character, but a roster full name ("Harry Potter") is a pupil, and so is the lone
+forename of a pupil named in full in the same request even where famous names are about ("Isaac Patel ... Isaac
+Newton ... Isaac loved it"); overlapping identifier spans merge into one placeholder named by PRIORITY; a name found
+once is redacted wherever it recurs.
 """
 from __future__ import annotations
 
@@ -231,22 +233,26 @@ class Engine:
         texts_todo = [cleaned[i].text for i in todo]
         explained = [self._explained_words(t) for t in texts_todo]
         artifacts = dict(zip(todo, self.nlp_engine.process_many(texts_todo, explained)))
+        raw: dict[int, list[RecognizerResult]] = {}
+        for i in todo:
+            if deadline_ms is not None and (time.perf_counter() - started) * 1000 > deadline_ms:
+                raise _Timeout
+            raw[i] = self.analyse(cleaned[i].text, rules, artifacts[i])
+        named = _named_in_full(cleaned, raw, rules)
         per_text: list[list[Finding]] = []
         refs: list[str] = []
         for i, c in enumerate(cleaned):
-            if deadline_ms is not None and (time.perf_counter() - started) * 1000 > deadline_ms:
-                raise _Timeout
-            results = self.analyse(c.text, rules, artifacts[i]) if i in artifacts else []
-            findings, found_refs = self._resolve(c, results, rules, i)
+            findings, found_refs = self._resolve(c, raw.get(i, []), rules, i, named)
             per_text.append(findings)
             refs.extend(r for r in found_refs if r not in refs)
         return self._decide(texts, per_text, rules, placeholders, refs)
 
-    def _resolve(self, cleaned, results: list[RecognizerResult], rules: Rules, index: int
-                 ) -> tuple[list[Finding], list[str]]:
-        """Filter, prioritise and merge raw results; return findings in original-text offsets."""
+    def _resolve(self, cleaned, results: list[RecognizerResult], rules: Rules, index: int,
+                 named: frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
+        """Filter, prioritise and merge raw results; return findings in original-text offsets. `named`: folded
+        words of pupils' full names found anywhere in the request (see `_named_in_full`)."""
         text = cleaned.text
-        famous = [(r.start, r.end) for r in results if r.entity_type == PUBLIC_FIGURE]
+        famous = _famous_spans(results)
         taken = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]  # already redacted
         kept: list[RecognizerResult] = []
         for r in results:
@@ -267,11 +273,7 @@ class Engine:
                     s < r.end and r.start < e and _only_common_words_outside(text, (r.start, r.end), (s, e))
                     for s, e in famous) or named_for_their_work(text, r.start, r.end)):
                 continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word
-            # A roster forename inside "Oliver Twist", or "Juliet" next to "Romeo", is the character; the roster's
-            # full name "Harry Potter" is a pupil.
-            if r.entity_type == "PUPIL" and any(s <= r.start and r.end <= e and ((s, e) != (r.start, r.end)
-                                                                                 or " " not in value.strip())
-                                                for s, e in famous):
+            if r.entity_type == "PUPIL" and _is_famous_here(r, value, famous, named):
                 continue
             kept.append(r)
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
@@ -346,6 +348,49 @@ class Engine:
 
 class _Timeout(Exception):
     pass
+
+
+def _famous_spans(results: list[RecognizerResult]) -> list[tuple[int, int]]:
+    return [(r.start, r.end) for r in results if r.entity_type == PUBLIC_FIGURE]
+
+
+def _is_famous_here(pupil: RecognizerResult, value: str, famous: list[tuple[int, int]],
+                    named: frozenset[str] = frozenset()) -> bool:
+    """Is this roster-name span the well-known person rather than the pupil?
+
+    A roster forename inside a longer well-known name ("Oliver" in "Oliver Twist", "Florence" in "Florence
+    Nightingale") is that person, always. A lone forename the gazetteer reads as a character only because other
+    famous names are around ("Juliet" near "Romeo", "Isaac" near "Isaac Newton") is the character too, unless
+    the request names the pupil in full: after "Isaac Patel did a project on Isaac Newton", "Isaac loved it" is
+    Isaac Patel, and leaving him unredacted would undo his full name's redaction. The roster's full name
+    "Harry Potter" is a pupil even though the gazetteer knows it."""
+    single = " " not in value.strip()
+    for s, e in famous:
+        if s <= pupil.start and pupil.end <= e:
+            if (s, e) != (pupil.start, pupil.end):
+                return True
+            if single and not (named and set(fold(value).split()) <= named):
+                return True
+    return False
+
+
+def _named_in_full(cleaned: list, raw: dict[int, list[RecognizerResult]], rules: Rules) -> frozenset[str]:
+    """Folded words of the pupils' full names found in the request's texts (a chat's earlier messages count:
+    they go to the AI service with the rest), excluding full names that are the well-known person's."""
+    named: set[str] = set()
+    for i, results in raw.items():
+        famous = None
+        for r in results:
+            if r.entity_type != "PUPIL" or (r.recognition_metadata or {}).get("roster_match") != "full_name" \
+                    or r.score < rules.score_threshold:
+                continue
+            value = cleaned[i].text[r.start:r.end]
+            if rules.allowed_values and fold(value) in rules.allowed_values:
+                continue
+            famous = _famous_spans(results) if famous is None else famous
+            if not _is_famous_here(r, value, famous):
+                named.update(fold(value).split())
+    return frozenset(named)
 
 
 def _merge(results: list[RecognizerResult]) -> list[RecognizerResult]:

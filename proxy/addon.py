@@ -13,6 +13,7 @@ the same treatment, a blocked frame being dropped.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ class PupilGuard:
         loader.add_option("pupilguard_max_body", int, 10 * 1024 * 1024,
                           "Largest prompt body (bytes, after decompression) that is scanned; larger ones are "
                           "blocked.")
-        loader.add_option("pupilguard_time_budget_ms", int, 3000,
+        loader.add_option("pupilguard_time_budget_ms", int, 5000,
                           "Time allowed to analyse one request, queueing included; then it is blocked.")
         loader.add_option("pupilguard_proxy_id", str, "proxy", "This proxy's name in events.")
         loader.add_option("pupilguard_log_allow", bool, False,
@@ -201,8 +202,10 @@ class PupilGuard:
             self._redacted(flow, service, who, verdict, ms)
         else:
             self._allowed(flow, service, who, verdict, ms)
-        # restore only what this request itself carried: the map is shared by everyone behind one address
-        restorable = _restricted(placeholders, texts)
+        # Without a conversation id the map is shared by everyone behind one address: restore only what this
+        # request itself carried. With one (web apps keep the history server-side), the map is that conversation's.
+        restorable = placeholders if extraction is not None and extraction.conversation is not None \
+            and placeholders is not None and len(placeholders) else _restricted(placeholders, texts)
         flow.metadata[META_PLACEHOLDERS] = restorable
         flow.metadata[META_RESTORE] = bool(restorable is not None
                                            and self.allowlist.current.restore_placeholders(service.id))
@@ -460,7 +463,8 @@ def _restricted(placeholders: Any, texts: list[str]) -> Any:
         return None
     state = placeholders.__getstate__()
     haystack = "\n".join(texts).casefold()
-    keep = {token: original for token, original in state["originals"].items() if original.casefold() in haystack}
+    keep = {token: original for token, original in state["originals"].items()
+            if re.search(r"(?<!\w)" + re.escape(original.casefold()) + r"(?!\w)", haystack)}  # whole words only
     if not keep:
         return None
     restricted = type(placeholders)()

@@ -81,6 +81,25 @@ class PathRule(BaseModel):
         return v
 
 
+class WebSocketRule(BaseModel):
+    """A WebSocket path whose client messages need another adapter than the service's ws_adapter."""
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    adapter: str
+
+    @field_validator("path")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        return _check_regex(v)
+
+    @field_validator("adapter")
+    @classmethod
+    def _known_adapter(cls, v: str) -> str:
+        if v not in WS_ADAPTERS:
+            raise ValueError(f"unknown WebSocket adapter {v!r} (known: {', '.join(sorted(WS_ADAPTERS))})")
+        return v
+
+
 class ServiceModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -90,7 +109,7 @@ class ServiceModel(BaseModel):
     adapter: str
     prompt_paths: list[str | PathRule] = Field(default_factory=list)
     upload_paths: list[str] = Field(default_factory=list)
-    websocket_paths: list[str] = Field(default_factory=list)
+    websocket_paths: list[str | WebSocketRule] = Field(default_factory=list)
     ws_adapter: str | None = None
     error_shape: ErrorShape
 
@@ -116,10 +135,15 @@ class ServiceModel(BaseModel):
             raise ValueError(f"unknown WebSocket adapter {v!r} (known: {', '.join(sorted(WS_ADAPTERS))})")
         return v
 
-    @field_validator("upload_paths", "websocket_paths")
+    @field_validator("upload_paths")
     @classmethod
     def _regexes(cls, paths: list[str]) -> list[str]:
         return [_check_regex(p) for p in paths]
+
+    @field_validator("websocket_paths")
+    @classmethod
+    def _ws_regexes(cls, rules: list[str | WebSocketRule]) -> list[str | WebSocketRule]:
+        return [_check_regex(r) if isinstance(r, str) else r for r in rules]
 
     @field_validator("prompt_paths")
     @classmethod
@@ -128,7 +152,7 @@ class ServiceModel(BaseModel):
 
     @model_validator(mode="after")
     def _ws_needs_adapter(self) -> ServiceModel:
-        if self.websocket_paths and self.ws_adapter is None:
+        if self.ws_adapter is None and any(isinstance(r, str) for r in self.websocket_paths):
             raise ValueError("websocket_paths need a ws_adapter")
         return self
 
@@ -164,7 +188,7 @@ class Service:
     error_shape: str
     prompt_paths: tuple[tuple[re.Pattern[str], str], ...] = field(repr=False)  # (pattern, adapter name)
     upload_paths: tuple[re.Pattern[str], ...] = field(repr=False)
-    websocket_paths: tuple[re.Pattern[str], ...] = field(repr=False)
+    websocket_paths: tuple[tuple[re.Pattern[str], str | None], ...] = field(repr=False)  # (pattern, ws adapter)
     ws_adapter: str | None = None
 
     @property
@@ -188,14 +212,20 @@ class Service:
                 return "prompt", adapter
         if any(hit(p) for p in self.upload_paths):
             return "upload", "upload"
-        if any(hit(p) for p in self.websocket_paths):
-            return "websocket", self.ws_adapter
+        for pattern, adapter in self.websocket_paths:
+            if hit(pattern):
+                return "websocket", adapter
         return "other", None
 
     def adapter_for(self, path: str) -> str | None:
         """The body adapter for an HTTP request to `path`; None when the path carries no known prompt."""
         kind, adapter = self.endpoint(path)
         return adapter if kind in ("prompt", "upload") else None
+
+    def ws_adapter_for(self, path: str) -> str | None:
+        """The adapter for client messages of a WebSocket opened at `path` (any path: the service's ws_adapter)."""
+        kind, adapter = self.endpoint(path) if path else ("other", None)
+        return adapter if kind == "websocket" else self.ws_adapter
 
     @classmethod
     def from_model(cls, m: ServiceModel) -> Service:
@@ -205,10 +235,12 @@ class Service:
                 prompts.append((re.compile(rule), m.adapter))
             else:
                 prompts.append((re.compile(rule.path), rule.adapter or m.adapter))
+        sockets = [(re.compile(r), m.ws_adapter) if isinstance(r, str) else (re.compile(r.path), r.adapter)
+                   for r in m.websocket_paths]
         return cls(id=m.id, name=m.name, kind=m.kind, hosts=tuple(m.hosts), adapter=m.adapter,
                    error_shape=m.error_shape, prompt_paths=tuple(prompts),
                    upload_paths=tuple(re.compile(p) for p in m.upload_paths),
-                   websocket_paths=tuple(re.compile(p) for p in m.websocket_paths), ws_adapter=m.ws_adapter)
+                   websocket_paths=tuple(sockets), ws_adapter=m.ws_adapter)
 
 
 @dataclass(frozen=True)

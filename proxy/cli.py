@@ -43,6 +43,8 @@ def register_proxy(subparsers: Any) -> None:
     token.add_argument("--admin-token", metavar="TOKEN", help="proxy token (or $PUPILGUARD_ADMIN_TOKEN)")
     token.add_argument("--admin-token-file", metavar="F", help="file holding the proxy token")
     p.add_argument("--admin-ca", metavar="FILE", help="CA bundle to verify an https admin URL")
+    p.add_argument("--admin-insecure-http", action="store_true",
+                   help="allow a plain-http --admin-url to another machine (only on a private container network)")
     p.add_argument("--route", action="append", default=[], metavar="HOST=ADDR:PORT",
                    help="send a catalogued host's upstream connection to ADDR:PORT (tests, demos, staging)")
     p.add_argument("--upstream-ca", metavar="FILE",
@@ -51,7 +53,7 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                    help="largest prompt body scanned, after decompression; larger ones are blocked "
                         "(default: %(default)s)")
-    p.add_argument("--time-budget-ms", type=int, default=3000, metavar="N",
+    p.add_argument("--time-budget-ms", type=int, default=5000, metavar="N",
                    help="analysis time per request before it is blocked (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="detection worker processes (default: one per CPU), plus one kept for short prompts")
@@ -70,6 +72,7 @@ def register_proxy(subparsers: Any) -> None:
 
 
 def run_proxy(args: argparse.Namespace) -> int:
+    os.umask(0o077)  # everything we write (spool and its WAL, CA, central config) is for this user only
     setup_logging()
     try:
         return _run(args)
@@ -105,6 +108,8 @@ def _run(args: argparse.Namespace) -> int:
         if value and not Path(value).is_file():
             raise UserError(f"--{flag.replace('_', '-')} {value}: no such file")
     token = _admin_token(args)
+    if args.admin_url:
+        _check_admin_url(args.admin_url, args.admin_insecure_http)
     metrics = Metrics()
     central = None
     if args.admin_url and token and args.config_poll_s > 0:
@@ -264,6 +269,26 @@ def _upstream_trust(data_dir: Path, extra_ca: str) -> Path:
     bundle = data_dir / "upstream-trust.pem"
     bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + Path(extra_ca).read_bytes())
     return bundle
+
+
+def _check_admin_url(url: str, insecure_ok: bool) -> None:
+    """Events, the token and the central allowlist/policy must not cross a network in clear text."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(f"--admin-url {url!r}: expected https://HOST[:PORT]")
+    if parts.scheme == "https" or insecure_ok:
+        return
+    host = parts.hostname
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise UserError(f"--admin-url {url}: use https (events, the proxy token and the central allowlist would "
+                        "travel in clear text), or pass --admin-insecure-http on a private network")
 
 
 def _admin_token(args: argparse.Namespace) -> str | None:

@@ -41,6 +41,7 @@ from typing import Literal
 from mitmproxy import http
 
 COOKIE_NAME = "__Host-pupilguard-bid"
+METADATA_BROWSER_ID = "pupilguard.browser_id"
 PATH_PREFIX = "/__pupilguard/"
 NOTICES_PATH = PATH_PREFIX + "notices"
 SCRIPT_PATH = PATH_PREFIX + "notice.js"
@@ -178,9 +179,14 @@ def browser_id(request: http.Request) -> str | None:
     return value if value and _BID_RE.match(value) else None
 
 
+def flow_browser_id(flow: http.HTTPFlow) -> str | None:
+    """The browser id of this flow: NoticeAddon.requestheaders moves it out of the forwarded request."""
+    return flow.metadata.get(METADATA_BROWSER_ID) or browser_id(flow.request)
+
+
 def browser_keys(flow: http.HTTPFlow) -> tuple[str | None, str]:
     """(cookie key or None, fallback key). Digests, so the board's keys reveal no addresses."""
-    bid = browser_id(flow.request)
+    bid = flow_browser_id(flow)
     peer = flow.client_conn.peername[0] if flow.client_conn.peername else ""
     fallback = _digest("addr", str(peer), flow.request.headers.get("user-agent", ""))
     return (_digest("bid", bid) if bid else None), fallback
@@ -423,6 +429,15 @@ class NoticeAddon:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         authority = flow.request.host_header or f"{flow.request.host}:{flow.request.port}"
         flow.metadata[METADATA_ORIGIN] = str(Origin.parse(f"{flow.request.scheme}://{authority}"))
+        # Our browser id is for the notice board only: remember it, and never hand the AI service a second
+        # stable identifier for the member of staff.
+        if COOKIE_NAME in flow.request.cookies:
+            if bid := browser_id(flow.request):
+                flow.metadata[METADATA_BROWSER_ID] = bid
+            cookies = flow.request.cookies
+            del cookies[COOKIE_NAME]
+            if not cookies:
+                flow.request.headers.pop("cookie", None)
 
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or not flow.request.path.startswith(PATH_PREFIX) or not self._ours(flow):
@@ -485,7 +500,7 @@ class NoticeAddon:
         return _ascii_compatible(charset[1] if charset else None)
 
     def _ensure_cookie(self, flow: http.HTTPFlow) -> None:
-        if browser_id(flow.request) is None and flow.response is not None:
+        if flow_browser_id(flow) is None and flow.response is not None:
             flow.response.headers.add(
                 "set-cookie",
                 f"{COOKIE_NAME}={secrets.token_urlsafe(24)}; Path=/; Secure; HttpOnly; SameSite=Lax; "

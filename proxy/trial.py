@@ -184,12 +184,15 @@ def curl_line(proxy_addr: str, ca: Path, prompt: str = DEMO_PROMPT) -> str:
 
 
 def _interrupt(signum, frame) -> None:
-    """SIGTERM (systemd, a test harness) stops the trial as cleanly as Ctrl-C."""
+    """Ctrl-C or SIGTERM stops the trial; a second one must not cut the clean-up short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def run_trial(args: argparse.Namespace) -> int:
     trial = Trial(args)
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         key, roster = trial.prepare()

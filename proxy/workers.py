@@ -22,8 +22,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_READY_TIMEOUT_S = 300.0
-_LONG_NICE = 5  # loading spaCy and a large roster on a busy machine can take a while
+_READY_TIMEOUT_S = 300.0  # loading spaCy and a large roster on a busy machine can take a while
+_LONG_NICE = 10  # CPU priority of the general workers (they carry the long prompts) below the reserved one
 
 
 class PoolError(RuntimeError):

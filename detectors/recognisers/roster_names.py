@@ -5,8 +5,10 @@ parts of pupils' names. Runs of such words are then tried as full names (2-4 wor
 Oliver"), and what is left as forename or surname alone. A lone name that is also an ordinary English word
 ("Will", "Grace", "Hall", "Page") counts only with name context: a title, a possessive, a following "said" /
 "is" / "in Year 8" or surname initial, spaCy tagging it as a PERSON, a list of other names around it, or the
-same word already shown to be a name elsewhere in the text. A roster forename glued to a capitalised word that
-is not on the roster ("Mary Wollstonecraft") is someone else's name and is left to the PERSON recogniser.
+same word already shown to be a name elsewhere in the text (after "Grace Okafor", also "Grace: great effort").
+Parents' text-speak possessives count before a family word ("olivers mum", "summers nan", "summer halls dad").
+A roster forename glued to a capitalised word that is not on the roster ("Mary Wollstonecraft") is someone
+else's name and is left to the PERSON recogniser.
 
 The text arrives already `normalise.clean`ed (zero-width characters gone, look-alike letters mapped), so
 offsets are those of the cleaned text; the engine maps them back.
@@ -49,10 +51,26 @@ for with to about from and tell ask asked help helping pupil student child son d
 dear hi hello thanks by sister brother cousin friend aka
 """.split())
 _DETERMINERS = frozenset("the a an this that these those our your my his her their its each every some any no".split())
-# Words after an apostrophe-less possessive that show it belongs to a person: "olivers mum".
-_KIN = frozenset("""
-mum mom mam mummy dad daddy nan nana nanna gran granny grandma grandad grandpa parents parent carer carers
-brother sister sibling siblings family auntie aunt uncle cousin teacher friend friends homework behaviour
+# Apostrophe-less possessives, as parents type on phones ("olivers mum is picking him up"). Only people have a
+# mum or a stepdad, so a family word after "<name>s" shows a person's name even when the name is also an ordinary
+# word ("summers mum", "hopes nan"); belongings ("olivers coat") show it only for names that are not ordinary words,
+# because "<word>s book" is mostly a plural or a verb ("marks book", "roses bag").
+_FAMILY = frozenset("""
+mum mums mom moms mam mams mummy mommy mother dad dads daddy father nan nans nana nanna nanny gran grans granny
+grandma grandmother grandad granddad grandpa grandfather grandparents parents parent carer carers guardian
+stepmum stepmom stepdad stepmother stepfather step foster brother bro sister sis sibling siblings twin auntie
+aunty aunt uncle cousin family childminder friend friends mate mates bestie boyfriend girlfriend teacher
+""".split())
+_BELONGINGS = frozenset("""
+homework behaviour book books bag coat jumper shoes trainers kit lunch lunchbox phone bottle party birthday
+house address number class work report
+""".split())
+_KIN = _FAMILY | _BELONGINGS
+# Before "hopes", "marks", "roses" these make the word a verb or a plural, not a name: "she hopes dad comes",
+# "the roses mum grew". ("its" stays out: in text-speak "hi its summers mum" means "it's".)
+_NOT_BEFORE_BARE = frozenset("""
+he she it who which that one someone somebody everyone everybody anyone anybody nobody noone each
+the a an this these those our your my his her their some any no every all many few
 """.split())
 _CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN
             | {"and", "or", "known", "also", "as"})
@@ -137,8 +155,7 @@ class RosterNameRecognizer(EntityRecognizer):
             return []
         word_flags = {f: (int(fl), int(i)) for f, fl, i in zip(unique, flags.tolist(), idx.tolist()) if fl}
         bare_possessives = {raw: stem for raw, stem in stems.items()
-                            if word_flags.get(stem, (0,))[0] & (FORENAME | SURNAME) and stem not in self.common
-                            and keys[raw] not in word_flags}
+                            if word_flags.get(stem, (0,))[0] & (FORENAME | SURNAME) and keys[raw] not in word_flags}
         # Positions are needed for name words, the words the context rules read, and capitalised words (which
         # may be someone else's name next to a pupil's).
         words = _tokens(text, {raw: f for raw, f in keys.items()
@@ -147,29 +164,45 @@ class RosterNameRecognizer(EntityRecognizer):
         # A hyphenated word ("Smith-Jones" -> "smith jones") is hashed whole, so it carries SURNAME, not NAME_PART.
         part = {f for f, (fl, _) in word_flags.items() if fl & (NAME_PART | FORENAME | SURNAME)}
 
-        results, covered = self._full_names(text, words, part, nlp_artifacts)
-        results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts)
-        results += self._bare_possessives(words, word_flags, bare_possessives)
+        # "summer clarkes mum": a full name whose last word carries an apostrophe-less possessive
+        before_kin = {k: bare_possessives[w.raw] for k, w in enumerate(words[:-1])
+                      if w.raw in bare_possessives and words[k + 1].folded in _KIN and words[k + 1].start == w.end + 1}
+        results, covered = self._full_names(text, words, part, nlp_artifacts, before_kin)
+        results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts, before_kin)
+        results += self._bare_possessives(text, words, word_flags, bare_possessives, covered)
         return results
 
-    def _bare_possessives(self, words: list[_Word], word_flags: dict[str, tuple[int, int]],
-                          stems: dict[str, str]) -> list[RecognizerResult]:
-        """ "olivers mum", "Okafors dad": a name with a possessive "s" and no apostrophe, before a kin word."""
+    def _bare_possessives(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]],
+                          stems: dict[str, str], covered: set[int]) -> list[RecognizerResult]:
+        """ "olivers mum", "Okafors dad", "summers nan": a name with a possessive "s" and no apostrophe, right
+        before a family word (or, for names that are not ordinary words, a belonging: "olivers coat")."""
         results = []
         for k, w in enumerate(words):
             stem = stems.get(w.raw)
-            if stem and k + 1 < len(words) and words[k + 1].folded in _KIN and words[k + 1].start == w.end + 1:
-                fl, ix = word_flags[stem]
-                results.append(self._result(w.start, w.end - 1, 0.75, "forename" if fl & FORENAME else "surname",
-                                            self._refs(ix)))
+            if not stem or k in covered or k + 1 >= len(words) or words[k + 1].start != w.end + 1:
+                continue
+            following = words[k + 1].folded
+            if stem in self.common:
+                # "summers mum" is Summer's mum, but "she hopes dad comes" / "the roses mum grew" are not names
+                before = _PREVIOUS_WORD.search(text, max(0, w.start - 40), w.start)
+                if following not in _FAMILY or (before and before.group(1).lower() in _NOT_BEFORE_BARE):
+                    continue
+                if before and before.group(1)[:1].isupper() and not _sentence_start(text, before.start(1)):
+                    continue  # "Lily hopes mum will come": a name as the subject of the verb "hopes"
+            elif following not in _KIN:
+                continue
+            fl, ix = word_flags[stem]
+            results.append(self._result(w.start, w.end - 1, 0.75, "forename" if fl & FORENAME else "surname",
+                                        self._refs(ix)))
         return results
 
     def _refs(self, ix: int) -> list[str]:
         return self.roster.refs_at(ix) if self.roster.members_at(ix) <= _MAX_REFS else []
 
-    def _full_names(self, text: str, words: list[_Word], part: set[str], nlp_artifacts: NlpArtifacts | None
-                    ) -> tuple[list[RecognizerResult], set[int]]:
-        """Full names (and multi-word surnames) within runs of name-part words; returns the indices covered."""
+    def _full_names(self, text: str, words: list[_Word], part: set[str], nlp_artifacts: NlpArtifacts | None,
+                    before_kin: dict[int, str]) -> tuple[list[RecognizerResult], set[int]]:
+        """Full names (and multi-word surnames) within runs of name-part words; returns the indices covered.
+        `before_kin`: word index -> stem of "<name>s" right before a family word, which may end a full name."""
         results: list[RecognizerResult] = []
         covered: set[int] = set()
         grams: dict[str, list[tuple[int, int]]] = {}
@@ -178,12 +211,16 @@ class RosterNameRecognizer(EntityRecognizer):
             if words[i].folded not in part:
                 continue
             for j in range(i + 1, min(i + 4, n)):
-                if words[j].folded not in part:
+                stem_end = words[j].folded not in part
+                last = before_kin.get(j) if stem_end else words[j].folded
+                if last is None:
                     break
                 gap = text[words[j - 1].end:words[j].start]
                 if words[j - 1].possessive or not _joins(gap, first=(j == i + 1)):
                     break
-                grams.setdefault(" ".join(w.folded for w in words[i:j + 1]), []).append((i, j))
+                grams.setdefault(" ".join([w.folded for w in words[i:j]] + [last]), []).append((i, j))
+                if stem_end:
+                    break  # "clarkes" ends the name
         if not grams:
             return results, covered
         forms = list(grams)
@@ -205,17 +242,21 @@ class RosterNameRecognizer(EntityRecognizer):
                 continue  # "the summer hall" is a hall; "summer hall" in a class list is a pupil
             covered.update(span)
             kind = "full_name" if fl & FULL_NAME else "surname"
-            results.append(self._result(words[i].start, words[j].end, 0.95 if fl & FULL_NAME else 0.85,
+            end = words[j].end - (words[j].folded not in part and j in before_kin)  # "clarke|s mum"
+            results.append(self._result(words[i].start, end, 0.95 if fl & FULL_NAME else 0.85,
                                         kind, self.roster.refs_at(ix)))
         return results, covered
 
     def _lone_names(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
-                    covered: set[int], nlp_artifacts: NlpArtifacts | None) -> list[RecognizerResult]:
+                    covered: set[int], nlp_artifacts: NlpArtifacts | None, before_kin: dict[int, str]
+                    ) -> list[RecognizerResult]:
         """Forename or surname alone. A name-word shown to be a name once in this text ("Mark Rose ...",
         "Mark's") also counts capitalised mid-sentence or before a verb ("Mark should now focus"), and
         name-words in a list with clear names count too ("Ruby, Olivia and Isla")."""
         results: list[RecognizerResult] = []
-        named = {words[k].folded for k in covered}
+        named = {before_kin[k] if k in before_kin and words[k].folded not in part else words[k].folded
+                 for k in covered}
+        in_full = set(named)  # words of pupils' full names found in this text
         accepted = set(covered)
         doubtful: list[tuple[int, int, int]] = []
         for k, w in enumerate(words):
@@ -241,7 +282,8 @@ class RosterNameRecognizer(EntityRecognizer):
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
                               and words[k + 1].start - w.end <= 2)
-                known = w.folded in named and (verb_after or not _sentence_start(text, w.start))
+                known = w.folded in named and (verb_after or not _sentence_start(text, w.start)
+                                               or (w.folded in in_full and _name_then_pause(text, w.end)))
                 if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
@@ -316,6 +358,9 @@ def _joins(gap: str, *, first: bool) -> bool:
     return (stripped == "" and gap != "") or (first and stripped == "," and gap.startswith(","))
 
 
+_PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a position, on the same line
+
+
 _LIST_GAP = re.compile(r"\s*[,&/]?\s*")
 
 
@@ -364,6 +409,18 @@ def _line_list_with(text: str, words: list[_Word], k: int, accepted: set[int]) -
             if text.count("\n", lo, hi) == 1:  # the very next or previous line, not across a blank line
                 return True
     return False
+
+
+_PAUSE_AFTER = re.compile(r"'s\b|[ \t]*(?:[,:;!?)\n]|$|\.(?!\w))|[ \t]+(?:and|or|&|however|also|always|never|still|"
+                          r"now|then|often|sometimes|usually|really|just|too|again|(?!family\b)\w+ly|\w+ed)\b", re.I)
+
+
+def _name_then_pause(text: str, end: int) -> bool:
+    """After a pupil's full name earlier in the text, is a capitalised sentence-opening "Grace" / "May" that
+    pupil? Yes when punctuation, "and", an adverb or a past-tense verb follows ("Grace, however, ...", "May:
+    excellent effort", "Grace always ...", "Mark finished ..."); not before a noun, pronoun or determiner, the way
+    the ordinary words are used ("Grace period", "Summer term", "May I", "Mark the essays")."""
+    return _PAUSE_AFTER.match(text, end) is not None
 
 
 def _known_as(text: str, words: list[_Word], i: int) -> bool:

@@ -15,6 +15,9 @@ Pure functions: no mitmproxy, no network. The proxy calls
    the files of a multipart body, or the whole body as text;
 3. if the body is not text at all (or holds a file we cannot read): `Unreadable` - the proxy blocks.
 
+Whatever the step, text hidden as base64 inside a found text ("decode this: VGhlIHB1cGls...") is decoded and
+appended as extra, read-only texts: scanned like the rest, and a change to one makes rebuild return None (block).
+
 `Extraction.rebuild(new_texts)` returns the new body bytes, or None when the texts changed but the container
 cannot be rewritten (PDF/DOCX/XLSX uploads): the proxy must then block.
 """
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import web
 from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, parse_json
+from .files import decoded_runs
 from .chat import chat_request, gemini_request
 from .generic import generic_form, generic_json, json_body, whole_text
 from .grpc import grpc_body
@@ -145,7 +149,7 @@ def extract(adapter: str, body: bytes, content_type: str = "", path: str = "", *
         if ex is not None and (ex.texts or kind in ("upload", "frames")):
             if kind != "upload":
                 ex.adapter = adapter
-            return ex
+            return _with_decoded_runs(ex)
         notes = ex.notes if ex is not None else []
         result = _generic(body, content_type)
     except CannotRead as exc:
@@ -157,7 +161,22 @@ def extract(adapter: str, body: bytes, content_type: str = "", path: str = "", *
     if isinstance(result, Extraction):
         fallback = [] if kind == "generic" else [f"fallback:{result.adapter or 'generic'}"]
         result.notes = notes + result.notes + fallback
+        return _with_decoded_runs(result)
     return result
+
+
+def _with_decoded_runs(ex: Extraction) -> Extraction:
+    """`ex` plus the texts hidden as base64 inside its texts, read-only (see the module docstring)."""
+    extra = [d for t in ex.texts for d in decoded_runs(t)]
+    if not extra:
+        return ex
+    n = len(ex.texts)
+
+    def rebuild(new: list[str]) -> object:
+        return ex.rebuild(new[:n]) if new[n:] == extra else None
+
+    return Extraction(ex.texts + extra, ex.original, rebuild, ex.adapter, ex.notes + ["base64_text_decoded"],
+                      ex.conversation)
 
 
 def extract_for(service: "Service | None", body: bytes, content_type: str, path: str) -> Extraction | Unreadable:
@@ -169,6 +188,6 @@ def extract_for(service: "Service | None", body: bytes, content_type: str, path:
 def extract_ws(service: "Service | None", message: bytes | str, path: str = "") -> Extraction | Unreadable:
     """Extract the texts of one client-to-server WebSocket message. rebuild() returns bytes (UTF-8 for text)."""
     body = message.encode("utf-8", "surrogatepass") if isinstance(message, str) else message
-    adapter = service.ws_adapter if service is not None else None
+    adapter = service.ws_adapter_for(path) if service is not None else None
     return extract(adapter or "generic", body, "application/json" if _looks_json(body) else "", path,
                    table=WS_ADAPTERS)

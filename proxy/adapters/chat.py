@@ -47,6 +47,10 @@ def _file(slots: JsonSlots, path: Path, mime: str = "", filename: str = "") -> N
         slots.add(path, base64_extraction(value, mime, filename))
 
 
+def _inline_data(value: Any, key: Path) -> bool:
+    return isinstance(value, str) and (value.startswith("data:") or (key[-1] == "data" and "://" not in value[:16]))
+
+
 def block(slots: JsonSlots, path: Path, b: Any) -> None:
     if isinstance(b, str):
         slots.text(path)
@@ -57,11 +61,11 @@ def block(slots: JsonSlots, path: Path, b: Any) -> None:
     if kind in _TEXT_BLOCKS:
         slots.text(path + (_TEXT_BLOCKS[kind],))
     elif kind in _MEDIA_BLOCKS:
-        slots.notes.append("media_not_scanned")
-        for key in _MEDIA_DATA:
-            value = slots.get(path + key)
-            if isinstance(value, str) and (value.startswith("data:") or key[-1] == "data"):
-                _file(slots, path + key, mime=str(slots.get(path + ("source", "media_type")) or ""))
+        inline = [key for key in _MEDIA_DATA if _inline_data(slots.get(path + key), key)]
+        for key in inline:  # read like an uploaded file: media gets its own note, text is scanned
+            _file(slots, path + key, mime=str(slots.get(path + ("source", "media_type")) or ""))
+        if not inline:  # a URL or a file id: the bytes are not in this request
+            slots.notes.append("media_not_scanned")
     elif kind in _SIGNED_BLOCKS:  # scanned, never rewritten: a needed change blocks the request
         walk_read_only(slots, path, b)
     elif kind == "file":  # OpenAI chat: {"type":"file","file":{"filename","file_data"}}

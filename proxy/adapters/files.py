@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from .base import CannotRead, Extraction
 
-__all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction",
+__all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction", "decoded_runs",
            "MAX_UNZIPPED"]
 
 MAX_UNZIPPED = 64 * 1024 * 1024  # Office files are zips: refuse to inflate zip bombs past this
@@ -154,6 +154,25 @@ def _is_media(data: bytes) -> bool:
     return n >= 376 and data[0] == data[188] == data[376] == 0x47  # MPEG-TS: a sync byte every 188 bytes
 
 
+_TEXTISH = bytes([0, 9, 10, 13, *range(32, 127)])
+_RUN = re.compile(rb"[\x20-\x7e\t\r\n]{4,}")
+
+
+def _hidden_text(data: bytes) -> str | None:
+    """Text dressed up as media: a media header, then words with NULs between the letters (so that it is not
+    "text"). Real images and sound are compressed or sampled bytes, mostly outside printable ASCII; a file whose
+    bytes are nearly all printable or NUL gives up the text its NULs hide. None for real media."""
+    sample = data[:65536]
+    if len(sample.translate(None, _TEXTISH)) > 0.1 * len(sample):
+        return None
+    stripped = data.replace(b"\x00", b"")
+    runs = _RUN.findall(stripped)
+    found = sum(len(r) for r in runs)
+    if found < 64 or found < 0.5 * len(stripped):
+        return None
+    return "\n".join(r.decode("ascii") for r in runs)
+
+
 def _read_only(data: bytes, text: str, adapter: str) -> Extraction:
     """Text read from a format we cannot rewrite: rebuild with changes -> None (the proxy blocks)."""
     if not text.strip():
@@ -256,6 +275,9 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extracti
     if sniffed is not None:
         return text_extraction(data, sniffed[1], sniffed[0], "text_file")
     if _is_media(data):
+        hidden = _hidden_text(data)
+        if hidden is not None:  # scanned; it cannot be rewritten, so a needed change blocks
+            return _read_only(data, hidden, "media_text")
         return Extraction.empty(data, "media", ["media_not_scanned"])
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise CannotRead("file_legacy_office")
@@ -323,3 +345,33 @@ def _wrap(original: str, inner: Extraction, encode) -> Extraction:
         return None if data is None else encode(data)
 
     return Extraction(inner.texts, original, rebuild, inner.adapter, inner.notes)
+
+
+# --- base64 runs inside a text ----------------------------------------------------------------------------------
+
+# 24+ base64 characters (18+ bytes), standard or URL-safe alphabet, possibly wrapped onto several lines.
+_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])(?:(?:[A-Za-z0-9+/]|\r?\n){24,}|(?:[A-Za-z0-9_\-]|\r?\n){24,})={0,2}")
+_MAX_DECODED = 1024 * 1024
+
+
+def decoded_runs(text: str) -> list[str]:
+    """Text hidden as base64 inside a text ("decode this: VGhlIHB1cGls..."): models decode it on request, so it is
+    scanned too. Only runs that decode to valid UTF-8 text with letters count; a key, a hash or binary does not."""
+    out: list[str] = []
+    budget = _MAX_DECODED
+    for m in _B64_RUN.finditer(text):
+        body = re.sub(r"\s+", "", m.group()).rstrip("=")
+        if len(body) < 24 or budget <= 0:
+            continue
+        body = body[:-1] if len(body) % 4 == 1 else body  # a stray character after the last full group
+        padded = body + "=" * (-len(body) % 4)
+        try:
+            raw = (base64.urlsafe_b64decode(padded) if ("-" in body or "_" in body)
+                   else base64.b64decode(padded, validate=True))
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if _looks_like_text(decoded) and sum(ch.isalpha() for ch in decoded) >= len(decoded) // 3:
+            out.append(decoded)
+            budget -= len(raw)
+    return out

@@ -18,8 +18,8 @@ from typing import Any
 from .base import CannotRead, Extraction, Form, JsonSlots, Path, json_extraction, parse_json, read_only, single
 from .files import base64_extraction, sniff_text, text_extraction
 
-__all__ = ["walk_json", "walk_read_only", "json_body", "generic_json", "generic_form", "whole_text", "skip_key",
-           "skip_value"]
+__all__ = ["walk_json", "walk_read_only", "json_body", "form_body", "generic_json", "generic_form", "whole_text",
+           "skip_key", "skip_value"]
 
 _SKIP_KEYS = {
     "id", "ids", "uuid", "model", "models", "role", "type", "object", "kind", "mimetype", "mediatype",
@@ -39,7 +39,8 @@ _SCHEMA_SUBTREES = {"tools", "functions", "functiondeclarations", "jsonschema", 
 # In a schema, strings (and lists of strings) under these keys are names the request refers to elsewhere.
 _SCHEMA_KEYS = {"name", "required", "pattern", "$ref", "$schema", "$id", "$anchor", "$dynamicref", "$dynamicanchor",
                 "propertyordering", "strict", "dependentrequired"}
-_SKIP_KEY_SUFFIX = re.compile(r"(?:^|[_\-.])(?:id|ids|uuid|url|uri|token|hash|type)$|[a-z0-9](?:Id|Ids|Uuid|Url|Uri|Token|Hash|Type)$")
+_SKIP_KEY_SUFFIX = re.compile(r"(?:^|[_\-.])(?:id|ids|uuid|url|uri|token|hash|type|format)$"
+                              r"|[a-z0-9](?:Id|Ids|Uuid|Url|Uri|Token|Hash|Type|Format)$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _URL = re.compile(r"^(?:https?|wss?|blob|gs|s3|file|sediment|file-service)://\S*$", re.IGNORECASE)
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{16,}$")
@@ -152,16 +153,22 @@ def generic_json(body: bytes | str, doc: Any) -> Extraction:
     return ex
 
 
-def generic_form(body: bytes) -> Extraction:
-    form = Form(body)
-    parts = []
+def form_body(form: Form, parts: list[tuple[int, Extraction]]) -> Extraction:
+    """The extraction of a urlencoded body: the fields an adapter picked (`parts`), then every other field that
+    could carry words. Only the fields whose text changes are re-encoded."""
+    picked = {i for i, _ in parts}
+    parts = list(parts)
     for i, name, value in form.fields():
-        if skip_key(name):
+        if i in picked or skip_key(name):
             continue
         ex = string_extraction(value)
         if ex is not None and ex.texts:
             parts.append((i, ex))
-    ex = form.extraction(parts)
+    return form.extraction(parts)
+
+
+def generic_form(body: bytes) -> Extraction:
+    ex = form_body(Form(body), [])
     ex.adapter = "generic_form"
     return ex
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from .base import Extraction, Form, JsonSlots, Path, join, parse_json
-from .generic import json_body
+from .generic import form_body, json_body
 
 __all__ = ["chatgpt_web", "claude_web", "gemini_web", "meta_ai", "perplexity", "deepseek_web", "grok", "poe",
            "le_chat", "copilot_ws", "character_ai_ws", "m365_copilot_ws"]
@@ -54,6 +54,9 @@ def claude_web(slots: JsonSlots, url_path: str) -> None:
         if isinstance(a, dict):
             slots.text(("attachments", i, "extracted_content"))
             slots.text(("attachments", i, "file_name"))
+    for i, style in enumerate(doc.get("personalized_styles") or []):
+        if isinstance(style, dict) and style.get("type") == "default":  # Claude's own wording; custom styles are swept
+            slots.skip(("personalized_styles", i))
     slots.conversation = _path_id(r"/chat_conversations/([^/]+)", url_path)
 
 
@@ -159,7 +162,7 @@ def gemini_web(form: Form, url_path: str) -> Extraction | None:
     ex = _nested_json(freq, outer)
     if ex is None or not ex.texts:
         return None
-    out = form.extraction([(index, ex)])
+    out = form_body(form, [(index, ex)])  # and the other fields
     out.conversation = conversation[0] if conversation else None
     return out
 
@@ -182,7 +185,7 @@ def meta_ai(form: Form, url_path: str) -> Extraction | None:
     ex = _nested_json(variables, pick)
     if ex is None:
         return None
-    out = form.extraction([(index, ex)])
+    out = form_body(form, [(index, ex)])  # and the other fields
     out.conversation = conversation[0] if conversation else None
     return out
 

@@ -4,6 +4,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,11 +83,15 @@ def test_dashboard_login_printed_works(trial):
 
 def test_ctrl_c_stops_everything(trial):
     process, output, data = trial
-    proxy_port = int(re.search(r"Proxy:\s+http://127\.0\.0\.1:(\d+)", output).group(1))
+    ports = [int(re.search(pattern, output).group(1)) for pattern in
+             (r"Proxy:\s+http://127\.0\.0\.1:(\d+)", r"Dashboard:\s+http://127\.0\.0\.1:(\d+)")]
     process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)  # an impatient second Ctrl-C must not leave anything running
     assert process.wait(timeout=60) == 0
     time.sleep(0.5)
-    with pytest.raises(OSError):
-        import socket
-
-        socket.create_connection(("127.0.0.1", proxy_port), timeout=2).close()
+    for port in ports:
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    leftovers = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True).stdout
+    assert leftovers == "", f"processes still running: {leftovers}"

@@ -190,6 +190,32 @@ def test_roster_full_name_beats_famous_name(roster_engine):
     assert d.texts == ["[PUPIL_1] forgot his PE kit again."]
 
 
+@pytest.mark.parametrize("text,expected", [
+    # the forename inside a longer famous name stays that person; the pupil's lone forename later is the pupil
+    ("Oliver Smith wrote about Oliver Cromwell. Oliver said the Civil War was his best topic.",
+     "[PUPIL_1] wrote about Oliver Cromwell. [PUPIL_2] said the Civil War was his best topic."),
+    # "Lucy" near Aslan is read as the Narnia character, but here the pupil Lucy Grey is named in full
+    ("Lucy Grey wrote a diary entry as Aslan. Lucy read it to the class.",
+     "[PUPIL_1] wrote a diary entry as Aslan. [PUPIL_2] read it to the class."),
+])
+def test_lone_forename_of_a_pupil_named_in_full_beats_famous_company(roster_engine, text, expected):
+    assert roster_engine.scan([text]).texts == [expected]
+
+
+def test_pupil_named_in_an_earlier_message_of_the_request(roster_engine):
+    d = roster_engine.scan(["Write a report comment for Lucy Grey.", "She loved Aslan. Lucy read it aloud."])
+    assert d.texts == ["Write a report comment for [PUPIL_1].", "She loved Aslan. [PUPIL_2] read it aloud."]
+
+
+@pytest.mark.parametrize("text", [
+    "Compare Oliver Cromwell and Charles I for a Year 8 history lesson.",   # no pupil named: nothing to redact
+    "Lucy first meets Mr Tumnus, and later Aslan. Why does Lucy trust him?",
+])
+def test_famous_names_without_the_pupil_named_stay(roster_engine, text):
+    d = roster_engine.scan([text])
+    assert d.action == "allow" and d.texts == [text], d.findings
+
+
 @pytest.mark.parametrize("text", [
     "Will you help me plan the summer term?",
     "The school hall is booked for the May Day assembly.",

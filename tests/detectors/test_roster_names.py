@@ -196,6 +196,24 @@ def test_name_words_used_as_names(recogniser, text, names):
     assert [n for n, _ in found(recogniser, text)] == names
 
 
+@pytest.mark.parametrize("text,names", [
+    # after the pupil's full name, a sentence-opening forename before a pause is the pupil
+    ("Grace Okafor joined the choir.\n\nGrace: lovely singing voice.", ["Grace Okafor", "Grace"]),
+    ("Grace Okafor was late. Grace, however, caught up quickly.", ["Grace Okafor", "Grace"]),
+    ("Report for May Patel. May finished every task. May and Lily led the group.",
+     ["May Patel", "May", "May", "Lily"]),
+    # ... but not the ordinary word before a noun, pronoun or determiner
+    ("Summer Hall is in 8B. Summer term starts on Monday.", ["Summer Hall"]),
+    ("Mark Rose handed in his essay. Mark the essays by Friday.", ["Mark Rose"]),
+    ("Will Turner is in my class. Will you write him a comment?", ["Will Turner"]),
+    ("May Patel did well. May I have a comment for her? May family fun day is soon.", ["May Patel"]),
+    # without the full name, a sentence-opening name-word needs more ("Grace: ..." may be a heading)
+    ("Grace: lovely singing voice.", []),
+])
+def test_forename_repeated_after_the_full_name(recogniser, text, names):
+    assert [n for n, _ in found(recogniser, text)] == names
+
+
 @pytest.mark.parametrize("text", [
     "We met in the summer hall",                 # a determiner: an ordinary phrase, not Summer Hall
     "Oliver Cromwell's New Model Army",          # someone else's full name containing a pupil's forename
@@ -223,8 +241,30 @@ def test_lower_case_abbreviation_is_not_a_pupil(tmp_path):
 @pytest.mark.parametrize("text,names", [
     ("hi its olivers mum, he wont be in today", ["oliver"]),
     ("Okafors dad rang", ["Okafor"]),
-    ("the essays mum marked", []),        # ordinary plural
-    ("graces mum called", []),            # "grace" is an ordinary word: not without the apostrophe
+    ("the essays mum marked", []),        # ordinary plural, no pupil
+    # a family word shows a person even when the name is an ordinary word
+    ("graces mum called", ["grace"]),
+    ("hi its summers mum, can u tell me if she needs her pe kit", ["summer"]),
+    ("is lilys nan picking her up or her stepdad", ["lily"]),
+    ("can u ask if mays big sister can collect", []),      # not directly before the family word
+    ("can u ask if mays sister can collect", ["may"]),
+    ("marks grandad will be at the gate", ["mark"]),
+    ("OLIVERS MUM HERE", ["OLIVER"]),
+    ("its summer halls mum, can u ring me", ["summer hall"]),   # a full name with the "s" on its surname
+    ("hi is oliver smiths dad picking him up", ["oliver smith"]),
+    ("book summer halls for the conference", []),
+    # belongings show it only for names that are not ordinary words
+    ("olivers coat is still in the classroom", ["oliver"]),
+    ("okafors homework", ["okafor"]),
+    ("marks book", []),                    # marks book / a verb: Mark is an ordinary word
+    ("pages book", []),
+    # "hopes", "marks", "roses" as a verb or plural are not names
+    ("she marks mum's essays too", []),
+    ("Lily hopes mum will come", ["Lily"]),          # Lily is a pupil; "hopes" is her verb
+    ("Then Amy marks mum's test", []),            # a capitalised subject before the verb "marks"
+    ("the summers mum spent in Wales", []),
+    ("we had a lovely summers day", []),
+    ("the summers day was hot", []),
 ])
 def test_possessive_without_apostrophe(recogniser, text, names):
     assert [n for n, _ in found(recogniser, text)] == names

@@ -86,6 +86,11 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+def make_png() -> bytes:
+    from tests.proxy.test_adapters_files import make_png as png
+    return png()
+
+
 TXT = "Seating plan\r\nRow 1: Amelia Watson, Leo Fischer\r\n".encode("utf-8")
 
 
@@ -97,7 +102,7 @@ def test_openai_chat_every_role_and_part(cat):
         {"role": "system", "content": [{"type": "text", "text": "Answer in British English."}]},
         {"role": "user", "content": [
             {"type": "text", "text": "Check this plan for Amelia Watson"},
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + b64(b"\x89PNG\r\n\x1a\n1234")}},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + b64(make_png())}},
             {"type": "file", "file": {"filename": "plan.txt", "file_data": "data:text/plain;base64," + b64(TXT)}},
         ]},
         {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
@@ -110,7 +115,7 @@ def test_openai_chat_every_role_and_part(cat):
     assert ex.adapter == "openai_chat"
     assert ex.texts == ["You help teachers at Oakfield.", "Answer in British English.",
                         "Check this plan for Amelia Watson", TXT.decode(), "Amelia Watson",
-                        "Amelia Watson: Year 8, form 8R", "Amelia is in 8R."]
+                        "Amelia Watson: Year 8, form 8R", "Amelia is in 8R.", "plan.txt"]  # + the file name
     assert "media_not_scanned" in ex.notes
     new = ex.rebuild([t.replace("Amelia Watson", "[PUPIL_1]").replace("Amelia", "[PUPIL_1]") for t in ex.texts])
     before, after = json.loads(body), json.loads(new)
@@ -143,7 +148,7 @@ def test_openai_responses_instructions_and_items(cat):
     ex = run(cat, body, ctype, path, host)
     assert ex.texts == ["You are a cover teacher assistant for Leo Fischer's class.",
                         "Plan a lesson; Leo Fischer has dyslexia.", TXT.decode(), "Leo Fischer",
-                        "Leo Fischer: reading age 9"]
+                        "Leo Fischer: reading age 9", "notes.txt"]  # the file name too (swept up)
     after = json.loads(ex.rebuild([t.replace("Leo Fischer", "[PUPIL_1]") for t in ex.texts]))
     assert changed(json.loads(body), after) == {
         ("instructions",), ("input", 0, "content", 0, "text"), ("input", 0, "content", 1, "file_data"),
@@ -204,7 +209,7 @@ def test_anthropic_messages_system_documents_tools(cat):
                 {"type": "document", "source": {"type": "base64", "media_type": "text/plain",
                                                 "data": b64("Isla Morgan, DOB 02/05/2012".encode("utf-16"))}},
                 {"type": "image", "source": {"type": "base64", "media_type": "image/png",
-                                             "data": b64(b"\x89PNG\r\n\x1a\nabcd")}},
+                                             "data": b64(make_png())}},
                 {"type": "text", "text": "Summarise Isla Morgan's needs."},
             ]},
             {"role": "assistant", "content": [
@@ -221,9 +226,11 @@ def test_anthropic_messages_system_documents_tools(cat):
     ex = run(cat, body, ctype, path, host)
     assert ex.adapter == "anthropic_messages"
     assert ex.texts == ["You support SENCOs at Oakfield.", "Plan for Isla Morgan", "Isla Morgan - EHCP review notes",
-                        "Isla Morgan, DOB 02/05/2012", "Summarise Isla Morgan's needs.", "Isla Morgan",
-                        "Isla Morgan: Year 7", "Thanks"]
-    new = ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts])
+                        "Isla Morgan, DOB 02/05/2012", "Summarise Isla Morgan's needs.", "Isla Morgan needs...",
+                        "Isla Morgan", "Isla Morgan: Year 7", "Thanks"]
+    # the signed thinking block is scanned but never rewritten: a change there blocks (rebuild None)
+    assert ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts]) is None
+    new = ex.rebuild([t if t == "Isla Morgan needs..." else t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts])
     before, after = json.loads(body), json.loads(new)
     assert ("messages", 1, "content", 0, "thinking") not in changed(before, after)  # signed: never altered
     assert after["messages"][1]["content"][0] == before["messages"][1]["content"][0]
@@ -346,3 +353,119 @@ def test_compressed_or_garbled_grpc_is_blocked(cat):
                                   "/xai_api.Chat/GetCompletion"), Unreadable)
     truncated = body[:-3] + bytes(range(8))
     assert isinstance(extract_for(svc, truncated, "application/grpc", "/xai_api.Chat/GetCompletion"), Unreadable)
+
+
+# --- every field the service reads is scanned: the adapter's picks, then a generic sweep of the rest ------------
+
+def test_openai_tool_and_parameter_descriptions_and_prediction_are_scanned(cat):
+    cap = Captured()
+    client = cap.openai()
+    body, ctype, path, host = cap.last(lambda: client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "Draft the letter."}],
+        tools=[{"type": "function", "function": {
+            "name": "send_letter", "description": "Send a letter about Leo Fischer (UPN A820106510023).",
+            "strict": True, "parameters": {
+                "type": "object", "required": ["recipient"], "additionalProperties": False,
+                "properties": {"recipient": {"type": "string", "enum": ["parent", "carer"],
+                                             "description": "Who looks after Leo Fischer"}}}}}],
+        tool_choice="auto",
+        prediction={"type": "content", "content": "Dear parent of Leo Fischer,"}))
+    ex = run(cat, body, ctype, path, host)
+    assert ex.adapter == "openai_chat" and "fallback:generic_json" not in ex.notes
+    assert ex.texts[0] == "Draft the letter."  # the adapter's pick, then the rest in document order
+    assert sorted(ex.texts[1:]) == sorted(["Send a letter about Leo Fischer (UPN A820106510023).", "parent", "carer",
+                                           "Who looks after Leo Fischer", "Dear parent of Leo Fischer,"])
+    after = json.loads(ex.rebuild([t.replace("Leo Fischer", "[PUPIL_1]") for t in ex.texts]))
+    before = json.loads(body)
+    assert changed(before, after) == {
+        ("tools", 0, "function", "description"),
+        ("tools", 0, "function", "parameters", "properties", "recipient", "description"),
+        ("prediction", "content")}
+    # names, required lists and enum-like settings are the request's structure: untouched
+    assert after["tools"][0]["function"]["name"] == "send_letter" and after["tool_choice"] == "auto"
+
+
+def test_anthropic_tool_descriptions_are_scanned_but_tool_names_and_schemas_are_not_altered(cat):
+    cap = Captured()
+    client = cap.anthropic()
+    body, ctype, path, host = cap.last(lambda: client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=256, messages=[{"role": "user", "content": "Look her up."}],
+        tools=[{"name": "lookup", "description": "Isla Morgan's SEN record (EHCP).",
+                "input_schema": {"type": "object", "required": ["field"], "properties": {
+                    "field": {"type": "string", "description": "A field of Isla Morgan's record"}}}},
+               {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],
+        metadata={"user_id": "u-123"}))
+    ex = run(cat, body, ctype, path, host)
+    assert ex.texts == ["Look her up.", "Isla Morgan's SEN record (EHCP).", "A field of Isla Morgan's record"]
+    after = json.loads(ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts]))
+    assert changed(json.loads(body), after) == {
+        ("tools", 0, "description"), ("tools", 0, "input_schema", "properties", "field", "description")}
+
+
+def test_gemini_function_declarations_and_response_schema_are_scanned(cat):
+    body = json.dumps({
+        "contents": [{"role": "user", "parts": [{"text": "Who needs help?"}]}],
+        "tools": [{"functionDeclarations": [{"name": "get_plan", "description": "The plan for Ruby Clarke",
+                                             "parameters": {"type": "OBJECT", "properties": {
+                                                 "term": {"type": "STRING", "description": "Term"}}}}]}],
+        "toolConfig": {"functionCallingConfig": {"mode": "AUTO"}},
+        "safetySettings": [{"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "threshold": "BLOCK_NONE"}],
+        "generationConfig": {"temperature": 0.1, "responseMimeType": "application/json",
+                             "responseSchema": {"type": "OBJECT", "description": "Notes on Ruby Clarke"}},
+    }, separators=(",", ":")).encode()
+    ex = run(cat, body, "application/json", "/v1beta/models/gemini-2.5-flash:generateContent",
+             "generativelanguage.googleapis.com")
+    assert ex.texts == ["Who needs help?", "The plan for Ruby Clarke", "Term", "Notes on Ruby Clarke"]
+
+
+def test_unknown_top_level_fields_are_swept_up_but_ids_and_settings_are_not(cat):
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}],
+                       "metadata": {"note": "About Harry Evans"}, "user": "user-7f3a", "seed": 3,
+                       "service_tier": "auto", "response_format": {"type": "text"},
+                       "web_search_options": {"user_location": {"type": "approximate",
+                                                                "approximate": {"city": "Leeds"}}}}).encode()
+    ex = run(cat, body, "application/json", "/v1/chat/completions", "api.openai.com")
+    assert ex.texts == ["Hi", "About Harry Evans", "user-7f3a", "Leeds"]
+
+
+def test_signed_thinking_is_scanned_read_only(cat):
+    body = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [
+        {"role": "user", "content": "Plan for [PUPIL_1]"},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "Leo Fischer needs a plan", "signature": "EqQBCkYIBxgCKkBs"},
+            {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT" * 4},
+            {"type": "text", "text": "Here it is."}]},
+        {"role": "user", "content": "Thanks"}]}, separators=(",", ":")).encode()
+    ex = run(cat, body, "application/json", "/v1/messages", "api.anthropic.com")
+    assert ex.texts == ["Plan for [PUPIL_1]", "Leo Fischer needs a plan", "Here it is.", "Thanks"]
+    # the thinking is signed: a redaction there cannot be sent, so rebuild says "block"
+    assert ex.rebuild(["Plan for [PUPIL_1]", "[PUPIL_2] needs a plan", "Here it is.", "Thanks"]) is None
+    assert ex.rebuild(["Plan for [PUPIL_1]", "Leo Fischer needs a plan", "Here it is!", "Thanks"]) is not None
+
+
+def test_media_block_holding_text_is_scanned_and_a_real_image_is_not(cat):
+    csv = "Name,UPN\nLeo Fischer,A820106510023\n".encode()
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "Read this"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64," + b64(csv)}},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64," + b64(make_png()), "detail": "low"}},
+        {"type": "input_audio", "input_audio": {"data": b64(csv), "format": "wav"}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/Leo.png"}}]}]}).encode()
+    ex = run(cat, body, "application/json", "/v1/chat/completions", "api.openai.com")
+    assert ex.texts == ["Read this", csv.decode(), csv.decode(), "low"]
+    assert "media_not_scanned" in ex.notes
+    after = json.loads(ex.rebuild(["Read this"] + [csv.decode().replace("Leo Fischer", "[PUPIL_1]")] * 2 + ["low"]))
+    assert base64.b64decode(after["messages"][0]["content"][1]["image_url"]["url"].split(",", 1)[1]).startswith(
+        b"Name,UPN\n[PUPIL_1],")
+    unknown = body.replace(b64(csv).encode(), b64(b"\x00\x01\x02\x03" * 64).encode(), 1)
+    assert isinstance(extract_for(cat.service("openai-api"), unknown, "application/json", "/v1/chat/completions"),
+                      Unreadable)  # neither text nor a real image: it does not pass unread
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions/", "//v1/chat/completions", "/v1/chat/%63ompletions",
+                                  "/v1/chat/completions;x", "/v1//chat/completions"])
+def test_path_variants_get_the_endpoint_adapter(cat, path):
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Leo Fischer"}],
+                       "tools": [{"type": "function", "function": {"name": "f", "description": "d"}}]}).encode()
+    ex = extract_for(cat.service("openai-api"), body, "application/json", path)
+    assert isinstance(ex, Extraction) and ex.adapter == "openai_chat" and ex.texts == ["Leo Fischer", "d"]

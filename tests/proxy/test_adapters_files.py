@@ -263,6 +263,15 @@ def test_binary_behind_a_weak_media_magic_is_read_or_blocked_never_waved_through
         assert result.reason.startswith("file_binary"), result
 
 
+def test_text_hidden_behind_a_real_media_header_is_still_read(cat):
+    # a valid ID3 tag, then the class list with a NUL after every two characters: not "text", not UTF-16
+    header = b"ID3\x04\x00\x00\x00\x00\x00\x0a" + bytes(10)
+    hidden = b"".join(CLASS_LIST.encode()[i:i + 2] + b"\x00" for i in range(0, len(CLASS_LIST), 2)) * 3
+    ex = upload(cat, multipart(file_part("song.mp3", header + hidden, "audio/mpeg")))
+    assert isinstance(ex, Extraction) and any("A820106510023" in t for t in ex.texts)
+    assert ex.rebuild([t.replace("A820106510023", "[UPN_1]") for t in ex.texts]) is None  # cannot rewrite: block
+
+
 def test_base64_text_declared_as_an_image_is_scanned(cat):
     import base64
     import json

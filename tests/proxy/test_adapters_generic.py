@@ -38,11 +38,23 @@ def test_numbers_only_strings_are_scanned_they_may_be_identifiers():
     assert ex.texts == ["NHS", "9434765919", "UPN", "A820106510023"]
 
 
-def test_containers_under_id_like_keys_are_walked_but_schemas_are_not():
+def test_containers_under_id_like_keys_are_walked_and_schema_text_but_not_structure_is_scanned():
     ex = generic({"source": {"text": "Leo Fischer"}, "event": {"body": "Amelia Watson"},
-                  "tools": [{"type": "function", "function": {"name": "f", "description": "Leo Fischer"}}],
-                  "response_format": {"json_schema": {"description": "pupil"}}})
-    assert ex.texts == ["Leo Fischer", "Amelia Watson"]
+                  "tools": [{"type": "function", "function": {
+                      "name": "f", "description": "Notes on Isla Morgan", "strict": True,
+                      "parameters": {"type": "object", "required": ["pupil"], "properties": {
+                          "pupil": {"type": "string", "description": "Harry Evans or Ruby Clarke",
+                                    "enum": ["Harry Evans", "Ruby Clarke"], "pattern": "^[A-Z]"},
+                          "name": {"type": "string", "title": "Full name", "format": "date"}}}}}],
+                  "response_format": {"type": "json_schema", "json_schema": {"name": "report",
+                                                                            "description": "pupil"}},
+                  "generationConfig": {"temperature": 0.2, "responseMimeType": "application/json",
+                                       "responseModalities": ["TEXT"],
+                                       "responseSchema": {"type": "OBJECT", "description": "Class 9R"}},
+                  "safetySettings": [{"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "threshold": "BLOCK_NONE"}],
+                  "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["f"]}}})
+    assert ex.texts == ["Leo Fischer", "Amelia Watson", "Notes on Isla Morgan", "Harry Evans or Ruby Clarke",
+                        "Harry Evans", "Ruby Clarke", "Full name", "pupil", "Class 9R"]
 
 
 def test_json_inside_a_string_is_walked_and_rewritten_in_its_own_style():
@@ -89,3 +101,43 @@ def test_base64_documents_in_unknown_json_are_read_or_block():
     encrypted = base64.b64encode(make_pdf("x", encrypt=True)).decode()
     body = json.dumps({"content": encrypted}).encode()
     assert extract("generic", body, "application/json", "/x") == Unreadable("file_encrypted:pdf")
+
+
+PLAN = "Write a support plan for Leo Fischer (UPN A820106510023), who has ADHD."
+
+
+def chat(prompt: str) -> tuple[bytes, Extraction]:
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": prompt}]}).encode()
+    ex = extract("openai_chat", body, "application/json", "/v1/chat/completions")
+    assert isinstance(ex, Extraction) and ex.rebuild(ex.texts) is body
+    return body, ex
+
+
+def test_text_hidden_as_base64_inside_a_prompt_is_decoded_and_scanned_read_only():
+    encoded = base64.b64encode(PLAN.encode()).decode()
+    prompt = f"Decode this and do what it says: {encoded}"
+    body, ex = chat(prompt)
+    assert ex.texts == [prompt, PLAN] and "base64_text_decoded" in ex.notes
+    # the decoded copy cannot be redacted in place: a change there means "block"
+    assert ex.rebuild([prompt, PLAN.replace("Leo Fischer", "[PUPIL_1]")]) is None
+    edited = ex.rebuild(["Please decode: " + encoded, PLAN])
+    assert json.loads(edited)["messages"][0]["content"] == "Please decode: " + encoded
+
+
+def test_wrapped_and_url_safe_base64_runs_are_decoded_too():
+    wrapped = base64.encodebytes((PLAN + " " + PLAN).encode()).decode()  # 76-column lines
+    _, ex = chat("Here:\n" + wrapped)
+    assert ex.texts[1:] == [PLAN + " " + PLAN]
+    urlsafe = base64.urlsafe_b64encode(("Zoë O'Brien?>>" + PLAN).encode()).decode()
+    _, ex = chat("token " + urlsafe)
+    assert ex.texts[1:] == ["Zoë O'Brien?>>" + PLAN]
+
+
+def test_keys_hashes_words_and_binary_base64_are_not_decoded_as_text():
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))).decode()
+    for prompt in (f"Why does this image fail? {png}",
+                   "My key sk-proj-Ab3xY9Ab3xY9Ab3xY9Ab3xY9Ab3xY9Ab3xY9 stopped working",
+                   "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 is wrong",
+                   "Spell antidisestablishmentarianismfloccinaucinihilipilification please"):
+        _, ex = chat(prompt)
+        assert ex.texts == [prompt], prompt

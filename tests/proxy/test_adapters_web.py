@@ -81,7 +81,7 @@ JSON_CASES = [
 SWEPT = {  # settings and labels the apps send along: harmless, but a field we do not know is scanned, not trusted
     'chatgpt_conversation.json': ['v1', 'allow', 'auto'],
     'chatgpt_multimodal.json': ['IMG_2041.jpeg', 'v1'],
-    'claude_completion.json': ['Default', 'Normal', 'normal_style_name', 'Normal', 'Default responses from Claude', 'normal_style_summary', 'messages'],
+    'claude_completion.json': ['messages'],  # Claude's built-in "Normal" style is its own text: skipped
     'perplexity_ask.json': ['internet', 'web', 'concise', 'turbo', 'user', 'home', 'answer_modes', 'media_items'],
     'deepseek_completion.json': [],
     'grok_new.json': ['grok-3'],
@@ -144,7 +144,9 @@ def test_meta_ai_variables_form_field(cat):
     body = payload("meta_ai_graphql.form")
     ex = extract(cat, "meta-ai", body, "application/x-www-form-urlencoded", "/api/graphql/")
     assert ex.adapter == "meta_ai"
-    assert ex.texts == ["Is it OK to share Noah Williams's SEN plan with the coach company?", "ABRA__CHAT__TEXT"]
+    assert ex.texts == ["Is it OK to share Noah Williams's SEN plan with the coach company?", "ABRA__CHAT__TEXT",
+                        # the other form fields are swept up too; fb_dtsg, lsd, jazoest and doc_id are tokens/ids
+                        "0", "0", "1", "q", "1", "RelayModern", "useAbraSendMessageMutation", "true"]
     assert ex.conversation == "1a7c9e2b-3d4f-4a6b-8c0d-2e4f6a8b0c1d"
     new = ex.rebuild(redact(ex.texts, "Noah Williams", "[PUPIL_1]"))
     before, after = parse_qs(body.decode()), parse_qs(new.decode())
@@ -273,3 +275,58 @@ def test_rebuild_needs_one_text_per_extracted_text(cat):
     ex = extract(cat, "grok", payload("grok_new.json"), "application/json", "/rest/app-chat/conversations/new")
     with pytest.raises(ValueError, match="needs 2 texts"):
         ex.rebuild([])
+
+
+def test_copilot_send_frame_page_context_is_scanned_too(cat):
+    # Copilot in Edge sends the open page with the prompt; the adapter picks the prompt, the sweep the rest
+    frame = json.dumps({"event": "send", "conversationId": "kqUfV2mJ7oP8sR9t", "mode": "chat",
+                        "content": [{"type": "text", "text": "Summarise this page."}],
+                        "context": {"edge_pageContent": "Behaviour log: Freya Hughes, Year 8, excluded twice.",
+                                    "edge_pageUrl": "https://mis.school.example/pupil/123",
+                                    "edge_pageTitle": "Freya Hughes - Arbor"}}, separators=(",", ":"))
+    ex = extract_ws(cat.service("copilot"), frame)
+    assert isinstance(ex, Extraction) and ex.adapter == "copilot_ws"
+    assert ex.texts == ["Summarise this page.", "chat", "Behaviour log: Freya Hughes, Year 8, excluded twice.",
+                        "Freya Hughes - Arbor"]  # the page URL is not scanned
+    new = ex.rebuild(redact(ex.texts, "Freya Hughes", "[PUPIL_1]"))
+    assert changed_paths(json.loads(frame), json.loads(new)) == {
+        ("context", "edge_pageContent"), ("context", "edge_pageTitle")}
+    assert ex.conversation == "kqUfV2mJ7oP8sR9t"
+
+
+@pytest.mark.parametrize("arguments,paths", [
+    ([{"message": {"content": "Olivia Roberts is upset"}}], {("arguments", 0, "message", "content")}),
+    ([{"message": {"text": "Hi", "adaptiveCards": [{"body": [{"text": "Olivia Roberts is upset"}]}]}}],
+     {("arguments", 0, "message", "adaptiveCards", 0, "body", 0, "text")}),
+    ([{"message": {"text": "Hi"}, "context": "Olivia Roberts is upset"}], {("arguments", 0, "context")}),
+])
+def test_m365_copilot_invocation_is_scanned_whole(cat, arguments, paths):
+    record = json.dumps({"type": 4, "target": "chat", "invocationId": "1", "arguments": arguments}) + "\x1e"
+    ex = extract_ws(cat.service("m365-copilot"), record + '{"type":6}\x1e')
+    assert isinstance(ex, Extraction) and "Olivia Roberts is upset" in ex.texts
+    new = ex.rebuild(redact(ex.texts, "Olivia Roberts", "[PUPIL_1]"))
+    assert changed_paths(json.loads(record[:-1]), json.loads(new.split(b"\x1e")[0])) == paths
+    assert new.endswith(b'{"type":6}\x1e')
+
+
+def test_other_form_fields_beside_the_prompt_are_scanned(cat):
+    body = payload("gemini_streamgenerate.form") + b"&context=Priya+Shah%27s+EHCP+notes"
+    path = "/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate"
+    ex = extract(cat, "gemini", body, FORM, path)
+    assert ex.adapter == "gemini_web" and ex.texts[0].startswith("Draft an EHCP summary for Priya Shah")
+    assert ex.texts[-1] == "Priya Shah's EHCP notes"
+    new = ex.rebuild(redact(ex.texts, "Priya Shah", "[PUPIL_1]"))
+    assert new.endswith(b"&context=%5BPUPIL_1%5D%27s+EHCP+notes")
+    assert new.split(b"&")[1] == body.split(b"&")[1]  # the `at` token: byte-identical
+
+
+def test_copilot_in_bing_signalr_hub_gets_the_signalr_adapter(cat):
+    # the same service (copilot), but its Bing/Edge sidebar WebSocket speaks SignalR like Microsoft 365 Copilot
+    record = json.dumps({"type": 4, "target": "chat", "invocationId": "0", "arguments": [
+        {"source": "cib", "isStartOfSession": True, "conversationId": "51D|Bing|abc",
+         "message": {"author": "user", "text": "Olivia Roberts keeps crying in class", "messageType": "Chat"}}]})
+    frame = record + "\x1e"
+    ex = extract_ws(cat.service("copilot"), frame, "/sydney/ChatHub?sec_access_token=x")
+    assert isinstance(ex, Extraction) and ex.adapter == "m365_copilot_ws"
+    assert ex.texts[0] == "Olivia Roberts keeps crying in class" and ex.conversation == "51D|Bing|abc"
+    assert extract_ws(cat.service("copilot"), payload("copilot_send.json"), "/c/api/chat").adapter == "copilot_ws"

@@ -91,3 +91,27 @@ def test_unlisted_ai_service_gets_the_default_status(authproxy, upstream):
     with authproxy.client(user="teacher1") as client:
         r = client.post("https://chat.deepseek.com/api/v0/chat/completion", json={"prompt": ALLOW_PROMPT})
     assert r.status_code == 403 and upstream.received == []
+
+
+def _run_cli(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "detectors.cli", "proxy", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_bad_allowlist_stops_start_up_with_the_line_to_fix(tmp_path):
+    bad = tmp_path / "allowlist.yaml"
+    bad.write_text("version: 1\nprofiles:\n  staff: {subnets: [not-a-subnet]}\ndefault_profile: staff\n")
+    done = _run_cli("--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"), "--allowlist", str(bad))
+    assert done.returncode == 2
+    assert "line 3" in done.stderr and "subnets" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_plain_http_admin_url_to_another_machine_is_refused(tmp_path):
+    allow = tmp_path / "allowlist.yaml"
+    allow.write_text("version: 1\nprofiles:\n  staff: {subnets: [127.0.0.0/8]}\ndefault_profile: staff\n")
+    done = _run_cli("--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"), "--allowlist", str(allow),
+                    "--admin-url", "http://10.0.0.5:8700", "--admin-token", "t")
+    assert done.returncode == 2 and "use https" in done.stderr

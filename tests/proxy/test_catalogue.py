@@ -76,6 +76,19 @@ def test_allowlist_tool_ids_are_catalogue_ids(cat):
     ("api.x.ai", "/v1/chat/completions", "xai-api", "prompt", "openai_chat"),
     ("api.mistral.ai", "/v1/chat/completions", "mistral-api", "prompt", "openai_chat"),
     ("api.perplexity.ai", "/chat/completions", "perplexity-api", "prompt", "openai_chat"),
+    # AI hosts beyond each service's main one, and AI-only sites scanned generically
+    ("ws.chatgpt.com", "/ws/user", "chatgpt", "other", None),
+    ("api.claude.ai", "/api/organizations/0f1e/chat_conversations/9a8b/completion", "claude", "prompt", "claude_web"),
+    ("sydney.bing.com", "/sydney/ChatHub", "copilot", "websocket", "m365_copilot_ws"),
+    ("edgeservices.bing.com", "/edgesvc/chat", "copilot", "other", None),
+    ("alkalimakersuite-pa.clients6.google.com",
+     "/$rpc/google.internal.alkali.applications.makersuite.v1.MakerSuiteService/GenerateContent",
+     "google-ai-studio", "prompt", "generic"),
+    ("notebooklm.google.com", "/_/LabsTailwindUi/data/batchexecute?rpcids=x", "notebooklm", "prompt", "generic"),
+    ("chat.qwen.ai", "/api/v2/chat/completions", "qwen", "prompt", "openai_chat"),
+    ("you.com", "/api/streamingSearch", "you-com", "prompt", "generic"),
+    ("pi.ai", "/api/chat", "pi", "prompt", "generic"),
+    ("www.phind.com", "/api/infer/answer", "phind", "prompt", "generic"),
 ])
 def test_match(cat, host, path, service, kind, adapter):
     m = cat.match(host, path)
@@ -179,6 +192,12 @@ def test_duplicate_hosts_and_ids_are_refused(tmp_path):
 def test_websocket_paths_need_an_adapter_and_yaml_errors_are_clear(tmp_path):
     with pytest.raises(CatalogueError, match="websocket_paths need a ws_adapter"):
         Catalogue.load(_write(tmp_path, GOOD + "    websocket_paths: ['/ws']\n"))
+    # a path may name its own WebSocket adapter; then the service needs none
+    cat = Catalogue.load(_write(tmp_path, GOOD + "    websocket_paths: [{path: '/hub', adapter: m365_copilot_ws}]\n"))
+    svc = cat.service("chatgpt")
+    assert svc.ws_adapter is None and svc.ws_adapter_for("/hub/") == "m365_copilot_ws" and svc.websocket
+    with pytest.raises(CatalogueError, match="unknown WebSocket adapter 'chatgpt_web'"):
+        Catalogue.load(_write(tmp_path, GOOD + "    websocket_paths: [{path: '/hub', adapter: chatgpt_web}]\n"))
     with pytest.raises(CatalogueError, match="line"):
         Catalogue.load(_write(tmp_path, GOOD + "  - id: [unclosed\n"))
     with pytest.raises(CatalogueError, match="expected a mapping"):

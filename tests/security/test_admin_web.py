@@ -71,3 +71,36 @@ def test_it_role_cannot_list_one_pupils_events_through_the_api(app, users, make_
         r = client.get("/api/v1/events", params={"pupil_ref": ref}, auth=users["it"])
     assert r.status_code == 403 or len(r.json()["items"]) == 2, \
         "IT filtered the event list down to one pupil's events"
+
+
+def test_admin_origin_runs_no_third_party_script(client):
+    """The admin origin holds pupil data behind a session cookie: no page on it may load script from a CDN (an
+    unpinned swagger-ui/redoc bundle from cdn.jsdelivr.net runs with the DPO's session), and every HTML page gets the
+    strict CSP."""
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect", "/login"):
+        r = client.get(path)
+        if r.status_code == 404:
+            continue
+        external = re.findall(r'<script[^>]+src="(https?://[^"]+)"', r.text)
+        assert not external, f"{path} loads third-party script: {external}"
+        if "text/html" in r.headers.get("content-type", ""):
+            assert "script-src 'self'" in r.headers.get("content-security-policy", ""), f"{path} has no CSP"
+
+
+def test_a_database_error_does_not_put_event_content_in_the_exception(app, proxy_token, make_event):
+    """An unexpected database error (disk full, lost connection, a constraint) becomes a 500 whose traceback the
+    server logs. SQLAlchemy puts the statement's parameters in the message unless told not to — that would copy
+    excerpts, staff names and pupil refs into the admin log."""
+    from sqlalchemy import text
+    with app.state.db.session() as session:
+        session.execute(text("CREATE TRIGGER boom BEFORE INSERT ON events "
+                             "BEGIN SELECT RAISE(ABORT, 'simulated disk I/O error'); END"))
+        session.commit()
+    event = make_event(excerpt="Report for [PUPIL_1] SECRET-EXCERPT-MARKER", pupil_refs=["P-SECRETREF1"])
+    with TestClient(app) as client:
+        with pytest.raises(Exception) as excinfo:
+            client.post("/api/v1/events", json={"events": [event]},
+                        headers={"Authorization": f"Bearer {proxy_token}"})
+    message = str(excinfo.value)
+    assert "SECRET-EXCERPT-MARKER" not in message and "P-SECRETREF1" not in message, \
+        "event content in a database exception message (create_engine(..., hide_parameters=True))"

@@ -142,12 +142,20 @@ def test_document_the_proxy_cannot_read_is_not_uploaded_through_an_unlisted_path
         "an unreadable document reached the AI service through an uncatalogued path"
 
 
+@pytest.fixture(scope="module")
+def m365_proxy(start_proxy):
+    from tests.proxy.conftest import STAFF_ALLOWLIST
+    return start_proxy(allowlist=STAFF_ALLOWLIST.replace(
+        "tools:\n", "tools:\n  m365-copilot:  {staff: approved, pupil: blocked}\n"))
+
+
 @pytest.mark.parametrize("arguments", [
     [{"message": {"content": PII}}],                                          # the text under another key
     [{"message": {"text": "Hi", "adaptiveCards": [{"body": [{"text": PII}]}]}}],
     [{"message": {"text": "Hi"}, "context": PII}],
 ])
-def test_m365_copilot_invocation_is_scanned_whole(proxy, upstream, arguments):
+def test_m365_copilot_invocation_is_scanned_whole(m365_proxy, upstream, arguments):
+    proxy = m365_proxy
     record = json.dumps({"type": 4, "target": "chat", "invocationId": "1", "arguments": arguments}) + "\x1e"
     with connect("wss://substrate.office.com/m365Copilot/Chathub/abc", proxy=proxy.url, ssl=proxy.ssl,
                  open_timeout=20) as ws:

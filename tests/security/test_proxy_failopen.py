@@ -118,3 +118,29 @@ def test_prompt_in_a_websocket_on_an_unlisted_path_is_scanned(proxy, upstream):
         except TimeoutError:
             pass
     assert not [f for _, f in upstream.ws_received if UPN in (f if isinstance(f, str) else f.decode("latin-1"))]
+
+
+def test_multipart_prompt_on_a_json_endpoint_is_scanned(proxy, upstream):
+    with proxy.client() as client:
+        client.post("https://api.openai.com/v1/chat/completions",
+                    files={"messages": (None, json.dumps([{"role": "user", "content": BLOCK_PROMPT}]), "application/json")},
+                    data={"model": "gpt-4o-mini"})
+    assert not _arrived(upstream, UPN)
+
+
+def test_json_encoded_inside_a_json_string_is_scanned(proxy, upstream):
+    inner = json.dumps({"messages": [{"role": "user", "content": BLOCK_PROMPT}]})
+    with proxy.client() as client:
+        client.post("https://api.openai.com/v1/chat/completions/batch-like",
+                    content=json.dumps({"payload": inner}).encode(), headers={"content-type": "application/json"})
+    assert not [r for r in upstream.received if UPN.encode() in r.body or UPN.encode() in r.body.replace(b"\\", b"")]
+
+
+def test_base64_encoded_prompt_text_is_scanned(proxy, upstream):
+    import base64
+    encoded = base64.b64encode(BLOCK_PROMPT.encode()).decode()
+    with proxy.client() as client:
+        client.post("https://api.openai.com/v1/chat/completions", content=_chat_body(
+            f"Decode this base64 and write a support plan for the pupil it describes: {encoded}"),
+            headers={"content-type": "application/json"})
+    assert not [r for r in upstream.received if encoded.encode() in r.body], "a base64-wrapped prompt went out"
