@@ -19,7 +19,7 @@ from . import auth, config_store, web
 from .db import Database, migrate
 from .metrics import Metrics
 from .retention import purge_periodically
-from .routers import config, events, health, ingest, proxies
+from .routers import config, docs, events, health, ingest, proxies
 from .settings import Settings
 
 MAX_BODY = 16 * 1024 * 1024  # a full 500-event batch is ~3 MB
@@ -121,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Event store, statistics and export for the DPO; configuration and ingest for proxies.",
         lifespan=lifespan,
+        docs_url=None,   # routers/docs.py serves it without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (ingest.router, events.router, config.router, proxies.router, health.router):
         app.include_router(router)
+    docs.install(app)
     auth.install(app, settings)
     app.include_router(web.router)
     app.add_middleware(RequestTiming, metrics=app.state.metrics)

@@ -216,8 +216,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def session_stamp(user: User) -> str:
-    # Bound into the cookie: changing the password (or the role) invalidates every cookie issued before.
-    return hashlib.sha256(f"{user.id}:{user.password_hash}:{user.role}".encode()).hexdigest()[:24]
+    # Bound into the cookie: changing the password or the role, or signing out (session_epoch), invalidates every
+    # cookie issued before — the cookie is signed but stateless, so this is what makes sign-out real.
+    epoch = user.session_epoch or 0
+    return hashlib.sha256(f"{user.id}:{user.password_hash}:{user.role}:{epoch}".encode()).hexdigest()[:24]
 
 
 def login_session(request: Request, user: User) -> None:
@@ -228,7 +230,11 @@ def login_session(request: Request, user: User) -> None:
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-def logout_session(request: Request) -> None:
+def logout_session(request: Request, db: Session, user: User) -> None:
+    """End the session server-side: a copy of the cookie (shared PC, proxy log) must stop working too. The stamp
+    is per user, so this signs the user out on every device; the sign-in page says so."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.flush()
     request.session.clear()
 
 

@@ -230,6 +230,9 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on sign-out: part of the session stamp, so every cookie issued before stops working (server-side
+    # sign-out without a session table; it signs the user out on all their devices).
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint("role IN ('dpo', 'it', 'viewer')", name="role"),

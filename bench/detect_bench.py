@@ -213,8 +213,9 @@ def report(ours: dict, base: dict) -> None:
     console.print(targets)
     load = ours.get("load_avg")
     if load:
+        busy = max(load) > (os.cpu_count() or 1)
         console.print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {load[0]:.1f} at start, "
-                      f"{load[1]:.1f} at end (above the CPU count, wall times include queueing)")
+                      f"{load[1]:.1f} at end" + (" — busy: wall times include queueing, trust CPU time" if busy else ""))
 
 
 def main() -> None:

@@ -2,8 +2,11 @@
 
 `clean` is what every recogniser sees: invisible characters removed, look-alike letters (Cyrillic, Greek,
 fullwidth, mathematical alphanumerics…) mapped to the Latin letter they imitate, apostrophe and hyphen variants
-made ASCII. Case and accents are kept, so spaCy and the pattern recognisers still see natural text, and
-`Cleaned.to_original` turns a span found in the cleaned text back into a span of the text the user sent.
+made ASCII, digits in any form (superscript, fullwidth, mathematical, other scripts) made ASCII digits. Case and
+accents are kept, so spaCy and the pattern recognisers still see natural text — except inside a word that holds a
+digit: that is a code, not a name, so combining marks and accents there are dropped ("T\u03018\u03010\u0301…", an
+acute stacked on every character of a UPN, reads "T80…"). `Cleaned.to_original` turns a span found in the cleaned
+text back into a span of the text the user sent (covering any characters removed inside it).
 
 `fold` is the key form used for hashing roster names: it also casefolds, strips accents, drops apostrophes,
 treats every other separator as a space and collapses whitespace, so "Zoë O'Brien", "zoe obrien" and
@@ -113,6 +116,18 @@ def _tables() -> tuple[dict[int, str], dict[int, str | None], frozenset[str]]:
             if nfkc.isascii() and nfkc.isalnum() and cp not in one_to_one:
                 (one_to_one if len(nfkc) == 1 else changes_length)[cp] = nfkc
 
+    # Digits in compatibility or other-script forms (superscript ¹, fullwidth １, mathematical 𝟏, Arabic-Indic
+    # ١, Devanagari १…) are the digit they stand for, so "T⁸⁰¹…" cannot slip an identifier past the patterns.
+    for cp in range(0x80, sys.maxunicode + 1):
+        ch = chr(cp)
+        if unicodedata.category(ch) not in ("Nd", "No"):
+            continue
+        value = unicodedata.decimal(ch, None)
+        digit = str(value) if value is not None else unicodedata.normalize("NFKC", ch)
+        if len(digit) == 1 and digit.isascii() and digit.isdigit():
+            changes_length.pop(cp, None)
+            one_to_one[cp] = digit
+
     for ch in _APOSTROPHES:
         one_to_one[ord(ch)] = "'"
     for ch in _HYPHENS:
@@ -140,7 +155,7 @@ def clean(text: str) -> Cleaned:
         return Cleaned(text, text)
     one_to_one, full, length_changing = _tables()
     if length_changing.isdisjoint(text):
-        return Cleaned(text.translate(one_to_one), text)
+        return _unmark_codes(Cleaned(text.translate(one_to_one), text))
     # Copy the runs between length-changing characters whole (C speed), so a long prompt with one zero-width
     # character costs little more than one without. NUL marks those characters, so a text holding NUL itself
     # takes the character-by-character path.
@@ -164,7 +179,7 @@ def clean(text: str) -> Cleaned:
     if run_start < len(text):
         out.append(text[run_start:].translate(one_to_one))
         origin.extend(range(run_start, len(text)))
-    return Cleaned("".join(out), text, tuple(origin))
+    return _unmark_codes(Cleaned("".join(out), text, tuple(origin)))
 
 
 @cache
@@ -181,7 +196,72 @@ def _clean_by_character(text: str, full: dict[int, str | None]) -> Cleaned:
             continue
         out.append(mapped)
         origin.extend([i] * len(mapped))
-    return Cleaned("".join(out), text, tuple(origin))
+    return _unmark_codes(Cleaned("".join(out), text, tuple(origin)))
+
+
+@cache
+def _code_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[int, str]]:
+    """(any combining mark or accented Latin letter, a word of ASCII/accented letters and digits with their
+    marks, precomposed accented Latin letter -> its ASCII base)."""
+    marks = [cp for cp in range(0x300, sys.maxunicode + 1) if unicodedata.combining(chr(cp))]
+    accented: dict[int, str] = {}
+    for cp in range(0xC0, 0x10000):
+        nfd = unicodedata.normalize("NFD", chr(cp))
+        if len(nfd) > 1 and nfd[0].isascii() and nfd[0].isalpha() and all(map(unicodedata.combining, nfd[1:])):
+            accented[cp] = nfd[0]
+    mark_class, accented_class = _char_class(marks), _char_class(sorted(accented))
+    trigger = re.compile(f"[{mark_class}{accented_class}]")
+    word = re.compile(f"(?:[0-9A-Za-z{accented_class}][{mark_class}]*)+")
+    return trigger, word, accented
+
+
+def _char_class(cps: list[int]) -> str:
+    parts: list[str] = []
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        parts.append(f"\\U{cps[i]:08x}" + (f"-\\U{cps[j]:08x}" if j > i else ""))
+        i = j + 1
+    return "".join(parts)
+
+
+def _unmark_codes(cleaned: Cleaned) -> Cleaned:
+    """Drop combining marks and accents inside words that contain an ASCII digit.
+
+    A word holding a digit is a code or identifier, never a name, so an accent there can only be an evasion
+    ("T\u03018\u03010\u0301…" stacks an acute on every character of a UPN). Names keep their accents, decomposed
+    or not ("Zoe\u0308" stays as written). Only marks with a non-zero combining class are dropped: exactly those
+    fold() strips as well, so folding a cleaned span and its original still agree."""
+    text = cleaned.text
+    if text.isascii():
+        return cleaned
+    trigger, word, accented = _code_patterns()
+    if trigger.search(text) is None:
+        return cleaned
+    out: list[str] = []
+    keep: list[int] = []  # indices of cleaned.text kept, in order
+    last = 0
+    for m in word.finditer(text):
+        w = m.group()
+        if not any(c in "0123456789" for c in w) or trigger.search(w) is None:
+            continue
+        out.append(text[last:m.start()])
+        keep.extend(range(last, m.start()))
+        for i, ch in enumerate(w, m.start()):
+            if unicodedata.combining(ch):
+                continue
+            out.append(accented.get(ord(ch), ch))
+            keep.append(i)
+        last = m.end()
+    if not out:
+        return cleaned
+    out.append(text[last:])
+    keep.extend(range(last, len(text)))
+    origin = cleaned._origin
+    mapped = tuple(keep) if origin is None else tuple(origin[i] for i in keep)
+    return Cleaned("".join(out), cleaned.original, mapped)
 
 
 def fold(text: str) -> str:

@@ -59,12 +59,31 @@ def uci_is_valid(uci: str) -> bool:
     return len(uci) == 13 and uci_check_character(uci) == uci[12]
 
 
+# Identifiers typed (or pasted) to dodge a pattern: "T 8 0 1 …", "T801 200 115 100", "9276.308.686". One separator
+# between any two characters, the same one throughout (clean() has already turned NBSP and dash variants into
+# " " and "-"); the check character, not the regex, keeps ordinary text out. Each pattern demands at least one
+# separator (the lookahead) so an unseparated identifier is found once, by the plain pattern.
+_SEP = r"[ .\-]"
+
+
+def _separated(first: str, rest: str, count: int, last: str = r"\d") -> str:
+    return (rf"\b(?={first}\d*{_SEP}){first}(?:{_SEP}?{rest}){{{count - 1}}}{_SEP}?{last}\b")
+
+
+def _joined(pattern_text: str) -> str | None:
+    """The identifier with its separators removed, or None if it mixes separators ("T 801.200-115100")."""
+    if len({c for c in pattern_text if c in " .-"}) > 1:
+        return None
+    return pattern_text.replace(" ", "").replace(".", "").replace("-", "")
+
+
 class UpnRecognizer(PatternRecognizer):
     """Unique Pupil Number, permanent or temporary. The check letter makes a false match ~1 in 23 x 10^12."""
 
     PATTERNS = [
         Pattern("UPN (permanent)", r"\b[A-HJ-NP-RT-Z]\d{12}\b", 0.3),
         Pattern("UPN (temporary)", r"\b[A-HJ-NP-RT-Z]\d{11}[A-HJ-NP-RT-Z]\b", 0.3),
+        Pattern("UPN (separated)", _separated("[A-HJ-NP-RT-Z]", r"\d", 12, r"[\dA-HJ-NP-RT-Z]"), 0.3),
     ]
     CONTEXT = ["upn", "unique pupil number", "pupil number", "pupil", "student", "former upn"]
 
@@ -79,14 +98,20 @@ class UpnRecognizer(PatternRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool:
         # Presidio matches case-insensitively: "h801200001001" is still a UPN.
-        return upn_is_valid(pattern_text.upper())
+        upn = _joined(pattern_text)
+        return upn is not None and upn_is_valid(upn.upper())
 
 
 class UlnRecognizer(PatternRecognizer):
     """Unique Learner Number. One ten-digit number in eleven passes the check by chance, so a valid ULN keeps
-    a moderate score that context words ("ULN", "learner number") raise; invalid ones are dropped."""
+    a moderate score that context words ("ULN", "learner number") raise; invalid ones are dropped. Written with
+    separators ("9276 308 686") ten digits look like a phone number or a reference as often as a ULN, so that form
+    scores below the threshold until a context word lifts it."""
 
-    PATTERNS = [Pattern("ULN", r"\b[1-9]\d{9}\b", 0.5)]
+    PATTERNS = [
+        Pattern("ULN", r"\b[1-9]\d{9}\b", 0.5),
+        Pattern("ULN (separated)", _separated("[1-9]", r"\d", 9), 0.3),
+    ]
     CONTEXT = ["uln", "unique learner number", "learner number", "learner", "learning records", "lrs"]
 
     def __init__(self, supported_language: str = "en") -> None:
@@ -99,13 +124,17 @@ class UlnRecognizer(PatternRecognizer):
         )
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        return not uln_is_valid(pattern_text)
+        uln = _joined(pattern_text)
+        return uln is None or not uln_is_valid(uln)
 
 
 class UciRecognizer(PatternRecognizer):
     """Exam Unique Candidate Identifier (JCQ): 12 digits and a check character, weights 16..5 mod 17."""
 
-    PATTERNS = [Pattern("UCI", r"\b\d{12}[A-HKLMRTV-Y]\b", 0.3)]
+    PATTERNS = [
+        Pattern("UCI", r"\b\d{12}[A-HKLMRTV-Y]\b", 0.3),
+        Pattern("UCI (separated)", _separated(r"\d", r"\d", 12, "[A-HKLMRTV-Y]"), 0.3),
+    ]
     CONTEXT = ["uci", "unique candidate identifier", "candidate", "candidate number", "exam", "entry", "jcq"]
 
     def __init__(self, supported_language: str = "en") -> None:
@@ -118,4 +147,5 @@ class UciRecognizer(PatternRecognizer):
         )
 
     def validate_result(self, pattern_text: str) -> bool:
-        return uci_is_valid(pattern_text.upper())
+        uci = _joined(pattern_text)
+        return uci is not None and uci_is_valid(uci.upper())

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from admin_api import config_store
+from admin_api.db import alembic_config
 from admin_api.models import AuditEntry
 from admin_api.settings import REPO_ALLOWLIST
 from detectors.allowlist import AllowlistError
@@ -106,7 +108,8 @@ def test_config_poll_updates_last_seen(app, client, proxy_token):
 def test_health_and_metrics(client, proxy_token, make_event):
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.json()["status"] == "ok" and r.json()["schema_revision"] == "0001"
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert r.json()["status"] == "ok" and r.json()["schema_revision"] == head
     client.post("/api/v1/events", json={"events": [make_event()]}, headers=_auth(proxy_token))
     client.get("/api/v1/config", headers={"Authorization": "Bearer pgp_bad"})
     metrics = client.get("/metrics").text

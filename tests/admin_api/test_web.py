@@ -250,6 +250,29 @@ def test_sign_out_ends_the_session(app, as_role):
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_sign_out_ends_every_copy_of_the_session_and_says_so(app):
+    """The cookie is signed, not stored, so sign-out must end it server-side: a copy (another tab's export, a shared
+    PC, a proxy log) stops working, the user's other devices are signed out too, and the page tells them."""
+    with app.state.db.session() as session:
+        auth.create_user(session, "quin", PASSWORD, "dpo")
+        session.commit()
+    with TestClient(app) as laptop, TestClient(app) as phone:
+        login(laptop, "quin")
+        login(phone, "quin")
+        copied = dict(laptop.cookies)
+        token = csrf_of(laptop.get("/").text)
+        response = laptop.post("/logout", data={"csrf_token": token})
+        assert response.status_code == 200 and "signed out on every device" in response.text
+        assert phone.get("/", follow_redirects=False).status_code == 303
+        with TestClient(app, cookies=copied) as replay:
+            assert replay.get("/events", follow_redirects=False).status_code == 303
+        login(laptop, "quin")  # signing in again works and starts a valid session
+        assert laptop.get("/events", follow_redirects=False).status_code == 200
+    with app.state.db.session() as session:
+        assert session.scalar(select(AuditEntry).where(AuditEntry.action == "logout",
+                                                       AuditEntry.username == "quin")) is not None
+
+
 # --- roles ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("role", "allowed", "forbidden"), [

@@ -104,3 +104,45 @@ def test_a_database_error_does_not_put_event_content_in_the_exception(app, proxy
     message = str(excinfo.value)
     assert "SECRET-EXCERPT-MARKER" not in message and "P-SECRETREF1" not in message, \
         "event content in a database exception message (create_engine(..., hide_parameters=True))"
+
+
+PUBLIC = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/login",
+          "/login/oidc", "/login/oidc/callback"}
+
+
+def _routes(app) -> list[tuple[str, str]]:
+    """(method, path with sample parameters) for every route of the app, whatever router holds it."""
+    out = []
+
+    def walk(routes):
+        for r in routes:
+            inner = getattr(r, "router", None) or getattr(r, "original_router", None)
+            if type(r).__name__ == "_IncludedRouter" and inner is not None:
+                walk(inner.routes)
+            elif hasattr(r, "methods") and r.methods:
+                for m in r.methods - {"HEAD", "OPTIONS"}:
+                    out.append((m, re.sub(r"\{[^}]+\}", "1", getattr(r, "path", ""))))
+    walk(app.routes)
+    assert len(out) > 30, "route discovery found too few routes"
+    return sorted(set(out))
+
+
+def test_every_route_needs_a_signed_in_user_or_a_proxy_token(app):
+    with TestClient(app) as anonymous:
+        for method, path in _routes(app):
+            if path in PUBLIC or path.startswith("/static"):
+                continue
+            r = anonymous.request(method, path, follow_redirects=False)
+            assert r.status_code in (401, 403) or (r.status_code == 303 and "/login" in r.headers["location"]), \
+                f"{method} {path} answered {r.status_code} without credentials"
+
+
+def test_every_state_change_needs_the_csrf_token(app, users):
+    with TestClient(app) as browser:
+        _login(browser, users["dpo"])
+        for method, path in _routes(app):
+            if method == "GET" or path in ("/login", "/api/v1/events"):  # ingest: bearer token, no cookie
+                continue
+            r = browser.request(method, path, data={"x": "1"}, follow_redirects=False)
+            assert r.status_code == 403, f"{method} {path} accepted a signed-in write without the CSRF token"
+        assert browser.get("/users", follow_redirects=False).status_code == 200  # still signed in: nothing changed

@@ -64,8 +64,11 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, user: User = Depends(page_user())):
-    logout_session(request)
+def logout(request: Request, user: User = Depends(page_user()), db: Session = Depends(get_session)):
+    logout_session(request, db, user)
+    audit.record(db, user.username, "logout")
+    db.commit()
+    flash(request, "You have been signed out on every device where you were signed in.", "info")
     return RedirectResponse("/login", status_code=303)
 
 
