@@ -10,7 +10,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, ValidationInfo, field_validator,
+from pydantic import (BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationInfo, field_validator,
                       model_validator)
 
 from detectors import yamlfile
@@ -122,17 +122,8 @@ class Allowlist(BaseModel):
 
 def load_allowlist(path_or_text: str | Path) -> Allowlist:
     """Load and validate allowlist YAML from a file path or from YAML text; AllowlistError on any problem."""
-    try:
-        text, source = yamlfile.read_text(path_or_text)
-        data, node = yamlfile.parse(text, source)
-    except ValueError as exc:
-        raise AllowlistError(str(exc)) from None
-    if not isinstance(data, dict):
-        raise AllowlistError(f"{source}: expected a mapping with version, profiles, default_profile, tools")
-    try:
-        return Allowlist.model_validate(data)
-    except ValidationError as exc:
-        raise AllowlistError(yamlfile.describe(exc, node, source)) from None
+    return yamlfile.load_model(path_or_text, Allowlist, AllowlistError,
+                               "version, profiles, default_profile, tools")
 
 
 __all__ = ["Allowlist", "AllowlistError", "Profile", "STATUSES", "Status", "ToolRule", "load_allowlist"]

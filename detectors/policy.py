@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detectors import yamlfile
 
@@ -155,17 +155,7 @@ def load_policy(path_or_text: str | Path | None = None) -> Policy:
     """Load and validate a policy from a YAML file or text; None gives the shipped default policy."""
     if path_or_text is None:
         return default_policy()
-    try:
-        text, source = yamlfile.read_text(path_or_text)
-        data, node = yamlfile.parse(text, source)
-    except ValueError as exc:
-        raise PolicyError(str(exc)) from None
-    if not isinstance(data, dict):
-        raise PolicyError(f"{source}: expected a mapping with version, default, profiles, tools")
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(yamlfile.describe(exc, node, source)) from None
+    return yamlfile.load_model(path_or_text, Policy, PolicyError, "version, default, profiles, tools")
 
 
 @lru_cache(maxsize=1)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_text(path_or_text: str | Path) -> tuple[str, str]:
@@ -61,3 +63,19 @@ def describe(exc: ValidationError, node: yaml.Node | None, source: str) -> str:
         where = f" line {line}" if line else ""
         parts.append(f"{source}{where}: {field}: {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
+
+
+def load_model(path_or_text: str | Path, model: type[M], error: type[Exception], expected: str) -> M:
+    """Read, parse and validate one of these files: `error` (with file and line) on any problem.
+    `expected` says what the top level should hold, for a file that is not a mapping at all."""
+    try:
+        text, source = read_text(path_or_text)
+        data, node = parse(text, source)
+    except ValueError as exc:
+        raise error(str(exc)) from None
+    if not isinstance(data, dict):
+        raise error(f"{source}: expected a mapping with {expected}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error(describe(exc, node, source)) from None
