@@ -513,12 +513,13 @@ class OidcMappingError(Exception):
 def email_from_claims(claims: dict[str, Any], config: OidcConfig) -> str:
     """The verified email address an ID token vouches for, or OidcMappingError.
 
-    Google sets ``email_verified`` and ``hd`` (the Workspace domain). Entra ID v2 tokens carry ``email`` only when
-    the optional claim is configured and no ``email_verified``; ``preferred_username`` is the sign-in UPN of the
-    tenant's own account, which is what a school admin account is.
+    Google sets ``email_verified`` and ``hd`` (the Workspace domain). Entra ID's ``email`` claim is the mail
+    attribute, which nobody verifies (the "nOAuth" account-takeover pattern), so it is never used:
+    ``preferred_username`` / ``upn`` is the sign-in name of the tenant's own account, which is what a school
+    staff account is.
     """
     if config.provider == "entra":
-        email = claims.get("email") or claims.get("preferred_username") or claims.get("upn")
+        email = claims.get("preferred_username") or claims.get("upn")
     else:
         email = claims.get("email")
         if claims.get("email_verified") not in (True, "true"):

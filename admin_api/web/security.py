@@ -9,8 +9,8 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-# The JSON API is not HTML. (/docs is a page like the others: routers/docs.py serves it with no inline script.)
-EXEMPT_PREFIXES = ("/api/", "/openapi.json")
+# The JSON API is not HTML: no CSP, only the cache and sniffing headers. (/docs is a page like the others.)
+API_PREFIXES = ("/api/", "/openapi.json")
 
 
 class SecurityHeaders:
@@ -20,8 +20,11 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(API_PREFIXES):
+            await self.app(scope, receive, self._api_headers(send))
             return
         static = scope["path"].startswith("/static/")
 
@@ -39,3 +42,16 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    @staticmethod
+    def _api_headers(send: Send) -> Send:
+        """JSON and CSV answers carry events and audit data too: keep them out of a shared PC's browser cache."""
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Cache-Control", "no-store")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        return send_wrapper

@@ -307,3 +307,12 @@ def test_csv_export_in_batches_is_complete(app, seeded):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sorted(r["event_id"] for r in rows) == sorted(e["event_id"] for e in seeded)
     assert "excerpt" not in rows[0] and "pupil_refs" not in rows[0]  # the columns a non-DPO export leaves out
+
+
+def test_event_data_is_never_cached_by_the_browser(client, users, seeded):
+    """A DPO on a shared staff-room PC: events, exports and audit data must not stay in its browser cache."""
+    for path in ("/api/v1/events", f"/api/v1/events/{seeded[0]['event_id']}", "/api/v1/events/export.csv",
+                 "/api/v1/stats", "/api/v1/audit"):
+        r = _get(client, users, "dpo", path)
+        assert r.status_code == 200, path
+        assert r.headers["cache-control"] == "no-store", path

@@ -243,6 +243,22 @@ def test_changing_the_password_signs_out_other_sessions(app):
         assert bad.status_code == 400 and "current password is not right" in bad.text
 
 
+def test_guessing_the_current_password_locks_the_account_as_sign_in_does(app):
+    with app.state.db.session() as session:
+        auth.create_user(session, "guesser", PASSWORD, "viewer")
+        session.commit()
+    with TestClient(app) as client:
+        login(client, "guesser")
+        for _ in range(5):
+            token = csrf_of(client.get("/account/password").text)
+            response = client.post("/account/password", data={
+                "current": "a wrong guess", "new": "y" * 16, "confirm": "y" * 16, "csrf_token": token})
+            assert response.status_code == 400
+        assert "locked" in response.text
+    with TestClient(app) as other:  # the right password no longer signs in until the lock expires
+        assert login(other, "guesser").status_code != 303
+
+
 def test_sign_out_ends_the_session(app, as_role):
     client = as_role("viewer")
     token = csrf_of(client.get("/").text)

@@ -13,7 +13,6 @@ from admin_api.auth import (
     AuthError,
     LoginFailed,
     OidcMappingError,
-    verify_password,
     authenticate,
     login_session,
     logout_session,
@@ -87,11 +86,16 @@ def change_password(
     db: Session = Depends(get_session),
 ):
     error = None
-    if not verify_password(user.password_hash, current):
-        error = "Your current password is not right."
-    elif new != confirm:
+    try:
+        # The same check, counter and lock-out as signing in: an unlocked PC must not allow unlimited guesses.
+        authenticate(db, user.username, current)
+    except LoginFailed as failure:
+        db.commit()
+        error = ("Your current password is not right." if failure.reason == "bad_password" else
+                 "This account is locked after repeated failed attempts. Try later or ask the DPO to unlock it.")
+    if error is None and new != confirm:
         error = "The two new passwords differ."
-    else:
+    if error is None:
         try:
             set_password(db, user, new)
         except AuthError as exc:
