@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detectors import yamlfile
 
@@ -267,17 +267,8 @@ class Catalogue:
     @classmethod
     def load(cls, path_or_text: str | Path | None = None) -> Catalogue:
         """Load and validate a catalogue (default: the shipped proxy/catalogue.yaml). CatalogueError if bad."""
-        try:
-            text, source = yamlfile.read_text(path_or_text if path_or_text is not None else DEFAULT_PATH)
-            data, node = yamlfile.parse(text, source)
-        except ValueError as exc:
-            raise CatalogueError(str(exc)) from None
-        if not isinstance(data, dict):
-            raise CatalogueError(f"{source}: expected a mapping with version and services")
-        try:
-            model = CatalogueModel.model_validate(data)
-        except ValidationError as exc:
-            raise CatalogueError(yamlfile.describe(exc, node, source)) from None
+        model = yamlfile.load_model(path_or_text if path_or_text is not None else DEFAULT_PATH,
+                                    CatalogueModel, CatalogueError, "version and services")
         return cls([Service.from_model(s) for s in model.services])
 
     def service(self, service_id: str) -> Service | None:
