@@ -7,6 +7,7 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v certutil >/dev/null || need+=(libnss3-tools)   # the browser test trusts the proxy CA via an NSS db
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v curl >/dev/null || need+=(curl)                # the trial test runs the curl line `make run` prints
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
