@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
@@ -80,18 +82,28 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise SystemExit(_fail(f"bad settings: {exc}")) from None
 
 
-def _database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _database(settings: Any):  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import SQLAlchemyError
 
     from .db import Database, migrate
 
-    settings = _settings(args)
     try:
         db = Database(settings.database_url or "")
         migrate(db.engine)
     except (SQLAlchemyError, ValueError) as exc:
         raise SystemExit(_fail(f"cannot open the database: {str(exc).splitlines()[0]}")) from None
     return db
+
+
+@contextlib.contextmanager
+def _session(settings: Any) -> Iterator[Any]:
+    """A session on the migrated database; a CLI command uses the engine once, so it is disposed afterwards."""
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            yield session
+    finally:
+        db.dispose()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -113,8 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    db = _database(args)
-    db.dispose()
+    _database(_settings(args)).dispose()
     print("database schema is up to date")
     return 0
 
@@ -128,17 +139,13 @@ def _create_user(args: argparse.Namespace) -> int:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Repeat password: ") != password:
             return _fail("passwords do not match")
-    db = _database(args)
-    try:
-        with db.session() as session:
-            try:
-                user = auth.create_user(session, args.username, password, args.role, email=args.email)
-            except auth.AuthError as exc:
-                return _fail(str(exc))
-            audit.record(session, "cli", "user.create", user.username, {"role": user.role})
-            session.commit()
-    finally:
-        db.dispose()
+    with _session(_settings(args)) as session:
+        try:
+            user = auth.create_user(session, args.username, password, args.role, email=args.email)
+        except auth.AuthError as exc:
+            return _fail(str(exc))
+        audit.record(session, "cli", "user.create", user.username, {"role": user.role})
+        session.commit()
     print(f"created {args.role} user {args.username}")
     return 0
 
@@ -154,16 +161,12 @@ def _roster_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"cannot read {args.export}: {exc.strerror}")
     settings = _settings(args)
-    db = _database(args)
     try:
-        key = config_store.roster_key(settings)
-        with db.session() as session:
-            result = config_store.store_roster_upload(session, data, key, "cli")
+        with _session(settings) as session:
+            result = config_store.store_roster_upload(session, data, config_store.roster_key(settings), "cli")
             session.commit()
     except (MisImportError, RosterError) as exc:
         return _fail(str(exc))
-    finally:
-        db.dispose()
     report = result.report
     print(f"imported {report.pupils} pupils ({report.name_forms} name forms, {report.identifiers} identifiers) "
           f"from a {report.style or 'CSV'} export; {report.skipped_rows} rows skipped")
@@ -176,17 +179,13 @@ def _roster_import(args: argparse.Namespace) -> int:
 def _token_create(args: argparse.Namespace) -> int:
     from . import audit, proxies
 
-    db = _database(args)
-    try:
-        with db.session() as session:
-            try:
-                proxy, token = proxies.create_token(session, args.name)
-            except proxies.ProxyTokenError as exc:
-                return _fail(str(exc))
-            audit.record(session, "cli", "proxy.token_create", proxy.name)
-            session.commit()
-    finally:
-        db.dispose()
+    with _session(_settings(args)) as session:
+        try:
+            proxy, token = proxies.create_token(session, args.name)
+        except proxies.ProxyTokenError as exc:
+            return _fail(str(exc))
+        audit.record(session, "cli", "proxy.token_create", proxy.name)
+        session.commit()
     print(token)
     print(f"token for proxy {args.name!r} created; it is shown only this once "
           "(give it to the proxy with --admin-token-file)", file=sys.stderr)
@@ -196,17 +195,13 @@ def _token_create(args: argparse.Namespace) -> int:
 def _token_revoke(args: argparse.Namespace) -> int:
     from . import audit, proxies
 
-    db = _database(args)
-    try:
-        with db.session() as session:
-            try:
-                proxies.revoke_token(session, args.name)
-            except proxies.ProxyTokenError as exc:
-                return _fail(str(exc))
-            audit.record(session, "cli", "proxy.token_revoke", args.name)
-            session.commit()
-    finally:
-        db.dispose()
+    with _session(_settings(args)) as session:
+        try:
+            proxies.revoke_token(session, args.name)
+        except proxies.ProxyTokenError as exc:
+            return _fail(str(exc))
+        audit.record(session, "cli", "proxy.token_revoke", args.name)
+        session.commit()
     print(f"revoked the token of proxy {args.name!r}")
     return 0
 
@@ -214,12 +209,8 @@ def _token_revoke(args: argparse.Namespace) -> int:
 def _token_list(args: argparse.Namespace) -> int:
     from . import proxies
 
-    db = _database(args)
-    try:
-        with db.session() as session:
-            rows = proxies.list_proxies(session)
-    finally:
-        db.dispose()
+    with _session(_settings(args)) as session:
+        rows = proxies.list_proxies(session)
     table = Table("proxy", "status", "last seen (UTC)", "from", "version", "events")
     for p in rows:
         table.add_row(p.name, "revoked" if p.revoked_at else "active",
