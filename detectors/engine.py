@@ -99,6 +99,7 @@ class Decision:
     pupil_refs: list[str] = field(default_factory=list)
     excerpt: str = ""
     elapsed_ms: float = 0.0
+    placeholders_used: list[str] = field(default_factory=list)  # [PUPIL_1]... given to this request's identifiers
 
 
 class Engine:
@@ -330,7 +331,10 @@ class Engine:
             action, out = "allow", list(texts)
         if rules.mode == "monitor" and action != "allow":
             action, out, reasons = "allow", list(texts), [*reasons, "monitor_only"]
-        return Decision(action, out, findings, reasons, dict(counts), refs, excerpt)
+        # the excerpt gave every identifier its placeholder; asking again returns the same one
+        used = list(dict.fromkeys(placeholders.placeholder(f.entity, texts[f.index][f.start:f.end])
+                                  for f in identifiers))
+        return Decision(action, out, findings, reasons, dict(counts), refs, excerpt, placeholders_used=used)
 
     @staticmethod
     def _identifies_someone(texts: list[str], identifiers: list[Finding], specials: list[Finding],

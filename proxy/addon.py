@@ -3,8 +3,8 @@
 For each request to a catalogued host: the allowlist gives the tool's status for the client's profile.
   blocked  -> refused with a notice (no scan needed);
   approved -> the adapter extracts the texts, a worker process scans them with the conversation's placeholders,
-              then the request is forwarded untouched (allow), rewritten (redact; the rewritten body is checked
-              once more before it leaves) or refused (block);
+              then the request is forwarded untouched (allow), rewritten (redact; the rewritten request is read
+              back before it leaves and must carry exactly the redacted texts) or refused (block);
   monitor  -> scanned and recorded, forwarded unchanged.
 Anything that cannot be read, is too big, or cannot be analysed in time is refused (fail closed). Every redact and
 block becomes an event in the on-disk spool; every decision is counted in the metrics. Client WebSocket frames get
@@ -13,15 +13,12 @@ the same treatment, a blocked frame being dropped.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from mitmproxy import ctx, exceptions, http
-from mitmproxy.proxy import server_hooks
 
 from detectors.events import Event
 from proxy import responses
@@ -58,13 +55,9 @@ class PupilGuard:
         self.catalogue, self.allowlist, self.pool, self.spool = catalogue, allowlist, pool, spool
         self.metrics, self.notices = metrics, notices
         self.conversations = conversations or Conversations()
-        self.routes: dict[str, tuple[str, int]] = {}
 
     # ---- options -------------------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
-        loader.add_option("pupilguard_route", Sequence[str], [],
-                          "HOST=ADDR:PORT: connect to ADDR:PORT for a catalogued HOST (after every decision), "
-                          "keeping HOST as the TLS server name. For tests, demos and staging.")
         loader.add_option("pupilguard_max_body", int, 10 * 1024 * 1024,
                           "Largest prompt body (bytes, after decompression) that is scanned; larger ones are "
                           "blocked.")
@@ -75,25 +68,12 @@ class PupilGuard:
                           "Also record allowed prompts as events (they are always counted in the metrics).")
 
     def configure(self, updated: set[str]) -> None:
-        if "pupilguard_route" in updated:
-            self.routes = parse_routes(ctx.options.pupilguard_route)
         if "pupilguard_max_body" in updated and ctx.options.pupilguard_max_body <= 0:
             raise exceptions.OptionsError("--max-body must be a positive number of bytes")
         if "pupilguard_time_budget_ms" in updated and ctx.options.pupilguard_time_budget_ms <= 0:
             raise exceptions.OptionsError("--time-budget-ms must be positive")
 
-    # ---- connections ---------------------------------------------------------------------------------------
-    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
-        """--route: the upstream connection goes to another address; the TLS server name stays the real host."""
-        if not self.routes or data.server.address is None:
-            return
-        host = str(data.server.address[0]).lower()
-        target = self.routes.get(host)
-        if target is not None:
-            if data.server.sni is None:
-                data.server.sni = host
-            data.server.address = target
-
+    # ---- which service ----------------------------------------------------------------------------------------
     def service_of(self, flow: http.HTTPFlow) -> Any:
         """The catalogued service this flow really goes to, or None.
 
@@ -185,7 +165,8 @@ class PupilGuard:
         if verdict.action == "redact":
             assert verdict.texts is not None
             new_body, new_query = verdict.texts[:len(body_texts)], verdict.texts[len(body_texts):]
-            if extraction is not None and new_body != body_texts:
+            rebuilt = extraction is not None and new_body != body_texts
+            if rebuilt:
                 body = extraction.rebuild(new_body)
                 if body is None:  # a file we can read but not rewrite (PDF, DOCX...): it cannot go out redacted
                     self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
@@ -195,9 +176,8 @@ class PupilGuard:
                 for i, value in zip(query_slots, new_query, strict=True):
                     query[i] = (query[i][0], value)
                 request.query = query
-            recheck = await self._recheck(request, service, who, body=extraction is not None)
-            if recheck is not None:
-                self._refuse(flow, service, who, recheck, ms=ms)
+            if not self._reads_back(request, service, new_body if rebuilt else None, new_query):
+                self._refuse(flow, service, who, _with_reason(verdict, "recheck_failed"), ms=ms)
                 return
             self._redacted(flow, service, who, verdict, ms)
         else:
@@ -205,7 +185,8 @@ class PupilGuard:
         # Without a conversation id the map is shared by everyone behind one address: restore only what this
         # request itself carried. With one (web apps keep the history server-side), the map is that conversation's.
         restorable = placeholders if extraction is not None and extraction.conversation is not None \
-            and placeholders is not None and len(placeholders) else _restricted(placeholders, texts)
+            and placeholders is not None and len(placeholders) else _restricted(placeholders,
+                                                                                 verdict.placeholders_used)
         flow.metadata[META_PLACEHOLDERS] = restorable
         flow.metadata[META_RESTORE] = bool(restorable is not None
                                            and self.allowlist.current.restore_placeholders(service.id))
@@ -268,16 +249,14 @@ class PupilGuard:
         if verdict.action == "redact":
             assert verdict.texts is not None
             new = extraction.rebuild(verdict.texts)
-            check = extract_ws(service, new, flow.request.path) if new is not None else None
-            if not isinstance(check, Extraction):
-                recheck: Verdict | None = _with_reason(verdict, "unredactable_body")
+            if new is None:
+                verdict = _with_reason(verdict, "unredactable_body")
+            elif _texts_of(extract_ws(service, new, flow.request.path)) != verdict.texts:  # read back: see _reads_back
+                verdict = _with_reason(verdict, "recheck_failed")
             else:
-                recheck = await self._scan_fresh(check.texts, service, who)
-            if recheck is None:
                 message.content = new
                 self._redacted(flow, service, who, verdict, ms)
                 return
-            verdict = recheck
         if verdict.action == "block":
             message.drop()
             self._record(flow, service, who, verdict, "block", ms=ms, notify=True)
@@ -310,18 +289,6 @@ class PupilGuard:
         self.metrics.detection_seconds.labels(service.id).observe(total / 1000)
         return verdict, conversation.placeholders, total
 
-    async def _scan_fresh(self, texts: list[str], service: Any, who: _Who) -> Verdict | None:
-        """Re-check a rewritten body with a fresh placeholder map: None if clean, else a block verdict."""
-        if not texts:
-            return None
-        result = await self.pool.scan(texts, tool=service.id, profile=who.profile, budget_s=self._budget_s())
-        if result.verdict.action == "allow":
-            return None
-        reasons = result.verdict.reasons if result.verdict.reasons[:1] in (["analysis_timeout"],
-                                                                           ["analysis_error"]) else []
-        return Verdict(action="block", reasons=["recheck_failed", *reasons],
-                       entity_counts=result.verdict.entity_counts, excerpt=result.verdict.excerpt)
-
     @staticmethod
     def _carries_prompt(service: Any, path: str) -> bool:
         return service.adapter_for(path) is not None  # a prompt or upload path of the catalogue
@@ -340,15 +307,14 @@ class PupilGuard:
             return Verdict(action="block", reasons=["unreadable_body", extraction.reason])
         return extraction
 
-    async def _recheck(self, request: http.Request, service: Any, who: _Who, *, body: bool) -> Verdict | None:
-        texts: list[str] = []
-        if body:
-            extraction = self._extract(request, service)
-            if not isinstance(extraction, Extraction):
-                return _with_reason(extraction, "recheck_failed")
-            texts += extraction.texts
-        texts += [value for _, value in request.query.items(multi=True) if value.strip()]
-        return await self._scan_fresh(texts, service, who)
+    def _reads_back(self, request: http.Request, service: Any, body_texts: list[str] | None,
+                    query_texts: list[str]) -> bool:
+        """Does the rewritten request, read again exactly as the original was read, carry exactly the texts the
+        engine approved (`body_texts`: None if the body was not rewritten)? The adapters read every string of a
+        body, so a rebuild that wrote a text to the wrong place, or left an original value anywhere, fails here."""
+        if body_texts is not None and _texts_of(self._extract(request, service)) != body_texts:
+            return False
+        return [value for _, value in request.query.items(multi=True) if value.strip()] == query_texts
 
     def _budget_s(self) -> float:
         return ctx.options.pupilguard_time_budget_ms / 1000
@@ -428,18 +394,6 @@ class PupilGuard:
             log.error("could not post notice", extra={"error": type(exc).__name__})
 
 
-def parse_routes(specs: Sequence[str]) -> dict[str, tuple[str, int]]:
-    routes: dict[str, tuple[str, int]] = {}
-    for spec in specs:
-        host, sep, target = spec.partition("=")
-        addr, colon, port = target.rpartition(":")
-        if not sep or not host or not colon or not addr or not port.isdigit() or not 0 < int(port) < 65536:
-            raise exceptions.OptionsError(f"--route {spec!r}: expected HOST=ADDR:PORT, e.g. "
-                                          "api.openai.com=127.0.0.1:8443")
-        routes[host.strip().lower()] = (addr.strip("[]"), int(port))
-    return routes
-
-
 def _set_body(request: http.Request, body: bytes) -> None:
     """A rewritten body goes out uncompressed, with a correct Content-Length (see proxy/bodies.py)."""
     request.headers.pop("content-encoding", None)
@@ -457,14 +411,16 @@ def _event_path(service: Any, path: str) -> str:
     return "/" + first[:64] + ("/…" if rest else "")
 
 
-def _restricted(placeholders: Any, texts: list[str]) -> Any:
-    """The conversation's placeholders whose original values occur in `texts` (this request), or None."""
+def _texts_of(extraction: Extraction | Unreadable | Verdict) -> list[str] | None:
+    return extraction.texts if isinstance(extraction, Extraction) else None
+
+
+def _restricted(placeholders: Any, tokens: list[str]) -> Any:
+    """Only the conversation's placeholders given to this request's own identifiers (`tokens`), or None."""
     if placeholders is None:
         return None
     state = placeholders.__getstate__()
-    haystack = "\n".join(texts).casefold()
-    keep = {token: original for token, original in state["originals"].items()
-            if re.search(r"(?<!\w)" + re.escape(original.casefold()) + r"(?!\w)", haystack)}  # whole words only
+    keep = {token: state["originals"][token] for token in tokens if token in state["originals"]}
     if not keep:
         return None
     restricted = type(placeholders)()

@@ -84,12 +84,13 @@ def run_proxy(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from detectors.allowlist import AllowlistError
     from proxy import central as central_mod
-    from proxy.addon import PupilGuard, parse_routes
+    from proxy.addon import PupilGuard
     from proxy.allowlist_watch import AllowlistWatcher
     from proxy.catalogue import default_catalogue
     from proxy.central import CentralConfig
     from proxy.conversations import Conversations
     from proxy.metrics import AdminServer, Metrics
+    from proxy.routing import parse_routes
     from proxy.spool import Delivery, Spool
     from proxy.workers import EngineSpec, PoolError, ScanPool
 
@@ -213,11 +214,12 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
 
     from proxy.notices import NoticeAddon, NoticeBoard
     from proxy.restore import RestoreAddon
+    from proxy.routing import Router
 
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
     board = NoticeBoard()
     addon.notices = board
-    master.addons.add(NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
+    master.addons.add(NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon, Router(),
                       _Ready(state))
     try:
         master.options.update(**options)

@@ -61,13 +61,14 @@ class Verdict:
     pupil_refs: list[str] = field(default_factory=list)
     excerpt: str = ""
     elapsed_ms: float = 0.0
+    placeholders_used: list[str] = field(default_factory=list)
 
     @classmethod
     def from_decision(cls, decision: Any) -> Verdict:
         return cls(action=decision.action, texts=list(decision.texts) if decision.texts is not None else None,
                    reasons=list(decision.reasons), entity_counts=dict(decision.entity_counts),
                    pupil_refs=list(decision.pupil_refs), excerpt=decision.excerpt,
-                   elapsed_ms=float(decision.elapsed_ms))
+                   elapsed_ms=float(decision.elapsed_ms), placeholders_used=list(decision.placeholders_used))
 
     @classmethod
     def failed(cls, reason: str, elapsed_ms: float = 0.0) -> Verdict:

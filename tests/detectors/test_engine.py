@@ -111,6 +111,9 @@ def test_same_value_same_placeholder_across_spellings_and_calls(roster_engine):
     assert d1.texts == ["[PUPIL_1] and [PUPIL_1] and [PUPIL_1]; email [EMAIL_1]"]
     d2 = roster_engine.scan(["Priya Patel sat next to oliver smith"], placeholders=ph)
     assert d2.texts == ["[PUPIL_2] sat next to [PUPIL_1]"]
+    # each decision names only its own placeholders: the proxy restores a reply with just those
+    assert d1.placeholders_used == ["[PUPIL_1]", "[EMAIL_1]"]
+    assert d2.placeholders_used == ["[PUPIL_2]", "[PUPIL_1]"]
     assert ph.restore("[PUPIL_1] and [PUPIL_2] ([EMAIL_1]) [PUPIL_9]") == \
         "Oliver Smith and Priya Patel (o.smith@example.org) [PUPIL_9]"
 
