@@ -4,7 +4,7 @@
 
 Starts the demo AI service (proxy/demo_upstream.py) and a real `pupilguard proxy` routed to it, then:
 1. 2 KB prompts, alternating direct and through the proxy: p50/p99 of each and the difference (added latency),
-   for a clean prompt (scanned, forwarded untouched) and one with pupil data (scanned, redacted, re-checked).
+   for a clean prompt (scanned, forwarded untouched) and one with pupil data (scanned, redacted, read back).
 2. short prompts through the proxy, alone and while 20,000-character prompts are continuously in flight.
 Targets (issue 3): <= 20 ms p50 and <= 80 ms p99 added for 2 KB prompts; short prompts' p99 no more than 50 ms
 worse under the long ones. Times depend on the machine: read the ratios and differences, not absolutes.
@@ -177,7 +177,7 @@ def run(args: argparse.Namespace, console: Console, tmp: Path, processes: list[s
             series[name].append(timed(proxied, proxied_url, prompt_2k((5000 if pupil_data else 1000) + i,
                                                                       pupil_data)))
         secs1, count1 = analysis_totals()
-        analysis[name] = (secs1 - secs0) * 1000 / n  # per request (a redaction is scanned twice)
+        analysis[name] = (secs1 - secs0) * 1000 / n  # per request
 
     console.print(f"Measuring short prompts alone, then with {args.long_in_flight} 20,000-char prompts in flight…")
     alone = [timed(proxied, proxied_url, short_prompt(i)) for i in range(n)]
@@ -207,7 +207,7 @@ def run(args: argparse.Namespace, console: Console, tmp: Path, processes: list[s
         table.add_column(col, justify="right" if col != "path" else "left")
     table.add_row("direct to upstream", f"{base_p50:.1f}", f"{base_p99:.1f}", "-", "-", "-", "baseline")
     for name, label in (("clean", "via proxy, clean (scan, forward)"),
-                        ("pupil", "via proxy, pupil data (scan, redact, re-check)")):
+                        ("pupil", "via proxy, pupil data (scan, redact, read back)")):
         p50, p99 = pct(series[name], 50), pct(series[name], 99)
         ok = p50 - base_p50 <= 20 and p99 - base_p99 <= 80
         table.add_row(label, f"{p50:.1f}", f"{p99:.1f}", f"{p50 - base_p50:+.1f}", f"{p99 - base_p99:+.1f}",

@@ -36,7 +36,7 @@ class ToolRule(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    restore_placeholders: bool = True
+    restore_placeholders: bool = False  # put original values back into replies (see proxy/restore.py)
 
     @model_validator(mode="after")
     def _statuses(self) -> ToolRule:
@@ -117,7 +117,7 @@ class Allowlist(BaseModel):
 
     def restore_placeholders(self, tool: str | None) -> bool:
         rule = self.tools.get(tool) if tool else None
-        return True if rule is None else rule.restore_placeholders
+        return rule is not None and rule.restore_placeholders
 
 
 def load_allowlist(path_or_text: str | Path) -> Allowlist:

@@ -181,13 +181,16 @@ class Engine:
             decision = Decision("block", None, reasons=["analysis_timeout"], elapsed_ms=decision.elapsed_ms)
         return decision
 
-    def _explained_words(self, text: str) -> set[str]:
+    def _explained_words(self, text: str) -> tuple[set[str], dict[str, list[RecognizerResult]]]:
         """Capitalised words other recognisers settle without NER: inside a well-known name, a titled or
         initialled name, a name marked by pupil context, or a roster forename/surname that is not also an ordinary
-        word (the roster recogniser flags those on its own)."""
+        word (the roster recogniser flags those on its own). Also the explaining recognisers' results, by
+        recogniser id, for `analyse` to reuse."""
         explained: set[str] = set()
+        found: dict[str, list[RecognizerResult]] = {}
         for recogniser in self._explainers:  # famous names; titled, initialled and pupil-context names
-            for r in recogniser.analyze(text, recogniser.supported_entities):
+            found[recogniser.id] = recogniser.analyze(text, recogniser.supported_entities)
+            for r in found[recogniser.id]:
                 explained.update(CAPITALISED.findall(text[r.start:r.end]))
         if self.roster is not None:
             from detectors.recognisers.roster_names import common_words
@@ -199,11 +202,12 @@ class Engine:
             if words:
                 flags, _ = self.roster.lookup_folded([fold(w) for w in words])
                 explained.update(w for w, f in zip(words, flags.tolist()) if f & (FORENAME | SURNAME))
-        return explained
+        return explained, found
 
-    def analyse(self, text: str, rules: Rules | None = None, nlp_artifacts: NlpArtifacts | None = None
-                ) -> list[RecognizerResult]:
-        """Raw recogniser results on the cleaned text (offsets of the cleaned text), context-weighted.
+    def analyse(self, text: str, rules: Rules | None = None, nlp_artifacts: NlpArtifacts | None = None,
+                known: dict[str, list[RecognizerResult]] | None = None) -> list[RecognizerResult]:
+        """Raw recogniser results on the cleaned text (offsets of the cleaned text), context-weighted. `known`:
+        results some recognisers already gave for this text, by recogniser id (they are not run again).
 
         Runs the registry's recognisers the way AnalyzerEngine.analyze does, but without its pairwise
         de-duplication (quadratic in the number of results, slow on long prompts): overlaps are resolved once,
@@ -213,7 +217,9 @@ class Engine:
         recognisers = self.analyzer.registry.recognizers
         results: list[RecognizerResult] = []
         for recogniser in recognisers:
-            found = recogniser.analyze(text, recogniser.supported_entities, artifacts) or []
+            found = (known or {}).get(recogniser.id)
+            if found is None:
+                found = recogniser.analyze(text, recogniser.supported_entities, artifacts) or []
             for r in found:
                 r.recognition_metadata = r.recognition_metadata or {}
                 r.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] = recogniser.id
@@ -233,12 +239,13 @@ class Engine:
         todo = [i for i, c in enumerate(cleaned) if c.text.strip()]
         texts_todo = [cleaned[i].text for i in todo]
         explained = [self._explained_words(t) for t in texts_todo]
-        artifacts = dict(zip(todo, self.nlp_engine.process_many(texts_todo, explained)))
+        artifacts = dict(zip(todo, self.nlp_engine.process_many(texts_todo, [words for words, _ in explained])))
+        known = dict(zip(todo, (results for _, results in explained)))
         raw: dict[int, list[RecognizerResult]] = {}
         for i in todo:
             if deadline_ms is not None and (time.perf_counter() - started) * 1000 > deadline_ms:
                 raise _Timeout
-            raw[i] = self.analyse(cleaned[i].text, rules, artifacts[i])
+            raw[i] = self.analyse(cleaned[i].text, rules, artifacts[i], known[i])
         named = _named_in_full(cleaned, raw, rules)
         per_text: list[list[Finding]] = []
         refs: list[str] = []

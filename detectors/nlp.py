@@ -18,6 +18,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
+from thinc.api import use_ops
 
 from detectors.recognisers.persons import SCHOOL_WORDS
 from detectors.recognisers.roster_names import common_words
@@ -25,7 +26,7 @@ from detectors.recognisers.roster_names import common_words
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
 UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
 CHUNK = 100_000  # characters of text NER reads as one doc
-NER_CONTEXT = 60  # characters of context either side of a possible name: ~10 tokens, NER reads ~4 around
+NER_CONTEXT = 35  # characters of context either side of a possible name: ~6 tokens; NER's layers read 4 around
 CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 # After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"), a possessive or a verb
 # a person does ("Grace was late") mean it may be a name after all.
@@ -79,7 +80,9 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
     def load(self) -> None:
         model = self.models[0]["model_name"]
         try:
-            nlp = spacy.load(model, exclude=list(UNNEEDED_PIPES))
+            # thinc's default matrix multiply (BLIS) is several times slower here than numpy's own BLAS
+            with use_ops("numpy", use_blis=False):
+                nlp = spacy.load(model, exclude=list(UNNEEDED_PIPES))
         except OSError as exc:
             raise ModelError(f"cannot load spaCy model {model!r}: {exc}") from None
         if "ner" not in nlp.pipe_names:

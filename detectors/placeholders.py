@@ -79,6 +79,16 @@ class Placeholders:
         clone.__setstate__(self.__getstate__())
         return clone
 
+    def only(self, tokens: list[str]) -> Placeholders:
+        """A copy that knows only `tokens`' values. Numbering carries on from this map's, so a placeholder it hands
+        out later can never be one that meant another value here."""
+        state = self.__getstate__()
+        originals = {t: state["originals"][t] for t in tokens if t in state["originals"]}
+        clone = Placeholders()
+        clone.__setstate__({"by_key": {k: t for k, t in state["by_key"].items() if t in originals},
+                            "originals": originals, "counts": state["counts"]})
+        return clone
+
     # Picklable, so a conversation's map can travel to a worker process and back (the lock cannot).
     def __getstate__(self) -> dict:
         with self._lock:

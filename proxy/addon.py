@@ -283,6 +283,7 @@ class PupilGuard:
             total += result.total_ms
             if result.placeholders is None or conversation.merge(before, result.placeholders):
                 verdict = result.verdict
+                conversation.trim(verdict.placeholders_used)
                 break
         else:  # concurrent prompts of one conversation kept colliding: rather refuse than mislabel
             verdict = Verdict.failed("analysis_error")
@@ -419,14 +420,8 @@ def _restricted(placeholders: Any, tokens: list[str]) -> Any:
     """Only the conversation's placeholders given to this request's own identifiers (`tokens`), or None."""
     if placeholders is None:
         return None
-    state = placeholders.__getstate__()
-    keep = {token: state["originals"][token] for token in tokens if token in state["originals"]}
-    if not keep:
-        return None
-    restricted = type(placeholders)()
-    restricted.__setstate__({"by_key": {k: t for k, t in state["by_key"].items() if t in keep},
-                             "originals": keep, "counts": dict(state["counts"])})
-    return restricted
+    restricted = placeholders.only(tokens)
+    return restricted if len(restricted) else None
 
 
 def _with_reason(verdict: Verdict, reason: str) -> Verdict:

@@ -62,6 +62,10 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--proxyauth", metavar="SPEC",
                    help="require proxy authentication (mitmproxy syntax: @htpasswd-file, ldap:..., user:pass); "
                         "the user name selects the allowlist profile")
+    p.add_argument("--allow-public-clients", action="store_true",
+                   help="accept clients with public addresses (JANET-assigned IPv4 ranges, global IPv6); by "
+                        "default only private and loopback addresses may use the proxy, so it is never an open "
+                        "proxy on the Internet - with this flag, the firewall must keep outsiders away")
     p.add_argument("--proxy-id", default=None, metavar="NAME", help="this proxy's name in events (default: hostname)")
     p.add_argument("--log-allow", action="store_true", help="also record allowed prompts as events")
     p.add_argument("--model", metavar="NAME", help="spaCy model package or path (default: see detectors)")
@@ -182,6 +186,7 @@ def _run(args: argparse.Namespace) -> int:
         listen_host=listen_host, listen_port=listen_port, mode=[args.mode],
         confdir=str(data_dir / "ca"), allow_hosts=catalogue.allow_hosts_regexes(),
         connection_strategy="lazy",  # a refused request never opens a connection to the AI service
+        block_global=not args.allow_public_clients,
         pupilguard_route=args.route, pupilguard_max_body=args.max_body,
         pupilguard_time_budget_ms=args.time_budget_ms, pupilguard_proxy_id=args.proxy_id or os.uname().nodename,
         pupilguard_log_allow=args.log_allow,

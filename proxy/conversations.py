@@ -2,7 +2,8 @@
 
 A conversation is one person (proxy-authenticated user, else client address) in one tool, narrowed by a
 conversation id when the tool sends one. The maps live only in this process's memory: they expire after a
-period of inactivity, the oldest are dropped when there are too many, and nothing is ever written to disk.
+period of inactivity, the oldest are dropped when there are too many, a map that grows too big forgets its older
+values, and nothing is ever written to disk.
 
 Scans of one conversation run concurrently (people behind one address must not queue behind each other's long
 prompts): each scan starts from the map as it was, and its new placeholders are merged back afterwards. If two
@@ -23,6 +24,11 @@ def _new_placeholders() -> Any:
     from detectors import Placeholders
 
     return Placeholders()
+
+
+# Values one conversation remembers. Past this (a script sending many pupils' data from one address), it keeps only
+# the latest request's: a map that only grows would make every later request of that conversation slower.
+MAX_VALUES = 1000
 
 
 @dataclass
@@ -58,6 +64,11 @@ class Conversation:
         self.placeholders = type(after)()
         self.placeholders.__setstate__(merged)
         return True
+
+    def trim(self, latest: list[str]) -> None:
+        """Past MAX_VALUES values, forget all but the `latest` request's placeholders (numbering carries on)."""
+        if len(self.placeholders) > MAX_VALUES:
+            self.placeholders = self.placeholders.only(latest)
 
 
 class Conversations:

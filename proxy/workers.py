@@ -123,6 +123,8 @@ class _Worker:
         self.nice = 0
 
     def spawn(self) -> None:
+        # one BLAS thread per worker (the child inherits this): the pool already runs a scan per CPU
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         parent, child = multiprocessing.get_context("spawn").Pipe()
         self.process = multiprocessing.get_context("spawn").Process(
             target=_serve, args=(child, self.spec, self.nice), name=f"pupilguard-scan-{self.index}", daemon=True)

@@ -13,13 +13,15 @@ SAMPLE_ENV = {
     "PUPILGUARD_LISTEN": "0.0.0.0:3128",
     "PUPILGUARD_ADMIN_URL": "https://admin.example",
     "PUPILGUARD_METRICS_LISTEN": "127.0.0.1:9464",
+    "PUPILGUARD_PROXY_OPTIONS": "--allow-public-clients",
 }
 
 
 def _exec_lines(unit: Path) -> list[list[str]]:
     text = re.sub(r"\\\n\s*", " ", unit.read_text())  # systemd line continuations
     lines = [line.split("=", 1)[1] for line in text.splitlines() if re.match(r"ExecStart(Pre)?=", line)]
-    expanded = [re.sub(r"\$\{(\w+)\}", lambda m: SAMPLE_ENV[m.group(1)], line) for line in lines]
+    variable = re.compile(r"\$\{(\w+)\}|\$(\w+)")  # ${NAME} is one word, $NAME splits into several
+    expanded = [variable.sub(lambda m: SAMPLE_ENV[m.group(1) or m.group(2)], line) for line in lines]
     return [shlex.split(line)[1:] for line in expanded]  # drop the pupilguard binary path
 
 

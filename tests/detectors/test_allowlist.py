@@ -17,7 +17,7 @@ default_status: blocked
 tools:
   chatgpt: {staff: approved, pupil: blocked}
   copilot: {staff: monitor}
-  openai-api: {staff: approved, restore_placeholders: false}
+  openai-api: {staff: approved, restore_placeholders: true}
 """
 
 
@@ -47,8 +47,9 @@ def test_status_defaults_and_options():
     assert allow.status("copilot", "pupil") == "blocked"        # listed tool, unlisted profile
     assert allow.status("unknown-ai", "staff") == "blocked"     # unlisted tool
     assert allow.approved_tools("staff") == ["chatgpt", "copilot", "openai-api"]
-    assert allow.restore_placeholders("openai-api") is False
-    assert allow.restore_placeholders("chatgpt") is True
+    assert allow.restore_placeholders("openai-api") is True      # opted in
+    assert allow.restore_placeholders("chatgpt") is False        # off by default
+    assert allow.restore_placeholders("unknown-ai") is False
 
 
 @pytest.mark.parametrize("change, line, words", [

@@ -55,7 +55,7 @@ default_profile: pupil
 default_status: blocked
 tools:
   openai-api:    {staff: approved, pupil: blocked, restore_placeholders: false}
-  anthropic-api: {staff: approved, pupil: blocked}
+  anthropic-api: {staff: approved, pupil: blocked, restore_placeholders: true}
   gemini-api:    {staff: approved, pupil: approved}
   chatgpt:       {staff: approved, pupil: blocked}
   copilot:       {staff: approved, pupil: blocked}

@@ -178,3 +178,20 @@ def test_conversations_expire_and_are_keyed_without_identities():
     assert conversations.get(key) is first
     now[0] = 61
     assert conversations.get(key) is not first and len(conversations) == 1
+
+
+def test_a_conversation_that_outgrows_its_map_keeps_the_latest_values_and_never_reuses_a_placeholder():
+    from detectors import Placeholders
+    from proxy.conversations import MAX_VALUES, Conversation
+
+    conv = Conversation(Placeholders(), 0.0)
+    before = conv.placeholders.__getstate__()
+    grown = conv.placeholders.copy()
+    emails = [f"parent{i}@example.org" for i in range(MAX_VALUES + 1)]
+    tokens = [grown.placeholder("EMAIL_ADDRESS", e) for e in emails]
+    assert conv.merge(before, grown)
+    conv.trim(tokens[-1:])
+    assert len(conv.placeholders) == 1
+    assert conv.placeholders.restore(tokens[-1]) == emails[-1]
+    assert conv.placeholders.restore(tokens[0]) == tokens[0]  # forgotten: left as it is, never another value
+    assert conv.placeholders.placeholder("EMAIL_ADDRESS", "new@example.org") == f"[EMAIL_{MAX_VALUES + 2}]"
