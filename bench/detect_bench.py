@@ -5,7 +5,7 @@
 Prompts of about 200, 2,000 and 20,000 characters are cut from the labelled corpus (bench/corpus: report comments,
 parent emails, class lists, lesson requests ... joined in varying orders), so both systems see realistic text with
 names, identifiers and special-category terms in it. Each system runs in its own process (so peak RSS is its
-own); the parent sends every prompt to both, alternating which goes first, so both see the same machine load and
+own; one BLAS thread each, as in the proxy's workers); the parent sends every prompt to both, alternating which goes first, so both see the same machine load and
 the ratios compare like with like even on a busy machine. Wall-clock and process CPU time are both recorded:
 
   - pupilguard: `Engine(roster=<corpus roster>)`, `engine.scan([text])` (analysis + policy + redaction);
@@ -66,7 +66,10 @@ class Child:
 
     def __init__(self, system: str, model: str | None) -> None:
         cmd = [sys.executable, __file__, "--child", system] + (["--model", model] if model else [])
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        # one BLAS thread, as in a proxy worker: CPU time then compares like with like
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                     env=env)
         self.system = system
 
     def ask(self, message: dict) -> dict:
