@@ -11,6 +11,7 @@ import pytest
 
 from proxy.adapters import Extraction, Unreadable, extract_for
 from proxy.catalogue import Catalogue
+from json_paths import changed_paths
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -65,23 +66,6 @@ def run(cat, body, ctype, path, host) -> Extraction:
     return ex
 
 
-def leaves(node, path=()):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from leaves(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from leaves(v, path + (i,))
-    else:
-        yield path, node
-
-
-def changed(a, b):
-    la, lb = dict(leaves(a)), dict(leaves(b))
-    assert la.keys() == lb.keys()
-    return {p for p in la if la[p] != lb[p]}
-
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -119,7 +103,7 @@ def test_openai_chat_every_role_and_part(cat):
     assert "media_not_scanned" in ex.notes
     new = ex.rebuild([t.replace("Amelia Watson", "[PUPIL_1]").replace("Amelia", "[PUPIL_1]") for t in ex.texts])
     before, after = json.loads(body), json.loads(new)
-    assert changed(before, after) == {
+    assert changed_paths(before, after) == {
         ("messages", 2, "content", 0, "text"), ("messages", 2, "content", 2, "file", "file_data"),
         ("messages", 3, "tool_calls", 0, "function", "arguments"), ("messages", 4, "content"),
         ("messages", 5, "content")}
@@ -150,7 +134,7 @@ def test_openai_responses_instructions_and_items(cat):
                         "Plan a lesson; Leo Fischer has dyslexia.", TXT.decode(), "Leo Fischer",
                         "Leo Fischer: reading age 9", "notes.txt"]  # the file name too (swept up)
     after = json.loads(ex.rebuild([t.replace("Leo Fischer", "[PUPIL_1]") for t in ex.texts]))
-    assert changed(json.loads(body), after) == {
+    assert changed_paths(json.loads(body), after) == {
         ("instructions",), ("input", 0, "content", 0, "text"), ("input", 0, "content", 1, "file_data"),
         ("input", 1, "arguments"), ("input", 2, "output")}
 
@@ -232,7 +216,7 @@ def test_anthropic_messages_system_documents_tools(cat):
     assert ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts]) is None
     new = ex.rebuild([t if t == "Isla Morgan needs..." else t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts])
     before, after = json.loads(body), json.loads(new)
-    assert ("messages", 1, "content", 0, "thinking") not in changed(before, after)  # signed: never altered
+    assert ("messages", 1, "content", 0, "thinking") not in changed_paths(before, after)  # signed: never altered
     assert after["messages"][1]["content"][0] == before["messages"][1]["content"][0]
     decoded = base64.b64decode(after["messages"][0]["content"][1]["source"]["data"])
     assert decoded == "[PUPIL_1], DOB 02/05/2012".encode("utf-16")  # re-encoded in UTF-16 with its BOM
@@ -264,7 +248,7 @@ def test_gemini_api_contents_system_and_inline_text(cat):
     assert "media_not_scanned" in ex.notes
     new = ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts])
     before, after = json.loads(body), json.loads(new)
-    assert changed(before, after) == {("contents", 0, "parts", 1, "inlineData", "data")}
+    assert changed_paths(before, after) == {("contents", 0, "parts", 1, "inlineData", "data")}
     assert base64.b64decode(after["contents"][0]["parts"][1]["inlineData"]["data"]).startswith(
         b"Name,Year,Note\n[PUPIL_1],10")
 
@@ -377,7 +361,7 @@ def test_openai_tool_and_parameter_descriptions_and_prediction_are_scanned(cat):
                                            "Who looks after Leo Fischer", "Dear parent of Leo Fischer,"])
     after = json.loads(ex.rebuild([t.replace("Leo Fischer", "[PUPIL_1]") for t in ex.texts]))
     before = json.loads(body)
-    assert changed(before, after) == {
+    assert changed_paths(before, after) == {
         ("tools", 0, "function", "description"),
         ("tools", 0, "function", "parameters", "properties", "recipient", "description"),
         ("prediction", "content")}
@@ -398,7 +382,7 @@ def test_anthropic_tool_descriptions_are_scanned_but_tool_names_and_schemas_are_
     ex = run(cat, body, ctype, path, host)
     assert ex.texts == ["Look her up.", "Isla Morgan's SEN record (EHCP).", "A field of Isla Morgan's record"]
     after = json.loads(ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts]))
-    assert changed(json.loads(body), after) == {
+    assert changed_paths(json.loads(body), after) == {
         ("tools", 0, "description"), ("tools", 0, "input_schema", "properties", "field", "description")}
 
 

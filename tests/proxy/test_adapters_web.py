@@ -7,6 +7,7 @@ import pytest
 
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.catalogue import Catalogue
+from json_paths import changed_paths
 
 PAYLOADS = Path(__file__).parent / "payloads"
 FORM = "application/x-www-form-urlencoded;charset=UTF-8"
@@ -19,24 +20,6 @@ def cat():
 
 def payload(name: str) -> bytes:
     return (PAYLOADS / name).read_bytes()
-
-
-def leaves(node, path=()):
-    """Every leaf of a JSON document with its path."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from leaves(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from leaves(v, path + (i,))
-    else:
-        yield path, node
-
-
-def changed_paths(a, b):
-    la, lb = dict(leaves(a)), dict(leaves(b))
-    assert la.keys() == lb.keys(), "structure changed"
-    return {p for p in la if la[p] != lb[p] or type(la[p]) is not type(lb[p])}
 
 
 def redact(texts, old, new):
