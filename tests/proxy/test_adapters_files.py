@@ -133,6 +133,7 @@ def test_text_file_encodings_round_trip_in_their_own_encoding(cat, encoding):
     assert ex.texts == [text]
     new = ex.rebuild([text.replace("Zoë O’Brien", "[PUPIL_1]")])
     assert new == body.replace(data, text.replace("Zoë O’Brien", "[PUPIL_1]").encode(encoding))
+    assert upload(cat, new).texts == [text.replace("Zoë O’Brien", "[PUPIL_1]")]  # what the proxy reads back
 
 
 def test_sniff_text_refuses_binary():
@@ -311,6 +312,8 @@ def test_multipart_related_with_json_metadata_and_base64_part(cat):
     ex = upload(cat, body, ctype, "gemini-api", "/upload/v1beta/files?uploadType=multipart")
     assert ex.texts == ["Leo Fischer notes", "Leo Fischer is in 9R"]
     new = ex.rebuild(["[PUPIL_1] notes", "[PUPIL_1] is in 9R"])
+    assert upload(cat, new, ctype, "gemini-api", "/upload/v1beta/files?uploadType=multipart").texts == \
+        ["[PUPIL_1] notes", "[PUPIL_1] is in 9R"]  # what the proxy reads back before sending it
     assert b'"display_name": "[PUPIL_1] notes"' in new or b'"display_name":"[PUPIL_1] notes"' in new
     import base64
     encoded = new.split(b"\r\n\r\n")[2].split(b"\r\n")[0]

@@ -26,6 +26,11 @@ def redact(texts, old, new):
     return [t.replace(old, new) for t in texts]
 
 
+def reads_back(cat, service, body, ctype, path) -> list[str]:
+    """The texts the proxy reads from a rewritten body before sending it (it must be exactly the redacted ones)."""
+    return extract_for(cat.service(service), body, ctype, path).texts
+
+
 def extract(cat, service, body, ctype, path) -> Extraction:
     ex = extract_for(cat.service(service), body, ctype, path)
     assert isinstance(ex, Extraction), ex
@@ -87,6 +92,7 @@ def test_web_app_json_bodies(cat, name, service, path, expected, pupil, paths, c
     new = ex.rebuild(redact(ex.texts, pupil, "[PUPIL_1]"))
     before, after = json.loads(body), json.loads(new)
     assert changed_paths(before, after) == paths
+    assert reads_back(cat, service, new, "application/json", path) == redact(ex.texts, pupil, "[PUPIL_1]")
     assert pupil not in new.decode("utf-8") and "[PUPIL_1]" in new.decode("utf-8")
     # the browser sent compact UTF-8 JSON, so does the rebuilt body
     assert new == json.dumps(after, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -110,6 +116,8 @@ def test_gemini_web_f_req_json_in_json_in_form(cat):
     assert ex.texts == ["Draft an EHCP summary for Priya Shah, DOB 14/03/2013", "en-GB", "!abcdEFGHijkl_token"]
     assert ex.conversation == "c_8f2a1b3c4d5e6f70"
     new = ex.rebuild(["Draft an EHCP summary for [PUPIL_1], DOB [DOB_1]"] + ex.texts[1:])
+    assert reads_back(cat, "gemini", new, FORM, path) == ["Draft an EHCP summary for [PUPIL_1], DOB [DOB_1]",
+                                                          *ex.texts[1:]]
     fields_before, fields_after = parse_qsl(body.decode()), parse_qsl(new.decode())
     assert [k for k, _ in fields_after] == [k for k, _ in fields_before]
     assert fields_after[1] == fields_before[1]  # the `at` token is byte-identical
@@ -132,6 +140,8 @@ def test_meta_ai_variables_form_field(cat):
                         "0", "0", "1", "q", "1", "RelayModern", "useAbraSendMessageMutation", "true"]
     assert ex.conversation == "1a7c9e2b-3d4f-4a6b-8c0d-2e4f6a8b0c1d"
     new = ex.rebuild(redact(ex.texts, "Noah Williams", "[PUPIL_1]"))
+    assert reads_back(cat, "meta-ai", new, "application/x-www-form-urlencoded", "/api/graphql/") == \
+        redact(ex.texts, "Noah Williams", "[PUPIL_1]")
     before, after = parse_qs(body.decode()), parse_qs(new.decode())
     assert set(before) == set(after)
     for key in before:
@@ -157,6 +167,7 @@ def test_copilot_websocket_send_frame(cat):
     assert ex.rebuild(ex.texts) == frame
     new = ex.rebuild(redact(ex.texts, "Freya Hughes", "[PUPIL_1]"))
     assert changed_paths(json.loads(frame), json.loads(new)) == {("content", 0, "text")}
+    assert extract_ws(cat.service("copilot"), new).texts == redact(ex.texts, "Freya Hughes", "[PUPIL_1]")
 
 
 def test_copilot_other_events_are_still_scanned_but_ids_and_enums_are_not(cat):
@@ -184,6 +195,7 @@ def test_m365_copilot_signalr_frames(cat):
         assert ex.conversation == "51D|BingProdUnAuthenticatedUsers|7E3F8A1C"
         assert ex.rebuild(ex.texts) == frame
         new = ex.rebuild(redact(ex.texts, "Olivia Roberts", "[PUPIL_1]"))
+        assert extract_ws(cat.service("m365-copilot"), new).texts == redact(ex.texts, "Olivia Roberts", "[PUPIL_1]")
         assert new.endswith(b"\x1e") and new.count(b"\x1e") == frame.count(b"\x1e")
         records_b = [json.loads(r) for r in frame.split(b"\x1e") if r]
         records_a = [json.loads(r) for r in new.split(b"\x1e") if r]
