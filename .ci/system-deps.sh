@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Idempotently installs and starts what the test suite needs from Debian: Chromium (browser tests)
-# and PostgreSQL (the production store, on 127.0.0.1:5432 with trust auth for local tests).
+# Idempotently installs and starts what the test suite needs from Debian: Chromium (browser tests),
+# PostgreSQL (the production store, on 127.0.0.1:5432 with trust auth for local tests) and OpenLDAP's slapd
+# (the proxy's directory-group tests start their own server on a free loopback port).
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
@@ -8,6 +9,7 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v certutil >/dev/null || need+=(libnss3-tools)   # the browser test trusts the proxy CA via an NSS db
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v curl >/dev/null || need+=(curl)                # the trial test runs the curl line `make run` prints
+[ -x /usr/sbin/slapd ] || need+=(slapd)                   # OpenLDAP: the directory-group tests run their own slapd
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

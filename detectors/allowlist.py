@@ -82,12 +82,14 @@ class Allowlist(BaseModel):
 
     def profile_for(self, client_ip: str | None = None, user: str | None = None,
                     groups: list[str] | tuple[str, ...] = ()) -> str:
+        # user and group names compare without case, as Active Directory's do
         if user:
             for name, profile in self.profiles.items():
-                if user in profile.users:
+                if user.casefold() in {u.casefold() for u in profile.users}:
                     return name
+        member_of = {g.casefold() for g in groups}
         for name, profile in self.profiles.items():
-            if any(g in profile.groups for g in groups):
+            if any(g.casefold() in member_of for g in profile.groups):
                 return name
         if client_ip:
             try:

@@ -37,6 +37,7 @@ META_TOOL = "pupilguard.tool"
 META_PLACEHOLDERS = "pupilguard.placeholders"
 META_RESTORE = "pupilguard.restore"
 _META_HOST = "pupilguard.host"  # the catalogued host name the flow was matched by
+_META_GROUPS = "pupilguard.groups"  # the proxy-authenticated user's directory groups
 
 
 @dataclass
@@ -51,9 +52,11 @@ class PupilGuard:
     """Decisions on the wire. Collaborators are built by `pupilguard proxy` (proxy/cli.py) and passed in."""
 
     def __init__(self, *, catalogue: Any, allowlist: AllowlistWatcher, pool: ScanPool, spool: Spool,
-                 metrics: Metrics, conversations: Conversations | None = None, notices: Any = None) -> None:
+                 metrics: Metrics, conversations: Conversations | None = None, notices: Any = None,
+                 directory: Any = None) -> None:
         self.catalogue, self.allowlist, self.pool, self.spool = catalogue, allowlist, pool, spool
         self.metrics, self.notices = metrics, notices
+        self.directory = directory  # proxy.directory.GroupDirectory with --proxyauth ldap:..., else None
         self.conversations = conversations or Conversations()
 
     # ---- options -------------------------------------------------------------------------------------------
@@ -117,6 +120,7 @@ class PupilGuard:
         if service is None:
             return
         try:
+            await self._look_up_groups(flow)
             await self._decide(flow, service)
         except Exception as exc:  # noqa: BLE001 - mitmproxy would log it and forward the request: refuse instead
             self._fail_closed(flow, service, exc)
@@ -217,6 +221,7 @@ class PupilGuard:
         if service is None:
             return
         try:
+            await self._look_up_groups(flow)
             await self._decide_frame(flow, service, message)
         except Exception as exc:  # noqa: BLE001 - never forward a frame we failed to judge
             message.drop()
@@ -264,12 +269,18 @@ class PupilGuard:
         self._allowed(flow, service, who, verdict, ms)
 
     # ---- helpers ---------------------------------------------------------------------------------------------
+    async def _look_up_groups(self, flow: http.HTTPFlow) -> None:
+        """Once per flow (a WebSocket keeps its handshake's): the directory groups of the authenticated user."""
+        if self.directory is not None and _META_GROUPS not in flow.metadata:
+            auth = flow.metadata.get("proxyauth")
+            flow.metadata[_META_GROUPS] = await self.directory.groups(auth[0] if auth else None)
+
     def _who(self, flow: http.HTTPFlow, service: Any) -> _Who:
         client_addr = str(flow.client_conn.peername[0]) if flow.client_conn.peername else ""
         auth = flow.metadata.get("proxyauth")
         user = auth[0] if auth else None
         allowlist = self.allowlist.current
-        profile = allowlist.profile_for(client_addr, user, ())
+        profile = allowlist.profile_for(client_addr, user, flow.metadata.get(_META_GROUPS, ()))
         return _Who(client_addr, user, profile, allowlist.status(service.id, profile))
 
     async def _scan(self, conv_key: str, texts: list[str], service: Any, who: _Who) -> tuple[Verdict, Any, float]:

@@ -61,7 +61,7 @@ def register_proxy(subparsers: Any) -> None:
                    help="explicit proxy (PAC/WPAD) or transparent interception (default: %(default)s)")
     p.add_argument("--proxyauth", metavar="SPEC",
                    help="require proxy authentication (mitmproxy syntax: @htpasswd-file, ldap:..., user:pass); "
-                        "the user name selects the allowlist profile")
+                        "the user name - and with ldap, the user's directory groups - select the allowlist profile")
     p.add_argument("--allow-public-clients", action="store_true",
                    help="accept clients with public addresses (JANET-assigned IPv4 ranges, global IPv6); by "
                         "default only private and loopback addresses may use the proxy, so it is never an open "
@@ -105,6 +105,16 @@ def _run(args: argparse.Namespace) -> int:
         parse_routes(args.route)
     except Exception as exc:
         raise UserError(str(exc)) from None
+    directory = None
+    if args.proxyauth and args.proxyauth.startswith("ldap"):
+        from mitmproxy.exceptions import OptionsError
+
+        from proxy.directory import GroupDirectory
+
+        try:  # the allowlist's `groups:` come from the directory that checks the passwords
+            directory = GroupDirectory(args.proxyauth)
+        except OptionsError as exc:
+            raise UserError(f"--proxyauth: {exc}") from None
     for flag, value in (("--max-body", args.max_body), ("--time-budget-ms", args.time_budget_ms)):
         if value <= 0:
             raise UserError(f"{flag} must be positive")
@@ -181,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
         central.on_change = apply
         central.start()
     addon = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
-                       conversations=Conversations())
+                       conversations=Conversations(), directory=directory)
     options = dict(
         listen_host=listen_host, listen_port=listen_port, mode=[args.mode],
         confdir=str(data_dir / "ca"), allow_hosts=catalogue.allow_hosts_regexes(),

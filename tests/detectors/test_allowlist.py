@@ -32,6 +32,8 @@ def test_profile_by_user_group_then_most_specific_subnet_then_default():
     allow = load_allowlist(BASE)
     assert allow.profile_for("10.1.2.3", user="head@example.sch.uk") == "staff"
     assert allow.profile_for("10.1.2.3", groups=["staff"]) == "staff"
+    assert allow.profile_for("10.1.2.3", groups=["Domain Users", "STAFF"]) == "staff"  # directory names: any case
+    assert allow.profile_for("10.1.2.3", user="Head@Example.sch.uk") == "staff"
     assert allow.profile_for("10.0.5.9") == "sencos"           # /24 beats /16
     assert allow.profile_for("10.0.9.9") == "staff"
     assert allow.profile_for("::ffff:10.0.9.9") == "staff"      # IPv4-mapped IPv6
