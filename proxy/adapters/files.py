@@ -1,8 +1,8 @@
 """Text inside files: plain-text files in any common encoding, DOCX, XLSX, PDF, other Office/ODF zips, base64.
 
-Plain-text files are rewritten in their own encoding (BOM kept). Binary document formats are read but not
-rewritten: their `rebuild` returns None for changed texts, which tells the proxy to block rather than forward
-the original. Images, audio and video carry no text we can read (no OCR) and are let through with a note;
+Plain-text files are rewritten in their own encoding (BOM kept), Word documents in place (word.py). Other binary
+document formats (PDF, XLSX, ODF) are read but not rewritten: their `rebuild` returns None for changed texts,
+which tells the proxy to block rather than forward the original. Images, audio and video carry no text we can read (no OCR) and are let through with a note;
 any other binary is `CannotRead`, because an unread file must not reach an AI service.
 
 What a file *is* is decided from its content, never from the declared type or name (both are the sender's
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
 from .base import CannotRead, Extraction
+from .word import word_extraction
 
 __all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction", "decoded_runs",
            "MAX_UNZIPPED"]
@@ -191,20 +192,6 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     return zf
 
 
-def _docx_text(data: bytes) -> str:
-    import docx  # python-docx; imported lazily: most requests carry no Word files
-
-    document = docx.Document(io.BytesIO(data))
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            lines.extend(p.text for p in part.paragraphs)
-    return "\n".join(lines)
-
-
 def _xlsx_text(data: bytes) -> str:
     import openpyxl
 
@@ -258,7 +245,7 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extracti
             zf = _open_zip(data)
             names = set(zf.namelist())
             if "word/document.xml" in names:
-                return _read_only(data, _docx_text(data), "docx")
+                return word_extraction(data, zf)
             if "xl/workbook.xml" in names:
                 return _read_only(data, _xlsx_text(data), "xlsx")
             if any(n.endswith(".xml") for n in names):

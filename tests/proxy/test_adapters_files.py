@@ -144,7 +144,7 @@ def test_sniff_text_refuses_binary():
     assert sniff_text(b"\x81\x8d ok")[1].encoding == "latin-1"  # bytes undefined in cp1252 still decode
 
 
-def test_docx_upload_is_read_but_not_rewritable(cat):
+def test_docx_upload_is_read_and_rewritten_inside_the_multipart_body(cat):
     data = make_docx()
     body = multipart(field("purpose", "assistants"), file_part(
         "note.docx", data, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
@@ -152,7 +152,9 @@ def test_docx_upload_is_read_but_not_rewritable(cat):
     assert ex.texts[0] == "assistants"
     assert "Pastoral note for Amelia Watson" in ex.texts[1]
     assert "UPN\tA820106510023" in ex.texts[1] and "CONFIDENTIAL" in ex.texts[1]
-    assert ex.rebuild(["assistants", ex.texts[1].replace("Amelia Watson", "[PUPIL_1]")]) is None
+    new_texts = ["assistants", ex.texts[1].replace("Amelia Watson", "[PUPIL_1]")]
+    new = ex.rebuild(new_texts)
+    assert upload(cat, new).texts == new_texts and b"Amelia Watson" not in new  # (see test_adapters_word.py)
     assert ex.rebuild(ex.texts) == body  # nothing to redact: forwarded as it was
 
 

@@ -97,7 +97,7 @@ def test_base64_documents_in_unknown_json_are_read_or_block():
                            "content": base64.b64encode(data).decode()}).encode()
         ex = extract("upload", body, "application/json", "/rest/app-chat/upload-file")
         assert isinstance(ex, Extraction) and any(marker in t for t in ex.texts)
-        assert ex.rebuild([t + "!" for t in ex.texts]) is None  # cannot rewrite a PDF/DOCX: the proxy blocks
+        assert ex.rebuild([t + "!" for t in ex.texts]) is None  # not a redaction the file can carry: block
     encrypted = base64.b64encode(make_pdf("x", encrypt=True)).decode()
     body = json.dumps({"content": encrypted}).encode()
     assert extract("generic", body, "application/json", "/x") == Unreadable("file_encrypted:pdf")

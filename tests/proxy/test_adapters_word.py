@@ -1,0 +1,168 @@
+"""Word documents: every text in the file is read, and a pupil's name or number is redacted in place - the upload
+goes out as a valid .docx with its formatting, instead of being refused."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import docx
+import httpx
+import openai
+import pytest
+from docx.shared import Pt
+from starlette.responses import JSONResponse
+
+from proxy.adapters import Extraction
+from proxy.adapters.files import file_extraction
+from proxy.adapters.word import placeholder_edits
+
+NAME, UPN = "Amelia Watson", "T801200115100"  # a UPN with a valid check letter
+
+
+def save(document) -> bytes:
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def report() -> bytes:
+    """A pastoral note as a teacher writes one: the name split over two formatted runs, a table, a header, a title."""
+    d = docx.Document()
+    d.core_properties.title = f"Note on {NAME}"
+    p = d.add_paragraph("Pastoral note for ")
+    first = p.add_run("Amelia")
+    first.bold = True
+    p.add_run(" Watson, who has settled well.")
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "UPN", UPN
+    table.cell(1, 0).text, table.cell(1, 1).text = "Form", "9R"
+    d.sections[0].header.paragraphs[0].text = f"CONFIDENTIAL - {NAME}"
+    small = d.add_paragraph().add_run("  indented, with spaces kept  ")
+    small.font.size = Pt(8)
+    return save(d)
+
+
+def redacted(text: str) -> str:
+    return text.replace(NAME, "[PUPIL_1]").replace(UPN, "[UPN_1]")
+
+
+def test_every_text_of_the_document_is_read_with_its_layout():
+    data = report()
+    ex = file_extraction(data)
+    assert isinstance(ex, Extraction) and ex.adapter == "docx"
+    text = ex.texts[0]
+    assert f"Pastoral note for {NAME}, who has settled well." in text.splitlines()
+    assert f"UPN\t{UPN}" in text.splitlines() and "Form\t9R" in text.splitlines()  # cells on one line
+    assert f"CONFIDENTIAL - {NAME}" in text and f"Note on {NAME}" in text  # header and title
+    assert ex.rebuild(ex.texts) == data  # nothing to redact: forwarded byte for byte
+
+
+def test_redaction_is_written_into_the_document_and_keeps_its_formatting():
+    data = report()
+    ex = file_extraction(data)
+    new = ex.rebuild([redacted(ex.texts[0])])
+    assert new is not None
+    assert file_extraction(new).texts == [redacted(ex.texts[0])]  # what the proxy reads back
+    d = docx.Document(io.BytesIO(new))
+    runs = d.paragraphs[0].runs
+    assert [r.text for r in runs] == ["Pastoral note for ", "[PUPIL_1]", ", who has settled well."]
+    assert runs[1].bold  # the placeholder sits in the run where the name began
+    assert d.tables[0].cell(0, 1).text == "[UPN_1]"
+    assert d.sections[0].header.paragraphs[0].text == "CONFIDENTIAL - [PUPIL_1]"
+    assert d.core_properties.title == "Note on [PUPIL_1]"
+    assert d.paragraphs[1].runs[0].text == "  indented, with spaces kept  "
+    assert d.paragraphs[1].runs[0].font.size == Pt(8)
+    assert NAME.encode() not in new and b"Watson" not in b"".join(
+        zipfile.ZipFile(io.BytesIO(new)).read(n) for n in zipfile.ZipFile(io.BytesIO(new)).namelist())
+    # parts without text (styles, settings, media) travel byte for byte
+    before, after = zipfile.ZipFile(io.BytesIO(data)), zipfile.ZipFile(io.BytesIO(new))
+    assert before.namelist() == after.namelist()
+    assert before.read("word/styles.xml") == after.read("word/styles.xml")
+
+
+def with_body_xml(extra: str) -> bytes:
+    """A document whose body gets `extra` WordprocessingML appended (what python-docx cannot write)."""
+    data = save(docx.Document())
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename == "word/document.xml":
+                part = part.replace(b"<w:sectPr", extra.encode() + b"<w:sectPr", 1)
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
+def test_tracked_deletions_and_field_codes_leave_with_the_file_so_they_are_read_and_redacted():
+    data = with_body_xml(
+        f'<w:p><w:r><w:t xml:space="preserve">Report for </w:t></w:r>'
+        f'<w:del w:id="1" w:author="T" w:date="2026-01-01T00:00:00Z"><w:r><w:delText>{NAME}</w:delText></w:r></w:del>'
+        f'<w:r><w:instrText xml:space="preserve"> MERGEFIELD {UPN} </w:instrText></w:r></w:p>')
+    ex = file_extraction(data)
+    assert ex.texts[0].startswith(f"Report for {NAME} MERGEFIELD {UPN} \n")
+    new = ex.rebuild([redacted(ex.texts[0])])
+    assert file_extraction(new).texts == [redacted(ex.texts[0])] and NAME.encode() not in new
+
+
+def test_a_change_across_a_cell_or_paragraph_boundary_cannot_be_written_so_the_upload_is_refused():
+    ex = file_extraction(report())
+    across = ex.texts[0].replace(f"UPN\t{UPN}", "[UPN_1]")
+    assert ex.rebuild([across]) is None
+    assert ex.rebuild([ex.texts[0] + "!"]) is None  # not a redaction at all
+
+
+def test_a_document_with_an_entity_bomb_is_read_without_expanding_it():
+    bomb = ('<!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>')
+    data = save(docx.Document())
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename == "word/document.xml":
+                head, _, rest = part.partition(b"?>")
+                part = head + b"?>" + bomb.encode() + rest.replace(b"<w:sectPr", b"<w:p><w:r><w:t>&d;</w:t></w:r></w:p><w:sectPr", 1)
+            dst.writestr(info, part)
+    ex = file_extraction(out.getvalue())
+    assert "aaaaaaaaaa" * 100 not in "".join(ex.texts)
+
+
+@pytest.mark.parametrize("old,new,edits", [
+    ("Oliver Smith and Oliver Smith is", "[PUPIL_1] and [PUPIL_1] is", [(0, 12, "[PUPIL_1]"), (17, 29, "[PUPIL_1]")]),
+    ("UPN T801200115100", "UPN [UPN_1]", [(4, 17, "[UPN_1]")]),
+    ("Already [PUPIL_1] here", "Already [PUPIL_1] here", []),
+    ("Oliver Smith", "[PUPIL_1]", [(0, 12, "[PUPIL_1]")]),
+])
+def test_placeholder_edits_find_the_replaced_spans(old, new, edits):
+    assert placeholder_edits(old, new) == edits
+
+
+@pytest.mark.parametrize("old,new", [
+    ("Oliver Smith", "Oliver Smith!"),          # an edit that is not a placeholder
+    ("Oliver Smith", "[PUPIL_1][UPN_1]"),      # adjacent placeholders: where one value ends is unknown
+    ("Hello", "Goodbye [PUPIL_1]"),
+])
+def test_placeholder_edits_refuse_what_is_not_a_redaction(old, new):
+    assert placeholder_edits(old, new) is None
+
+
+# ---------------------------------------------------------------------------------------------- on the wire
+
+def test_a_word_upload_through_the_proxy_arrives_redacted_and_still_a_document(proxy, upstream):
+    upstream.handle("/v1/files", lambda rec: JSONResponse(
+        {"id": "file-1", "object": "file", "bytes": len(rec.body), "created_at": 0, "filename": "note.docx",
+         "purpose": "assistants", "status": "processed"}))
+    client = openai.OpenAI(api_key="sk-test", base_url="https://api.openai.com/v1", max_retries=0,
+                           http_client=httpx.Client(proxy=proxy.url, verify=proxy.ssl))
+    uploaded = client.files.create(file=("note.docx", report()), purpose="assistants")
+    assert uploaded.id == "file-1"
+    received = upstream.requests_to("/v1/files")[-1]
+    boundary = received.headers["content-type"].split("boundary=")[1].strip('"').encode()
+    part = next(p for p in received.body.split(b"--" + boundary) if b'filename="note.docx"' in p)
+    sent = part.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0]
+    d = docx.Document(io.BytesIO(sent))
+    assert d.paragraphs[0].text == "Pastoral note for [PERSON_1], who has settled well."  # this proxy has no roster
+    assert d.tables[0].cell(0, 1).text == "[UPN_1]"
+    assert NAME.encode() not in received.body and UPN.encode() not in received.body
