@@ -289,6 +289,7 @@ class Engine:
             in_pupil = _coverage(pupils, len(text))
             kept = [_trim_to_pupil(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
                     >= 0 else r for r in kept]
+        kept = [_with_first_name(text, r, famous) if r.entity_type == "PERSON" else r for r in kept]
         kept += _repeat_person_findings(text, kept, famous)
         names = [r for r in kept if r.entity_type in NAMES]
         in_name = _coverage(names, len(text))
@@ -451,6 +452,23 @@ def _names_someone(text: str, role: RecognizerResult, names: list[RecognizerResu
         if n.end <= role.start and _NAME_THEN_ROLE.fullmatch(text, n.end, role.start):
             return True
     return False
+
+
+_WORD_BEFORE = re.compile(r"(?:^|(?<=[\s(\"'\u201c]))([A-Z][a-z'\u2019-]+) $")
+
+
+def _with_first_name(text: str, r: RecognizerResult, famous: list[tuple[int, int]]) -> RecognizerResult:
+    """NER sometimes tags only the surname of a name on its own ("Amelia Watson" in a table row gives "Watson"): the
+    capitalised word right before it joins the name when it could be one (not an ordinary word, a title or a
+    school word)."""
+    from detectors.recognisers.roster_names import common_words
+
+    m = _WORD_BEFORE.search(text, max(0, r.start - 40), r.start)
+    if m is None or not maybe_name(m.group(1), set()) or m.group(1).lower() in common_words() \
+            or any(s < r.start and m.start(1) < e for s, e in famous):
+        return r
+    r.start = m.start(1)
+    return r
 
 
 def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: list[tuple[int, int]]

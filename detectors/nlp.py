@@ -20,7 +20,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 from thinc.api import use_ops
 
-from detectors.recognisers.persons import SCHOOL_WORDS
+from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS
 from detectors.recognisers.roster_names import common_words
 
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
@@ -154,7 +154,7 @@ def ner_view(text: str, explained: set[str] = frozenset()) -> str:
     `explained`: roster names and famous names, which other recognisers settle). NER is most of the scan time;
     it reads a few words either side of a name, and finds no PERSON where no such word is."""
     if _CAPS_RUN.search(text):
-        text = _CAPS_RUN.sub(lambda m: re.sub(r"[A-Z]+", lambda w: w.group(0).capitalize(), m.group(0)), text)
+        text = _CAPS_RUN.sub(lambda m: re.sub(r"[A-Z]+", _title_case_word, m.group(0)), text)
     common = common_words()
     windows: list[list[int]] = []
     for m in CAPITALISED.finditer(text):
@@ -179,6 +179,11 @@ def ner_view(text: str, explained: set[str] = frozenset()) -> str:
     return "".join(pieces)
 
 
+
+
+def _title_case_word(m: re.Match) -> str:
+    word = m.group(0)
+    return word if word.lower() in SCHOOL_ACRONYMS else word.capitalize()
 
 
 def _pieces(text: str) -> list[str]:

@@ -172,7 +172,7 @@ class PupilGuard:
             rebuilt = extraction is not None and new_body != body_texts
             if rebuilt:
                 body = extraction.rebuild(new_body)
-                if body is None:  # a file we can read but not rewrite (PDF, XLSX...): it cannot go out redacted
+                if body is None:  # a file we can read but not rewrite (a PDF...): it cannot go out redacted
                     self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
                     return
                 _set_body(request, body)

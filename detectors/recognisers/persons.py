@@ -31,6 +31,11 @@ chemistry physics re pe pshe rse citizenship reading writing phonics spelling dt
 business psychology sociology media dance sport set group class form room block term week lesson lessons
 year years reception nursery sixth month report notes candidate certificate grade
 """.split())
+# Shouted school abbreviations, such as a spreadsheet's header row "NAME  ULN  DOB  SEN": never a name.
+SCHOOL_ACRONYMS = frozenset("""
+uln upn uci dob sen send senco sendco eal fsm pp ehcp cla lac cin cp gcse sats nhs ni dsl ta hlta ks1 ks2 ks3 ks4
+ks5 mis sims tbc n/a
+""".split())
 
 
 def _not_stop(word: str) -> bool:
@@ -121,7 +126,8 @@ class PupilContextNameRecognizer(LocalRecognizer):
                 if len(words) > 1 and (not _not_stop(words[1]) or words[1].lower() in SCHOOL_WORDS):
                     words.pop()
                 first = words[0].lower()
-                if first not in self._common and first not in SCHOOL_WORDS and _not_stop(first):
+                if first not in self._common and first not in SCHOOL_WORDS and first not in SCHOOL_ACRONYMS \
+                        and _not_stop(first):
                     start = m.start("name")
                     results.append(RecognizerResult("PERSON", start, start + len(" ".join(words)), self.SCORE))
         return results

@@ -19,7 +19,7 @@ Whatever the step, text hidden as base64 inside a found text ("decode this: VGhl
 appended as extra, read-only texts: scanned like the rest, and a change to one makes rebuild return None (block).
 
 `Extraction.rebuild(new_texts)` returns the new body bytes, or None when the texts changed but the container
-cannot be rewritten (PDF/XLSX uploads, or a change a Word document cannot carry): the proxy must then block.
+cannot be rewritten (PDF uploads, or a change a Word or Excel file cannot carry): the proxy must then block.
 """
 from __future__ import annotations
 

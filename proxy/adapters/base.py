@@ -45,7 +45,7 @@ class Extraction:
     """The texts found in one body/frame/field and how to write edited ones back.
 
     `rebuild(new_texts)` returns a value of the same kind as `original` (bytes for a body) with only those texts
-    replaced, or None when the container cannot be rewritten faithfully (a PDF or XLSX upload): the caller must
+    replaced, or None when the container cannot be rewritten faithfully (a PDF upload): the caller must
     then block rather than forward the unredacted original.
     """
 

@@ -1,9 +1,10 @@
 """Text inside files: plain-text files in any common encoding, DOCX, XLSX, PDF, other Office/ODF zips, base64.
 
-Plain-text files are rewritten in their own encoding (BOM kept), Word documents in place (word.py). Other binary
-document formats (PDF, XLSX, ODF) are read but not rewritten: their `rebuild` returns None for changed texts,
-which tells the proxy to block rather than forward the original. Images, audio and video carry no text we can read (no OCR) and are let through with a note;
-any other binary is `CannotRead`, because an unread file must not reach an AI service.
+Plain-text files are rewritten in their own encoding (BOM kept), Word documents and spreadsheets in place (word.py,
+excel.py). Other binary document formats (PDF, ODF, PowerPoint) are read but not rewritten: their `rebuild` returns
+None for changed texts, which tells the proxy to block rather than forward the original. Images, audio and video
+carry no text we can read (no OCR) and are let through with a note; any other binary is `CannotRead`, because an
+unread file must not reach an AI service.
 
 What a file *is* is decided from its content, never from the declared type or name (both are the sender's
 word): anything that decodes as text is scanned as text, and media must have the real structure of its format.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
 from .base import CannotRead, Extraction
+from .excel import xlsx_extraction
 from .word import word_extraction
 
 __all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction", "decoded_runs",
@@ -192,23 +194,6 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     return zf
 
 
-def _xlsx_text(data: bytes) -> str:
-    import openpyxl
-
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        lines = []
-        for ws in wb.worksheets:
-            lines.append(str(ws.title))
-            for row in ws.iter_rows(values_only=True):
-                cells = ["" if v is None else str(v) for v in row]
-                if any(cells):
-                    lines.append("\t".join(cells))
-        return "\n".join(lines)
-    finally:
-        wb.close()
-
-
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -247,7 +232,7 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extracti
             if "word/document.xml" in names:
                 return word_extraction(data, zf)
             if "xl/workbook.xml" in names:
-                return _read_only(data, _xlsx_text(data), "xlsx")
+                return xlsx_extraction(data, zf)
             if any(n.endswith(".xml") for n in names):
                 return _read_only(data, _office_xml_text(zf), "office_xml")
             raise CannotRead("file_archive")
