@@ -457,6 +457,22 @@ def start_proxy(tmp_path_factory: pytest.TempPathFactory, test_ca: TestCA,
         proc.stop()
 
 
+def upload_through(proxy: ProxyProcess, upstream: FakeUpstream, filename: str, data: bytes) -> bytes:
+    """Upload a file with the real openai SDK through `proxy`; the file's bytes as the upstream received them."""
+    import openai
+
+    upstream.handle("/v1/files", lambda rec: JSONResponse(
+        {"id": "file-1", "object": "file", "bytes": len(rec.body), "created_at": 0, "filename": filename,
+         "purpose": "assistants", "status": "processed"}))
+    client = openai.OpenAI(api_key="sk-test", base_url="https://api.openai.com/v1", max_retries=0,
+                           http_client=httpx.Client(proxy=proxy.url, verify=proxy.ssl))
+    assert client.files.create(file=(filename, data), purpose="assistants").id == "file-1"
+    received = upstream.requests_to("/v1/files")[-1]
+    boundary = received.headers["content-type"].split("boundary=")[1].strip('"').encode()
+    part = next(p for p in received.body.split(b"--" + boundary) if f'filename="{filename}"'.encode() in p)
+    return part.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0]
+
+
 @pytest.fixture(scope="session")
 def proxy(start_proxy: ProxyFactory) -> ProxyProcess:
     """One proxy shared by the end-to-end tests: 127.0.0.1 is staff."""

