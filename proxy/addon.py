@@ -12,6 +12,7 @@ the same treatment, a blocked frame being dropped.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ META_PLACEHOLDERS = "pupilguard.placeholders"
 META_RESTORE = "pupilguard.restore"
 _META_HOST = "pupilguard.host"  # the catalogued host name the flow was matched by
 _META_GROUPS = "pupilguard.groups"  # the proxy-authenticated user's directory groups
+# Bodies bigger than this (a spreadsheet upload) are decoded, read and rewritten in a thread: parsing one can take
+# a second, and on the event loop that second would stall everyone else's traffic.
+_OFF_LOOP_BYTES = 8 * 1024
 
 
 @dataclass
@@ -139,7 +143,7 @@ class PupilGuard:
         query_slots = [i for i, (_, value) in enumerate(query) if value.strip()]
         extraction: Extraction | None = None
         if carries_prompt or request.raw_content:
-            got = self._extract(request, service)
+            got = await _off_loop(len(request.raw_content or b""), self._extract, request, service)
             if isinstance(got, Verdict):
                 # Off the prompt paths, only opaque binary (images, protobuf telemetry) passes unread: a document
                 # the adapters recognised but could not read, or any multipart upload, is refused like a prompt.
@@ -171,7 +175,7 @@ class PupilGuard:
             new_body, new_query = verdict.texts[:len(body_texts)], verdict.texts[len(body_texts):]
             rebuilt = extraction is not None and new_body != body_texts
             if rebuilt:
-                body = extraction.rebuild(new_body)
+                body = await _off_loop(len(request.raw_content or b""), extraction.rebuild, new_body)
                 if body is None:  # a file we can read but not rewrite (a PDF...): it cannot go out redacted
                     self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
                     return
@@ -180,7 +184,8 @@ class PupilGuard:
                 for i, value in zip(query_slots, new_query, strict=True):
                     query[i] = (query[i][0], value)
                 request.query = query
-            if not self._reads_back(request, service, new_body if rebuilt else None, new_query):
+            if not await _off_loop(len(request.raw_content or b""), self._reads_back, request, service,
+                                   new_body if rebuilt else None, new_query):
                 self._refuse(flow, service, who, _with_reason(verdict, "recheck_failed"), ms=ms)
                 return
             self._redacted(flow, service, who, verdict, ms)
@@ -237,7 +242,8 @@ class PupilGuard:
             message.drop()
             self._record(flow, service, who, Verdict.failed("body_too_large"), "block", notify=True)
             return
-        extraction = extract_ws(service, message.content, flow.request.path)
+        size = len(message.content)
+        extraction = await _off_loop(size, extract_ws, service, message.content, flow.request.path)
         if isinstance(extraction, Unreadable):
             message.drop()
             self._record(flow, service, who, Verdict(action="block", reasons=["unreadable_body", extraction.reason]),
@@ -253,10 +259,11 @@ class PupilGuard:
             return
         if verdict.action == "redact":
             assert verdict.texts is not None
-            new = extraction.rebuild(verdict.texts)
+            new = await _off_loop(size, extraction.rebuild, verdict.texts)
             if new is None:
                 verdict = _with_reason(verdict, "unredactable_body")
-            elif _texts_of(extract_ws(service, new, flow.request.path)) != verdict.texts:  # read back: see _reads_back
+            elif _texts_of(await _off_loop(size, extract_ws, service, new, flow.request.path)) != verdict.texts:
+                # read back, as _reads_back does for HTTP bodies
                 verdict = _with_reason(verdict, "recheck_failed")
             else:
                 message.content = new
@@ -421,6 +428,10 @@ def _event_path(service: Any, path: str) -> str:
         return bare[:500]
     first, _, rest = bare.lstrip("/").partition("/")
     return "/" + first[:64] + ("/…" if rest else "")
+
+
+async def _off_loop(size: int, fn: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(fn, *args) if size > _OFF_LOOP_BYTES else fn(*args)
 
 
 def _texts_of(extraction: Extraction | Unreadable | Verdict) -> list[str] | None:

@@ -231,6 +231,9 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     from proxy.restore import RestoreAddon
     from proxy.routing import Router
 
+    # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
+    # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
+    sys.setswitchinterval(0.0005)
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
     board = NoticeBoard()
     addon.notices = board

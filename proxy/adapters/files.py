@@ -322,7 +322,8 @@ def _wrap(original: str, inner: Extraction, encode) -> Extraction:
 # --- base64 runs inside a text ----------------------------------------------------------------------------------
 
 # 24+ base64 characters (18+ bytes), standard or URL-safe alphabet, possibly wrapped onto several lines.
-_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])(?:(?:[A-Za-z0-9+/]|\r?\n){24,}|(?:[A-Za-z0-9_\-]|\r?\n){24,})={0,2}")
+# (Line breaks inside the character classes, not as alternatives: the same runs, several times faster to find.)
+_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])(?:[A-Za-z0-9+/\r\n]{24,}|[A-Za-z0-9_\-\r\n]{24,})={0,2}")
 _MAX_DECODED = 1024 * 1024
 
 
