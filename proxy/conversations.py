@@ -26,9 +26,10 @@ def _new_placeholders() -> Any:
     return Placeholders()
 
 
-# Values one conversation remembers. Past this (a script sending many pupils' data from one address), it keeps only
-# the latest request's: a map that only grows would make every later request of that conversation slower.
-MAX_VALUES = 1000
+# Values one conversation remembers - a whole year group's names. Past this (a script sending many pupils' data from
+# one address), it keeps only the latest request's: the map travels to a worker and back with every request of the
+# conversation, so one that only grew would make each of them slower.
+MAX_VALUES = 250
 
 
 @dataclass
