@@ -8,6 +8,7 @@ covers. A span over a separator cannot be carried: the document then cannot be r
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import io
 import zipfile
@@ -57,7 +58,9 @@ def apply_edits(pieces: list[Piece], edits: list[tuple[int, int, str]]) -> bool:
         starts.append(offset)
         offset += len(piece.text)
     for start, end, replacement in sorted(edits, reverse=True):  # right to left: earlier offsets stay valid
-        covered = [i for i, p in enumerate(pieces) if starts[i] < end and start < starts[i] + len(p.text)]
+        first_candidate = max(0, bisect.bisect_right(starts, start) - 1)
+        covered = [i for i in range(first_candidate, bisect.bisect_left(starts, end))
+                   if start < starts[i] + len(pieces[i].text)]
         if not covered or any(pieces[i].slot is None for i in covered):
             return False  # the span runs over a paragraph, cell or line boundary
         first, last = covered[0], covered[-1]
