@@ -15,7 +15,6 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -111,7 +110,7 @@ def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
 
 
 class _Worker:
-    """One engine process and the pipe to it. Used by one thread at a time (the pool hands it out)."""
+    """One engine process and the pipe to it. Used by one request at a time (the pool hands it out)."""
 
     def __init__(self, spec: EngineSpec, index: int, hard_limit_s: float) -> None:
         self.spec, self.index, self.hard_limit_s = spec, index, hard_limit_s
@@ -145,23 +144,31 @@ class _Worker:
             self.kill()
             raise PoolError(f"cannot start the detection engine: {detail}")
 
-    def call(self, job: tuple) -> tuple[Verdict, Any]:
+    async def call(self, job: tuple) -> tuple[Verdict, Any]:
+        """Send a job and wait for the answer on the event loop itself (it is told when the pipe is readable):
+        no thread in between, so nothing waits for a thread to be woken or to get the GIL."""
         if self.closing:
             raise PoolError("the detection pool is shutting down")
         if self.conn is None or self.process is None or not self.process.is_alive():
             # died while idle (or an earlier restart failed): replace it before the job, not after failing it
-            self.restart()
+            await asyncio.to_thread(self.restart)
         assert self.conn is not None
+        conn, loop = self.conn, asyncio.get_running_loop()
         try:
-            self.conn.send(job)
-            if not self.conn.poll(self.hard_limit_s):
+            conn.send(job)
+            answered = loop.create_future()
+            loop.add_reader(conn.fileno(), lambda: answered.done() or answered.set_result(None))
+            try:
+                await asyncio.wait_for(answered, self.hard_limit_s)
+            finally:
+                loop.remove_reader(conn.fileno())
+            return conn.recv()
+        except (EOFError, OSError, TimeoutError) as exc:
+            if isinstance(exc, TimeoutError):
                 log.error("detection worker stuck; replacing it", extra={"worker": self.index,
                                                                          "limit_s": self.hard_limit_s})
-                raise TimeoutError
-            return self.conn.recv()
-        except (EOFError, OSError, TimeoutError):
             if not self.closing:
-                self.restart()
+                await asyncio.to_thread(self.restart)
             raise
 
     def restart(self) -> None:
@@ -201,8 +208,6 @@ class ScanPool:
         self.size = max(1, size or os.cpu_count() or 1)
         self.reserved, self.short_chars, self.hard_limit_s = max(0, reserved), short_chars, hard_limit_s
         self._workers = self._make_workers(spec)
-        # one thread per worker waits on its pipe, so the event loop never blocks (twice that during a recycle)
-        self._threads = ThreadPoolExecutor(max_workers=2 * len(self._workers), thread_name_prefix="pupilguard-scan")
         self._idle: list[_Worker] = list(self._workers)
         self._freed: asyncio.Condition | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -318,16 +323,19 @@ class ScanPool:
         remaining = max(0.0, budget_s - (time.perf_counter() - started))
         # the engine gives up on its own at the deadline; the wait below also covers the trip to the worker
         job = (list(texts), tool, profile, placeholders, remaining * 1000)
-        future = loop.run_in_executor(self._threads, worker.call, job)
+        call = loop.create_task(worker.call(job))
+
         # the worker goes back to the pool when it is really free, even if this request stopped waiting
-        def release(_: object) -> None:
+        def release(done: asyncio.Task) -> None:
+            if not done.cancelled():
+                done.exception()  # seen here: a request that stopped waiting does not read it
             task = loop.create_task(self._release(worker))
             self._releases.add(task)
             task.add_done_callback(self._releases.discard)
 
-        future.add_done_callback(release)
+        call.add_done_callback(release)
         try:
-            verdict, updated = await asyncio.wait_for(asyncio.shield(future), remaining)
+            verdict, updated = await asyncio.wait_for(asyncio.shield(call), remaining)
         except TimeoutError:
             return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
         except Exception as exc:  # noqa: BLE001 - a crashed worker: fail closed
@@ -338,6 +346,5 @@ class ScanPool:
     def close(self) -> None:
         for worker in self._workers:
             worker.closing = True
-        self._threads.shutdown(wait=False, cancel_futures=True)
         for worker in self._workers:
             worker.stop()
