@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detectors import yamlfile
 
@@ -63,41 +63,31 @@ def _check_regex(pattern: str) -> str:
     return pattern
 
 
+def _known(names: dict, kind: str):
+    def check(name: str) -> str:
+        if name not in names:
+            raise ValueError(f"unknown {kind} {name!r} (known: {', '.join(sorted(names))})")
+        return name
+
+    return AfterValidator(check)
+
+
+PathRegex = Annotated[str, AfterValidator(_check_regex)]
+AdapterName = Annotated[str, _known(ADAPTERS, "adapter")]
+WsAdapterName = Annotated[str, _known(WS_ADAPTERS, "WebSocket adapter")]
+
+
 class PathRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    path: str
-    adapter: str | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        return _check_regex(v)
-
-    @field_validator("adapter")
-    @classmethod
-    def _known_adapter(cls, v: str | None) -> str | None:
-        if v is not None and v not in ADAPTERS:
-            raise ValueError(f"unknown adapter {v!r} (known: {', '.join(sorted(ADAPTERS))})")
-        return v
+    path: PathRegex
+    adapter: AdapterName | None = None
 
 
 class WebSocketRule(BaseModel):
     """A WebSocket path whose client messages need another adapter than the service's ws_adapter."""
     model_config = ConfigDict(extra="forbid")
-    path: str
-    adapter: str
-
-    @field_validator("path")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        return _check_regex(v)
-
-    @field_validator("adapter")
-    @classmethod
-    def _known_adapter(cls, v: str) -> str:
-        if v not in WS_ADAPTERS:
-            raise ValueError(f"unknown WebSocket adapter {v!r} (known: {', '.join(sorted(WS_ADAPTERS))})")
-        return v
+    path: PathRegex
+    adapter: WsAdapterName
 
 
 class ServiceModel(BaseModel):
@@ -106,11 +96,11 @@ class ServiceModel(BaseModel):
     name: str = Field(min_length=1)
     kind: Literal["web", "api"]
     hosts: list[str] = Field(min_length=1)
-    adapter: str
-    prompt_paths: list[str | PathRule] = Field(default_factory=list)
-    upload_paths: list[str] = Field(default_factory=list)
-    websocket_paths: list[str | WebSocketRule] = Field(default_factory=list)
-    ws_adapter: str | None = None
+    adapter: AdapterName
+    prompt_paths: list[PathRegex | PathRule] = Field(default_factory=list)
+    upload_paths: list[PathRegex] = Field(default_factory=list)
+    websocket_paths: list[PathRegex | WebSocketRule] = Field(default_factory=list)
+    ws_adapter: WsAdapterName | None = None
     error_shape: ErrorShape
 
     @field_validator("hosts")
@@ -120,35 +110,6 @@ class ServiceModel(BaseModel):
             if not _HOST.match(h):
                 raise ValueError(f"{h!r} is not a lower-case host name or *.domain wildcard")
         return hosts
-
-    @field_validator("adapter")
-    @classmethod
-    def _adapter(cls, v: str) -> str:
-        if v not in ADAPTERS:
-            raise ValueError(f"unknown adapter {v!r} (known: {', '.join(sorted(ADAPTERS))})")
-        return v
-
-    @field_validator("ws_adapter")
-    @classmethod
-    def _ws_adapter(cls, v: str | None) -> str | None:
-        if v is not None and v not in WS_ADAPTERS:
-            raise ValueError(f"unknown WebSocket adapter {v!r} (known: {', '.join(sorted(WS_ADAPTERS))})")
-        return v
-
-    @field_validator("upload_paths")
-    @classmethod
-    def _regexes(cls, paths: list[str]) -> list[str]:
-        return [_check_regex(p) for p in paths]
-
-    @field_validator("websocket_paths")
-    @classmethod
-    def _ws_regexes(cls, rules: list[str | WebSocketRule]) -> list[str | WebSocketRule]:
-        return [_check_regex(r) if isinstance(r, str) else r for r in rules]
-
-    @field_validator("prompt_paths")
-    @classmethod
-    def _prompt_regexes(cls, rules: list[str | PathRule]) -> list[str | PathRule]:
-        return [_check_regex(r) if isinstance(r, str) else r for r in rules]
 
     @model_validator(mode="after")
     def _ws_needs_adapter(self) -> ServiceModel:
