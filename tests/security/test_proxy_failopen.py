@@ -3,11 +3,11 @@ service unscanned, whatever shape the request takes."""
 from __future__ import annotations
 
 import json
-import socket
-import ssl
 from urllib.parse import quote
 
 import pytest
+
+from tests.security.conftest import tls_exchange
 
 UPN = "T801200115100"
 BLOCK_PROMPT = f"The pupil with UPN {UPN} has ADHD and is on the child protection register. Write a support plan."
@@ -42,22 +42,9 @@ def test_prompt_posted_to_a_path_variant_of_an_api_endpoint_is_scanned(proxy, up
 def test_host_header_different_from_the_intercepted_host_is_still_scanned(proxy, upstream):
     """The request goes to the CONNECTed (intercepted, catalogued) server whatever its Host header says."""
     body = _chat_body(BLOCK_PROMPT)
-    with socket.create_connection(("127.0.0.1", proxy.port), timeout=20) as sock:
-        sock.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(1024)
-        assert head.startswith(b"HTTP/1.1 200"), head
-        with proxy.ssl.wrap_socket(sock, server_hostname="api.openai.com") as tls:
-            tls.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: not-an-ai-service.example\r\n"
+    tls_exchange(proxy, b"POST /v1/chat/completions HTTP/1.1\r\nHost: not-an-ai-service.example\r\n"
                         b"Content-Type: application/json\r\nConnection: close\r\n"
                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            reply = b""
-            try:
-                while chunk := tls.recv(65536):
-                    reply += chunk
-            except (ssl.SSLError, OSError):
-                pass
     assert not _arrived(upstream, UPN), "a Host header naming another site let the prompt through unscanned"
 
 

@@ -2,27 +2,11 @@
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 
+from tests.security.conftest import tls_exchange
+
 SECRET = "T801200115100"
-
-
-def _tls_exchange(proxy, raw: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", proxy.port), timeout=20) as sock:
-        sock.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(1024)
-        with proxy.ssl.wrap_socket(sock, server_hostname="api.openai.com") as tls:
-            tls.sendall(raw)
-            reply = b""
-            try:
-                while chunk := tls.recv(65536):
-                    reply += chunk
-            except (ssl.SSLError, OSError):
-                pass
-            return reply
 
 
 def test_malformed_requests_do_not_put_their_content_in_the_log(proxy):
@@ -33,7 +17,7 @@ def test_malformed_requests_do_not_put_their_content_in_the_log(proxy):
         f"{SECRET} /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n\r\n".encode(),
     ]
     for raw in bad:
-        _tls_exchange(proxy, raw)
+        tls_exchange(proxy, raw)
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=20) as sock:  # plain-HTTP proxy request
         sock.sendall(f"GET http://api.openai.com/v1/x?q={SECRET} HTTP/1.1 junk\r\n\r\n".encode())
         try:
