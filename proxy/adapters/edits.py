@@ -85,5 +85,12 @@ def rezip(zf: zipfile.ZipFile, replaced: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+def set_text(node: etree._Element, text: str) -> None:
+    """An Office XML text node's new text; leading or trailing spaces are kept only when the node says so."""
+    node.text = text
+    if text != text.strip():
+        node.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
 def to_xml(tree: etree._Element) -> bytes:
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)

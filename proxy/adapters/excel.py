@@ -17,7 +17,7 @@ from lxml import etree
 from openpyxl.utils import get_column_letter
 
 from .base import Extraction
-from .edits import XML_PARSER, Piece, apply_edits, placeholder_edits, rezip, to_xml
+from .edits import XML_PARSER, Piece, apply_edits, placeholder_edits, rezip, set_text, to_xml
 
 _S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -33,7 +33,7 @@ def xlsx_extraction(data: bytes, zf: zipfile.ZipFile) -> Extraction:
 
     def rebuild(new: list[str]) -> bytes | None:
         edits = placeholder_edits(text, new[0])
-        fresh = _pieces(data)
+        fresh = [Piece(p.text, p.slot) for p in pieces]  # a copy to edit
         if edits is None or not apply_edits(fresh, edits):
             return None
         changed = {p.slot: p.text for p, old in zip(fresh, pieces) if p.slot is not None and p.text != old.text}
@@ -90,7 +90,7 @@ def _rewrite(zf: zipfile.ZipFile, changed: dict[tuple[str, int, int], str]) -> b
         for child in list(cell):
             cell.remove(child)
         cell.set("t", "inlineStr")
-        _set_text(etree.SubElement(etree.SubElement(cell, f"{_S}is"), f"{_S}t"), text)
+        set_text(etree.SubElement(etree.SubElement(cell, f"{_S}is"), f"{_S}t"), text)
     if shared:
         if shared_path is None:
             return None
@@ -99,7 +99,7 @@ def _rewrite(zf: zipfile.ZipFile, changed: dict[tuple[str, int, int], str]) -> b
         for index, text in shared.items():
             for child in list(items[index]):
                 items[index].remove(child)
-            _set_text(etree.SubElement(items[index], f"{_S}t"), text)
+            set_text(etree.SubElement(items[index], f"{_S}t"), text)
     return rezip(zf, {path: to_xml(tree) for path, tree in trees.items()})
 
 
@@ -116,9 +116,3 @@ def _parts(zf: zipfile.ZipFile) -> tuple[dict[str, str], str | None]:
     sheets = {sheet.get("name"): targets.get(sheet.get(f"{_R}id"), "") for sheet in workbook.iter(f"{_S}sheet")}
     shared = next((path(r.get("Target", "")) for r in rels if r.get("Type") == _SHARED_TYPE), None)
     return sheets, shared
-
-
-def _set_text(node: etree._Element, text: str) -> None:
-    node.text = text
-    if text != text.strip():
-        node.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")

@@ -17,7 +17,7 @@ import zipfile
 from lxml import etree
 
 from .base import Extraction
-from .edits import XML_PARSER, Piece, apply_edits, placeholder_edits, rezip, to_xml
+from .edits import XML_PARSER, Piece, apply_edits, placeholder_edits, rezip, set_text, to_xml
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARTS = re.compile(r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes|comments\w*)\.xml$")
@@ -98,7 +98,7 @@ def _write_back(pieces: list[Piece]) -> None:
     for piece in pieces:
         node = piece.slot
         if node is not None and node.text != piece.text:
-            node.text = piece.text
-            if node.tag == f"{_W}t" and piece.text != piece.text.strip():
-                node.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-
+            if node.tag in _TEXT_NODES:
+                set_text(node, piece.text)
+            else:  # a document property
+                node.text = piece.text
