@@ -131,6 +131,7 @@ class PupilGuard:
 
     async def _decide(self, flow: http.HTTPFlow, service: Any) -> None:
         request = flow.request
+        size = len(request.raw_content or b"")  # big bodies are read and rewritten off the event loop
         who = self._who(flow, service)
         carries_prompt = self._carries_prompt(service, request.path)
         if who.status == "blocked":
@@ -143,7 +144,7 @@ class PupilGuard:
         query_slots = [i for i, (_, value) in enumerate(query) if value.strip()]
         extraction: Extraction | None = None
         if carries_prompt or request.raw_content:
-            got = await _off_loop(len(request.raw_content or b""), self._extract, request, service)
+            got = await _off_loop(size, self._extract, request, service)
             if isinstance(got, Verdict):
                 # Off the prompt paths, only opaque binary (images, protobuf telemetry) passes unread: a document
                 # the adapters recognised but could not read, or any multipart upload, is refused like a prompt.
@@ -175,7 +176,7 @@ class PupilGuard:
             new_body, new_query = verdict.texts[:len(body_texts)], verdict.texts[len(body_texts):]
             rebuilt = extraction is not None and new_body != body_texts
             if rebuilt:
-                body = await _off_loop(len(request.raw_content or b""), extraction.rebuild, new_body)
+                body = await _off_loop(size, extraction.rebuild, new_body)
                 if body is None:  # a file we can read but not rewrite (a PDF...): it cannot go out redacted
                     self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
                     return
@@ -184,8 +185,8 @@ class PupilGuard:
                 for i, value in zip(query_slots, new_query, strict=True):
                     query[i] = (query[i][0], value)
                 request.query = query
-            if not await _off_loop(len(request.raw_content or b""), self._reads_back, request, service,
-                                   new_body if rebuilt else None, new_query):
+            if not await _off_loop(size, self._reads_back, request, service, new_body if rebuilt else None,
+                                   new_query):
                 self._refuse(flow, service, who, _with_reason(verdict, "recheck_failed"), ms=ms)
                 return
             self._redacted(flow, service, who, verdict, ms)
