@@ -7,7 +7,8 @@ policy covers both. Every state-changing request made with the session cookie mu
 token (hidden form field or X-CSRF-Token header).
 
 Roles: ``dpo`` sees and changes everything; ``it`` runs the service (allowlist, roster, proxies, health) and sees
-event metadata but never event text; ``viewer`` sees statistics only.
+event metadata but never event text; ``viewer`` sees statistics only. Which route each role may use is
+admin_api/permissions.py; ``permitted`` (JSON API) and web.deps.page_user (pages) enforce it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
 
+from admin_api import permissions
 from admin_api.db import get_session
 from admin_api.models import ROLES, User
 
@@ -448,19 +450,11 @@ class _BasicCache:
 _basic_cache = _BasicCache()
 
 
-def require_role(*roles: str):
-    """Dependency factory: ``Depends(require_role("dpo", "it"))`` returns the user or answers 403."""
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles: {sorted(unknown)}")
-
-    def dependency(user: User = Depends(current_user)) -> User:
-        if user.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "Your role does not allow this.")
-        return user
-
-    dependency.__name__ = f"require_role_{'_'.join(roles)}"
-    return dependency
+def permitted(request: Request, user: User = Depends(current_user)) -> User:
+    """The signed-in user, if admin_api.permissions grants their role this route; 403 otherwise."""
+    if not permissions.role_may_use(user.role, request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Your role does not allow this.")
+    return user
 
 
 # --- OIDC (Microsoft Entra ID / Google Workspace) -----------------------------------------------------------------

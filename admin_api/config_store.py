@@ -1,7 +1,9 @@
 """Centrally managed configuration the proxies fetch: allowlist, policy and hashed roster; plus retention.
 
 Every change goes through here, is validated with detectors' own loaders and is audited, whether it comes from
-the web pages or the CLI. Proxies see one document with an ETag (GET /api/v1/config) and poll it.
+the web pages or the CLI. Proxies see one document with an ETag (GET /api/v1/config) and poll it. Staff changes go
+through `change`, which holds back changes that weaken protection (admin_api/protection.py) unless a DPO makes
+them, alerts the DPO, and with `settings.second_approver` keeps them pending until another DPO approves.
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ from detectors.mis_import import ImportReport, import_mis_csv
 from detectors.policy import load_policy
 from detectors.roster import Roster, RosterKey
 
-from . import audit
-from .models import RosterUpload, Setting, utcnow
+from . import audit, protection
+from .models import PendingChange, RosterUpload, Setting, User, utcnow
+from .permissions import Permission, allows
 from .settings import Settings
 
 ALLOWLIST = "allowlist_yaml"
@@ -83,10 +86,103 @@ def retention_days(session: Session, settings: Settings) -> int:
 
 
 def set_retention_days(session: Session, days: int, actor: str) -> None:
-    if not 1 <= days <= 36500:
-        raise ValueError("retention must be between 1 and 36500 days")
+    _retention_value(str(days))
     _put(session, RETENTION, str(days), actor)
     audit.record(session, actor, "retention.update", RETENTION, {"days": days})
+
+
+# --- changes by staff: protection checks, alerts and the second approver ------------------------------------------
+
+class NeedsDpo(PermissionError):
+    """The change weakens protection and the user's role may not do that; `weakens` says how (safe to show)."""
+
+    def __init__(self, weakens: list[str]) -> None:
+        super().__init__("Only the DPO may make a change that weakens protection: " + "; ".join(weakens))
+        self.weakens = weakens
+
+
+LABELS = {ALLOWLIST: "Allowlist", POLICY: "Policy", RETENTION: "Retention"}
+
+
+def weakenings(session: Session, settings: Settings, setting: str, value: str | None) -> list[str]:
+    """How the new value (validated here: AllowlistError, PolicyError, ValueError) weakens on the current one."""
+    if setting == ALLOWLIST:
+        new = load_allowlist(value or "")
+        return protection.allowlist_weakenings(load_allowlist(get_setting(session, ALLOWLIST) or ""), new)
+    if setting == POLICY:
+        new_policy = load_policy(value) if value and value.strip() else load_policy(None)
+        return protection.policy_weakenings(load_policy(get_setting(session, POLICY)), new_policy)
+    if setting == RETENTION:
+        days = _retention_value(value)
+        return protection.retention_weakenings(retention_days(session, settings), days)
+    raise ValueError(f"unknown setting {setting!r}")
+
+
+def change(session: Session, settings: Settings, setting: str, value: str | None, user: User) -> PendingChange | None:
+    """Validate and apply a staff member's change, or keep it pending for a second DPO (returned). Raises NeedsDpo
+    and the validation errors of `weakenings`; the caller commits."""
+    weakens = weakenings(session, settings, setting, value)
+    if weakens and not allows(user.role, Permission.WEAKEN_PROTECTION):
+        audit.record(session, user.username, "change.refused", setting, {"weakens": weakens})
+        raise NeedsDpo(weakens)
+    if weakens and settings.second_approver:
+        pending = PendingChange(requested_at=utcnow(), requested_by=user.username, setting=setting, value=value,
+                                weakens=weakens, status="pending")
+        session.add(pending)
+        session.flush()
+        protection.raise_alert(session, "change_pending", f"{LABELS[setting]} change by {user.username} awaits a "
+                               f"second DPO: " + "; ".join(weakens), user.username,
+                               {"setting": setting, "pending_change": pending.id, "weakens": weakens})
+        return pending
+    _apply(session, setting, value, user.username, weakens)
+    return None
+
+
+def decide(session: Session, change_id: int, approve: bool, user: User) -> PendingChange:
+    """A second DPO approves (applies) or rejects a pending change; never the DPO who asked for it."""
+    pending = session.get(PendingChange, change_id)
+    if pending is None or pending.status != "pending":
+        raise LookupError("No such change is waiting for approval.")
+    if pending.requested_by == user.username:
+        raise PermissionError("A change needs a DPO other than the one who made it.")
+    pending.status, pending.decided_by, pending.decided_at = ("approved" if approve else "rejected"), user.username, \
+        utcnow()
+    audit.record(session, user.username, f"change.{pending.status}", pending.setting,
+                 {"pending_change": pending.id, "requested_by": pending.requested_by})
+    if approve:
+        _apply(session, pending.setting, pending.value, pending.requested_by, pending.weakens,
+               approved_by=user.username)
+    return pending
+
+
+def pending_changes(session: Session) -> list[PendingChange]:
+    return list(session.scalars(select(PendingChange).where(PendingChange.status == "pending")
+                                .order_by(PendingChange.id)))
+
+
+def _apply(session: Session, setting: str, value: str | None, actor: str, weakens: list[str],
+           approved_by: str | None = None) -> None:
+    if setting == ALLOWLIST:
+        set_allowlist(session, value or "", actor)
+    elif setting == POLICY:
+        set_policy(session, value, actor)
+    else:
+        set_retention_days(session, _retention_value(value), actor)
+    if weakens:
+        approval = f", approved by {approved_by}" if approved_by else ""
+        protection.raise_alert(session, "protection_weakened",
+                               f"{LABELS[setting]} changed by {actor}{approval}: " + "; ".join(weakens), actor,
+                               {"setting": setting, "weakens": weakens, "approved_by": approved_by})
+
+
+def _retention_value(value: str | None) -> int:
+    try:
+        days = int((value or "").strip())
+    except ValueError:
+        raise ValueError("retention must be a whole number of days between 1 and 36500") from None
+    if not 1 <= days <= 36500:
+        raise ValueError("retention must be a whole number of days between 1 and 36500")
+    return days
 
 
 # --- roster -------------------------------------------------------------------------------------------------------
@@ -140,12 +236,11 @@ _roster_cache: dict[tuple[str, str], Roster] = {}
 _roster_lock = Lock()
 
 
-def find_pupil_refs(session: Session, key: RosterKey, query: str) -> list[str]:
-    """Pupil refs for a name or UPN/ULN typed by the DPO, via the latest hashed roster. The query is only hashed,
-    never stored or logged."""
+def current_roster(session: Session, key: RosterKey) -> Roster | None:
+    """The latest hashed roster, loaded once per upload and kept in memory (hashes only)."""
     upload = latest_roster(session)
     if upload is None:
-        return []
+        return None
     cache_key = (upload.etag, key.fingerprint)
     with _roster_lock:
         roster = _roster_cache.get(cache_key)
@@ -154,7 +249,14 @@ def find_pupil_refs(session: Session, key: RosterKey, query: str) -> list[str]:
             roster = Roster.load(content, key)
             _roster_cache.clear()
             _roster_cache[cache_key] = roster
-    return roster.find_pupils(query)
+    return roster
+
+
+def find_pupil_refs(session: Session, key: RosterKey, query: str) -> list[str]:
+    """Pupil refs for a name or UPN/ULN typed by the DPO, via the latest hashed roster. The query is only hashed,
+    never stored or logged."""
+    roster = current_roster(session, key)
+    return [] if roster is None else roster.find_pupils(query)
 
 
 # --- the proxies' config document -----------------------------------------------------------------------------------

@@ -50,5 +50,11 @@ class Metrics:
         self.requests = Histogram("pupilguard_admin_request_seconds", "API request duration",
                                   ["route", "status"], registry=self.registry,
                                   buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.restamped = Counter("pupilguard_admin_events_restamped", "Events that named another proxy than their "
+                                 "token's, stored under the token's proxy", ["proxy"], registry=self.registry)
+        self.excerpts_withheld = Counter("pupilguard_admin_excerpts_withheld", "Excerpts that still held an identifier "
+                                         "on arrival, stored as placeholders only", ["proxy"], registry=self.registry)
+        self.login_throttled = Counter("pupilguard_admin_logins_throttled", "Sign-ins refused because the client "
+                                       "address failed too often", registry=self.registry)
         self.purged = Counter("pupilguard_admin_events_purged", "Events deleted by retention purges",
                               registry=self.registry)

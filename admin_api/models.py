@@ -290,3 +290,46 @@ class Purge(Base):
     cutoff: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     deleted: Mapped[int] = mapped_column(Integer, nullable=False)
     actor: Mapped[str] = mapped_column(String(255), nullable=False)
+
+
+# --- trust: alerts for the DPO and changes awaiting a second DPO (migration 0003_trust) ------------------------------
+
+class SecurityAlert(Base):
+    """Something the DPO must see: an excerpt a proxy sent that still held an identifier (kind "excerpt_integrity"),
+    a change that weakened protection ("protection_weakened"), or one awaiting a second DPO ("change_pending").
+
+    Shown on the dashboard until a DPO acknowledges it. `notified_at` is for an e-mail sender: alerts with none are
+    still to be sent. `summary` and `detail` hold no pupil data (entity types, counts, setting names, usernames).
+    """
+
+    __tablename__ = "security_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    summary: Mapped[str] = mapped_column(String(500), nullable=False)
+    source: Mapped[str] = mapped_column(String(255), nullable=False)  # a staff username or a proxy's name
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (Index("ix_security_alerts_open", "acknowledged_at", "time"),)
+
+
+class PendingChange(Base):
+    """A change that weakens protection, made by one DPO and waiting for another (settings.second_approver)."""
+
+    __tablename__ = "pending_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    requested_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    setting: Mapped[str] = mapped_column(String(64), nullable=False)  # config_store.ALLOWLIST, POLICY, RETENTION
+    value: Mapped[str | None] = mapped_column(Text)  # None: back to the shipped default (policy)
+    weakens: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),)

@@ -43,6 +43,11 @@ UrlPath = Annotated[str, StringConstraints(max_length=2048), Storable]
 Excerpt = Annotated[str, StringConstraints(max_length=1000), Storable]
 EntityName = Annotated[str, StringConstraints(min_length=1, max_length=64), Storable]
 Time = Annotated[AwareDatetime, AfterValidator(_in_range)]
+# What a proxy may say about who sent a prompt: a sign-in name ("t.jones", "t.jones@school.sch.uk", "SCHOOL\\tjones")
+# and a department name ("Design & Technology"); never free text, so never a place for a prompt or a pupil's details.
+UserName = Annotated[str, StringConstraints(max_length=255, pattern=r"^[\w.@'\\+-]*$"), Storable]
+DepartmentName = Annotated[str, StringConstraints(max_length=128, pattern=r"^(?:[\w&'(),./-]+(?: [\w&'(),./-]+)*)?$"),
+                           Storable]
 
 
 class IngestEvent(Event):
@@ -52,9 +57,9 @@ class IngestEvent(Event):
     time: Time
     proxy_id: Name
     client_addr: Short
-    user: Long | None = None
+    user: UserName | None = None
     profile: Short | None = None
-    department: Name | None = None
+    department: DepartmentName | None = None
     tool: Label
     host: Long
     path: UrlPath

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ALLOWLIST = Path(__file__).resolve().parent.parent / "allowlist.yaml"
@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
 
     retention_days: int = Field(default=365, ge=1, le=36500)
+    # A change that weakens protection (admin_api/protection.py) made by one DPO waits for another DPO's approval.
+    second_approver: bool = False
+    # /metrics and the detail of /healthz: for loopback clients, or with "Authorization: Bearer <metrics_token>".
+    metrics_token: str | None = Field(default=None, repr=False, min_length=16)
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client, e.g. ["127.0.0.1"] behind a
+    # local nginx; from any other peer the header is ignored (it would let anyone pick their own address).
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
     migrate_on_start: bool = True
 

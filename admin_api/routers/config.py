@@ -1,5 +1,6 @@
 """GET /api/v1/config and /api/v1/config/roster: what every proxy polls (conditional GETs are cheap); and the
-same configuration changed by IT from scripts (PUT allowlist/policy, POST an MIS export), validated and audited."""
+same configuration changed from scripts (PUT allowlist/policy, POST an MIS export), validated and audited; a change
+that weakens protection needs the DPO (config_store.change)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import config_store, proxies
-from admin_api.auth import require_role
+from admin_api.auth import permitted
 from admin_api.db import get_session
 from admin_api.models import Proxy, RosterUpload, User
 from admin_api.schemas import ConfigOut
@@ -93,37 +94,45 @@ def _utf8(body: bytes) -> str:
     return text
 
 
+_WEAKENING = {202: {"description": "Weakens protection: waiting for a second DPO (setting second_approver)"},
+              403: {"description": "Weakens protection (or not your role): only the DPO may; the message says how"}}
+
+
 @router.put("/allowlist", status_code=204, tags=["config"], summary="Replace the allowlist (validated)",
             openapi_extra=_text_body("application/yaml", "allowlist.yaml text"),
-            responses={422: {"description": "Invalid allowlist; the message names the line and field"}})
-def put_allowlist(body: bytes = Depends(_body), user: User = Depends(require_role("dpo", "it")),
+            responses={422: {"description": "Invalid allowlist; the message names the line and field"},
+                       **_WEAKENING})
+def put_allowlist(request: Request, body: bytes = Depends(_body), user: User = Depends(permitted),
                   session: Session = Depends(get_session)) -> Response:
-    try:
-        config_store.set_allowlist(session, _utf8(body), user.username)
-    except AllowlistError as exc:
-        raise HTTPException(422, str(exc)) from None
-    session.commit()
-    return Response(status_code=204)
+    return _change(request, session, config_store.ALLOWLIST, _utf8(body), user)
 
 
 @router.put("/policy", status_code=204, tags=["config"], summary="Replace the policy (empty body: default policy)",
             openapi_extra=_text_body("application/yaml", "policy YAML text; empty for the shipped default"),
-            responses={422: {"description": "Invalid policy; the message says what to fix"}})
-def put_policy(body: bytes = Depends(_body), user: User = Depends(require_role("dpo", "it")),
+            responses={422: {"description": "Invalid policy; the message says what to fix"}, **_WEAKENING})
+def put_policy(request: Request, body: bytes = Depends(_body), user: User = Depends(permitted),
                session: Session = Depends(get_session)) -> Response:
+    return _change(request, session, config_store.POLICY, _utf8(body), user)
+
+
+def _change(request: Request, session: Session, setting: str, value: str, user: User) -> Response:
+    """204 applied; 202 kept for a second DPO; 403 a weakening change by a role that may not make it; 422 invalid."""
     try:
-        config_store.set_policy(session, _utf8(body), user.username)
-    except PolicyError as exc:
+        pending = config_store.change(session, request.app.state.settings, setting, value, user)
+    except (AllowlistError, PolicyError) as exc:
         raise HTTPException(422, str(exc)) from None
+    except config_store.NeedsDpo as exc:
+        session.commit()  # the refusal's audit row
+        raise HTTPException(403, str(exc)) from None
     session.commit()
-    return Response(status_code=204)
+    return Response(status_code=204 if pending is None else 202)
 
 
 @router.post("/roster", response_model=RosterImported, tags=["config"],
              summary="Upload an MIS export (CSV); it is hashed on arrival and never stored",
              openapi_extra=_text_body("text/csv", "SIMS, Arbor, Bromcom or Wonde/Xporter pupil export"),
              responses={422: {"description": "Not an MIS export this service can read"}})
-def post_roster(request: Request, body: bytes = Depends(_body), user: User = Depends(require_role("dpo", "it")),
+def post_roster(request: Request, body: bytes = Depends(_body), user: User = Depends(permitted),
                 session: Session = Depends(get_session)) -> RosterImported:
     try:
         result = config_store.store_roster_upload(session, body, request.app.state.roster_key, user.username)

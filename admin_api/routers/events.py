@@ -1,7 +1,7 @@
 """Events, statistics, CSV export and pupil search for the DPO and SIEM scripts (HTTP Basic or session cookie).
 
-Roles: dpo — everything; it — event metadata without excerpts or pupil refs, no export or pupil search;
-viewer — statistics only. Every call is written to the audit log (filters and counts, never pupil data).
+Who may call what: admin_api/permissions.py (IT sees event metadata without excerpts or pupil refs; a viewer
+statistics only). Every call is written to the audit log (filters and counts, never pupil data).
 """
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, queries
-from admin_api.auth import require_role
+from admin_api.auth import permitted
 from admin_api.db import get_session
 from admin_api.models import User
+from admin_api.permissions import Permission, allows
 from admin_api.schemas import (AuditPage, AuditQuery, Cursor, EventFilter, EventOut, EventPage, EventQuery, Stats,
                                Storable)
 
@@ -28,7 +29,7 @@ Filters = Annotated[EventFilter, Query()]
 
 def _pupil_filter_allowed(user: User, flt: EventFilter) -> None:
     # finding one pupil's events (or counting them) is the DPO's subject-access work, not IT's or a viewer's
-    if flt.pupil_ref is not None and user.role != "dpo":
+    if flt.pupil_ref is not None and not allows(user.role, Permission.FIND_PUPIL):
         raise HTTPException(403, "Only the DPO may filter events by pupil.")
 
 
@@ -45,12 +46,13 @@ def _page(session: Session, flt: EventFilter, limit: int, cursor: str | None, in
 @router.get("/events", response_model=EventPage, summary="List events, newest first")
 def list_events(
     query: Annotated[EventQuery, Query()],
-    user: User = Depends(require_role("dpo", "it")),
+    user: User = Depends(permitted),
     session: Session = Depends(get_session),
 ) -> EventPage:
     flt = query.filter()
     _pupil_filter_allowed(user, flt)
-    page = _page(session, flt, query.limit, query.cursor, include_text=user.role == "dpo")
+    page = _page(session, flt, query.limit, query.cursor,
+                 include_text=allows(user.role, Permission.VIEW_EVENT_TEXT))
     audit.record(session, user.username, "events.list", None, _detail(flt, returned=len(page.items)))
     session.commit()
     return page
@@ -61,7 +63,7 @@ def list_events(
 def export_events(
     request: Request,
     flt: Filters,
-    user: User = Depends(require_role("dpo")),
+    user: User = Depends(permitted),
     session: Session = Depends(get_session),
 ) -> StreamingResponse:
     audit.record(session, user.username, "events.export", None, _detail(flt))
@@ -80,7 +82,7 @@ def export_events(
 @router.get("/events/{event_id}", response_model=EventOut, responses={404: {"description": "No such event"}})
 def get_event(
     event_id: uuid.UUID,
-    user: User = Depends(require_role("dpo", "it")),
+    user: User = Depends(permitted),
     session: Session = Depends(get_session),
 ) -> EventOut:
     event = queries.get_event(session, event_id)
@@ -88,13 +90,13 @@ def get_event(
     session.commit()
     if event is None:
         raise HTTPException(404, "No such event.")
-    return queries.event_out(event, include_text=user.role == "dpo")
+    return queries.event_out(event, include_text=allows(user.role, Permission.VIEW_EVENT_TEXT))
 
 
 @router.get("/stats", response_model=Stats, summary="Dashboard statistics for the filtered events")
 def get_stats(
     flt: Filters,
-    user: User = Depends(require_role("dpo", "it", "viewer")),
+    user: User = Depends(permitted),
     session: Session = Depends(get_session),
 ) -> Stats:
     _pupil_filter_allowed(user, flt)
@@ -122,7 +124,7 @@ class PupilEvents(BaseModel):
 def search_pupil(
     body: PupilSearch,
     request: Request,
-    user: User = Depends(require_role("dpo")),
+    user: User = Depends(permitted),
     session: Session = Depends(get_session),
 ) -> PupilEvents:
     """POST so the name never appears in a URL or access log. The query is hashed with the roster key and looked
@@ -139,7 +141,7 @@ def search_pupil(
                                                                         "exported or changed what)")
 def get_audit(
     query: Annotated[AuditQuery, Query()],
-    user: User = Depends(require_role("dpo")),
+    user: User = Depends(permitted),
     session: Session = Depends(get_session),
 ) -> AuditPage:
     page = queries.list_audit(session, query)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from admin_api import audit, proxies
-from admin_api.auth import require_role
+from admin_api.auth import permitted
 from admin_api.db import get_session
 from admin_api.models import User
 from admin_api.schemas import ProxyOut
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["proxies"])
 
 
 @router.get("/proxies", response_model=list[ProxyOut], summary="Proxies and their last-seen health")
-def list_proxies(user: User = Depends(require_role("dpo", "it")),
+def list_proxies(user: User = Depends(permitted),
                  session: Session = Depends(get_session)) -> list[ProxyOut]:
     rows = [ProxyOut.model_validate(p, from_attributes=True) for p in proxies.list_proxies(session)]
     audit.record(session, user.username, "proxies.list")

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from admin_api.auth import CsrfError, csrf_protect, user_from_cookie
+from admin_api import permissions
 from admin_api.db import get_session
 from admin_api.models import User
 
@@ -22,21 +23,18 @@ class PageForbidden(Exception):
     pass
 
 
-def page_user(*roles: str):
-    """Dependency factory for pages: the signed-in user (cookie only — never HTTP Basic in a browser).
+def page_user(request: Request, _csrf: None = Depends(csrf_protect), db: Session = Depends(get_session)) -> User:
+    """Dependency for pages: the signed-in user (cookie only — never HTTP Basic in a browser), if
+    admin_api.permissions grants their role this page.
 
     Sync, so FastAPI runs the database lookup in the thread pool, not on the event loop."""
-
-    def dependency(request: Request, _csrf: None = Depends(csrf_protect), db: Session = Depends(get_session)) -> User:
-        user = user_from_cookie(request, db)
-        if user is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise LoginRequired(target)
-        if roles and user.role not in roles:
-            raise PageForbidden()
-        return user
-
-    return dependency
+    user = user_from_cookie(request, db)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    if not permissions.role_may_use(user.role, request):
+        raise PageForbidden()
+    return user
 
 
 def safe_next(url: str | None) -> str:

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from admin_api.auth import ROLE_LABELS, csrf_token
+from admin_api.permissions import visible_pages
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -21,21 +22,6 @@ env = Environment(
     lstrip_blocks=True,
 )
 templates = Jinja2Templates(env=env)
-
-# Which navigation entries each role sees; the routes enforce the same rules with require_role.
-NAV = [
-    ("dashboard", "/", "Dashboard", {"dpo", "it", "viewer"}),
-    ("events", "/events", "Events", {"dpo", "it"}),
-    ("pupils", "/pupils", "Find a pupil", {"dpo"}),
-    ("allowlist", "/it/allowlist", "Allowlist", {"dpo", "it"}),
-    ("policy", "/policy", "Policy", {"dpo"}),
-    ("roster", "/it/roster", "Roster", {"dpo", "it"}),
-    ("proxies", "/it/proxies", "Proxies", {"dpo", "it"}),
-    ("retention", "/retention", "Retention", {"dpo"}),
-    ("audit", "/audit", "Audit log", {"dpo"}),
-    ("users", "/users", "Users", {"dpo"}),
-]
-
 
 def fmt_time(value: datetime | None, with_seconds: bool = False) -> str:
     if value is None:
@@ -65,10 +51,17 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
     request.session["flash"] = [*request.session["flash"], [kind, message]]
 
 
+def saved_message(pending: object | None, done: str) -> str:
+    """What to tell the user after config_store.change: done, or kept for a second DPO."""
+    if pending is None:
+        return done
+    return "Saved for approval: this change weakens protection, so it applies once another DPO approves it."
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any):
     user = getattr(request.state, "user", None)
     messages = request.session.pop("flash", []) if "session" in request.scope else []
-    nav = [(key, href, label) for key, href, label, roles in NAV if user is not None and user.role in roles]
+    nav = visible_pages(user.role) if user is not None else []
     return templates.TemplateResponse(
         request,
         template,

@@ -63,7 +63,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, user: User = Depends(page_user()), db: Session = Depends(get_session)):
+def logout(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     logout_session(request, db, user)
     audit.record(db, user.username, "logout")
     db.commit()
@@ -72,7 +72,7 @@ def logout(request: Request, user: User = Depends(page_user()), db: Session = De
 
 
 @router.get("/account/password")
-def password_form(request: Request, user: User = Depends(page_user())):
+def password_form(request: Request, user: User = Depends(page_user)):
     return render(request, "password.html", title="Change password", min_length=MIN_PASSWORD_LENGTH)
 
 
@@ -82,7 +82,7 @@ def change_password(
     current: str = Form(...),
     new: str = Form(...),
     confirm: str = Form(...),
-    user: User = Depends(page_user()),
+    user: User = Depends(page_user),
     db: Session = Depends(get_session),
 ):
     error = None

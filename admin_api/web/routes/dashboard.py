@@ -6,16 +6,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from admin_api import queries
+from admin_api import protection, queries
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
+from admin_api.permissions import Permission, allows
 from admin_api.schemas import EventFilter, GroupCounts, Stats
 from admin_api.web.charts import ACTION_COLOURS, stacked_columns, stacked_rows
 from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
 router = APIRouter()
-anyone = page_user("dpo", "it", "viewer")
 
 RANGES = (7, 30, 90, 365)
 SERIES = ("block", "redact", "allow")  # stacked bottom-up: what matters most sits on the axis
@@ -57,7 +57,7 @@ def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tupl
 
 @router.get("/")
 def dashboard(
-    request: Request, days: str = "30", user: User = Depends(anyone), db: Session = Depends(get_session)
+    request: Request, days: str = "30", user: User = Depends(page_user), db: Session = Depends(get_session)
 ):
     days = int(days) if days.isdigit() and int(days) in RANGES else 30
     today = datetime.now(UTC).date()
@@ -90,5 +90,12 @@ def dashboard(
     }
     return render(request, "dashboard.html", title="Dashboard", active="dashboard", stats=stats, days=days,
                   ranges=RANGES, charts=charts, week=week, first=first, today=today,
-                  can_list=user.role in ("dpo", "it"), departments=departments,
-                  week_span=timedelta(days=6))
+                  can_list=allows(user.role, Permission.VIEW_EVENTS), departments=departments,
+                  week_span=timedelta(days=6), alerts=_open_alerts(db, user))
+
+
+def _open_alerts(db: Session, user: User) -> tuple[int, list] | None:
+    """(how many, the newest few) alerts awaiting acknowledgement, for roles that review them."""
+    if not allows(user.role, Permission.REVIEW_ALERTS):
+        return None
+    return protection.count_open_alerts(db), protection.open_alerts(db, limit=5)

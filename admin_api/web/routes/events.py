@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 from admin_api import audit, config_store, queries
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
+from admin_api.permissions import Permission, allows
 from admin_api.schemas import EventFilter
 from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
 router = APIRouter()
-can_see_events = page_user("dpo", "it")
-dpo = page_user("dpo")
 
 PAGE_SIZE = 50
 FILTER_FIELDS = ("start", "end", "action", "tool", "profile", "department", "user", "entity", "pupil_ref")
@@ -66,12 +65,12 @@ def excerpt_parts(excerpt: str) -> list[tuple[str, bool]]:
 
 @router.get("/events")
 def event_list(
-    request: Request, cursor: str | None = None, user: User = Depends(can_see_events),
+    request: Request, cursor: str | None = None, user: User = Depends(page_user),
     db: Session = Depends(get_session),
 ):
     error = None
     try:
-        flt, active = parse_filters(dict(request.query_params), allow_pupil_ref=user.role == "dpo")
+        flt, active = parse_filters(dict(request.query_params), allow_pupil_ref=allows(user.role, Permission.FIND_PUPIL))
         page = queries.list_events(db, flt, limit=PAGE_SIZE, cursor=cursor or None)
         total = queries.count_events(db, flt)
     except (FilterError, queries.CursorError) as exc:
@@ -81,11 +80,11 @@ def event_list(
     db.commit()
     return render(request, "events.html", title="Events", active="events", page=page, total=total,
                   filters=active, error=error, actions=ACTIONS, first_page=not cursor,
-                  show_text=user.role == "dpo")
+                  show_text=allows(user.role, Permission.VIEW_EVENT_TEXT))
 
 
 @router.get("/events/export.csv")
-def export_events(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def export_events(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     # DPO only, as on the JSON API: an export leaves the audit trail's reach once downloaded.
     try:
         flt, active = parse_filters(dict(request.query_params), allow_pupil_ref=True)
@@ -107,7 +106,7 @@ def export_events(request: Request, user: User = Depends(dpo), db: Session = Dep
 
 @router.get("/events/{event_id}")
 def event_detail(
-    request: Request, event_id: str, user: User = Depends(can_see_events), db: Session = Depends(get_session)
+    request: Request, event_id: str, user: User = Depends(page_user), db: Session = Depends(get_session)
 ):
     try:
         event = queries.get_event(db, uuid.UUID(event_id))
@@ -116,7 +115,7 @@ def event_detail(
     if event is None:
         return render(request, "error.html", status_code=404, title="No such event",
                       message="That event does not exist or has been purged by the retention policy.")
-    show_text = user.role == "dpo"
+    show_text = allows(user.role, Permission.VIEW_EVENT_TEXT)
     out = queries.event_out(event, include_text=show_text)
     audit.record(db, user.username, "event.view", target=str(event.event_id), detail={"with_text": show_text})
     db.commit()
@@ -127,13 +126,13 @@ def event_detail(
 # --- find a pupil --------------------------------------------------------------------------------------------
 
 @router.get("/pupils")
-def pupil_form(request: Request, user: User = Depends(dpo)):
+def pupil_form(request: Request, user: User = Depends(page_user)):
     return render(request, "pupils.html", title="Find a pupil", active="pupils", searched=False)
 
 
 @router.post("/pupils")
 def pupil_search(
-    request: Request, query: str = Form(""), user: User = Depends(dpo), db: Session = Depends(get_session)
+    request: Request, query: str = Form(""), user: User = Depends(page_user), db: Session = Depends(get_session)
 ):
     # The query is a pupil's name or UPN: it goes in the POST body (never a URL, so never an access log), is
     # hashed with the roster key, and is neither stored, logged nor echoed back.

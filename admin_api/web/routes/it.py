@@ -15,10 +15,9 @@ from admin_api.models import RosterUpload, Setting, User
 from admin_api.web.deps import page_user
 from detectors.allowlist import AllowlistError
 from detectors.mis_import import MisImportError
-from admin_api.web.templating import flash, render
+from admin_api.web.templating import flash, render, saved_message
 
 router = APIRouter(prefix="/it")
-it_or_dpo = page_user("dpo", "it")
 
 # A proxy that has not called in for this long is shown as "not seen recently" (they poll config every minute).
 STALE_AFTER = timedelta(minutes=10)
@@ -42,13 +41,13 @@ def _proxies_page(request: Request, db: Session, status_code: int = 200, **extra
 
 
 @router.get("/proxies")
-def proxies_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+def proxies_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     return _proxies_page(request, db)
 
 
 @router.post("/proxies")
 def create_proxy_token(
-    request: Request, name: str = Form(...), user: User = Depends(it_or_dpo), db: Session = Depends(get_session)
+    request: Request, name: str = Form(...), user: User = Depends(page_user), db: Session = Depends(get_session)
 ):
     try:
         proxy, token = proxies.create_token(db, name.strip())
@@ -63,7 +62,7 @@ def create_proxy_token(
 
 @router.post("/proxies/{name}/revoke")
 def revoke_proxy_token(
-    request: Request, name: str, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)
+    request: Request, name: str, user: User = Depends(page_user), db: Session = Depends(get_session)
 ):
     try:
         proxy = proxies.revoke_token(db, name)
@@ -87,23 +86,27 @@ def _allowlist_page(request: Request, db: Session, text: str | None = None, stat
 
 
 @router.get("/allowlist")
-def allowlist_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+def allowlist_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     return _allowlist_page(request, db)
 
 
 @router.post("/allowlist")
 def save_allowlist(
-    request: Request, yaml_text: str = Form(..., alias="allowlist"), user: User = Depends(it_or_dpo),
+    request: Request, yaml_text: str = Form(..., alias="allowlist"), user: User = Depends(page_user),
     db: Session = Depends(get_session),
 ):
     yaml_text = yaml_text.replace("\r\n", "\n")  # browsers submit textareas with CRLF
     try:
-        config_store.set_allowlist(db, yaml_text, user.username)
+        pending = config_store.change(db, request.app.state.settings, config_store.ALLOWLIST, yaml_text, user)
     except AllowlistError as exc:
         db.rollback()
         return _allowlist_page(request, db, text=yaml_text, status_code=400, error=str(exc))
+    except config_store.NeedsDpo as exc:
+        db.commit()  # the refusal's audit row
+        return _allowlist_page(request, db, text=yaml_text, status_code=403, error=str(exc))
     db.commit()
-    flash(request, "Allowlist saved. Proxies pick it up at their next configuration poll.", "success")
+    flash(request, saved_message(pending, "Allowlist saved. Proxies pick it up at their next configuration poll."),
+          "success")
     return RedirectResponse("/it/allowlist", status_code=303)
 
 
@@ -119,12 +122,12 @@ def _roster_page(request: Request, db: Session, status_code: int = 200, **extra)
 
 
 @router.get("/roster")
-def roster_page(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+def roster_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     return _roster_page(request, db)
 
 
 @router.post("/roster")
-def upload_roster(request: Request, user: User = Depends(it_or_dpo), db: Session = Depends(get_session)):
+def upload_roster(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     # The MIS export is plaintext pupil data: auth.read_form parsed it in memory (csrf_protect already did, to
     # find the token); here it is hashed and dropped — never written to disk, logged, or echoed back (the report
     # holds counts, row numbers and column names only).

@@ -26,10 +26,9 @@ from admin_api.db import get_session
 from admin_api.models import AuditEntry, Purge, Setting, User
 from detectors.policy import PolicyError
 from admin_api.web.deps import page_user
-from admin_api.web.templating import flash, render
+from admin_api.web.templating import flash, render, saved_message
 
 router = APIRouter()
-dpo = page_user("dpo")
 
 
 def _users_page(request: Request, db: Session, status_code: int = 200, error: str | None = None):
@@ -39,7 +38,7 @@ def _users_page(request: Request, db: Session, status_code: int = 200, error: st
 
 
 @router.get("/users")
-def users(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def users(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     return _users_page(request, db)
 
 
@@ -50,7 +49,7 @@ def add_user(
     password: str = Form(...),
     role: str = Form(...),
     email: str = Form(""),
-    user: User = Depends(dpo),
+    user: User = Depends(page_user),
     db: Session = Depends(get_session),
 ):
     try:
@@ -72,7 +71,7 @@ def _target(db: Session, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/unlock")
-def unlock_user(request: Request, user_id: int, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def unlock_user(request: Request, user_id: int, user: User = Depends(page_user), db: Session = Depends(get_session)):
     target = _target(db, user_id)
     reset_lockout(db, target)
     audit.record(db, user.username, "user.unlock", target=target.username)
@@ -83,7 +82,7 @@ def unlock_user(request: Request, user_id: int, user: User = Depends(dpo), db: S
 
 @router.post("/users/{user_id}/password")
 def reset_password(
-    request: Request, user_id: int, password: str = Form(...), user: User = Depends(dpo),
+    request: Request, user_id: int, password: str = Form(...), user: User = Depends(page_user),
     db: Session = Depends(get_session),
 ):
     target = _target(db, user_id)
@@ -101,7 +100,7 @@ def reset_password(
 
 @router.post("/users/{user_id}/{change}")
 def enable_disable_user(
-    request: Request, user_id: int, change: str, user: User = Depends(dpo), db: Session = Depends(get_session)
+    request: Request, user_id: int, change: str, user: User = Depends(page_user), db: Session = Depends(get_session)
 ):
     if change not in ("enable", "disable"):
         raise HTTPException(404)
@@ -126,22 +125,23 @@ def _retention_page(request: Request, db: Session, status_code: int = 200, error
 
 
 @router.get("/retention")
-def retention_page(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def retention_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     return _retention_page(request, db)
 
 
 @router.post("/retention")
 def set_retention(
-    request: Request, days: str = Form(...), user: User = Depends(dpo), db: Session = Depends(get_session)
+    request: Request, days: str = Form(...), user: User = Depends(page_user), db: Session = Depends(get_session)
 ):
     try:
-        config_store.set_retention_days(db, int(days.strip()), user.username)
+        pending = config_store.change(db, request.app.state.settings, config_store.RETENTION, days, user)
     except ValueError:
         db.rollback()
         return _retention_page(request, db, status_code=400,
                                error="Retention must be a whole number of days between 1 and 36500.")
     db.commit()
-    flash(request, f"Events older than {int(days)} days will be purged automatically.", "success")
+    flash(request, saved_message(pending, f"Events older than {int(days)} days will be purged automatically."),
+          "success")
     return RedirectResponse("/retention", status_code=303)
 
 
@@ -153,7 +153,7 @@ AUDIT_PAGE = 100
 @router.get("/audit")
 def audit_log(
     request: Request, before: str = "", actor: str = "", action: str = "",
-    user: User = Depends(dpo), db: Session = Depends(get_session),
+    user: User = Depends(page_user), db: Session = Depends(get_session),
 ):
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
     if before.isdigit():
@@ -172,7 +172,7 @@ def audit_log(
 
 
 @router.post("/retention/purge")
-def purge_now(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def purge_now(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     db.commit()  # end this request's transaction: on SQLite it holds the write lock the purge needs
     record = retention.purge(request.app.state.db, request.app.state.settings, actor=user.username)
     deleted = record.deleted if record is not None else 0
@@ -194,22 +194,23 @@ def _policy_page(request: Request, db: Session, text: str | None = None, status_
 
 
 @router.get("/policy")
-def policy_page(request: Request, user: User = Depends(dpo), db: Session = Depends(get_session)):
+def policy_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
     return _policy_page(request, db)
 
 
 @router.post("/policy")
 def save_policy(
     request: Request, yaml_text: str = Form("", alias="policy"), reset: str = Form(""),
-    user: User = Depends(dpo), db: Session = Depends(get_session),
+    user: User = Depends(page_user), db: Session = Depends(get_session),
 ):
     yaml_text = yaml_text.replace("\r\n", "\n")
     try:
-        config_store.set_policy(db, None if reset else yaml_text, user.username)
+        pending = config_store.change(db, request.app.state.settings, config_store.POLICY,
+                                      None if reset else yaml_text, user)
     except PolicyError as exc:
         db.rollback()
         return _policy_page(request, db, text=yaml_text, status_code=400, error=str(exc))
     db.commit()
-    flash(request, "Policy reset to the shipped default." if reset else
-          "Policy saved. Proxies pick it up at their next configuration poll.", "success")
+    flash(request, saved_message(pending, "Policy reset to the shipped default." if reset else
+                                 "Policy saved. Proxies pick it up at their next configuration poll."), "success")
     return RedirectResponse("/policy", status_code=303)

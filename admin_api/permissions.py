@@ -1,0 +1,153 @@
+"""Who may do what in the admin service: every JSON API route and web page, by role, in one table.
+
+Two tables. `ROUTES` says what each route needs — a permission, or one of the access kinds that are not about
+roles (public, a proxy token, monitoring). `GRANTS` says which permissions each role holds; adding a role is one
+line there (plus its name in models.ROLES). Route handlers ask for the user with `Depends(permitted)` (JSON API:
+401 / 403) or `Depends(page_user)` (web pages: the login page / a 403 page); both look the route up here, so a
+route missing from `ROUTES` is refused for everyone — and tests/admin_api/test_permissions.py fails until it is
+added. The web menu is derived from the same table (`visible_pages`).
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fastapi import Request
+
+
+class Permission(StrEnum):
+    ACCOUNT = "account"                    # sign out, change one's own password
+    VIEW_STATS = "view_stats"              # dashboard and statistics (counts only)
+    VIEW_EVENTS = "view_events"            # event list and detail: metadata, never the text
+    VIEW_EVENT_TEXT = "view_event_text"    # redacted excerpts and pupil refs, CSV export
+    FIND_PUPIL = "find_pupil"              # subject-access search by name or UPN
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+    EDIT_ALLOWLIST = "edit_allowlist"      # changes that keep or raise protection
+    UPLOAD_ROSTER = "upload_roster"
+    MANAGE_PROXIES = "manage_proxies"
+    EDIT_POLICY = "edit_policy"
+    SET_RETENTION = "set_retention"
+    WEAKEN_PROTECTION = "weaken_protection"  # see admin_api/protection.py: monitor, approve a tool, restore...
+    REVIEW_ALERTS = "review_alerts"        # integrity and protection alerts; approve others' pending changes
+
+
+class Access(StrEnum):
+    """Routes whose access is not a question of staff roles."""
+
+    PUBLIC = "public"          # sign-in, liveness, the API reference
+    PROXY = "proxy"            # a proxy's bearer token (routers/deps.require_proxy)
+    MONITORING = "monitoring"  # a metrics token or a loopback client (routers/health.py)
+
+
+P = Permission
+
+# What each role may do. One line per role.
+GRANTS: dict[str, frozenset[Permission]] = {
+    "dpo": frozenset(Permission),
+    "it": frozenset({P.ACCOUNT, P.VIEW_STATS, P.VIEW_EVENTS, P.EDIT_ALLOWLIST, P.UPLOAD_ROSTER, P.MANAGE_PROXIES}),
+    "viewer": frozenset({P.ACCOUNT, P.VIEW_STATS}),
+}
+
+# Every route of the app ("METHOD path template") and what it needs.
+ROUTES: dict[str, Permission | Access] = {
+    # sign-in, health, API reference
+    "GET /login": Access.PUBLIC,
+    "POST /login": Access.PUBLIC,
+    "GET /login/oidc": Access.PUBLIC,
+    "GET /login/oidc/callback": Access.PUBLIC,
+    "GET /healthz": Access.PUBLIC,  # liveness for everyone; the detail only for monitoring (routers/health.py)
+    "GET /metrics": Access.MONITORING,
+    "GET /docs": Access.PUBLIC,
+    "GET /openapi.json": Access.PUBLIC,
+    # proxies
+    "POST /api/v1/events": Access.PROXY,
+    "GET /api/v1/config": Access.PROXY,
+    "GET /api/v1/config/roster": Access.PROXY,
+    # one's own account
+    "POST /logout": P.ACCOUNT,
+    "GET /account/password": P.ACCOUNT,
+    "POST /account/password": P.ACCOUNT,
+    # statistics
+    "GET /": P.VIEW_STATS,
+    "GET /api/v1/stats": P.VIEW_STATS,
+    # events
+    "GET /events": P.VIEW_EVENTS,
+    "GET /events/{event_id}": P.VIEW_EVENTS,
+    "GET /api/v1/events": P.VIEW_EVENTS,
+    "GET /api/v1/events/{event_id}": P.VIEW_EVENTS,
+    "GET /events/export.csv": P.VIEW_EVENT_TEXT,
+    "GET /api/v1/events/export.csv": P.VIEW_EVENT_TEXT,
+    "GET /pupils": P.FIND_PUPIL,
+    "POST /pupils": P.FIND_PUPIL,
+    "POST /api/v1/pupils/search": P.FIND_PUPIL,
+    # audit
+    "GET /audit": P.VIEW_AUDIT,
+    "GET /api/v1/audit": P.VIEW_AUDIT,
+    # users
+    "GET /users": P.MANAGE_USERS,
+    "POST /users": P.MANAGE_USERS,
+    "POST /users/{user_id}/unlock": P.MANAGE_USERS,
+    "POST /users/{user_id}/password": P.MANAGE_USERS,
+    "POST /users/{user_id}/{change}": P.MANAGE_USERS,
+    # configuration the proxies fetch
+    "GET /it/allowlist": P.EDIT_ALLOWLIST,
+    "POST /it/allowlist": P.EDIT_ALLOWLIST,
+    "PUT /api/v1/config/allowlist": P.EDIT_ALLOWLIST,
+    "GET /policy": P.EDIT_POLICY,
+    "POST /policy": P.EDIT_POLICY,
+    "PUT /api/v1/config/policy": P.EDIT_POLICY,
+    "GET /it/roster": P.UPLOAD_ROSTER,
+    "POST /it/roster": P.UPLOAD_ROSTER,
+    "POST /api/v1/config/roster": P.UPLOAD_ROSTER,
+    "GET /retention": P.SET_RETENTION,
+    "POST /retention": P.SET_RETENTION,
+    "POST /retention/purge": P.SET_RETENTION,
+    # proxies' tokens and health
+    "GET /it/proxies": P.MANAGE_PROXIES,
+    "POST /it/proxies": P.MANAGE_PROXIES,
+    "POST /it/proxies/{name}/revoke": P.MANAGE_PROXIES,
+    "GET /api/v1/proxies": P.MANAGE_PROXIES,
+    # alerts and changes waiting for a second DPO
+    "GET /alerts": P.REVIEW_ALERTS,
+    "POST /alerts/{alert_id}/acknowledge": P.REVIEW_ALERTS,
+    "POST /changes/{change_id}/{decision}": P.REVIEW_ALERTS,
+}
+
+# The web menu, in order: (key, page, label). Each entry shows to the roles that may open its page.
+MENU: tuple[tuple[str, str, str], ...] = (
+    ("dashboard", "/", "Dashboard"),
+    ("events", "/events", "Events"),
+    ("pupils", "/pupils", "Find a pupil"),
+    ("alerts", "/alerts", "Alerts"),
+    ("allowlist", "/it/allowlist", "Allowlist"),
+    ("policy", "/policy", "Policy"),
+    ("roster", "/it/roster", "Roster"),
+    ("proxies", "/it/proxies", "Proxies"),
+    ("retention", "/retention", "Retention"),
+    ("audit", "/audit", "Audit log"),
+    ("users", "/users", "Users"),
+)
+
+
+def allows(role: str | None, permission: Permission) -> bool:
+    return role is not None and permission in GRANTS.get(role, frozenset())
+
+
+def route_key(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+def required(request: Request) -> Permission | Access | None:
+    """What the matched route needs; None for a route missing from the table (refused)."""
+    return ROUTES.get(route_key(request))
+
+
+def role_may_use(role: str | None, request: Request) -> bool:
+    need = required(request)
+    return isinstance(need, Permission) and allows(role, need)
+
+
+def visible_pages(role: str | None) -> list[tuple[str, str, str]]:
+    return [(key, page, label) for key, page, label in MENU
+            if isinstance(need := ROUTES[f"GET {page}"], Permission) and allows(role, need)]

@@ -1,0 +1,53 @@
+"""Alerts for the DPO (excerpt integrity, protection weakened, changes awaiting a second DPO) and approvals."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from admin_api import config_store, protection
+from admin_api.db import get_session
+from admin_api.models import User
+from admin_api.web.deps import page_user
+from admin_api.web.templating import flash, render
+
+router = APIRouter()
+
+KINDS = {
+    "excerpt_integrity": "Excerpt held an identifier",
+    "protection_weakened": "Protection weakened",
+    "change_pending": "Change awaiting approval",
+}
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+    return render(request, "alerts.html", title="Alerts", active="alerts", alerts=protection.open_alerts(db),
+                  kinds=KINDS, pending=config_store.pending_changes(db), labels=config_store.LABELS)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(request: Request, alert_id: int, user: User = Depends(page_user),
+                      db: Session = Depends(get_session)):
+    if protection.acknowledge(db, alert_id, user.username) is None:
+        raise HTTPException(404, "No such alert.")
+    db.commit()
+    flash(request, "Alert acknowledged.", "success")
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.post("/changes/{change_id}/{decision}")
+def decide_change(request: Request, change_id: int, decision: str, user: User = Depends(page_user),
+                  db: Session = Depends(get_session)):
+    if decision not in ("approve", "reject"):
+        raise HTTPException(404)
+    try:
+        change = config_store.decide(db, change_id, decision == "approve", user)
+    except (LookupError, PermissionError) as exc:
+        db.rollback()
+        flash(request, str(exc), "error")
+        return RedirectResponse("/alerts", status_code=303)
+    db.commit()
+    flash(request, f"{config_store.LABELS[change.setting]} change by {change.requested_by} {change.status}.",
+          "success")
+    return RedirectResponse("/alerts", status_code=303)
