@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import threading
 import time
@@ -44,6 +45,9 @@ ROLE_LABELS = {"dpo": "Data Protection Officer", "it": "IT administrator", "view
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+# Per client address, across accounts (password spraying): this many failures within LOCKOUT refuse every further
+# attempt from that address until the oldest failure is LOCKOUT old. In memory, per admin process.
+MAX_ADDRESS_FAILURES = 20
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 would happily hash megabytes; nobody types that
 
@@ -72,8 +76,52 @@ class LoginFailed(Exception):
 
     def __init__(self, reason: str, user: User | None = None) -> None:
         super().__init__(self.message)
-        self.reason = reason  # "unknown_user" | "bad_password" | "locked" | "disabled" — for the audit log only
+        # "unknown_user" | "bad_password" | "locked" | "disabled" | "address_throttled" — for the audit log only
+        self.reason = reason
         self.user = user
+
+
+class AddressThrottle:
+    """Failed sign-ins per client address in a sliding window (LOCKOUT), so that one address trying a password
+    on many accounts is stopped even though no single account reaches MAX_FAILURES."""
+
+    MAX_ADDRESSES = 10_000  # memory bound; when full, the oldest address is forgotten
+
+    def __init__(self, limit: int = MAX_ADDRESS_FAILURES, window: timedelta = LOCKOUT) -> None:
+        self.limit, self.window = limit, window.total_seconds()
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(address, ()) if now - t < self.window]
+        if times:
+            self._failures[address] = times
+        else:
+            self._failures.pop(address, None)
+        return times
+
+    def blocked(self, address: str | None) -> bool:
+        if not address:
+            return False
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= self.limit
+
+    def failed(self, address: str | None) -> None:
+        if not address:
+            return
+        with self._lock:
+            now = time.monotonic()
+            times = self._recent(address, now)
+            if not times and len(self._failures) >= self.MAX_ADDRESSES:
+                self._failures.pop(next(iter(self._failures)))
+            self._failures[address] = [*times, now][-self.limit:]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+
+address_throttle = AddressThrottle()
 
 
 def _now() -> datetime:
@@ -168,12 +216,24 @@ def reset_lockout(session: Session, user: User) -> None:
     session.flush()
 
 
-def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User:
+def authenticate(session: Session, username: str, password: str, now: datetime | None = None,
+                 address: str | None = None) -> User:
     """Return the user if the password is right and the account usable; otherwise raise LoginFailed.
 
-    The failure counter and lock are written (flushed) here; the caller commits, also on failure.
+    The failure counter and lock are written (flushed) here; the caller commits, also on failure. `address` (the
+    client's, see client_address) is throttled across accounts: too many failures and nothing is even tried.
     """
-    now = now or _now()
+    if address_throttle.blocked(address):
+        raise LoginFailed("address_throttled")
+    try:
+        return _authenticate(session, username, password, now or _now())
+    except LoginFailed as failure:
+        if failure.reason != "disabled":
+            address_throttle.failed(address)
+        raise
+
+
+def _authenticate(session: Session, username: str, password: str, now: datetime) -> User:
     user = get_user_by_username(session, username) if username else None
     if user is None:
         verify_password(_DUMMY_HASH, password)
@@ -212,6 +272,28 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or — when the peer is a configured trusted reverse proxy — the nearest
+    address in X-Forwarded-For that is not itself a trusted proxy. From any other peer the header is ignored, since
+    a client could otherwise pick a fresh address per guess."""
+    peer = request.client.host if request.client else ""
+    trusted = getattr(request.app.state.settings, "trusted_proxies", None) or []
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and _in_networks(peer, trusted):
+        for hop in reversed([h.strip() for h in forwarded.split(",")]):
+            if not _in_networks(hop, trusted):
+                return hop[:64]
+    return peer
+
+
+def _in_networks(address: str, networks: list[Any]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
 
 
 # --- browser sessions -----------------------------------------------------------------------------------------
@@ -391,7 +473,7 @@ def current_user(
         user = _basic_cache.get(db, basic.username, basic.password)
         if user is None:
             try:
-                user = authenticate(db, basic.username, basic.password)
+                user = authenticate(db, basic.username, basic.password, address=client_address(request))
             except LoginFailed:
                 db.commit()  # keep the failure count even though the request fails
                 raise NotAuthenticated() from None

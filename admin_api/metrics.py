@@ -54,7 +54,5 @@ class Metrics:
                                  "token's, stored under the token's proxy", ["proxy"], registry=self.registry)
         self.excerpts_withheld = Counter("pupilguard_admin_excerpts_withheld", "Excerpts that still held an identifier "
                                          "on arrival, stored as placeholders only", ["proxy"], registry=self.registry)
-        self.login_throttled = Counter("pupilguard_admin_logins_throttled", "Sign-ins refused because the client "
-                                       "address failed too often", registry=self.registry)
         self.purged = Counter("pupilguard_admin_events_purged", "Events deleted by retention purges",
                               registry=self.registry)

@@ -230,6 +230,8 @@ class ProxyOut(BaseModel):
 
 
 class Health(BaseModel):
+    """Liveness for anyone; database and schema revision only for monitoring clients (routers/health.py)."""
+
     status: Literal["ok"]
-    database: str
-    schema_revision: str | None
+    database: str | None = None
+    schema_revision: str | None = None

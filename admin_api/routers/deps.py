@@ -6,6 +6,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from admin_api import proxies
+from admin_api.auth import client_address
 from admin_api.db import get_session
 from admin_api.models import Proxy
 
@@ -32,4 +33,4 @@ def client_version(request: Request) -> str | None:
 
 
 def client_addr(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return client_address(request) or None

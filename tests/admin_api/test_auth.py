@@ -138,11 +138,6 @@ def test_changing_the_password_changes_the_session_stamp(session):
         auth.authenticate(session, "ivy", PASSWORD)
 
 
-def test_require_role_rejects_unknown_roles_at_import_time():
-    with pytest.raises(ValueError, match="unknown roles"):
-        auth.require_role("admin")
-
-
 # --- OIDC mapping -------------------------------------------------------------------------------------------------
 
 GOOGLE = OidcConfig("google", "https://accounts.google.com", "client", "secret", allowed_domain="school.sch.uk")

@@ -14,6 +14,7 @@ from admin_api.auth import (
     LoginFailed,
     OidcMappingError,
     authenticate,
+    client_address,
     login_session,
     logout_session,
     oidc_config,
@@ -49,7 +50,7 @@ def login(
     db: Session = Depends(get_session),
 ):
     try:
-        user = authenticate(db, username, password)
+        user = authenticate(db, username, password, address=client_address(request))
     except LoginFailed as failure:
         audit.record(db, failure.user.username if failure.user else None, "login.failed",
                      detail={"reason": failure.reason})
@@ -88,7 +89,7 @@ def change_password(
     error = None
     try:
         # The same check, counter and lock-out as signing in: an unlocked PC must not allow unlimited guesses.
-        authenticate(db, user.username, current)
+        authenticate(db, user.username, current, address=client_address(request))
     except LoginFailed as failure:
         db.commit()
         error = ("Your current password is not right." if failure.reason == "bad_password" else

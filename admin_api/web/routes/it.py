@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, proxies
-from admin_api.auth import UploadedFile
+from admin_api.auth import UploadedFile, read_form
 from admin_api.db import get_session
 from admin_api.models import RosterUpload, Setting, User
 from admin_api.web.deps import page_user
@@ -127,11 +127,12 @@ def roster_page(request: Request, user: User = Depends(page_user), db: Session =
 
 
 @router.post("/roster")
-def upload_roster(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
-    # The MIS export is plaintext pupil data: auth.read_form parsed it in memory (csrf_protect already did, to
-    # find the token); here it is hashed and dropped — never written to disk, logged, or echoed back (the report
-    # holds counts, row numbers and column names only).
-    export = request.state.form_fields.get("export")
+def upload_roster(request: Request, form: dict = Depends(read_form), user: User = Depends(page_user),
+                  db: Session = Depends(get_session)):
+    # The MIS export is plaintext pupil data: auth.read_form parsed it in memory (once per request); here it is
+    # hashed and dropped — never written to disk, logged, or echoed back (the report holds counts, row numbers and
+    # column names only).
+    export = form.get("export")
     if not isinstance(export, UploadedFile) or not export.data:
         return _roster_page(request, db, status_code=400, error="Choose the MIS export file (CSV) to upload.")
     if len(export.data) > MAX_ROSTER_BYTES:

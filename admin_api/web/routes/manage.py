@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, queries, retention
-from admin_api.schemas import EventFilter
+from admin_api.schemas import EARLIEST, EventFilter
 from admin_api.auth import (
     MIN_PASSWORD_LENGTH,
     ROLES,
@@ -119,7 +119,8 @@ def enable_disable_user(
 def _retention_page(request: Request, db: Session, status_code: int = 200, error: str | None = None):
     days = config_store.retention_days(db, request.app.state.settings)
     purges = db.scalars(select(Purge).order_by(Purge.id.desc()).limit(20)).all()
-    due = queries.count_events(db, EventFilter(end=datetime.now(UTC) - timedelta(days=days)))
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    due = queries.count_events(db, EventFilter(end=cutoff)) if cutoff > EARLIEST else 0  # no event is older
     return render(request, "retention.html", status_code=status_code, title="Retention", active="retention",
                   days=days, purges=purges, due=due, error=error)
 
