@@ -116,12 +116,6 @@ class AddressThrottle:
                 self._failures.pop(next(iter(self._failures)))
             self._failures[address] = [*times, now][-self.limit:]
 
-    def clear(self) -> None:
-        with self._lock:
-            self._failures.clear()
-
-
-address_throttle = AddressThrottle()
 
 
 def _now() -> datetime:
@@ -216,24 +210,27 @@ def reset_lockout(session: Session, user: User) -> None:
     session.flush()
 
 
-def authenticate(session: Session, username: str, password: str, now: datetime | None = None,
-                 address: str | None = None) -> User:
-    """Return the user if the password is right and the account usable; otherwise raise LoginFailed.
-
-    The failure counter and lock are written (flushed) here; the caller commits, also on failure. `address` (the
-    client's, see client_address) is throttled across accounts: too many failures and nothing is even tried.
-    """
-    if address_throttle.blocked(address):
+def authenticate_request(request: Request, session: Session, username: str, password: str) -> User:
+    """`authenticate` for a request, throttled per client address across accounts (the app's AddressThrottle):
+    after too many failures from one address nothing more is even tried from there for a while."""
+    throttle: AddressThrottle = request.app.state.address_throttle
+    address = client_address(request)
+    if throttle.blocked(address):
         raise LoginFailed("address_throttled")
     try:
-        return _authenticate(session, username, password, now or _now())
+        return authenticate(session, username, password)
     except LoginFailed as failure:
         if failure.reason != "disabled":
-            address_throttle.failed(address)
+            throttle.failed(address)
         raise
 
 
-def _authenticate(session: Session, username: str, password: str, now: datetime) -> User:
+def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User:
+    """Return the user if the password is right and the account usable; otherwise raise LoginFailed.
+
+    The failure counter and lock are written (flushed) here; the caller commits, also on failure.
+    """
+    now = now or _now()
     user = get_user_by_username(session, username) if username else None
     if user is None:
         verify_password(_DUMMY_HASH, password)
@@ -473,7 +470,7 @@ def current_user(
         user = _basic_cache.get(db, basic.username, basic.password)
         if user is None:
             try:
-                user = authenticate(db, basic.username, basic.password, address=client_address(request))
+                user = authenticate_request(request, db, basic.username, basic.password)
             except LoginFailed:
                 db.commit()  # keep the failure count even though the request fails
                 raise NotAuthenticated() from None
@@ -654,6 +651,7 @@ def install(app: FastAPI, settings: Any) -> None:
     """Add the session cookie middleware, security headers and the web UI's static files to the app."""
     from admin_api import web  # the web package imports this module; import late to avoid a cycle
 
+    app.state.address_throttle = AddressThrottle()
     secret = _secret_value(getattr(settings, "secret_key", None))
     if not secret or len(secret) < 32:
         raise RuntimeError("settings.secret_key must be set to at least 32 characters to sign session cookies.")

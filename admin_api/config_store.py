@@ -138,8 +138,9 @@ def change(session: Session, settings: Settings, setting: str, value: str | None
     return None
 
 
-def decide(session: Session, change_id: int, approve: bool, user: User) -> PendingChange:
-    """A second DPO approves (applies) or rejects a pending change; never the DPO who asked for it."""
+def decide(session: Session, settings: Settings, change_id: int, approve: bool, user: User) -> PendingChange:
+    """A second DPO approves (applies) or rejects a pending change; never the DPO who asked for it. What it
+    weakens is worked out again against the configuration of the moment (it may have changed meanwhile)."""
     pending = session.get(PendingChange, change_id)
     if pending is None or pending.status != "pending":
         raise LookupError("No such change is waiting for approval.")
@@ -150,8 +151,8 @@ def decide(session: Session, change_id: int, approve: bool, user: User) -> Pendi
     audit.record(session, user.username, f"change.{pending.status}", pending.setting,
                  {"pending_change": pending.id, "requested_by": pending.requested_by})
     if approve:
-        _apply(session, pending.setting, pending.value, pending.requested_by, pending.weakens,
-               approved_by=user.username)
+        _apply(session, pending.setting, pending.value, pending.requested_by,
+               weakenings(session, settings, pending.setting, pending.value), approved_by=user.username)
     return pending
 
 

@@ -13,8 +13,7 @@ from admin_api.auth import (
     AuthError,
     LoginFailed,
     OidcMappingError,
-    authenticate,
-    client_address,
+    authenticate_request,
     login_session,
     logout_session,
     oidc_config,
@@ -50,7 +49,7 @@ def login(
     db: Session = Depends(get_session),
 ):
     try:
-        user = authenticate(db, username, password, address=client_address(request))
+        user = authenticate_request(request, db, username, password)
     except LoginFailed as failure:
         audit.record(db, failure.user.username if failure.user else None, "login.failed",
                      detail={"reason": failure.reason})
@@ -89,7 +88,7 @@ def change_password(
     error = None
     try:
         # The same check, counter and lock-out as signing in: an unlocked PC must not allow unlimited guesses.
-        authenticate(db, user.username, current, address=client_address(request))
+        authenticate_request(request, db, user.username, current)
     except LoginFailed as failure:
         db.commit()
         error = ("Your current password is not right." if failure.reason == "bad_password" else

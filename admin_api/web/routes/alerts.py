@@ -42,7 +42,7 @@ def decide_change(request: Request, change_id: int, decision: str, user: User = 
     if decision not in ("approve", "reject"):
         raise HTTPException(404)
     try:
-        change = config_store.decide(db, change_id, decision == "approve", user)
+        change = config_store.decide(db, request.app.state.settings, change_id, decision == "approve", user)
     except (LookupError, PermissionError) as exc:
         db.rollback()
         flash(request, str(exc), "error")
