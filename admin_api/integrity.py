@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
@@ -58,19 +59,56 @@ class Verdict:
 
 
 @cache
-def _recognisers() -> tuple[tuple[re.Pattern[str], tuple[EntityRecognizer, ...]], ...]:
-    """Recognisers behind a gate: a cheap pattern every text they could match must contain (most excerpts are
-    words and placeholders, and skip them all)."""
+def _special() -> SpecialCategoryRecognizer:
+    return SpecialCategoryRecognizer()
+
+
+_WORD = re.compile(r"[a-z]+")
+_DIGIT = re.compile(r"\d")
+_INITIAL = re.compile(r"[A-Z]\.")
+_DIGIT_RUN = re.compile(r"\d(?:[ .()+-]?\d){5}")  # UPN, ULN, UCI, NHS and NI numbers, phone numbers: 6+ digits
+_POSTCODE = re.compile(r"[A-Za-z]\d")
+_DATE = re.compile(r"(?:19|20)\d\d|\d[/.-]\d")
+_YEAR_OR_CLASS = re.compile(r"(?i:year|yr|y)\s?\d|\d[A-Z]")  # "Jayden (Y9)", "Jayden in 8B"
+
+
+class _Shape:
+    """What an excerpt has, each found in one cheap pass when first asked: a recogniser runs only on text that could
+    hold its match (most excerpts are words and placeholders, and skip them all)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.digits = _DIGIT.search(text) is not None
+
+    def has(self, pattern: re.Pattern[str]) -> bool:
+        return self.digits and pattern.search(self.text) is not None
+
+    @cached_property
+    def words(self) -> frozenset[str]:  # lower-case
+        return frozenset(_WORD.findall(self.text.lower()))
+
+    @cached_property
+    def special(self) -> frozenset[str]:  # special-category subtypes
+        return frozenset((r.recognition_metadata or {}).get("subtype", "") for r in _special().analyze(self.text, []))
+
+
+@cache
+def _recognisers() -> tuple[tuple[Callable[[_Shape], bool], tuple[EntityRecognizer, ...]], ...]:
+    titles = frozenset(t.lower() for t in TITLES)
+    # the words PupilContextNameRecognizer reads before a name ("pupil", "mum", "SENCO"…)
+    cues = frozenset(w.lower() for w in re.search(r"\(\?i:([^)]*)\)", PupilContextNameRecognizer.BEFORE.pattern)
+                     .group(1).split("|"))
     return (
-        # six digits, alone or singly separated: UPN, ULN, UCI, NHS and NI numbers, phone numbers
-        (re.compile(r"\d(?:[ .()+-]?\d){5}"), (UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(),
-                                              UkNinoRecognizer(), UkPhoneRecognizer())),
-        (re.compile(r"[A-Za-z]\d"), (UkPostcodeRecognizer(),)),
-        (re.compile(r"(?:19|20)\d\d|\d[/.-]\d"), (DateOfBirthRecognizer(),)),
-        (re.compile("@"), (OfflineEmailRecognizer(),)),
-        (re.compile(r"(?<!\w)(?:" + "|".join(TITLES) + r")(?!\w)", re.IGNORECASE), (TitledNameRecognizer(),)),
-        (re.compile(r"[A-Z]\."), (InitialledNameRecognizer(),)),
-        (re.compile(r"\d|" + PupilContextNameRecognizer.BEFORE.pattern.split("(?:'s)?")[0]),
+        (lambda s: s.has(_DIGIT_RUN), (UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(),
+                                       UkNinoRecognizer(), UkPhoneRecognizer())),
+        (lambda s: s.has(_POSTCODE), (UkPostcodeRecognizer(),)),
+        (lambda s: s.has(_DATE), (DateOfBirthRecognizer(),)),
+        (lambda s: "@" in s.text, (OfflineEmailRecognizer(),)),
+        (lambda s: not titles.isdisjoint(s.words), (TitledNameRecognizer(),)),
+        (lambda s: _INITIAL.search(s.text) is not None, (InitialledNameRecognizer(),)),
+        # a name only its context marks ("Jayden in 8B"): the slowest check, so only where it matters most — next
+        # to special-category information
+        (lambda s: (s.has(_YEAR_OR_CLASS) or not cues.isdisjoint(s.words)) and bool(s.special),
          (PupilContextNameRecognizer(),)),
     )
 
@@ -78,11 +116,6 @@ def _recognisers() -> tuple[tuple[re.Pattern[str], tuple[EntityRecognizer, ...]]
 @cache
 def _famous() -> PublicFigureRecognizer:
     return PublicFigureRecognizer()
-
-
-@cache
-def _special() -> SpecialCategoryRecognizer:
-    return SpecialCategoryRecognizer()
 
 
 @lru_cache(maxsize=4)
@@ -103,8 +136,9 @@ def check_excerpt(excerpt: str, rules: Rules, roster: Roster | None) -> Verdict:
     # placeholders blanked out (same length): their digits and capitals must not open a gate or make a match
     text = PLACEHOLDER_RE.sub(lambda m: " " * len(m.group()), clean(excerpt).text)
     results: list[RecognizerResult] = []
+    shape = _Shape(text)
     for gate, recognisers in _recognisers():
-        if gate.search(text):
+        if gate(shape):
             for recogniser in recognisers:
                 results += recogniser.analyze(text, recogniser.supported_entities)
     if roster is not None:
@@ -123,8 +157,7 @@ def check_excerpt(excerpt: str, rules: Rules, roster: Roster | None) -> Verdict:
         verdict.identifiers[r.entity_type] += 1
         verdict.pupil_refs += (r.recognition_metadata or {}).get("pupil_refs", ())
     if verdict.identifiers:
-        verdict.special = {(r.recognition_metadata or {}).get("subtype", "")
-                           for r in _special().analyze(text, [])} & set(rules.special_subtypes)
+        verdict.special = set(shape.special & set(rules.special_subtypes))
     return verdict
 
 

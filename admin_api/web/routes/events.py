@@ -70,7 +70,8 @@ def event_list(
 ):
     error = None
     try:
-        flt, active = parse_filters(dict(request.query_params), allow_pupil_ref=allows(user.role, Permission.FIND_PUPIL))
+        flt, active = parse_filters(dict(request.query_params),
+                                    allow_pupil_ref=allows(user.role, Permission.FIND_PUPIL))
         page = queries.list_events(db, flt, limit=PAGE_SIZE, cursor=cursor or None)
         total = queries.count_events(db, flt)
     except (FilterError, queries.CursorError) as exc:
