@@ -143,7 +143,10 @@ def check_excerpt(excerpt: str, rules: Rules, roster: Roster | None) -> Verdict:
                 results += recogniser.analyze(text, recogniser.supported_entities)
     if roster is not None:
         results += _roster_recogniser(roster).analyze(text, [RosterNameRecognizer.ENTITY])
-    famous = [(r.start, r.end) for r in _famous().analyze(text, [PublicFigureRecognizer.ENTITY])]
+    if not results:
+        return verdict
+    famous = [(r.start, r.end) for r in _famous().analyze(text, [PublicFigureRecognizer.ENTITY])
+              ] if any(r.entity_type in NAMES for r in results) else []
     taken: list[tuple[int, int]] = []
     for r in sorted(results, key=lambda r: (r.start, -(r.end - r.start))):
         value = text[r.start:r.end].strip()

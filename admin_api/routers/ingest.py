@@ -41,12 +41,13 @@ def ingest_events(
     """Idempotent on `event_id`: a re-delivered event is counted in `duplicates` and not stored again. Any field
     outside the event schema (a raw prompt in "prompt", "text", "body"…) makes the whole batch a 422."""
     metrics = request.app.state.metrics
-    claimed_other = sum(e.proxy_id != proxy.name for e in batch.events)
+    claimed_other = [e for e in batch.events if e.proxy_id != proxy.name]
+    for event in claimed_other:
+        event.proxy_id = proxy.name
     if claimed_other:
-        metrics.restamped.labels(proxy.name).inc(claimed_other)
-    events = [e.model_copy(update={"proxy_id": proxy.name}) for e in batch.events]
-    events = _recheck_excerpts(session, request, proxy, events)
-    accepted = store_events(session, events)
+        metrics.restamped.labels(proxy.name).inc(len(claimed_other))
+    _recheck_excerpts(session, request, proxy, batch.events)
+    accepted = store_events(session, batch.events)
     proxies.record_seen(session, proxy.id, client_addr(request), client_version(request), events=accepted)
     session.commit()
     result = IngestResult(accepted=accepted, duplicates=len(batch.events) - accepted)
@@ -55,25 +56,21 @@ def ingest_events(
     return result
 
 
-def _recheck_excerpts(session: Session, request: Request, proxy: Proxy, events: list[IngestEvent]
-                      ) -> list[IngestEvent]:
-    """The events with any excerpt that still holds an identifier replaced by placeholders, and one alert for them.
+def _recheck_excerpts(session: Session, request: Request, proxy: Proxy, events: list[IngestEvent]) -> None:
+    """Replace any excerpt that still holds an identifier by placeholders (in place), with one alert for the batch.
     (A re-delivered event raises the alert again; the DPO acknowledges both.)"""
     roster = config_store.current_roster(session, request.app.state.roster_key)
     policy = integrity.policy_from(config_store.get_setting(session, config_store.POLICY))
-    checked, withheld, found = [], [], Counter[str]()
+    withheld, found = [], Counter[str]()
     for event in events:
         verdict = integrity.check_excerpt(event.excerpt, policy.resolve(event.tool, event.profile), roster)
         if not verdict.clean:
-            event = event.model_copy(update={
-                "excerpt": verdict.placeholder_excerpt(),
-                "reasons": [*event.reasons, integrity.WITHHELD_REASON],
-                "pupil_refs": list(dict.fromkeys([*event.pupil_refs, *verdict.pupil_refs])),
-            })
+            event.excerpt = verdict.placeholder_excerpt()
+            event.reasons = [*event.reasons, integrity.WITHHELD_REASON]
+            event.pupil_refs = list(dict.fromkeys([*event.pupil_refs, *verdict.pupil_refs]))
             withheld.append(str(event.event_id))
             found.update(verdict.identifiers)
             found.update(f"SPECIAL_CATEGORY:{s}" for s in verdict.special)
-        checked.append(event)
     if withheld:
         request.app.state.metrics.excerpts_withheld.labels(proxy.name).inc(len(withheld))
         kinds = ", ".join(sorted(found))
@@ -82,4 +79,3 @@ def _recheck_excerpts(session: Session, request: Request, proxy: Proxy, events: 
             f"Proxy {proxy.name} sent {len(withheld)} excerpt{'s' if len(withheld) > 1 else ''} still holding "
             f"identifiers ({kinds}); stored with placeholders only. Check that proxy's version and detection.",
             proxy.name, {"events": withheld[:ALERT_EVENT_IDS], "count": len(withheld), "entities": dict(found)})
-    return checked
