@@ -117,7 +117,6 @@ class AddressThrottle:
             self._failures[address] = [*times, now][-self.limit:]
 
 
-
 def _now() -> datetime:
     return datetime.now(UTC)
 

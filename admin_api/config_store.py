@@ -146,8 +146,8 @@ def decide(session: Session, settings: Settings, change_id: int, approve: bool, 
         raise LookupError("No such change is waiting for approval.")
     if pending.requested_by == user.username:
         raise PermissionError("A change needs a DPO other than the one who made it.")
-    pending.status, pending.decided_by, pending.decided_at = ("approved" if approve else "rejected"), user.username, \
-        utcnow()
+    pending.status = "approved" if approve else "rejected"
+    pending.decided_by, pending.decided_at = user.username, utcnow()
     audit.record(session, user.username, f"change.{pending.status}", pending.setting,
                  {"pending_change": pending.id, "requested_by": pending.requested_by})
     if approve:

@@ -9,7 +9,7 @@ import re
 import uuid
 
 import pytest
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from admin_api import permissions
