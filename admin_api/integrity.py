@@ -6,10 +6,10 @@ stored as placeholders only, the event gains the reason `excerpt_withheld`, and 
 
 The re-check uses detectors' cheap recognisers, without spaCy (ingest must keep ≥ 2,000 events/s; see
 bench/admin_bench.py): UPN, ULN and UCI with their check characters, NHS and NI numbers, e-mail addresses, UK phone
-numbers and postcodes, dates of birth, titled, initialled and pupil-context names ("Mrs Okafor", "J. Smith",
-"Jayden in 8B"), and names on the school's hashed roster — with the policy's score threshold and allow terms, and
-well-known people left alone as the engine does. An unrostered name with no such cue ("Jayden has ADHD") needs
-NER and is not caught here; the proxy's engine is the first line.
+numbers and postcodes, dates of birth, titled and initialled names ("Mrs Okafor", "J. Smith"), names marked by
+pupil context ("Jayden in 8B") next to special-category terms, and names on the school's hashed roster — with the
+policy's score threshold and allow terms, and well-known people left alone as the engine does. An unrostered name
+with no such cue ("Jayden has ADHD") needs NER and is not caught here; the proxy's engine is the first line.
 """
 from __future__ import annotations
 
