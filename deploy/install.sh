@@ -17,7 +17,7 @@
 #   PYTHON               the interpreter for the environment (default: the first Python >= 3.12 found)
 set -euo pipefail
 
-SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SRC=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 ROOT=${PUPILGUARD_ROOT:-}
 ETC=$ROOT/etc/pupilguard
 STATE=$ROOT/var/lib/pupilguard
