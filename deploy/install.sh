@@ -70,12 +70,23 @@ own "$SERVICE_USER:$GROUP" "$STATE" "$STATE/proxy" "$STATE/admin"
 
 # --- 4. The Python environment: runtime dependencies only (no test tools), pinned by constraints.txt -----------
 say "Python environment $VENV (runtime dependencies only)"
+# pip is only needed while installing, so the environment has none: this Python's own pip installs into it, or,
+# where this Python has none, one put in for the install and taken out after.
+pip_into_venv() {
+  if "$PYTHON" -m pip --python "$VENV/bin/python" --version >/dev/null 2>&1; then
+    "$PYTHON" -m pip --python "$VENV/bin/python" "$@"
+  else
+    "$VENV/bin/python" -m ensurepip --default-pip >/dev/null
+    "$VENV/bin/python" -m pip "$@"
+    "$VENV/bin/python" -m pip uninstall --quiet --yes pip
+  fi
+}
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv --without-pip "$VENV"
-"$VENV/bin/python" -m ensurepip --default-pip >/dev/null
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$SRC/constraints.txt" "$SRC"
-# pip is only needed while installing, and compiled extensions ship debug symbols nobody reads on a proxy:
-# together about a third of the environment. (Libraries vendored under *.libs are left as the wheel built them.)
-"$VENV/bin/python" -m pip uninstall --quiet --yes pip
+# Once the environment has setuptools (spaCy needs it), pupilguard builds with it instead of a fresh copy each run.
+reuse=(); "$VENV/bin/python" -c 'import setuptools' 2>/dev/null && reuse=(--no-build-isolation)
+pip_into_venv install --quiet --disable-pip-version-check "${reuse[@]}" -c "$SRC/constraints.txt" "$SRC"
+# Compiled extensions ship debug symbols nobody reads on a proxy: a quarter of the environment. (Libraries
+# vendored under *.libs are left as the wheels built them.)
 if command -v strip >/dev/null; then
   find "$VENV" -name '*.so' -type f -not -path '*.libs/*' -exec strip --strip-debug {} +
 fi

@@ -52,7 +52,8 @@ def register_scan(subparsers) -> None:
                     '{"id", "action", "text" (null when blocked), "findings", "reasons"}. Findings never carry '
                     'the matched text. A bad line gets {"id", "error"} and the run goes on.')
     scan.add_argument("--roster", metavar="ROSTER", help="hashed roster file (pupilguard roster import)")
-    scan.add_argument("--key-file", metavar="FILE", help="roster key file (else $PUPILGUARD_ROSTER_KEY, then $PUPILGUARD_ROSTER_KEY_FILE)")
+    scan.add_argument("--key-file", metavar="FILE",
+                      help="roster key file (else $PUPILGUARD_ROSTER_KEY, then $PUPILGUARD_ROSTER_KEY_FILE)")
     scan.add_argument("--policy", metavar="FILE", help="policy YAML (default: the shipped default policy)")
     scan.add_argument("--tool", metavar="NAME", help="tool id, for per-tool policy overrides")
     scan.add_argument("--profile", metavar="NAME", help="profile (staff, pupil, ...), for per-profile overrides")

@@ -54,7 +54,8 @@ CHAT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Demo chat (pupilguard trial)</title><script src="/app.js" defer></script>
 <style>body{font:16px system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
-textarea{width:100%;font:inherit}#reply{white-space:pre-wrap;border:1px solid #ccc;padding:.5rem;min-height:3rem}</style>
+textarea{width:100%;font:inherit}
+#reply{white-space:pre-wrap;border:1px solid #ccc;padding:.5rem;min-height:3rem}</style>
 </head><body><main><h1>Demo chat</h1>
 <p>This page stands in for ChatGPT in the pupilguard trial: the "AI" answers with what it received.</p>
 <label for="prompt">Message</label>
@@ -74,7 +75,9 @@ CHAT_SCRIPT = """document.addEventListener("DOMContentLoaded", function () {
     if (!r.ok) { status.textContent = "not sent (" + r.status + ")"; return; }
     var text = await r.text();
     text.split("\\n").forEach(function (line) {
-      if (line.indexOf("data: {") === 0) { var event = JSON.parse(line.slice(6)); if (event.v) reply.textContent += event.v; }
+      if (line.indexOf("data: {") !== 0) return;
+      var event = JSON.parse(line.slice(6));
+      if (event.v) reply.textContent += event.v;
     });
     status.textContent = "done";
   });

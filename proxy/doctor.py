@@ -35,6 +35,8 @@ DISK_WARN_BYTES = 2 * 1024**3      # the spool keeps events while the admin serv
 DISK_FAIL_BYTES = 200 * 1024**2
 NETWORK_TIMEOUT_S = 5
 DEFAULT_UNIT = Path("/etc/systemd/system/pupilguard-proxy.service")
+START_PROXY = "Start it: systemctl start pupilguard-proxy; journalctl -u pupilguard-proxy says why it stopped."
+CREATE_TOKEN = "Create a token (sudo pupilguard admin proxy-token create NAME) and save it in the token file."
 
 
 @dataclass
@@ -102,8 +104,7 @@ def check_proxy(args: argparse.Namespace) -> Check:
             health = httpx.get(url, timeout=NETWORK_TIMEOUT_S)
             status = health.json().get("status")
         except (httpx.HTTPError, ValueError) as error:
-            return Check("Proxy", FAIL, f"{url} unreachable ({type(error).__name__})",
-                         "Start it: systemctl start pupilguard-proxy; journalctl -u pupilguard-proxy says why it stopped.")
+            return Check("Proxy", FAIL, f"{url} unreachable ({type(error).__name__})", START_PROXY)
         if status != "ok":
             return Check("Proxy", WARN, f"{url} says {status!r}", "Wait for start-up (loading the language model).")
         return Check("Proxy", OK, f"{url} says ok")
@@ -111,8 +112,7 @@ def check_proxy(args: argparse.Namespace) -> Check:
     try:
         socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_S).close()
     except OSError as error:
-        return Check("Proxy", FAIL, f"nothing answers on {host}:{port} ({error.strerror or error})",
-                     "Start it: systemctl start pupilguard-proxy; journalctl -u pupilguard-proxy says why it stopped.")
+        return Check("Proxy", FAIL, f"nothing answers on {host}:{port} ({error.strerror or error})", START_PROXY)
     return Check("Proxy", OK, f"listening on {host}:{port}")
 
 
@@ -199,7 +199,7 @@ def check_allowlist(args: argparse.Namespace) -> tuple[Check, object | None]:
     try:
         allowlist = load_allowlist(path)
     except FileNotFoundError:
-        return Check("Allowlist", FAIL, f"{path} not found", "Copy allowlist.yaml from the repository and edit it."), None
+        return Check("Allowlist", FAIL, f"{path} not found", "Copy allowlist.yaml from the repository."), None
     except AllowlistError as error:
         return Check("Allowlist", FAIL, str(error), "Fix the file; the proxy keeps its last good allowlist."), None
     origin = " (from the admin service)" if central else ""
@@ -266,19 +266,17 @@ def check_admin(args: argparse.Namespace, environment: Mapping[str, str]) -> lis
                       "Check the URL, DNS, firewall and that pupilguard-admin is running.")]
     checks = [Check("Admin service", OK if health.status_code == 200 else FAIL,
                     f"{admin_url} answered {health.status_code}",
-                    "" if health.status_code == 200 else "See the admin service's logs (journalctl -u pupilguard-admin).")]
+                    "" if health.status_code == 200 else "See its logs: journalctl -u pupilguard-admin")]
     token = _admin_token(args, environment)
     if not token:
-        checks.append(Check("Proxy token", FAIL, f"no token ({args.admin_token_file or 'none given'})",
-                            "Create one (sudo pupilguard admin proxy-token create NAME) and save it in the token file."))
+        checks.append(Check("Proxy token", FAIL, f"no token ({args.admin_token_file or 'none given'})", CREATE_TOKEN))
     else:
         config = httpx.get(f"{admin_url.rstrip('/')}/api/v1/config", timeout=NETWORK_TIMEOUT_S, verify=verify,
                            headers={"Authorization": f"Bearer {token}"})
         checks.append(Check("Proxy token", OK if config.status_code == 200 else FAIL,
                             f"the admin service {'accepts' if config.status_code == 200 else 'refuses'} it "
                             f"(config request answered {config.status_code})",
-                            "" if config.status_code == 200 else
-                            "Create a token (sudo pupilguard admin proxy-token create NAME) and save it in the token file."))
+                            "" if config.status_code == 200 else CREATE_TOKEN))
     if "date" in health.headers:
         skew = abs((datetime.now(timezone.utc) - parsedate_to_datetime(health.headers["date"])).total_seconds())
         checks.append(Check("Clock", OK if skew < CLOCK_SKEW_WARN_S else WARN, f"{skew:.0f} s from the admin service",

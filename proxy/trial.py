@@ -29,7 +29,6 @@ from pathlib import Path
 import httpx
 import yaml
 from rich.console import Console
-from rich.panel import Panel
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_ROSTER = REPO / "deploy" / "trial" / "sample-roster.csv"

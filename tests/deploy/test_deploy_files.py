@@ -13,6 +13,7 @@ SAMPLE_ENV = {
     "PUPILGUARD_LISTEN": "0.0.0.0:3128",
     "PUPILGUARD_ADMIN_URL": "https://admin.example",
     "PUPILGUARD_METRICS_LISTEN": "127.0.0.1:9464",
+    "PUPILGUARD_ADMIN_LISTEN": "127.0.0.1:8700",
     "PUPILGUARD_PROXY_OPTIONS": "--allow-public-clients",
 }
 
