@@ -132,6 +132,12 @@ if [ ! -e "$ETC/proxy.env" ]; then
     echo "PUPILGUARD_METRICS_LISTEN=$METRICS_LISTEN"
     echo "# Further \`pupilguard proxy\` flags, e.g. --allow-public-clients for devices with JANET or IPv6 addresses"
     echo "PUPILGUARD_PROXY_OPTIONS="
+    echo "# The block page staff see: the school's name, logo (an https or data:image URL), colour, and languages"
+    echo "# (en, cy, or both: cy,en / en,cy)."
+    echo "#PUPILGUARD_SCHOOL_NAME="
+    echo "#PUPILGUARD_SCHOOL_LOGO_URL="
+    echo "#PUPILGUARD_SCHOOL_COLOUR=#1d4f91"
+    echo "#PUPILGUARD_PAGE_LANGUAGES=en"
   } > "$ETC/proxy.env"
   secret "$ETC/proxy.env"
 fi
