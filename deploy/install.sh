@@ -51,6 +51,12 @@ if [ -z "${PYTHON:-}" ]; then
   done
 fi
 [ -n "${PYTHON:-}" ] || die "pupilguard needs Python 3.12 or newer (see README.md: Python 3.11 notes)"
+if [ -z "$ROOT" ]; then
+  case $(readlink -f "$(command -v "$PYTHON")") in
+    /home/*|/root/*) die "$PYTHON lives in a home directory, which the services cannot see (ProtectHome=yes):
+  install Python 3.12 under /usr/local or /opt (e.g. pyenv with PYENV_ROOT=/opt/pyenv) and pass PYTHON=…" ;;
+  esac
+fi
 
 # --- 2. Service account ----------------------------------------------------------------------------------------
 if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
@@ -167,7 +173,9 @@ say "Admin database: migrations"
 as_service admin migrate
 if [ ! -s "$ETC/proxy-token" ]; then
   say "Proxy token $ETC/proxy-token"
-  token=$(as_service admin proxy-token create "$(hostname -s)" 2>/dev/null)
+  name=$(hostname -s)
+  token=$(as_service admin proxy-token create "$name" 2>/dev/null) || die "could not create a proxy token: if a \
+proxy named $name exists already, run: sudo pupilguard admin proxy-token revoke $name; then run this again"
   (umask 077; printf '%s\n' "$token" > "$ETC/proxy-token")
   secret "$ETC/proxy-token"
 fi
@@ -191,5 +199,5 @@ Next:
   2. A login for the DPO:       sudo pupilguard admin create-user dpo --role dpo
   3. The pupil roster:          cat sims-export.csv | sudo pupilguard admin roster import /dev/stdin
   4. Distribute the CA (deploy/guides/ca-distribution.md) and the PAC file (deploy/pac/README.md).
-  5. Put nginx with TLS in front of the dashboard (deploy/README.md, "Dashboard over TLS").
+  5. Put nginx with TLS in front of the dashboard (deploy/README.md, step 5).
 EOF

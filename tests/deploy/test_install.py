@@ -228,7 +228,7 @@ def test_guide_installs_a_working_host_on_sqlite(tmp_path, runtime_venv, demo_ai
 
 @pytest.mark.postgres
 def test_guide_installs_a_working_host_on_postgresql(tmp_path, runtime_venv, demo_ai):
-    name = f"pg_install_{uuid.uuid4().hex[:8]}"  # the guide's role and database, renamed for this run
+    name = f"pupilguard_install_{uuid.uuid4().hex[:8]}"  # the guide's role and database, renamed for this run
     host = Host(tmp_path / "root", runtime_venv)
     steps = re.sub(r"\bpupilguard\b", name, guide_step("postgres")) + guide_step("install")
     try:
