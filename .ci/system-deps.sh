@@ -10,6 +10,9 @@ command -v certutil >/dev/null || need+=(libnss3-tools)   # the browser test tru
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v curl >/dev/null || need+=(curl)                # the trial test runs the curl line `make run` prints
 [ -x /usr/sbin/slapd ] || need+=(slapd)                   # OpenLDAP: the directory-group tests run their own slapd
+command -v systemd-analyze >/dev/null || need+=(systemd)  # the install test verifies the units it installs
+command -v strip >/dev/null || need+=(binutils)           # deploy/install.sh strips debug symbols from the venv
+command -v openssl >/dev/null || need+=(openssl)          # the guide's PostgreSQL step makes a password with it
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -227,10 +227,10 @@ def latest_roster(session: Session, *, with_content: bool = False) -> RosterUplo
 
 
 def roster_key(settings: Settings) -> RosterKey:
-    """PUPILGUARD_ROSTER_KEY, else the 0600 key file in the data dir (created on first use)."""
+    """The roster key by the shared precedence (RosterKey.resolve); the admin's own file is the default."""
     if settings.roster_key_file is not None:
         settings.roster_key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return RosterKey.resolve(settings.roster_key_file)
+    return RosterKey.resolve(default=settings.roster_key_file)
 
 
 _roster_cache: dict[tuple[str, str], Roster] = {}

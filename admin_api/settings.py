@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("PUPILGUARD_DATABASE_URL_FILE", "DATABASE_URL_FILE", "database_url_file"),
     )
-    # The roster HMAC key: PUPILGUARD_ROSTER_KEY wins (detectors.RosterKey.from_env); else this 0600 file.
+    # The roster HMAC key's file when PUPILGUARD_ROSTER_KEY is not set (detectors.RosterKey.resolve).
     roster_key_file: Path | None = None
     secret_key_file: Path | None = None
     secret_key: str = Field(default="", repr=False, min_length=0)

@@ -52,7 +52,8 @@ def register_scan(subparsers) -> None:
                     '{"id", "action", "text" (null when blocked), "findings", "reasons"}. Findings never carry '
                     'the matched text. A bad line gets {"id", "error"} and the run goes on.')
     scan.add_argument("--roster", metavar="ROSTER", help="hashed roster file (pupilguard roster import)")
-    scan.add_argument("--key-file", metavar="FILE", help="roster key file; PUPILGUARD_ROSTER_KEY overrides it")
+    scan.add_argument("--key-file", metavar="FILE",
+                      help="roster key file (else $PUPILGUARD_ROSTER_KEY, then $PUPILGUARD_ROSTER_KEY_FILE)")
     scan.add_argument("--policy", metavar="FILE", help="policy YAML (default: the shipped default policy)")
     scan.add_argument("--tool", metavar="NAME", help="tool id, for per-tool policy overrides")
     scan.add_argument("--profile", metavar="NAME", help="profile (staff, pupil, ...), for per-profile overrides")
@@ -121,7 +122,7 @@ def register_roster(subparsers) -> None:
     """`pupilguard roster import|info`: build the hashed roster from an MIS export, or describe one."""
     roster = subparsers.add_parser("roster", help="import or inspect the hashed pupil roster")
     actions = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
-    key_help = "roster key file (created 0600 if absent); PUPILGUARD_ROSTER_KEY overrides it"
+    key_help = "roster key file, created 0600 if absent (else $PUPILGUARD_ROSTER_KEY, then $PUPILGUARD_ROSTER_KEY_FILE)"
     imp = actions.add_parser("import", help="hash an MIS pupil export (SIMS, Arbor, Bromcom, Wonde, Xporter CSV)")
     imp.add_argument("export", metavar="EXPORT.csv")
     imp.add_argument("--out", required=True, metavar="ROSTER", help="roster file to write")

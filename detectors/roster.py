@@ -21,7 +21,7 @@ import secrets
 import stat
 import zipfile
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 KEY_ENV = "PUPILGUARD_ROSTER_KEY"
+KEY_FILE_ENV = "PUPILGUARD_ROSTER_KEY_FILE"
 FORMAT = "pupilguard-roster"
 VERSION = 1
 
@@ -94,7 +95,7 @@ class RosterKey:
             raise RosterKeyError("roster key is neither hex nor base64") from None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> RosterKey | None:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RosterKey | None:
         """The key in PUPILGUARD_ROSTER_KEY, or None when the variable is unset."""
         value = (os.environ if environ is None else environ).get(KEY_ENV)
         if not value:
@@ -134,14 +135,23 @@ class RosterKey:
         return key
 
     @classmethod
-    def resolve(cls, key_file: str | os.PathLike[str] | None) -> RosterKey:
-        """The environment variable wins; otherwise the key file (created if absent)."""
-        key = cls.from_env()
+    def resolve(cls, key_file: str | os.PathLike[str] | None = None, *,
+                default: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> RosterKey:
+        """The roster key, by the one precedence every command and service uses: flag > env > file > default.
+
+        `key_file` (a --key-file flag), else the key itself in PUPILGUARD_ROSTER_KEY, else the file named by
+        PUPILGUARD_ROSTER_KEY_FILE, else `default` (a service's own key file). A file is created (0600, new key)
+        if it does not exist yet."""
+        environ = os.environ if environ is None else environ
+        if key_file:
+            return cls.load_or_create(key_file)
+        key = cls.from_env(environ)
         if key is not None:
             return key
-        if key_file is None:
-            raise RosterKeyError(f"no roster key: set {KEY_ENV} or give a key file")
-        return cls.load_or_create(key_file)
+        path = environ.get(KEY_FILE_ENV) or default
+        if not path:
+            raise RosterKeyError(f"no roster key: give --key-file, or set {KEY_ENV} or {KEY_FILE_ENV}")
+        return cls.load_or_create(path)
 
     @property
     def fingerprint(self) -> str:

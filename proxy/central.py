@@ -187,9 +187,7 @@ class CentralConfig:
             raise PollError("http_error", status=r.status_code, file=ROSTER)
         etag = r.headers.get("ETag", "").strip('"') or None
         try:
-            key = RosterKey.load_or_create(self.key_file) if self.key_file else RosterKey.from_env()
-            if key is None:
-                raise RosterError("this proxy has no roster key (--key-file or PUPILGUARD_ROSTER_KEY)")
+            key = RosterKey.resolve(self.key_file)
             roster = Roster.load(r.content, key)
         except RosterError as exc:  # RosterKeyError included: a roster hashed with another key
             self._refused_roster = etag

@@ -34,7 +34,8 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--data-dir", required=True, type=Path, metavar="DIR",
                    help="state: CA (DIR/ca, public cert DIR/pupilguard-ca.pem), event spool (DIR/spool)")
     p.add_argument("--roster", metavar="ROSTER", help="hashed roster file from `pupilguard roster import`")
-    p.add_argument("--key-file", metavar="F", help="roster key file (default: $PUPILGUARD_ROSTER_KEY)")
+    p.add_argument("--key-file", metavar="F",
+                   help="roster key file (else $PUPILGUARD_ROSTER_KEY, then $PUPILGUARD_ROSTER_KEY_FILE)")
     p.add_argument("--allowlist", metavar="FILE", default="allowlist.yaml",
                    help="approved/blocked AI tools per profile; reloaded when it changes (default: %(default)s)")
     p.add_argument("--policy", metavar="FILE", help="detection policy YAML (default: the built-in policy)")

@@ -1,14 +1,26 @@
 """`pupilguard doctor`: checks a proxy node's deployment and says in plain words what to fix.
 
-Each check returns a Check (ok / warn / fail, what it found, what to do). The command prints them as a table and
-exits non-zero if any check failed, so it also serves as a post-install step in automation.
+It reads the settings the proxy itself runs with: the installed systemd unit with its environment file (as
+systemd expands them; `--unit`, default $PUPILGUARD_PROXY_UNIT or /etc/systemd/system/pupilguard-proxy.service),
+or a `pupilguard proxy …` command line given after `--`. Where the proxy uses a centrally managed allowlist or
+roster (DATA_DIR/central), so does doctor.
+
+Each check returns a Check (ok / warn / fail, what it found, what to do). The command prints one line per check,
+never shortening a path, or with `--json` a document for monitoring; it exits non-zero if any check failed, so it
+also serves as a post-install step in automation.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import socket
 import stat
-from dataclasses import dataclass
+import sys
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -18,6 +30,13 @@ import httpx
 OK, WARN, FAIL = "ok", "warn", "fail"
 SPOOL_WARN_DEPTH = 1_000
 CLOCK_SKEW_WARN_S = 60
+CA_WARN_DAYS = 60
+DISK_WARN_BYTES = 2 * 1024**3      # the spool keeps events while the admin service is away: warn well before full
+DISK_FAIL_BYTES = 200 * 1024**2
+NETWORK_TIMEOUT_S = 5
+DEFAULT_UNIT = Path("/etc/systemd/system/pupilguard-proxy.service")
+START_PROXY = "Start it: systemctl start pupilguard-proxy; journalctl -u pupilguard-proxy says why it stopped."
+CREATE_TOKEN = "Create a token (sudo pupilguard admin proxy-token create NAME) and save it in the token file."
 
 
 @dataclass
@@ -28,14 +47,100 @@ class Check:
     fix: str = ""
 
 
+# --------------------------------------------------------------------------------------------- the proxy's settings
+
+def proxy_settings(unit: Path | None, command: list[str]) -> tuple[argparse.Namespace, dict[str, str], str]:
+    """(the proxy's parsed arguments, its environment, where they came from)."""
+    from detectors.cli import build_parser
+    from proxy.systemd_unit import ServiceUnit, UnitError
+
+    environment = dict(os.environ)
+    if command:
+        source = "the command line given"
+    else:
+        unit = unit or Path(os.environ.get("PUPILGUARD_PROXY_UNIT") or DEFAULT_UNIT)
+        try:
+            service = ServiceUnit.read(unit)
+        except UnitError as exc:
+            raise SystemExit(f"pupilguard doctor: {exc}\n(give the unit with --unit, or the proxy's command line "
+                             "after --: pupilguard doctor -- proxy --listen … --data-dir …)") from None
+        environment.update(service.environment)
+        command, source = service.exec_start[1:], str(unit)
+    if command[:1] != ["proxy"]:
+        raise SystemExit(f"pupilguard doctor: {source} does not run `pupilguard proxy`")
+    try:
+        args = build_parser().parse_args(command)
+    except SystemExit:
+        raise SystemExit(f"pupilguard doctor: the proxy's command line in {source} does not parse") from None
+    return args, environment, source
+
+
+def _central(args: argparse.Namespace, name: str) -> Path | None:
+    """The centrally managed copy the proxy would use in place of its local file, if it has one."""
+    path = Path(args.data_dir) / "central" / name
+    return path if args.admin_url and path.exists() else None
+
+
+def _admin_token(args: argparse.Namespace, environment: Mapping[str, str]) -> str | None:
+    if args.admin_token_file:
+        path = Path(args.admin_token_file)
+        return path.read_text().strip() if path.is_file() else ""
+    return args.admin_token or environment.get("PUPILGUARD_ADMIN_TOKEN")
+
+
+# --------------------------------------------------------------------------------------------------------- checks
+
+def check_proxy(args: argparse.Namespace) -> Check:
+    """The proxy answers: its /healthz when it serves metrics, else a connection to its listening port."""
+    def local(address: str) -> tuple[str, int]:
+        host, _, port = address.rpartition(":")
+        host = host.strip("[]")
+        return ("127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host), int(port)
+
+    if args.metrics_listen:
+        host, port = local(args.metrics_listen)
+        url = f"http://{host}:{port}/healthz"
+        try:
+            health = httpx.get(url, timeout=NETWORK_TIMEOUT_S)
+            status = health.json().get("status")
+        except (httpx.HTTPError, ValueError) as error:
+            return Check("Proxy", FAIL, f"{url} unreachable ({type(error).__name__})", START_PROXY)
+        if status != "ok":
+            return Check("Proxy", WARN, f"{url} says {status!r}", "Wait for start-up (loading the language model).")
+        return Check("Proxy", OK, f"{url} says ok")
+    host, port = local(args.listen)
+    try:
+        socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_S).close()
+    except OSError as error:
+        return Check("Proxy", FAIL, f"nothing answers on {host}:{port} ({error.strerror or error})", START_PROXY)
+    return Check("Proxy", OK, f"listening on {host}:{port}")
+
+
 def check_ca(data_dir: Path) -> list[Check]:
+    from cryptography import x509
+
     cert = data_dir / "pupilguard-ca.pem"
     keys = sorted((data_dir / "ca").glob("*ca.pem")) if (data_dir / "ca").is_dir() else []
-    checks = []
     if not cert.exists():
         return [Check("CA certificate", FAIL, f"{cert} is missing",
-                      "Start the proxy once (`pupilguard proxy --data-dir …`): it creates the CA on first run.")]
-    checks.append(Check("CA certificate", OK, f"{cert} (distribute this file to devices)"))
+                      "Start the proxy once: it creates the CA on first run.")]
+    try:
+        certificate = x509.load_pem_x509_certificate(cert.read_bytes())
+    except ValueError:
+        return [Check("CA certificate", FAIL, f"{cert} is not a PEM certificate",
+                      "Restore DATA_DIR/ca from backup; the proxy exports the certificate again when it starts.")]
+    expires = certificate.not_valid_after_utc
+    days = (expires - datetime.now(timezone.utc)).days
+    issuer = certificate.issuer.rfc4514_string()
+    found = f"{cert} ({issuer}), valid until {expires:%Y-%m-%d}"
+    if days < 0:
+        checks = [Check("CA certificate", FAIL, f"{found}: expired",
+                        "Make a new CA (move DATA_DIR/ca aside, restart the proxy) and distribute it to every device.")]
+    elif days < CA_WARN_DAYS:
+        checks = [Check("CA certificate", WARN, f"{found}: expires in {days} days",
+                        "Make a new CA now and distribute it before the old one expires (guides/ca-distribution.md).")]
+    else:
+        checks = [Check("CA certificate", OK, f"{found}; distribute this file to staff devices")]
     if not keys:
         checks.append(Check("CA private key", FAIL, f"no CA key under {data_dir / 'ca'}",
                             "Restore the CA directory from backup, or start the proxy to create a new CA "
@@ -47,64 +152,131 @@ def check_ca(data_dir: Path) -> list[Check]:
                                 f"Run: chmod 600 {key}"))
         elif key.stat().st_uid != os.geteuid():
             checks.append(Check("CA private key", WARN, f"{key} belongs to another user",
-                                "Run doctor as the service user, or chown the key to it."))
+                                "Run doctor as the service user (sudo pupilguard doctor), or chown the key to it."))
         else:
-            checks.append(Check("CA private key", OK, f"{key.name}: readable only by the service user"))
+            checks.append(Check("CA private key", OK, f"{key}: readable only by the service user"))
     return checks
 
 
-def check_roster(roster: Path | None, key_file: Path | None) -> Check:
+def check_roster(args: argparse.Namespace, environment: Mapping[str, str]) -> Check:
     from detectors.roster import Roster, RosterError, RosterKey
 
+    central = _central(args, "roster.pgr")
+    roster = central or (Path(args.roster) if args.roster else None)
     if roster is None:
-        return Check("Roster", WARN, "no roster given",
-                     "Import the MIS export (`pupilguard roster import …`) and pass --roster: without it pupil "
-                     "names are only caught as generic names.")
+        return Check("Roster", WARN, "no roster (none given, none from the admin service)",
+                     "Import the MIS export on the admin service (sudo pupilguard admin roster import …): "
+                     "without it pupil names are only caught as generic names.")
     if not roster.exists():
         return Check("Roster", FAIL, f"{roster} not found", "Check the path, or import the roster again.")
-    if key_file is not None and not key_file.exists():  # never create a key here: it could not match the roster
-        return Check("Roster", FAIL, f"key file {key_file} not found",
+    if args.key_file and not Path(args.key_file).exists():  # never create a key here: it could not match
+        return Check("Roster", FAIL, f"key file {args.key_file} not found",
                      "Restore the roster key the roster was imported with (it is kept apart from the data).")
     try:
-        loaded = Roster.load(roster, RosterKey.resolve(key_file))
+        loaded = Roster.load(roster, RosterKey.resolve(args.key_file, environ=environment))
     except RosterError as error:  # a wrong key or a damaged file: the loader says which
         return Check("Roster", FAIL, f"{roster} does not load: {error}",
                      "Use the key file the roster was imported with, or import the roster again.")
-    return Check("Roster", OK, f"{loaded.header['pupils']:,} pupils loaded")
+    origin = " (from the admin service)" if central else ""
+    return Check("Roster", OK, f"{roster}{origin}: {loaded.header['pupils']:,} pupils")
 
 
-def check_allowlist(path: Path) -> Check:
+def approved_hosts(allowlist, catalogue) -> dict[str, list[str]]:
+    """Tool name -> the hosts (no wildcards) of every tool some profile may use, approved or monitored."""
+    hosts = {}
+    for service in catalogue.services:
+        rule = allowlist.tools.get(service.id)
+        if rule and set(rule.statuses.values()) & {"approved", "monitor"}:
+            hosts[service.name] = [h for h in service.hosts if not h.startswith("*.")]
+    return hosts
+
+
+def check_allowlist(args: argparse.Namespace) -> tuple[Check, object | None]:
     from detectors.allowlist import AllowlistError, load_allowlist
 
+    central = _central(args, "allowlist.yaml")
+    path = central or Path(args.allowlist)
     try:
         allowlist = load_allowlist(path)
     except FileNotFoundError:
-        return Check("Allowlist", FAIL, f"{path} not found", "Copy allowlist.yaml from the repository and edit it.")
+        return Check("Allowlist", FAIL, f"{path} not found", "Copy allowlist.yaml from the repository."), None
     except AllowlistError as error:
-        return Check("Allowlist", FAIL, str(error), "Fix the file; the proxy keeps its last good allowlist.")
-    return Check("Allowlist", OK, f"{len(allowlist.tools)} tools listed")
+        return Check("Allowlist", FAIL, str(error), "Fix the file; the proxy keeps its last good allowlist."), None
+    origin = " (from the admin service)" if central else ""
+    return Check("Allowlist", OK, f"{path}{origin}: {len(allowlist.tools)} tools listed"), allowlist
 
 
-def check_admin(admin_url: str | None, token_file: Path | None) -> list[Check]:
+def _reach(host: str, route: tuple[str, int] | None) -> str | None:
+    """None if this host can be reached the way the proxy would reach it, else what failed."""
+    if route is None:
+        try:
+            address = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)[0][4][:2]
+        except socket.gaierror as error:
+            return f"{host}: DNS lookup failed ({error.strerror})"
+    else:
+        address = route
+    try:
+        socket.create_connection(address, timeout=NETWORK_TIMEOUT_S).close()
+    except OSError as error:
+        return f"{host}: no connection to {address[0]}:{address[1]} ({error.strerror or 'timed out'})"
+    return None
+
+
+def check_ai_hosts(args: argparse.Namespace, allowlist) -> Check:
+    """DNS and a TCP connection to port 443 (or the --route target) of every approved tool's hosts."""
+    from proxy.catalogue import default_catalogue
+    from proxy.routing import parse_routes
+
+    routes = parse_routes(args.route)
+    tools = approved_hosts(allowlist, default_catalogue())
+    pairs = [(tool, host) for tool, hosts in tools.items() for host in hosts]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        failures = [(tool, problem) for (tool, _), problem in
+                    zip(pairs, pool.map(lambda pair: _reach(pair[1], routes.get(pair[1])), pairs)) if problem]
+    if not failures:
+        return Check("AI services", OK, f"{len(pairs)} hosts of {len(tools)} approved tools reachable")
+    found = "; ".join(f"{tool} - {problem}" for tool, problem in failures)
+    return Check("AI services", FAIL, f"{len(failures)} of {len(pairs)} hosts unreachable: {found}",
+                 "Check DNS and that the firewall lets this host out to them on port 443 (TCP); "
+                 "staff cannot use a tool whose hosts fail here.")
+
+
+def check_model(args: argparse.Namespace, environment: Mapping[str, str]) -> Check:
+    from detectors.nlp import ModelError, NerOnlySpacyEngine, default_model
+
+    name = args.model or environment.get("PUPILGUARD_SPACY_MODEL") or default_model()
+    try:
+        NerOnlySpacyEngine(name).load()
+    except ModelError as error:
+        return Check("Language model", FAIL, str(error),
+                     "Reinstall (deploy/install.sh), or set PUPILGUARD_SPACY_MODEL to an installed model.")
+    return Check("Language model", OK, f"{name} loads")
+
+
+def check_admin(args: argparse.Namespace, environment: Mapping[str, str]) -> list[Check]:
+    admin_url = args.admin_url
     if not admin_url:
         return [Check("Admin service", WARN, "no --admin-url",
                       "Events wait in the spool until the proxy is given --admin-url and a token.")]
+    verify = args.admin_ca or True
     try:
-        health = httpx.get(f"{admin_url.rstrip('/')}/healthz", timeout=5)
+        health = httpx.get(f"{admin_url.rstrip('/')}/healthz", timeout=NETWORK_TIMEOUT_S, verify=verify)
     except httpx.HTTPError as error:
         return [Check("Admin service", FAIL, f"{admin_url} unreachable ({type(error).__name__})",
                       "Check the URL, DNS, firewall and that pupilguard-admin is running.")]
     checks = [Check("Admin service", OK if health.status_code == 200 else FAIL,
                     f"{admin_url} answered {health.status_code}",
-                    "" if health.status_code == 200 else "See the admin service's logs.")]
-    if token_file is not None:
-        token = token_file.read_text().strip() if token_file.exists() else ""
-        config = httpx.get(f"{admin_url.rstrip('/')}/api/v1/config", timeout=5,
+                    "" if health.status_code == 200 else "See its logs: journalctl -u pupilguard-admin")]
+    token = _admin_token(args, environment)
+    if not token:
+        checks.append(Check("Proxy token", FAIL, f"no token ({args.admin_token_file or 'none given'})", CREATE_TOKEN))
+    else:
+        config = httpx.get(f"{admin_url.rstrip('/')}/api/v1/config", timeout=NETWORK_TIMEOUT_S, verify=verify,
                            headers={"Authorization": f"Bearer {token}"})
         checks.append(Check("Proxy token", OK if config.status_code == 200 else FAIL,
-                            f"config request answered {config.status_code}",
-                            "" if config.status_code == 200 else
-                            "Create a token (`pupilguard admin proxy-token create NAME`) and save it in the token file."))
+                            f"the admin service {'accepts' if config.status_code == 200 else 'refuses'} it "
+                            f"(config request answered {config.status_code})",
+                            "" if config.status_code == 200 else CREATE_TOKEN))
     if "date" in health.headers:
         skew = abs((datetime.now(timezone.utc) - parsedate_to_datetime(health.headers["date"])).total_seconds())
         checks.append(Check("Clock", OK if skew < CLOCK_SKEW_WARN_S else WARN, f"{skew:.0f} s from the admin service",
@@ -113,45 +285,72 @@ def check_admin(admin_url: str | None, token_file: Path | None) -> list[Check]:
     return checks
 
 
-def check_spool(data_dir: Path) -> Check:
+def check_spool(data_dir: Path) -> list[Check]:
     from proxy.spool import Spool
 
+    checks = []
+    if data_dir.exists():
+        free = shutil.disk_usage(data_dir).free
+        status = FAIL if free < DISK_FAIL_BYTES else WARN if free < DISK_WARN_BYTES else OK
+        checks.append(Check("Disk", status, f"{free / 1024**3:.1f} GiB free for {data_dir}",
+                            "" if status == OK else "Free space or grow the disk: when the spool cannot write, "
+                            "events are lost while the admin service is unreachable."))
     if not (data_dir / "spool").exists():
-        return Check("Event spool", OK, "empty (not created yet)")
+        return [*checks, Check("Event spool", OK, "empty (not created yet)")]
     depth = Spool(data_dir / "spool").depth()
     if depth > SPOOL_WARN_DEPTH:
-        return Check("Event spool", WARN, f"{depth:,} events waiting",
-                     "Events are not reaching the admin service: check the Admin service and Proxy token rows.")
-    return Check("Event spool", OK, f"{depth:,} events waiting")
+        return [*checks, Check("Event spool", WARN, f"{depth:,} events waiting",
+                               "Events are not reaching the admin service: check the Admin service and Proxy token.")]
+    return [*checks, Check("Event spool", OK, f"{depth:,} events waiting")]
 
+
+def run_checks(args: argparse.Namespace, environment: Mapping[str, str], *, model: bool = True) -> list[Check]:
+    data_dir = Path(args.data_dir)
+    allowlist_check, allowlist = check_allowlist(args)
+    return [
+        check_proxy(args),
+        *check_ca(data_dir),
+        allowlist_check,
+        check_roster(args, environment),
+        *([check_ai_hosts(args, allowlist)] if allowlist else []),
+        *([check_model(args, environment)] if model else []),
+        *check_admin(args, environment),
+        *check_spool(data_dir),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------- CLI
 
 def register_doctor(subparsers) -> None:
-    parser = subparsers.add_parser("doctor", help="check a proxy node's deployment and say what to fix")
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--roster", type=Path)
-    parser.add_argument("--key-file", type=Path)
-    parser.add_argument("--allowlist", type=Path, default=Path("allowlist.yaml"))
-    parser.add_argument("--admin-url")
-    parser.add_argument("--admin-token-file", type=Path)
+    parser = subparsers.add_parser(
+        "doctor", help="check a proxy node's deployment and say what to fix",
+        description="Checks the proxy as its systemd unit runs it (or as the command line after -- runs it).")
+    parser.add_argument("--unit", type=Path, help=f"the proxy's systemd unit (default: $PUPILGUARD_PROXY_UNIT or "
+                                                  f"{DEFAULT_UNIT})")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON, for monitoring")
+    parser.add_argument("--skip-model", action="store_true", help="do not load the language model (saves seconds)")
+    parser.add_argument("proxy_command", nargs=argparse.REMAINDER, metavar="-- proxy ARGS",
+                        help="the proxy's command line, when it is not run by the systemd unit")
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    checks = [
-        *check_ca(args.data_dir),
-        check_roster(args.roster, args.key_file),
-        check_allowlist(args.allowlist),
-        *check_admin(args.admin_url, args.admin_token_file),
-        check_spool(args.data_dir),
-    ]
-    table = Table(title="pupilguard doctor")
-    for column in ("check", "", "found", "what to do"):
-        table.add_column(column)
-    marks = {OK: "[green]✓[/green]", WARN: "[yellow]![/yellow]", FAIL: "[red]✗[/red]"}
-    for check in checks:
-        table.add_row(check.name, marks[check.status], check.found, check.fix)
-    Console().print(table)
-    return 1 if any(check.status == FAIL for check in checks) else 0
+    command = args.proxy_command[1:] if args.proxy_command[:1] == ["--"] else args.proxy_command
+    proxy_args, environment, source = proxy_settings(args.unit, command)
+    checks = run_checks(proxy_args, environment, model=not args.skip_model)
+    failed = any(check.status == FAIL for check in checks)
+    if args.json:
+        json.dump({"status": FAIL if failed else WARN if any(c.status == WARN for c in checks) else OK,
+                   "settings": source, "checks": [asdict(c) for c in checks]}, sys.stdout, indent=2)
+        print()
+    else:
+        colour = sys.stdout.isatty()
+        marks = {OK: "\033[32m✓\033[0m", WARN: "\033[33m!\033[0m", FAIL: "\033[31m✗\033[0m"} if colour else \
+            {OK: "✓", WARN: "!", FAIL: "✗"}
+        print(f"pupilguard doctor: the proxy as {source} runs it")
+        width = max(len(c.name) for c in checks)
+        for check in checks:  # plain lines: a path is never cut short to fit a terminal
+            print(f"{marks[check.status]} {check.name:<{width}}  {check.found}")
+            if check.fix:
+                print(f"  {'':<{width}}  → {check.fix}")
+    return 1 if failed else 0

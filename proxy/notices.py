@@ -40,6 +40,8 @@ from typing import Literal
 
 from mitmproxy import http
 
+from proxy.responses import browser_tools
+
 COOKIE_NAME = "__Host-pupilguard-bid"
 METADATA_BROWSER_ID = "pupilguard.browser_id"
 PATH_PREFIX = "/__pupilguard/"
@@ -157,7 +159,8 @@ class Notice:
         reasons = list(reasons)
         reason = _block_reason(tool, kinds, special, reasons)
         # Other tools are only the answer when this tool itself is not allowed, not when the content was the problem.
-        alternatives = tuple(t for t in approved_tools if t != tool) if "tool_blocked" in reasons else ()
+        # (and only tools a person opens in a browser: an API is no alternative for someone on a web page).
+        alternatives = tuple(t for t in browser_tools(approved_tools) if t != tool) if "tool_blocked" in reasons else ()
         return cls("blocked", tool, tuple(kinds + ([_special_phrase(special)] if special else [])),
                    f"pupilguard stopped your message to {tool}: {reason}", _safe_url(policy_url), alternatives)
 

@@ -2,12 +2,23 @@
 permission error with our message), an HTML notice page for page navigations, plain JSON otherwise.
 
 Messages name entity types and reasons, never the data itself; the HTML page escapes everything it shows.
+
+The page carries the school's name, logo and colour, and speaks English, Welsh or both (Welsh-medium and bilingual
+schools), from the proxy's environment (/etc/pupilguard/proxy.env):
+    PUPILGUARD_SCHOOL_NAME=Ysgol Gymraeg Aberdaugleddau
+    PUPILGUARD_SCHOOL_LOGO_URL=https://school.example/logo.png     (https or a data:image URL)
+    PUPILGUARD_SCHOOL_COLOUR=#00594f
+    PUPILGUARD_PAGE_LANGUAGES=cy,en                                 (en, cy, cy,en or en,cy; first is first)
 """
 from __future__ import annotations
 
 import html
 import json
+import os
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mitmproxy import http
 
@@ -35,6 +46,68 @@ REASON_SENTENCES = {
                          "{tool}. Remove the pupil data from the file and try again.",
     "recheck_failed": "not all pupil data could be removed from it, so it was not sent to {tool}.",
 }
+REASON_SENTENCES_CY = {
+    "tool_blocked": "nid yw'r ysgol wedi cymeradwyo {tool} i chi ei ddefnyddio.",
+    "body_too_large": "mae'n rhy fawr i'w wirio am ddata disgyblion, felly ni chafodd ei anfon at {tool}.",
+    "unreadable_body": "nid oedd modd ei ddarllen i'w wirio am ddata disgyblion, felly ni chafodd ei anfon at "
+                       "{tool}.",
+    "analysis_timeout": "cymerodd ormod o amser i'w wirio am ddata disgyblion, felly ni chafodd ei anfon at "
+                        "{tool}. Rhowch gynnig arall arni.",
+    "analysis_error": "nid oedd modd ei wirio am ddata disgyblion, felly ni chafodd ei anfon at {tool}. "
+                      "Rhowch gynnig arall arni.",
+    "unredactable_body": "mae ffeil sydd ynghlwm yn cynnwys data disgyblion nad oes modd ei olygu, felly ni "
+                         "chafodd ei hanfon at {tool}. Tynnwch y data disgyblion o'r ffeil a rhowch gynnig arall arni.",
+    "recheck_failed": "nid oedd modd tynnu'r holl ddata disgyblion ohono, felly ni chafodd ei anfon at {tool}.",
+}
+# The block page's own words, per language.
+PAGE_WORDS = {
+    "en": {"title": "Blocked by pupilguard", "blocked": "{tool} is blocked", "prefix": "pupilguard blocked this "
+           "request: ", "pupil_data": "it contains pupil data that may not be sent to {tool} ({found}). Remove it "
+           "and try again.", "approved": "AI tools you can use:", "policy": "Read the school's AI policy",
+           "footer": "pupilguard protects pupils' personal data. Ask your IT team if you think this is wrong."},
+    "cy": {"title": "Wedi'i rwystro gan pupilguard", "blocked": "Mae {tool} wedi'i rwystro", "prefix": "Mae "
+           "pupilguard wedi rhwystro'r cais hwn: ", "pupil_data": "mae'n cynnwys data disgyblion na chaniateir ei "
+           "anfon at {tool}. Tynnwch y data a rhowch gynnig arall arni.", "approved": "Offer AI y gallwch eu "
+           "defnyddio:", "policy": "Darllenwch bolisi AI yr ysgol",
+           "footer": "Mae pupilguard yn diogelu data personol disgyblion. Gofynnwch i'ch tîm TG os ydych chi'n "
+                     "credu bod hyn yn anghywir."},
+}
+SENTENCES = {"en": REASON_SENTENCES, "cy": REASON_SENTENCES_CY}
+
+
+@lru_cache(maxsize=1)
+def _service_kinds() -> dict[str, str]:
+    from proxy.catalogue import default_catalogue
+
+    return {service.name: service.kind for service in default_catalogue().services}
+
+
+def browser_tools(names: Iterable[str]) -> list[str]:
+    """Of these tool names, the ones a person opens in a browser (web apps, not APIs), each once, in order."""
+    kinds = _service_kinds()
+    return list(dict.fromkeys(name for name in names if kinds.get(name) == "web"))
+
+
+@dataclass(frozen=True)
+class SchoolStyle:
+    """The school's name, logo, colour and page languages (see the module docstring)."""
+
+    name: str = ""
+    logo_url: str | None = None
+    colour: str = "#1d4f91"
+    languages: tuple[str, ...] = ("en",)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SchoolStyle:
+        env = os.environ if environ is None else environ
+        logo = env.get("PUPILGUARD_SCHOOL_LOGO_URL", "")
+        colour = env.get("PUPILGUARD_SCHOOL_COLOUR", "")
+        languages = tuple(lang for lang in env.get("PUPILGUARD_PAGE_LANGUAGES", "en").replace(" ", "").split(",")
+                          if lang in PAGE_WORDS) or ("en",)
+        return cls(name=env.get("PUPILGUARD_SCHOOL_NAME", "").strip(),
+                   logo_url=logo if re.match(r"^(https://|data:image/(png|gif|jpeg|webp);base64,)", logo) else None,
+                   colour=colour if re.fullmatch(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?", colour) else cls.colour,
+                   languages=languages)
 
 
 def describe_entities(entities: dict[str, int]) -> str:
@@ -56,14 +129,17 @@ class Refusal:
     approved_tools: list[str] = field(default_factory=list)
     policy_url: str | None = None
 
+    def reason_in(self, language: str) -> str:
+        """Why, in one sentence, in this language (the block page shows it; the tools and policy come apart)."""
+        sentences, words = SENTENCES[language], PAGE_WORDS[language]
+        sentence = next((sentences[r] for r in self.reasons if r in sentences), words["pupil_data"])
+        found = describe_entities(self.entities) or "pupil data"
+        return words["prefix"] + sentence.format(tool=self.tool, found=found)
+
     @property
     def message(self) -> str:
-        sentence = next((REASON_SENTENCES[r] for r in self.reasons if r in REASON_SENTENCES), None)
-        if sentence is None:
-            found = describe_entities(self.entities) or "pupil data"
-            sentence = (f"it contains pupil data that may not be sent to {{tool}} ({found}). "
-                        "Remove it and try again.")
-        parts = ["pupilguard blocked this request: " + sentence.format(tool=self.tool)]
+        """For programs and web apps' scripts: one line with the reason, the tools to use instead and the policy."""
+        parts = [self.reason_in("en")]
         if "tool_blocked" in self.reasons and self.approved_tools:
             parts.append("Approved AI tools: " + ", ".join(self.approved_tools) + ".")
         if self.policy_url:
@@ -81,9 +157,9 @@ def is_navigation(request: http.Request) -> bool:
 
 def error_body(shape: str, refusal: Refusal) -> dict:
     msg = refusal.message
-    if shape == "openai":
-        return {"error": {"message": msg, "type": "invalid_request_error", "param": None,
-                          "code": "pupil_data_blocked"}}
+    if shape == "openai":  # a program can tell "this tool is not allowed" from "this prompt held pupil data"
+        code = "tool_not_approved" if "tool_blocked" in refusal.reasons else "pupil_data_blocked"
+        return {"error": {"message": msg, "type": "invalid_request_error", "param": None, "code": code}}
     if shape == "anthropic":
         return {"type": "error", "error": {"type": "permission_error", "message": msg}}
     if shape == "gemini":
@@ -97,24 +173,38 @@ def block_response(request: http.Request, shape: str, refusal: Refusal) -> http.
     if is_navigation(request):  # fetch/XHR from a web app gets JSON its script can show, not a page
         return http.Response.make(403, notice_page(refusal).encode(),
                                   {**headers, "Content-Type": "text/html; charset=utf-8",
-                                   "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+                                   "Content-Security-Policy":
+                                       "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"})
     return http.Response.make(403, json.dumps(error_body(shape, refusal)).encode(),
                               {**headers, "Content-Type": "application/json"})
 
 
-def notice_page(refusal: Refusal) -> str:
+def notice_page(refusal: Refusal, style: SchoolStyle | None = None) -> str:
+    """The block page: in each of the school's languages, the tools a person may open in a browser instead."""
     e = html.escape
-    approved = "".join(f"<li>{e(t)}</li>" for t in refusal.approved_tools)
-    approved_html = f"<p>AI tools you can use:</p><ul>{approved}</ul>" if approved else ""
-    policy_html = (f'<p><a href="{e(refusal.policy_url, quote=True)}">Read the school\'s AI policy</a></p>'
-                   if refusal.policy_url and refusal.policy_url.startswith(("https://", "http://")) else "")
+    style = style or SchoolStyle.from_env()
+    tools = browser_tools(refusal.approved_tools) if "tool_blocked" in refusal.reasons else []
+    approved = "".join(f"<li>{e(t)}</li>" for t in tools)
+    policy = refusal.policy_url if refusal.policy_url and refusal.policy_url.startswith(("https://", "http://")) \
+        else None
+    sections = []
+    for language in style.languages:
+        words = PAGE_WORDS[language]
+        sections.append(
+            f'<section lang="{language}"><h1>{e(words["blocked"].format(tool=refusal.tool))}</h1>'
+            f"<p>{e(refusal.reason_in(language))}</p>"
+            + (f"<p>{e(words['approved'])}</p><ul>{approved}</ul>" if approved else "")
+            + (f'<p><a href="{e(policy, quote=True)}">{e(words["policy"])}</a></p>' if policy else "")
+            + f"<p><small>{e(words['footer'])}</small></p></section>")
+    logo = f'<img src="{e(style.logo_url, quote=True)}" alt="">' if style.logo_url else ""
+    school = f"<header>{logo}<span>{e(style.name)}</span></header>" if style.name or logo else ""
+    title = " / ".join(PAGE_WORDS[language]["title"] for language in style.languages)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Blocked by pupilguard</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1b1b}}
-h1{{font-size:1.4rem}}</style></head>
-<body><h1>{e(refusal.tool)} is blocked</h1>
-<p>{e(refusal.message)}</p>{approved_html}{policy_html}
-<p><small>pupilguard protects pupils' personal data. Ask your IT team if you think this is wrong.</small></p>
-</body></html>
+<html lang="{style.languages[0]}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
+header{{display:flex;align-items:center;gap:.75rem;padding-bottom:.75rem;border-bottom:.3rem solid {style.colour};
+font-weight:600}} header img{{max-height:3rem}} h1{{font-size:1.4rem;color:{style.colour}}}
+section+section{{border-top:1px solid #ccc;margin-top:1.5rem}}</style></head>
+<body>{school}{"".join(sections)}</body></html>
 """

@@ -1,9 +1,13 @@
 """`pupilguard trial`: a complete pupilguard on this machine, for trying it out (what `make run` starts).
 
-It creates a roster key and imports the synthetic sample roster, starts the admin service on SQLite, creates a
-first DPO login and a proxy token, starts a demo AI service that echoes what it receives, and starts the proxy with
-api.openai.com routed to that demo service — then prints what to do next. Everything lives under one data
-directory, so a second run reuses the same CA, key and login. Ctrl-C stops every process it started.
+It shows the three people pupilguard serves: the teacher (a demo chat page through the proxy, with the in-page
+banner and the block page), IT (the proxy, its CA and logs) and the DPO (the dashboard, where the teacher's events
+arrive under their proxy login). It creates a roster key and imports the synthetic sample roster, starts the admin
+service on SQLite, creates a first DPO login and a proxy token, starts a demo AI service that echoes what it
+receives and serves the demo chat page, and starts the proxy — with a proxy login for the teacher (an htpasswd
+file) and api.openai.com and chatgpt.com routed to the demo service — then prints what to do next, including a
+Chromium command with a throwaway profile that trusts the trial's CA (`--browser` runs it). Everything lives under
+one data directory, so a second run reuses the same CA, key and logins. Ctrl-C stops every process it started.
 
 The parts run as separate processes through the same `pupilguard` command a deployment uses, so the trial
 exercises the real entry points (and the proxy never imports the admin service).
@@ -14,6 +18,7 @@ import argparse
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,11 +29,13 @@ from pathlib import Path
 import httpx
 import yaml
 from rich.console import Console
-from rich.panel import Panel
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_ROSTER = REPO / "deploy" / "trial" / "sample-roster.csv"
 DEMO_HOST = "api.openai.com"
+DEMO_CHAT_HOST = "chatgpt.com"            # the demo chat page stands in for it
+BLOCKED_SITE = "https://chat.deepseek.com/"  # not approved in allowlist.yaml: the block page
+TEACHER = "teacher"
 DEMO_PROMPT = "Write a short report comment for Oliver Smith (UPN T801200115100), who has worked hard in maths."
 DEMO_BLOCKED_PROMPT = "Oliver Smith in 9B has an EHCP for autism. Draft targets for his annual review."
 
@@ -41,6 +48,8 @@ def register_trial(subparsers) -> None:
     parser.add_argument("--proxy-listen", default="127.0.0.1:8080", help="proxy address (port 0 = any free port)")
     parser.add_argument("--admin-listen", default="127.0.0.1:8700", help="admin address (port 0 = any free port)")
     parser.add_argument("--roster-csv", type=Path, default=SAMPLE_ROSTER, help="MIS export to import")
+    parser.add_argument("--browser", action="store_true",
+                        help="also open Chromium on the demo chat page, through the proxy, with a throwaway profile")
     parser.set_defaults(handler=run_trial)
 
 
@@ -48,6 +57,8 @@ def _free_address(listen: str) -> str:
     """The requested address, or a free port on the same host if it is taken or 0."""
     host, port = listen.rsplit(":", 1)
     with socket.socket() as sock:
+        # as the servers themselves bind: a port left in TIME_WAIT by the last run is free, so it stays the same
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, int(port)))
         except OSError:
@@ -80,6 +91,7 @@ class Trial:
         self.proxy_addr = _free_address(args.proxy_listen)
         self.admin_addr = _free_address(args.admin_listen)
         self.processes: list[subprocess.Popen] = []
+        self.browser: subprocess.Popen | None = None
 
     def _start(self, name: str, *command: str, env: dict | None = None) -> subprocess.Popen:
         log = open(self.dir / f"{name}.log", "ab")
@@ -104,6 +116,7 @@ class Trial:
         """The repository's allowlist, with this machine in the staff profile so the trial's prompts are scanned."""
         allowlist = yaml.safe_load((REPO / "allowlist.yaml").read_text(encoding="utf-8"))
         allowlist["profiles"]["staff"].setdefault("subnets", []).extend(["127.0.0.0/8", "::1/128"])
+        allowlist["profiles"]["staff"].setdefault("users", []).append(TEACHER)
         self.allowlist = self.dir / "allowlist.yaml"
         self.allowlist.write_text("# Trial copy of allowlist.yaml: this machine counts as staff.\n"
                                   + yaml.safe_dump(allowlist, sort_keys=False), encoding="utf-8")
@@ -136,12 +149,24 @@ class Trial:
             token_file.chmod(0o600)
         return url, password_file.read_text()
 
+    def teacher_login(self) -> tuple[str, Path]:
+        """The teacher's proxy password, and the htpasswd file (bcrypt) the proxy checks it against."""
+        import bcrypt
+
+        password_file, htpasswd = self.dir / "teacher-password", self.dir / "proxy-users.htpasswd"
+        if not password_file.exists() or not htpasswd.exists():
+            password = secrets.token_urlsafe(9)
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+            for path, text in ((htpasswd, f"{TEACHER}:{hashed}\n"), (password_file, password)):
+                path.write_text(text)
+                path.chmod(0o600)
+        return password_file.read_text(), htpasswd
+
     def start_demo_upstream(self) -> tuple[str, Path]:
         from proxy.demo_upstream import write_self_signed
 
         cert, key = self.dir / "demo-upstream.pem", self.dir / "demo-upstream.key"
-        if not cert.exists():
-            write_self_signed(cert, key, [DEMO_HOST])
+        write_self_signed(cert, key, [DEMO_HOST, DEMO_CHAT_HOST])
         address = _free_address("127.0.0.1:0")
         demo = self._start("demo-upstream", sys.executable, "-m", "proxy.demo_upstream", "--listen", address,
                            "--cert", str(cert), "--key", str(key))
@@ -150,13 +175,14 @@ class Trial:
                   "demo AI service", demo)
         return address, cert
 
-    def start_proxy(self, key: str, roster: str, admin_url: str, demo: str, demo_ca: Path) -> Path:
+    def start_proxy(self, key: str, roster: str, admin_url: str, demo: str, demo_ca: Path, htpasswd: Path) -> Path:
         proxy_dir = self.dir / "proxy"
         proxy = self._start(
             "proxy", sys.executable, "-m", "detectors.cli", "proxy", "--listen", self.proxy_addr,
             "--data-dir", str(proxy_dir), "--roster", roster, "--key-file", key, "--allowlist", str(self.allowlist),
             "--admin-url", admin_url, "--admin-token-file", str(self.dir / "proxy-token"),
-            "--route", f"{DEMO_HOST}={demo}", "--upstream-ca", str(demo_ca),
+            "--route", f"{DEMO_HOST}={demo}", "--route", f"{DEMO_CHAT_HOST}={demo}", "--upstream-ca", str(demo_ca),
+            "--proxyauth", f"@{htpasswd}",
         )
         host, port = self.proxy_addr.rsplit(":", 1)
         ca = proxy_dir / "pupilguard-ca.pem"
@@ -165,6 +191,8 @@ class Trial:
         return ca
 
     def stop(self) -> None:
+        if self.browser and self.browser.poll() is None:
+            self.browser.terminate()
         for process in reversed(self.processes):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -175,12 +203,36 @@ class Trial:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def curl_line(proxy_addr: str, ca: Path, prompt: str = DEMO_PROMPT) -> str:
+def curl_line(proxy_addr: str, ca: Path, password: str, prompt: str = DEMO_PROMPT) -> str:
     body = '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "%s"}]}' % prompt
     return (
-        f"curl -s --proxy http://{proxy_addr} --cacert {shlex.quote(str(ca))} "
+        f"curl -s --proxy http://{proxy_addr} --proxy-user {TEACHER}:{shlex.quote(password)} "
+        f"--cacert {shlex.quote(str(ca))} "
         f"https://{DEMO_HOST}/v1/chat/completions -H 'Content-Type: application/json' -d {shlex.quote(body)}"
     )
+
+
+def spki_hash(ca: Path) -> str:
+    """base64 SHA-256 of the CA's public key: what Chromium's --ignore-certificate-errors-spki-list takes."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    public_key = x509.load_pem_x509_certificate(ca.read_bytes()).public_key()
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+def browser_command(data_dir: Path, proxy_addr: str, ca: Path) -> list[str]:
+    """Chromium with a throwaway profile that uses the proxy and trusts the trial's CA (mitmproxy signs every site
+    certificate with the CA's key, so its key hash covers them) — nothing on this machine's own browser changes."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome") \
+        or "chromium"
+    return [chromium, f"--user-data-dir={data_dir / 'browser-profile'}", f"--proxy-server=http://{proxy_addr}",
+            f"--ignore-certificate-errors-spki-list={spki_hash(ca)}", "--no-first-run", "--no-default-browser-check",
+            f"https://{DEMO_CHAT_HOST}/"]
 
 
 def _interrupt(signum, frame) -> None:
@@ -200,21 +252,30 @@ def run_trial(args: argparse.Namespace) -> int:
         admin_url, password = trial.start_admin(key)
         console.print("Starting the demo AI service and the proxy (loading the language model)…")
         demo, demo_ca = trial.start_demo_upstream()
-        ca = trial.start_proxy(key, roster, admin_url, demo, demo_ca)
+        teacher_password, htpasswd = trial.teacher_login()
+        ca = trial.start_proxy(key, roster, admin_url, demo, demo_ca, htpasswd)
+        browser = browser_command(trial.dir, trial.proxy_addr, ca)
         print(
             f"\npupilguard is running.\n\n"
-            f"  Proxy:      http://{trial.proxy_addr}   (set it as the HTTP/HTTPS proxy, or use a PAC file: "
-            f"pupilguard pac --proxy {trial.proxy_addr})\n"
+            f"  Proxy:      http://{trial.proxy_addr}   proxy login: {TEACHER} / {teacher_password}   (or a PAC "
+            f"file: pupilguard pac --proxy {trial.proxy_addr})\n"
             f"  CA file:    {ca}   (trust it on test devices)\n"
             f"  Dashboard:  {admin_url}/   login: dpo / {password}\n"
             f"  Logs:       {trial.dir}/*.log\n\n"
-            f"Send a prompt with a pupil's name through the proxy ({DEMO_HOST} is answered by a local demo service\n"
-            f"that echoes what it received):\n\n{curl_line(trial.proxy_addr, ca)}\n\n"
+            f"As a teacher: open the demo chat page ({DEMO_CHAT_HOST} is answered by a local demo service) in a\n"
+            f"throwaway Chromium profile that uses the proxy, sign in to the proxy as {TEACHER}, and press Send;\n"
+            f"then try {BLOCKED_SITE} (a tool the school has not approved):\n\n"
+            f"Browser:    {shlex.join(browser)}\n\n"
+            f"Or send a prompt with a pupil's name with curl ({DEMO_HOST} echoes what it received):\n\n"
+            f"{curl_line(trial.proxy_addr, ca, teacher_password)}\n\n"
             f"A prompt that links a pupil to special-educational-needs information is stopped instead:\n\n"
-            f"{curl_line(trial.proxy_addr, ca, DEMO_BLOCKED_PROMPT)}\n\n"
+            f"{curl_line(trial.proxy_addr, ca, teacher_password, DEMO_BLOCKED_PROMPT)}\n\n"
             f"Press Ctrl-C to stop.",
             flush=True,
         )
+        if args.browser:  # not watched like the services: closing the browser does not stop the trial
+            trial.browser = subprocess.Popen(browser, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                             start_new_session=True)
         while all(p.poll() is None for p in trial.processes):
             time.sleep(0.5)
         console.print("[red]A pupilguard process stopped; see the logs above. Stopping the trial.[/red]")

@@ -44,7 +44,7 @@ class EngineSpec:
         policy = load_policy(self.policy) if self.policy else None
         roster = None
         if self.roster:
-            key = RosterKey.load_or_create(self.key_file) if self.key_file else RosterKey.from_env()
+            key = RosterKey.resolve(self.key_file)
             roster = Roster.load(self.roster, key)
         return Engine(policy=policy, roster=roster, model=self.model)
 

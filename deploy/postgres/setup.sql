@@ -1,10 +1,15 @@
--- PostgreSQL for the pupilguard admin service (run as the postgres superuser):
---   sudo -u postgres psql -f deploy/postgres/setup.sql
--- then set DATABASE_URL=postgresql+psycopg://pupilguard:<password>@127.0.0.1:5432/pupilguard
--- and run `pupilguard admin migrate` (the systemd unit does this before each start).
-CREATE ROLE pupilguard LOGIN PASSWORD 'change-me';
-CREATE DATABASE pupilguard OWNER pupilguard ENCODING 'UTF8' TEMPLATE template0;
-\connect pupilguard
--- The service creates its own tables through Alembic migrations; it needs no other privileges.
+-- PostgreSQL for the pupilguard admin service, run as the postgres superuser (deploy/README.md shows how):
+--   sudo -u postgres psql -v ON_ERROR_STOP=1 -v name=pupilguard -v password="$PGPASS" -f deploy/postgres/setup.sql
+-- creates a login role and a database, both called :name, that only that role may use. The service creates its
+-- own tables through Alembic migrations (deploy/install.sh and the systemd unit run them); it needs no more.
+\if :{?password}
+\else
+  \echo 'setup.sql: pass the new role''s password with -v password=…'
+  \quit
+\endif
+CREATE ROLE :"name" LOGIN PASSWORD :'password';
+CREATE DATABASE :"name" OWNER :"name" ENCODING 'UTF8' TEMPLATE template0;
+REVOKE ALL ON DATABASE :"name" FROM PUBLIC;
+\connect :"name"
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
-GRANT ALL ON SCHEMA public TO pupilguard;
+GRANT ALL ON SCHEMA public TO :"name";

@@ -13,6 +13,7 @@ SAMPLE_ENV = {
     "PUPILGUARD_LISTEN": "0.0.0.0:3128",
     "PUPILGUARD_ADMIN_URL": "https://admin.example",
     "PUPILGUARD_METRICS_LISTEN": "127.0.0.1:9464",
+    "PUPILGUARD_ADMIN_LISTEN": "127.0.0.1:8700",
     "PUPILGUARD_PROXY_OPTIONS": "--allow-public-clients",
 }
 
@@ -60,3 +61,17 @@ def test_dockerfile_copies_only_existing_paths():
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (root / source).exists(), f"Dockerfile copies missing {source}"
+
+
+HARDENING = ("ProtectSystem=strict", "ReadWritePaths=/var/lib/pupilguard/", "NoNewPrivileges=yes",
+             "CapabilityBoundingSet=\n", "PrivateTmp=yes", "ProtectHome=yes",
+             "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service")
+
+
+@pytest.mark.parametrize("unit", sorted((DEPLOY / "systemd").glob("*.service")), ids=lambda p: p.name)
+def test_systemd_units_are_hardened(unit):
+    """Each service may write only its own state directory (tests/deploy/test_install.py runs systemd-analyze
+    verify on the installed units)."""
+    text = unit.read_text()
+    missing = [directive.strip() for directive in HARDENING if directive not in text]
+    assert not missing, f"{unit.name} lacks {missing}"

@@ -1,4 +1,5 @@
-"""End to end: what `make run` starts (`pupilguard trial`), driven with the curl line it prints."""
+"""End to end: what `make run` starts (`pupilguard trial`), driven with the curl lines and the browser command it
+prints: the teacher sees the banner and the block page, the DPO sees the teacher's events."""
 import os
 import re
 import shlex
@@ -79,6 +80,50 @@ def test_dashboard_login_printed_works(trial):
         # HTTP Basic is accepted on the JSON API for scripts; the same credentials sign in to the UI.
         assert client.get("/api/v1/stats", auth=(user, password)).status_code == 200
         assert client.get("/api/v1/stats", auth=(user, "wrong-password")).status_code == 401
+
+
+@pytest.mark.browser
+def test_printed_browser_command_shows_the_teacher_the_banner_and_the_block_page(trial, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    _, output, _ = trial
+    argv = shlex.split(re.search(r"^Browser:\s+(.+)$", output, re.M).group(1))
+    teacher, password = re.search(r"proxy login: (\S+) / (\S+)", output).groups()
+    flags = dict(arg.split("=", 1) for arg in argv[1:-1] if "=" in arg)
+    others = [arg for arg in argv[1:-1] if "=" not in arg or arg.startswith("--ignore-certificate-errors")]
+    with sync_playwright() as p:
+        # The printed settings: its profile, its proxy (Playwright answers the proxy's login prompt), and trust in
+        # the trial CA by key hash only (no certificate errors are ignored otherwise).
+        context = p.chromium.launch_persistent_context(
+            flags["--user-data-dir"], executable_path=shutil.which(argv[0]) or "/usr/bin/chromium",
+            args=[*others, "--no-sandbox", "--disable-gpu"],
+            proxy={"server": flags["--proxy-server"], "username": teacher, "password": password})
+        try:
+            page = context.new_page()
+            page.goto(argv[-1])
+            page.click("#send")
+            page.locator("#status", has_text="done").wait_for(timeout=30_000)
+            assert "Oliver Smith" not in page.text_content("#reply") and "[PUPIL_1]" in page.text_content("#reply")
+            banner = page.locator("pupilguard-notice [role=status]")
+            banner.wait_for(timeout=15_000)
+            assert "pupilguard removed a pupil's name" in banner.text_content()
+            page.screenshot(path=str(tmp_path / "trial-banner.png"))
+
+            blocked = page.goto(re.search(r"then try (https://\S+)", output).group(1))
+            assert blocked.status == 403 and "is blocked" in page.text_content("h1")
+        finally:
+            context.close()
+
+    match = re.search(r"Dashboard:\s+(\S+)\s+login: (\S+) / (\S+)", output)
+    url, user, dpo_password = match.groups()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the proxy delivers events in batches
+        events = httpx.get(f"{url}api/v1/events", auth=(user, dpo_password)).json()["items"]
+        if any(event.get("user") == teacher for event in events):
+            break
+        time.sleep(1)
+    else:
+        pytest.fail(f"no event shows the teacher's proxy login: {events}")
 
 
 def test_ctrl_c_stops_everything(trial):

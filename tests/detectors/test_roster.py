@@ -48,10 +48,24 @@ def test_key_from_env_hex_and_base64():
         RosterKey.from_env({"PUPILGUARD_ROSTER_KEY": "not a key!"})
 
 
-def test_env_key_wins_over_key_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("PUPILGUARD_ROSTER_KEY", "cd" * 32)
-    assert RosterKey.resolve(tmp_path / "unused.key").fingerprint == RosterKey(bytes.fromhex("cd" * 32)).fingerprint
-    assert not (tmp_path / "unused.key").exists()
+def test_one_key_precedence_flag_env_file_default(tmp_path):
+    """Proxy, doctor, scan and admin all pick the key the same way: flag > env > file > default."""
+    def key(hexdigit: str) -> RosterKey:
+        return RosterKey(bytes.fromhex(hexdigit * 64))
+
+    for name, digit in (("flag.key", "a"), ("file.key", "b"), ("default.key", "c")):
+        (tmp_path / name).write_text(digit * 64 + "\n")
+        (tmp_path / name).chmod(0o600)
+    flag, file, default = (tmp_path / n for n in ("flag.key", "file.key", "default.key"))
+    env = {"PUPILGUARD_ROSTER_KEY": "d" * 64, "PUPILGUARD_ROSTER_KEY_FILE": str(file)}
+    fingerprint = lambda k: k.fingerprint  # noqa: E731
+    assert fingerprint(RosterKey.resolve(flag, default=default, environ=env)) == fingerprint(key("a"))
+    assert fingerprint(RosterKey.resolve(None, default=default, environ=env)) == fingerprint(key("d"))
+    del env["PUPILGUARD_ROSTER_KEY"]
+    assert fingerprint(RosterKey.resolve(None, default=default, environ=env)) == fingerprint(key("b"))
+    assert fingerprint(RosterKey.resolve(None, default=default, environ={})) == fingerprint(key("c"))
+    with pytest.raises(RosterKeyError, match="no roster key"):
+        RosterKey.resolve(None, environ={})
 
 
 def test_short_key_rejected_and_repr_hides_secret():
