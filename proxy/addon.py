@@ -5,7 +5,9 @@ For each request to a catalogued host: the allowlist gives the tool's status for
   approved -> the adapter extracts the texts, a worker process scans them with the conversation's placeholders,
               then the request is forwarded untouched (allow), rewritten (redact; the rewritten request is read
               back before it leaves and must carry exactly the redacted texts) or refused (block);
-  monitor  -> scanned and recorded, forwarded unchanged.
+  monitor  -> as approved, and every prompt is recorded (allowed ones too). Special-category data about someone is
+              blocked; identifiers are redacted unless the tool says `monitor_identifiers: log_only`, when they go
+              out as typed and the event says what would have been redacted.
 Anything that cannot be read, is too big, or cannot be analysed in time is refused (fail closed). Every redact and
 block becomes an event in the on-disk spool; every decision is counted in the metrics. Client WebSocket frames get
 the same treatment, a blocked frame being dropped.
@@ -165,7 +167,7 @@ class PupilGuard:
                                      extraction.conversation if extraction is not None else None)
         verdict, placeholders, ms = await self._scan(conv_key, texts, service, who)
 
-        if who.status == "monitor":
+        if self._logs_only(verdict, service, who):
             self._monitored(flow, service, who, verdict, ms)
             return
         if verdict.action == "block":
@@ -255,7 +257,7 @@ class PupilGuard:
         conv_key = Conversations.key(service.id, who.client_addr, who.user,
                                      extraction.conversation)
         verdict, placeholders, ms = await self._scan(conv_key, extraction.texts, service, who)
-        if who.status == "monitor":
+        if self._logs_only(verdict, service, who):
             self._monitored(flow, service, who, verdict, ms)
             return
         if verdict.action == "redact":
@@ -355,17 +357,19 @@ class PupilGuard:
         self._record(flow, service, who, verdict, "redact", ms=ms, notify=True)
 
     def _allowed(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        if ctx.options.pupilguard_log_allow:
+        if ctx.options.pupilguard_log_allow or who.status == "monitor":
             self._record(flow, service, who, verdict, "allow", ms=ms)
         else:
             self._count(service.id, "allow")
 
+    def _logs_only(self, verdict: Verdict, service: Any, who: _Who) -> bool:
+        """A redaction that a monitored tool's `monitor_identifiers: log_only` turns into a record (never a block:
+        special-category data about someone is refused whatever the tool's status)."""
+        return verdict.action == "redact" and self.allowlist.current.logs_identifiers_only(service.id, who.profile)
+
     def _monitored(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        """Monitor-only tools: forwarded unchanged, but what the policy would have done is recorded."""
-        if verdict.action == "allow" and not verdict.entity_counts:
-            self._allowed(flow, service, who, verdict, ms)
-            return
-        would = Verdict(action="allow", reasons=["monitor_only", f"would_{verdict.action}", *verdict.reasons],
+        """Forwarded as typed; the event says what would have been redacted."""
+        would = Verdict(action="allow", reasons=["monitor_only", "would_redact", *verdict.reasons],
                         entity_counts=verdict.entity_counts, pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)
         self._record(flow, service, who, would, "allow", ms=ms)
 
