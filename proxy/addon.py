@@ -28,6 +28,7 @@ from proxy import responses
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.allowlist_watch import AllowlistWatcher
 from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
+from proxy.catalogue import normalise_host
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
 from proxy.spool import Spool
@@ -95,7 +96,7 @@ class PupilGuard:
             if host:
                 service = self.catalogue.for_host(str(host))
                 if service is not None:
-                    flow.metadata[_META_HOST] = str(host)
+                    flow.metadata[_META_HOST] = normalise_host(str(host))
                     return service
         return None
 
