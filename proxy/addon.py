@@ -31,7 +31,7 @@ from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
 from proxy.catalogue import normalise_host
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
-from proxy.spool import Spool
+from proxy.spool import Spool, SpoolError
 from proxy.workers import ScanPool, Verdict
 
 log = logging.getLogger("pupilguard.proxy")
@@ -76,6 +76,9 @@ class PupilGuard:
         loader.add_option("pupilguard_proxy_id", str, "proxy", "This proxy's name in events.")
         loader.add_option("pupilguard_log_allow", bool, False,
                           "Also record allowed prompts as events (they are always counted in the metrics).")
+        loader.add_option("pupilguard_forward_unrecorded", bool, False,
+                          "Forward a redacted or recorded prompt even when its event cannot be written to the spool "
+                          "(disk full, read-only); by default such prompts are refused.")
 
     def configure(self, updated: set[str]) -> None:
         if "pupilguard_max_body" in updated and ctx.options.pupilguard_max_body <= 0:
@@ -169,8 +172,7 @@ class PupilGuard:
         verdict, placeholders, ms = await self._scan(conv_key, texts, service, who)
 
         if self._logs_only(verdict, service, who):
-            self._monitored(flow, service, who, verdict, ms)
-            return
+            verdict = _would_redact(verdict)
         if verdict.action == "block":
             self._refuse(flow, service, who, verdict, ms=ms)
             return
@@ -192,9 +194,9 @@ class PupilGuard:
                                    new_query):
                 self._refuse(flow, service, who, _with_reason(verdict, "recheck_failed"), ms=ms)
                 return
-            self._redacted(flow, service, who, verdict, ms)
-        else:
-            self._allowed(flow, service, who, verdict, ms)
+        if not self._let_out(flow, service, who, verdict, ms):
+            self._refuse(flow, service, who, _with_reason(verdict, "not_recorded"), ms=ms)
+            return
         # Without a conversation id the map is shared by everyone behind one address: restore only what this
         # request itself carried. With one (web apps keep the history server-side), the map is that conversation's.
         restorable = placeholders if extraction is not None and extraction.conversation is not None \
@@ -259,8 +261,7 @@ class PupilGuard:
                                      extraction.conversation)
         verdict, placeholders, ms = await self._scan(conv_key, extraction.texts, service, who)
         if self._logs_only(verdict, service, who):
-            self._monitored(flow, service, who, verdict, ms)
-            return
+            verdict = _would_redact(verdict)
         if verdict.action == "redact":
             assert verdict.texts is not None
             new = await _off_loop(size, extraction.rebuild, verdict.texts)
@@ -269,15 +270,16 @@ class PupilGuard:
             elif _texts_of(await _off_loop(size, extract_ws, service, new, flow.request.path)) != verdict.texts:
                 # read back, as _reads_back does for HTTP bodies
                 verdict = _with_reason(verdict, "recheck_failed")
-            else:
+            elif self._let_out(flow, service, who, verdict, ms):
                 message.content = new
-                self._redacted(flow, service, who, verdict, ms)
                 return
+            else:
+                verdict = _with_reason(verdict, "not_recorded")
+        elif verdict.action == "allow" and not self._let_out(flow, service, who, verdict, ms):
+            verdict = _with_reason(verdict, "not_recorded")
         if verdict.action == "block":
             message.drop()
             self._record(flow, service, who, verdict, "block", ms=ms, notify=True)
-            return
-        self._allowed(flow, service, who, verdict, ms)
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     async def _look_up_groups(self, flow: http.HTTPFlow) -> None:
@@ -354,25 +356,18 @@ class PupilGuard:
         else:
             self._count(service.id, "block")
 
-    def _redacted(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        self._record(flow, service, who, verdict, "redact", ms=ms, notify=True)
-
-    def _allowed(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        if ctx.options.pupilguard_log_allow or who.status == "monitor":
-            self._record(flow, service, who, verdict, "allow", ms=ms)
-        else:
+    def _let_out(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> bool:
+        """Count and record a prompt that leaves (allowed or redacted). False when its event could not be written:
+        the caller then refuses it (unless --forward-unrecorded), so nothing leaves that the DPO cannot see."""
+        if verdict.action == "allow" and not (ctx.options.pupilguard_log_allow or who.status == "monitor"):
             self._count(service.id, "allow")
+            return True
+        return self._record(flow, service, who, verdict, verdict.action, ms=ms, notify=True)
 
     def _logs_only(self, verdict: Verdict, service: Any, who: _Who) -> bool:
         """A redaction that a monitored tool's `monitor_identifiers: log_only` turns into a record (never a block:
         special-category data about someone is refused whatever the tool's status)."""
         return verdict.action == "redact" and self.allowlist.current.logs_identifiers_only(service.id, who.profile)
-
-    def _monitored(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        """Forwarded as typed; the event says what would have been redacted."""
-        would = Verdict(action="allow", reasons=["monitor_only", "would_redact", *verdict.reasons],
-                        entity_counts=verdict.entity_counts, pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)
-        self._record(flow, service, who, would, "allow", ms=ms)
 
     def _approved_names(self, profile: str) -> list[str]:
         names = []
@@ -385,8 +380,9 @@ class PupilGuard:
         self.metrics.requests.labels(tool, action).inc()
 
     def _record(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str, *,
-                ms: float = 0.0, notify: bool = False) -> None:
-        self._count(service.id, action)
+                ms: float = 0.0, notify: bool = False) -> bool:
+        """Spool, count, log and notify one decision. False, with nothing counted or notified, when the event of
+        a prompt that would leave could not be written and --forward-unrecorded is off: the caller refuses it."""
         event = Event(
             event_id=uuid.uuid4(), time=datetime.now(timezone.utc), proxy_id=ctx.options.pupilguard_proxy_id,
             client_addr=who.client_addr, user=who.user, profile=who.profile, tool=service.id,
@@ -396,13 +392,20 @@ class PupilGuard:
             pupil_refs=verdict.pupil_refs, analysis_ms=round(ms, 2))
         try:
             self.spool.put(event)
-        except Exception as exc:  # noqa: BLE001 - a full disk must not take the proxy down; metrics/logs show it
-            log.error("could not spool event", extra={"event_id": str(event.event_id), "error": type(exc).__name__})
+        except Exception as exc:  # noqa: BLE001 - a full disk must not take the proxy down: counted, refused
+            reason = str(exc) if isinstance(exc, SpoolError) else type(exc).__name__
+            self.metrics.events_not_recorded.labels(reason).inc()
+            log.error("could not spool event", extra={"event_id": str(event.event_id), "error": reason,
+                                                      "action": action})
+            if action != "block" and not ctx.options.pupilguard_forward_unrecorded:
+                return False
+        self._count(service.id, action)
         log.info("decision", extra={"event_id": str(event.event_id), "tool": service.id, "action": action,
                                     "profile": who.profile, "reasons": verdict.reasons,
                                     "entities": verdict.entity_counts, "analysis_ms": round(ms, 1)})
         if notify and self.notices is not None and action in ("redact", "block"):
             self._notify(flow, service, who, verdict, action)
+        return True
 
     def _notify(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str) -> None:
         from proxy.notices import Notice
@@ -450,6 +453,12 @@ def _restricted(placeholders: Any, tokens: list[str]) -> Any:
         return None
     restricted = placeholders.only(tokens)
     return restricted if len(restricted) else None
+
+
+def _would_redact(verdict: Verdict) -> Verdict:
+    """What a `monitor_identifiers: log_only` tool forwards: the prompt as typed, recorded as would_redact."""
+    return Verdict(action="allow", texts=None, reasons=["monitor_only", "would_redact", *verdict.reasons],
+                   entity_counts=verdict.entity_counts, pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)
 
 
 def _with_reason(verdict: Verdict, reason: str) -> Verdict:
