@@ -31,6 +31,7 @@ from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
 from proxy.catalogue import normalise_host
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
+from proxy.notices import Notice, flow_browser_id
 from proxy.spool import Spool, SpoolError
 from proxy.workers import ScanPool, Verdict
 
@@ -167,8 +168,9 @@ class PupilGuard:
         if not texts:
             self._count(service.id, "allow")
             return
+        browser = flow_browser_id(flow)
         conv_key = Conversations.key(service.id, who.client_addr, who.user,
-                                     extraction.conversation if extraction is not None else None)
+                                     extraction.conversation if extraction is not None else None, browser)
         verdict, placeholders, ms = await self._scan(conv_key, texts, service, who)
 
         if self._logs_only(verdict, service, who):
@@ -197,11 +199,12 @@ class PupilGuard:
         if not self._let_out(flow, service, who, verdict, ms):
             self._refuse(flow, service, who, _with_reason(verdict, "not_recorded"), ms=ms)
             return
-        # Without a conversation id the map is shared by everyone behind one address: restore only what this
-        # request itself carried. With one (web apps keep the history server-side), the map is that conversation's.
-        restorable = placeholders if extraction is not None and extraction.conversation is not None \
-            and placeholders is not None and len(placeholders) else _restricted(placeholders,
-                                                                                 verdict.placeholders_used)
+        # A reply may get back the values of the whole conversation (web apps keep the history server-side) only
+        # when the map is this browser's own: its cookie and a conversation id. Anyone else behind the same address
+        # (a terminal server, a school's NAT) gets back only what their own request carried.
+        own_conversation = browser is not None and extraction is not None and extraction.conversation is not None
+        restorable = placeholders if own_conversation and placeholders is not None and len(placeholders) \
+            else _restricted(placeholders, verdict.placeholders_used)
         flow.metadata[META_PLACEHOLDERS] = restorable
         flow.metadata[META_RESTORE] = bool(restorable is not None
                                            and self.allowlist.current.restore_placeholders(service.id))
@@ -257,8 +260,8 @@ class PupilGuard:
             return
         if not extraction.texts:
             return
-        conv_key = Conversations.key(service.id, who.client_addr, who.user,
-                                     extraction.conversation)
+        conv_key = Conversations.key(service.id, who.client_addr, who.user, extraction.conversation,
+                                     flow_browser_id(flow))
         verdict, placeholders, ms = await self._scan(conv_key, extraction.texts, service, who)
         if self._logs_only(verdict, service, who):
             verdict = _would_redact(verdict)
@@ -408,8 +411,6 @@ class PupilGuard:
         return True
 
     def _notify(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str) -> None:
-        from proxy.notices import Notice
-
         policy_url = self.allowlist.current.policy_url
         try:
             if action == "redact":
