@@ -29,6 +29,7 @@ from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.allowlist_watch import AllowlistWatcher
 from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
 from proxy.catalogue import normalise_host
+from proxy.channels import Channels, KnownClean, ServiceCookies
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
 from proxy.notices import Notice, flow_browser_id
@@ -66,6 +67,7 @@ class PupilGuard:
         self.metrics, self.notices = metrics, notices
         self.directory = directory  # proxy.directory.GroupDirectory with --proxyauth ldap:..., else None
         self.conversations = conversations or Conversations()
+        self.service_cookies, self.known_clean = ServiceCookies(), KnownClean()
 
     # ---- options -------------------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
@@ -145,10 +147,12 @@ class PupilGuard:
             record = carries_prompt or responses.is_navigation(request)
             self._refuse(flow, service, who, Verdict.failed("tool_blocked"), record=record)
             return
-        # Not only the catalogued prompt paths: any body, and any URL query (chatgpt.com/?q=...), sent to an AI
-        # service is read - a path the catalogue does not know must not be a way round the scan.
-        query = list(request.query.items(multi=True))
-        query_slots = [i for i, (_, value) in enumerate(query) if value.strip()]
+        # Not only the catalogued prompt paths: any body, and every other channel (path segments, query, headers,
+        # cookies - see proxy/channels.py) of any request to an AI service is read: a path the catalogue does not
+        # know, or a part of the request that is not the body, must not be a way round the scan.
+        channels = Channels(request, service.id, self.service_cookies)
+        scope = (self.pool.generation, service.id, who.profile)
+        unread = [i for i, slot in enumerate(channels.slots) if not self.known_clean.known(scope, slot.text)]
         extraction: Extraction | None = None
         if carries_prompt or request.raw_content:
             got = await _off_loop(size, self._extract, request, service)
@@ -163,8 +167,8 @@ class PupilGuard:
             else:
                 extraction = got
         body_texts = extraction.texts if extraction is not None else []
-        query_texts = [query[i][1] for i in query_slots]
-        texts = body_texts + query_texts
+        channel_texts = [channels.slots[i].text for i in unread]
+        texts = body_texts + channel_texts
         if not texts:
             self._count(service.id, "allow")
             return
@@ -172,6 +176,8 @@ class PupilGuard:
         conv_key = Conversations.key(service.id, who.client_addr, who.user,
                                      extraction.conversation if extraction is not None else None, browser)
         verdict, placeholders, ms = await self._scan(conv_key, texts, service, who)
+        if verdict.action == "allow" and not verdict.entity_counts:
+            self.known_clean.add(scope, channel_texts)
 
         if self._logs_only(verdict, service, who):
             verdict = _would_redact(verdict)
@@ -180,7 +186,10 @@ class PupilGuard:
             return
         if verdict.action == "redact":
             assert verdict.texts is not None
-            new_body, new_query = verdict.texts[:len(body_texts)], verdict.texts[len(body_texts):]
+            new_body = verdict.texts[:len(body_texts)]
+            new_channels = channels.texts
+            for i, text in zip(unread, verdict.texts[len(body_texts):], strict=True):
+                new_channels[i] = text
             rebuilt = extraction is not None and new_body != body_texts
             if rebuilt:
                 body = await _off_loop(size, extraction.rebuild, new_body)
@@ -188,12 +197,11 @@ class PupilGuard:
                     self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
                     return
                 _set_body(request, body)
-            if new_query != query_texts:
-                for i, value in zip(query_slots, new_query, strict=True):
-                    query[i] = (query[i][0], value)
-                request.query = query
+            if not channels.rewrite(request, new_channels):  # a name in a header or cookie name
+                self._refuse(flow, service, who, _with_reason(verdict, "unredactable_channel"), ms=ms)
+                return
             if not await _off_loop(size, self._reads_back, request, service, new_body if rebuilt else None,
-                                   new_query):
+                                   new_channels):
                 self._refuse(flow, service, who, _with_reason(verdict, "recheck_failed"), ms=ms)
                 return
         if not self._let_out(flow, service, who, verdict, ms):
@@ -220,7 +228,11 @@ class PupilGuard:
                 {"Content-Type": "application/json", "Cache-Control": "no-store"})
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        """Stream event-stream replies as they come (the restore addon, before us, streams those it edits)."""
+        """Learn the cookies the service sets (they come back unread); stream event-stream replies as they come
+        (the restore addon, before us, streams those it edits)."""
+        service = self.service_of(flow) if flow.response is not None else None
+        if service is not None and "set-cookie" in flow.response.headers:
+            self.service_cookies.learn(service.id, flow.response)
         if flow.response is not None and not flow.response.stream \
                 and "text/event-stream" in flow.response.headers.get("content-type", ""):
             flow.response.stream = True
@@ -336,13 +348,13 @@ class PupilGuard:
         return extraction
 
     def _reads_back(self, request: http.Request, service: Any, body_texts: list[str] | None,
-                    query_texts: list[str]) -> bool:
+                    channel_texts: list[str]) -> bool:
         """Does the rewritten request, read again exactly as the original was read, carry exactly the texts the
         engine approved (`body_texts`: None if the body was not rewritten)? The adapters read every string of a
         body, so a rebuild that wrote a text to the wrong place, or left an original value anywhere, fails here."""
         if body_texts is not None and _texts_of(self._extract(request, service)) != body_texts:
             return False
-        return [value for _, value in request.query.items(multi=True) if value.strip()] == query_texts
+        return Channels(request, service.id, self.service_cookies).texts == channel_texts
 
     def _budget_s(self) -> float:
         return ctx.options.pupilguard_time_budget_ms / 1000

@@ -212,6 +212,7 @@ class ScanPool:
         self._freed: asyncio.Condition | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._releases: set[asyncio.Task] = set()  # keep release tasks referenced until they run
+        self.generation = 0  # bumped whenever the engines are replaced (a new policy or roster)
 
     def _make_workers(self, spec: EngineSpec) -> list[_Worker]:
         workers = [_Worker(spec, i, self.hard_limit_s) for i in range(self.size + self.reserved)]
@@ -259,6 +260,7 @@ class ScanPool:
             self._loop.call_soon_threadsafe(self._swap, new)
 
     def _swap(self, new: list[_Worker]) -> None:
+        self.generation += 1  # what was judged clean under the old engines must be judged again
         old, idle = self._workers, self._idle
         for worker in old:
             worker.retired = True
