@@ -13,6 +13,8 @@ import secrets
 import sqlite3
 import time
 
+from urllib.parse import unquote
+
 import pytest
 from starlette.responses import JSONResponse
 from websockets.sync.client import connect
@@ -35,9 +37,20 @@ CHATGPT = "https://chatgpt.com/backend-api/conversation"
 CLAUDE_PATH = "/api/organizations/org-1/chat_conversations/conv-9/completion"
 
 
+SIMS_EXPORT = ("Legal Surname,Legal Forename,Preferred Surname,Preferred Forename,UPN,Year,Reg Group,Date of Birth\r\n"
+               "Okafor,Amara,Okafor,Amara,,7,7A,04/05/2013\r\n")
+
+
 @pytest.fixture(scope="module")
-def trust_proxy(start_proxy):
-    return start_proxy(allowlist=ALLOWLIST)
+def trust_proxy(start_proxy, tmp_path_factory):
+    from detectors.mis_import import import_mis_csv
+    from detectors.roster import RosterKey
+
+    data = tmp_path_factory.mktemp("trust-proxy")
+    key_file = data / "roster.key"
+    import_mis_csv(SIMS_EXPORT.encode(), data / "roster.pgr", RosterKey.load_or_create(key_file))
+    return start_proxy(allowlist=ALLOWLIST, data_dir=data,
+                       extra_args=["--roster", str(data / "roster.pgr"), "--key-file", str(key_file)])
 
 
 def _spooled(proxy, tool: str) -> list[dict]:
@@ -106,3 +119,69 @@ def test_restore_is_bound_to_the_browser_not_to_the_address(trust_proxy, upstrea
     # another browser behind the same address, which knows the conversation id, with or without its own cookie
     assert UPN not in _chat(trust_proxy, "Repeat exactly: [UPN_1]", other)
     assert UPN not in _chat(trust_proxy, "Repeat exactly: [UPN_1]", None)
+
+
+# ------------------------------------------------------------------------------------------------- channels
+
+def _raw(received) -> str:
+    """Everything but the body that reached the service: path, query, headers."""
+    return unquote(received.path + "?" + received.query + json.dumps(received.headers)).lower()
+
+
+@pytest.mark.parametrize("url", [
+    "https://chatgpt.com/c/amara-okafor-end-of-year-report",   # a slug in a path segment
+    "https://chatgpt.com/?amara_okafor=1",                      # a query parameter name
+    "https://chatgpt.com/?q=Write+to+Amara+Okafor%27s+parents",  # a query value
+])
+def test_a_pupil_name_in_the_url_never_reaches_the_ai_service(trust_proxy, upstream, url):
+    with trust_proxy.client() as client:
+        client.get(url)
+    assert upstream.received and all("amara" not in _raw(r) and "okafor" not in _raw(r) for r in upstream.received)
+    assert "[pupil_1]" in _raw(upstream.received[-1])
+
+
+def test_a_pupil_name_in_a_custom_header_or_client_cookie_is_redacted(trust_proxy, upstream):
+    with trust_proxy.client() as client:
+        r = client.post("https://api.openai.com/v1/chat/completions",
+                        json={"model": "m", "messages": [{"role": "user", "content": "Suggest a starter."}]},
+                        headers={"X-Conversation-Title": "Amara Okafor report",
+                                 "Cookie": "draft=Amara%20Okafor%20report; theme=dark"})
+    assert r.status_code == 200
+    [received] = upstream.requests_to("/v1/chat/completions")
+    assert "amara" not in _raw(received) and "okafor" not in _raw(received)
+    assert unquote(received.headers["x-conversation-title"]) == "[PUPIL_1] report"
+    assert "theme=dark" in received.headers["cookie"]
+
+
+def test_special_category_data_in_a_cookie_blocks_and_a_name_in_a_header_name_refuses(trust_proxy, upstream):
+    with trust_proxy.client() as client:
+        in_cookie = client.get("https://chatgpt.com/", headers={"Cookie": "note=Amara%20Okafor%20has%20ADHD"})
+        in_name = client.get("https://chatgpt.com/", headers={"X-Amara-Okafor": "1"})
+    assert in_cookie.status_code == 403 and in_name.status_code == 403
+    assert upstream.received == []
+
+
+def test_cookies_the_service_set_come_back_unread_but_the_same_name_written_by_the_client_is_read(
+        trust_proxy, upstream):
+    # the service's own cookie happens to look like a name: it is not the client's words, so it is not read
+    upstream.handle("/set", lambda rec: JSONResponse({}, headers={"set-cookie": "pref=Amara-Okafor; Path=/"}))
+    with trust_proxy.client() as client:
+        client.get("https://chatgpt.com/set")
+        client.get("https://chatgpt.com/back", headers={"Cookie": "pref=Amara-Okafor"})
+        client.get("https://chatgpt.com/forged", headers={"Cookie": "pref=Amara-Okafor-was-here"})
+    [back] = upstream.requests_to("/back")
+    [forged] = upstream.requests_to("/forged")
+    assert back.headers["cookie"] == "pref=Amara-Okafor"
+    assert "amara" not in forged.headers["cookie"].lower()
+
+
+def test_reviewed_headers_pass_unchanged(trust_proxy, upstream):
+    key = "sk-proj-" + "a1" * 24
+    with trust_proxy.client() as client:
+        client.post("https://api.openai.com/v1/chat/completions",
+                    json={"model": "m", "messages": [{"role": "user", "content": "Suggest a starter."}]},
+                    headers={"Authorization": f"Bearer {key}", "User-Agent": "OpenAI/Python 1.54.0",
+                             "Accept-Language": "cy-GB,cy;q=0.9,en;q=0.8"})
+    [received] = upstream.requests_to("/v1/chat/completions")
+    assert received.headers["authorization"] == f"Bearer {key}"
+    assert received.headers["user-agent"] == "OpenAI/Python 1.54.0"
