@@ -75,7 +75,8 @@ class PupilGuard:
                           "Largest prompt body (bytes, after decompression) that is scanned; larger ones are "
                           "blocked.")
         loader.add_option("pupilguard_time_budget_ms", int, 5000,
-                          "Time allowed to analyse one request, queueing included; then it is blocked.")
+                          "Time allowed to analyse one request of up to 50,000 characters (longer ones get "
+                          "proportionally more); then it is blocked.")
         loader.add_option("pupilguard_proxy_id", str, "proxy", "This proxy's name in events.")
         loader.add_option("pupilguard_log_allow", bool, False,
                           "Also record allowed prompts as events (they are always counted in the metrics).")
@@ -318,7 +319,8 @@ class PupilGuard:
             start = conversation.placeholders
             before = start.__getstate__()
             result = await self.pool.scan(texts, tool=service.id, profile=who.profile, placeholders=start,
-                                          budget_s=self._budget_s() - total / 1000)
+                                          budget_s=self._budget_s() - total / 1000,
+                                          client=who.user or who.client_addr)
             total += result.total_ms
             if result.placeholders is None or conversation.merge(before, result.placeholders):
                 verdict = result.verdict

@@ -55,7 +55,8 @@ def register_proxy(subparsers: Any) -> None:
                    help="largest prompt body scanned, after decompression; larger ones are blocked "
                         "(default: %(default)s)")
     p.add_argument("--time-budget-ms", type=int, default=5000, metavar="N",
-                   help="analysis time per request before it is blocked (default: %(default)s)")
+                   help="analysis time per request of up to 50,000 characters (longer ones get proportionally "
+                        "more) before it is blocked (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="detection worker processes (default: one per CPU), plus one kept for short prompts")
     p.add_argument("--mode", choices=["regular", "transparent"], default="regular",
