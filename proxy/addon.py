@@ -153,7 +153,7 @@ class PupilGuard:
         # know, or a part of the request that is not the body, must not be a way round the scan.
         channels = Channels(request, service.id, self.service_cookies)
         scope = (self.pool.generation, service.id, who.profile)
-        unread = [i for i, slot in enumerate(channels.slots) if not self.known_clean.known(scope, slot.text)]
+        unread = [i for i, slot in enumerate(channels.slots) if not self.known_clean.seen(*scope, slot.text)]
         extraction: Extraction | None = None
         if carries_prompt or request.raw_content:
             got = await _off_loop(size, self._extract, request, service)
@@ -178,7 +178,8 @@ class PupilGuard:
                                      extraction.conversation if extraction is not None else None, browser)
         verdict, placeholders, ms = await self._scan(conv_key, texts, service, who)
         if verdict.action == "allow" and not verdict.entity_counts:
-            self.known_clean.add(scope, channel_texts)
+            for text in channel_texts:
+                self.known_clean.add(*scope, text)
 
         if self._logs_only(verdict, service, who):
             verdict = _would_redact(verdict)

@@ -38,9 +38,12 @@ _SAFE = "!#$&'()*+-./:<=>?@^_`{|}~"  # kept as they are when a redacted value is
 _Q = r"(?:\s*;\s*q=[01](?:\.\d{0,3})?)?"
 
 
-def _vocabulary(*words: str) -> str:
-    one = "(?:" + "|".join(re.escape(w) for w in words) + ")" + _Q
+def _list(one: str) -> str:
     return rf"{one}(?:\s*,\s*{one})*"
+
+
+def _vocabulary(*words: str) -> str:
+    return _list("(?:" + "|".join(re.escape(w) for w in words) + ")" + _Q)
 
 
 _TOKEN = r"[A-Za-z0-9._~+/=-]"
@@ -54,15 +57,14 @@ REVIEWED_HEADERS: dict[str, re.Pattern[str]] = {name: re.compile(shape, re.IGNOR
     ("host", r"[A-Za-z0-9.-]+\.?(?::\d{1,5})?", True),
     ("content-length", r"\d{1,12}", False),
     ("content-type", _MEDIA, True),
-    ("accept", rf"{_MEDIA}{_Q}(?:\s*,\s*{_MEDIA}{_Q})*", True),
+    ("accept", _list(_MEDIA + _Q), True),
     ("accept-encoding", _vocabulary("gzip", "deflate", "br", "zstd", "identity", "compress", "x-gzip", "*"), True),
     ("content-encoding", _vocabulary("gzip", "deflate", "br", "zstd", "identity", "x-gzip"), True),
     ("te", _vocabulary("trailers", "gzip", "deflate"), True),
     ("connection", _vocabulary("keep-alive", "close", "upgrade", "te"), True),
     ("upgrade", _vocabulary("websocket", "h2c"), True),
-    ("cache-control", r"(?:no-cache|no-store|no-transform|only-if-cached|max-age=\d+|max-stale(?:=\d+)?|"
-                      r"min-fresh=\d+)(?:\s*,\s*(?:no-cache|no-store|no-transform|only-if-cached|max-age=\d+|"
-                      r"max-stale(?:=\d+)?|min-fresh=\d+))*", True),
+    ("cache-control", _list(r"(?:no-cache|no-store|no-transform|only-if-cached|max-age=\d+|max-stale(?:=\d+)?|"
+                            r"min-fresh=\d+)"), True),
     ("pragma", r"no-cache", True),
     ("priority", r"u=\d(?:,\s*i)?|i(?:,\s*u=\d)?", False),
     ("dnt", r"[01]", False),
@@ -122,9 +124,9 @@ def _encode(text: str) -> str:
     return quote(text, safe=_SAFE)
 
 
-class ServiceCookies:
-    """Cookies an AI service set itself (Set-Cookie), remembered as keyed digests (never their values), so that
-    the client sending them back is not read as the client writing them. Bounded; thread-safe."""
+class Remembered:
+    """That values were seen, without holding them: keyed digests (the key lives in this process's memory only),
+    at most `max_entries`, the least recently seen dropped first. Thread-safe."""
 
     def __init__(self, max_entries: int = 200_000) -> None:
         self._key = secrets.token_bytes(32)
@@ -132,21 +134,37 @@ class ServiceCookies:
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def _digest(self, service: str, name: str, value: str) -> bytes:
-        return hashlib.blake2b("\x1f".join((service, name, value)).encode(), key=self._key, digest_size=16).digest()
+    def _digest(self, parts: tuple) -> bytes:
+        raw = "\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(raw, key=self._key, digest_size=16).digest()
+
+    def add(self, *parts: object) -> None:
+        digest = self._digest(parts)
+        with self._lock:
+            self._seen[digest] = None
+            self._seen.move_to_end(digest)
+            while len(self._seen) > self._max:
+                self._seen.popitem(last=False)
+
+    def seen(self, *parts: object) -> bool:
+        digest = self._digest(parts)
+        with self._lock:
+            if digest in self._seen:
+                self._seen.move_to_end(digest)
+                return True
+            return False
+
+
+class ServiceCookies(Remembered):
+    """Cookies an AI service set itself (Set-Cookie), so that the client sending them back is not read as the
+    client writing them."""
 
     def learn(self, service: str, response: http.Response) -> None:
         for name, (value, _attrs) in response.cookies.items(multi=True):
-            digest = self._digest(service, name, value)
-            with self._lock:
-                self._seen[digest] = None
-                self._seen.move_to_end(digest)
-                while len(self._seen) > self._max:
-                    self._seen.popitem(last=False)
+            self.add(service, name, value)
 
     def set_by_service(self, service: str, name: str, value: str) -> bool:
-        with self._lock:
-            return self._digest(service, name, value) in self._seen
+        return self.seen(service, name, value)
 
 
 @dataclass
@@ -214,36 +232,11 @@ class Channels:
         return True
 
 
-class KnownClean:
-    """Channel texts the engine found nothing in, as keyed digests, so that what repeats on every request (a session
-    cookie, a custom header, a static path's segments) is read once rather than per request. `scope` is (pool
-    generation, tool, profile): a new policy or roster, another tool or profile, reads everything again. Bounded;
-    thread-safe. Only texts of a scan with no finding at all are added."""
-
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._key = secrets.token_bytes(32)
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
-        self._max = max_entries
-        self._lock = threading.Lock()
-
-    def _digest(self, scope: tuple, text: str) -> bytes:
-        raw = "\x1f".join(map(str, (*scope, text))).encode("utf-8", "surrogatepass")
-        return hashlib.blake2b(raw, key=self._key, digest_size=16).digest()
-
-    def known(self, scope: tuple, text: str) -> bool:
-        digest = self._digest(scope, text)
-        with self._lock:
-            if digest in self._seen:
-                self._seen.move_to_end(digest)
-                return True
-            return False
-
-    def add(self, scope: tuple, texts: list[str]) -> None:
-        with self._lock:
-            for text in texts:
-                self._seen[self._digest(scope, text)] = None
-            while len(self._seen) > self._max:
-                self._seen.popitem(last=False)
+class KnownClean(Remembered):
+    """Channel texts the engine found nothing in, so that what repeats on every request (a session cookie, a custom
+    header, a static path's segments) is read once rather than per request. Remembered per (pool generation, tool,
+    profile): a new policy or roster, another tool or profile, reads everything again. Only the texts of a scan
+    with no finding at all are added."""
 
 
-__all__ = ["Channels", "KnownClean", "REVIEWED_HEADERS", "ServiceCookies", "readable", "reviewed"]
+__all__ = ["Channels", "KnownClean", "REVIEWED_HEADERS", "Remembered", "ServiceCookies", "readable", "reviewed"]
