@@ -29,7 +29,7 @@ from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.allowlist_watch import AllowlistWatcher
 from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
 from proxy.catalogue import normalise_host
-from proxy.channels import Channels, KnownClean, ServiceCookies
+from proxy.channels import Channels, KnownClean, ServiceCookies, masked_path
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
 from proxy.notices import Notice, flow_browser_id
@@ -387,6 +387,20 @@ class PupilGuard:
         special-category data about someone is refused whatever the tool's status)."""
         return verdict.action == "redact" and self.allowlist.current.logs_identifiers_only(service.id, who.profile)
 
+    def _event_path(self, service: Any, who: _Who, path: str, verdict: Verdict, action: str) -> str:
+        """The path for the DPO's record: a catalogued endpoint in full (API routes and ids), any other page only
+        by its first segment - page addresses can carry the words of a question (perplexity.ai/search/<slug>).
+        Where something was found and the request was not rewritten, segments not known to be clean are masked."""
+        bare = path.split("?", 1)[0]
+        if verdict.entity_counts and action != "redact":
+            scope = (self.pool.generation, service.id, who.profile)
+            bare = masked_path(bare, lambda text: self.known_clean.seen(*scope, text))
+        kind, _ = service.endpoint(path)
+        if kind != "other":
+            return bare[:500]
+        first, _, rest = bare.lstrip("/").partition("/")
+        return "/" + first[:64] + ("/…" if rest else "")
+
     def _approved_names(self, profile: str) -> list[str]:
         names = []
         for tool in self.allowlist.current.approved_tools(profile):
@@ -405,7 +419,7 @@ class PupilGuard:
             event_id=uuid.uuid4(), time=datetime.now(timezone.utc), proxy_id=ctx.options.pupilguard_proxy_id,
             client_addr=who.client_addr, user=who.user, profile=who.profile, tool=service.id,
             host=flow.metadata.get(_META_HOST) or flow.request.pretty_host,
-            path=_event_path(service, flow.request.path), action=action,
+            path=self._event_path(service, who, flow.request.path, verdict, action), action=action,
             reasons=verdict.reasons, entities=verdict.entity_counts, excerpt=verdict.excerpt[:1000],
             pupil_refs=verdict.pupil_refs, analysis_ms=round(ms, 2))
         try:
@@ -442,17 +456,6 @@ def _set_body(request: http.Request, body: bytes) -> None:
     """A rewritten body goes out uncompressed, with a correct Content-Length (see proxy/bodies.py)."""
     request.headers.pop("content-encoding", None)
     request.content = body
-
-
-def _event_path(service: Any, path: str) -> str:
-    """The path for the DPO's record: a catalogued endpoint in full (API routes and ids), any other page only
-    by its first segment - page addresses can carry the words of a question (perplexity.ai/search/<slug>)."""
-    bare = path.split("?", 1)[0]
-    kind, _ = service.endpoint(bare)
-    if kind != "other":
-        return bare[:500]
-    first, _, rest = bare.lstrip("/").partition("/")
-    return "/" + first[:64] + ("/…" if rest else "")
 
 
 async def _off_loop(size: int, fn: Any, *args: Any) -> Any:

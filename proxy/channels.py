@@ -22,6 +22,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -118,6 +119,13 @@ def readable(text: str) -> str:
     """What the engine reads: percent-escapes decoded, separators outside placeholders read as spaces."""
     return "".join(part if _PLACEHOLDER.fullmatch(part) else _SEPARATORS.sub(" ", part)
                    for part in _PLACEHOLDER.split(unquote(text, errors="replace")))
+
+
+def masked_path(path: str, clean: Callable[[str], bool]) -> str:
+    """The path without its query, every segment that may hold what the engine found replaced by "…": for the
+    record of a request that was not rewritten (refused, or forwarded as typed), which must not hold a name."""
+    return "/".join(s if not s or _ID.fullmatch(s) or clean(readable(s)) else "…"
+                    for s in path.partition("?")[0].split("/"))
 
 
 def _encode(text: str) -> str:
@@ -239,4 +247,5 @@ class KnownClean(Remembered):
     with no finding at all are added."""
 
 
-__all__ = ["Channels", "KnownClean", "REVIEWED_HEADERS", "Remembered", "ServiceCookies", "readable", "reviewed"]
+__all__ = ["Channels", "KnownClean", "REVIEWED_HEADERS", "Remembered", "ServiceCookies", "masked_path", "readable",
+           "reviewed"]

@@ -161,6 +161,18 @@ def test_special_category_data_in_a_cookie_blocks_and_a_name_in_a_header_name_re
     assert upstream.received == []
 
 
+def test_a_refused_url_is_recorded_without_the_name_it_carried(trust_proxy, upstream):
+    before = len(_spooled(trust_proxy, "chatgpt"))
+    with trust_proxy.client() as client:
+        r = client.get("https://chatgpt.com/search/amara-okafor-has-adhd/notes")
+    assert r.status_code == 403 and upstream.received == []
+    deadline = time.monotonic() + 10
+    while len(events := _spooled(trust_proxy, "chatgpt")[before:]) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "amara" not in json.dumps(events).lower() and events[-1]["path"] in ("/search/…", "/…/…")
+
+
 def test_cookies_the_service_set_come_back_unread_but_the_same_name_written_by_the_client_is_read(
         trust_proxy, upstream):
     # the service's own cookie happens to look like a name: it is not the client's words, so it is not read
