@@ -183,7 +183,8 @@ def run(args: argparse.Namespace, console: Console, tmp: Path, processes: list[s
     command = [sys.executable, "-m", "detectors.cli", "proxy", "--listen", f"127.0.0.1:{proxy_port}",
                "--data-dir", str(tmp / "proxy"), "--allowlist", str(tmp / "allowlist.yaml"),
                "--route", f"api.openai.com=127.0.0.1:{up_port}", "--upstream-ca", str(cert),
-               "--metrics-listen", f"127.0.0.1:{metrics_port}"]
+               "--metrics-listen", f"127.0.0.1:{metrics_port}",
+               "--proxyauth", "any"]  # any password: the user name tells the bench's clients apart
     if args.workers:
         command += ["--workers", str(args.workers)]
     console.print("Starting the proxy (loading the language model in each worker)…")
@@ -198,7 +199,7 @@ def run(args: argparse.Namespace, console: Console, tmp: Path, processes: list[s
     trust_upstream = ssl.create_default_context(cafile=str(cert))
     trust_proxy = ssl.create_default_context(cafile=str(tmp / "proxy" / "pupilguard-ca.pem"))
     direct = httpx.Client(verify=trust_upstream, timeout=60)
-    proxied = httpx.Client(proxy=f"http://127.0.0.1:{proxy_port}", verify=trust_proxy, timeout=60)
+    proxied = httpx.Client(proxy=f"http://teacher:x@127.0.0.1:{proxy_port}", verify=trust_proxy, timeout=60)
 
     for i in range(20):  # warm-up: connections, caches, each worker's first scan
         timed(direct, direct_url, prompt_2k(i, False))
@@ -239,7 +240,8 @@ def run(args: argparse.Namespace, console: Console, tmp: Path, processes: list[s
         done: list[float] = []
 
         def keep_in_flight(k: int) -> None:
-            with httpx.Client(proxy=f"http://127.0.0.1:{proxy_port}", verify=trust_proxy, timeout=120) as client:
+            with httpx.Client(proxy=f"http://load{k}:x@127.0.0.1:{proxy_port}", verify=trust_proxy,
+                              timeout=120) as client:
                 i = 0
                 while not stop.is_set():
                     done.append(load(client, k * 100_000 + i))
@@ -300,7 +302,7 @@ def under_huge(args: argparse.Namespace, proxy_port: int, trust_proxy: ssl.SSLCo
     bodies = [huge_prompt(i) for i in range(2)]
 
     def hog() -> None:
-        with httpx.Client(proxy=f"http://127.0.0.1:{proxy_port}", verify=trust_proxy, timeout=600) as client:
+        with httpx.Client(proxy=f"http://hog:x@127.0.0.1:{proxy_port}", verify=trust_proxy, timeout=600) as client:
             i = 0
             while not stop.is_set():
                 started = time.perf_counter()
