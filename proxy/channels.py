@@ -227,15 +227,15 @@ class Channels:
                 self.query[slot.index] = (self.query[slot.index][0], new)
             elif slot.kind == "header_value":
                 name, old = self.headers[slot.index]
-                self.headers[slot.index] = (name, _encode(new))
                 request.headers.set_all(name, [_encode(new) if v == old else v for v in request.headers.get_all(name)])
             elif slot.kind == "cookie_value":
                 self.cookies[slot.index] = (self.cookies[slot.index][0], _encode(new))
-        if any(s.kind == "segment" for s, _ in changed):
-            request.path = "/".join(self.segments)
-        if any(s.kind.startswith("query") for s, _ in changed) or any(s.kind == "segment" for s, _ in changed):
+        kinds = {slot.kind for slot, _ in changed}
+        if "segment" in kinds:
+            request.path = "/".join(self.segments)  # drops the query: set again below
+        if "segment" in kinds or kinds & {"query_name", "query_value"}:
             request.query = self.query
-        if any(s.kind == "cookie_value" for s, _ in changed):
+        if "cookie_value" in kinds:
             request.cookies = self.cookies
         return True
 
