@@ -1,8 +1,10 @@
 """Which AI tools each profile (staff, pupil, ...) may use: the schema of allowlist.yaml, edited by IT.
 
-Statuses: `approved` (scan, then redact/block per policy), `monitor` (scan and log, forward unchanged),
-`blocked`. A client's profile comes from a proxy-authenticated user or group first, then its subnet
-(most specific wins), then `default_profile`.
+Statuses: `approved` (scan, then redact/block per policy), `monitor` (the same, and every prompt is recorded for the
+DPO, allowed ones included), `blocked`. Monitor never forwards special-category data about someone; a tool may say
+`monitor_identifiers: log_only` to forward identifiers unredacted (recorded as `would_redact`) while it is assessed.
+A client's profile comes from a proxy-authenticated user or group first, then its subnet (most specific wins), then
+`default_profile`.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ class ToolRule(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     restore_placeholders: bool = False  # put original values back into replies (see proxy/restore.py)
+    # for profiles where the tool is on `monitor`: redact identifiers (the default) or only log them
+    monitor_identifiers: Literal["redact", "log_only"] = "redact"
 
     @model_validator(mode="after")
     def _statuses(self) -> ToolRule:
@@ -77,7 +81,7 @@ class Allowlist(BaseModel):
             for profile in rule.statuses:
                 if profile not in profiles:
                     raise ValueError(f"{tool}: {profile!r} is neither a profile ({', '.join(profiles)}) "
-                                     "nor a tool option (restore_placeholders)")
+                                     "nor a tool option (restore_placeholders, monitor_identifiers)")
         return tools
 
     def profile_for(self, client_ip: str | None = None, user: str | None = None,
@@ -120,6 +124,11 @@ class Allowlist(BaseModel):
     def restore_placeholders(self, tool: str | None) -> bool:
         rule = self.tools.get(tool) if tool else None
         return rule is not None and rule.restore_placeholders
+
+    def logs_identifiers_only(self, tool: str | None, profile: str) -> bool:
+        """Does this monitored tool forward identifiers unredacted for this profile (never special-category data)?"""
+        rule = self.tools.get(tool) if tool else None
+        return rule is not None and rule.monitor_identifiers == "log_only" and self.status(tool, profile) == "monitor"
 
 
 def load_allowlist(path_or_text: str | Path) -> Allowlist:

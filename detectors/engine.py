@@ -318,27 +318,33 @@ class Engine:
         identifiers = [f for f in findings if f.entity != SPECIAL]
         specials = [f for f in findings if f.entity == SPECIAL]
         reasons: list[str] = []
+        about_someone = bool(specials) and rules.special_category != "allow" and \
+            self._identifies_someone(texts, identifiers, specials, rules)
         if specials and rules.special_category == "block":
             reasons.append("special_category")
-        elif specials and rules.special_category == "block_with_identifier" and \
-                self._identifies_someone(texts, identifiers, specials, rules):
+        elif about_someone:
             reasons.append("special_category_with_identifier")
         if any(rules.action_for(f.entity) == "block" for f in identifiers):
             reasons.append("policy_block")
-        to_redact = [f for f in identifiers if rules.action_for(f.entity) == "redact"]
+        # Monitor enforces the core rule only - special-category data about someone is blocked, identifiers are
+        # redacted (one the policy would block included) - and reports whatever else the policy would block.
+        monitored = rules.mode == "monitor" and bool(reasons) and not about_someone
+        to_redact = [f for f in identifiers if rules.action_for(f.entity) == "redact"
+                     or (monitored and rules.action_for(f.entity) == "block")]
         # Every identifier found is replaced in the excerpt, whatever the action: the DPO log never holds one.
         all_identifiers = [[f for f in fs if f.entity != SPECIAL] for fs in per_text]
         excerpt = _excerpt([_redact(t, fs, placeholders) for t, fs in zip(texts, all_identifiers)])
         counts = Counter(f.label for f in findings)
-        if reasons:
+        if reasons and not monitored:
             action, out = "block", None
-        elif to_redact:
-            action, reasons = "redact", ["identifier_redacted"]
-            out = [_redact(t, [f for f in to_redact if f.index == i], placeholders) for i, t in enumerate(texts)]
         else:
-            action, out = "allow", list(texts)
-        if rules.mode == "monitor" and action != "allow":
-            action, out, reasons = "allow", list(texts), [*reasons, "monitor_only"]
+            would = [*reasons, "monitor_only"] if monitored else []
+            if to_redact:
+                action, reasons = "redact", ["identifier_redacted", *would]
+                out = [_redact(t, [f for f in to_redact if f.index == i], placeholders)
+                       for i, t in enumerate(texts)]
+            else:
+                action, out, reasons = "allow", list(texts), would
         # the excerpt gave every identifier its placeholder; asking again returns the same one
         used = list(dict.fromkeys(placeholders.placeholder(f.entity, texts[f.index][f.start:f.end])
                                   for f in identifiers))

@@ -3,6 +3,11 @@
 `load_policy(path)` reads YAML (the default is detectors/data/policy.yaml = DESIGN.md "Default policy");
 `Policy.resolve(tool, profile)` merges `default`, `profiles.<profile>` and `tools.<tool>` into the `Rules` one
 prompt is judged by.
+
+`mode: monitor` still blocks special-category data about someone and still redacts identifiers; it only reports,
+instead of enforcing, what the policy blocks beyond that. A policy under which a prompt linking an identifier to
+special-category data could leave (special_category: allow, an identifier ignored or left out of
+identifiers_for_special) is refused unless the file says `acknowledge_special_category_unredacted: true`.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detectors import yamlfile
 
@@ -83,6 +88,18 @@ class Rules(BaseModel):
     def action_for(self, entity: str) -> EntityAction:
         return self.entities.get(entity, "ignore")
 
+    @property
+    def forwards_special_category(self) -> list[str]:
+        """Why a prompt naming someone together with special-category data could leave under these rules."""
+        if self.special_category == "block":
+            return []
+        if self.special_category == "allow":
+            return ["special_category: allow"]
+        ignored = [e for e in IDENTIFIERS if self.action_for(e) == "ignore"]
+        uncounted = [e for e in IDENTIFIERS if e not in self.identifiers_for_special and e not in ignored]
+        return ([f"entities ignored: {', '.join(ignored)}"] if ignored else []) + \
+            ([f"identifiers_for_special leaves out {', '.join(uncounted)}"] if uncounted else [])
+
     @cached_property
     def deny_pattern(self) -> re.Pattern[str] | None:
         """One case-insensitive whole-word pattern for the extra deny terms; group names give the subtype."""
@@ -129,9 +146,27 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Literal[1]
+    # The school accepts that, somewhere in this policy, special-category data about a pupil can leave.
+    acknowledge_special_category_unredacted: bool = False
     default: Overrides = Field(default_factory=Overrides)
     profiles: dict[str, Overrides] = Field(default_factory=dict)
     tools: dict[str, Overrides] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _special_category_protected(self) -> Policy:
+        if self.acknowledge_special_category_unredacted:
+            return self
+        problems = {}
+        for tool in (None, *self.tools):
+            for profile in (None, *self.profiles):
+                for why in self.resolve(tool, profile).forwards_special_category:
+                    where = " / ".join(f"{k} {v}" for k, v in (("tool", tool), ("profile", profile)) if v)
+                    problems.setdefault(why, where or "default")
+        if problems:
+            found = "; ".join(f"{why} ({where})" for why, where in problems.items())
+            raise ValueError(f"this policy would let special-category data about a pupil leave unredacted: {found}. "
+                             "Fix it, or add `acknowledge_special_category_unredacted: true` to accept that")
+        return self
 
     def resolve(self, tool: str | None = None, profile: str | None = None) -> Rules:
         return _resolve(self, tool, profile)

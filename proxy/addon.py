@@ -5,7 +5,9 @@ For each request to a catalogued host: the allowlist gives the tool's status for
   approved -> the adapter extracts the texts, a worker process scans them with the conversation's placeholders,
               then the request is forwarded untouched (allow), rewritten (redact; the rewritten request is read
               back before it leaves and must carry exactly the redacted texts) or refused (block);
-  monitor  -> scanned and recorded, forwarded unchanged.
+  monitor  -> as approved, and every prompt is recorded (allowed ones too). Special-category data about someone is
+              blocked; identifiers are redacted unless the tool says `monitor_identifiers: log_only`, when they go
+              out as typed and the event says what would have been redacted.
 Anything that cannot be read, is too big, or cannot be analysed in time is refused (fail closed). Every redact and
 block becomes an event in the on-disk spool; every decision is counted in the metrics. Client WebSocket frames get
 the same treatment, a blocked frame being dropped.
@@ -26,9 +28,12 @@ from proxy import responses
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.allowlist_watch import AllowlistWatcher
 from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
+from proxy.catalogue import normalise_host
+from proxy.channels import Channels, KnownClean, ServiceCookies, masked_path
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
-from proxy.spool import Spool
+from proxy.notices import Notice, flow_browser_id
+from proxy.spool import Spool, SpoolError
 from proxy.workers import ScanPool, Verdict
 
 log = logging.getLogger("pupilguard.proxy")
@@ -62,6 +67,7 @@ class PupilGuard:
         self.metrics, self.notices = metrics, notices
         self.directory = directory  # proxy.directory.GroupDirectory with --proxyauth ldap:..., else None
         self.conversations = conversations or Conversations()
+        self.service_cookies, self.known_clean = ServiceCookies(), KnownClean()
 
     # ---- options -------------------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
@@ -69,10 +75,14 @@ class PupilGuard:
                           "Largest prompt body (bytes, after decompression) that is scanned; larger ones are "
                           "blocked.")
         loader.add_option("pupilguard_time_budget_ms", int, 5000,
-                          "Time allowed to analyse one request, queueing included; then it is blocked.")
+                          "Time allowed to analyse one request of up to 50,000 characters (longer ones get "
+                          "proportionally more); then it is blocked.")
         loader.add_option("pupilguard_proxy_id", str, "proxy", "This proxy's name in events.")
         loader.add_option("pupilguard_log_allow", bool, False,
                           "Also record allowed prompts as events (they are always counted in the metrics).")
+        loader.add_option("pupilguard_forward_unrecorded", bool, False,
+                          "Forward a redacted or recorded prompt even when its event cannot be written to the spool "
+                          "(disk full, read-only); by default such prompts are refused.")
 
     def configure(self, updated: set[str]) -> None:
         if "pupilguard_max_body" in updated and ctx.options.pupilguard_max_body <= 0:
@@ -93,7 +103,7 @@ class PupilGuard:
             if host:
                 service = self.catalogue.for_host(str(host))
                 if service is not None:
-                    flow.metadata[_META_HOST] = str(host)
+                    flow.metadata[_META_HOST] = normalise_host(str(host))
                     return service
         return None
 
@@ -138,10 +148,12 @@ class PupilGuard:
             record = carries_prompt or responses.is_navigation(request)
             self._refuse(flow, service, who, Verdict.failed("tool_blocked"), record=record)
             return
-        # Not only the catalogued prompt paths: any body, and any URL query (chatgpt.com/?q=...), sent to an AI
-        # service is read - a path the catalogue does not know must not be a way round the scan.
-        query = list(request.query.items(multi=True))
-        query_slots = [i for i, (_, value) in enumerate(query) if value.strip()]
+        # Not only the catalogued prompt paths: any body, and every other channel (path segments, query, headers,
+        # cookies - see proxy/channels.py) of any request to an AI service is read: a path the catalogue does not
+        # know, or a part of the request that is not the body, must not be a way round the scan.
+        channels = Channels(request, service.id, self.service_cookies)
+        scope = (self.pool.generation, service.id, who.profile)
+        unread = [i for i, slot in enumerate(channels.slots) if not self.known_clean.seen(*scope, slot.text)]
         extraction: Extraction | None = None
         if carries_prompt or request.raw_content:
             got = await _off_loop(size, self._extract, request, service)
@@ -156,24 +168,30 @@ class PupilGuard:
             else:
                 extraction = got
         body_texts = extraction.texts if extraction is not None else []
-        query_texts = [query[i][1] for i in query_slots]
-        texts = body_texts + query_texts
+        channel_texts = [channels.slots[i].text for i in unread]
+        texts = body_texts + channel_texts
         if not texts:
             self._count(service.id, "allow")
             return
+        browser = flow_browser_id(flow)
         conv_key = Conversations.key(service.id, who.client_addr, who.user,
-                                     extraction.conversation if extraction is not None else None)
+                                     extraction.conversation if extraction is not None else None, browser)
         verdict, placeholders, ms = await self._scan(conv_key, texts, service, who)
+        if verdict.action == "allow" and not verdict.entity_counts:
+            for text in channel_texts:
+                self.known_clean.add(*scope, text)
 
-        if who.status == "monitor":
-            self._monitored(flow, service, who, verdict, ms)
-            return
+        if self._logs_only(verdict, service, who):
+            verdict = _would_redact(verdict)
         if verdict.action == "block":
             self._refuse(flow, service, who, verdict, ms=ms)
             return
         if verdict.action == "redact":
             assert verdict.texts is not None
-            new_body, new_query = verdict.texts[:len(body_texts)], verdict.texts[len(body_texts):]
+            new_body = verdict.texts[:len(body_texts)]
+            new_channels = channels.texts
+            for i, text in zip(unread, verdict.texts[len(body_texts):], strict=True):
+                new_channels[i] = text
             rebuilt = extraction is not None and new_body != body_texts
             if rebuilt:
                 body = await _off_loop(size, extraction.rebuild, new_body)
@@ -181,22 +199,22 @@ class PupilGuard:
                     self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
                     return
                 _set_body(request, body)
-            if new_query != query_texts:
-                for i, value in zip(query_slots, new_query, strict=True):
-                    query[i] = (query[i][0], value)
-                request.query = query
+            if not channels.rewrite(request, new_channels):  # a name in a header or cookie name
+                self._refuse(flow, service, who, _with_reason(verdict, "unredactable_channel"), ms=ms)
+                return
             if not await _off_loop(size, self._reads_back, request, service, new_body if rebuilt else None,
-                                   new_query):
+                                   new_channels):
                 self._refuse(flow, service, who, _with_reason(verdict, "recheck_failed"), ms=ms)
                 return
-            self._redacted(flow, service, who, verdict, ms)
-        else:
-            self._allowed(flow, service, who, verdict, ms)
-        # Without a conversation id the map is shared by everyone behind one address: restore only what this
-        # request itself carried. With one (web apps keep the history server-side), the map is that conversation's.
-        restorable = placeholders if extraction is not None and extraction.conversation is not None \
-            and placeholders is not None and len(placeholders) else _restricted(placeholders,
-                                                                                 verdict.placeholders_used)
+        if not self._let_out(flow, service, who, verdict, ms):
+            self._refuse(flow, service, who, _with_reason(verdict, "not_recorded"), ms=ms)
+            return
+        # A reply may get back the values of the whole conversation (web apps keep the history server-side) only
+        # when the map is this browser's own: its cookie and a conversation id. Anyone else behind the same address
+        # (a terminal server, a school's NAT) gets back only what their own request carried.
+        own_conversation = browser is not None and extraction is not None and extraction.conversation is not None
+        restorable = placeholders if own_conversation and placeholders is not None and len(placeholders) \
+            else _restricted(placeholders, verdict.placeholders_used)
         flow.metadata[META_PLACEHOLDERS] = restorable
         flow.metadata[META_RESTORE] = bool(restorable is not None
                                            and self.allowlist.current.restore_placeholders(service.id))
@@ -212,7 +230,11 @@ class PupilGuard:
                 {"Content-Type": "application/json", "Cache-Control": "no-store"})
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        """Stream event-stream replies as they come (the restore addon, before us, streams those it edits)."""
+        """Learn the cookies the service sets (they come back unread); stream event-stream replies as they come
+        (the restore addon, before us, streams those it edits)."""
+        service = self.service_of(flow) if flow.response is not None else None
+        if service is not None and "set-cookie" in flow.response.headers:
+            self.service_cookies.learn(service.id, flow.response)
         if flow.response is not None and not flow.response.stream \
                 and "text/event-stream" in flow.response.headers.get("content-type", ""):
             flow.response.stream = True
@@ -252,12 +274,11 @@ class PupilGuard:
             return
         if not extraction.texts:
             return
-        conv_key = Conversations.key(service.id, who.client_addr, who.user,
-                                     extraction.conversation)
+        conv_key = Conversations.key(service.id, who.client_addr, who.user, extraction.conversation,
+                                     flow_browser_id(flow))
         verdict, placeholders, ms = await self._scan(conv_key, extraction.texts, service, who)
-        if who.status == "monitor":
-            self._monitored(flow, service, who, verdict, ms)
-            return
+        if self._logs_only(verdict, service, who):
+            verdict = _would_redact(verdict)
         if verdict.action == "redact":
             assert verdict.texts is not None
             new = await _off_loop(size, extraction.rebuild, verdict.texts)
@@ -266,15 +287,16 @@ class PupilGuard:
             elif _texts_of(await _off_loop(size, extract_ws, service, new, flow.request.path)) != verdict.texts:
                 # read back, as _reads_back does for HTTP bodies
                 verdict = _with_reason(verdict, "recheck_failed")
-            else:
+            elif self._let_out(flow, service, who, verdict, ms):
                 message.content = new
-                self._redacted(flow, service, who, verdict, ms)
                 return
+            else:
+                verdict = _with_reason(verdict, "not_recorded")
+        elif verdict.action == "allow" and not self._let_out(flow, service, who, verdict, ms):
+            verdict = _with_reason(verdict, "not_recorded")
         if verdict.action == "block":
             message.drop()
             self._record(flow, service, who, verdict, "block", ms=ms, notify=True)
-            return
-        self._allowed(flow, service, who, verdict, ms)
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     async def _look_up_groups(self, flow: http.HTTPFlow) -> None:
@@ -298,7 +320,8 @@ class PupilGuard:
             start = conversation.placeholders
             before = start.__getstate__()
             result = await self.pool.scan(texts, tool=service.id, profile=who.profile, placeholders=start,
-                                          budget_s=self._budget_s() - total / 1000)
+                                          budget_s=self._budget_s() - total / 1000,
+                                          client=who.user or who.client_addr)
             total += result.total_ms
             if result.placeholders is None or conversation.merge(before, result.placeholders):
                 verdict = result.verdict
@@ -328,13 +351,13 @@ class PupilGuard:
         return extraction
 
     def _reads_back(self, request: http.Request, service: Any, body_texts: list[str] | None,
-                    query_texts: list[str]) -> bool:
+                    channel_texts: list[str]) -> bool:
         """Does the rewritten request, read again exactly as the original was read, carry exactly the texts the
         engine approved (`body_texts`: None if the body was not rewritten)? The adapters read every string of a
         body, so a rebuild that wrote a text to the wrong place, or left an original value anywhere, fails here."""
         if body_texts is not None and _texts_of(self._extract(request, service)) != body_texts:
             return False
-        return [value for _, value in request.query.items(multi=True) if value.strip()] == query_texts
+        return Channels(request, service.id, self.service_cookies).texts == channel_texts
 
     def _budget_s(self) -> float:
         return ctx.options.pupilguard_time_budget_ms / 1000
@@ -351,23 +374,32 @@ class PupilGuard:
         else:
             self._count(service.id, "block")
 
-    def _redacted(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        self._record(flow, service, who, verdict, "redact", ms=ms, notify=True)
-
-    def _allowed(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        if ctx.options.pupilguard_log_allow:
-            self._record(flow, service, who, verdict, "allow", ms=ms)
-        else:
+    def _let_out(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> bool:
+        """Count and record a prompt that leaves (allowed or redacted). False when its event could not be written:
+        the caller then refuses it (unless --forward-unrecorded), so nothing leaves that the DPO cannot see."""
+        if verdict.action == "allow" and not (ctx.options.pupilguard_log_allow or who.status == "monitor"):
             self._count(service.id, "allow")
+            return True
+        return self._record(flow, service, who, verdict, verdict.action, ms=ms, notify=True)
 
-    def _monitored(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> None:
-        """Monitor-only tools: forwarded unchanged, but what the policy would have done is recorded."""
-        if verdict.action == "allow" and not verdict.entity_counts:
-            self._allowed(flow, service, who, verdict, ms)
-            return
-        would = Verdict(action="allow", reasons=["monitor_only", f"would_{verdict.action}", *verdict.reasons],
-                        entity_counts=verdict.entity_counts, pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)
-        self._record(flow, service, who, would, "allow", ms=ms)
+    def _logs_only(self, verdict: Verdict, service: Any, who: _Who) -> bool:
+        """A redaction that a monitored tool's `monitor_identifiers: log_only` turns into a record (never a block:
+        special-category data about someone is refused whatever the tool's status)."""
+        return verdict.action == "redact" and self.allowlist.current.logs_identifiers_only(service.id, who.profile)
+
+    def _event_path(self, service: Any, who: _Who, path: str, verdict: Verdict, action: str) -> str:
+        """The path for the DPO's record: a catalogued endpoint in full (API routes and ids), any other page only
+        by its first segment - page addresses can carry the words of a question (perplexity.ai/search/<slug>).
+        Where something was found and the request was not rewritten, segments not known to be clean are masked."""
+        bare = path.split("?", 1)[0]
+        if verdict.entity_counts and action != "redact":
+            scope = (self.pool.generation, service.id, who.profile)
+            bare = masked_path(bare, lambda text: self.known_clean.seen(*scope, text))
+        kind, _ = service.endpoint(path)
+        if kind != "other":
+            return bare[:500]
+        first, _, rest = bare.lstrip("/").partition("/")
+        return "/" + first[:64] + ("/…" if rest else "")
 
     def _approved_names(self, profile: str) -> list[str]:
         names = []
@@ -380,28 +412,34 @@ class PupilGuard:
         self.metrics.requests.labels(tool, action).inc()
 
     def _record(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str, *,
-                ms: float = 0.0, notify: bool = False) -> None:
-        self._count(service.id, action)
+                ms: float = 0.0, notify: bool = False) -> bool:
+        """Spool, count, log and notify one decision. False, with nothing counted or notified, when the event of
+        a prompt that would leave could not be written and --forward-unrecorded is off: the caller refuses it."""
         event = Event(
             event_id=uuid.uuid4(), time=datetime.now(timezone.utc), proxy_id=ctx.options.pupilguard_proxy_id,
             client_addr=who.client_addr, user=who.user, profile=who.profile, tool=service.id,
             host=flow.metadata.get(_META_HOST) or flow.request.pretty_host,
-            path=_event_path(service, flow.request.path), action=action,
+            path=self._event_path(service, who, flow.request.path, verdict, action), action=action,
             reasons=verdict.reasons, entities=verdict.entity_counts, excerpt=verdict.excerpt[:1000],
             pupil_refs=verdict.pupil_refs, analysis_ms=round(ms, 2))
         try:
             self.spool.put(event)
-        except Exception as exc:  # noqa: BLE001 - a full disk must not take the proxy down; metrics/logs show it
-            log.error("could not spool event", extra={"event_id": str(event.event_id), "error": type(exc).__name__})
+        except Exception as exc:  # noqa: BLE001 - a full disk must not take the proxy down: counted, refused
+            reason = str(exc) if isinstance(exc, SpoolError) else type(exc).__name__
+            self.metrics.events_not_recorded.labels(reason).inc()
+            log.error("could not spool event", extra={"event_id": str(event.event_id), "error": reason,
+                                                      "action": action})
+            if action != "block" and not ctx.options.pupilguard_forward_unrecorded:
+                return False
+        self._count(service.id, action)
         log.info("decision", extra={"event_id": str(event.event_id), "tool": service.id, "action": action,
                                     "profile": who.profile, "reasons": verdict.reasons,
                                     "entities": verdict.entity_counts, "analysis_ms": round(ms, 1)})
         if notify and self.notices is not None and action in ("redact", "block"):
             self._notify(flow, service, who, verdict, action)
+        return True
 
     def _notify(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str) -> None:
-        from proxy.notices import Notice
-
         policy_url = self.allowlist.current.policy_url
         try:
             if action == "redact":
@@ -420,17 +458,6 @@ def _set_body(request: http.Request, body: bytes) -> None:
     request.content = body
 
 
-def _event_path(service: Any, path: str) -> str:
-    """The path for the DPO's record: a catalogued endpoint in full (API routes and ids), any other page only
-    by its first segment - page addresses can carry the words of a question (perplexity.ai/search/<slug>)."""
-    bare = path.split("?", 1)[0]
-    kind, _ = service.endpoint(bare)
-    if kind != "other":
-        return bare[:500]
-    first, _, rest = bare.lstrip("/").partition("/")
-    return "/" + first[:64] + ("/…" if rest else "")
-
-
 async def _off_loop(size: int, fn: Any, *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args) if size > _OFF_LOOP_BYTES else fn(*args)
 
@@ -445,6 +472,12 @@ def _restricted(placeholders: Any, tokens: list[str]) -> Any:
         return None
     restricted = placeholders.only(tokens)
     return restricted if len(restricted) else None
+
+
+def _would_redact(verdict: Verdict) -> Verdict:
+    """What a `monitor_identifiers: log_only` tool forwards: the prompt as typed, recorded as would_redact."""
+    return Verdict(action="allow", texts=None, reasons=["monitor_only", "would_redact", *verdict.reasons],
+                   entity_counts=verdict.entity_counts, pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)
 
 
 def _with_reason(verdict: Verdict, reason: str) -> Verdict:

@@ -24,7 +24,8 @@ from detectors import yamlfile
 
 from .adapters import ADAPTERS, WS_ADAPTERS
 
-__all__ = ["Catalogue", "CatalogueError", "Service", "Match", "DEFAULT_PATH", "default_catalogue", "normalise_path"]
+__all__ = ["Catalogue", "CatalogueError", "Service", "Match", "DEFAULT_PATH", "default_catalogue", "normalise_host",
+           "normalise_path"]
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue.yaml")
 
@@ -49,6 +50,22 @@ def normalise_path(path: str) -> str:
     bare = _SLASHES.sub("/", "/" + bare.replace("\\", "/"))
     bare = posixpath.normpath(bare)
     return "/" if bare in ("/", "//", ".") else bare.rstrip("/")
+
+
+def normalise_host(host: str) -> str:
+    """The one form every host is matched in (catalogue, PAC, routes, events): no port, no trailing dot, lower case,
+    non-ASCII labels in IDNA (punycode) form - "CHATGPT.COM.", "ｃｈａｔｇｐｔ．ｃｏｍ" and "chatgpt.com" are one
+    host to DNS and to the AI service, so they must be one host here. IPv6 literals keep their brackets."""
+    h = host.strip()
+    if h.startswith("["):
+        return h[:h.index("]") + 1].lower() if "]" in h else h.lower()
+    if h.count(":") == 1:
+        h = h.split(":", 1)[0]
+    try:
+        h = h.encode("idna").decode("ascii")  # nameprep: case, full-width forms, ideographic full stops
+    except UnicodeError:  # not a valid IDNA name (an empty label, an underscore...): compare it as written
+        pass
+    return h.rstrip(".").lower()
 
 
 class CatalogueError(ValueError):
@@ -240,10 +257,7 @@ class Catalogue:
 
     def for_host(self, host: str) -> Service | None:
         """The service a host belongs to (exact names win over wildcards); None for non-AI hosts."""
-        h = host.strip().lower()
-        if h.count(":") == 1:  # "host:port"; IPv6 literals are never catalogued
-            h = h.split(":", 1)[0]
-        h = h.rstrip(".")
+        h = normalise_host(host)
         found = self._exact.get(h)
         if found is not None:
             return found

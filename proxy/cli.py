@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -55,7 +56,8 @@ def register_proxy(subparsers: Any) -> None:
                    help="largest prompt body scanned, after decompression; larger ones are blocked "
                         "(default: %(default)s)")
     p.add_argument("--time-budget-ms", type=int, default=5000, metavar="N",
-                   help="analysis time per request before it is blocked (default: %(default)s)")
+                   help="analysis time per request of up to 50,000 characters (longer ones get proportionally "
+                        "more) before it is blocked (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="detection worker processes (default: one per CPU), plus one kept for short prompts")
     p.add_argument("--mode", choices=["regular", "transparent"], default="regular",
@@ -69,6 +71,9 @@ def register_proxy(subparsers: Any) -> None:
                         "proxy on the Internet - with this flag, the firewall must keep outsiders away")
     p.add_argument("--proxy-id", default=None, metavar="NAME", help="this proxy's name in events (default: hostname)")
     p.add_argument("--log-allow", action="store_true", help="also record allowed prompts as events")
+    p.add_argument("--forward-unrecorded", action="store_true",
+                   help="forward redacted prompts even when their event cannot be written (disk full); by default "
+                        "they are refused, /healthz is red and pupilguard_events_not_recorded counts each one")
     p.add_argument("--model", metavar="NAME", help="spaCy model package or path (default: see detectors)")
     p.add_argument("--config-poll-s", type=float, default=60.0, metavar="S",
                    help="with --admin-url and a token: fetch the central allowlist/policy/roster this often "
@@ -155,7 +160,10 @@ def _run(args: argparse.Namespace) -> int:
     ca_cert = ensure_ca(data_dir)
     trust = _upstream_trust(data_dir, args.upstream_ca) if args.upstream_ca else None
 
-    spool = Spool(data_dir / "spool")
+    try:
+        spool = Spool(data_dir / "spool")
+    except (OSError, sqlite3.Error) as exc:  # read-only or full: no event could be recorded, so do not start
+        raise UserError(f"event spool {data_dir / 'spool'} cannot be written: {exc}") from None
     metrics.spool_depth.set_function(spool.depth)
     delivery = Delivery(spool, args.admin_url, token, verify=args.admin_ca or True,
                         on_delivered=metrics.delivered.inc,
@@ -166,7 +174,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.metrics_listen:
         mhost, mport = _address(args.metrics_listen, "--metrics-listen")
         admin_server = AdminServer(mhost, mport, metrics, lambda: {
-            **state, "workers": pool.healthy, "spooled": spool.depth(), "delivery_failures": delivery.failures})
+            **state, "workers": pool.healthy, "spooled": spool.depth(), "delivery_failures": delivery.failures,
+            # events that cannot be written are decisions the DPO never sees: red until a write succeeds again
+            **({"status": "spool_failing", "spool_error": spool.failure} if spool.failure else {})})
         admin_server.start()
 
     started = time.monotonic()
@@ -200,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
         block_global=not args.allow_public_clients,
         pupilguard_route=args.route, pupilguard_max_body=args.max_body,
         pupilguard_time_budget_ms=args.time_budget_ms, pupilguard_proxy_id=args.proxy_id or os.uname().nodename,
-        pupilguard_log_allow=args.log_allow,
+        pupilguard_log_allow=args.log_allow, pupilguard_forward_unrecorded=args.forward_unrecorded,
     )
     if trust:
         options["ssl_verify_upstream_trusted_ca"] = str(trust)

@@ -1,7 +1,7 @@
 """Per-conversation placeholder maps, so the same pupil gets the same `[PUPIL_1]` across one person's prompts.
 
-A conversation is one person (proxy-authenticated user, else client address) in one tool, narrowed by a
-conversation id when the tool sends one. The maps live only in this process's memory: they expire after a
+A conversation is one browser (its pupilguard cookie, see proxy/notices.py), else one person (proxy-authenticated
+user, else client address), in one tool, narrowed by a conversation id when the tool sends one. The maps live only in this process's memory: they expire after a
 period of inactivity, the oldest are dropped when there are too many, a map that grows too big forgets its older
 values, and nothing is ever written to disk.
 
@@ -81,9 +81,10 @@ class Conversations:
         self._mutex = threading.Lock()
 
     @staticmethod
-    def key(tool: str, client_addr: str, user: str | None, conversation_id: str | None = None) -> str:
-        """An opaque key: a digest, so the table's keys reveal no addresses or user names."""
-        who = f"user:{user}" if user else f"addr:{client_addr}"
+    def key(tool: str, client_addr: str, user: str | None, conversation_id: str | None = None,
+            browser: str | None = None) -> str:
+        """An opaque key: a digest, so the table's keys reveal no addresses, user names or browser ids."""
+        who = f"browser:{browser}" if browser else f"user:{user}" if user else f"addr:{client_addr}"
         raw = "\x1f".join((tool, who, conversation_id or ""))
         return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 

@@ -33,6 +33,9 @@ class Metrics:
         self.spool_depth = Gauge(
             "pupilguard_spool_depth", "Events waiting in the on-disk spool for the admin API",
             registry=self.registry)
+        self.events_not_recorded = Counter(
+            "pupilguard_events_not_recorded", "Events that could not be written to the spool (disk full, "
+            "read-only): decisions the DPO will never see", ["reason"], registry=self.registry)
         self.delivered = Counter(
             "pupilguard_events_delivered", "Events accepted by the admin API", registry=self.registry)
         self.delivery_failures = Counter(

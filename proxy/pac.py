@@ -19,7 +19,8 @@ var AI_HOSTS = {json.dumps(exact, indent=2)};
 var AI_SUFFIXES = {json.dumps(suffixes, indent=2)};
 
 function FindProxyForURL(url, host) {{
-  host = host.toLowerCase();
+  // "CHATGPT.COM." is chatgpt.com to DNS; browsers hand over non-ASCII names in their IDNA (xn--) form
+  host = host.toLowerCase().replace(/\\.+$/, "");
   for (var i = 0; i < AI_HOSTS.length; i++) {{
     if (host === AI_HOSTS[i]) return PUPILGUARD;
   }}

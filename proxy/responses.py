@@ -45,6 +45,10 @@ REASON_SENTENCES = {
     "unredactable_body": "an attached file contains pupil data and cannot be edited, so it was not sent to "
                          "{tool}. Remove the pupil data from the file and try again.",
     "recheck_failed": "not all pupil data could be removed from it, so it was not sent to {tool}.",
+    "unredactable_channel": "pupil data was in a header or cookie name, which cannot be changed, so it was not "
+                            "sent to {tool}.",
+    "not_recorded": "pupilguard could not record it for your school's data protection officer, so it was not "
+                    "sent to {tool}. Please tell IT.",
 }
 REASON_SENTENCES_CY = {
     "tool_blocked": "nid yw'r ysgol wedi cymeradwyo {tool} i chi ei ddefnyddio.",

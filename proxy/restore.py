@@ -1,8 +1,10 @@
 """Put the original values back where an AI reply echoes our placeholders, in the reply the user sees.
 
 Off by default; a tool opts in with `restore_placeholders: true` in allowlist.yaml. The proxy's main addon puts the
-conversation's `Placeholders` (in memory only, expiring with the conversation) in
-`flow.metadata["pupilguard.placeholders"]` and sets `flow.metadata["pupilguard.restore"] = True`.
+`Placeholders` a reply may restore (in memory only, expiring with the conversation) in
+`flow.metadata["pupilguard.placeholders"]` and sets `flow.metadata["pupilguard.restore"] = True`: the whole
+conversation's only for the browser that holds it (its pupilguard cookie, see proxy/notices.py), otherwise only
+those the request itself carried - never everything known for a client address.
 
 Replies arrive three ways:
 * whole bodies (JSON, text): every `[PUPIL_1]`-style token the conversation knows is replaced, JSON-escaped

@@ -13,6 +13,8 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.connection import Client
 from mitmproxy.proxy import server_hooks
 
+from proxy.catalogue import normalise_host
+
 
 class Router:
     def __init__(self) -> None:
@@ -31,7 +33,7 @@ class Router:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or not self.routes:
             return
-        host = flow.request.host.lower()
+        host = normalise_host(flow.request.host)
         target = self.routes.get(host)
         if target is None:
             return
@@ -57,5 +59,5 @@ def parse_routes(specs: Sequence[str]) -> dict[str, tuple[str, int]]:
         if not sep or not host or not colon or not addr or not port.isdigit() or not 0 < int(port) < 65536:
             raise exceptions.OptionsError(f"--route {spec!r}: expected HOST=ADDR:PORT, e.g. "
                                           "api.openai.com=127.0.0.1:8443")
-        routes[host.strip().lower()] = (addr.strip("[]"), int(port))
+        routes[normalise_host(host)] = (addr.strip("[]"), int(port))
     return routes

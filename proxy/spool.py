@@ -1,7 +1,9 @@
 """A durable on-disk queue of events, and the loop that delivers them to the admin API.
 
 Events are written to SQLite (WAL mode) under DATA_DIR/spool before anything else happens to them, and deleted
-only once the admin API has accepted them. If the admin API is down, unreachable or not configured, they wait;
+only once the admin API has accepted them. A write that fails (disk full, read-only or vanished file system)
+raises SpoolError and leaves `failure` set until a write succeeds again: the proxy then refuses the prompts it
+cannot record, counts each lost event and reports itself unhealthy. If the admin API is down, unreachable or not configured, they wait;
 if the proxy restarts, they are still there. Delivery is at least once; the admin API stores each event_id once,
 so a retry after a lost reply does no harm.
 """
@@ -38,8 +40,14 @@ CREATE TABLE IF NOT EXISTS rejected (
 """
 
 
+class SpoolError(OSError):
+    """An event could not be written; the message is SQLite's error name (SQLITE_FULL, SQLITE_READONLY...)."""
+
+
 class Spool:
     """Thread-safe; one connection guarded by a lock (writes are tiny and rare next to prompt analysis)."""
+
+    failure: str | None = None  # why the last write failed; None once one succeeds
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -57,10 +65,16 @@ class Spool:
         self.wakeup = threading.Event()
 
     def put(self, event: Event) -> None:
+        """Write one event durably, or raise SpoolError."""
         body = event.model_dump_json()
-        with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO events (event_id, body) VALUES (?, ?)",
-                             (str(event.event_id), body))
+        try:
+            with self._lock:
+                self._db.execute("INSERT OR IGNORE INTO events (event_id, body) VALUES (?, ?)",
+                                 (str(event.event_id), body))
+        except sqlite3.Error as exc:
+            self.failure = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+            raise SpoolError(self.failure) from None
+        self.failure = None
         self.wakeup.set()
 
     def peek(self, limit: int = BATCH_MAX) -> list[tuple[int, str]]:

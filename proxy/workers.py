@@ -1,9 +1,16 @@
 """Detection off the proxy's event loop: a pool of worker processes, each holding its own detection Engine.
 
 Processes rather than threads, so a 20,000-character prompt being analysed does not hold the GIL against other
-users' traffic. Each scan has a time budget (queueing for a free worker included); when it runs out, or a worker
-fails, the verdict is `block` with the reason (fail closed). A worker still busy after `hard_limit_s` is killed and
-replaced, so a pathological input cannot take a worker away for good.
+users' traffic. Each scan has a time budget for the analysis itself, in proportion to its size (`budget_s` per
+`budget_chars` characters, never less than `budget_s`): a 2 MB prompt gets the time it needs rather than failing
+closed. Waiting for a worker is bounded apart (`queue_limit_s`), so nobody's prompt is refused only because someone
+else's are running. When either runs out, or a worker fails, the verdict is `block` with the reason (fail closed).
+A worker still busy well past its job's budget is killed and replaced, so a pathological input cannot take a worker
+away for good.
+
+Fairness: waiting scans are served client by client - the next free worker goes to the waiting scan whose client
+has the fewest scans running (then the longest-waiting) - and one client may hold at most half the general
+workers (at least one), so a client sending back-to-back huge prompts leaves the others a worker.
 """
 from __future__ import annotations
 
@@ -144,7 +151,7 @@ class _Worker:
             self.kill()
             raise PoolError(f"cannot start the detection engine: {detail}")
 
-    async def call(self, job: tuple) -> tuple[Verdict, Any]:
+    async def call(self, job: tuple, limit_s: float | None = None) -> tuple[Verdict, Any]:
         """Send a job and wait for the answer on the event loop itself (it is told when the pipe is readable):
         no thread in between, so nothing waits for a thread to be woken or to get the GIL."""
         if self.closing:
@@ -159,7 +166,7 @@ class _Worker:
             answered = loop.create_future()
             loop.add_reader(conn.fileno(), lambda: answered.done() or answered.set_result(None))
             try:
-                await asyncio.wait_for(answered, self.hard_limit_s)
+                await asyncio.wait_for(answered, max(self.hard_limit_s, limit_s or 0.0))
             finally:
                 loop.remove_reader(conn.fileno())
             return conn.recv()
@@ -196,22 +203,35 @@ class _Worker:
         self.kill()
 
 
+@dataclass
+class _Waiter:
+    client: str
+    short: bool
+    seq: int
+    granted: asyncio.Future
+
+
 class ScanPool:
-    """`await pool.scan(texts, ...)` from the event loop; the analysis runs in a worker process.
+    """`await pool.scan(texts, client=..., ...)` from the event loop; the analysis runs in a worker process.
 
     `size` workers take any prompt; `reserved` more take only short ones (under `short_chars` characters in all),
     so a queue of 20,000-character prompts can never make everyone else wait behind it.
     """
 
     def __init__(self, spec: EngineSpec, size: int | None = None, *, reserved: int = 1,
-                 short_chars: int = 4000, hard_limit_s: float = 30.0) -> None:
+                 short_chars: int = 4000, hard_limit_s: float = 30.0, budget_chars: int = 50_000,
+                 queue_limit_s: float = 30.0) -> None:
         self.size = max(1, size or os.cpu_count() or 1)
         self.reserved, self.short_chars, self.hard_limit_s = max(0, reserved), short_chars, hard_limit_s
+        self.budget_chars, self.queue_limit_s = budget_chars, queue_limit_s
+        self.per_client = max(1, self.size // 2)  # general workers one client may hold at once
         self._workers = self._make_workers(spec)
         self._idle: list[_Worker] = list(self._workers)
-        self._freed: asyncio.Condition | None = None
+        self._waiting: list[_Waiter] = []
+        self._running: dict[str, int] = {}  # client -> scans on general workers
+        self._seq = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._releases: set[asyncio.Task] = set()  # keep release tasks referenced until they run
+        self.generation = 0  # bumped whenever the engines are replaced (a new policy or roster)
 
     def _make_workers(self, spec: EngineSpec) -> list[_Worker]:
         workers = [_Worker(spec, i, self.hard_limit_s) for i in range(self.size + self.reserved)]
@@ -259,83 +279,103 @@ class ScanPool:
             self._loop.call_soon_threadsafe(self._swap, new)
 
     def _swap(self, new: list[_Worker]) -> None:
+        self.generation += 1  # what was judged clean under the old engines must be judged again
         old, idle = self._workers, self._idle
         for worker in old:
             worker.retired = True
         self._workers, self._idle = new, list(new)
         for worker in idle:
             threading.Thread(target=worker.stop, daemon=True).start()
-        if self._loop is not None:
-            self._loop.create_task(self._notify())
-
-    async def _notify(self) -> None:
-        assert self._freed is not None
-        async with self._freed:
-            self._freed.notify_all()
+        self._dispatch()
 
     @property
     def healthy(self) -> int:
         """Workers whose process is alive (for /healthz)."""
         return sum(1 for w in self._workers if w.process is not None and w.process.is_alive())
 
-    def _pick(self, short: bool) -> _Worker | None:
+    def _pick(self, waiter: _Waiter) -> _Worker | None:
         # a short prompt takes a reserved worker first, leaving the general ones for long prompts
         for worker in sorted(self._idle, key=lambda w: not w.short_only):
-            if short or not worker.short_only:
+            if worker.short_only and waiter.short:
+                return worker
+            if not worker.short_only and self._running.get(waiter.client, 0) < self.per_client:
                 return worker
         return None
 
-    async def _acquire(self, short: bool) -> _Worker:
-        assert self._freed is not None
-        async with self._freed:
-            await self._freed.wait_for(lambda: self._pick(short) is not None)
-            worker = self._pick(short)
-            assert worker is not None
+    def _dispatch(self) -> None:
+        """Hand free workers to waiting scans: the client with the fewest running first, then the longest waiting."""
+        for waiter in sorted(self._waiting, key=lambda w: (self._running.get(w.client, 0), w.seq)):
+            if waiter.granted.done():
+                continue
+            worker = self._pick(waiter)
+            if worker is None:
+                continue
             self._idle.remove(worker)
-            return worker
+            if not worker.short_only:
+                self._running[waiter.client] = self._running.get(waiter.client, 0) + 1
+            waiter.granted.set_result(worker)
+        self._waiting = [w for w in self._waiting if not w.granted.done()]
 
-    async def _release(self, worker: _Worker) -> None:
-        assert self._freed is not None
+    async def _acquire(self, short: bool, client: str) -> _Worker:
+        assert self._loop is not None
+        self._seq += 1
+        waiter = _Waiter(client, short, self._seq, self._loop.create_future())
+        self._waiting.append(waiter)
+        self._dispatch()
+        try:
+            return await asyncio.shield(waiter.granted)
+        except asyncio.CancelledError:
+            if waiter.granted.done() and not waiter.granted.cancelled():
+                self._release(waiter.granted.result(), client)  # granted as the wait ran out: give it back
+            else:
+                waiter.granted.cancel()
+                self._waiting = [w for w in self._waiting if w is not waiter]
+            raise
+
+    def _release(self, worker: _Worker, client: str) -> None:
+        if not worker.short_only:
+            left = self._running.get(client, 0) - 1
+            if left > 0:
+                self._running[client] = left
+            else:
+                self._running.pop(client, None)
         if worker.retired:  # replaced by a recycle while it was busy
             threading.Thread(target=worker.stop, daemon=True).start()
-            return
-        async with self._freed:
+        else:
             self._idle.append(worker)
-            self._freed.notify_all()
+        self._dispatch()
 
     async def scan(self, texts: Sequence[str], *, tool: str | None, profile: str | None,
-                   placeholders: Any = None, budget_s: float = 5.0) -> ScanResult:
+                   placeholders: Any = None, budget_s: float = 5.0, client: str = "") -> ScanResult:
+        """`budget_s` is the analysis time of a prompt of up to `budget_chars` characters; `client` (a user or an
+        address) is who the pool shares its workers fairly between."""
         loop = asyncio.get_running_loop()
-        if self._freed is None:  # bound to the proxy's loop on first use
-            self._freed = asyncio.Condition()
-            self._loop = loop
+        self._loop = loop  # bound to the proxy's loop on first use
         started = time.perf_counter()
 
         def elapsed() -> float:
             return (time.perf_counter() - started) * 1000
 
-        short = sum(len(t) for t in texts) < self.short_chars
+        chars = sum(len(t) for t in texts)
+        budget = budget_s * max(1.0, chars / self.budget_chars)
         try:
-            worker = await asyncio.wait_for(self._acquire(short), budget_s)
+            worker = await asyncio.wait_for(self._acquire(chars < self.short_chars, client), self.queue_limit_s)
         except TimeoutError:
             return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
 
-        remaining = max(0.0, budget_s - (time.perf_counter() - started))
         # the engine gives up on its own at the deadline; the wait below also covers the trip to the worker
-        job = (list(texts), tool, profile, placeholders, remaining * 1000)
-        call = loop.create_task(worker.call(job))
+        job = (list(texts), tool, profile, placeholders, budget * 1000)
+        call = loop.create_task(worker.call(job, limit_s=2 * budget))
 
         # the worker goes back to the pool when it is really free, even if this request stopped waiting
         def release(done: asyncio.Task) -> None:
             if not done.cancelled():
                 done.exception()  # seen here: a request that stopped waiting does not read it
-            task = loop.create_task(self._release(worker))
-            self._releases.add(task)
-            task.add_done_callback(self._releases.discard)
+            self._release(worker, client)
 
         call.add_done_callback(release)
         try:
-            verdict, updated = await asyncio.wait_for(asyncio.shield(call), remaining)
+            verdict, updated = await asyncio.wait_for(asyncio.shield(call), budget)
         except TimeoutError:
             return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
         except Exception as exc:  # noqa: BLE001 - a crashed worker: fail closed

@@ -246,14 +246,21 @@ tools:
     assert e.scan(["Oliver Smith did well"], profile="staff").action == "redact"
     d = e.scan(["Operation Encompass call about Oliver Smith"])
     assert d.action == "block" and d.entity_counts["SPECIAL_CATEGORY:SAFEGUARDING"] == 1
+    # monitor never lets special-category data about a pupil out, and still redacts identifiers
     d = e.scan(["Oliver Smith has ADHD"], tool="copilot")
-    assert d.action == "allow" and d.texts == ["Oliver Smith has ADHD"]
-    assert d.reasons == ["special_category_with_identifier", "monitor_only"]
-    assert "Oliver" not in d.excerpt  # monitor mode still logs only the redacted form
+    assert d.action == "block" and d.reasons == ["special_category_with_identifier"]
+    assert "Oliver" not in d.excerpt
+    d = e.scan(["Oliver Smith did well"], tool="copilot")
+    assert d.action == "redact" and d.reasons == ["identifier_redacted"] and "Oliver" not in d.texts[0]
+    # what monitor only reports: the pupil profile's extra block of names (the name is still redacted)
+    d = e.scan(["Oliver Smith did well"], tool="copilot", profile="pupil")
+    assert d.action == "redact" and d.reasons == ["identifier_redacted", "policy_block", "monitor_only"]
+    assert "Oliver" not in d.texts[0]
 
 
 def test_allow_terms_and_ignored_entities(engine):
-    policy = load_policy("version: 1\ndefault:\n  allow_terms: [Mrs Okafor, Okafor]\n  entities: {PHONE_NUMBER: ignore}\n")
+    policy = load_policy("version: 1\nacknowledge_special_category_unredacted: true\n"
+                         "default:\n  allow_terms: [Mrs Okafor, Okafor]\n  entities: {PHONE_NUMBER: ignore}\n")
     e = Engine(policy=policy)
     d = e.scan(["Mrs Okafor's number is 07911 123456"])
     assert d.action == "allow" and d.findings == []

@@ -77,7 +77,23 @@ def test_policy_file_path(tmp_path):
 
 
 def test_relied_on_entities():
-    rules = load_policy("version: 1\ndefault:\n  entities: {PERSON: ignore}\n  special_category: allow\n"
+    rules = load_policy("version: 1\nacknowledge_special_category_unredacted: true\n"
+                        "default:\n  entities: {PERSON: ignore}\n  special_category: allow\n"
                         "  identifiers_for_special: []\n").resolve()
     assert "PERSON" not in rules.relied_on and "SPECIAL_CATEGORY" not in rules.relied_on
     assert "SPECIAL_CATEGORY" in default_policy().resolve().relied_on
+
+
+@pytest.mark.parametrize("weakening, named", [
+    ("default:\n  special_category: allow\n", "special_category: allow (default)"),
+    ("tools:\n  copilot: {entities: {PUPIL: ignore}}\n", "entities ignored: PUPIL (tool copilot)"),
+    ("profiles:\n  staff: {identifiers_for_special: [UK_UPN]}\n", "identifiers_for_special leaves out PUPIL"),
+])
+def test_a_policy_letting_special_category_data_about_a_pupil_out_needs_an_acknowledgement(weakening, named):
+    with pytest.raises(PolicyError, match="special-category data about a pupil leave unredacted") as refused:
+        load_policy("version: 1\n" + weakening)
+    assert named in str(refused.value) and "acknowledge_special_category_unredacted: true" in str(refused.value)
+    acknowledged = load_policy("version: 1\nacknowledge_special_category_unredacted: true\n" + weakening)
+    assert acknowledged.acknowledge_special_category_unredacted
+    # monitor, and blocking more, weaken nothing: no acknowledgement needed
+    load_policy("version: 1\ndefault: {mode: monitor, special_category: block}\ntools:\n  copilot: {mode: monitor}\n")

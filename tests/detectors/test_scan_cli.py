@@ -66,8 +66,8 @@ def test_policy_and_tool_options(tmp_path):
     policy.write_text("version: 1\ntools:\n  copilot: {mode: monitor}\nprofiles:\n  pupil: {entities: {PERSON: block}}\n")
     stdin = json.dumps({"id": 1, "text": "Ask Mrs Okafor about the trip."}).encode() + b"\n"
     monitor = json.loads(run(["--policy", str(policy), "--tool", "copilot"], stdin).stdout)
-    assert monitor["action"] == "allow" and monitor["text"] == "Ask Mrs Okafor about the trip."
-    assert monitor["reasons"] == ["identifier_redacted", "monitor_only"]
+    assert monitor["action"] == "redact" and monitor["text"] == "Ask Mrs [PERSON_1] about the trip."
+    assert monitor["reasons"] == ["identifier_redacted"]  # monitor still redacts identifiers
     pupil = json.loads(run(["--policy", str(policy), "--profile", "pupil"], stdin).stdout)
     assert pupil["action"] == "block" and pupil["reasons"] == ["policy_block"]
 

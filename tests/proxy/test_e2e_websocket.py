@@ -49,23 +49,29 @@ def test_copilot_frames_are_redacted_blocked_or_passed(proxy, upstream):
     assert all(UPN not in json.dumps(n) for n in notices)
 
 
-def test_monitor_only_tool_forwards_unchanged_but_records(proxy, upstream):
-    body = json.dumps({"prompt": f"Write a report for the pupil with UPN {UPN}.", "timezone": "Europe/London"})
-    path = "/api/organizations/org-1/chat_conversations/conv-9/completion"
-    with proxy.client() as client:
-        r = client.post(f"https://claude.ai{path}", content=body, headers={"content-type": "application/json"})
-    assert r.status_code == 200
-    [received] = upstream.requests_to(path)
-    assert received.text == body  # monitor: forwarded as sent
-
+def _spooled(proxy, tool: str, count: int) -> list[dict]:
     deadline = time.monotonic() + 10
     while True:
         with sqlite3.connect(proxy.data_dir / "spool" / "events.sqlite3") as db:
             events = [json.loads(b) for (b,) in db.execute("SELECT body FROM events")]
-        mine = [e for e in events if e["tool"] == "claude"]
-        if mine or time.monotonic() > deadline:
-            break
+        mine = [e for e in events if e["tool"] == tool]
+        if len(mine) >= count or time.monotonic() > deadline:
+            return mine
         time.sleep(0.05)
-    [event] = mine
-    assert event["action"] == "allow" and "monitor_only" in event["reasons"] and "would_redact" in event["reasons"]
-    assert UPN not in event["excerpt"] and "[UPN_1]" in event["excerpt"]
+
+
+def test_monitored_tool_still_redacts_and_records_every_prompt(proxy, upstream):
+    path = "/api/organizations/org-1/chat_conversations/conv-9/completion"
+    before = len(_spooled(proxy, "claude", 0))
+    with proxy.client() as client:
+        for prompt in (f"Write a report for the pupil with UPN {UPN}.", "Suggest a starter on fractions."):
+            body = json.dumps({"prompt": prompt, "timezone": "Europe/London"})
+            r = client.post(f"https://claude.ai{path}", content=body, headers={"content-type": "application/json"})
+            assert r.status_code == 200
+    redacted, allowed = upstream.requests_to(path)
+    assert UPN not in redacted.text and "[UPN_1]" in redacted.json()["prompt"]  # monitor still redacts
+    assert allowed.json()["prompt"] == "Suggest a starter on fractions."
+
+    events = _spooled(proxy, "claude", before + 2)[before:]
+    assert [e["action"] for e in events] == ["redact", "allow"]  # monitor records the allowed prompt too
+    assert UPN not in events[0]["excerpt"] and "[UPN_1]" in events[0]["excerpt"]

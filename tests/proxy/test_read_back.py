@@ -2,7 +2,7 @@
 
 The proxy no longer scans a rewritten body a second time; instead the rewritten request is decoded and extracted
 again, exactly as the original was. These tests break the rewrite in the ways an adapter bug could (an original left
-in another field, texts written to the wrong places, a query value not rewritten) and check it would not leave.
+in another field, texts written to the wrong places, a query value or header not rewritten) and check it would not leave.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from proxy.catalogue import Catalogue
 
 ORIGINAL = "Write a report for Oliver Smith in 8B."
 REDACTED = "Write a report for [PUPIL_1] in 8B."
+PATH = ["v1", "chat", "completions"]  # the URL's path segments, read like every other channel (proxy/channels.py)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def rewrite(service, request: http.Request, new_texts: list[str]) -> None:
 def test_a_faithful_rewrite_reads_back(guard, openai):
     request = chat_request(ORIGINAL, "And a second message.")
     rewrite(openai, request, [REDACTED, "And a second message."])
-    assert guard._reads_back(request, openai, [REDACTED, "And a second message."], [])
+    assert guard._reads_back(request, openai, [REDACTED, "And a second message."], PATH)
 
 
 def test_a_rewritten_body_sent_compressed_is_read_back_decompressed(guard, openai):
@@ -56,7 +57,7 @@ def test_a_rewritten_body_sent_compressed_is_read_back_decompressed(guard, opena
     rewrite(openai, request, [REDACTED])
     request.raw_content = gzip.compress(request.content)
     request.headers["content-encoding"] = "gzip"
-    assert guard._reads_back(request, openai, [REDACTED], [])
+    assert guard._reads_back(request, openai, [REDACTED], PATH)
 
 
 def test_an_original_left_in_another_field_does_not_leave(guard, openai):
@@ -65,24 +66,34 @@ def test_an_original_left_in_another_field_does_not_leave(guard, openai):
     body = json.loads(request.content)
     body["metadata"] = {"title": ORIGINAL}  # e.g. a rebuild that missed a copy of the prompt
     request.content = json.dumps(body).encode()
-    assert not guard._reads_back(request, openai, [REDACTED], [])
+    assert not guard._reads_back(request, openai, [REDACTED], PATH)
 
 
 def test_texts_written_to_the_wrong_places_do_not_leave(guard, openai):
     request = chat_request(ORIGINAL, "Thank you.")
     rewrite(openai, request, ["Thank you.", REDACTED])
-    assert not guard._reads_back(request, openai, [REDACTED, "Thank you."], [])
+    assert not guard._reads_back(request, openai, [REDACTED, "Thank you."], PATH)
 
 
 def test_an_unreadable_rewrite_does_not_leave(guard, openai):
     request = chat_request(ORIGINAL)
     request.content = b"\x00\xff not json"
-    assert not guard._reads_back(request, openai, [REDACTED], [])
+    assert not guard._reads_back(request, openai, [REDACTED], PATH)
 
 
 def test_a_query_value_left_unredacted_does_not_leave(guard, openai):
     request = chat_request("Hello")
     request.query = [("q", ORIGINAL)]
-    assert not guard._reads_back(request, openai, None, [REDACTED])
+    assert not guard._reads_back(request, openai, None, [*PATH, "q", REDACTED])
     request.query = [("q", REDACTED)]
-    assert guard._reads_back(request, openai, None, [REDACTED])
+    assert guard._reads_back(request, openai, None, [*PATH, "q", REDACTED])
+
+
+def test_a_header_or_cookie_left_unredacted_does_not_leave(guard, openai):
+    request = chat_request("Hello")
+    request.headers["x-note"] = ORIGINAL
+    assert not guard._reads_back(request, openai, None, [*PATH, "x note", REDACTED])
+    request.headers["x-note"] = REDACTED
+    assert guard._reads_back(request, openai, None, [*PATH, "x note", REDACTED])
+    request.headers["cookie"] = "draft=" + ORIGINAL.replace(" ", "%20")
+    assert not guard._reads_back(request, openai, None, [*PATH, "x note", REDACTED, "draft", REDACTED])

@@ -79,6 +79,24 @@ def test_long_prompts_do_not_hold_up_short_ones(pool, loop):
     assert small_done < min(b.total_ms for b in bigs) / 1000
 
 
+def test_one_clients_huge_prompts_do_not_starve_another_clients_long_prompt(pool, loop):
+    huge = LONG * 5  # 100,000 characters
+
+    async def run():
+        hog = [asyncio.ensure_future(pool.scan([huge], tool=None, profile=None, budget_s=60, client="10.0.0.9"))
+               for _ in range(3)]
+        await asyncio.sleep(0.05)
+        teacher = await pool.scan([LONG], tool=None, profile=None, budget_s=60, client="10.0.0.7")
+        hog_done_before = sum(h.done() for h in hog)
+        return teacher, hog_done_before, await asyncio.gather(*hog)
+
+    teacher, hog_done_before, hog = loop.run_until_complete(run())
+    # one client may hold only one of the two general workers: the teacher's prompt took the other at once,
+    # instead of queueing until one of the huge prompts was done
+    assert teacher.verdict.action == "redact" and hog_done_before == 0
+    assert hog[0].verdict.action == "redact"
+
+
 def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
     async def crash_mid_scan():
         scan = asyncio.ensure_future(pool.scan([LONG], tool=None, profile=None, budget_s=120))
