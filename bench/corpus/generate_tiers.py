@@ -1032,6 +1032,8 @@ def seating_plans(g, h):
     ask = rng.choice(["Seating plan for 8X — move talkers apart, keep row labels:", "Print-friendly version of this plan:",
                       "Swap the back two rows:", "Cynllun eistedd — cadw'r labeli:", "Boy/girl where possible:",
                       "Put the front row by the window:"])
+    if ask.startswith("Cynllun"):
+        lines = [line.replace("Row ", "Rhes ").replace("Desk ", "Desg ") for line in lines]
     return "redact", "cy" if ask.startswith("Cynllun") else "en", ask + "\n" + "\n".join(lines)
 
 
