@@ -209,7 +209,6 @@ class SystemReport:
     spans_by_entity: Counter = field(default_factory=Counter)
     results: list[PromptResult] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
-    prompts: list[LabelledPrompt] = field(default_factory=list, repr=False)
 
     @property
     def leaks_by_entity(self) -> Counter:
@@ -218,10 +217,6 @@ class SystemReport:
     @property
     def zero_leak_entities_leaked(self) -> int:
         return self.overall.zero_leak_entity_leaks
-
-    def subset(self, keep: Callable[[PromptResult], bool]) -> Metrics:
-        """Metrics of the prompts whose result passes `keep` (e.g. a set of tiers)."""
-        return _subset_metrics(self, keep)
 
     def failures(self, split: str | None = None) -> list[PromptResult]:
         """Prompts that leaked, were not blocked when they should be, were blocked when they should not be,
@@ -454,16 +449,7 @@ def run_system(name: str, system: System, prompts: Sequence[LabelledPrompt],
         report.spans_by_entity.update(s.entity for s in prompt.spans)
         if progress:
             progress()
-    report.prompts = list(prompts)
     return report
-
-
-def _subset_metrics(report: SystemReport, keep: Callable[[PromptResult], bool]) -> Metrics:
-    metrics = Metrics()
-    for prompt, result in zip(report.prompts, report.results):
-        if keep(result):
-            metrics.add(prompt, result)
-    return metrics
 
 
 def evaluate(corpus: str | Path, model: str | None = None, baseline: bool = True,

@@ -235,7 +235,8 @@ def decoded(span: dict) -> str:
 def names_a_pupil(span: dict, roster: Roster, welsh: bool) -> bool:
     encoding, value = span.get("encoding"), decoded(span)
     if encoding == "BASE64":
-        folded = f" {' '.join(re.findall(r'[^\W_]+', fold(value)))} "
+        words = re.findall(r"[^\W_]+", fold(value))
+        folded = f" {' '.join(words)} "
         return any(f" {name} " in folded for name in roster.full_names())
     if encoding == "USERNAME":
         return any(len(t) >= 3 and t.replace(" ", "") in value.lower() for t in roster.name_tokens)

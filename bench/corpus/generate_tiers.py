@@ -4,8 +4,7 @@ Parts are hand-written; `split_pool` gives the hold-out its own third of each po
 """
 from __future__ import annotations
 
-
-from generate import (ALL_PUPILS, COMMUNITY_PUPILS, LOCALITIES, OTHER_PUPILS, OUTSIDERS, PARENT_FORENAMES, STAFF,
+from generate import (ALL_PUPILS, COMMUNITY_PUPILS, LOCALITIES, OUTSIDERS, PARENT_FORENAMES, STAFF,
                       WELSH_PUPILS, Gen, postcode_forms, split_pool)
 
 
