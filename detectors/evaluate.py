@@ -35,7 +35,8 @@ from pathlib import Path
 
 __all__ = [
     "ISSUE_2_TARGETS", "ISSUE_9_TARGETS", "CorpusError", "LabelledPrompt", "Metrics", "Outcome", "PromptResult",
-    "Span", "SystemReport", "Targets", "evaluate", "failures_table", "holdout_misses_table", "judge", "load_corpus",
+    "Span", "SystemReport", "Targets", "evaluate", "failures_table", "holdout_misses", "holdout_misses_table", "judge",
+    "load_corpus", "miss_kinds",
     "meets_targets", "pupilguard_system", "run_system", "select", "stock_presidio_system", "tables", "to_json",
 ]
 
