@@ -198,19 +198,26 @@ def _roster_info(args) -> int:
 
 
 def register_eval(subparsers) -> None:
-    """`pupilguard eval`: accuracy on a labelled corpus, side by side with stock Presidio."""
+    """`pupilguard eval`: accuracy on a labelled corpus, per tier, language and split, beside stock Presidio."""
     ev = subparsers.add_parser(
         "eval", help="measure leaks, block recall and clean-prompt changes on a labelled corpus",
         description="Imports the corpus roster under a throw-away key, scans every labelled prompt and reports "
-                    "leak rate, block recall, clean prompts changed and redaction precision per category, next "
-                    "to stock Presidio (default recognisers, same spaCy model). Prints no prompt text.")
+                    "leak rate, block recall, over-blocking, clean prompts changed and words eaten, overall, per "
+                    "tier and per language, for the dev and hold-out splits, next to stock Presidio (default "
+                    "recognisers, same spaCy model). Prints no prompt text; hold-out misses only as counts.")
     ev.add_argument("--corpus", metavar="DIR", help="corpus directory with prompts.jsonl and roster.csv "
                     "(default: bench/corpus of this checkout)")
     ev.add_argument("--model", metavar="MODEL", help="spaCy model name or path (default as for scan)")
     ev.add_argument("--no-baseline", action="store_true", help="skip stock Presidio")
     ev.add_argument("--json", action="store_true", help="machine-readable results on stdout")
+    ev.add_argument("--split", action="append", default=[], choices=["dev", "holdout"],
+                    help="only this split (repeatable)")
+    ev.add_argument("--tier", action="append", default=[], metavar="TIER", help="only this tier (repeatable)")
+    ev.add_argument("--language", action="append", default=[], metavar="CODE",
+                    help="only prompts in this language: en, cy, pl, ..., mixed (repeatable)")
     ev.add_argument("--failures", action="store_true",
-                    help="also list pupilguard's failing prompt ids and what went wrong (never their text)")
+                    help="also list pupilguard's failing dev prompt ids and what went wrong (never their text; "
+                         "hold-out misses are only counted by kind)")
     ev.set_defaults(handler=_eval)
 
 
@@ -234,16 +241,19 @@ def _eval(args) -> int:
                 return lambda: bar.advance(task)
 
             reports = evaluate.evaluate(corpus, model=args.model, baseline=not args.no_baseline,
-                                        progress_factory=factory)
+                                        progress_factory=factory, splits=args.split, tiers=args.tier,
+                                        languages=args.language)
     except (evaluate.CorpusError, EngineError, MisImportError) as exc:
         print(f"pupilguard eval: error: {exc}", file=sys.stderr)
         return 2
     if args.json:
         print(evaluate.to_json(reports))
     else:
-        out = Console() if sys.stdout.isatty() else Console(width=120)  # ids stay whole in logs
+        out = Console() if sys.stdout.isatty() else Console(width=160)  # ids and columns stay whole in logs
         for table in evaluate.tables(reports):
             out.print(table)
+        if "holdout" in reports[0].by_split:
+            out.print(evaluate.holdout_misses_table(reports[0]))
         if args.failures:  # pupilguard's own: the baseline's would be most of the corpus
             out.print(evaluate.failures_table(reports[0]))
     return 0

@@ -1,8 +1,9 @@
-"""Accuracy evaluation on a labelled prompt corpus: pupilguard against stock Presidio, per category.
+"""Accuracy evaluation on a labelled prompt corpus: pupilguard against stock Presidio, per tier, per language and
+per split (dev / hold-out).
 
-A corpus directory holds `prompts.jsonl` (one labelled prompt a line: id, category, text, expected action
-allow/redact/block, clean flag, and the identifier spans that must not survive) and `roster.csv` (a synthetic
-MIS export). See bench/corpus/README.md for the labelling rules.
+A corpus directory holds `prompts.jsonl` (one labelled prompt a line: id, tier, split, language, text, expected
+action allow/redact/block, clean flag, and the identifier spans that must not survive) and `roster.csv` (a
+synthetic MIS export). See bench/corpus/README.md for the labelling rules.
 
 Measures, per system (what each would forward to the AI tool):
 - leak rate: prompts with a labelled identifier of which any survives in the forwarded text (a blocked prompt
@@ -11,11 +12,13 @@ Measures, per system (what each would forward to the AI tool):
   when its exact text appears anywhere in the forwarded text;
 - block recall: expected blocks that were blocked; over-blocked: other prompts that were blocked;
 - clean changed: clean prompts whose forwarded text differs from the original, or which were blocked;
-- redaction precision: changed regions of forwarded (non-blocked) prompts that overlap a labelled span.
+- redaction precision: changed regions of forwarded (non-blocked) prompts that overlap a labelled span;
+- words eaten: forwarded, changed prompts in which a word outside every labelled span, or a line break or table
+  delimiter (| , tab), was removed (a placeholder must replace exactly the identifier; tables keep their shape).
 
 Stock Presidio is the default AnalyzerEngine (default recognisers, the same spaCy model) with every finding
 replaced by <ENTITY_TYPE>; it never blocks. Nothing here prints or returns prompt text: results carry ids,
-categories, entity types and counts only.
+tiers, entity types and counts only; hold-out results are shown only as counts and kinds of miss.
 """
 from __future__ import annotations
 
@@ -31,15 +34,34 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 __all__ = [
-    "CorpusError", "LabelledPrompt", "Outcome", "PromptResult", "Span", "SystemReport",
-    "evaluate", "failures_table", "judge", "load_corpus", "meets_targets", "pupilguard_system", "run_system",
-    "stock_presidio_system", "tables", "to_json",
+    "ISSUE_2_TARGETS", "ISSUE_9_TARGETS", "CorpusError", "LabelledPrompt", "Metrics", "Outcome", "PromptResult",
+    "Span", "SystemReport", "Targets", "evaluate", "failures_table", "holdout_misses", "holdout_misses_table", "judge",
+    "load_corpus", "miss_kinds",
+    "meets_targets", "pupilguard_system", "run_system", "select", "stock_presidio_system", "tables", "to_json",
 ]
 
-TARGETS = {"name_upn_uln_leaks": 0, "block_recall": 0.99, "clean_changed": 0.01}
-# Entities whose every leak the targets forbid.
+# Entities whose every leak the issue-2 targets forbid.
 ZERO_LEAK_ENTITIES = ("PUPIL", "UK_UPN", "UK_ULN")
 _TOKEN = re.compile(r"[^\W_]+")
+# Characters that hold a table or list together: a redaction must not remove any outside a labelled span.
+_STRUCTURE = ("\n", "|", "\t", ",")
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Accuracy targets; a None bound is not part of the target."""
+
+    name: str
+    min_block_recall: float
+    max_clean_changed: float
+    max_leak_rate: float | None = None
+    max_zero_leak_entity_leaks: int | None = None  # PUPIL, UK_UPN, UK_ULN spans that survived
+
+
+# The first corpus (issue 2), held on its own tiers: no roster name / UPN / ULN leaks at all.
+ISSUE_2_TARGETS = Targets("issue 2", min_block_recall=0.99, max_clean_changed=0.01, max_zero_leak_entity_leaks=0)
+# Issue 9, held on the hold-out split and on the whole corpus.
+ISSUE_9_TARGETS = Targets("issue 9", min_block_recall=0.98, max_clean_changed=0.03, max_leak_rate=0.01)
 
 
 class CorpusError(ValueError):
@@ -57,12 +79,13 @@ class Span:
 @dataclass(frozen=True, slots=True)
 class LabelledPrompt:
     id: str
-    category: str
+    tier: str
     text: str
     expected: str  # allow | redact | block
     clean: bool
     spans: tuple[Span, ...]
-    split: str = "dev"  # "holdout": written after the engine was tuned on "dev"; never tune on it
+    split: str = "dev"  # "holdout": written before the engine was tuned on "dev"; never tune on it
+    language: str = "en"  # ISO 639-1 code, or "mixed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +100,16 @@ class Outcome:
 @dataclass(slots=True)
 class PromptResult:
     id: str
-    category: str
+    tier: str
     split: str
+    language: str
     expected: str
     action: str
     leaked: list[str]  # entity types of the labelled spans that survived
     changed: bool  # forwarded text differs from the original, or blocked
     regions: int  # changed regions in the forwarded text
     true_regions: int  # ... of which overlap a labelled span
+    eaten: bool = False  # a word outside the labelled spans, or a table delimiter, was removed
 
 
 @dataclass(slots=True)
@@ -101,9 +126,16 @@ class Metrics:
     regions: int = 0
     true_regions: int = 0
     action_agrees: int = 0
+    forwarded_changed: int = 0  # prompts with identifiers forwarded with changes ...
+    eaten: int = 0  # ... of which lost a word outside the labelled spans, or a table delimiter
+    entity_leaks: Counter = field(default_factory=Counter)
 
     def add(self, prompt: LabelledPrompt, result: PromptResult) -> None:
         self.prompts += 1
+        self.entity_leaks.update(result.leaked)
+        if prompt.spans and result.action != "block" and result.changed:  # clean prompts: see clean_changed
+            self.forwarded_changed += 1
+            self.eaten += result.eaten
         self.action_agrees += result.action == prompt.expected
         if prompt.spans:
             self.with_identifiers += 1
@@ -148,49 +180,84 @@ class Metrics:
     def action_accuracy(self) -> float | None:
         return self._ratio(self.action_agrees, self.prompts)
 
+    @property
+    def eaten_rate(self) -> float | None:
+        return self._ratio(self.eaten, self.forwarded_changed)
+
+    @property
+    def zero_leak_entity_leaks(self) -> int:
+        return sum(self.entity_leaks[e] for e in ZERO_LEAK_ENTITIES)
+
     def as_dict(self) -> dict:
-        return {**asdict(self), "leak_rate": self.leak_rate, "block_recall": self.block_recall,
+        return {**asdict(self), "entity_leaks": dict(sorted(self.entity_leaks.items())),
+                "leak_rate": self.leak_rate, "block_recall": self.block_recall,
                 "over_block_rate": self.over_block_rate, "clean_changed_rate": self.clean_changed_rate,
-                "precision": self.precision, "action_accuracy": self.action_accuracy}
+                "precision": self.precision, "action_accuracy": self.action_accuracy, "eaten_rate": self.eaten_rate}
+
+
+def _metrics_by() -> dict[str, Metrics]:
+    return defaultdict(Metrics)
 
 
 @dataclass(slots=True)
 class SystemReport:
     name: str
     overall: Metrics = field(default_factory=Metrics)
-    by_category: dict[str, Metrics] = field(default_factory=lambda: defaultdict(Metrics))
-    by_split: dict[str, Metrics] = field(default_factory=lambda: defaultdict(Metrics))
+    by_split: dict[str, Metrics] = field(default_factory=_metrics_by)
+    # keyed by (split, tier) and (split, language): every table shows dev and hold-out apart
+    by_tier: dict[tuple[str, str], Metrics] = field(default_factory=_metrics_by)
+    by_language: dict[tuple[str, str], Metrics] = field(default_factory=_metrics_by)
     spans_by_entity: Counter = field(default_factory=Counter)
-    leaks_by_entity: Counter = field(default_factory=Counter)
     results: list[PromptResult] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
 
     @property
+    def leaks_by_entity(self) -> Counter:
+        return self.overall.entity_leaks
+
+    @property
     def zero_leak_entities_leaked(self) -> int:
-        return sum(self.leaks_by_entity[e] for e in ZERO_LEAK_ENTITIES)
+        return self.overall.zero_leak_entity_leaks
 
     def failures(self, split: str | None = None) -> list[PromptResult]:
         """Prompts that leaked, were not blocked when they should be, were blocked when they should not be,
         or (clean) were changed; of one split if given."""
-        return [r for r in self.results
-                if (split is None or r.split == split)
-                and (r.leaked or (r.expected == "block") != (r.action == "block")
-                     or (r.expected == "allow" and r.changed))]
+        return [r for r in self.results if (split is None or r.split == split) and miss_kinds(r)]
 
     def as_dict(self) -> dict:
         lat = sorted(self.latencies_ms)
         return {
             "system": self.name,
             "overall": self.overall.as_dict(),
-            "by_category": {c: m.as_dict() for c, m in sorted(self.by_category.items())},
             "by_split": {c: m.as_dict() for c, m in sorted(self.by_split.items())},
+            "by_tier": {f"{split}/{tier}": m.as_dict() for (split, tier), m in sorted(self.by_tier.items())},
+            "by_language": {f"{split}/{lang}": m.as_dict() for (split, lang), m in sorted(self.by_language.items())},
             "spans_by_entity": dict(sorted(self.spans_by_entity.items())),
             "leaks_by_entity": dict(sorted(self.leaks_by_entity.items())),
             "median_ms": lat[len(lat) // 2] if lat else None,
-            # Hold-out failures are counted, not listed: listing them would invite tuning on them.
+            # Hold-out failures are counted by kind, not listed: listing them would invite tuning on them.
             "failures": [asdict(r) for r in self.failures("dev")],
-            "holdout_failures": len(self.failures("holdout")),
+            "holdout_misses": dict(holdout_misses(self)),
         }
+
+
+def miss_kinds(result: PromptResult) -> list[str]:
+    """What went wrong with one prompt, as kinds of miss (no id, no text)."""
+    kinds = [f"leaked {entity}" for entity in sorted(set(result.leaked))]
+    if result.expected == "block" and result.action != "block":
+        kinds.append("not blocked")
+    if result.expected != "block" and result.action == "block":
+        kinds.append("over-blocked")
+    if result.expected == "allow" and result.changed and result.action != "block":
+        kinds.append("clean prompt changed")
+    if result.eaten and result.expected != "allow":
+        kinds.append("words or table structure eaten")
+    return kinds
+
+
+def holdout_misses(report: SystemReport) -> Counter:
+    """Kinds of miss on the hold-out split, counted over prompts."""
+    return Counter(kind for r in report.results if r.split == "holdout" for kind in miss_kinds(r))
 
 
 # -- corpus ------------------------------------------------------------------------------------------------
@@ -210,8 +277,9 @@ def load_corpus(directory: str | Path) -> tuple[list[LabelledPrompt], Path]:
             try:
                 raw = json.loads(line)
                 spans = tuple(Span(s["entity"], int(s["start"]), int(s["end"]), s["text"]) for s in raw["spans"])
-                prompt = LabelledPrompt(str(raw["id"]), raw["category"], raw["text"], raw["expected"],
-                                        bool(raw["clean"]), spans, raw.get("split", "dev"))
+                tier = raw["tier"] if "tier" in raw else raw["category"]  # "category": corpora before tiers
+                prompt = LabelledPrompt(str(raw["id"]), tier, raw["text"], raw["expected"], bool(raw["clean"]),
+                                        spans, raw.get("split", "dev"), raw.get("language", "en"))
             except (ValueError, KeyError, TypeError) as exc:
                 raise CorpusError(f"{prompts_path.name} line {lineno}: not a labelled prompt ({exc})") from None
             if prompt.expected not in ("allow", "redact", "block"):
@@ -222,11 +290,22 @@ def load_corpus(directory: str | Path) -> tuple[list[LabelledPrompt], Path]:
     return prompts, roster_path
 
 
+def select(prompts: Sequence[LabelledPrompt], splits: Iterable[str] = (), tiers: Iterable[str] = (),
+           languages: Iterable[str] = ()) -> list[LabelledPrompt]:
+    """The prompts of the given splits, tiers and languages (an empty filter keeps everything)."""
+    splits, tiers, languages = set(splits), set(tiers), set(languages)
+    chosen = [p for p in prompts if (not splits or p.split in splits) and (not tiers or p.tier in tiers)
+              and (not languages or p.language in languages)]
+    if not chosen:
+        raise CorpusError("no prompt matches the --split / --tier / --language filters")
+    return chosen
+
+
 # -- judging one outcome -----------------------------------------------------------------------------------
 
 # Placeholders of pupilguard ("[PUPIL_1]") and of Presidio's replace operator ("<PERSON>"): letters inside them
 # are the system's, never the original's ("O'NEILL" must not count as surviving in "[PUPIL_8]").
-_PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]|<[A-Z_]+>")
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]|<[A-Z_]+>")
 
 
 def _preserved(original: str, forwarded: str) -> tuple[list[int], list[tuple[int, int]]]:
@@ -269,6 +348,22 @@ def _span_survives(span: Span, kept: list[int], forwarded: str) -> bool:
     return False
 
 
+def _eaten(prompt: LabelledPrompt, kept: list[int], forwarded: str) -> bool:
+    """A word outside every labelled span, or a line break or table delimiter, is gone from the forwarded text."""
+    inside = bytearray(len(prompt.text))
+    for span in prompt.spans:
+        inside[span.start:span.end] = b"\x01" * (span.end - span.start)
+    for token in _TOKEN.finditer(prompt.text):
+        start, end = token.span()
+        if end - start >= 2 and not any(inside[start:end]) and not all(kept[start:end]):
+            return True
+    for mark in _STRUCTURE:
+        outside = sum(1 for i, ch in enumerate(prompt.text) if ch == mark and not inside[i])
+        if forwarded.count(mark) < outside:
+            return True
+    return False
+
+
 def _overlaps(region: tuple[int, int], span: Span) -> bool:
     a, b = region
     if a == b:  # text inserted at one point
@@ -277,18 +372,17 @@ def _overlaps(region: tuple[int, int], span: Span) -> bool:
 
 
 def judge(prompt: LabelledPrompt, outcome: Outcome) -> PromptResult:
+    labels = (prompt.id, prompt.tier, prompt.split, prompt.language, prompt.expected)
     if outcome.action == "block" or outcome.forwarded is None:
-        return PromptResult(prompt.id, prompt.category, prompt.split, prompt.expected, "block", [], True, 0, 0)
+        return PromptResult(*labels, "block", [], True, 0, 0)
     forwarded = outcome.forwarded
     if forwarded == prompt.text:
-        leaked = [s.entity for s in prompt.spans]
-        return PromptResult(prompt.id, prompt.category, prompt.split, prompt.expected, outcome.action, leaked, False,
-                            0, 0)
+        return PromptResult(*labels, outcome.action, [s.entity for s in prompt.spans], False, 0, 0)
     kept, regions = _preserved(prompt.text, forwarded)
     leaked = [s.entity for s in prompt.spans if _span_survives(s, kept, forwarded)]
     true_regions = sum(any(_overlaps(region, s) for s in prompt.spans) for region in regions)
-    return PromptResult(prompt.id, prompt.category, prompt.split, prompt.expected, outcome.action, leaked, True,
-                        len(regions), true_regions)
+    return PromptResult(*labels, outcome.action, leaked, True, len(regions), true_regions,
+                        _eaten(prompt, kept, forwarded))
 
 
 # -- systems -----------------------------------------------------------------------------------------------
@@ -350,20 +444,22 @@ def run_system(name: str, system: System, prompts: Sequence[LabelledPrompt],
         result = judge(prompt, outcome)
         report.results.append(result)
         report.latencies_ms.append(outcome.elapsed_ms)
-        report.overall.add(prompt, result)
-        report.by_category[prompt.category].add(prompt, result)
-        report.by_split[prompt.split].add(prompt, result)
+        for metrics in (report.overall, report.by_split[prompt.split], report.by_tier[(prompt.split, prompt.tier)],
+                        report.by_language[(prompt.split, prompt.language)]):
+            metrics.add(prompt, result)
         report.spans_by_entity.update(s.entity for s in prompt.spans)
-        report.leaks_by_entity.update(result.leaked)
         if progress:
             progress()
     return report
 
 
 def evaluate(corpus: str | Path, model: str | None = None, baseline: bool = True,
-             progress_factory: Callable[[str, int], Callable[[], None]] | None = None) -> list[SystemReport]:
-    """Run pupilguard (and stock Presidio unless baseline=False) over the corpus; one report per system."""
+             progress_factory: Callable[[str, int], Callable[[], None]] | None = None,
+             splits: Iterable[str] = (), tiers: Iterable[str] = (), languages: Iterable[str] = ()) -> list[SystemReport]:
+    """Run pupilguard (and stock Presidio unless baseline=False) over the corpus, or the part of it the filters
+    select; one report per system."""
     prompts, roster_csv = load_corpus(corpus)
+    prompts = select(prompts, splits, tiers, languages)
     system, engine = pupilguard_system(roster_csv, model)
     reports = [run_system("pupilguard", system, prompts,
                           progress_factory("pupilguard", len(prompts)) if progress_factory else None)]
@@ -374,98 +470,151 @@ def evaluate(corpus: str | Path, model: str | None = None, baseline: bool = True
     return reports
 
 
-def meets_targets(report: SystemReport) -> dict[str, bool]:
-    overall = report.overall
-    return {
-        "no roster name, UPN or ULN leaks": report.zero_leak_entities_leaked == TARGETS["name_upn_uln_leaks"],
-        "block recall >= 99%": (overall.block_recall or 0.0) >= TARGETS["block_recall"],
-        "clean prompts changed <= 1%": (overall.clean_changed_rate or 0.0) <= TARGETS["clean_changed"],
-    }
+def meets_targets(metrics: Metrics, targets: Targets = ISSUE_9_TARGETS) -> dict[str, bool]:
+    """Each target of `targets` (labelled in plain words) and whether `metrics` meets it. A metric with nothing
+    to measure (no expected blocks, no clean prompts) meets its target."""
+    met = {}
+    if targets.max_leak_rate is not None:
+        met[f"leak rate <= {targets.max_leak_rate:.0%}"] = (metrics.leak_rate or 0.0) <= targets.max_leak_rate
+    if targets.max_zero_leak_entity_leaks is not None:
+        met["no roster name, UPN or ULN leaks"] = metrics.zero_leak_entity_leaks <= targets.max_zero_leak_entity_leaks
+    met[f"block recall >= {targets.min_block_recall:.0%}"] = (
+        metrics.block_recall if metrics.block_recall is not None else 1.0) >= targets.min_block_recall
+    met[f"clean prompts changed <= {targets.max_clean_changed:.0%}"] = (
+        metrics.clean_changed_rate or 0.0) <= targets.max_clean_changed
+    return met
+
+
+def _target_scopes(report: SystemReport) -> dict[str, Metrics]:
+    """The issue-9 targets hold on the hold-out split and on the whole corpus."""
+    scopes = {"whole corpus": report.overall}
+    if "holdout" in report.by_split:
+        scopes["hold-out"] = report.by_split["holdout"]
+    return scopes
 
 
 def to_json(reports: Iterable[SystemReport]) -> str:
     reports = list(reports)
     return json.dumps({"systems": [r.as_dict() for r in reports],
-                       "targets": {r.name: meets_targets(r) for r in reports}}, indent=2)
+                       "targets": {r.name: {scope: meets_targets(m) for scope, m in _target_scopes(r).items()}
+                                   for r in reports}}, indent=2)
 
 
 # -- presentation ------------------------------------------------------------------------------------------
+
+SPLITS = (("dev", "dev"), ("holdout", "hold-out"))
+# (column, Metrics attribute) of the breakdown tables
+_BREAKDOWN = (("leak rate", "leak_rate"), ("block recall", "block_recall"), ("over-blocked", "over_block_rate"),
+              ("clean changed", "clean_changed_rate"), ("words eaten", "eaten_rate"))
+
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
-def tables(reports: Sequence[SystemReport]) -> list:
-    """Rich tables: overall side by side, per category, leaks per entity type, targets."""
+def _overall(reports: Sequence[SystemReport]):
     from rich.table import Table
 
-    names = [r.name for r in reports]
-    overall = Table(title="Overall", title_justify="left")
-    overall.add_column("metric")
-    for name in names:
-        overall.add_column(name, justify="right")
-    overall.add_column("target", justify="right")
+    table = Table(title="Overall: dev, hold-out and all, per system", title_justify="left")
+    table.add_column("metric")
+    scopes = [(label, lambda r, split=split: r.by_split.get(split)) for split, label in SPLITS] + [
+        ("all", lambda r: r.overall)]
+    for report in reports:
+        for label, _ in scopes:
+            table.add_column(f"{report.name}\n{label}", justify="right")
     rows = [
-        ("prompts", lambda m: str(m.prompts), ""),
-        ("leak rate (prompts with identifiers)", lambda m: f"{_pct(m.leak_rate)} ({m.leaking}/{m.with_identifiers})", ""),
-        ("block recall", lambda m: f"{_pct(m.block_recall)} ({m.blocked_expected}/{m.expected_blocks})", ">= 99%"),
-        ("over-blocked (not expected block)", lambda m: f"{_pct(m.over_block_rate)} ({m.over_blocked}/{m.not_block_expected})", ""),
-        ("clean prompts changed", lambda m: f"{_pct(m.clean_changed_rate)} ({m.clean_changed}/{m.clean})", "<= 1%"),
-        ("redaction precision (regions)", lambda m: f"{_pct(m.precision)} ({m.true_regions}/{m.regions})", ""),
-        ("action as labelled", lambda m: _pct(m.action_accuracy), ""),
+        ("prompts", lambda m: str(m.prompts)),
+        ("leak rate (prompts with identifiers)", lambda m: f"{_pct(m.leak_rate)} ({m.leaking}/{m.with_identifiers})"),
+        ("block recall", lambda m: f"{_pct(m.block_recall)} ({m.blocked_expected}/{m.expected_blocks})"),
+        ("over-blocked (not expected block)", lambda m: f"{_pct(m.over_block_rate)} ({m.over_blocked}/{m.not_block_expected})"),
+        ("clean prompts changed", lambda m: f"{_pct(m.clean_changed_rate)} ({m.clean_changed}/{m.clean})"),
+        ("words or table structure eaten", lambda m: f"{_pct(m.eaten_rate)} ({m.eaten}/{m.forwarded_changed})"),
+        ("redaction precision (regions)", lambda m: f"{_pct(m.precision)} ({m.true_regions}/{m.regions})"),
+        ("action as labelled", lambda m: _pct(m.action_accuracy)),
+        ("roster name / UPN / ULN spans leaked", lambda m: str(m.zero_leak_entity_leaks)),
     ]
-    for label, cell, target in rows:
-        overall.add_row(label, *(cell(r.overall) for r in reports), target)
-    overall.add_row("roster name / UPN / ULN spans leaked", *(str(r.zero_leak_entities_leaked) for r in reports), "0")
-    overall.add_row("median scan ms", *(f"{r.as_dict()['median_ms']:.1f}" for r in reports), "")
+    for label, cell in rows:
+        cells = []
+        for report in reports:
+            for _, scope in scopes:
+                metrics = scope(report)
+                cells.append(cell(metrics) if metrics and metrics.prompts else "—")
+        table.add_row(label, *cells)
+    table.add_row("median scan ms", *(f"{r.as_dict()['median_ms']:.1f}" if (label == "all" and r.latencies_ms) else ""
+                                      for r in reports for label, _ in scopes))
+    return table
 
-    per_cat = Table(title="Per category (pupilguard / stock Presidio)", title_justify="left")
-    for col in ("category", "n", "leak rate", "block recall", "over-blocked", "clean changed", "precision"):
-        per_cat.add_column(col, justify="left" if col == "category" else "right")
-    categories = sorted(reports[0].by_category)
-    for cat in categories:
-        ms = [r.by_category[cat] for r in reports]
-        per_cat.add_row(cat, str(ms[0].prompts),
-                        *(" / ".join(_pct(getattr(m, attr)) for m in ms)
-                          for attr in ("leak_rate", "block_recall", "over_block_rate", "clean_changed_rate",
-                                       "precision")))
 
-    per_split = Table(title="Dev / hold-out split (pupilguard / stock Presidio)", title_justify="left")
-    for col in ("split", "n", "leak rate", "block recall", "over-blocked", "clean changed", "precision"):
-        per_split.add_column(col, justify="left" if col == "split" else "right")
-    for split in sorted(reports[0].by_split):
-        ms = [r.by_split[split] for r in reports]
-        per_split.add_row(split, str(ms[0].prompts),
-                          *(" / ".join(_pct(getattr(m, attr)) for m in ms)
-                            for attr in ("leak_rate", "block_recall", "over_block_rate", "clean_changed_rate",
-                                         "precision")))
+def _breakdown(reports: Sequence[SystemReport], what: str, by: str, split: str, label: str):
+    """One row per tier (or language) of one split; each metric cell is "pupilguard / stock Presidio"."""
+    from rich.table import Table
 
-    per_entity = Table(title="Labelled spans leaked, by entity type", title_justify="left")
+    keys = sorted(key for (s, key) in getattr(reports[0], by) if s == split)
+    names = " / ".join(r.name for r in reports)
+    table = Table(title=f"Per {what}, {label} ({names})", title_justify="left")
+    table.add_column(what)
+    table.add_column("n", justify="right")
+    for column, _ in _BREAKDOWN:
+        table.add_column(column, justify="right")
+    for key in keys:
+        ms = [getattr(r, by)[(split, key)] for r in reports]
+        table.add_row(key, str(ms[0].prompts),
+                      *(" / ".join(_pct(getattr(m, attr)) for m in ms) for _, attr in _BREAKDOWN))
+    return table
+
+
+def tables(reports: Sequence[SystemReport]) -> list:
+    """Rich tables: overall (dev / hold-out / all, every system side by side), per tier and per language for each
+    split, leaks per entity type, and the issue-9 targets."""
+    from rich.table import Table
+
+    out = [_overall(reports)]
+    for split, label in SPLITS:
+        if split in reports[0].by_split:
+            out.append(_breakdown(reports, "tier", "by_tier", split, label))
+    for split, label in SPLITS:
+        if split in reports[0].by_split:
+            out.append(_breakdown(reports, "language", "by_language", split, label))
+
+    per_entity = Table(title="Labelled spans leaked, by entity type (all splits)", title_justify="left")
     per_entity.add_column("entity")
     per_entity.add_column("spans", justify="right")
-    for name in names:
-        per_entity.add_column(name, justify="right")
+    for report in reports:
+        per_entity.add_column(report.name, justify="right")
     for entity, count in sorted(reports[0].spans_by_entity.items()):
         per_entity.add_row(entity, str(count), *(str(r.leaks_by_entity[entity]) for r in reports))
+    out.append(per_entity)
 
-    targets = Table(title="Targets (pupilguard)", title_justify="left")
+    targets = Table(title=f"Targets ({ISSUE_9_TARGETS.name}, {reports[0].name})", title_justify="left")
+    targets.add_column("scope")
     targets.add_column("target")
     targets.add_column("met")
-    for label, ok in meets_targets(reports[0]).items():
-        targets.add_row(label, "[green]yes[/green]" if ok else "[red]NO[/red]")
-    return [overall, per_split, per_cat, per_entity, targets]
+    for scope, metrics in _target_scopes(reports[0]).items():
+        for label, ok in meets_targets(metrics).items():
+            targets.add_row(scope, label, "[green]yes[/green]" if ok else "[red]NO[/red]")
+    out.append(targets)
+    return out
 
 
 def failures_table(report: SystemReport):
-    """Ids and kinds of miss only, never text."""
+    """The dev split's failing ids and kinds of miss, never text."""
     from rich.table import Table
 
-    holdout = len(report.failures("holdout"))
-    table = Table(title=f"Failures ({report.name}, dev split)", title_justify="left",
-                  caption=f"hold-out failures: {holdout} (not listed, so nobody tunes on them)" if holdout else None)
-    for col in ("id", "expected", "got", "leaked entity types", "clean changed"):
+    table = Table(title=f"Failures ({report.name}, dev split)", title_justify="left")
+    for col in ("id", "expected", "got", "what went wrong"):
         table.add_column(col)
     for r in report.failures("dev"):
-        table.add_row(r.id, r.expected, r.action, ", ".join(sorted(set(r.leaked))),
-                      "yes" if r.expected == "allow" and r.changed else "")
+        table.add_row(r.id, r.expected, r.action, "; ".join(miss_kinds(r)))
+    return table
+
+
+def holdout_misses_table(report: SystemReport):
+    """Hold-out misses as kinds and counts only: no ids, no text, so nobody tunes on them."""
+    from rich.table import Table
+
+    table = Table(title=f"Hold-out misses by kind ({report.name}; ids are not shown)", title_justify="left")
+    table.add_column("kind of miss")
+    table.add_column("prompts", justify="right")
+    for kind, count in sorted(holdout_misses(report).items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(kind, str(count))
     return table

@@ -3,6 +3,10 @@
 Featured pupils are the ones the prompts talk about (their names exercise apostrophes, accents, hyphens,
 multi-word surnames, preferred names, and names that are also ordinary words). The rest are filler drawn from
 name pools with a fixed seed, so the file is reproducible: `python bench/corpus/make_roster.py`.
+
+The first 240 rows are the roster the first corpus was written against and never change (the class-list tiers
+draw from them). COMMUNITIES follows them: pupils from every community in UK schools, many with names that are
+also words, weekday or month abbreviations, places, set-text characters, school products or Python keywords.
 """
 from __future__ import annotations
 
@@ -150,6 +154,68 @@ FEATURED = [
     ("Stanislav", "", "Horvat", "Stan", "M", 7),
 ]
 
+# Appended after the first 240 rows (same columns as FEATURED), grouped by community; the comment says why a
+# name is awkward for a detector.
+COMMUNITIES = [
+    # Welsh: forenames that are Welsh words (haf summer, eira snow, seren star, gwyn white, bryn hill, celyn holly)
+    ("Haf", "", "Llywelyn", "", "F", 8), ("Eira", "", "Bowen", "", "F", 5), ("Seren", "Mai", "Vaughan", "", "F", 10),
+    ("Gwyn", "", "Parry", "", "M", 9), ("Bryn", "", "Prosser", "", "M", 7), ("Celyn", "", "Rees", "", "F", 6),
+    ("Osian", "", "ap Iorwerth", "", "M", 11), ("Mabli", "", "Gruffydd", "", "F", 4), ("Llŷr", "", "Huws", "", "M", 9),
+    ("Rhodri", "", "Bevan", "", "M", 12), ("Cerys", "", "Madoc", "", "F", 11), ("Tomos", "Wyn", "Pryce", "", "M", 10),
+    ("Gwenllian", "", "Hopkins", "Gwen", "F", 7), ("Iolo", "", "Griffiths", "", "M", 3),
+    # Polish (Jan is also January)
+    ("Jan", "", "Nowicki", "", "M", 9), ("Zofia", "", "Wójcik", "", "F", 7), ("Wiktoria", "", "Kaczmarek", "", "F", 10),
+    ("Mikołaj", "", "Zając", "", "M", 8), ("Antoni", "", "Szymański", "", "M", 5),
+    # Romanian (Stan is also Stanislav Horvat's preferred name)
+    ("Andrei", "", "Constantin", "", "M", 8), ("Bianca", "", "Stan", "", "F", 9), ("Raluca", "", "Munteanu", "", "F", 11),
+    ("Ionuț", "", "Dumitrescu", "", "M", 6),
+    # Somali (Said is also a verb)
+    ("Said", "", "Abdi", "", "M", 10), ("Sagal", "", "Mohamud", "", "F", 8), ("Abdirahman", "", "Hassan", "", "M", 7),
+    # Pakistani and Indian (Butt, Sunny; Mo is two letters)
+    ("Aleena", "", "Butt", "", "F", 9), ("Usman", "", "Malik", "", "M", 11), ("Mohammed", "", "Iqbal", "Mo", "M", 8),
+    ("Sunny", "", "Kaur", "", "F", 6), ("Harpreet", "", "Dhillon", "", "M", 10),
+    # Bangladeshi (Islam is also a religion)
+    ("Sadia", "", "Islam", "", "F", 10), ("Rahim", "", "Uddin", "", "M", 7), ("Sumaiya", "", "Miah", "", "F", 5),
+    # Nigerian and Ghanaian: names that are words
+    ("Blessing", "", "Okafor", "", "F", 9), ("Favour", "", "Eze", "", "F", 8), ("Precious", "", "Chukwu", "", "F", 11),
+    ("Oluwaseun", "", "Adeleke", "Seun", "M", 10), ("Comfort", "", "Boateng", "", "F", 7),
+    ("Justice", "", "Appiah", "", "M", 9), ("Gift", "", "Asante", "", "F", 6),
+    # Chinese and Hong Kong (Li, Sun: surnames that are words or weekday abbreviations)
+    ("Jiaxin", "", "Li", "", "F", 10), ("Yiming", "", "Sun", "", "M", 8), ("Hao", "", "Zhang", "", "M", 12),
+    ("Ka Yan", "", "Wong", "", "F", 9),
+    # Vietnamese (Thu is Thursday, Do is a verb)
+    ("Thu", "", "Nguyen", "", "F", 7), ("Minh", "", "Do", "", "M", 9), ("Linh", "", "Pham", "", "F", 11),
+    # Irish and Irish Traveller
+    ("Caoimhe", "", "Ní Bhriain", "", "F", 10), ("Tadhg", "", "O'Shea", "", "M", 8), ("Niamh", "", "Hegarty", "", "F", 9),
+    ("Bridget", "", "McDonagh", "", "F", 6), ("Dolly", "", "Maughan", "", "F", 4), ("Martin", "", "Joyce", "", "M", 9),
+    # Romany Gypsy
+    ("Tyson", "", "Boswell", "", "M", 8), ("Kizzy", "", "Lovell", "", "F", 7),
+    # Turkish (Can is also a verb, Deniz is the sea)
+    ("Can", "", "Yılmaz", "", "M", 10), ("Deniz", "", "Aydın", "", "F", 8), ("Emre", "", "Çelik", "", "M", 11),
+    # Lithuanian
+    ("Gabija", "", "Kazlauskaitė", "", "F", 9), ("Lukas", "", "Jankauskas", "", "M", 7),
+    ("Austėja", "", "Stankevičiūtė", "", "F", 10),
+    # Portuguese and Brazilian
+    ("Beatriz", "", "Gonçalves", "", "F", 8), ("Rodrigo", "", "Sousa", "", "M", 10), ("Inês", "", "Carvalho", "", "F", 6),
+    # Ukrainian, Eritrean, Afghan, Kurdish, Nepali, Tamil, Filipino, Albanian, Slovak Roma, Caribbean
+    ("Sofiia", "", "Kovalenko", "", "F", 8), ("Maksym", "", "Shevchenko", "", "M", 10), ("Semhar", "", "Tesfay", "", "F", 9),
+    ("Mursal", "", "Ahmadi", "", "F", 7), ("Rojin", "", "Aziz", "", "F", 11), ("Sujan", "", "Gurung", "", "M", 9),
+    ("Tharshan", "", "Sivakumar", "", "M", 12), ("Angel", "", "Reyes", "", "F", 5), ("Ardit", "", "Hoxha", "", "M", 10),
+    ("Dominik", "", "Baláž", "", "M", 8), ("Delroy", "", "Francis", "Del", "M", 11),
+    # Places (Lincoln, Kent, Jordan, Paris, Chester, Preston, Poole), months (June, April), other words
+    ("Lincoln", "", "Hayes", "", "M", 9), ("Jordan", "", "Kent", "", "M", 10), ("Paris", "", "Ndlovu", "", "F", 8),
+    ("Ava", "", "Chester", "", "F", 7), ("Harvey", "", "Preston", "", "M", 11), ("June", "", "Abernathy", "", "F", 6),
+    ("April", "", "Doherty", "", "F", 9), ("Miles", "", "Bishop", "", "M", 10),
+    # Set-text characters (An Inspector Calls, Lord of the Flies, Jekyll and Hyde, The Tempest, Twelfth Night,
+    # Great Expectations, DNA, Journey's End), school products (SIMS, Hegarty, Pearson) and Python (pip, del, len)
+    ("Eric", "", "Poole", "", "M", 11), ("Sheila", "", "Lanyon", "", "F", 10), ("Ralph", "", "Gorski", "", "M", 9),
+    ("Eva", "", "Birch", "", "F", 11), ("Miranda", "", "Okoro", "", "F", 10), ("Sebastian", "", "Croft", "", "M", 11),
+    ("Viola", "", "Marley", "", "F", 9), ("Philippa", "", "Sims", "Pip", "F", 10), ("Keeley", "", "Pearson", "", "F", 11),
+    ("Leonard", "", "Kaminski", "Len", "M", 8), ("Lydia", "", "Bennet", "", "F", 10),
+    # Two-letter preferred names (seating plans say "Al B", "Jo P", "Ed F")
+    ("Alistair", "", "Boyd", "Al", "M", 8), ("Joanna", "", "Pike", "Jo", "F", 8), ("Edward", "", "Farrell", "Ed", "M", 8),
+]
+
 FORENAMES_F = ["Amelia", "Ava", "Isla", "Emily", "Sophia", "Layla", "Evelyn", "Aria", "Phoebe", "Harriet", "Imogen",
                "Nia", "Seren", "Catrin", "Orla", "Caoimhe", "Ayesha", "Fatima", "Khadija", "Anaya", "Simran",
                "Adaeze", "Ifeoma", "Abena", "Nadia", "Zuzanna", "Oliwia", "Ioana", "Elif", "Yasmin", "Lucy",
@@ -183,12 +249,15 @@ def birth_date(year: int, rng: random.Random) -> dt.date:
     return start + dt.timedelta(days=rng.randrange(365))
 
 
+ORIGINAL_PUPILS = 240  # rows of the first corpus's roster, kept byte for byte
+
+
 def build(seed: int = 7) -> list[dict[str, str]]:
     rng = random.Random(seed)
     ids = IdentifierFactory(seed=seed)
     people = list(FEATURED)
     used = {(p[0], p[2]) for p in people}
-    while len(people) < 240:
+    while len(people) < ORIGINAL_PUPILS:
         gender = rng.choice("MF")
         fore = rng.choice(FORENAMES_F if gender == "F" else FORENAMES_M)
         sur = rng.choice(SURNAMES)
@@ -196,6 +265,7 @@ def build(seed: int = 7) -> list[dict[str, str]]:
             continue
         used.add((fore, sur))
         people.append((fore, "", sur, "", gender, rng.randint(0, 13)))
+    people += COMMUNITIES
     rows = []
     for n, (fore, middle, sur, pref, gender, year) in enumerate(people, start=1):
         rows.append({

@@ -1,6 +1,7 @@
 """The labelled corpus in bench/corpus is self-consistent: labels point at their text, identifiers carry valid
-check digits (by the reference's rules and worked examples), the roster is a SIMS-style export the importer
-accepts, and prompts.jsonl is exactly what the hand-written sources build."""
+check digits (by the reference's rules and worked examples), hidden names decode to roster pupils, the builder
+refuses inconsistent labels, the tiers, languages and hold-out are what README.md promises, the roster is a
+SIMS-style export the importer accepts, and prompts.jsonl is exactly what the sources build."""
 from __future__ import annotations
 
 import csv
@@ -27,6 +28,16 @@ def _module(name: str):
 @pytest.fixture(scope="module")
 def ids():
     return _module("identifiers")
+
+
+@pytest.fixture(scope="module")
+def builder():
+    return _module("build_corpus")
+
+
+@pytest.fixture(scope="module")
+def tiers():
+    return _module("tiers")
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +96,103 @@ def test_generated_identifiers_are_valid_and_unique(ids):
 
 # -- the labelled prompts --------------------------------------------------------------------------------------
 
-def test_corpus_size_categories_and_actions(records):
-    assert len(records) >= 400
+def test_corpus_size_tiers_and_actions(records, tiers):
+    assert len(records) >= 1500
     assert len({r["id"] for r in records}) == len(records)
     by_action = Counter(r["expected"] for r in records)
-    assert by_action["allow"] >= 100 and by_action["redact"] >= 150 and by_action["block"] >= 100
-    categories = {r["category"] for r in records}
-    assert {"report_comment", "parent_email", "sen_plan", "behaviour_log", "safeguarding", "class_list",
-            "exam_entry", "famous_people", "teaching_request", "name_words", "evasion", "special_no_id",
-            "special_with_id"} <= categories
+    assert by_action["allow"] >= 400 and by_action["redact"] >= 600 and by_action["block"] >= 400
+    used = {r["tier"] for r in records}
+    assert used == set(tiers.TIERS) and len(used) >= 40
+    assert tiers.ORIGINAL_TIERS < used
+    # every failure class of issue 9 has tiers, and each of them has allow, redact or block prompts of its own
+    classes = {tiers.TIERS[t][0] for t in used} - {"issue 2"}
+    assert {c.split()[0] for c in classes} == {str(n) for n in range(1, 10)}
+
+
+def test_holdout_is_large_and_spread_across_tiers_and_languages(records, tiers):
+    new = [r for r in records if r["tier"] not in tiers.ORIGINAL_TIERS]
+    holdout = [r for r in new if r["split"] == "holdout"]
+    assert len(holdout) >= 300
+    assert {r["tier"] for r in holdout} == {r["tier"] for r in new}  # every issue-9 tier has hold-out prompts
+    assert {r["expected"] for r in holdout} == {"allow", "redact", "block"}
+    languages = Counter(r["language"] for r in holdout)
+    assert languages["cy"] >= 40 and len(languages) >= 8
+    assert all(r["split"] == "holdout" for r in records if r["tier"].startswith("holdout_"))
+
+
+def test_every_prompt_has_a_known_language_and_welsh_is_substantial(records, tiers):
+    languages = Counter(r["language"] for r in records)
+    assert set(languages) <= set(tiers.LANGUAGES)
+    assert languages["cy"] >= 200
+    assert {r["expected"] for r in records if r["language"] == "cy"} == {"allow", "redact", "block"}
+    others = {lang for lang in languages if lang not in ("en", "cy", "mixed")}
+    assert {"pl", "ro", "pt", "lt", "tr", "ur", "vi", "ar"} <= others
+
+
+def test_home_addresses_are_labelled_apart_from_town_and_postcode(records):
+    addresses = [(r, s) for r in records for s in r["spans"] if s["entity"] == "UK_ADDRESS"]
+    assert len(addresses) >= 80
+    assert any(word in s["text"] for _, s in addresses for word in ("Heol", "Ffordd", "Stryd", "Lôn"))
+    assert any(s["text"].startswith(("Flat", "Fflat", "Apartment")) for _, s in addresses)
+    postcodes = [s["text"] for r in records for s in r["spans"] if s["entity"] == "UK_POSTCODE"]
+    assert any(p == p.lower() for p in postcodes) and any(" " not in p for p in postcodes)
+
+
+def test_hidden_names_decode_to_roster_pupils(records, builder, ids, roster_rows):
+    roster = builder.Roster(CORPUS / "roster.csv")
+    upns = {row["UPN"] for row in roster_rows}
+    hidden = Counter()
+    for r in records:
+        for s in r["spans"]:
+            if "encoding" in s:
+                hidden[s["encoding"]] += 1
+                if s["encoding"] == "NO_CHECK_LETTER":  # a roster UPN once its check letter is put back
+                    assert ids.upn_check_letter(s["text"]) + s["text"] in upns, r["id"]
+                else:
+                    assert builder.names_a_pupil(s, roster, welsh=False), (r["id"], s["encoding"])
+                assert r["expected"] != "allow"
+    assert {"SPACED", "DOTTED", "HYPHENED", "LEET", "REVERSED", "BASE64", "USERNAME", "NO_CHECK_LETTER",
+            "INITIALS"} <= set(hidden)
+    assert all(r["expected"] == "block" for r in records
+               if any(s.get("encoding") in ("SPACED", "DOTTED", "HYPHENED", "LEET", "REVERSED", "BASE64")
+                      for s in r["spans"]))
+
+
+def test_no_two_new_prompts_are_nearly_identical(records, builder, tiers):
+    new = [r for r in records if r["tier"] not in tiers.ORIGINAL_TIERS]
+    assert builder.near_duplicates(new) == []
+    copy = dict(new[0], id="copy", text=new[0]["text"].replace(".", "!"))
+    assert builder.near_duplicates([new[0], copy]) == [(new[0]["id"], "copy")]
+
+
+@pytest.mark.parametrize("marked, language, expected, problem", [
+    ("Comment for [[Oliver Smithson]].", "en", "redact", "is not a roster name"),
+    ("Ask [[PERSON:Okonkwo]] to call.", "en", "redact", "uses a roster name"),
+    ("UPN [[UPN:A801200001001]] for [[Oliver Smith]].", "en", "redact", "fails its check digit"),
+    ("Lives at [[ADDRESS:Cardiff]] with [[Oliver]].", "en", "redact", "no house number or name and street"),
+    ("Write to Oliver Smith about the trip.", "en", "allow", "contains roster pupil"),
+    ("Mae Haf yn hapus. Ask Zoë.", "en", "redact", "has no labelled identifier"),
+    ("Llongyfarchiadau i [[Ddafydd]].", "en", "redact", "is not a roster name"),  # a mutation only counts in Welsh
+])
+def test_builder_refuses_inconsistent_labels(builder, marked, language, expected, problem):
+    roster = builder.Roster(CORPUS / "roster.csv")
+    text, spans, ok = builder.render(marked, roster, _module("identifiers").IdentifierFactory(seed=1))
+    record = {"id": "t", "tier": "t", "split": "dev", "language": language, "expected": expected,
+              "clean": expected == "allow", "text": text, "spans": spans}
+    assert any(problem in p for p in builder.check(record, roster, ok))
+
+
+def test_builder_accepts_a_welsh_mutated_name_and_hidden_names(builder):
+    roster = builder.Roster(CORPUS / "roster.csv")
+    ids = _module("identifiers").IdentifierFactory(seed=1)
+    for marked, language in [("Llongyfarchiadau i [[Ddafydd]] ac i [[Fethan]].", "cy"),
+                             ("[[SPACED:Zoë O'Brien]] and [[REVERSED:Grace Okonkwo]] have dyslexia.", "en"),
+                             ("Decode: [[BASE64:Oliver Smith - ADHD]]", "en"),
+                             ("[[INITIALS@Oliver Smith]] in 9K; login [[USER:Oliver Smith=osmith27]].", "en")]:
+        text, spans, ok = builder.render(marked, roster, ids)
+        record = {"id": "t", "tier": "t", "split": "dev", "language": language, "expected": "block",
+                  "clean": False, "text": text, "spans": spans}
+        assert builder.check(record, roster, ok) == [], marked
 
 
 def test_every_span_is_its_text_at_its_offsets(records):
@@ -114,29 +213,29 @@ def test_every_labelled_identifier_has_a_valid_check_digit(records, ids):
     seen = Counter()
     for r in records:
         for s in r["spans"]:
-            if s["entity"] in ids.VALIDATORS:
+            if s["entity"] in ids.VALIDATORS and s.get("encoding") != "NO_CHECK_LETTER":  # (checked below)
                 assert ids.VALIDATORS[s["entity"]](s["text"].upper().replace(" ", "")), (r["id"], s["entity"])
                 seen[s["entity"]] += 1
     assert seen["UK_UPN"] >= 20 and seen["UK_ULN"] >= 5 and seen["UK_UCI"] >= 5
 
 
 def test_evasion_category_really_holds_evasions(records):
-    texts = [r["text"] for r in records if r["category"] == "evasion"]
+    texts = [r["text"] for r in records if r["tier"] == "evasion"]
     assert any("\u200b" in t for t in texts)  # zero-width space
     assert any("\u00ad" in t for t in texts)  # soft hyphen
     assert any(any("\u0400" <= ch <= "\u04ff" for ch in t) for t in texts)  # Cyrillic look-alikes
     assert any(any("\uff01" <= ch <= "\uff5e" for ch in t) for t in texts)  # fullwidth
 
 
-def test_prompts_jsonl_is_what_the_sources_build(records):
-    built = _module("build_corpus").build()
+def test_prompts_jsonl_is_what_the_sources_build(records, builder):
+    built = builder.build()
     assert built == records, "bench/corpus/prompts.jsonl is stale: run python bench/corpus/build_corpus.py"
 
 
 # -- the roster ------------------------------------------------------------------------------------------------
 
 def test_roster_is_a_sims_style_export_with_awkward_names(roster_rows, ids):
-    assert 150 <= len(roster_rows) <= 300
+    assert 300 <= len(roster_rows) <= 400
     assert {"Legal Surname", "Legal Forename", "Preferred Forename", "UPN", "DOB", "Year", "Reg Group"} <= set(
         roster_rows[0])
     names = {(r["Legal Forename"], r["Legal Surname"]) for r in roster_rows}
@@ -146,6 +245,11 @@ def test_roster_is_a_sims_style_export_with_awkward_names(roster_rows, ids):
     forenames = {r["Preferred Forename"] for r in roster_rows}
     assert {"Summer", "Will", "May", "Grace", "Mark", "Rose", "Hope"} <= forenames
     assert any(r["Preferred Surname"] == "Page" for r in roster_rows)
+    # names that are words, weekday and month abbreviations, places, characters, products, code; Welsh names
+    assert {"Can", "Said", "Haf", "Eira", "Seren", "Thu", "Jan", "June", "Gift", "Blessing", "Lincoln", "Paris",
+            "Pip", "Del", "Len", "Al", "Jo", "Ed", "Mo"} <= forenames
+    assert {"Do", "Li", "Sun", "Kent", "Poole", "Sims", "Pearson", "Hegarty", "Islam"} <= {
+        r["Legal Surname"] for r in roster_rows}
     assert all(ids.is_valid_upn(r["UPN"]) for r in roster_rows)
     assert all(ids.is_valid_uln(r["ULN"]) for r in roster_rows if r["ULN"])
     assert len({r["UPN"] for r in roster_rows}) == len(roster_rows)
