@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from . import rollups
+from . import rollups, severity
 from .models import ACTIONS, AuditEntry, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
 from .rollups import midnight
 from .schemas import (ActionCounts, AuditOut, AuditPage, AuditQuery, EventFilter, EventOut, GroupCounts, Stats,
@@ -48,6 +48,7 @@ def event_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
         (Event.department, flt.department),
         (Event.user, flt.user),
         (Event.proxy_id, flt.proxy_id),
+        (Event.severity, flt.severity),
     ):
         if value is not None:
             conds.append(column == value)
@@ -134,6 +135,8 @@ def event_out(event: Event, *, include_text: bool) -> EventOut:
         pupil_refs=sorted(p.pupil_ref for p in event.pupils) if include_text else None,
         excerpt=event.excerpt if include_text else None,
         analysis_ms=event.analysis_ms,
+        severity=event.severity,
+        incident_id=event.incident_id,
     )
 
 
@@ -158,7 +161,8 @@ def _ranked(rows: Rows) -> list[GroupCounts]:
 # Which roll-up answers which filters (start/end always: whole days from the roll-up, partial days from events).
 TOTALS_FILTERS = frozenset({"start", "end", "action"})
 ROLLUP_FILTERS = TOTALS_FILTERS | {"tool", "profile", "department", "entity"}
-DIMENSIONS = ("day", "tool", "profile", "department", "entity")
+ROLLUP_DIMENSIONS = ("day", "tool", "profile", "department", "entity")  # in DailyCount / DailyEntityCount
+DIMENSIONS = (*ROLLUP_DIMENSIONS, "severity")  # severity: DailyTotal only
 
 
 def stats(session: Session, flt: EventFilter) -> Stats:
@@ -181,6 +185,9 @@ def stats(session: Session, flt: EventFilter) -> Stats:
             _add_totals(session, flt, full, rows)
         else:
             _add_rollup_rows(session, flt, full, rows)
+            # severity is only in the one-dimension totals: count the whole days' events for it
+            whole = {"start": midnight(full[0]) if full[0] else None, "end": midnight(full[1]) if full[1] else None}
+            rows["severity"] += _event_rows(session, flt.model_copy(update=whole), "severity")
     for edge in edges:
         for dim in DIMENSIONS:
             rows[dim] += _event_rows(session, edge, dim)
@@ -198,7 +205,14 @@ def stats(session: Session, flt: EventFilter) -> Stats:
         by_profile=_ranked(rows["profile"]),
         by_department=_ranked(rows["department"]),
         by_entity=_ranked(rows["entity"]),
+        by_severity=_by_severity(rows["severity"]),
     )
+
+
+def _by_severity(rows: Rows) -> list[GroupCounts]:
+    grouped = _group(rows)
+    return [GroupCounts(key=severity.NAMES[level], **grouped.get(str(level), {}))
+            for level in (*severity.LEVELS, severity.NONE)]
 
 
 Days = tuple[date | None, date | None]  # whole UTC days [first, last); None: unbounded
@@ -232,7 +246,7 @@ def _add_rollup_rows(session: Session, flt: EventFilter, days: Days,
     # with a data-type filter every dimension comes from the entity roll-up (one row per event and type)
     tables = [DailyEntityCount] if flt.entity is not None else [DailyCount, DailyEntityCount]
     for table in tables:
-        dims = [d for d in DIMENSIONS if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
+        dims = [d for d in ROLLUP_DIMENSIONS if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
         conds = _day_conds(table, days)
         for name in ("action", "tool", "profile", "department", "entity"):
             value = getattr(flt, name)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
 
-from . import rollups
+from . import alerts, incidents, rollups
 from .db import bulk_insert
 from .models import Event, EventEntity, EventPupil, utcnow
+from .severity import severity_of
 
 WITHHELD = "[excerpt withheld: it held an unredacted identifier]"
 
@@ -36,13 +37,16 @@ def safe_excerpt(excerpt: str) -> str:
 
 
 def store_events(session: Session, events: Sequence[WireEvent], received_at: datetime | None = None) -> int:
-    """Insert the new events of a batch; returns how many were new (the rest were already stored)."""
+    """Insert the new events of a batch; returns how many were new (the rest were already stored).
+
+    Only the new events get a severity-based incident and alerts, so a re-delivered batch alerts no one twice."""
     if not events:
         return 0
     received_at = received_at or utcnow()
     unique: dict[uuid.UUID, WireEvent] = {}
     for event in events:
         unique.setdefault(event.event_id, event)
+    severities = {e.event_id: severity_of(e.action, e.reasons, e.entities) for e in unique.values()}
     rows = [
         {
             "event_id": e.event_id,
@@ -61,6 +65,7 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
             "reasons": list(e.reasons),
             "excerpt": safe_excerpt(e.excerpt),
             "analysis_ms": e.analysis_ms,
+            "severity": severities[e.event_id],
         }
         # sorted: two proxies delivering overlapping batches take the row locks in the same order (no deadlock)
         for e in sorted(unique.values(), key=lambda e: e.event_id)
@@ -75,5 +80,6 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
     pupil_rows = [{"event_id": e.event_id, "pupil_ref": ref} for e in new for ref in dict.fromkeys(e.pupil_refs)]
     bulk_insert(session, EventEntity.__table__, entity_rows)
     bulk_insert(session, EventPupil.__table__, pupil_rows)
-    rollups.add(session, new)
+    rollups.add(session, new, severities)
+    alerts.enqueue_incident_alerts(session, incidents.assign(session, new, severities))
     return len(new_ids)
