@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from detectors.events import Event as WireEvent
 
 from . import audit, severity
-from .models import INCIDENT_STATUSES, Event, EventEntity, Incident, IncidentNote, User, utcnow
+from .models import INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote, User, utcnow
 
 WINDOW = timedelta(hours=1)
 OPEN_STATUSES = ("new", "in_review", "escalated")
@@ -151,9 +151,8 @@ def incident_events(session: Session, incident: Incident, limit: int = 200) -> l
                                 .order_by(Event.time.desc()).limit(limit)))
 
 
-def pupil_refs_of(session: Session, user: User) -> Select[tuple[str]]:
+def pupil_refs_of(user: User) -> Select[tuple[str]]:
     """The pupil references in the incidents this user can see (a DSL may only re-identify those)."""
-    from .models import EventPupil
     return (select(EventPupil.pupil_ref).join(Event, Event.event_id == EventPupil.event_id)
             .join(Incident, Incident.id == Event.incident_id).where(visible(user)))
 

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from . import rollups, severity
-from .models import ACTIONS, AuditEntry, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
+from .models import ACTIONS, AuditEntry, Proxy, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
 from .rollups import midnight
 from .schemas import (ActionCounts, AuditOut, AuditPage, AuditQuery, EventFilter, EventOut, GroupCounts, Stats,
                       TimelinePoint, decode_cursor)
@@ -46,12 +46,14 @@ def event_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
         (Event.tool, flt.tool),
         (Event.profile, flt.profile),
         (Event.department, flt.department),
-        (Event.user, flt.user),
         (Event.proxy_id, flt.proxy_id),
         (Event.severity, flt.severity),
     ):
         if value is not None:
             conds.append(column == value)
+    if flt.user is not None:
+        # staff names come from the directory in any case ("T.Jones", "t.jones")
+        conds.append(func.lower(Event.user) == flt.user.lower())
     # aliases: these subqueries must correlate with `events` only, also inside a query over event_entities
     if flt.entity is not None:
         entity = aliased(EventEntity)
@@ -306,6 +308,18 @@ def _event_rows(session: Session, flt: EventFilter, dim: str) -> Rows:
 def _key(value: object) -> str | None:
     # roll-ups say "" for none; days come back as date (PostgreSQL, roll-ups) or text (SQLite's date())
     return None if value is None or value == rollups.NONE else str(value)
+
+
+def filter_options(session: Session) -> dict[str, list[str]]:
+    """The values each drop-down filter offers: every tool, profile, department and data type ever counted (from
+    the roll-ups, a few hundred rows) and every proxy that sent events."""
+    options: dict[str, list[str]] = {d: [] for d in ("tool", "profile", "department", "entity")}
+    for dimension, key in session.execute(select(DailyTotal.dimension, DailyTotal.key).distinct()
+                                          .where(DailyTotal.dimension.in_(list(options)))):
+        if key != rollups.NONE:
+            options[dimension].append(key)
+    options["proxy_id"] = list(session.scalars(select(Proxy.name)))
+    return {k: sorted(set(v), key=str.lower) for k, v in options.items()}
 
 
 # --- audit log ----------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Jinja2 environment for every page: autoescape always on, whatever the template's file name."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -9,6 +9,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+
+from admin_api import labels
 
 from admin_api.auth import ROLE_LABELS, csrf_token
 
@@ -24,7 +27,8 @@ templates = Jinja2Templates(env=env)
 
 # Which navigation entries each role sees; the routes enforce the same rules with require_role.
 NAV = [
-    ("dashboard", "/", "Dashboard", {"dpo", "it", "viewer"}),
+    ("dashboard", "/", "Dashboard", {"dpo", "dsl", "it", "viewer"}),
+    ("incidents", "/incidents", "Incidents", {"dpo", "dsl"}),
     ("events", "/events", "Events", {"dpo", "it"}),
     ("pupils", "/pupils", "Find a pupil", {"dpo"}),
     ("allowlist", "/it/allowlist", "Allowlist", {"dpo", "it"}),
@@ -32,15 +36,19 @@ NAV = [
     ("roster", "/it/roster", "Roster", {"dpo", "it"}),
     ("proxies", "/it/proxies", "Proxies", {"dpo", "it"}),
     ("retention", "/retention", "Retention", {"dpo"}),
+    ("alerts", "/alerts", "Alerts", {"dpo"}),
     ("audit", "/audit", "Audit log", {"dpo"}),
     ("users", "/users", "Users", {"dpo"}),
 ]
 
 
-def fmt_time(value: datetime | None, with_seconds: bool = False) -> str:
+def fmt_time(value: datetime | None, with_seconds: bool = False) -> Markup | str:
+    """UK time as the school reads it; the UTC time on hover (and machine-readable)."""
     if value is None:
         return "—"
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
+    utc = value.astimezone(UTC)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), labels.london(value, with_seconds))
 
 
 def fmt_int(value: int | float | None) -> str:
@@ -55,6 +63,10 @@ def query_with(params: dict[str, Any], **changes: Any) -> str:
 
 env.filters["time"] = fmt_time
 env.filters["int"] = fmt_int
+for _name in ("entity", "reason", "tool", "level", "level_name", "action", "status", "outcome", "audit_action",
+              "detail"):
+    env.filters[f"{_name}_label" if _name not in ("level_name",) else _name] = getattr(labels, _name)
+env.globals["labels"] = labels
 env.globals["query_with"] = query_with
 env.globals["ROLE_LABELS"] = ROLE_LABELS
 

@@ -130,7 +130,7 @@ def test_dpo_reviews_filters_opens_exports_and_finds_a_pupil(page, server, tmp_p
     # Filter the event list.
     page.click("nav >> text=Events")
     page.select_option("#f-action", "block")
-    page.fill("#f-tool", "chatgpt")
+    page.select_option("#f-tool", "chatgpt")
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**/events?*action=block*")
     rows = page.locator("table.events tbody tr")

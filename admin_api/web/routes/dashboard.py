@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from admin_api import queries
+from admin_api import incidents, labels, queries, severity
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
 from admin_api.schemas import EventFilter, GroupCounts, Stats
@@ -15,7 +15,7 @@ from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
 router = APIRouter()
-anyone = page_user("dpo", "it", "viewer")
+anyone = page_user("dpo", "dsl", "it", "viewer")
 
 RANGES = (7, 30, 90, 365)
 SERIES = ("block", "redact", "allow")  # stacked bottom-up: what matters most sits on the axis
@@ -42,8 +42,14 @@ def _timeline(stats: Stats, first: date, days: int) -> list[tuple[str, dict[str,
     return buckets
 
 
-def _groups(groups: list[GroupCounts], unknown: str = "(unknown)") -> list[tuple[str, dict[str, int]]]:
-    return [(g.key or unknown, {a: getattr(g, a) for a in ACTIONS}) for g in groups[:TOP]]
+def _groups(groups: list[GroupCounts], label=str, unknown: str = "(unknown)") -> list[tuple[str, dict[str, int]]]:
+    """The top TOP groups as chart rows; the rest are summed into one "and N more" row, so no count is hidden
+    (the table under each chart lists every group)."""
+    rows = [(label(g.key) if g.key else unknown, {a: getattr(g, a) for a in ACTIONS}) for g in groups[:TOP]]
+    rest = groups[TOP:]
+    if rest:
+        rows.append((f"and {len(rest)} more", {a: sum(getattr(g, a) for g in rest) for a in ACTIONS}))
+    return rows
 
 
 def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tuple[str, int, int, int]]:
@@ -83,12 +89,21 @@ def dashboard(
     departments = stats.by_department if any(g.key for g in stats.by_department) else []
     charts = {
         "timeline": stacked_columns(_timeline(stats, first, days), SERIES, colours),
-        "tools": stacked_rows(_groups(stats.by_tool), SERIES, colours),
-        "entities": stacked_rows(_groups(stats.by_entity), SERIES, colours),
+        "severity": stacked_rows([(labels.level(severity.BY_NAME[g.key or "none"]),
+                                   {a: getattr(g, a) for a in ACTIONS}) for g in stats.by_severity],
+                                 SERIES, colours),
+        "tools": stacked_rows(_groups(stats.by_tool, labels.tool), SERIES, colours),
+        "entities": stacked_rows(_groups(stats.by_entity, labels.entity), SERIES, colours),
         "profiles": stacked_rows(_groups(stats.by_profile), SERIES, colours),
         "departments": stacked_rows(_groups(departments), SERIES, colours) if departments else None,
     }
+    # "Needs review" leads: open incidents per severity for everyone (counts only), the most serious ones listed
+    # for the roles that work them.
+    casework = user.role in incidents.CASEWORK_ROLES
+    review = incidents.open_counts(db, user if casework else None)
+    top = incidents.list_incidents(db, user, incidents.IncidentFilter(), limit=TOP)[0] if casework else []
     return render(request, "dashboard.html", title="Dashboard", active="dashboard", stats=stats, days=days,
                   ranges=RANGES, charts=charts, week=week, first=first, today=today,
                   can_list=user.role in ("dpo", "it"), departments=departments,
-                  week_span=timedelta(days=6))
+                  week_span=timedelta(days=6), review=review, review_top=top, casework=casework,
+                  review_total=sum(review.values()))

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from admin_api import audit, config_store, queries
+from admin_api import audit, config_store, queries, severity
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
 from admin_api.schemas import EventFilter
@@ -23,7 +23,8 @@ can_see_events = page_user("dpo", "it")
 dpo = page_user("dpo")
 
 PAGE_SIZE = 50
-FILTER_FIELDS = ("start", "end", "action", "tool", "profile", "department", "user", "entity", "pupil_ref")
+FILTER_FIELDS = ("start", "end", "severity", "action", "tool", "profile", "department", "user", "entity", "proxy_id",
+                 "pupil_ref")
 PLACEHOLDER = re.compile(r"(\[[A-Z_]+_\d+\])")
 
 
@@ -50,6 +51,10 @@ def parse_filters(params: dict[str, Any], *, allow_pupil_ref: bool) -> tuple[Eve
         values["end"] = datetime.combine(_day(raw["end"], "To") + timedelta(days=1), time(), UTC)
     if values.get("action") and values["action"] not in ACTIONS:
         raise FilterError(f"Action must be one of: {', '.join(ACTIONS)}.")
+    if values.get("severity"):
+        if values["severity"] not in severity.BY_NAME:
+            raise FilterError(f"Severity must be one of: {', '.join(severity.BY_NAME)}.")
+        values["severity"] = severity.BY_NAME[values["severity"]]
     try:
         flt = EventFilter(**values)
     except ValidationError as exc:
@@ -81,7 +86,7 @@ def event_list(
     db.commit()
     return render(request, "events.html", title="Events", active="events", page=page, total=total,
                   filters=active, error=error, actions=ACTIONS, first_page=not cursor,
-                  show_text=user.role == "dpo")
+                  show_text=user.role == "dpo", options=queries.filter_options(db), levels=severity.LEVELS)
 
 
 @router.get("/events/export.csv")
