@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from . import labels, severity
 from .db import Database, bulk_insert
-from .models import Event, Incident, OutboxMessage, Setting, utcnow
+from .incidents import Raised
+from .models import OutboxMessage, Setting, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -136,42 +137,49 @@ def missing_contacts(session: Session) -> list[str]:
 
 def enqueue(session: Session, key: str, channel: str, recipient: str, subject: str, body: str) -> None:
     """Queue one message; a key already queued (or sent) is left alone."""
+    _enqueue_all(session, [(key, channel, recipient, subject, body)])
+
+
+def _enqueue_all(session: Session, messages: list[tuple[str, str, str, str, str]]) -> None:
     now = utcnow()
-    bulk_insert(session, OutboxMessage.__table__, [{
-        "key": key[:255], "channel": channel, "recipient": recipient, "subject": subject[:255], "body": body,
-        "created_at": now, "attempts": 0, "next_attempt_at": now}], conflict=["key"])
+    bulk_insert(session, OutboxMessage.__table__, [
+        {"key": key[:255], "channel": channel, "recipient": recipient, "subject": subject[:255], "body": body,
+         "created_at": now, "attempts": 0, "next_attempt_at": now}
+        for key, channel, recipient, subject, body in messages], conflict=["key"])
 
 
-def enqueue_incident_alerts(session: Session, incidents: Iterable[Incident]) -> None:
-    """Immediate alerts for incidents just opened or raised to special category or safeguarding: e-mail to the
-    DSL (safeguarding) and the DPO (both), and the webhook and syslog channels when configured."""
-    serious = [i for i in incidents if i.severity >= severity.SPECIAL_CATEGORY]
+def enqueue_incident_alerts(session: Session, raised: Iterable[Raised]) -> None:
+    """Immediate alerts for incidents just opened or raised to special category or safeguarding (with the event
+    that raised them): e-mail to the DSL (safeguarding) and the DPO (both), and the webhook and syslog channels
+    when configured. One statement for the whole batch."""
+    serious = [r for r in raised if r.severity >= severity.SPECIAL_CATEGORY]
     if not serious:
         return
     config = load_config(session)
     contacts = config["contacts"]
+    messages = []
     for incident in serious:
-        event = session.scalars(select(Event).where(Event.incident_id == incident.id)
-                                .order_by(Event.severity.desc(), Event.time.desc()).limit(1)).first()
-        if event is None:
-            continue
-        subject, body = incident_message(incident, event, config.get("public_url", ""))
-        key = f"incident:{incident.id}:{incident.severity}"
+        key = f"incident:{incident.incident_id}:{incident.severity}"
         roles = ("dsl", "dpo") if incident.severity == severity.SAFEGUARDING else ("dpo",)
-        for role in roles:
-            if role in contacts:
-                enqueue(session, f"{key}:{role}", "email", contacts[role]["email"], subject, body)
+        emails = [(role, contacts[role]["email"]) for role in roles if role in contacts]
+        if not (emails or config.get("webhook_url") or config.get("syslog")):
+            continue
+        subject, body = incident_message(incident, config.get("public_url", ""))
+        messages += [(f"{key}:{role}", "email", email, subject, body) for role, email in emails]
         if config.get("webhook_url"):
-            enqueue(session, f"{key}:webhook", "webhook", config["webhook_url"], subject,
-                    json.dumps({"text": f"**{subject}**\n\n{body}"}))
+            messages.append((f"{key}:webhook", "webhook", config["webhook_url"], subject,
+                             json.dumps({"text": f"**{subject}**\n\n{body}"})))
         if config.get("syslog"):
-            enqueue(session, f"{key}:syslog", "syslog", config["syslog"], subject, cef_line(incident, event))
+            messages.append((f"{key}:syslog", "syslog", config["syslog"], subject, cef_line(incident)))
+    _enqueue_all(session, messages)
 
 
-def incident_message(incident: Incident, event: Event, public_url: str) -> tuple[str, str]:
-    level = labels.level(incident.severity)
-    subject = f"pupilguard: {level} alert – {labels.tool(event.tool)} (incident #{incident.id})"
-    types = ", ".join(labels.entity(e.entity) for e in sorted(event.entities, key=lambda e: e.entity)) or "none"
+def incident_message(incident: Raised, public_url: str) -> tuple[str, str]:
+    from .store import safe_excerpt  # the excerpt exactly as stored (store imports this module)
+
+    event, level = incident.event, labels.level(incident.severity)
+    subject = f"pupilguard: {level} alert – {labels.tool(event.tool)} (incident #{incident.incident_id})"
+    types = ", ".join(labels.entity(e) for e in sorted(event.entities)) or "none"
     reasons = "; ".join(labels.reason(r) for r in event.reasons) or "—"
     lines = [
         f"A prompt was {labels.action(event.action).lower()} by pupilguard: {level.lower()}.",
@@ -182,27 +190,29 @@ def incident_message(incident: Incident, event: Event, public_url: str) -> tuple
         f"AI tool:     {labels.tool(event.tool)}",
         f"Data found:  {types}",
         f"Why:         {reasons}",
-        f"Excerpt (placeholders only, never the original text): {event.excerpt or '—'}",
+        f"Excerpt (placeholders only, never the original text): {safe_excerpt(event.excerpt) or '—'}",
         "",
-        f"Open the incident: {public_url}/incidents/{incident.id}",
+        f"Open the incident: {public_url}/incidents/{incident.incident_id}",
         "",
-        "The prompt did not reach the AI tool. Pupils are named only by reference in pupilguard; the DSL can look "
-        "a reference up from the MIS export on the incident page.",
+        "Pupils are named only by reference in pupilguard; the DSL can look a reference up from the MIS export "
+        "on the incident page.",
     ]
     return subject, "\n".join(lines) + "\n"
 
 
-def cef_line(incident: Incident, event: Event) -> str:
+def cef_line(incident: Raised) -> str:
     """A syslog (RFC 5424) line carrying an ArcSight CEF record, for the trust's SIEM."""
+    event = incident.event
+
     def esc(value: object) -> str:
         return str(value).replace("\\", "\\\\").replace("=", "\\=").replace("\n", " ")
 
     cef_severity = {severity.SAFEGUARDING: 10, severity.SPECIAL_CATEGORY: 8}.get(incident.severity, 5)
     extension = " ".join(f"{k}={esc(v)}" for k, v in (
         ("rt", int(event.time.timestamp() * 1000)), ("suser", event.user or ""), ("src", event.client_addr),
-        ("act", event.action), ("app", event.tool), ("cs1Label", "incident"), ("cs1", incident.id),
+        ("act", event.action), ("app", event.tool), ("cs1Label", "incident"), ("cs1", incident.incident_id),
         ("cs2Label", "reasons"), ("cs2", ",".join(event.reasons)),
-        ("cs3Label", "entities"), ("cs3", ",".join(sorted(e.entity for e in event.entities)))))
+        ("cs3Label", "entities"), ("cs3", ",".join(sorted(event.entities)))))
     name = severity.NAMES[incident.severity]
     header = f"CEF:0|pupilguard|pupilguard|1|incident.{name}|{esc(labels.level(incident.severity))} block|" \
              f"{cef_severity}|"

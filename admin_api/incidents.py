@@ -9,7 +9,7 @@ Who sees what (`visible`): the DPO every incident; the DSL safeguarding incident
 to them; other roles none. Every change goes through `update` or `add_note`, which write the audit log.
 
 Usage:
-    changed = assign(session, new_wire_events, severities)      # -> incidents opened or made more serious
+    raised = assign(session, new_wire_events, severities)  # -> [Raised(incident_id, severity, worst event)]
     page = list_incidents(session, user, IncidentFilter(status="open"))
     update(session, incident, actor, status="closed", outcome="false_positive")
     false_positives_by_rule(session) -> [(entity, false-positive events, reviewed events)]
@@ -18,15 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true, update as sql_update
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
 
 from . import audit, severity
+from .db import bulk_insert, bulk_update
 from .models import INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote, User, utcnow
 
 WINDOW = timedelta(hours=1)
@@ -45,41 +46,100 @@ def subject_of(event: WireEvent) -> str:
     return event.user or f"addr:{event.client_addr}"
 
 
-def assign(session: Session, events: Sequence[WireEvent], severities: Mapping[Any, int]) -> list[Incident]:
-    """Group newly stored events into incidents; returns the incidents opened or raised to a higher severity by
-    this batch (what alerts are about)."""
+@dataclass
+class _Open:
+    """An incident as grouping sees it (plain values: the ORM would cost more than the insert itself)."""
+
+    id: int | None
+    subject: str
+    user: str | None
+    department: str | None
+    first: datetime
+    last: datetime
+    events: int
+    severity: int
+    before: int  # severity before this batch (0: new)
+    worst: WireEvent | None = None
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An incident this batch opened or made more serious, with its most serious new event."""
+
+    incident_id: int
+    severity: int
+    event: WireEvent
+
+
+@dataclass
+class Placement:
+    incident_of: dict[Any, int]  # event_id -> incident id
+    raised: list[Raised]
+
+
+def assign(session: Session, events: Sequence[WireEvent], severities: Mapping[Any, int]) -> Placement:
+    """Group events about to be stored into incidents (a few set-based statements per batch, whatever its size),
+    so each event row is written once with its incident. Returns where each event goes and the incidents opened
+    or raised to a higher severity (what alerts are about). If an event then turns out to be stored already (a
+    concurrent re-delivery), `recount` the incidents it was counted in."""
     relevant = sorted((e for e in events if severities[e.event_id] > 0), key=lambda e: e.time)
     if not relevant:
-        return []
-    subjects = {subject_of(e) for e in relevant}
-    since = relevant[0].time - WINDOW
-    current: dict[str, Incident] = {}
-    for incident in session.scalars(select(Incident).where(
-            Incident.subject.in_(subjects), Incident.status.in_(OPEN_STATUSES), Incident.last_event_at >= since)
-            .order_by(Incident.last_event_at)):
-        current[incident.subject] = incident  # the latest open one per subject
-    before = {id(i): i.severity for i in current.values()}
-    members: list[tuple[WireEvent, Incident]] = []
+        return Placement({}, [])
+    table = Incident.__table__
+    current: dict[str, _Open] = {}
+    for row in session.execute(
+            select(table.c.id, table.c.subject, table.c.user, table.c.department, table.c.first_event_at,
+                   table.c.last_event_at, table.c.events, table.c.severity)
+            .where(table.c.subject.in_({subject_of(e) for e in relevant}), table.c.status.in_(OPEN_STATUSES),
+                   table.c.last_event_at >= relevant[0].time - WINDOW)
+            .order_by(table.c.last_event_at)):
+        current[row.subject] = _Open(row.id, row.subject, row.user, row.department, row.first_event_at,
+                                     row.last_event_at, row.events, row.severity, row.severity)
+    touched: dict[int, _Open] = {}
+    members: list[tuple[WireEvent, _Open]] = []
     for event in relevant:
         subject, level = subject_of(event), severities[event.event_id]
         incident = current.get(subject)
-        if incident is None or event.time - incident.last_event_at > WINDOW \
-                or incident.first_event_at - event.time > WINDOW:
-            incident = current[subject] = Incident(
-                subject=subject, user=event.user or None, department=event.department or None,
-                first_event_at=event.time, last_event_at=event.time, events=0, severity=level, status="new",
-                updated_at=utcnow())
-            session.add(incident)
+        if incident is None or event.time - incident.last > WINDOW or incident.first - event.time > WINDOW:
+            incident = current[subject] = _Open(None, subject, event.user or None, event.department or None,
+                                                event.time, event.time, 0, level, 0)
+        touched[id(incident)] = incident
         incident.events += 1
-        incident.severity = max(incident.severity, level)
-        incident.first_event_at = min(incident.first_event_at, event.time)
-        incident.last_event_at = max(incident.last_event_at, event.time)
+        incident.first, incident.last = min(incident.first, event.time), max(incident.last, event.time)
         incident.department = incident.department or event.department or None
+        if incident.worst is None or level >= severities[incident.worst.event_id]:
+            incident.worst = event
+        incident.severity = max(incident.severity, level)
         members.append((event, incident))
-    session.flush()
-    session.execute(sql_update(Event), [{"event_id": e.event_id, "incident_id": i.id} for e, i in members])
-    touched = {id(i): i for _, i in members}
-    return [i for key, i in touched.items() if i.severity > before.get(key, 0)]
+    now = utcnow()
+    new = [i for i in touched.values() if i.id is None]
+    existing = [i for i in touched.values() if i.id is not None]
+    if new:
+        # (subject, first event) tells the new incidents of one batch apart
+        ids = bulk_insert(session, table, [
+            {"subject": i.subject, "user": i.user, "department": i.department, "first_event_at": i.first,
+             "last_event_at": i.last, "events": i.events, "severity": i.severity, "status": "new",
+             "updated_at": now} for i in new], returning=("id", "subject", "first_event_at"))
+        by_key = {(subject, first): id_ for id_, subject, first in ids}
+        for i in new:
+            i.id = by_key[(i.subject, i.first)]
+    bulk_update(session, table, "id", [
+        {"id": i.id, "events": i.events, "severity": i.severity, "first_event_at": i.first, "last_event_at": i.last,
+         "department": i.department} for i in existing])
+    raised = [Raised(i.id, i.severity, i.worst) for i in touched.values()  # type: ignore[arg-type]
+              if i.severity > i.before]
+    return Placement({e.event_id: i.id for e, i in members}, raised)  # type: ignore[misc]
+
+
+def recount(session: Session, incident_ids: set[int]) -> None:
+    """Put the event counts of these incidents back in line with their stored events (and drop one left empty)."""
+    table = Incident.__table__
+    for incident_id in incident_ids:
+        n = session.scalar(select(func.count()).select_from(Event).where(Event.incident_id == incident_id)) or 0
+        if n:
+            session.execute(table.update().where(table.c.id == incident_id).values(events=n))
+        else:
+            session.execute(table.delete().where(table.c.id == incident_id))
 
 
 # --- who may see which incidents -----------------------------------------------------------------------------------
