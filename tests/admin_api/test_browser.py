@@ -149,7 +149,7 @@ def test_dpo_reviews_filters_opens_exports_and_finds_a_pupil(page, server, tmp_p
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("#excerpt img, #excerpt script").count() == 0
     assert page.locator("#excerpt mark").inner_text() == "[PUPIL_1]"
-    assert "special_category_with_identifier" in page.locator("#reasons").inner_text()
+    assert "Special-category information about an identifiable person" in page.locator("#reasons").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "event.png"), full_page=True)
 
     # Export the filtered view.
