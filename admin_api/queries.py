@@ -310,6 +310,19 @@ def _key(value: object) -> str | None:
     return None if value is None or value == rollups.NONE else str(value)
 
 
+def by_sender(session: Session, flt: EventFilter, column: str, limit: int = 500) -> list[tuple[str | None, dict[int, int]]]:
+    """Events needing review per member of staff (column "user") or department, split by severity level; the
+    most serious senders first (safeguarding count, then special category, …)."""
+    key = getattr(Event, column)
+    rows: dict[str | None, dict[int, int]] = {}
+    for value, level, n in session.execute(select(key, Event.severity, func.count())
+                                           .where(*event_conditions(flt), Event.severity > 0)
+                                           .group_by(key, Event.severity)):
+        rows.setdefault(value, {lvl: 0 for lvl in severity.LEVELS})[int(level)] = int(n)
+    ranked = sorted(rows.items(), key=lambda kv: ([-kv[1][lvl] for lvl in severity.LEVELS], kv[0] or ""))
+    return ranked[:limit]
+
+
 def filter_options(session: Session) -> dict[str, list[str]]:
     """The values each drop-down filter offers: every tool, profile, department and data type ever counted (from
     the roll-ups, a few hundred rows) and every proxy that sent events."""

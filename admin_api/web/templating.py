@@ -30,6 +30,7 @@ NAV = [
     ("dashboard", "/", "Dashboard", {"dpo", "dsl", "it", "viewer"}),
     ("incidents", "/incidents", "Incidents", {"dpo", "dsl"}),
     ("events", "/events", "Events", {"dpo", "it"}),
+    ("senders", "/senders/staff", "Who sent it", {"dpo"}),
     ("pupils", "/pupils", "Find a pupil", {"dpo"}),
     ("allowlist", "/it/allowlist", "Allowlist", {"dpo", "it"}),
     ("policy", "/policy", "Policy", {"dpo"}),

@@ -257,3 +257,23 @@ def test_a_new_dsl_account_can_be_created_from_the_users_page(app, as_role):
     made = dpo.post("/users", data={"username": f"dsl-{uuid.uuid4().hex[:6]}", "password": "long enough password",
                                     "role": "dsl", "csrf_token": token}, follow_redirects=False)
     assert made.status_code in (200, 303)
+
+
+def test_who_sent_it_by_member_of_staff_and_department(app, as_role):
+    seed(app, make_event(user="T.Jones", department="Science", **SAFEGUARDING),
+         make_event(user="t.jones", department="Science"), make_event(user="a.khan", department="English", **SPECIAL),
+         make_event(user="a.khan", department="English", **SPECIAL), make_event(user="c.ode", department="English"))
+    dpo = as_role("dpo")
+    staff = dpo.get("/senders/staff").text
+    table = staff[staff.index('id="senders"'):]
+    rows = [(re.search(r'<th scope="row">([^<]+)</th>', row).group(1), re.findall(r'<td class="num">([^<]+)</td>', row))
+            for row in re.findall(r"<tr>(.*?)</tr>", table[table.index("<tbody>"):], re.S)]
+    assert rows == [
+        ("T.Jones", ["1", "·", "·", "·", "·"]), ("a.khan", ["·", "2", "·", "·", "·"]),
+        ("c.ode", ["·", "·", "1", "·", "·"]), ("t.jones", ["·", "·", "1", "·", "·"])]
+    departments = dpo.get("/senders/departments").text
+    assert departments.index(">Science<") < departments.index(">English<")
+    # the events filter matches staff names whatever their case
+    events = dpo.get("/events", params={"user": "t.jones"}).text
+    assert 'id="event-count">2 events' in events
+    assert as_role("dsl").get("/senders/staff").status_code == 403

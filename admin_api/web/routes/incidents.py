@@ -1,6 +1,9 @@
 """Casework pages: incidents (list, detail, status/assignee/outcome, notes), "who is P-XXXX?", the
-false-positive count per rule, and the alert contacts (with the confirmation link their test message carries)."""
+false-positive count per rule, the alert contacts (with the confirmation link their test message carries) and
+"who sent it" (events needing review per member of staff and per department)."""
 from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -12,6 +15,7 @@ from admin_api.auth import UploadedFile, read_form
 from admin_api.db import get_session
 from admin_api.models import INCIDENT_STATUSES, EventPupil, OutboxMessage, User
 from admin_api.reidentify import identify
+from admin_api.schemas import EventFilter
 from admin_api.web.deps import page_user
 from admin_api.web.routes.events import excerpt_parts
 from admin_api.web.templating import flash, render
@@ -204,3 +208,24 @@ def confirm(request: Request, token: str, db: Session = Depends(get_session)):
     return render(request, "confirm.html", status_code=200 if role else 404, title="Confirm alerts",
                   token=token[:64], confirmed=alerts.CONTACT_ROLES.get(role or "", ""))
 
+
+
+# --- who sent it -----------------------------------------------------------------------------------------------------
+
+SENDER_VIEWS = {"staff": ("user", "Member of staff"), "departments": ("department", "Department")}
+
+
+@router.get("/senders/{view}")
+def senders(request: Request, view: str, days: int = 30, user: User = Depends(dpo),
+            db: Session = Depends(get_session)):
+    if view not in SENDER_VIEWS:
+        return render(request, "error.html", status_code=404, title="No such view", message="Unknown view.")
+    column, heading = SENDER_VIEWS[view]
+    days = days if days in (7, 30, 90, 365) else 30
+    start = datetime.combine(datetime.now(UTC).date() - timedelta(days=days - 1), time(), UTC)
+    rows = queries.by_sender(db, EventFilter(start=start), column)
+    audit.record(db, user.username, "senders.view", view, {"days": days})
+    db.commit()
+    return render(request, "senders.html", title=f"Who sent it: {heading.lower()}s", active="senders", view=view,
+                  column=column, heading=heading, rows=rows, days=days, levels=severity.LEVELS,
+                  start=start.date().isoformat())
