@@ -1,7 +1,7 @@
 """The dashboard: statistics only (every role may see it), drawn as SVG charts, plus this week vs last week."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from admin_api import incidents, labels, queries, severity
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
-from admin_api.schemas import EventFilter, GroupCounts, Stats
-from admin_api.web.charts import ACTION_COLOURS, stacked_columns, stacked_rows
+from admin_api.schemas import EventFilter, GroupCounts
+from admin_api.web.charts import ACTION_COLOURS, day_buckets, stacked_columns, stacked_rows
 from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
@@ -24,22 +24,6 @@ TOP = 10
 
 def _total(g: GroupCounts) -> int:
     return g.allow + g.redact + g.block
-
-
-def _timeline(stats: Stats, first: date, days: int) -> list[tuple[str, dict[str, int]]]:
-    """Per-day counts with the empty days filled in; weekly buckets for long ranges so bars stay readable."""
-    by_day = {p.day: {a: getattr(p, a) for a in ACTIONS} for p in stats.timeline}
-    step = 7 if days > 90 else 1
-    buckets = []
-    for offset in range(0, days, step):
-        start = first + timedelta(days=offset)
-        counts = {a: 0 for a in ACTIONS}
-        for d in range(step):
-            for a, n in by_day.get((start + timedelta(days=d)).isoformat(), {}).items():
-                counts[a] += n
-        label = start.strftime("%d %b").lstrip("0")
-        buckets.append((f"w/c {label}" if step == 7 else label, counts))
-    return buckets
 
 
 def _groups(groups: list[GroupCounts], label=str, unknown: str = "(unknown)") -> list[tuple[str, dict[str, int]]]:
@@ -88,7 +72,7 @@ def dashboard(
     colours = {a: ACTION_COLOURS[a] for a in SERIES}
     departments = stats.by_department if any(g.key for g in stats.by_department) else []
     charts = {
-        "timeline": stacked_columns(_timeline(stats, first, days), SERIES, colours),
+        "timeline": stacked_columns(day_buckets(stats.timeline, first, days), SERIES, colours),
         "severity": stacked_rows([(labels.level(severity.BY_NAME[g.key or "none"]),
                                    {a: getattr(g, a) for a in ACTIONS}) for g in stats.by_severity],
                                  SERIES, colours),
