@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from admin_api import labels, severity
 from admin_api.models import ACTIONS
 
 ACTION_COLOURS = {"block": "#b3261e", "redact": "#b86e00", "allow": "#2e7d4f"}
@@ -73,7 +74,7 @@ def stacked_columns(
     colours = colours or {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
     left, top, right, bottom = 48.0, 10.0, width - 8.0, height - 26.0
     chart = Chart(width, height, plot=(left, top, right, bottom))
-    chart.legend = [(s, colours[s]) for s in series]
+    chart.legend = [(labels.action(s), colours[s]) for s in series]
     totals = [sum(counts.get(s, 0) for s in series) for _, counts in buckets]
     if not buckets or not any(totals):
         chart.empty = True
@@ -116,7 +117,7 @@ def stacked_rows(
     height = max(len(items), 1) * row + 8
     left, right = float(label_width), width - 60.0
     chart = Chart(width, height, plot=(left, 4, right, height - 4))
-    chart.legend = [(s, colours[s]) for s in series] if len(series) > 1 else []
+    chart.legend = [(labels.action(s), colours[s]) for s in series] if len(series) > 1 else []
     totals = [sum(counts.get(s, 0) for s in series) for _, counts in items]
     top_value = max(totals, default=0)
     chart.empty = top_value <= 0
@@ -143,6 +144,23 @@ def _y_ticks(top_value: float, step: float, bottom: float, scale: float) -> list
         ticks.append(Tick(round(bottom - value * scale, 1), f"{value:,.0f}"))
         value += step
     return ticks
+
+
+def group_rows(groups: Sequence[Any], top: int, label: Any = str, unknown: str = "(unknown)"
+               ) -> list[tuple[str, dict[str, int]]]:
+    """GroupCounts as chart rows: the `top` largest, then the rest summed into one "and N more" row, so no count
+    is hidden (the table beside each chart lists every group)."""
+    rows = [(label(g.key) if g.key else unknown, {a: getattr(g, a) for a in ACTIONS}) for g in groups[:top]]
+    rest = groups[top:]
+    if rest:
+        rows.append((f"and {len(rest)} more", {a: sum(getattr(g, a) for g in rest) for a in ACTIONS}))
+    return rows
+
+
+def severity_rows(stats: Any) -> list[tuple[str, dict[str, int]]]:
+    """Every severity level, most serious first (zeros included: an empty category is news too)."""
+    return [(labels.level(severity.BY_NAME[g.key or "none"]), {a: getattr(g, a) for a in ACTIONS})
+            for g in stats.by_severity]
 
 
 def day_buckets(timeline: Sequence[Any], first: date, days: int, step: int | None = None

@@ -37,6 +37,7 @@ NAV = [
     ("roster", "/it/roster", "Roster", {"dpo", "it"}),
     ("proxies", "/it/proxies", "Proxies", {"dpo", "it"}),
     ("retention", "/retention", "Retention", {"dpo"}),
+    ("report", "/reports/governors", "Governors' report", {"dpo"}),
     ("alerts", "/alerts", "Alerts", {"dpo"}),
     ("audit", "/audit", "Audit log", {"dpo"}),
     ("users", "/users", "Users", {"dpo"}),

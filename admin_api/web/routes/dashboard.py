@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from admin_api import incidents, labels, queries, severity
+from admin_api import incidents, labels, queries
 from admin_api.db import get_session
-from admin_api.models import ACTIONS, User
+from admin_api.models import User
 from admin_api.schemas import EventFilter, GroupCounts
-from admin_api.web.charts import ACTION_COLOURS, day_buckets, stacked_columns, stacked_rows
+from admin_api.web.charts import (ACTION_COLOURS, day_buckets, group_rows, severity_rows, stacked_columns,
+                                  stacked_rows)
 from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
@@ -24,16 +25,6 @@ TOP = 10
 
 def _total(g: GroupCounts) -> int:
     return g.allow + g.redact + g.block
-
-
-def _groups(groups: list[GroupCounts], label=str, unknown: str = "(unknown)") -> list[tuple[str, dict[str, int]]]:
-    """The top TOP groups as chart rows; the rest are summed into one "and N more" row, so no count is hidden
-    (the table under each chart lists every group)."""
-    rows = [(label(g.key) if g.key else unknown, {a: getattr(g, a) for a in ACTIONS}) for g in groups[:TOP]]
-    rest = groups[TOP:]
-    if rest:
-        rows.append((f"and {len(rest)} more", {a: sum(getattr(g, a) for g in rest) for a in ACTIONS}))
-    return rows
 
 
 def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tuple[str, int, int, int]]:
@@ -73,13 +64,11 @@ def dashboard(
     departments = stats.by_department if any(g.key for g in stats.by_department) else []
     charts = {
         "timeline": stacked_columns(day_buckets(stats.timeline, first, days), SERIES, colours),
-        "severity": stacked_rows([(labels.level(severity.BY_NAME[g.key or "none"]),
-                                   {a: getattr(g, a) for a in ACTIONS}) for g in stats.by_severity],
-                                 SERIES, colours),
-        "tools": stacked_rows(_groups(stats.by_tool, labels.tool), SERIES, colours),
-        "entities": stacked_rows(_groups(stats.by_entity, labels.entity), SERIES, colours),
-        "profiles": stacked_rows(_groups(stats.by_profile), SERIES, colours),
-        "departments": stacked_rows(_groups(departments), SERIES, colours) if departments else None,
+        "severity": stacked_rows(severity_rows(stats), SERIES, colours),
+        "tools": stacked_rows(group_rows(stats.by_tool, TOP, labels.tool), SERIES, colours),
+        "entities": stacked_rows(group_rows(stats.by_entity, TOP, labels.entity), SERIES, colours),
+        "profiles": stacked_rows(group_rows(stats.by_profile, TOP), SERIES, colours),
+        "departments": stacked_rows(group_rows(departments, TOP), SERIES, colours) if departments else None,
     }
     # "Needs review" leads: open incidents per severity for everyone (counts only), the most serious ones listed
     # for the roles that work them.
