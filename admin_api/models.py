@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -330,7 +331,10 @@ class Incident(Base):
     __table_args__ = (
         CheckConstraint("status IN ('new', 'in_review', 'escalated', 'closed')", name="status"),
         Index("ix_incidents_subject_last", "subject", "last_event_at"),  # grouping at ingest
-        Index("ix_incidents_status_severity", "status", "severity", "last_event_at"),  # "needs review"
+        # "needs review": open incidents, most serious and newest first, read straight off this partial index
+        Index("ix_incidents_open", "severity", "last_event_at", "id",
+              postgresql_where=text("status <> 'closed'"), sqlite_where=text("status <> 'closed'")),
+        Index("ix_incidents_status_last", "status", "last_event_at"),
     )
 
 

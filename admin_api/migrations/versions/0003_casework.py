@@ -36,7 +36,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents'))
     )
     op.create_index('ix_incidents_subject_last', 'incidents', ['subject', 'last_event_at'])
-    op.create_index('ix_incidents_status_severity', 'incidents', ['status', 'severity', 'last_event_at'])
+    op.create_index('ix_incidents_open', 'incidents', ['severity', 'last_event_at', 'id'],
+                    postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'"))
+    op.create_index('ix_incidents_status_last', 'incidents', ['status', 'last_event_at'])
 
     op.create_table('incident_notes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -127,6 +129,7 @@ def downgrade() -> None:
     op.drop_table('outbox')
     op.drop_index('ix_incident_notes_incident_id', table_name='incident_notes')
     op.drop_table('incident_notes')
-    op.drop_index('ix_incidents_status_severity', table_name='incidents')
+    op.drop_index('ix_incidents_status_last', table_name='incidents')
+    op.drop_index('ix_incidents_open', table_name='incidents')
     op.drop_index('ix_incidents_subject_last', table_name='incidents')
     op.drop_table('incidents')
