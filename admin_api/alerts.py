@@ -32,9 +32,10 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import labels, severity
+from . import audit, incidents, labels, queries, severity
 from .db import Database, bulk_insert
 from .incidents import Raised
+from .schemas import EventFilter
 from .models import OutboxMessage, Setting, utcnow
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,6 @@ class ContactError(ValueError):
 
 def set_contact(session: Session, role: str, name: str, email: str, actor: str | None) -> str:
     """Store a contact (unconfirmed) and queue the test message asking them to confirm; returns the token."""
-    from . import audit
-
     if role not in CONTACT_ROLES:
         raise ContactError(f"Contact role must be one of: {', '.join(CONTACT_ROLES)}.")
     name, email = name.strip(), email.strip()
@@ -113,8 +112,6 @@ def set_contact(session: Session, role: str, name: str, email: str, actor: str |
 
 def confirm_contact(session: Session, token: str) -> str | None:
     """Mark the contact holding this token confirmed; returns its role, or None for an unknown token."""
-    from . import audit
-
     digest = hashlib.sha256(token.encode()).hexdigest()
     config = load_config(session)
     for role, contact in config["contacts"].items():
@@ -224,9 +221,6 @@ def cef_line(incident: Raised) -> str:
 def enqueue_digest(session: Session, now: datetime) -> bool:
     """Queue last week's digest (Monday to Sunday, UK time) for the DPO and DSL, once per week whenever this runs
     from Monday on; returns whether there was anyone to send it to."""
-    from . import incidents, queries
-    from .schemas import EventFilter
-
     local = now.astimezone(labels.LONDON)
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = (monday - timedelta(days=7)).astimezone(UTC), monday.astimezone(UTC)

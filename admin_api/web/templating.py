@@ -83,9 +83,11 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     user = getattr(request.state, "user", None)
     messages = request.session.pop("flash", []) if "session" in request.scope else []
     nav = [(key, href, label) for key, href, label, roles in NAV if user is not None and user.role in roles]
+    unconfirmed = getattr(request.state, "unconfirmed_contacts", [])  # set by web.deps.page_user for the DPO
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "nav": nav, "messages": messages, "csrf_token": csrf_token(request), **context},
+        {"user": user, "nav": nav, "messages": messages, "csrf_token": csrf_token(request),
+         "unconfirmed_contacts": unconfirmed, **context},
         status_code=status_code,
     )

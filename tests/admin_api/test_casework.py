@@ -277,3 +277,20 @@ def test_who_sent_it_by_member_of_staff_and_department(app, as_role):
     events = dpo.get("/events", params={"user": "t.jones"}).text
     assert 'id="event-count">2 events' in events
     assert as_role("dsl").get("/senders/staff").status_code == 403
+
+
+def test_the_dpo_is_asked_to_set_up_alerts_until_both_contacts_confirm(app, as_role):
+    from admin_api import alerts
+
+    dpo = as_role("dpo")
+    assert "Alerts are not confirmed for the Designated Safeguarding Lead and the Data Protection Officer" in \
+        dpo.get("/").text
+    with app.state.db.session() as session:
+        tokens = [alerts.set_contact(session, role, name, f"{role}@school.test", "test")
+                  for role, name in (("dsl", "Dee"), ("dpo", "Dai"))]
+        session.commit()
+        for token in tokens:
+            alerts.confirm_contact(session, token)
+        session.commit()
+    assert 'id="setup-alerts"' not in dpo.get("/").text
+    assert 'id="setup-alerts"' not in as_role("dsl").get("/").text

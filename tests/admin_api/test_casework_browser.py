@@ -4,7 +4,6 @@ link, signs in, finds out who P-XXXX is from the MIS export and closes the incid
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ from admin_api.app import create_app
 from admin_api.models import AuditEntry, Incident
 from admin_api.settings import Settings
 from tests.admin_api.test_alerts import SMTP_PASSWORD, SMTP_USER, Mailbox, certificate, free_port  # noqa: F401
-from tests.admin_api.test_browser import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, SIMS_CSV, sign_in
+from tests.admin_api.test_browser import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, SIMS_CSV
 
 pytestmark = pytest.mark.browser
 
