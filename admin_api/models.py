@@ -29,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -119,7 +119,8 @@ class Event(Base):
         Index("ix_events_time", "time", "event_id"),  # newest-first keyset paging
         Index("ix_events_action_time", "action", "time"),
         Index("ix_events_tool_time", "tool", "time"),
-        Index("ix_events_user_time", "user", "time"),
+        # the staff filter ignores case ("T.Jones" is "t.jones"): an index on the lower-cased name
+        Index("ix_events_user_lower_time", func.lower(text('"user"')), "time"),
         Index("ix_events_severity_time", "severity", "time"),
         Index("ix_events_incident_id", "incident_id"),
     )

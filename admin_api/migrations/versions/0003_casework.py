@@ -75,7 +75,10 @@ def upgrade() -> None:
         batch.create_foreign_key(op.f('fk_events_incident_id_incidents'), 'incidents', ['incident_id'], ['id'],
                                  ondelete='SET NULL')
         batch.create_index('ix_events_severity_time', ['severity', 'time'])
+        batch.drop_index('ix_events_user_time')
         batch.create_index('ix_events_incident_id', ['incident_id'])
+    # outside the batch: SQLite's table copy cannot carry an expression index
+    op.create_index('ix_events_user_lower_time', 'events', [sa.text('lower("user")'), 'time'])
 
     with op.batch_alter_table('users') as batch:
         batch.drop_constraint(op.f('ck_users_role'), type_='check')
@@ -115,6 +118,7 @@ def _backfill_severity() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_events_user_lower_time', table_name='events')
     op.execute("DELETE FROM users WHERE role = 'dsl'")
     with op.batch_alter_table('users') as batch:
         batch.drop_constraint(op.f('ck_users_role'), type_='check')
@@ -122,6 +126,7 @@ def downgrade() -> None:
     with op.batch_alter_table('events') as batch:
         batch.drop_index('ix_events_incident_id')
         batch.drop_index('ix_events_severity_time')
+        batch.create_index('ix_events_user_time', ['user', 'time'])
         batch.drop_constraint(op.f('fk_events_incident_id_incidents'), type_='foreignkey')
         batch.drop_column('incident_id')
         batch.drop_column('severity')
