@@ -12,9 +12,9 @@ command -v curl >/dev/null || need+=(curl)                # the trial test runs 
 [ -x /usr/sbin/slapd ] || need+=(slapd)                   # OpenLDAP: the directory-group tests run their own slapd
 command -v pdftoppm >/dev/null || need+=(poppler-utils)   # the governors' report test draws the PDF's pages
 # WeasyPrint (the governors' report PDF) draws text with Pango
-ldconfig -p | grep -q 'libpango-1.0.so.0' || need+=(libpango-1.0-0)
-ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || need+=(libpangoft2-1.0-0)
-ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || need+=(libharfbuzz-subset0)
+for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+  dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed' || need+=("$lib")
+done
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -136,7 +136,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.metrics = Metrics(db)
     app.state.roster_key = config_store.roster_key(settings)
-    app.state.dispatcher = dispatcher
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -84,7 +84,8 @@ AUDIT_ACTIONS = {
     "incident.update": "Changed an incident", "incident.note": "Added a note to an incident",
     "incident.view": "Viewed an incident", "incidents.list": "Listed incidents",
     "alerts.contact": "Set an alert contact", "alerts.confirm": "Confirmed an alert contact",
-    "senders.view": "Viewed who sent it", "report.view": "Viewed the governors' report", "report.pdf": "Downloaded the governors' report",
+    "senders.view": "Viewed who sent it", "report.view": "Viewed the governors' report",
+    "report.pdf": "Downloaded the governors' report",
 }
 FIELD_NAMES = {"status": "Status", "assignee": "Assigned to", "outcome": "Outcome", "filters": "Filters",
                "returned": "Results", "found": "Found", "with_text": "With text", "pupil_refs": "Pupil references",

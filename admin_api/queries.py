@@ -23,7 +23,8 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from . import rollups, severity
-from .models import ACTIONS, AuditEntry, Proxy, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
+from .models import (ACTIONS, AuditEntry, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil,
+                     Proxy)
 from .rollups import midnight
 from .schemas import (ActionCounts, AuditOut, AuditPage, AuditQuery, EventFilter, EventOut, GroupCounts, Stats,
                       TimelinePoint, decode_cursor)
@@ -248,7 +249,8 @@ def _add_rollup_rows(session: Session, flt: EventFilter, days: Days,
     # with a data-type filter every dimension comes from the entity roll-up (one row per event and type)
     tables = [DailyEntityCount] if flt.entity is not None else [DailyCount, DailyEntityCount]
     for table in tables:
-        dims = [d for d in ROLLUP_DIMENSIONS if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
+        dims = [d for d in ROLLUP_DIMENSIONS
+                if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
         conds = _day_conds(table, days)
         for name in ("action", "tool", "profile", "department", "entity"):
             value = getattr(flt, name)
@@ -310,7 +312,8 @@ def _key(value: object) -> str | None:
     return None if value is None or value == rollups.NONE else str(value)
 
 
-def by_sender(session: Session, flt: EventFilter, column: str, limit: int = 500) -> list[tuple[str | None, dict[int, int]]]:
+def by_sender(session: Session, flt: EventFilter, column: str,
+              limit: int = 500) -> list[tuple[str | None, dict[int, int]]]:
     """Events needing review per member of staff (column "user") or department, split by severity level; the
     most serious senders first (safeguarding count, then special category, …)."""
     key = getattr(Event, column)

@@ -12,7 +12,6 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from admin_api import labels
-
 from admin_api.auth import ROLE_LABELS, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -65,9 +64,10 @@ def query_with(params: dict[str, Any], **changes: Any) -> str:
 
 env.filters["time"] = fmt_time
 env.filters["int"] = fmt_int
-for _name in ("entity", "reason", "tool", "level", "level_name", "action", "status", "outcome", "audit_action",
-              "detail"):
-    env.filters[f"{_name}_label" if _name not in ("level_name",) else _name] = getattr(labels, _name)
+# plain English for every code shown: {{ e.tool | tool_label }}, {{ i.severity | level_label }}…
+env.filters.update({f"{name}_label": getattr(labels, name) for name in (
+    "entity", "reason", "tool", "level", "action", "status", "outcome", "audit_action", "detail")})
+env.filters["level_name"] = labels.level_name  # the CSS class / query value of a severity level
 env.globals["labels"] = labels
 env.globals["query_with"] = query_with
 env.globals["ROLE_LABELS"] = ROLE_LABELS
