@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import alerts, audit, incidents, queries, severity
-from admin_api.auth import UploadedFile, read_form
+from admin_api.auth import UploadedFile, csrf_protect, read_form
 from admin_api.db import get_session
 from admin_api.models import INCIDENT_STATUSES, EventPupil, OutboxMessage, User
 from admin_api.reidentify import identify
@@ -202,7 +202,7 @@ def confirm_form(request: Request, token: str):
 
 
 @router.post("/alerts/confirm/{token}")
-def confirm(request: Request, token: str, db: Session = Depends(get_session)):
+def confirm(request: Request, token: str, _csrf: None = Depends(csrf_protect), db: Session = Depends(get_session)):
     role = alerts.confirm_contact(db, token[:64])
     db.commit()
     return render(request, "confirm.html", status_code=200 if role else 404, title="Confirm alerts",
