@@ -4,14 +4,12 @@ link, signs in, finds out who P-XXXX is from the MIS export and closes the incid
 from __future__ import annotations
 
 import re
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from admin_api import auth, config_store, proxies
@@ -19,7 +17,7 @@ from admin_api.app import create_app
 from admin_api.models import AuditEntry, Incident
 from admin_api.settings import Settings
 from tests.admin_api.test_alerts import SMTP_PASSWORD, SMTP_USER, Mailbox, certificate, free_port  # noqa: F401
-from tests.admin_api.test_browser import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, SIMS_CSV
+from tests.admin_api.test_browser import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, SIMS_CSV, serving
 
 pytestmark = pytest.mark.browser
 
@@ -42,17 +40,8 @@ def stack(tmp_path, certificate):
         _, token = proxies.create_token(session, "site-a")
         session.commit()
         zoe = config_store.find_pupil_refs(session, app.state.roster_key, "Zoe O'Brien")
-    with Mailbox(smtp_port, certificate) as mailbox:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
+    with Mailbox(smtp_port, certificate) as mailbox, serving(app, port):
         yield {"url": url, "app": app, "token": token, "zoe": zoe[0], "mailbox": mailbox}
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def wait_for_mail(mailbox: Mailbox, to: str, subject_part: str, timeout: float = 30.0):
