@@ -13,6 +13,11 @@ command -v curl >/dev/null || need+=(curl)                # the trial test runs 
 command -v systemd-analyze >/dev/null || need+=(systemd)  # the install test verifies the units it installs
 command -v strip >/dev/null || need+=(binutils)           # deploy/install.sh strips debug symbols from the venv
 command -v openssl >/dev/null || need+=(openssl)          # the guide's PostgreSQL step makes a password with it
+command -v pdftoppm >/dev/null || need+=(poppler-utils)   # the governors' report test draws the PDF's pages
+# WeasyPrint (the governors' report PDF) draws text with Pango
+for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+  dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed' || need+=("$lib")
+done
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

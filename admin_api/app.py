@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import auth, config_store, web
+from . import alerts, auth, config_store, web
 from .db import Database, migrate
 from .metrics import Metrics
 from .retention import purge_periodically
@@ -24,7 +24,9 @@ from .settings import Settings
 
 MAX_BODY = 16 * 1024 * 1024  # a full 500-event batch is ~3 MB
 # Paths allowed more: the roster upload page takes a large trust's MIS export (~30 MB for 250k pupils).
-LARGE_BODY_PATHS = {"/it/roster": 64 * 1024 * 1024, "/api/v1/config/roster": 64 * 1024 * 1024}
+# So does "who is P-XXXX?", which reads the DSL's MIS export in memory.
+LARGE_BODY_PATHS = {"/it/roster": 64 * 1024 * 1024, "/api/v1/config/roster": 64 * 1024 * 1024,
+                    "/pupils/identify": 64 * 1024 * 1024}
 
 
 class BodyLimit:
@@ -101,19 +103,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrate(db.engine)
     with db.session() as session:
         config_store.seed(session, settings)
+        alerts.seed(session, settings)
         session.commit()
+    dispatcher = alerts.Dispatcher(db, alerts.Channels.from_settings(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(
+        tasks = [asyncio.create_task(
             purge_periodically(db, settings, on_purge=lambda p: app.state.metrics.purged.inc(p.deleted))
-        )
+        )]
+        if settings.alert_interval_seconds > 0:
+            tasks.append(asyncio.create_task(alerts.deliver_periodically(dispatcher, settings.alert_interval_seconds)))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             db.dispose()
 
     app = FastAPI(

@@ -7,7 +7,8 @@ policy covers both. Every state-changing request made with the session cookie mu
 token (hidden form field or X-CSRF-Token header).
 
 Roles: ``dpo`` sees and changes everything; ``it`` runs the service (allowlist, roster, proxies, health) and sees
-event metadata but never event text; ``viewer`` sees statistics only. Which route each role may use is
+event metadata but never event text; ``viewer`` sees statistics only; ``dsl`` (Designated Safeguarding Lead)
+works the safeguarding incidents (admin_api.incidents decides which). Which route each role may use is
 admin_api/permissions.py; ``permitted`` (JSON API) and web.deps.page_user (pages) enforce it.
 """
 
@@ -41,7 +42,8 @@ from admin_api.models import ROLES, User
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-ROLE_LABELS = {"dpo": "Data Protection Officer", "it": "IT administrator", "viewer": "Viewer (statistics only)"}
+ROLE_LABELS = {"dpo": "Data Protection Officer", "dsl": "Designated Safeguarding Lead", "it": "IT administrator",
+               "viewer": "Viewer (statistics only)"}
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

@@ -34,10 +34,18 @@ def register_admin(subparsers: Any) -> None:
 
     user = sub.add_parser("create-user", parents=[common], help="add a DPO, IT or viewer account")
     user.add_argument("username")
-    user.add_argument("--role", required=True, choices=["dpo", "it", "viewer"])
+    user.add_argument("--role", required=True, choices=["dpo", "dsl", "it", "viewer"])
     user.add_argument("--email", help="email address (maps Entra ID / Google sign-ins to this account)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.set_defaults(handler=_create_user)
+
+    contacts = sub.add_parser(
+        "contacts", parents=[common],
+        help="set the DSL's and DPO's alert contacts (required at set-up); each gets a test message to confirm")
+    for role, title in (("dsl", "Designated Safeguarding Lead"), ("dpo", "Data Protection Officer")):
+        contacts.add_argument(f"--{role}-name", metavar="NAME", help=f"the {title}'s name")
+        contacts.add_argument(f"--{role}-email", metavar="EMAIL", help=f"the {title}'s e-mail address")
+    contacts.set_defaults(handler=_contacts)
 
     roster = sub.add_parser("roster", help="the pupil roster the proxies and 'find a pupil' use")
     roster.set_defaults(handler=lambda args: (roster.print_help(), 2)[1])
@@ -120,6 +128,13 @@ def _serve(args: argparse.Namespace) -> int:
         app = create_app(settings)
     except (SQLAlchemyError, ValueError, OSError) as exc:
         return _fail(f"cannot start: {str(exc).splitlines()[0]}")
+    from .alerts import missing_contacts
+
+    with app.state.db.session() as session:
+        missing = missing_contacts(session)
+    if missing:
+        print(f"pupilguard admin: alerts are not confirmed for: {', '.join(m.upper() for m in missing)} "
+              "(run `pupilguard admin contacts`, or set them on the Alerts page)", file=sys.stderr)
     uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="info", server_header=False)
     return 0
 
@@ -148,6 +163,38 @@ def _create_user(args: argparse.Namespace) -> int:
         session.commit()
     print(f"created {args.role} user {args.username}")
     return 0
+
+
+def _contacts(args: argparse.Namespace) -> int:
+    from . import alerts
+
+    settings = _settings(args)
+    given = [role for role in alerts.CONTACT_ROLES if getattr(args, f"{role}_email")]
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            for role in given:
+                try:
+                    alerts.set_contact(session, role, getattr(args, f"{role}_name") or alerts.CONTACT_ROLES[role],
+                                       getattr(args, f"{role}_email"), actor="cli")
+                except alerts.ContactError as exc:
+                    return _fail(f"{role}: {exc}")
+            session.commit()
+            sent = alerts.Dispatcher(db, alerts.Channels.from_settings(settings)).deliver_due() if given else 0
+            config = alerts.load_config(session)
+        for role, title in alerts.CONTACT_ROLES.items():
+            contact = config["contacts"].get(role)
+            state = "not set" if contact is None else (
+                f"{contact['name']} <{contact['email']}>, " + ("confirmed" if contact["confirmed_at"]
+                                                               else "waiting for confirmation"))
+            print(f"{title}: {state}")
+        if given:
+            print(f"{sent} test message(s) sent; the rest are queued and retried by the admin service"
+                  if sent < len(given) else "test messages sent: each contact confirms with the link in it")
+        missing = [r.upper() for r in alerts.CONTACT_ROLES if r not in config["contacts"]]
+        return _fail(f"set-up needs contacts for: {', '.join(missing)}") if missing else 0
+    finally:
+        db.dispose()
 
 
 def _roster_import(args: argparse.Namespace) -> int:

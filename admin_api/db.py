@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import JSON, Engine, Table, create_engine, event, text
+from sqlalchemy import JSON, Engine, Table, any_, bindparam, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -85,13 +85,14 @@ def bulk_insert(
     *,
     conflict: Sequence[str] | None = None,
     add_on_conflict: str | None = None,
-    returning: str | None = None,
+    returning: str | tuple[str, ...] | None = None,
 ) -> list[Any]:
     """Insert many rows in one statement: `ON CONFLICT (conflict) DO NOTHING`, or add `add_on_conflict` to the
     existing row's value (an upsert counter); returns the `returning` column of the rows actually inserted.
 
     On PostgreSQL the rows travel as one array per column through `unnest()`: a single short statement whatever
     the batch size, which is several times faster than a multi-row VALUES list (psycopg parses that in Python).
+    A tuple of `returning` columns returns rows of those columns.
     """
     if not rows:
         return []
@@ -104,6 +105,8 @@ def bulk_insert(
                                                 + stmt.excluded[add_on_conflict]})
     elif conflict:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
+    if isinstance(returning, tuple):
+        return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)), list(rows))]
     if returning:
         return list(session.execute(stmt.returning(table.c[returning]), list(rows)).scalars())
     session.execute(stmt, list(rows))
@@ -131,11 +134,49 @@ def _pg_bulk_insert(session, table, rows, conflict, add_on_conflict, returning):
             sql += f" ON CONFLICT ({keys}) DO UPDATE SET {target} = {table.name}.{target} + EXCLUDED.{target}"
         else:
             sql += f" ON CONFLICT ({keys}) DO NOTHING"
+    if isinstance(returning, tuple):
+        sql += f" RETURNING {', '.join(map(quote, returning))}"
+        return [tuple(row) for row in session.execute(text(sql), params)]
     if returning:
         sql += f" RETURNING {quote(returning)}"
         return list(session.execute(text(sql), params).scalars())
     session.execute(text(sql), params)
     return []
+
+
+def existing_keys(session: Session, column: Any, values: Sequence[Any]) -> list[Any]:
+    """The values of `column` that are already stored among `values` (one array parameter on PostgreSQL rather
+    than hundreds of IN parameters)."""
+    if not values:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        array = bindparam("keys", list(values), type_=postgresql.ARRAY(column.type))
+        return list(session.scalars(select(column).where(column == any_(array))))
+    return list(session.scalars(select(column).where(column.in_(list(values)))))
+
+
+def bulk_update(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    """`UPDATE table SET col = … WHERE key = row[key]` for many rows (each a dict of the key and the same columns)
+    in one statement: on PostgreSQL the values travel as one array per column through `unnest()`, as in
+    bulk_insert (an executemany would be a round trip per row)."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != key]
+    if session.get_bind().dialect.name != "postgresql":
+        stmt = table.update().where(table.c[key] == bindparam(f"_{key}")).values(
+            {c: bindparam(f"_{c}") for c in columns})
+        session.execute(stmt, [{f"_{c}": v for c, v in row.items()} for row in rows])
+        return
+    dialect = postgresql.dialect()
+    quote = dialect.identifier_preparer.quote
+    names = [key, *columns]
+    arrays = ", ".join(f"CAST(:p{i} AS {table.c[n].type.compile(dialect=dialect)}[])" for i, n in enumerate(names))
+    assignments = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    session.execute(text(
+        f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {assignments} "
+        f"FROM unnest({arrays}) AS v({', '.join(map(quote, names))}) "
+        f"WHERE {quote(table.name)}.{quote(key)} = v.{quote(key)}"),
+        {f"p{i}": [row[n] for row in rows] for i, n in enumerate(names)})
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -22,16 +22,18 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("dpo", "it", "viewer")
+ROLES = ("dpo", "dsl", "it", "viewer")
 ACTIONS = ("allow", "redact", "block")
 
 
@@ -100,6 +102,10 @@ class Event(Base):
     reasons: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
     excerpt: Mapped[str] = mapped_column(Text, nullable=False, default="")
     analysis_ms: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    # admin_api.severity.severity_of(the event), computed once at ingest (0 = nothing to review)
+    severity: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
+    # the incident this event was grouped into (events of severity 0 join none)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
 
     entities: Mapped[list[EventEntity]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
@@ -113,7 +119,10 @@ class Event(Base):
         Index("ix_events_time", "time", "event_id"),  # newest-first keyset paging
         Index("ix_events_action_time", "action", "time"),
         Index("ix_events_tool_time", "tool", "time"),
-        Index("ix_events_user_time", "user", "time"),
+        # the staff filter ignores case ("T.Jones" is "t.jones"): an index on the lower-cased name
+        Index("ix_events_user_lower_time", func.lower(text('"user"')), "time"),
+        Index("ix_events_severity_time", "severity", "time"),
+        Index("ix_events_incident_id", "incident_id"),
     )
 
 
@@ -235,7 +244,7 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (
-        CheckConstraint("role IN ('dpo', 'it', 'viewer')", name="role"),
+        CheckConstraint("role IN ('dpo', 'dsl', 'it', 'viewer')", name="role"),
         UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc"),
     )
 
@@ -333,3 +342,79 @@ class PendingChange(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),)
+
+
+INCIDENT_STATUSES = ("new", "in_review", "escalated", "closed")
+
+
+class Incident(Base):
+    """Events needing review, grouped: one member of staff (or, without a user, one client address) within a
+    window of quiet time (admin_api.incidents). Casework: status, assignee, notes and an outcome."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # who sent it: the proxy's user where known, else "addr:<client address>" (the grouping key)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    user: Mapped[str | None] = mapped_column(String(255))
+    department: Mapped[str | None] = mapped_column(String(128))
+    first_event_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    events: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    severity: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # the most serious of its events
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="new")
+    assignee: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    notes: Mapped[list[IncidentNote]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", passive_deletes=True, order_by="IncidentNote.id"
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('new', 'in_review', 'escalated', 'closed')", name="status"),
+        Index("ix_incidents_subject_last", "subject", "last_event_at"),  # grouping at ingest
+        # "needs review": open incidents, most serious and newest first, read straight off this partial index
+        Index("ix_incidents_open", "severity", "last_event_at", "id",
+              postgresql_where=text("status <> 'closed'"), sqlite_where=text("status <> 'closed'")),
+        Index("ix_incidents_status_last", "status", "last_event_at"),
+    )
+
+
+class IncidentNote(Base):
+    """A reviewer's note on an incident (casework, not pupil data: the form says so)."""
+
+    __tablename__ = "incident_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    author: Mapped[str] = mapped_column(String(255), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+
+    incident: Mapped[Incident] = relationship(back_populates="notes")
+
+    __table_args__ = (Index("ix_incident_notes_incident_id", "incident_id"),)
+
+
+class OutboxMessage(Base):
+    """An alert waiting to be delivered (e-mail, webhook or syslog), written in the same transaction as whatever
+    caused it, so a mail server that is down loses nothing. `key` is unique: enqueueing the same alert twice
+    (a re-delivered event batch) adds nothing. admin_api.alerts delivers and retries with backoff."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # email | webhook | syslog
+    recipient: Mapped[str] = mapped_column(String(512), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(512))
+
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)

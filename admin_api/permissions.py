@@ -29,6 +29,10 @@ class Permission(StrEnum):
     SET_RETENTION = "set_retention"
     WEAKEN_PROTECTION = "weaken_protection"  # see admin_api/protection.py: monitor, approve a tool, restore...
     REVIEW_ALERTS = "review_alerts"        # integrity and protection alerts; approve others' pending changes
+    CASEWORK = "casework"                  # incidents and "who is P-XXXX?" (admin_api.incidents: which ones)
+    REVIEW_SENDERS = "review_senders"      # who sent it (per member of staff / department), false positives
+    SET_CONTACTS = "set_contacts"          # the DSL's and DPO's alert contacts
+    VIEW_REPORTS = "view_reports"          # the governors' report
 
 
 class Access(StrEnum):
@@ -46,6 +50,7 @@ GRANTS: dict[str, frozenset[Permission]] = {
     "dpo": frozenset(Permission),
     "it": frozenset({P.ACCOUNT, P.VIEW_STATS, P.VIEW_EVENTS, P.EDIT_ALLOWLIST, P.UPLOAD_ROSTER, P.MANAGE_PROXIES}),
     "viewer": frozenset({P.ACCOUNT, P.VIEW_STATS}),
+    "dsl": frozenset({P.ACCOUNT, P.VIEW_STATS, P.CASEWORK}),
 }
 
 # Every route of the app ("METHOD path template") and what it needs.
@@ -111,19 +116,38 @@ ROUTES: dict[str, Permission | Access] = {
     "GET /alerts": P.REVIEW_ALERTS,
     "POST /alerts/{alert_id}/acknowledge": P.REVIEW_ALERTS,
     "POST /changes/{change_id}/{decision}": P.REVIEW_ALERTS,
+    # casework
+    "GET /incidents": P.CASEWORK,
+    "GET /incidents/{incident_id}": P.CASEWORK,
+    "POST /incidents/{incident_id}": P.CASEWORK,
+    "POST /incidents/{incident_id}/notes": P.CASEWORK,
+    "GET /pupils/identify": P.CASEWORK,
+    "POST /pupils/identify": P.CASEWORK,
+    "GET /incidents/false-positives": P.REVIEW_SENDERS,
+    "GET /senders/{view}": P.REVIEW_SENDERS,
+    "GET /alerts/contacts": P.SET_CONTACTS,
+    "POST /alerts/contacts": P.SET_CONTACTS,
+    "GET /alerts/confirm/{token}": Access.PUBLIC,  # the token in the test message is the credential
+    "POST /alerts/confirm/{token}": Access.PUBLIC,
+    "GET /reports/governors": P.VIEW_REPORTS,
+    "GET /reports/governors.pdf": P.VIEW_REPORTS,
 }
 
 # The web menu, in order: (key, page, label). Each entry shows to the roles that may open its page.
 MENU: tuple[tuple[str, str, str], ...] = (
     ("dashboard", "/", "Dashboard"),
+    ("incidents", "/incidents", "Incidents"),
     ("events", "/events", "Events"),
+    ("senders", "/senders/staff", "Who sent it"),
     ("pupils", "/pupils", "Find a pupil"),
     ("alerts", "/alerts", "Alerts"),
+    ("contacts", "/alerts/contacts", "Alert contacts"),
     ("allowlist", "/it/allowlist", "Allowlist"),
     ("policy", "/policy", "Policy"),
     ("roster", "/it/roster", "Roster"),
     ("proxies", "/it/proxies", "Proxies"),
     ("retention", "/retention", "Retention"),
+    ("report", "/reports/governors", "Governors' report"),
     ("audit", "/audit", "Audit log"),
     ("users", "/users", "Users"),
 )
@@ -150,4 +174,18 @@ def role_may_use(role: str | None, request: Request) -> bool:
 
 def visible_pages(role: str | None) -> list[tuple[str, str, str]]:
     return [(key, page, label) for key, page, label in MENU
-            if isinstance(need := ROUTES[f"GET {page}"], Permission) and allows(role, need)]
+            if isinstance(need := page_needs(page), Permission) and allows(role, need)]
+
+
+def page_needs(page: str) -> Permission | Access:
+    """What GET `page` needs: its own row, or the row of the path template it matches ("/senders/staff")."""
+    if (need := ROUTES.get(f"GET {page}")) is not None:
+        return need
+    parts = page.split("/")
+    for key, need in ROUTES.items():
+        method, _, template = key.partition(" ")
+        pattern = template.split("/")
+        if method == "GET" and len(pattern) == len(parts) and all(
+                p == q or (p.startswith("{") and p.endswith("}")) for p, q in zip(pattern, parts)):
+            return need
+    raise KeyError(page)

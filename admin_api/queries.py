@@ -22,8 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from . import rollups
-from .models import ACTIONS, AuditEntry, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil
+from . import rollups, severity
+from .models import (ACTIONS, AuditEntry, DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity, EventPupil,
+                     Proxy)
 from .rollups import midnight
 from .schemas import (ActionCounts, AuditOut, AuditPage, AuditQuery, EventFilter, EventOut, GroupCounts, Stats,
                       TimelinePoint, decode_cursor)
@@ -46,11 +47,14 @@ def event_conditions(flt: EventFilter) -> list[ColumnElement[bool]]:
         (Event.tool, flt.tool),
         (Event.profile, flt.profile),
         (Event.department, flt.department),
-        (Event.user, flt.user),
         (Event.proxy_id, flt.proxy_id),
+        (Event.severity, flt.severity),
     ):
         if value is not None:
             conds.append(column == value)
+    if flt.user is not None:
+        # staff names come from the directory in any case ("T.Jones", "t.jones")
+        conds.append(func.lower(Event.user) == flt.user.lower())
     # aliases: these subqueries must correlate with `events` only, also inside a query over event_entities
     if flt.entity is not None:
         entity = aliased(EventEntity)
@@ -134,6 +138,8 @@ def event_out(event: Event, *, include_text: bool) -> EventOut:
         pupil_refs=sorted(p.pupil_ref for p in event.pupils) if include_text else None,
         excerpt=event.excerpt if include_text else None,
         analysis_ms=event.analysis_ms,
+        severity=event.severity,
+        incident_id=event.incident_id,
     )
 
 
@@ -158,7 +164,8 @@ def _ranked(rows: Rows) -> list[GroupCounts]:
 # Which roll-up answers which filters (start/end always: whole days from the roll-up, partial days from events).
 TOTALS_FILTERS = frozenset({"start", "end", "action"})
 ROLLUP_FILTERS = TOTALS_FILTERS | {"tool", "profile", "department", "entity"}
-DIMENSIONS = ("day", "tool", "profile", "department", "entity")
+ROLLUP_DIMENSIONS = ("day", "tool", "profile", "department", "entity")  # in DailyCount / DailyEntityCount
+DIMENSIONS = (*ROLLUP_DIMENSIONS, "severity")  # severity: DailyTotal only
 
 
 def stats(session: Session, flt: EventFilter) -> Stats:
@@ -181,6 +188,9 @@ def stats(session: Session, flt: EventFilter) -> Stats:
             _add_totals(session, flt, full, rows)
         else:
             _add_rollup_rows(session, flt, full, rows)
+            # severity is only in the one-dimension totals: count the whole days' events for it
+            whole = {"start": midnight(full[0]) if full[0] else None, "end": midnight(full[1]) if full[1] else None}
+            rows["severity"] += _event_rows(session, flt.model_copy(update=whole), "severity")
     for edge in edges:
         for dim in DIMENSIONS:
             rows[dim] += _event_rows(session, edge, dim)
@@ -198,7 +208,14 @@ def stats(session: Session, flt: EventFilter) -> Stats:
         by_profile=_ranked(rows["profile"]),
         by_department=_ranked(rows["department"]),
         by_entity=_ranked(rows["entity"]),
+        by_severity=_by_severity(rows["severity"]),
     )
+
+
+def _by_severity(rows: Rows) -> list[GroupCounts]:
+    grouped = _group(rows)
+    return [GroupCounts(key=severity.NAMES[level], **grouped.get(str(level), {}))
+            for level in (*severity.LEVELS, severity.NONE)]
 
 
 Days = tuple[date | None, date | None]  # whole UTC days [first, last); None: unbounded
@@ -232,7 +249,8 @@ def _add_rollup_rows(session: Session, flt: EventFilter, days: Days,
     # with a data-type filter every dimension comes from the entity roll-up (one row per event and type)
     tables = [DailyEntityCount] if flt.entity is not None else [DailyCount, DailyEntityCount]
     for table in tables:
-        dims = [d for d in DIMENSIONS if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
+        dims = [d for d in ROLLUP_DIMENSIONS
+                if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
         conds = _day_conds(table, days)
         for name in ("action", "tool", "profile", "department", "entity"):
             value = getattr(flt, name)
@@ -292,6 +310,32 @@ def _event_rows(session: Session, flt: EventFilter, dim: str) -> Rows:
 def _key(value: object) -> str | None:
     # roll-ups say "" for none; days come back as date (PostgreSQL, roll-ups) or text (SQLite's date())
     return None if value is None or value == rollups.NONE else str(value)
+
+
+def by_sender(session: Session, flt: EventFilter, column: str,
+              limit: int = 500) -> list[tuple[str | None, dict[int, int]]]:
+    """Events needing review per member of staff (column "user") or department, split by severity level; the
+    most serious senders first (safeguarding count, then special category, …)."""
+    key = getattr(Event, column)
+    rows: dict[str | None, dict[int, int]] = {}
+    for value, level, n in session.execute(select(key, Event.severity, func.count())
+                                           .where(*event_conditions(flt), Event.severity > 0)
+                                           .group_by(key, Event.severity)):
+        rows.setdefault(value, {lvl: 0 for lvl in severity.LEVELS})[int(level)] = int(n)
+    ranked = sorted(rows.items(), key=lambda kv: ([-kv[1][lvl] for lvl in severity.LEVELS], kv[0] or ""))
+    return ranked[:limit]
+
+
+def filter_options(session: Session) -> dict[str, list[str]]:
+    """The values each drop-down filter offers: every tool, profile, department and data type ever counted (from
+    the roll-ups, a few hundred rows) and every proxy that sent events."""
+    options: dict[str, list[str]] = {d: [] for d in ("tool", "profile", "department", "entity")}
+    for dimension, key in session.execute(select(DailyTotal.dimension, DailyTotal.key).distinct()
+                                          .where(DailyTotal.dimension.in_(list(options)))):
+        if key != rollups.NONE:
+            options[dimension].append(key)
+    options["proxy_id"] = list(session.scalars(select(Proxy.name)))
+    return {k: sorted(set(v), key=str.lower) for k, v in options.items()}
 
 
 # --- audit log ----------------------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from the events (after a bulk load or a purge).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import String, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
@@ -22,11 +23,13 @@ from .models import DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity
 
 NONE = ""  # stands for a missing profile/department in the roll-up keys
 TABLES = (DailyTotal, DailyCount, DailyEntityCount)
-DIMENSIONS = ("tool", "profile", "department", "entity")
+DIMENSIONS = ("tool", "profile", "department", "entity")  # DailyCount / DailyEntityCount columns
+# DailyTotal also counts by severity (key: the level as text), for the dashboard's unfiltered "by severity"
 
 
-def add(session: Session, events: Iterable[WireEvent]) -> None:
-    """Count newly stored events into the roll-ups (same transaction as the insert)."""
+def add(session: Session, events: Iterable[WireEvent], severities: Mapping[Any, int]) -> None:
+    """Count newly stored events into the roll-ups (same transaction as the insert); `severities` maps each
+    event_id to its stored severity (counted in DailyTotal only, as dimension "severity")."""
     totals: Counter[tuple[date, str, str, str]] = Counter()
     daily: Counter[tuple[date, str, str, str, str]] = Counter()
     entities: Counter[tuple[date, str, str, str, str, str]] = Counter()
@@ -37,6 +40,7 @@ def add(session: Session, events: Iterable[WireEvent]) -> None:
         totals[(day, "tool", e.tool, e.action)] += 1
         totals[(day, "profile", e.profile or NONE, e.action)] += 1
         totals[(day, "department", e.department or NONE, e.action)] += 1
+        totals[(day, "severity", str(severities[e.event_id]), e.action)] += 1
         for entity in e.entities:
             entities[(day, entity, *key[1:])] += 1
             totals[(day, "entity", entity, e.action)] += 1
@@ -89,6 +93,11 @@ def rebuild(session: Session, start: date | None = None, end: date | None = None
             select(source.day, literal(dimension), column, source.action, func.sum(source.events))
             .where(*range_conds).group_by(source.day, column, source.action),
         ))
+    session.execute(insert(DailyTotal).from_select(
+        ["day", "dimension", "key", "action", "events"],
+        select(day, literal("severity"), cast(Event.severity, String), Event.action, func.count())
+        .where(*conds).group_by(day, Event.severity, Event.action),
+    ))
 
 
 def midnight(day: date) -> datetime:

@@ -109,6 +109,9 @@ class EventOut(BaseModel):
     pupil_refs: list[str] | None
     excerpt: str | None
     analysis_ms: float
+    severity: int = Field(description="0 nothing to review, 1 fail-closed, 2 unapproved tool, 3 pupil identifiers, "
+                                      "4 special category, 5 safeguarding")
+    incident_id: int | None = None
 
 
 class EventPage(BaseModel):
@@ -131,6 +134,7 @@ class EventFilter(BaseModel):
     entity: EntityName | None = Field(default=None, description="Data type, e.g. UK_UPN or SPECIAL_CATEGORY:SEN.")
     proxy_id: Name | None = None
     pupil_ref: Short | None = None
+    severity: int | None = Field(default=None, ge=0, le=5, description="Severity level (see EventOut.severity).")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
@@ -186,6 +190,8 @@ class Stats(BaseModel):
     by_department: list[GroupCounts]
     by_entity: list[GroupCounts] = Field(
         description="Events per data type (an event counts once per type); with an `entity` filter, that type only.")
+    by_severity: list[GroupCounts] = Field(
+        default_factory=list, description="Events per severity (key: its name), most serious first, every level.")
 
 
 class AuditOut(BaseModel):

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ALLOWLIST = Path(__file__).resolve().parent.parent / "allowlist.yaml"
@@ -71,6 +71,25 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = Field(default=None, repr=False)
     oidc_allowed_domain: str | None = None
+
+    # Alerts (admin_api.alerts). The DSL's and DPO's contacts seed the service on first start; afterwards they
+    # are managed with `pupilguard admin contacts` or the Alerts page, and each confirms a test message.
+    public_url: str = "http://127.0.0.1:8700"  # the admin service as staff reach it, for links in e-mails
+    dsl_name: str | None = None
+    dsl_email: str | None = None
+    dpo_name: str | None = None
+    dpo_email: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = Field(default=None, repr=False)
+    smtp_from: str = "pupilguard@localhost"
+    smtp_ca_file: Path | None = None  # a private CA for the mail server's certificate (default: the system's)
+    alert_webhook_url: str | None = None  # Teams / Slack incoming webhook
+    alert_syslog: str | None = None  # "host:514": CEF over UDP to the trust's SIEM
+    alert_interval_seconds: float = Field(default=30.0, ge=0)  # 0: no background delivery (tests drive it)
+    alert_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

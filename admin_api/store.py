@@ -14,19 +14,29 @@ from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
 
-from . import rollups
-from .db import bulk_insert
+from . import alerts, incidents, rollups
+from .db import bulk_insert, existing_keys
 from .models import Event, EventEntity, EventPupil, utcnow
+from .severity import severity_of
 
 
 def store_events(session: Session, events: Sequence[WireEvent], received_at: datetime | None = None) -> int:
-    """Insert the new events of a batch; returns how many were new (the rest were already stored)."""
+    """Insert the new events of a batch; returns how many were new (the rest were already stored).
+
+    Only the new events are grouped into incidents, counted and alerted on, so a re-delivered batch changes
+    nothing. Incidents are placed before the insert so each event row is written once, with its incident."""
     if not events:
         return 0
     received_at = received_at or utcnow()
     unique: dict[uuid.UUID, WireEvent] = {}
     for event in events:
         unique.setdefault(event.event_id, event)
+    stored = set(existing_keys(session, Event.__table__.c.event_id, list(unique)))
+    candidates = [e for e in unique.values() if e.event_id not in stored]
+    if not candidates:
+        return 0
+    severities = {e.event_id: severity_of(e.action, e.reasons, e.entities) for e in candidates}
+    placement = incidents.assign(session, candidates, severities)
     rows = [
         {
             "event_id": e.event_id,
@@ -45,19 +55,26 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
             "reasons": list(e.reasons),
             "excerpt": e.excerpt,  # re-checked on arrival: routers/ingest.py
             "analysis_ms": e.analysis_ms,
+            "severity": severities[e.event_id],
+            "incident_id": placement.incident_of.get(e.event_id),
         }
         # sorted: two proxies delivering overlapping batches take the row locks in the same order (no deadlock)
-        for e in sorted(unique.values(), key=lambda e: e.event_id)
+        for e in sorted(candidates, key=lambda e: e.event_id)
     ]
     new_ids = set(bulk_insert(session, Event.__table__, rows, conflict=["event_id"], returning="event_id"))
+    lost = {placement.incident_of[e.event_id] for e in candidates
+            if e.event_id not in new_ids and e.event_id in placement.incident_of}
+    if lost:  # stored meanwhile by a concurrent delivery of the same events
+        incidents.recount(session, lost)
     if not new_ids:
         return 0
-    new = [e for e in unique.values() if e.event_id in new_ids]
+    new = [e for e in candidates if e.event_id in new_ids]
     entity_rows = [
         {"event_id": e.event_id, "entity": entity, "count": count} for e in new for entity, count in e.entities.items()
     ]
     pupil_rows = [{"event_id": e.event_id, "pupil_ref": ref} for e in new for ref in dict.fromkeys(e.pupil_refs)]
     bulk_insert(session, EventEntity.__table__, entity_rows)
     bulk_insert(session, EventPupil.__table__, pupil_rows)
-    rollups.add(session, new)
+    rollups.add(session, new, severities)
+    alerts.enqueue_incident_alerts(session, [r for r in placement.raised if r.event.event_id in new_ids])
     return len(new_ids)

@@ -8,8 +8,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from admin_api import labels, severity
+from admin_api.models import ACTIONS
 
 ACTION_COLOURS = {"block": "#b3261e", "redact": "#b86e00", "allow": "#2e7d4f"}
+LABEL_CHAR_WIDTH = 7  # px per character of a row label at the charts' 12 px font (generous for capitals)
 PALETTE = ["#1f5fa8", "#6a4c93", "#00897b", "#c2185b", "#5d6d7e", "#8d6e00", "#2e7d4f", "#b3261e"]
 
 
@@ -68,7 +74,7 @@ def stacked_columns(
     colours = colours or {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
     left, top, right, bottom = 48.0, 10.0, width - 8.0, height - 26.0
     chart = Chart(width, height, plot=(left, top, right, bottom))
-    chart.legend = [(s, colours[s]) for s in series]
+    chart.legend = [(labels.action(s), colours[s]) for s in series]
     totals = [sum(counts.get(s, 0) for s in series) for _, counts in buckets]
     if not buckets or not any(totals):
         chart.empty = True
@@ -100,16 +106,18 @@ def stacked_rows(
     series: Sequence[str],
     colours: dict[str, str] | None = None,
     *,
-    width: int = 520,
+    bars: int = 370,
     row: int = 26,
-    label_width: int = 150,
 ) -> Chart:
-    """One horizontal bar per category, stacked by series (e.g. events per tool split by action)."""
+    """One horizontal bar per category, stacked by series (e.g. events per tool split by action). The label column
+    is as wide as the longest label needs, so no label is ever cut short."""
     colours = colours or {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
+    label_width = max(150, LABEL_CHAR_WIDTH * max((len(label) for label, _ in items), default=0) + 16)
+    width = label_width + bars
     height = max(len(items), 1) * row + 8
     left, right = float(label_width), width - 60.0
     chart = Chart(width, height, plot=(left, 4, right, height - 4))
-    chart.legend = [(s, colours[s]) for s in series] if len(series) > 1 else []
+    chart.legend = [(labels.action(s), colours[s]) for s in series] if len(series) > 1 else []
     totals = [sum(counts.get(s, 0) for s in series) for _, counts in items]
     top_value = max(totals, default=0)
     chart.empty = top_value <= 0
@@ -125,7 +133,7 @@ def stacked_rows(
             chart.rects.append(Rect(round(x, 1), y + 4, round(w, 1), row - 9, colours[s],
                                     f"{label}: {value:,} {s}" if len(series) > 1 else f"{label}: {value:,}"))
             x += w
-        chart.labels.append(Tick(y + row / 2 + 4, _shorten(label, 22)))
+        chart.labels.append(Tick(y + row / 2 + 4, label))
         chart.values.append((round(x + 6, 1), y + row / 2 + 4, f"{total:,}"))
     return chart
 
@@ -138,5 +146,36 @@ def _y_ticks(top_value: float, step: float, bottom: float, scale: float) -> list
     return ticks
 
 
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def group_rows(groups: Sequence[Any], top: int, label: Any = str, unknown: str = "(unknown)"
+               ) -> list[tuple[str, dict[str, int]]]:
+    """GroupCounts as chart rows: the `top` largest, then the rest summed into one "and N more" row, so no count
+    is hidden (the table beside each chart lists every group)."""
+    rows = [(label(g.key) if g.key else unknown, {a: getattr(g, a) for a in ACTIONS}) for g in groups[:top]]
+    rest = groups[top:]
+    if rest:
+        rows.append((f"and {len(rest)} more", {a: sum(getattr(g, a) for g in rest) for a in ACTIONS}))
+    return rows
+
+
+def severity_rows(stats: Any) -> list[tuple[str, dict[str, int]]]:
+    """Every severity level, most serious first (zeros included: an empty category is news too)."""
+    return [(labels.level(severity.BY_NAME[g.key or "none"]), {a: getattr(g, a) for a in ACTIONS})
+            for g in stats.by_severity]
+
+
+def day_buckets(timeline: Sequence[Any], first: date, days: int, step: int | None = None
+                ) -> list[tuple[str, dict[str, int]]]:
+    """Per-day counts (TimelinePoint: day, allow, redact, block) with the empty days filled in, in buckets of
+    `step` days (default: weekly for ranges over 90 days, so bars stay readable)."""
+    by_day = {p.day: {a: getattr(p, a) for a in ACTIONS} for p in timeline}
+    step = step or (7 if days > 90 else 1)
+    buckets = []
+    for offset in range(0, days, step):
+        start = first + timedelta(days=offset)
+        counts = {a: 0 for a in ACTIONS}
+        for d in range(min(step, days - offset)):
+            for a, n in by_day.get((start + timedelta(days=d)).isoformat(), {}).items():
+                counts[a] += n
+        label = start.strftime("%d %b").lstrip("0")
+        buckets.append((f"w/c {label}" if step == 7 else label, counts))
+    return buckets

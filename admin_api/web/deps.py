@@ -8,6 +8,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from admin_api.alerts import CONTACT_ROLES, missing_contacts
 from admin_api.auth import CsrfError, csrf_protect, user_from_cookie
 from admin_api import permissions
 from admin_api.db import get_session
@@ -34,6 +35,8 @@ def page_user(request: Request, _csrf: None = Depends(csrf_protect), db: Session
         raise LoginRequired(target)
     if not permissions.role_may_use(user.role, request):
         raise PageForbidden()
+    if user.role == "dpo":  # set-up is not finished until both alert contacts have confirmed: every page says so
+        request.state.unconfirmed_contacts = [CONTACT_ROLES[r] for r in missing_contacts(db)]
     return user
 
 

@@ -1,7 +1,7 @@
 """Jinja2 environment for every page: autoescape always on, whatever the template's file name."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 
+from admin_api import labels
 from admin_api.auth import ROLE_LABELS, csrf_token
 from admin_api.permissions import visible_pages
 
@@ -23,10 +25,13 @@ env = Environment(
 )
 templates = Jinja2Templates(env=env)
 
-def fmt_time(value: datetime | None, with_seconds: bool = False) -> str:
+def fmt_time(value: datetime | None, with_seconds: bool = False) -> Markup | str:
+    """UK time as the school reads it; the UTC time on hover (and machine-readable)."""
     if value is None:
         return "—"
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC")
+    utc = value.astimezone(UTC)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), labels.london(value, with_seconds))
 
 
 def fmt_int(value: int | float | None) -> str:
@@ -41,6 +46,11 @@ def query_with(params: dict[str, Any], **changes: Any) -> str:
 
 env.filters["time"] = fmt_time
 env.filters["int"] = fmt_int
+# plain English for every code shown: {{ e.tool | tool_label }}, {{ i.severity | level_label }}…
+env.filters.update({f"{name}_label": getattr(labels, name) for name in (
+    "entity", "reason", "tool", "level", "action", "status", "outcome", "audit_action", "detail")})
+env.filters["level_name"] = labels.level_name  # the CSS class / query value of a severity level
+env.globals["labels"] = labels
 env.globals["query_with"] = query_with
 env.globals["ROLE_LABELS"] = ROLE_LABELS
 
@@ -62,9 +72,11 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     user = getattr(request.state, "user", None)
     messages = request.session.pop("flash", []) if "session" in request.scope else []
     nav = visible_pages(user.role) if user is not None else []
+    unconfirmed = getattr(request.state, "unconfirmed_contacts", [])  # set by web.deps.page_user for the DPO
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "nav": nav, "messages": messages, "csrf_token": csrf_token(request), **context},
+        {"user": user, "nav": nav, "messages": messages, "csrf_token": csrf_token(request),
+         "unconfirmed_contacts": unconfirmed, **context},
         status_code=status_code,
     )

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from admin_api import auth, proxies
 from admin_api.app import create_app
 from admin_api.settings import Settings
+from admin_api.models import ROLES
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pupilguard_test"
 PASSWORD = "correct horse battery staple"
@@ -124,7 +125,7 @@ def users(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
     """One account per role, for HTTP Basic: users["dpo"] == ("dpo-user", PASSWORD)."""
     out = {}
     with app.state.db.session() as session:
-        for role in ("dpo", "it", "viewer"):
+        for role in ROLES:
             auth.create_user(session, f"{role}-user", PASSWORD, role)
             out[role] = (f"{role}-user", PASSWORD)
         session.commit()

@@ -1,11 +1,13 @@
 """The web UI in Debian's Chromium (Playwright), against the real app served by uvicorn on a loopback port."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -73,6 +75,13 @@ def server(tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    with serving(app, port):
+        yield {"url": f"http://127.0.0.1:{port}", "app": app, "xss_event": events[-1], "zoe": zoe}
+
+
+@contextlib.contextmanager
+def serving(app, port: int) -> Iterator[None]:
+    """The app served by uvicorn on 127.0.0.1:port in a thread, until the block ends."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -80,9 +89,11 @@ def server(tmp_path_factory):
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "app": app, "xss_event": events[-1], "zoe": zoe}
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +141,7 @@ def test_dpo_reviews_filters_opens_exports_and_finds_a_pupil(page, server, tmp_p
     # Filter the event list.
     page.click("nav >> text=Events")
     page.select_option("#f-action", "block")
-    page.fill("#f-tool", "chatgpt")
+    page.select_option("#f-tool", "chatgpt")
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**/events?*action=block*")
     rows = page.locator("table.events tbody tr")
@@ -149,7 +160,7 @@ def test_dpo_reviews_filters_opens_exports_and_finds_a_pupil(page, server, tmp_p
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("#excerpt img, #excerpt script").count() == 0
     assert page.locator("#excerpt mark").inner_text() == "[PUPIL_1]"
-    assert "special_category_with_identifier" in page.locator("#reasons").inner_text()
+    assert "Special-category information about an identifiable person" in page.locator("#reasons").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "event.png"), full_page=True)
 
     # Export the filtered view.

@@ -589,13 +589,13 @@ def test_dashboard_charts_and_this_week_reflect_the_events(app, as_role):
     assert "3 block" in timeline and "4 redact" in timeline
     tools = re.search(r'id="chart-tools".*?</svg>', page, re.S).group(0)
     assert [t for t in re.findall(r"<title>([^<]+)</title>", tools)] == [
-        "chatgpt: 4 redact", "gemini: 3 block", "copilot: 1 allow"]
-    assert "SPECIAL_CATEGORY:SEN: 3 block" in page
+        "ChatGPT: 4 redact", "Gemini: 3 block", "Microsoft Copilot: 1 allow"]  # plain-English tool names
+    assert "Special category: Special educational needs: 3 block" in page
     week = page[page.index('id="this-week"'):]
     kpis = re.findall(r'<div class="n">(\d+)</div><div class="l">(\w+) <span class="delta \w+">([^<]+)<', week)
     assert kpis == [("7", "events", "▲ 6"), ("3", "blocked", "▲ 3"), ("4", "redacted", "▲ 4"),
                     ("0", "allowed", "▼ 1")]
-    assert re.search(r"New this week:.*chatgpt", week, re.S)
+    assert re.search(r"New this week:.*ChatGPT", week, re.S)
 
 
 def test_dashboard_with_no_events_says_so(as_role):

@@ -107,7 +107,8 @@ def test_a_database_error_does_not_put_event_content_in_the_exception(app, proxy
 
 
 PUBLIC = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/login",
-          "/login/oidc", "/login/oidc/callback"}
+          "/login/oidc", "/login/oidc/callback",
+          "/alerts/confirm/1"}  # an alert contact (maybe without an account) confirms; the link's token is the key
 
 
 def _routes(app) -> list[tuple[str, str]]:

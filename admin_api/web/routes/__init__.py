@@ -1,8 +1,8 @@
 """Page routers, one module per area; `router` is what the app factory includes."""
 from fastapi import APIRouter
 
-from admin_api.web.routes import account, alerts, dashboard, events, it, manage
+from admin_api.web.routes import account, alerts, dashboard, events, incidents, it, manage, reports
 
 router = APIRouter(include_in_schema=False)
-for module in (account, alerts, dashboard, events, it, manage):
+for module in (account, alerts, dashboard, events, incidents, it, manage, reports):
     router.include_router(module.router)

@@ -1,17 +1,18 @@
 """The dashboard: statistics only (every role may see it), drawn as SVG charts, plus this week vs last week."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from admin_api import protection, queries
+from admin_api import incidents, labels, protection, queries
 from admin_api.db import get_session
-from admin_api.models import ACTIONS, User
+from admin_api.models import User
 from admin_api.permissions import Permission, allows
-from admin_api.schemas import EventFilter, GroupCounts, Stats
-from admin_api.web.charts import ACTION_COLOURS, stacked_columns, stacked_rows
+from admin_api.schemas import EventFilter, GroupCounts
+from admin_api.web.charts import (ACTION_COLOURS, day_buckets, group_rows, severity_rows, stacked_columns,
+                                  stacked_rows)
 from admin_api.web.deps import page_user
 from admin_api.web.templating import render
 
@@ -24,26 +25,6 @@ TOP = 10
 
 def _total(g: GroupCounts) -> int:
     return g.allow + g.redact + g.block
-
-
-def _timeline(stats: Stats, first: date, days: int) -> list[tuple[str, dict[str, int]]]:
-    """Per-day counts with the empty days filled in; weekly buckets for long ranges so bars stay readable."""
-    by_day = {p.day: {a: getattr(p, a) for a in ACTIONS} for p in stats.timeline}
-    step = 7 if days > 90 else 1
-    buckets = []
-    for offset in range(0, days, step):
-        start = first + timedelta(days=offset)
-        counts = {a: 0 for a in ACTIONS}
-        for d in range(step):
-            for a, n in by_day.get((start + timedelta(days=d)).isoformat(), {}).items():
-                counts[a] += n
-        label = start.strftime("%d %b").lstrip("0")
-        buckets.append((f"w/c {label}" if step == 7 else label, counts))
-    return buckets
-
-
-def _groups(groups: list[GroupCounts], unknown: str = "(unknown)") -> list[tuple[str, dict[str, int]]]:
-    return [(g.key or unknown, {a: getattr(g, a) for a in ACTIONS}) for g in groups[:TOP]]
 
 
 def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tuple[str, int, int, int]]:
@@ -82,16 +63,23 @@ def dashboard(
     colours = {a: ACTION_COLOURS[a] for a in SERIES}
     departments = stats.by_department if any(g.key for g in stats.by_department) else []
     charts = {
-        "timeline": stacked_columns(_timeline(stats, first, days), SERIES, colours),
-        "tools": stacked_rows(_groups(stats.by_tool), SERIES, colours),
-        "entities": stacked_rows(_groups(stats.by_entity), SERIES, colours),
-        "profiles": stacked_rows(_groups(stats.by_profile), SERIES, colours),
-        "departments": stacked_rows(_groups(departments), SERIES, colours) if departments else None,
+        "timeline": stacked_columns(day_buckets(stats.timeline, first, days), SERIES, colours),
+        "severity": stacked_rows(severity_rows(stats), SERIES, colours),
+        "tools": stacked_rows(group_rows(stats.by_tool, TOP, labels.tool), SERIES, colours),
+        "entities": stacked_rows(group_rows(stats.by_entity, TOP, labels.entity), SERIES, colours),
+        "profiles": stacked_rows(group_rows(stats.by_profile, TOP), SERIES, colours),
+        "departments": stacked_rows(group_rows(departments, TOP), SERIES, colours) if departments else None,
     }
+    # "Needs review" leads: open incidents per severity for everyone (counts only), the most serious ones listed
+    # for the roles that work them.
+    casework = user.role in incidents.CASEWORK_ROLES
+    review = incidents.open_counts(db, user if casework else None)
+    top = incidents.list_incidents(db, user, incidents.IncidentFilter(), limit=TOP)[0] if casework else []
     return render(request, "dashboard.html", title="Dashboard", active="dashboard", stats=stats, days=days,
                   ranges=RANGES, charts=charts, week=week, first=first, today=today,
                   can_list=allows(user.role, Permission.VIEW_EVENTS), departments=departments,
-                  week_span=timedelta(days=6), alerts=_open_alerts(db, user))
+                  week_span=timedelta(days=6), alerts=_open_alerts(db, user), review=review, review_top=top,
+                  casework=casework, review_total=sum(review.values()))
 
 
 def _open_alerts(db: Session, user: User) -> tuple[int, list] | None:

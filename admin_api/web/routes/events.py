@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from admin_api import audit, config_store, queries
+from admin_api import audit, config_store, queries, severity
 from admin_api.db import get_session
 from admin_api.models import ACTIONS, User
 from admin_api.permissions import Permission, allows
@@ -22,7 +22,8 @@ from admin_api.web.templating import render
 router = APIRouter()
 
 PAGE_SIZE = 50
-FILTER_FIELDS = ("start", "end", "action", "tool", "profile", "department", "user", "entity", "pupil_ref")
+FILTER_FIELDS = ("start", "end", "severity", "action", "tool", "profile", "department", "user", "entity", "proxy_id",
+                 "pupil_ref")
 PLACEHOLDER = re.compile(r"(\[[A-Z_]+_\d+\])")
 
 
@@ -49,6 +50,10 @@ def parse_filters(params: dict[str, Any], *, allow_pupil_ref: bool) -> tuple[Eve
         values["end"] = datetime.combine(_day(raw["end"], "To") + timedelta(days=1), time(), UTC)
     if values.get("action") and values["action"] not in ACTIONS:
         raise FilterError(f"Action must be one of: {', '.join(ACTIONS)}.")
+    if values.get("severity"):
+        if values["severity"] not in severity.BY_NAME:
+            raise FilterError(f"Severity must be one of: {', '.join(severity.BY_NAME)}.")
+        values["severity"] = severity.BY_NAME[values["severity"]]
     try:
         flt = EventFilter(**values)
     except ValidationError as exc:
@@ -81,7 +86,8 @@ def event_list(
     db.commit()
     return render(request, "events.html", title="Events", active="events", page=page, total=total,
                   filters=active, error=error, actions=ACTIONS, first_page=not cursor,
-                  show_text=allows(user.role, Permission.VIEW_EVENT_TEXT))
+                  show_text=allows(user.role, Permission.VIEW_EVENT_TEXT), options=queries.filter_options(db),
+                  levels=severity.LEVELS)
 
 
 @router.get("/events/export.csv")

@@ -1,0 +1,121 @@
+"""The DSL's path in Debian's Chromium (Playwright), end to end: a proxy posts a safeguarding block, the admin
+service's own delivery loop e-mails the alert through a real SMTP server (STARTTLS, AUTH), and the DSL follows the
+link, signs in, finds out who P-XXXX is from the MIS export and closes the incident with an outcome."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from admin_api import auth, config_store, proxies
+from admin_api.app import create_app
+from admin_api.models import AuditEntry, Incident
+from admin_api.settings import Settings
+from tests.admin_api.test_alerts import SMTP_PASSWORD, SMTP_USER, Mailbox, certificate, free_port  # noqa: F401
+from tests.admin_api.test_browser import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, SIMS_CSV, serving
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def stack(tmp_path, certificate):
+    """Mail server, admin service (SQLite, background alert delivery every half second) and a proxy token."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    smtp_port, port = free_port(), free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = create_app(Settings(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/admin.sqlite3", cookie_secure=False,
+        secret_key="c" * 48, public_url=url, smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_username=SMTP_USER,
+        smtp_password=SMTP_PASSWORD, smtp_ca_file=certificate[0], dsl_name="Dee Safe", dsl_email="dsl@school.test",
+        dpo_email="dpo@school.test", alert_interval_seconds=0.5))
+    with app.state.db.session() as session:
+        auth.create_user(session, "dee", PASSWORD, "dsl")
+        config_store.store_roster_upload(session, SIMS_CSV.encode(), app.state.roster_key, "setup")
+        _, token = proxies.create_token(session, "site-a")
+        session.commit()
+        zoe = config_store.find_pupil_refs(session, app.state.roster_key, "Zoe O'Brien")
+    with Mailbox(smtp_port, certificate) as mailbox, serving(app, port):
+        yield {"url": url, "app": app, "token": token, "zoe": zoe[0], "mailbox": mailbox}
+
+
+def wait_for_mail(mailbox: Mailbox, to: str, subject_part: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in mailbox.to(to) if subject_part in m["Subject"]]
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no e-mail to {to} about {subject_part!r} within {timeout} s")
+
+
+def test_dsl_goes_from_the_alert_e_mail_to_a_closed_incident(stack, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    event = {"event_id": str(uuid.uuid4()), "time": (datetime.now(UTC) - timedelta(seconds=30)).isoformat(),
+             "proxy_id": "site-a", "client_addr": "10.0.4.17", "user": "r.evans", "profile": "staff",
+             "department": "Year 8 pastoral", "tool": "chatgpt", "host": "chatgpt.com",
+             "path": "/backend-api/conversation", "action": "block",
+             "reasons": ["special_category_with_identifier"],
+             "entities": {"PUPIL": 1, "SPECIAL_CATEGORY:SAFEGUARDING": 1},
+             "excerpt": "How do I respond: [PUPIL_1] told me her stepdad hits her", "pupil_refs": [stack["zoe"]],
+             "analysis_ms": 14.0}
+    sent = httpx.post(stack["url"] + "/api/v1/events", json={"events": [event]},
+                      headers={"Authorization": f"Bearer {stack['token']}"})
+    assert sent.json() == {"accepted": 1, "duplicates": 0}
+
+    [mail] = wait_for_mail(stack["mailbox"], "dsl@school.test", "Safeguarding alert")
+    body = mail.get_content()
+    assert "r.evans" in body and "[PUPIL_1] told me her stepdad hits her" in body
+    link = re.search(r"(http://127\.0\.0\.1:\d+/incidents/\d+)", body).group(1)
+    export = tmp_path / "sims-export.csv"
+    export.write_text(SIMS_CSV, encoding="utf-8")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(link)  # not signed in: the sign-in page, then straight back to the incident
+        page.fill("#username", "dee")
+        page.fill("#password", PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(link)
+        assert "Safeguarding" in page.locator("h1").inner_text()
+        assert page.locator("#incident-user").inner_text() == "r.evans"
+        assert "stepdad hits her" in page.locator("pre.excerpt").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "incident-dsl.png"), full_page=True)
+
+        page.click(f"text=Who is {stack['zoe']}?")
+        page.wait_for_selector("#export")
+        assert page.locator("#ref").input_value() == stack["zoe"]
+        page.set_input_files("#export", str(export))
+        page.click("form[action='/pupils/identify'] button[type=submit]")
+        result = page.locator("#identify-result").inner_text()
+        assert "Zoë O'Brien" in result and "14/03/2013" in result
+        page.screenshot(path=str(SCREENSHOTS / "who-is-pupil.png"), full_page=True)
+
+        page.goto(link)
+        page.fill("#note", f"Spoke to R. Evans; referral made for {stack['zoe']} under the safeguarding policy.")
+        page.click("#notes button[type=submit]")
+        page.wait_for_selector("text=Note added.")
+        page.select_option("#status", "closed")
+        page.select_option("#outcome", "safeguarding_referral")
+        page.click("#incident-form button[type=submit]")
+        page.wait_for_selector("text=Incident updated.")
+        assert page.locator("#incident-status").inner_text() == "Closed"
+        assert page.locator("#incident-outcome").inner_text() == "Referred under safeguarding procedures"
+        page.screenshot(path=str(SCREENSHOTS / "incident-closed.png"), full_page=True)
+        browser.close()
+
+    with stack["app"].state.db.session() as session:
+        incident = session.scalars(select(Incident)).one()
+        assert (incident.status, incident.outcome) == ("closed", "safeguarding_referral")
+        trail = [(e.username, e.action) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+                 if e.action.startswith(("incident.", "pupil."))]
+    assert [a for a in trail if a[1] != "incident.view"] == [
+        ("dee", "pupil.reidentify"), ("dee", "incident.note"), ("dee", "incident.update")]
