@@ -35,12 +35,14 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from detectors.entities import IDENTIFIERS
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
 )
 from detectors.normalise import clean, fold
 from detectors.placeholders import PLACEHOLDER_RE, Placeholders
 from detectors.policy import Policy, Rules, default_policy
+from detectors.recognisers.addresses import UkAddressRecognizer
 from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecognizer, UkPostcodeRecognizer
 from detectors.recognisers.dates import DateOfBirthRecognizer
 from detectors.recognisers.persons import (
@@ -54,10 +56,7 @@ log = logging.getLogger("pupilguard.detectors")
 
 SPECIAL = "SPECIAL_CATEGORY"
 PUBLIC_FIGURE = PublicFigureRecognizer.ENTITY
-# When identifier spans overlap, the merged span takes the first entity in this order: an e-mail address holding
-# a name is still an e-mail address; a ULN is not a phone number.
-PRIORITY = ("EMAIL_ADDRESS", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", "PUPIL", "DATE_OF_BIRTH",
-            "UK_POSTCODE", "PHONE_NUMBER", "PERSON")
+PRIORITY = IDENTIFIERS  # overlapping identifier spans merge into the first of these (see detectors/entities.py)
 NAMES = ("PUPIL", "PERSON")
 EXCERPT_MAX = 500
 _PUPIL_CONTEXT = re.compile(
@@ -131,7 +130,7 @@ class Engine:
     def _recognisers(roster) -> list:
         recognisers = [
             UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
-            DateOfBirthRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(), OfflineEmailRecognizer(),
+            DateOfBirthRecognizer(), UkAddressRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(), OfflineEmailRecognizer(),
             NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
             SignOffNameRecognizer(), PublicFigureRecognizer(),
             SpecialCategoryRecognizer(),

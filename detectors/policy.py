@@ -15,11 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detectors import yamlfile
+from detectors.entities import IDENTIFIERS
 
-IDENTIFIERS: tuple[str, ...] = (
-    "PUPIL", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", "DATE_OF_BIRTH", "UK_POSTCODE", "PHONE_NUMBER",
-    "EMAIL_ADDRESS", "PERSON",
-)
 SPECIAL_SUBTYPES: tuple[str, ...] = (
     "SEN", "HEALTH", "MENTAL_HEALTH", "ETHNICITY", "RELIGION", "SAFEGUARDING", "LOOKED_AFTER", "FSM", "SEXUALITY",
     "CRIMINAL",
