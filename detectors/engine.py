@@ -35,6 +35,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
@@ -82,6 +83,7 @@ class Finding:
     score: float
     index: int = 0
     subtype: str | None = None  # for SPECIAL_CATEGORY: SEN, HEALTH, ...
+    evasion: bool = False  # written to slip past detection: letter-spaced, leetspeak, reversed
 
     @property
     def label(self) -> str:
@@ -138,7 +140,9 @@ class Engine:
         if roster is not None:
             from detectors.recognisers.roster_names import RosterNameRecognizer
 
-            recognisers.append(RosterNameRecognizer(roster))
+            from detectors.recognisers.roster_spellings import RosterSpellingRecognizer
+
+            recognisers += [RosterNameRecognizer(roster), RosterSpellingRecognizer(roster)]
         return recognisers
 
     def _check_policy(self, policy: Policy) -> None:
@@ -234,6 +238,8 @@ class Engine:
               deadline_ms: float | None) -> Decision:
         if any(not isinstance(t, str) for t in texts):
             raise TypeError("texts must be strings")
+        given = len(texts)
+        texts = texts + [hidden for t in texts for hidden in hidden_texts(t)]  # scanned too; see _decide
         cleaned = [clean(t) for t in texts]
         todo = [i for i, c in enumerate(cleaned) if c.text.strip()]
         texts_todo = [cleaned[i].text for i in todo]
@@ -252,7 +258,7 @@ class Engine:
             findings, found_refs = self._resolve(c, raw.get(i, []), rules, i, named)
             per_text.append(findings)
             refs.extend(r for r in found_refs if r not in refs)
-        return self._decide(texts, per_text, rules, placeholders, refs)
+        return self._decide(texts, per_text, rules, placeholders, refs, given)
 
     def _resolve(self, cleaned, results: list[RecognizerResult], rules: Rules, index: int,
                  named: frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
@@ -307,16 +313,22 @@ class Engine:
         findings = []
         for r in sorted(identifiers + specials, key=lambda r: r.start):
             start, end = cleaned.to_original(r.start, r.end)
-            subtype = (r.recognition_metadata or {}).get("subtype") if r.entity_type == SPECIAL else None
-            findings.append(Finding(r.entity_type, start, end, round(float(r.score), 3), index, subtype))
+            meta = r.recognition_metadata or {}
+            subtype = meta.get("subtype") if r.entity_type == SPECIAL else None
+            findings.append(Finding(r.entity_type, start, end, round(float(r.score), 3), index, subtype,
+                                    bool(meta.get("evasion"))))
         return findings, refs
 
     def _decide(self, texts: list[str], per_text: list[list[Finding]], rules: Rules, placeholders: Placeholders,
-                refs: list[str]) -> Decision:
+                refs: list[str], given: int) -> Decision:
+        """`texts[given:]` were hidden in the others (base64): an identifier there was sent in disguise, an evasion
+        the DPO must see, and the prompt is blocked; the redacted texts returned are the first `given`."""
         findings = [f for fs in per_text for f in fs if f.entity == SPECIAL or rules.action_for(f.entity) != "ignore"]
         identifiers = [f for f in findings if f.entity != SPECIAL]
         specials = [f for f in findings if f.entity == SPECIAL]
         reasons: list[str] = []
+        if any(f.index >= given for f in identifiers) or any(f.evasion for f in identifiers):
+            reasons.append("evasion")
         if specials and rules.special_category == "block":
             reasons.append("special_category")
         elif specials and rules.special_category == "block_with_identifier" and \
@@ -333,11 +345,11 @@ class Engine:
             action, out = "block", None
         elif to_redact:
             action, reasons = "redact", ["identifier_redacted"]
-            out = [_redact(t, [f for f in to_redact if f.index == i], placeholders) for i, t in enumerate(texts)]
+            out = [_redact(t, [f for f in to_redact if f.index == i], placeholders) for i, t in enumerate(texts[:given])]
         else:
-            action, out = "allow", list(texts)
+            action, out = "allow", list(texts[:given])
         if rules.mode == "monitor" and action != "allow":
-            action, out, reasons = "allow", list(texts), [*reasons, "monitor_only"]
+            action, out, reasons = "allow", list(texts[:given]), [*reasons, "monitor_only"]
         # the excerpt gave every identifier its placeholder; asking again returns the same one
         used = list(dict.fromkeys(placeholders.placeholder(f.entity, texts[f.index][f.start:f.end])
                                   for f in identifiers))
@@ -413,6 +425,7 @@ def _merge(results: list[RecognizerResult]) -> list[RecognizerResult]:
             best = min((top, r), key=lambda x: PRIORITY.index(x.entity_type))
             meta = dict(top.recognition_metadata or {})
             meta["pupil_refs"] = [*meta.get("pupil_refs", ()), *(r.recognition_metadata or {}).get("pupil_refs", ())]
+            meta["evasion"] = meta.get("evasion") or (r.recognition_metadata or {}).get("evasion")
             merged[-1] = RecognizerResult(best.entity_type, top.start, max(top.end, r.end),
                                           max(top.score, r.score), recognition_metadata=meta)
         else:
