@@ -196,10 +196,10 @@ class Engine:
             for r in found[recogniser.id]:
                 explained.update(CAPITALISED.findall(text[r.start:r.end]))
         if self.roster is not None:
-            from detectors.recognisers.roster_names import common_words
             from detectors.roster import FORENAME, SURNAME
+            from detectors.wordlists import word_names
 
-            common = common_words()
+            common = word_names()
             words = [w for w in set(CAPITALISED.findall(text)) - explained
                      if maybe_name(w, explained) and w.lower() not in common]
             if words:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
+from detectors.wordlists import common_words, not_people, word_names
 
 __all__ = ["RosterNameRecognizer", "common_words"]
 
@@ -78,13 +77,6 @@ _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
 
 
-@cache
-def common_words() -> frozenset[str]:
-    """Lower-case common English words shipped in detectors/data/common_words.txt."""
-    text = resources.files("detectors").joinpath("data/common_words.txt").read_text(encoding="utf-8")
-    return frozenset(w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#"))
-
-
 @dataclass(slots=True)
 class _Word:
     start: int
@@ -131,7 +123,7 @@ class RosterNameRecognizer(EntityRecognizer):
 
     def __init__(self, roster: Roster, supported_language: str = "en") -> None:
         self.roster = roster
-        self.common = common_words()
+        self.common = word_names()
         super().__init__(supported_entities=[self.ENTITY], name="RosterNameRecognizer",
                          supported_language=supported_language)
 
@@ -313,7 +305,8 @@ class RosterNameRecognizer(EntityRecognizer):
             return False
         if last.possessive:
             return True
-        if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start):
+        if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start) \
+                and folded not in not_people():  # NER takes "a lesson on Kent" for a person too
             return True  # spaCy guesses PERSON for most capitalised sentence openers ("Mark the essays")
         if _initial_follows(text, words, j):
             return True  # "Autumn R. - 8.11": a forename and a surname initial, as in class lists

@@ -20,7 +20,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.normalise import fold
-from detectors.recognisers.roster_names import common_words
+from detectors.wordlists import word_names
 from detectors.roster import FORENAME, FULL_NAME, SURNAME, Roster
 
 __all__ = ["RosterSpellingRecognizer"]
@@ -47,7 +47,7 @@ class RosterSpellingRecognizer(EntityRecognizer):
 
     def __init__(self, roster: Roster, supported_language: str = "en") -> None:
         self.roster = roster
-        self.common = common_words()
+        self.common = word_names()
         super().__init__(supported_entities=[self.ENTITY], name="RosterSpellingRecognizer",
                          supported_language=supported_language)
 
