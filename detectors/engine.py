@@ -292,8 +292,9 @@ class Engine:
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
         if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word
             in_pupil = _coverage(pupils, len(text))
-            kept = [_trim_to_pupil(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
-                    >= 0 else r for r in kept]
+            kept = [piece for r in kept for piece in (
+                _outside_pupils(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
+                >= 0 else [r])]
         kept = [_with_first_name(text, r, famous) if r.entity_type == "PERSON" else r for r in kept]
         kept += _repeat_person_findings(text, kept, famous)
         names = [r for r in kept if r.entity_type in NAMES]
@@ -443,13 +444,22 @@ def _only_common_words_outside(text: str, outer: tuple[int, int], inner: tuple[i
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
-def _trim_to_pupil(text: str, person: RecognizerResult, pupils: list[RecognizerResult]) -> RecognizerResult:
+def _outside_pupils(text: str, person: RecognizerResult, pupils: list[RecognizerResult]) -> list[RecognizerResult]:
+    """NER's PERSON span over a pupil's name and its neighbours ("Ring Zoë", "Maths Oliver Smith", two pupils
+    side by side in a seating plan): the pupils are found already; a part left outside them stays a PERSON only
+    where it holds a word that could be a name ("Oliver Smith Kerry Doyle"), trimmed to its words."""
+    pieces = [(person.start, person.end)]
     for p in pupils:
-        if p.start < person.end and person.start < p.end and (person.start < p.start or person.end > p.end) \
-                and _only_common_words_outside(text, (person.start, person.end), (p.start, p.end)):
-            return RecognizerResult("PERSON", max(person.start, p.start), min(person.end, p.end), person.score,
-                                    recognition_metadata=person.recognition_metadata)
-    return person
+        pieces = [part for s, e in pieces for part in (
+            ((s, max(s, p.start)), (min(e, p.end), e)) if p.start < e and s < p.end else ((s, e),))]
+    out = []
+    for s, e in pieces:
+        words = list(_WORD_RE.finditer(text, s, e))
+        if any(w.group()[:1].isupper() and maybe_name(w.group(), set()) and w.group().lower() not in STOP_WORDS
+               for w in words):
+            out.append(RecognizerResult("PERSON", words[0].start(), words[-1].end(), person.score,
+                                        recognition_metadata=person.recognition_metadata))
+    return out
 
 
 _ROLE_THEN_NAME = re.compile(r"[\s,:(\u2013-]*(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+)?")

@@ -15,6 +15,7 @@ offsets are those of the cleaned text; the engine maps them back.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -171,7 +172,13 @@ class RosterNameRecognizer(EntityRecognizer):
         results = []
         for k, w in enumerate(words):
             stem = stems.get(w.raw)
-            if not stem or k in covered or k + 1 >= len(words) or words[k + 1].start != w.end + 1:
+            if not stem or k in covered:
+                continue
+            if word_flags[stem][0] & SURNAME and w.raw[:1].isupper() and _FAMILY_OF.search(text, max(0, w.start - 12), w.start):
+                fl, ix = word_flags[stem]  # "the Hendersons", "the Smiths'": a pupil's family by their surname
+                results.append(self._result(w.start, w.end, 0.85, "surname", self._refs(ix)))
+                continue
+            if k + 1 >= len(words) or words[k + 1].start != w.end + 1:
                 continue
             following = words[k + 1].folded
             if stem in self.common:
@@ -235,8 +242,10 @@ class RosterNameRecognizer(EntityRecognizer):
             covered.update(span)
             kind = "full_name" if fl & FULL_NAME else "surname"
             end = words[j].end - (words[j].folded not in part and j in before_kin)  # "clarke|s mum"
-            results.append(self._result(words[i].start, end, 0.95 if fl & FULL_NAME else 0.85,
-                                        kind, self.roster.refs_at(ix)))
+            score, refs = 0.95 if fl & FULL_NAME else 0.85, self.roster.refs_at(ix)
+            cells = [k for k in range(i, j) if _CELL_BREAK.search(text, words[k].end, words[k + 1].start)]
+            for lo, hi in itertools.pairwise([i - 1, *cells, j]):  # "Oliver,Smith" in a CSV row: one per cell
+                results.append(self._result(words[lo + 1].start, end if hi == j else words[hi].end, score, kind, refs))
         return results, covered
 
     def _lone_names(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
@@ -345,12 +354,18 @@ class RosterNameRecognizer(EntityRecognizer):
         )
 
 
+# Between the words of one name, a tab or a comma without a space is a table's column break: the name is still
+# found whole, but each cell gets its own placeholder so the columns survive.
+_CELL_BREAK = re.compile(r"\t|,(?! )")
+
+
 def _joins(gap: str, *, first: bool) -> bool:
     """Can two words separated by `gap` belong to one name? Spaces, or "Smith, Oliver" (comma after word 1)."""
     stripped = gap.strip(" \t")
     return (stripped == "" and gap != "") or (first and stripped == "," and gap.startswith(","))
 
 
+_FAMILY_OF = re.compile(r"\b(?:the|The|THE|both|all the)[ \t]+$")  # before a family named in the plural
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a position, on the same line
 
 
