@@ -51,7 +51,7 @@ from detectors.recognisers.persons import (
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
 )
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
-from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer
+from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
 
 log = logging.getLogger("pupilguard.detectors")
 
@@ -308,7 +308,9 @@ class Engine:
         for r in identifiers:
             refs.extend((r.recognition_metadata or {}).get("pupil_refs", ()))
             if self.roster is not None and r.entity_type in ("UK_UPN", "UK_ULN"):
-                ref = self.roster.lookup_identifier(r.entity_type[3:], text[r.start:r.end])
+                value = text[r.start:r.end]
+                ref = self.roster.lookup_identifier(r.entity_type[3:], complete_upn(value) if r.entity_type ==
+                                                    "UK_UPN" else value)
                 if ref:
                     refs.append(ref)
         findings = []
@@ -332,8 +334,9 @@ class Engine:
             reasons.append("evasion")
         if specials and rules.special_category == "block":
             reasons.append("special_category")
-        elif specials and rules.special_category == "block_with_identifier" and \
-                self._identifies_someone(texts, identifiers, specials, rules):
+        elif specials and rules.special_category == "block_with_identifier" and (
+                self._identifies_someone(texts, identifiers, specials, rules)
+                or (rules.special_with_initials and _initials_or_group_beside(texts, specials))):
             reasons.append("special_category_with_identifier")
         if any(rules.action_for(f.entity) == "block" for f in identifiers):
             reasons.append("policy_block")
@@ -544,6 +547,23 @@ def _unique_spans(results: list[RecognizerResult]) -> list[RecognizerResult]:
             seen.add(key)
             out.append(r)
     return out
+
+
+_INITIALS_OR_GROUP = re.compile(rf"\b[A-Z]\.[ ]?[A-Z]\.?(?!\w)|\b[A-Z]{{2}}\b(?= (?:in|from) )|{_CLASS_CODE.pattern}")
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[A-Z][a-z]|\s*$)|\n")  # not the dots of "T.R."
+
+
+def _initials_or_group_beside(texts: list[str], specials: list[Finding]) -> bool:
+    """Initials ("T.R.", "TR in 8C") or a registration group in the same sentence as a special-category term."""
+    for s in specials:
+        text = texts[s.index]
+        lo = max((m.end() for m in _SENTENCE_BREAK.finditer(text, 0, s.start)), default=0)
+        hi = (m.start() if (m := _SENTENCE_BREAK.search(text, s.end)) else len(text))
+        if _INITIALS_OR_GROUP.search(text, lo, hi):
+            return True
+    return False
 
 
 def _same_sentence(text: str, a: Finding, b: Finding) -> bool:

@@ -45,6 +45,7 @@ class Overrides(BaseModel):
     special_category: Literal["block_with_identifier", "block", "allow"] | None = None
     special_subtypes: list[str] | None = None
     identifiers_for_special: list[str] | None = None
+    special_with_initials: bool | None = None
     deny_terms: dict[str, list[str]] | None = None
     allow_terms: list[str] | None = None
 
@@ -74,6 +75,7 @@ class Rules(BaseModel):
     special_category: Literal["block_with_identifier", "block", "allow"] = "block_with_identifier"
     special_subtypes: tuple[str, ...] = SPECIAL_SUBTYPES
     identifiers_for_special: tuple[str, ...] = IDENTIFIERS
+    special_with_initials: bool = False  # initials or a registration group identify ("T.R. in 8C has anorexia")
     deny_terms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     allow_terms: tuple[str, ...] = ()
 

@@ -388,11 +388,15 @@ def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> b
 
 
 def _initial_follows(text: str, words: list[_Word], j: int) -> bool:
+    """A surname initial after the name: "Autumn R." in prose, "Al B" ending a seating-plan or list cell."""
     if j + 1 >= len(words):
         return False
     nxt = words[j + 1]
-    return (len(nxt.raw) == 1 and nxt.raw.isupper() and text[nxt.end:nxt.end + 1] == "."
-            and text[words[j].end:nxt.start] == " ")
+    return (len(nxt.raw) == 1 and nxt.raw.isupper() and text[words[j].end:nxt.start] == " "
+            and (text[nxt.end:nxt.end + 1] == "." or _CELL_END.match(text, nxt.end) is not None))
+
+
+_CELL_END = re.compile(r"[ \t]*(?:$|[|,;\t\n)\]])")
 
 
 _BULLET = re.compile(r"[ \t]*(?:[-*•·>]|\d{1,3}[.)])?[ \t]*")
