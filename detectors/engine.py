@@ -11,6 +11,9 @@ Decision rules (the policy decides which apply, see detectors/data/policy.yaml):
   "Jayden in 8B has ADHD" from a rostered pupil and pseudonymised health or safeguarding detail is easily
   re-identified;
 - topic mentions ("ADHD awareness week") are not special-category findings (see recognisers/special_category.py);
+- an evasion blocks: a pupil name disguised (letter-spaced, leetspeak, reversed: recognisers/roster_spellings.py)
+  or any identifier inside text hidden as base64 (detectors/decode.py, decoded and scanned here, so `pupilguard
+  scan` and `eval` judge what the proxy judges);
 - any failure or an exceeded time budget blocks (fail closed).
 
 Overlaps: well-known people (gazetteer, or named for their work) are never PERSON, and a roster forename inside
@@ -132,14 +135,13 @@ class Engine:
     def _recognisers(roster) -> list:
         recognisers = [
             UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
-            DateOfBirthRecognizer(), UkAddressRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(), OfflineEmailRecognizer(),
-            NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
+            DateOfBirthRecognizer(), UkAddressRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(),
+            OfflineEmailRecognizer(), NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
             SignOffNameRecognizer(), PublicFigureRecognizer(),
             SpecialCategoryRecognizer(),
         ]
         if roster is not None:
             from detectors.recognisers.roster_names import RosterNameRecognizer
-
             from detectors.recognisers.roster_spellings import RosterSpellingRecognizer
 
             recognisers += [RosterNameRecognizer(roster), RosterSpellingRecognizer(roster)]
@@ -309,8 +311,8 @@ class Engine:
             refs.extend((r.recognition_metadata or {}).get("pupil_refs", ()))
             if self.roster is not None and r.entity_type in ("UK_UPN", "UK_ULN"):
                 value = text[r.start:r.end]
-                ref = self.roster.lookup_identifier(r.entity_type[3:], complete_upn(value) if r.entity_type ==
-                                                    "UK_UPN" else value)
+                value = complete_upn(value) if r.entity_type == "UK_UPN" else value
+                ref = self.roster.lookup_identifier(r.entity_type[3:], value)
                 if ref:
                     refs.append(ref)
         findings = []

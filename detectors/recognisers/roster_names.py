@@ -8,7 +8,8 @@ Oliver"), and what is left as forename or surname alone. A lone name that is als
 same word already shown to be a name elsewhere in the text (after "Grace Okafor", also "Grace: great effort").
 Parents' text-speak possessives count before a family word ("olivers mum", "summers nan", "summer halls dad").
 A roster forename glued to a capitalised word that is not on the roster ("Mary Wollstonecraft") is someone
-else's name and is left to the PERSON recogniser.
+else's name and is left to the PERSON recogniser; an unknown forename before a pupil's surname ("Kasia Nowak", a
+parent) is reported here as a PERSON over both words, so the family name cannot leak beside it.
 
 The text arrives already `normalise.clean`ed (zero-width characters gone, look-alike letters mapped), so
 offsets are those of the cleaned text; the engine maps them back.
@@ -125,7 +126,7 @@ class RosterNameRecognizer(EntityRecognizer):
     def __init__(self, roster: Roster, supported_language: str = "en") -> None:
         self.roster = roster
         self.common = word_names()
-        super().__init__(supported_entities=[self.ENTITY], name="RosterNameRecognizer",
+        super().__init__(supported_entities=[self.ENTITY, "PERSON"], name="RosterNameRecognizer",
                          supported_language=supported_language)
 
     def load(self) -> None:
@@ -163,6 +164,7 @@ class RosterNameRecognizer(EntityRecognizer):
         results, covered = self._full_names(text, words, part, nlp_artifacts, before_kin)
         results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts, before_kin)
         results += self._bare_possessives(text, words, word_flags, bare_possessives, covered)
+        results += self._relatives(text, words, word_flags, part, covered)
         return results
 
     def _bare_possessives(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]],
@@ -174,7 +176,8 @@ class RosterNameRecognizer(EntityRecognizer):
             stem = stems.get(w.raw)
             if not stem or k in covered:
                 continue
-            if word_flags[stem][0] & SURNAME and w.raw[:1].isupper() and _FAMILY_OF.search(text, max(0, w.start - 12), w.start):
+            if word_flags[stem][0] & SURNAME and w.raw[:1].isupper() \
+                    and _FAMILY_OF.search(text, max(0, w.start - 12), w.start):
                 fl, ix = word_flags[stem]  # "the Hendersons", "the Smiths'": a pupil's family by their surname
                 results.append(self._result(w.start, w.end, 0.85, "surname", self._refs(ix)))
                 continue
@@ -332,13 +335,31 @@ class RosterNameRecognizer(EntityRecognizer):
     def _other_persons_name(self, text: str, words: list[_Word], i: int, j: int, part: set[str]) -> bool:
         """Is words[i..j] glued to a capitalised word that is neither a roster name, an ordinary word, an
         initial nor an acronym — i.e. part of a name of someone not on the roster?"""
-        def stranger(w: _Word) -> bool:
-            return (w.raw[:1].isupper() and len(w.folded) > 2 and not w.raw.isupper()
-                    and w.folded not in part and w.folded not in self.common and w.folded not in _TITLES)
-
-        return ((i > 0 and stranger(words[i - 1]) and _joins(text[words[i - 1].end:words[i].start], first=False))
-                or (j + 1 < len(words) and stranger(words[j + 1])
+        return ((i > 0 and self._stranger(words[i - 1], part)
+                 and _joins(text[words[i - 1].end:words[i].start], first=False))
+                or (j + 1 < len(words) and self._stranger(words[j + 1], part)
                     and _joins(text[words[j].end:words[j + 1].start], first=False)))
+
+    def _stranger(self, w: _Word, part: set[str]) -> bool:
+        """A capitalised word that could be a name but is no pupil's: someone not on the roster."""
+        return (w.raw[:1].isupper() and len(w.folded) > 2 and not w.raw.isupper()
+                and w.folded not in part and w.folded not in self.common and w.folded not in _TITLES)
+
+    def _relatives(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
+                   covered: set[int]) -> list[RecognizerResult]:
+        """ "Kasia Nowak" when Nowak is a pupil's surname and Kasia no pupil's forename: a parent or sibling (a
+        PERSON), found whole, so the pupil's surname does not leak beside a redacted forename."""
+        results = []
+        for k in range(1, len(words)):
+            w, before = words[k], words[k - 1]
+            if k in covered or k - 1 in covered or not word_flags.get(w.folded, (0,))[0] & SURNAME \
+                    or not w.raw[:1].isupper() or not self._stranger(before, part) \
+                    or text[before.end:w.start] != " ":
+                continue
+            results.append(RecognizerResult("PERSON", before.start, w.end, 0.8, recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                "roster_match": "relative"}))
+        return results
 
     def _result(self, start: int, end: int, score: float, kind: str, refs: list[str]) -> RecognizerResult:
         return RecognizerResult(

@@ -2,6 +2,8 @@
 their check letter, and the optional initials rule (issue 9, classes 3 and 9)."""
 import pytest
 
+from tests.detectors.conftest import engine_for_roster
+
 
 def test_a_family_named_in_the_plural_by_a_roster_surname_is_redacted(roster_engine):
     d = roster_engine.scan(["I met the Patels and the Halls at parents' evening."])
@@ -10,6 +12,7 @@ def test_a_family_named_in_the_plural_by_a_roster_surname_is_redacted(roster_eng
 
 @pytest.mark.parametrize("text, redacted", [
     ("Sarah Smith rang about Oliver's trip.", "[PERSON_1] rang about [PUPIL_1]'s trip."),
+    ("pls ask Kasia Patel to ring me re the trip", "pls ask [PERSON_1] to ring me re the trip"),  # a parent
     ("Halima (Yusuf's mum) rang.", "[PERSON_1] ([PERSON_2]'s mum) rang."),
     ("Please email Mr Daniel Hughes, SENCo, about the trip.", "Please email Mr [PERSON_1], SENCo, about the trip."),
 ])
@@ -24,14 +27,8 @@ def test_a_name_split_over_table_cells_keeps_the_cells(roster_engine):
 
 @pytest.fixture(scope="module")
 def seating_engine(tmp_path_factory):
-    from detectors.engine import Engine
-    from detectors.mis_import import import_mis_csv
-    from detectors.roster import Roster
-    from tests.detectors.conftest import TEST_KEY
-
-    out = tmp_path_factory.mktemp("seating") / "pupils.roster"
-    import_mis_csv(b"Forename,Surname,Year\nAl,Barker,8\nJo,Khan,8\nMo,Tahir,8\n", out, TEST_KEY)
-    return Engine(roster=Roster.load(out, TEST_KEY))
+    return engine_for_roster("Forename,Surname,Year\nAl,Barker,8\nJo,Khan,8\nMo,Tahir,8\n",
+                             tmp_path_factory.mktemp("seating"))
 
 
 def test_two_letter_preferred_names_in_a_seating_plan(seating_engine):

@@ -2,7 +2,7 @@
 the context says a person, otherwise the word (issue 9, class 6)."""
 import pytest
 
-from tests.detectors.conftest import TEST_KEY
+from tests.detectors.conftest import engine_for_roster
 
 WORD_NAMES_CSV = """Forename,Surname,Year
 Jan,Kowalski,9
@@ -18,13 +18,7 @@ Oak,Hughes,7
 
 @pytest.fixture(scope="module")
 def word_engine(tmp_path_factory):
-    from detectors.engine import Engine
-    from detectors.mis_import import import_mis_csv
-    from detectors.roster import Roster
-
-    out = tmp_path_factory.mktemp("word-names") / "pupils.roster"
-    import_mis_csv(WORD_NAMES_CSV.encode(), out, TEST_KEY)
-    return Engine(roster=Roster.load(out, TEST_KEY))
+    return engine_for_roster(WORD_NAMES_CSV, tmp_path_factory.mktemp("word-names"))
 
 
 @pytest.mark.parametrize("text", [
