@@ -33,8 +33,13 @@ _SEPARATOR = re.compile(r"[ \t.\-_*·,/|]{1,3}")
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|])(?=[\w@$!|]*[A-Za-z])(?=[\w@$!|]*[0-9@$!|])[A-Za-z0-9@$!|]{4,20}(?![\w@$!|])")
 _LEET = {"0": "o", "1": "il", "!": "il", "|": "il", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s", "7": "t",
          "8": "b", "9": "g", "6": "g", "2": "z"}
-# A token of letters joined by . _ - with optional trailing digits: "oliver.smith", "Smith_Oliver_Y11".
-_GLUED = re.compile(r"(?<![\w.@-])[^\W\d_]{2,}(?:[._-][^\W\d_]{2,}|[._-][A-Za-z]?\d{1,4}|\d{1,4})*(?![\w@-])")
+# Letters joined by . _ - or ending in digits: "oliver.smith", "Smith_Oliver_Y11", "jsmith27".
+_JOINED = re.compile(r"(?<![\w.@-])[^\W\d_]{2,}(?:[._-][^\W\d_]{2,}|[._-][A-Za-z]?\d{1,4}|\d{1,4})+(?![\w@-])")
+_LOWER_WORD = re.compile(r"[^\W\d_]{5,}")  # candidates only: their positions are found with strict edges
+_WORD = re.compile(r"(?<![\w.@-])[^\W\d_]{4,}(?![\w@-])")
+_REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO": the capital at the end
+_TRAILING_NUMBER = re.compile(r"[._-]?\d+$")
+_PART = re.compile(r"[^._-]+")
 _REVERSED_CUE = re.compile(r"\b(?:backwards?|reversed?|in reverse|mirror(?:ed)?|tuag yn ôl|o chwith)\b", re.I)
 _MAX_SPLITS = 24  # a glued token is tried as forename+surname at this many split points at most
 
@@ -65,19 +70,28 @@ class RosterSpellingRecognizer(EntityRecognizer):
                 forms = _unleet(m.group())
                 if forms:
                     candidates.append((m.start(), m.end(), forms, True, True))
-        cue = _REVERSED_CUE.search(text) is not None
-        for m in _GLUED.finditer(text):
-            token = m.group()
-            reversed_look = token[:1].islower() and token[-1:].isupper() and token[:-1].islower()
-            if (reversed_look or (cue and token.isalpha())) and len(token) >= 4:
-                candidates.append((m.start(), m.end(), [fold(token[::-1])], True, True))
-            for (lo, hi), forms in self._glued_forms(token).items():  # "jhall27": "hall" is a surname there
-                candidates.append((m.start() + lo, m.start() + hi, forms, False, token[-1:].isdigit()))
-        if not candidates:
+        backwards = _WORD if _REVERSED_CUE.search(text) else _REVERSED_LOOK  # "revilO"; any word if "backwards"
+        for m in backwards.finditer(text):
+            if len(m.group()) >= 4:
+                candidates.append((m.start(), m.end(), [fold(m.group()[::-1])], True, True))
+        for m in _JOINED.finditer(text):  # "oliver.smith", "jsmith27", "Smith_Oliver_Y11"
+            for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
+                candidates.append((m.start() + lo, m.start() + hi, forms, False, m.group()[-1].isdigit()))
+        # One lower-case word that is no ordinary word may be a username ("annanowakowska"): its forms are tried
+        # once per distinct word, and its positions found only if the roster knows one.
+        usernames = {w: self._glued_forms(w) for w in set(_LOWER_WORD.findall(text)) - self.common
+                     if w.islower() and not _inflected(w, self.common)}
+        usernames = {w: forms[(0, len(w))] for w, forms in usernames.items() if forms}
+        if not candidates and not usernames:
             return []
-        unique = sorted({f for _, _, forms, _, _ in candidates for f in forms})
+        unique = sorted({f for _, _, forms, _, _ in candidates for f in forms}
+                        | {f for forms in usernames.values() for f in forms})
         flags, idx = self.roster.lookup_folded(unique)
         hits = {f: (int(fl), int(ix)) for f, fl, ix in zip(unique, flags.tolist(), idx.tolist()) if fl & _NAME}
+        for word, forms in usernames.items():
+            if any(f in hits for f in forms):
+                candidates += [(m.start(), m.end(), forms, False, False)
+                               for m in re.finditer(rf"(?<![\w.@-]){re.escape(word)}(?![\w@-])", text)]
         results = []
         for start, end, forms, evasion, lenient in candidates:
             hit = next((hits[f] for f in forms if f in hits and self._counts(f, hits[f][0], lenient)), None)
@@ -94,8 +108,10 @@ class RosterSpellingRecognizer(EntityRecognizer):
         """Forms a username or file name may stand for, by the span of the token they cover: neighbouring parts
         ("Smith_Oliver" of "Smith_Oliver_Y11"), or one lower-case run split into forename + surname
         ("anna nowakowska"), or an initial + surname ("jsmith27" -> "smith")."""
-        body = re.sub(r"[._-]?\d+$", "", token)
-        parts = [(p.start(), p.end()) for p in re.finditer(r"[^._-]+", body)]
+        if token.isalpha() and (len(token) < 5 or token in self.common or not token.islower()):
+            return {}  # an ordinary word, or a capitalised one (prose, left to RosterNameRecognizer)
+        body = _TRAILING_NUMBER.sub("", token)
+        parts = [(p.start(), p.end()) for p in _PART.finditer(body)]
         if len(parts) > 1:  # "oliver.smith", "Smith_Oliver": pairs of neighbouring parts
             return {(a, d): [fold(f"{token[a:b]} {token[c:d]}")] for (a, b), (c, d) in itertools.pairwise(parts)}
         word = body.lower()
@@ -104,13 +120,27 @@ class RosterSpellingRecognizer(EntityRecognizer):
         forms = [f"{word[:i]} {word[i:]}" for i in range(2, min(len(word) - 1, _MAX_SPLITS))]
         if token != body or word not in self.common:  # "jsmith27", "jsmith": an initial, then a surname
             forms += [word[1:], word[:-1]]
-        return {(0, len(token)): [fold(f) for f in forms]}
+        return {(0, len(token)): forms if word.isascii() else [fold(f) for f in forms]}
 
     def _result(self, start: int, end: int, evasion: bool, refs: list[str]) -> RecognizerResult:
         kind = "disguised name" if evasion else "name in a username or file name"
         return RecognizerResult(self.ENTITY, start, end, self.SCORE, recognition_metadata={
             RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             "pupil_refs": refs if len(refs) <= 5 else [], "roster_match": kind, "evasion": evasion})
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ment", "ments", "ness", "tion",
+             "tions", "able", "ful", "ise", "ised", "ize", "ized", "ism", "ist", "ists")
+
+
+def _inflected(word: str, common: frozenset[str]) -> bool:
+    """Is `word` an ordinary word with an ending ("worksheets", "arriving", "strategies")? Then it is no username."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix):
+            stem = word[:-len(suffix)]
+            if stem in common or stem + "e" in common or (suffix[0] == "i" and stem + "y" in common):
+                return True
+    return False
 
 
 def _spaced(m: re.Match) -> list[tuple[int, int, list[str], bool, bool]]:
