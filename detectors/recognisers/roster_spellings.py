@@ -20,8 +20,8 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.normalise import fold
-from detectors.wordlists import word_names
 from detectors.roster import FORENAME, FULL_NAME, SURNAME, Roster
+from detectors.wordlists import word_names
 
 __all__ = ["RosterSpellingRecognizer"]
 
@@ -70,10 +70,11 @@ class RosterSpellingRecognizer(EntityRecognizer):
                 forms = _unleet(m.group())
                 if forms:
                     candidates.append((m.start(), m.end(), forms, True, True))
-        backwards = _WORD if _REVERSED_CUE.search(text) else _REVERSED_LOOK  # "revilO"; any word if "backwards"
-        for m in backwards.finditer(text):
-            if len(m.group()) >= 4:
-                candidates.append((m.start(), m.end(), [fold(m.group()[::-1])], True, True))
+        backwards = [m for m in _REVERSED_LOOK.finditer(text) if len(m.group()) >= 4]  # "revilO", "maiL"
+        if _REVERSED_CUE.search(text):  # "written backwards": any word that is no ordinary one ("mail" stays mail)
+            backwards += [m for m in _WORD.finditer(text) if m.group().lower() not in self.common]
+        for m in backwards:
+            candidates.append((m.start(), m.end(), [fold(m.group()[::-1])], True, True))
         for m in _JOINED.finditer(text):  # "oliver.smith", "jsmith27", "Smith_Oliver_Y11"
             for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
                 candidates.append((m.start() + lo, m.start() + hi, forms, False, m.group()[-1].isdigit()))

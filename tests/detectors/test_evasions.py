@@ -65,3 +65,12 @@ def test_names_glued_into_usernames_and_file_names_are_redacted_not_blocked(rost
 ])
 def test_ordinary_text_is_not_an_evasion(roster_engine, text):
     assert roster_engine.scan([text]).action == "allow"
+
+
+def test_an_ordinary_word_is_not_a_reversed_name(tmp_path):
+    from tests.detectors.conftest import engine_for_roster
+
+    engine = engine_for_roster("Forename,Surname,Year\nLiam,Ward,8\n", tmp_path)
+    assert engine.scan(["The trend reversed: check the data before the mail merge."]).action == "allow"
+    assert engine.scan(["Write it backwards: mail draw"]).action == "allow"  # words, though "Liam Ward" reversed
+    assert "evasion" in engine.scan(["Ask maiL about it"]).reasons
