@@ -136,8 +136,8 @@ class Engine:
         recognisers = [
             UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
             DateOfBirthRecognizer(), UkAddressRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(),
-            OfflineEmailRecognizer(), NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
-            SignOffNameRecognizer(), PublicFigureRecognizer(),
+            OfflineEmailRecognizer(), NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(),
+            PupilContextNameRecognizer(), SignOffNameRecognizer(), PublicFigureRecognizer(),
             SpecialCategoryRecognizer(),
         ]
         if roster is not None:
@@ -351,7 +351,8 @@ class Engine:
             action, out = "block", None
         elif to_redact:
             action, reasons = "redact", ["identifier_redacted"]
-            out = [_redact(t, [f for f in to_redact if f.index == i], placeholders) for i, t in enumerate(texts[:given])]
+            out = [_redact(t, [f for f in to_redact if f.index == i], placeholders)
+                   for i, t in enumerate(texts[:given])]
         else:
             action, out = "allow", list(texts[:given])
         if rules.mode == "monitor" and action != "allow":
@@ -452,15 +453,18 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 def _outside_pupils(text: str, person: RecognizerResult, pupils: list[RecognizerResult]) -> list[RecognizerResult]:
     """NER's PERSON span over a pupil's name and its neighbours ("Ring Zoë", "Maths Oliver Smith", two pupils
     side by side in a seating plan): the pupils are found already; a part left outside them stays a PERSON only
-    where it holds a word that could be a name ("Oliver Smith Kerry Doyle"), trimmed to its words."""
+    where it holds a capitalised word that is no ordinary word ("Oliver Smith Kerry Doyle"), trimmed to its words."""
     pieces = [(person.start, person.end)]
     for p in pupils:
         pieces = [part for s, e in pieces for part in (
             ((s, max(s, p.start)), (min(e, p.end), e)) if p.start < e and s < p.end else ((s, e),))]
+    from detectors.wordlists import word_names
+
+    common = word_names()
     out = []
-    for s, e in pieces:
+    for s, e in pieces:  # "Paper" or "Maths" beside a pupil's name is the word; "Doyle" may be someone's name
         words = list(_WORD_RE.finditer(text, s, e))
-        if any(w.group()[:1].isupper() and maybe_name(w.group(), set()) and w.group().lower() not in STOP_WORDS
+        if any(w.group()[:1].isupper() and maybe_name(w.group(), set()) and w.group().lower() not in common
                for w in words):
             out.append(RecognizerResult("PERSON", words[0].start(), words[-1].end(), person.score,
                                         recognition_metadata=person.recognition_metadata))

@@ -6,7 +6,7 @@ import re
 
 import phonenumbers
 import tldextract
-from presidio_analyzer import LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from presidio_analyzer.predefined_recognizers import UkPostcodeRecognizer as PresidioUkPostcodeRecognizer
 
@@ -29,7 +29,8 @@ class UkPhoneRecognizer(LocalRecognizer):
 
     # Stretches of text that could hold a number; libphonenumber's matcher is slow on long prose, so it only
     # sees these.
-    CANDIDATE = re.compile(r"[+(]?\d[\d \t().-]{7,}\d")
+    # A number starts with its "+" or its trunk "0" ("2 07911 123456" is a mark and a number, not one number).
+    CANDIDATE = re.compile(r"(?<![\d+])(?:\+|\(?0)[\d \t().-]{7,}\d")
 
     def analyze(self, text, entities, nlp_artifacts=None):
         results = []

@@ -178,8 +178,8 @@ class RosterNameRecognizer(EntityRecognizer):
                 continue
             if word_flags[stem][0] & SURNAME and w.raw[:1].isupper() \
                     and _FAMILY_OF.search(text, max(0, w.start - 12), w.start):
-                fl, ix = word_flags[stem]  # "the Hendersons", "the Smiths'": a pupil's family by their surname
-                results.append(self._result(w.start, w.end, 0.85, "surname", self._refs(ix)))
+                # "the Hendersons", "the Smiths'": a pupil's family, by their surname
+                results.append(self._result(w.start, w.end, 0.85, "surname", self._refs(word_flags[stem][1])))
                 continue
             if k + 1 >= len(words) or words[k + 1].start != w.end + 1:
                 continue
@@ -248,7 +248,8 @@ class RosterNameRecognizer(EntityRecognizer):
             score, refs = 0.95 if fl & FULL_NAME else 0.85, self.roster.refs_at(ix)
             cells = [k for k in range(i, j) if _CELL_BREAK.search(text, words[k].end, words[k + 1].start)]
             for lo, hi in itertools.pairwise([i - 1, *cells, j]):  # "Oliver,Smith" in a CSV row: one per cell
-                results.append(self._result(words[lo + 1].start, end if hi == j else words[hi].end, score, kind, refs))
+                results.append(self._result(words[lo + 1].start, end if hi == j else words[hi].end, score, kind,
+                                            refs))
         return results, covered
 
     def _lone_names(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
