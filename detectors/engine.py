@@ -11,6 +11,9 @@ Decision rules (the policy decides which apply, see detectors/data/policy.yaml):
   "Jayden in 8B has ADHD" from a rostered pupil and pseudonymised health or safeguarding detail is easily
   re-identified;
 - topic mentions ("ADHD awareness week") are not special-category findings (see recognisers/special_category.py);
+- an evasion blocks: a pupil name disguised (letter-spaced, leetspeak, reversed: recognisers/roster_spellings.py)
+  or any identifier inside text hidden as base64 (detectors/decode.py, decoded and scanned here, so `pupilguard
+  scan` and `eval` judge what the proxy judges);
 - any failure or an exceeded time budget blocks (fail closed).
 
 Overlaps: well-known people (gazetteer, or named for their work) are never PERSON, and a roster forename inside
@@ -35,12 +38,15 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from detectors.decode import hidden_texts
+from detectors.entities import IDENTIFIERS
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
 )
 from detectors.normalise import clean, fold
 from detectors.placeholders import PLACEHOLDER_RE, Placeholders
 from detectors.policy import Policy, Rules, default_policy
+from detectors.recognisers.addresses import UkAddressRecognizer
 from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecognizer, UkPostcodeRecognizer
 from detectors.recognisers.dates import DateOfBirthRecognizer
 from detectors.recognisers.persons import (
@@ -48,16 +54,13 @@ from detectors.recognisers.persons import (
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
 )
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
-from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer
+from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
 
 log = logging.getLogger("pupilguard.detectors")
 
 SPECIAL = "SPECIAL_CATEGORY"
 PUBLIC_FIGURE = PublicFigureRecognizer.ENTITY
-# When identifier spans overlap, the merged span takes the first entity in this order: an e-mail address holding
-# a name is still an e-mail address; a ULN is not a phone number.
-PRIORITY = ("EMAIL_ADDRESS", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", "PUPIL", "DATE_OF_BIRTH",
-            "UK_POSTCODE", "PHONE_NUMBER", "PERSON")
+PRIORITY = IDENTIFIERS  # overlapping identifier spans merge into the first of these (see detectors/entities.py)
 NAMES = ("PUPIL", "PERSON")
 EXCERPT_MAX = 500
 _PUPIL_CONTEXT = re.compile(
@@ -83,6 +86,7 @@ class Finding:
     score: float
     index: int = 0
     subtype: str | None = None  # for SPECIAL_CATEGORY: SEN, HEALTH, ...
+    evasion: bool = False  # written to slip past detection: letter-spaced, leetspeak, reversed
 
     @property
     def label(self) -> str:
@@ -131,15 +135,16 @@ class Engine:
     def _recognisers(roster) -> list:
         recognisers = [
             UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
-            DateOfBirthRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(), OfflineEmailRecognizer(),
-            NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
-            SignOffNameRecognizer(), PublicFigureRecognizer(),
+            DateOfBirthRecognizer(), UkAddressRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(),
+            OfflineEmailRecognizer(), NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(),
+            PupilContextNameRecognizer(), SignOffNameRecognizer(), PublicFigureRecognizer(),
             SpecialCategoryRecognizer(),
         ]
         if roster is not None:
             from detectors.recognisers.roster_names import RosterNameRecognizer
+            from detectors.recognisers.roster_spellings import RosterSpellingRecognizer
 
-            recognisers.append(RosterNameRecognizer(roster))
+            recognisers += [RosterNameRecognizer(roster), RosterSpellingRecognizer(roster)]
         return recognisers
 
     def _check_policy(self, policy: Policy) -> None:
@@ -193,10 +198,10 @@ class Engine:
             for r in found[recogniser.id]:
                 explained.update(CAPITALISED.findall(text[r.start:r.end]))
         if self.roster is not None:
-            from detectors.recognisers.roster_names import common_words
             from detectors.roster import FORENAME, SURNAME
+            from detectors.wordlists import word_names
 
-            common = common_words()
+            common = word_names()
             words = [w for w in set(CAPITALISED.findall(text)) - explained
                      if maybe_name(w, explained) and w.lower() not in common]
             if words:
@@ -235,6 +240,8 @@ class Engine:
               deadline_ms: float | None) -> Decision:
         if any(not isinstance(t, str) for t in texts):
             raise TypeError("texts must be strings")
+        given = len(texts)
+        texts = texts + [hidden for t in texts for hidden in hidden_texts(t)]  # scanned too; see _decide
         cleaned = [clean(t) for t in texts]
         todo = [i for i, c in enumerate(cleaned) if c.text.strip()]
         texts_todo = [cleaned[i].text for i in todo]
@@ -253,7 +260,7 @@ class Engine:
             findings, found_refs = self._resolve(c, raw.get(i, []), rules, i, named)
             per_text.append(findings)
             refs.extend(r for r in found_refs if r not in refs)
-        return self._decide(texts, per_text, rules, placeholders, refs)
+        return self._decide(texts, per_text, rules, placeholders, refs, given)
 
     def _resolve(self, cleaned, results: list[RecognizerResult], rules: Rules, index: int,
                  named: frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
@@ -287,8 +294,9 @@ class Engine:
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
         if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word
             in_pupil = _coverage(pupils, len(text))
-            kept = [_trim_to_pupil(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
-                    >= 0 else r for r in kept]
+            kept = [piece for r in kept for piece in (
+                _outside_pupils(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
+                >= 0 else [r])]
         kept = [_with_first_name(text, r, famous) if r.entity_type == "PERSON" else r for r in kept]
         kept += _repeat_person_findings(text, kept, famous)
         names = [r for r in kept if r.entity_type in NAMES]
@@ -302,24 +310,33 @@ class Engine:
         for r in identifiers:
             refs.extend((r.recognition_metadata or {}).get("pupil_refs", ()))
             if self.roster is not None and r.entity_type in ("UK_UPN", "UK_ULN"):
-                ref = self.roster.lookup_identifier(r.entity_type[3:], text[r.start:r.end])
+                value = text[r.start:r.end]
+                value = complete_upn(value) if r.entity_type == "UK_UPN" else value
+                ref = self.roster.lookup_identifier(r.entity_type[3:], value)
                 if ref:
                     refs.append(ref)
         findings = []
         for r in sorted(identifiers + specials, key=lambda r: r.start):
             start, end = cleaned.to_original(r.start, r.end)
-            subtype = (r.recognition_metadata or {}).get("subtype") if r.entity_type == SPECIAL else None
-            findings.append(Finding(r.entity_type, start, end, round(float(r.score), 3), index, subtype))
+            meta = r.recognition_metadata or {}
+            subtype = meta.get("subtype") if r.entity_type == SPECIAL else None
+            findings.append(Finding(r.entity_type, start, end, round(float(r.score), 3), index, subtype,
+                                    bool(meta.get("evasion"))))
         return findings, refs
 
     def _decide(self, texts: list[str], per_text: list[list[Finding]], rules: Rules, placeholders: Placeholders,
-                refs: list[str]) -> Decision:
+                refs: list[str], given: int) -> Decision:
+        """`texts[given:]` were hidden in the others (base64): an identifier there was sent in disguise, an evasion
+        the DPO must see, and the prompt is blocked; the redacted texts returned are the first `given`."""
         findings = [f for fs in per_text for f in fs if f.entity == SPECIAL or rules.action_for(f.entity) != "ignore"]
         identifiers = [f for f in findings if f.entity != SPECIAL]
         specials = [f for f in findings if f.entity == SPECIAL]
         reasons: list[str] = []
-        about_someone = bool(specials) and rules.special_category != "allow" and \
+        if any(f.index >= given for f in identifiers) or any(f.evasion for f in identifiers):
+            reasons.append("evasion")
+        about_someone = bool(specials) and rules.special_category != "allow" and (
             self._identifies_someone(texts, identifiers, specials, rules)
+            or (rules.special_with_initials and _initials_or_group_beside(texts, specials)))
         if specials and rules.special_category == "block":
             reasons.append("special_category")
         elif about_someone:
@@ -328,7 +345,8 @@ class Engine:
             reasons.append("policy_block")
         # Monitor enforces the core rule only - special-category data about someone is blocked, identifiers are
         # redacted (one the policy would block included) - and reports whatever else the policy would block.
-        monitored = rules.mode == "monitor" and bool(reasons) and not about_someone
+        # An identifier hidden by an encoding cannot be redacted in place: evasion blocks in monitor mode too.
+        monitored = rules.mode == "monitor" and bool(reasons) and not about_someone and "evasion" not in reasons
         to_redact = [f for f in identifiers if rules.action_for(f.entity) == "redact"
                      or (monitored and rules.action_for(f.entity) == "block")]
         # Every identifier found is replaced in the excerpt, whatever the action: the DPO log never holds one.
@@ -342,9 +360,9 @@ class Engine:
             if to_redact:
                 action, reasons = "redact", ["identifier_redacted", *would]
                 out = [_redact(t, [f for f in to_redact if f.index == i], placeholders)
-                       for i, t in enumerate(texts)]
+                       for i, t in enumerate(texts[:given])]
             else:
-                action, out, reasons = "allow", list(texts), would
+                action, out, reasons = "allow", list(texts[:given]), would
         # the excerpt gave every identifier its placeholder; asking again returns the same one
         used = list(dict.fromkeys(placeholders.placeholder(f.entity, texts[f.index][f.start:f.end])
                                   for f in identifiers))
@@ -420,6 +438,7 @@ def _merge(results: list[RecognizerResult]) -> list[RecognizerResult]:
             best = min((top, r), key=lambda x: PRIORITY.index(x.entity_type))
             meta = dict(top.recognition_metadata or {})
             meta["pupil_refs"] = [*meta.get("pupil_refs", ()), *(r.recognition_metadata or {}).get("pupil_refs", ())]
+            meta["evasion"] = meta.get("evasion") or (r.recognition_metadata or {}).get("evasion")
             merged[-1] = RecognizerResult(best.entity_type, top.start, max(top.end, r.end),
                                           max(top.score, r.score), recognition_metadata=meta)
         else:
@@ -437,13 +456,25 @@ def _only_common_words_outside(text: str, outer: tuple[int, int], inner: tuple[i
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
-def _trim_to_pupil(text: str, person: RecognizerResult, pupils: list[RecognizerResult]) -> RecognizerResult:
+def _outside_pupils(text: str, person: RecognizerResult, pupils: list[RecognizerResult]) -> list[RecognizerResult]:
+    """NER's PERSON span over a pupil's name and its neighbours ("Ring Zoë", "Maths Oliver Smith", two pupils
+    side by side in a seating plan): the pupils are found already; a part left outside them stays a PERSON only
+    where it holds a capitalised word that is no ordinary word ("Oliver Smith Kerry Doyle"), trimmed to its words."""
+    pieces = [(person.start, person.end)]
     for p in pupils:
-        if p.start < person.end and person.start < p.end and (person.start < p.start or person.end > p.end) \
-                and _only_common_words_outside(text, (person.start, person.end), (p.start, p.end)):
-            return RecognizerResult("PERSON", max(person.start, p.start), min(person.end, p.end), person.score,
-                                    recognition_metadata=person.recognition_metadata)
-    return person
+        pieces = [part for s, e in pieces for part in (
+            ((s, max(s, p.start)), (min(e, p.end), e)) if p.start < e and s < p.end else ((s, e),))]
+    from detectors.wordlists import word_names
+
+    common = word_names()
+    out = []
+    for s, e in pieces:  # "Paper" or "Maths" beside a pupil's name is the word; "Doyle" may be someone's name
+        words = list(_WORD_RE.finditer(text, s, e))
+        if any(w.group()[:1].isupper() and maybe_name(w.group(), set()) and w.group().lower() not in common
+               for w in words):
+            out.append(RecognizerResult("PERSON", words[0].start(), words[-1].end(), person.score,
+                                        recognition_metadata=person.recognition_metadata))
+    return out
 
 
 _ROLE_THEN_NAME = re.compile(r"[\s,:(\u2013-]*(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+)?")
@@ -528,6 +559,23 @@ def _unique_spans(results: list[RecognizerResult]) -> list[RecognizerResult]:
             seen.add(key)
             out.append(r)
     return out
+
+
+_INITIALS_OR_GROUP = re.compile(rf"\b[A-Z]\.[ ]?[A-Z]\.?(?!\w)|\b[A-Z]{{2}}\b(?= (?:in|from) )|{_CLASS_CODE.pattern}")
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[A-Z][a-z]|\s*$)|\n")  # not the dots of "T.R."
+
+
+def _initials_or_group_beside(texts: list[str], specials: list[Finding]) -> bool:
+    """Initials ("T.R.", "TR in 8C") or a registration group in the same sentence as a special-category term."""
+    for s in specials:
+        text = texts[s.index]
+        lo = max((m.end() for m in _SENTENCE_BREAK.finditer(text, 0, s.start)), default=0)
+        hi = (m.start() if (m := _SENTENCE_BREAK.search(text, s.end)) else len(text))
+        if _INITIALS_OR_GROUP.search(text, lo, hi):
+            return True
+    return False
 
 
 def _same_sentence(text: str, a: Finding, b: Finding) -> bool:

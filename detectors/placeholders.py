@@ -9,19 +9,7 @@ from __future__ import annotations
 import re
 import threading
 
-PREFIXES: dict[str, str] = {
-    "PUPIL": "PUPIL",
-    "UK_UPN": "UPN",
-    "UK_ULN": "ULN",
-    "UK_UCI": "UCI",
-    "UK_NHS": "NHS",
-    "UK_NINO": "NINO",
-    "DATE_OF_BIRTH": "DOB",
-    "UK_POSTCODE": "POSTCODE",
-    "PHONE_NUMBER": "PHONE",
-    "EMAIL_ADDRESS": "EMAIL",
-    "PERSON": "PERSON",
-}
+from detectors.entities import placeholder_prefix
 
 # Matches every placeholder this module can produce (and the proxy's restore buffering relies on this shape).
 PLACEHOLDER_RE = re.compile(r"\[([A-Z]+)_(\d+)\]")
@@ -54,7 +42,7 @@ class Placeholders:
         self._counts: dict[str, int] = {}
 
     def placeholder(self, entity: str, value: str) -> str:
-        prefix = PREFIXES.get(entity, entity)
+        prefix = placeholder_prefix(entity)
         key = (prefix, value_key(entity, value))
         with self._lock:
             existing = self._by_key.get(key)

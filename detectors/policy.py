@@ -20,11 +20,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detectors import yamlfile
+from detectors.entities import IDENTIFIERS
 
-IDENTIFIERS: tuple[str, ...] = (
-    "PUPIL", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", "DATE_OF_BIRTH", "UK_POSTCODE", "PHONE_NUMBER",
-    "EMAIL_ADDRESS", "PERSON",
-)
 SPECIAL_SUBTYPES: tuple[str, ...] = (
     "SEN", "HEALTH", "MENTAL_HEALTH", "ETHNICITY", "RELIGION", "SAFEGUARDING", "LOOKED_AFTER", "FSM", "SEXUALITY",
     "CRIMINAL",
@@ -53,6 +50,7 @@ class Overrides(BaseModel):
     special_category: Literal["block_with_identifier", "block", "allow"] | None = None
     special_subtypes: list[str] | None = None
     identifiers_for_special: list[str] | None = None
+    special_with_initials: bool | None = None
     deny_terms: dict[str, list[str]] | None = None
     allow_terms: list[str] | None = None
 
@@ -82,6 +80,7 @@ class Rules(BaseModel):
     special_category: Literal["block_with_identifier", "block", "allow"] = "block_with_identifier"
     special_subtypes: tuple[str, ...] = SPECIAL_SUBTYPES
     identifiers_for_special: tuple[str, ...] = IDENTIFIERS
+    special_with_initials: bool = False  # initials or a registration group identify ("T.R. in 8C has anorexia")
     deny_terms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     allow_terms: tuple[str, ...] = ()
 

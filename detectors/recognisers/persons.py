@@ -15,6 +15,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from detectors.normalise import fold
 from detectors.placeholders import PLACEHOLDER_RE
 from detectors.recognisers.terms import TermMatcher, lower_same_length
+from detectors.wordlists import not_people
 
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Sir", "Dame", "Lady", "Lord", "Rev", "Revd")
 # Words spaCy sometimes folds into a PERSON span but that are not part of the name.
@@ -203,13 +204,25 @@ class NerPersonRecognizer(LocalRecognizer):
                        and t.lower_ not in SCHOOL_WORDS for t in tokens):
                 continue  # "Maths is a real strength", "ask the SENCO": a subject or an acronym, not a person
                 # (shouted names reach NER title-cased, see engine._ner_view)
+            if len(tokens) == 1 and tokens[0].lower_ in not_people():
+                continue  # "a lesson on Kent", "a Sparx quiz": a place or a product on its own
             results.append(RecognizerResult("PERSON", start, end, self.SCORE))
         return results
 
 
 @cache
 def _famous_data() -> dict[str, list[str]]:
-    return yaml.safe_load(resources.files("detectors").joinpath("data/famous_people.yaml").read_text("utf-8"))
+    """famous_people.yaml, plus the characters of the English Literature set texts (data/set_texts.yaml): titles
+    and distinctive names stand alone, ordinary forenames count only in company."""
+    data = dict(_load_yaml("famous_people.yaml"))
+    texts = _load_yaml("set_texts.yaml")
+    data["set_texts"] = [n for title, names in texts.items() for n in (title, *names["names"])]
+    data["with_company"] = [*data.get("with_company", ()), *(n for names in texts.values() for n in names["forenames"])]
+    return data
+
+
+def _load_yaml(name: str) -> dict:
+    return yaml.safe_load(resources.files("detectors").joinpath("data", name).read_text("utf-8"))
 
 
 @cache

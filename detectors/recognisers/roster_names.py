@@ -8,23 +8,24 @@ Oliver"), and what is left as forename or surname alone. A lone name that is als
 same word already shown to be a name elsewhere in the text (after "Grace Okafor", also "Grace: great effort").
 Parents' text-speak possessives count before a family word ("olivers mum", "summers nan", "summer halls dad").
 A roster forename glued to a capitalised word that is not on the roster ("Mary Wollstonecraft") is someone
-else's name and is left to the PERSON recogniser.
+else's name and is left to the PERSON recogniser; an unknown forename before a pupil's surname ("Kasia Nowak", a
+parent) is reported here as a PERSON over both words, so the family name cannot leak beside it.
 
 The text arrives already `normalise.clean`ed (zero-width characters gone, look-alike letters mapped), so
 offsets are those of the cleaned text; the engine maps them back.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
+from detectors.wordlists import common_words, not_people, word_names
 
 __all__ = ["RosterNameRecognizer", "common_words"]
 
@@ -78,13 +79,6 @@ _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
 
 
-@cache
-def common_words() -> frozenset[str]:
-    """Lower-case common English words shipped in detectors/data/common_words.txt."""
-    text = resources.files("detectors").joinpath("data/common_words.txt").read_text(encoding="utf-8")
-    return frozenset(w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#"))
-
-
 @dataclass(slots=True)
 class _Word:
     start: int
@@ -131,8 +125,8 @@ class RosterNameRecognizer(EntityRecognizer):
 
     def __init__(self, roster: Roster, supported_language: str = "en") -> None:
         self.roster = roster
-        self.common = common_words()
-        super().__init__(supported_entities=[self.ENTITY], name="RosterNameRecognizer",
+        self.common = word_names()
+        super().__init__(supported_entities=[self.ENTITY, "PERSON"], name="RosterNameRecognizer",
                          supported_language=supported_language)
 
     def load(self) -> None:
@@ -170,6 +164,7 @@ class RosterNameRecognizer(EntityRecognizer):
         results, covered = self._full_names(text, words, part, nlp_artifacts, before_kin)
         results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts, before_kin)
         results += self._bare_possessives(text, words, word_flags, bare_possessives, covered)
+        results += self._relatives(text, words, word_flags, part, covered)
         return results
 
     def _bare_possessives(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]],
@@ -179,7 +174,14 @@ class RosterNameRecognizer(EntityRecognizer):
         results = []
         for k, w in enumerate(words):
             stem = stems.get(w.raw)
-            if not stem or k in covered or k + 1 >= len(words) or words[k + 1].start != w.end + 1:
+            if not stem or k in covered:
+                continue
+            if word_flags[stem][0] & SURNAME and w.raw[:1].isupper() \
+                    and _FAMILY_OF.search(text, max(0, w.start - 12), w.start):
+                # "the Hendersons", "the Smiths'": a pupil's family, by their surname
+                results.append(self._result(w.start, w.end, 0.85, "surname", self._refs(word_flags[stem][1])))
+                continue
+            if k + 1 >= len(words) or words[k + 1].start != w.end + 1:
                 continue
             following = words[k + 1].folded
             if stem in self.common:
@@ -243,8 +245,11 @@ class RosterNameRecognizer(EntityRecognizer):
             covered.update(span)
             kind = "full_name" if fl & FULL_NAME else "surname"
             end = words[j].end - (words[j].folded not in part and j in before_kin)  # "clarke|s mum"
-            results.append(self._result(words[i].start, end, 0.95 if fl & FULL_NAME else 0.85,
-                                        kind, self.roster.refs_at(ix)))
+            score, refs = 0.95 if fl & FULL_NAME else 0.85, self.roster.refs_at(ix)
+            cells = [k for k in range(i, j) if _CELL_BREAK.search(text, words[k].end, words[k + 1].start)]
+            for lo, hi in itertools.pairwise([i - 1, *cells, j]):  # "Oliver,Smith" in a CSV row: one per cell
+                results.append(self._result(words[lo + 1].start, end if hi == j else words[hi].end, score, kind,
+                                            refs))
         return results, covered
 
     def _lone_names(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
@@ -313,7 +318,8 @@ class RosterNameRecognizer(EntityRecognizer):
             return False
         if last.possessive:
             return True
-        if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start):
+        if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start) \
+                and folded not in not_people():  # NER takes "a lesson on Kent" for a person too
             return True  # spaCy guesses PERSON for most capitalised sentence openers ("Mark the essays")
         if _initial_follows(text, words, j):
             return True  # "Autumn R. - 8.11": a forename and a surname initial, as in class lists
@@ -330,13 +336,31 @@ class RosterNameRecognizer(EntityRecognizer):
     def _other_persons_name(self, text: str, words: list[_Word], i: int, j: int, part: set[str]) -> bool:
         """Is words[i..j] glued to a capitalised word that is neither a roster name, an ordinary word, an
         initial nor an acronym — i.e. part of a name of someone not on the roster?"""
-        def stranger(w: _Word) -> bool:
-            return (w.raw[:1].isupper() and len(w.folded) > 2 and not w.raw.isupper()
-                    and w.folded not in part and w.folded not in self.common and w.folded not in _TITLES)
-
-        return ((i > 0 and stranger(words[i - 1]) and _joins(text[words[i - 1].end:words[i].start], first=False))
-                or (j + 1 < len(words) and stranger(words[j + 1])
+        return ((i > 0 and self._stranger(words[i - 1], part)
+                 and _joins(text[words[i - 1].end:words[i].start], first=False))
+                or (j + 1 < len(words) and self._stranger(words[j + 1], part)
                     and _joins(text[words[j].end:words[j + 1].start], first=False)))
+
+    def _stranger(self, w: _Word, part: set[str]) -> bool:
+        """A capitalised word that could be a name but is no pupil's: someone not on the roster."""
+        return (w.raw[:1].isupper() and len(w.folded) > 2 and not w.raw.isupper()
+                and w.folded not in part and w.folded not in self.common and w.folded not in _TITLES)
+
+    def _relatives(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
+                   covered: set[int]) -> list[RecognizerResult]:
+        """ "Kasia Nowak" when Nowak is a pupil's surname and Kasia no pupil's forename: a parent or sibling (a
+        PERSON), found whole, so the pupil's surname does not leak beside a redacted forename."""
+        results = []
+        for k in range(1, len(words)):
+            w, before = words[k], words[k - 1]
+            if k in covered or k - 1 in covered or not word_flags.get(w.folded, (0,))[0] & SURNAME \
+                    or not w.raw[:1].isupper() or not self._stranger(before, part) \
+                    or text[before.end:w.start] != " ":
+                continue
+            results.append(RecognizerResult("PERSON", before.start, w.end, 0.8, recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                "roster_match": "relative"}))
+        return results
 
     def _result(self, start: int, end: int, score: float, kind: str, refs: list[str]) -> RecognizerResult:
         return RecognizerResult(
@@ -352,12 +376,18 @@ class RosterNameRecognizer(EntityRecognizer):
         )
 
 
+# Between the words of one name, a tab or a comma without a space is a table's column break: the name is still
+# found whole, but each cell gets its own placeholder so the columns survive.
+_CELL_BREAK = re.compile(r"\t|,(?! )")
+
+
 def _joins(gap: str, *, first: bool) -> bool:
     """Can two words separated by `gap` belong to one name? Spaces, or "Smith, Oliver" (comma after word 1)."""
     stripped = gap.strip(" \t")
     return (stripped == "" and gap != "") or (first and stripped == "," and gap.startswith(","))
 
 
+_FAMILY_OF = re.compile(r"\b(?:the|The|THE|both|all the)[ \t]+$")  # before a family named in the plural
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a position, on the same line
 
 
@@ -380,11 +410,15 @@ def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> b
 
 
 def _initial_follows(text: str, words: list[_Word], j: int) -> bool:
+    """A surname initial after the name: "Autumn R." in prose, "Al B" ending a seating-plan or list cell."""
     if j + 1 >= len(words):
         return False
     nxt = words[j + 1]
-    return (len(nxt.raw) == 1 and nxt.raw.isupper() and text[nxt.end:nxt.end + 1] == "."
-            and text[words[j].end:nxt.start] == " ")
+    return (len(nxt.raw) == 1 and nxt.raw.isupper() and text[words[j].end:nxt.start] == " "
+            and (text[nxt.end:nxt.end + 1] == "." or _CELL_END.match(text, nxt.end) is not None))
+
+
+_CELL_END = re.compile(r"[ \t]*(?:$|[|,;\t\n)\]])")
 
 
 _BULLET = re.compile(r"[ \t]*(?:[-*•·>]|\d{1,3}[.)])?[ \t]*")

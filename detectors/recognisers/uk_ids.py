@@ -9,7 +9,7 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 __all__ = [
     "UciRecognizer", "UlnRecognizer", "UpnRecognizer",
-    "uci_check_character", "uci_is_valid", "uln_is_valid", "upn_check_letter", "upn_is_valid",
+    "complete_upn", "uci_check_character", "uci_is_valid", "uln_is_valid", "upn_check_letter", "upn_is_valid",
 ]
 
 # Value -> letter for the UPN check letter (and a temporary UPN's final letter); I, O and S never used.
@@ -84,6 +84,9 @@ class UpnRecognizer(PatternRecognizer):
         Pattern("UPN (permanent)", r"\b[A-HJ-NP-RT-Z]\d{12}\b", 0.3),
         Pattern("UPN (temporary)", r"\b[A-HJ-NP-RT-Z]\d{11}[A-HJ-NP-RT-Z]\b", 0.3),
         Pattern("UPN (separated)", _separated("[A-HJ-NP-RT-Z]", r"\d", 12, r"[\dA-HJ-NP-RT-Z]"), 0.3),
+        # Pasted without its check letter ("801200001001"): nothing to verify, so it counts only next to "UPN"
+        # or "pupil" (context lifts it over the threshold); the engine completes it to look it up in the roster.
+        Pattern("UPN (check letter missing)", r"\b\d{12}\b", 0.2),
     ]
     CONTEXT = ["upn", "unique pupil number", "pupil number", "pupil", "student", "former upn"]
 
@@ -96,10 +99,20 @@ class UpnRecognizer(PatternRecognizer):
             supported_language=supported_language,
         )
 
-    def validate_result(self, pattern_text: str) -> bool:
+    def validate_result(self, pattern_text: str) -> bool | None:
         # Presidio matches case-insensitively: "h801200001001" is still a UPN.
+        if len(pattern_text) == 12 and pattern_text.isdigit():
+            return None  # keep the low score; context decides
         upn = _joined(pattern_text)
         return upn is not None and upn_is_valid(upn.upper())
+
+
+def complete_upn(value: str) -> str:
+    """A UPN written without its check letter, completed ("801200001001" -> "H801200001001"); others unchanged."""
+    digits = value.strip()
+    if len(digits) == 12 and digits.isdigit():
+        return upn_check_letter("A" + digits) + digits
+    return value
 
 
 class UlnRecognizer(PatternRecognizer):

@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
+from detectors.decode import hidden_texts as decoded_runs  # the proxy and `pupilguard scan` decode alike
+
 from .base import CannotRead, Extraction
 from .excel import xlsx_extraction
 from .word import word_extraction
@@ -317,34 +319,3 @@ def _wrap(original: str, inner: Extraction, encode) -> Extraction:
         return None if data is None else encode(data)
 
     return Extraction(inner.texts, original, rebuild, inner.adapter, inner.notes)
-
-
-# --- base64 runs inside a text ----------------------------------------------------------------------------------
-
-# 24+ base64 characters (18+ bytes), standard or URL-safe alphabet, possibly wrapped onto several lines.
-# (Line breaks inside the character classes, not as alternatives: the same runs, several times faster to find.)
-_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])(?:[A-Za-z0-9+/\r\n]{24,}|[A-Za-z0-9_\-\r\n]{24,})={0,2}")
-_MAX_DECODED = 1024 * 1024
-
-
-def decoded_runs(text: str) -> list[str]:
-    """Text hidden as base64 inside a text ("decode this: VGhlIHB1cGls..."): models decode it on request, so it is
-    scanned too. Only runs that decode to valid UTF-8 text with letters count; a key, a hash or binary does not."""
-    out: list[str] = []
-    budget = _MAX_DECODED
-    for m in _B64_RUN.finditer(text):
-        body = re.sub(r"\s+", "", m.group()).rstrip("=")
-        if len(body) < 24 or budget <= 0:
-            continue
-        body = body[:-1] if len(body) % 4 == 1 else body  # a stray character after the last full group
-        padded = body + "=" * (-len(body) % 4)
-        try:
-            raw = (base64.urlsafe_b64decode(padded) if ("-" in body or "_" in body)
-                   else base64.b64decode(padded, validate=True))
-            decoded = raw.decode("utf-8")
-        except (binascii.Error, ValueError):
-            continue
-        if _looks_like_text(decoded) and sum(ch.isalpha() for ch in decoded) >= len(decoded) // 3:
-            out.append(decoded)
-            budget -= len(raw)
-    return out

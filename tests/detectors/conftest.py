@@ -41,6 +41,16 @@ def test_roster(tmp_path_factory):
     return Roster.load(out, TEST_KEY)
 
 
+def engine_for_roster(csv: str, directory):
+    """An engine with its own small roster (an MIS export as CSV text), for tests about particular names."""
+    from detectors.engine import Engine
+    from detectors.mis_import import import_mis_csv
+    from detectors.roster import Roster
+
+    import_mis_csv(csv.encode("utf-8"), directory / "pupils.roster", TEST_KEY)
+    return Engine(roster=Roster.load(directory / "pupils.roster", TEST_KEY))
+
+
 @pytest.fixture(scope="session")
 def roster_engine(test_roster):
     from detectors.engine import Engine

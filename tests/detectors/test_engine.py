@@ -90,7 +90,7 @@ def test_findings_carry_positions_never_text(roster_engine):
     text = "Ring Zoë's mum on 07911 123456."
     d = roster_engine.scan([text])
     fields = set(Finding.__dataclass_fields__)
-    assert fields == {"entity", "start", "end", "score", "index", "subtype"}
+    assert fields == {"entity", "start", "end", "score", "index", "subtype", "evasion"}
     spans = {f.entity: text[f.start:f.end] for f in d.findings}
     assert spans == {"PUPIL": "Zoë", "PHONE_NUMBER": "07911 123456"}
 

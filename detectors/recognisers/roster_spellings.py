@@ -1,0 +1,183 @@
+"""PUPIL names written so that word-by-word matching misses them, found by hashing the forms they stand for.
+
+Disguised on purpose (an evasion: `recognition_metadata["evasion"]`, and the engine blocks the prompt):
+- letter-spaced, dotted or hyphen-spelled: "O l i v e r", "O.l.i.v.e.r", "O-l-i-v-e-r  S-m-i-t-h";
+- leetspeak: "0l1v3r", "$m1th" (digits and symbols among the letters);
+- reversed: "revilO" (capital at the end), or any word when the text says it is written backwards.
+
+Glued into one token, as systems and people write them (not evasions; redacted like any pupil name):
+- usernames and e-mail local parts: "annanowakowska", "oliver.smith", "jsmith27", "smitho";
+- file names: "Smith_Oliver_Y11 report.docx".
+
+Each candidate is folded and looked up in the roster in one batch, like RosterNameRecognizer does for words.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from detectors.normalise import fold
+from detectors.roster import FORENAME, FULL_NAME, SURNAME, Roster
+from detectors.wordlists import word_names
+
+__all__ = ["RosterSpellingRecognizer"]
+
+_NAME = FORENAME | SURNAME | FULL_NAME
+# Four or more single letters/digits, each followed by the same kind of short separator: "O l i v e r".
+_SPACED = re.compile(r"(?<![^\W_])(?:[^\W_][ \t.\-_*·,/|]{1,3}){3,}[^\W_](?![^\W_])")
+_SEPARATOR = re.compile(r"[ \t.\-_*·,/|]{1,3}")
+# A token with letters and leetspeak digits or symbols mixed in: "0l1v3r", "$m1th", "ol!ver".
+_LEET_TOKEN = re.compile(r"(?<![\w@$!|])(?=[\w@$!|]*[A-Za-z])(?=[\w@$!|]*[0-9@$!|])[A-Za-z0-9@$!|]{4,20}(?![\w@$!|])")
+_LEET = {"0": "o", "1": "il", "!": "il", "|": "il", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s", "7": "t",
+         "8": "b", "9": "g", "6": "g", "2": "z"}
+# Letters joined by . _ - or ending in digits: "oliver.smith", "Smith_Oliver_Y11", "jsmith27".
+_JOINED = re.compile(r"(?<![\w.@-])[^\W\d_]{2,}(?:[._-][^\W\d_]{2,}|[._-][A-Za-z]?\d{1,4}|\d{1,4})+(?![\w@-])")
+_LOWER_WORD = re.compile(r"[^\W\d_]{5,}")  # candidates only: their positions are found with strict edges
+_WORD = re.compile(r"(?<![\w.@-])[^\W\d_]{4,}(?![\w@-])")
+_REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO": the capital at the end
+_TRAILING_NUMBER = re.compile(r"[._-]?\d+$")
+_PART = re.compile(r"[^._-]+")
+_REVERSED_CUE = re.compile(r"\b(?:backwards?|reversed?|in reverse|mirror(?:ed)?|tuag yn ôl|o chwith)\b", re.I)
+_MAX_SPLITS = 24  # a glued token is tried as forename+surname at this many split points at most
+
+
+class RosterSpellingRecognizer(EntityRecognizer):
+    """Roster names letter-spaced, in leetspeak, reversed, or glued into usernames and file names (PUPIL)."""
+
+    ENTITY = "PUPIL"
+    SCORE = 0.85
+
+    def __init__(self, roster: Roster, supported_language: str = "en") -> None:
+        self.roster = roster
+        self.common = word_names()
+        super().__init__(supported_entities=[self.ENTITY], name="RosterSpellingRecognizer",
+                         supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        # (start, end, folded forms to try, evasion?, lone ordinary-word names count?)
+        candidates: list[tuple[int, int, list[str], bool, bool]] = []
+        for m in _SPACED.finditer(text):
+            candidates.extend(_spaced(m))
+        for m in _LEET_TOKEN.finditer(text):
+            if not m.group().isdigit() and not re.fullmatch(r"[A-Za-z]+\d+", m.group()):  # "jsmith27" is glued
+                forms = _unleet(m.group())
+                if forms:
+                    candidates.append((m.start(), m.end(), forms, True, True))
+        backwards = [m for m in _REVERSED_LOOK.finditer(text) if len(m.group()) >= 4]  # "revilO", "maiL"
+        if _REVERSED_CUE.search(text):  # "written backwards": any word that is no ordinary one ("mail" stays mail)
+            backwards += [m for m in _WORD.finditer(text) if m.group().lower() not in self.common]
+        for m in backwards:
+            candidates.append((m.start(), m.end(), [fold(m.group()[::-1])], True, True))
+        for m in _JOINED.finditer(text):  # "oliver.smith", "jsmith27", "Smith_Oliver_Y11"
+            for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
+                candidates.append((m.start() + lo, m.start() + hi, forms, False, m.group()[-1].isdigit()))
+        # One lower-case word that is no ordinary word may be a username ("annanowakowska"): its forms are tried
+        # once per distinct word, and its positions found only if the roster knows one.
+        usernames = {w: self._glued_forms(w) for w in set(_LOWER_WORD.findall(text)) - self.common
+                     if w.islower() and not _inflected(w, self.common)}
+        usernames = {w: forms[(0, len(w))] for w, forms in usernames.items() if forms}
+        if not candidates and not usernames:
+            return []
+        unique = sorted({f for _, _, forms, _, _ in candidates for f in forms}
+                        | {f for forms in usernames.values() for f in forms})
+        flags, idx = self.roster.lookup_folded(unique)
+        hits = {f: (int(fl), int(ix)) for f, fl, ix in zip(unique, flags.tolist(), idx.tolist()) if fl & _NAME}
+        for word, forms in usernames.items():
+            if any(f in hits for f in forms):
+                candidates += [(m.start(), m.end(), forms, False, False)
+                               for m in re.finditer(rf"(?<![\w.@-]){re.escape(word)}(?![\w@-])", text)]
+        results = []
+        for start, end, forms, evasion, lenient in candidates:
+            hit = next((hits[f] for f in forms if f in hits and self._counts(f, hits[f][0], lenient)), None)
+            if hit is not None:
+                results.append(self._result(start, end, evasion, self.roster.refs_at(hit[1])))
+        return results
+
+    def _counts(self, form: str, flags: int, lenient: bool) -> bool:
+        """A full name always counts; a lone forename or surname only when it is not an ordinary word, or when
+        the shape says a name (nobody letter-spaces "will"; "jhall27" is a username)."""
+        return bool(flags & FULL_NAME) or lenient or form.replace(" ", "") not in self.common
+
+    def _glued_forms(self, token: str) -> dict[tuple[int, int], list[str]]:
+        """Forms a username or file name may stand for, by the span of the token they cover: neighbouring parts
+        ("Smith_Oliver" of "Smith_Oliver_Y11"), or one lower-case run split into forename + surname
+        ("anna nowakowska"), or an initial + surname ("jsmith27" -> "smith")."""
+        if token.isalpha() and (len(token) < 5 or token in self.common or not token.islower()):
+            return {}  # an ordinary word, or a capitalised one (prose, left to RosterNameRecognizer)
+        body = _TRAILING_NUMBER.sub("", token)
+        parts = [(p.start(), p.end()) for p in _PART.finditer(body)]
+        if len(parts) > 1:  # "oliver.smith", "Smith_Oliver": pairs of neighbouring parts
+            return {(a, d): [fold(f"{token[a:b]} {token[c:d]}")] for (a, b), (c, d) in itertools.pairwise(parts)}
+        word = body.lower()
+        if not body.isalpha() or len(word) < 5 or (word in self.common and body == token) or not body.islower():
+            return {}  # a capitalised word is prose, left to RosterNameRecognizer
+        forms = [f"{word[:i]} {word[i:]}" for i in range(2, min(len(word) - 1, _MAX_SPLITS))]
+        if token != body or word not in self.common:  # "jsmith27", "jsmith": an initial, then a surname
+            forms += [word[1:], word[:-1]]
+        return {(0, len(token)): forms if word.isascii() else [fold(f) for f in forms]}
+
+    def _result(self, start: int, end: int, evasion: bool, refs: list[str]) -> RecognizerResult:
+        kind = "disguised name" if evasion else "name in a username or file name"
+        return RecognizerResult(self.ENTITY, start, end, self.SCORE, recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            "pupil_refs": refs if len(refs) <= 5 else [], "roster_match": kind, "evasion": evasion})
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ment", "ments", "ness", "tion",
+             "tions", "able", "ful", "ise", "ised", "ize", "ized", "ism", "ist", "ists")
+
+
+def _inflected(word: str, common: frozenset[str]) -> bool:
+    """Is `word` an ordinary word with an ending ("worksheets", "arriving", "strategies")? Then it is no username."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix):
+            stem = word[:-len(suffix)]
+            if stem in common or stem + "e" in common or (suffix[0] == "i" and stem + "y" in common):
+                return True
+    return False
+
+
+def _spaced(m: re.Match) -> list[tuple[int, int, list[str], bool, bool]]:
+    """Words of a letter-spaced run: the most common separator joins letters, any other one parts words
+    ("O-l-i-v-e-r S-m-i-t-h", "O l i v e r   S m i t h")."""
+    run = m.group()
+    seps = [s.group() for s in _SEPARATOR.finditer(run)]
+    joiner = max(set(seps), key=seps.count)
+    letters = _SEPARATOR.split(run)
+    words, current = [], letters[0]
+    for sep, letter in zip(seps, letters[1:]):
+        if sep == joiner:
+            current += letter
+        else:
+            words.append(current)
+            current = letter
+    words.append(current)
+    forms = [" ".join(words)] + words if len(words) > 1 else words
+    out = []
+    for form in forms:
+        variants = _unleet(form) if any(c.isdigit() for c in form) else [fold(form)]
+        if len(form.replace(" ", "")) >= 3:
+            out.extend(variants)
+    return [(m.start(), m.end(), out, True, True)] if out else []
+
+
+def _unleet(token: str) -> list[str]:
+    """Folded readings of a leetspeak token ("0l1v3r" -> "oliver", "olwer"...); at most 8."""
+    choices = [_LEET.get(c, c) if not c.isalpha() else c for c in token]
+    ambiguous = [i for i, c in enumerate(choices) if len(c) > 1][:3]
+    out = []
+    for picks in itertools.product(*(choices[i] for i in ambiguous)):
+        letters = list(choices)
+        for i, p in zip(ambiguous, picks):
+            letters[i] = p
+        word = "".join(c[0] for c in letters)
+        if word.replace(" ", "").isalpha():
+            out.append(fold(word))
+    return out

@@ -1,0 +1,54 @@
+"""Other people and smaller identifiers: families, parents, staff with a role, seating-plan names, UPNs without
+their check letter, and the optional initials rule (issue 9, classes 3 and 9)."""
+import pytest
+
+from tests.detectors.conftest import engine_for_roster
+
+
+def test_a_family_named_in_the_plural_by_a_roster_surname_is_redacted(roster_engine):
+    d = roster_engine.scan(["I met the Patels and the Halls at parents' evening."])
+    assert d.texts == ["I met the [PUPIL_1] and the [PUPIL_2] at parents' evening."]
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("Sarah Smith rang about Oliver's trip.", "[PERSON_1] rang about [PUPIL_1]'s trip."),
+    ("pls ask Kasia Patel to ring me re the trip", "pls ask [PERSON_1] to ring me re the trip"),  # a parent
+    ("Halima (Yusuf's mum) rang.", "[PERSON_1] ([PERSON_2]'s mum) rang."),
+    ("Please email Mr Daniel Hughes, SENCo, about the trip.", "Please email Mr [PERSON_1], SENCo, about the trip."),
+])
+def test_parents_and_staff_are_redacted(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
+def test_a_name_split_over_table_cells_keeps_the_cells(roster_engine):
+    d = roster_engine.scan(["Forename,Surname,Tutor\nOliver,Smith,8B", "Oliver\tSmith\t8B"])
+    assert d.texts == ["Forename,Surname,Tutor\n[PUPIL_1],[PUPIL_2],8B", "[PUPIL_1]\t[PUPIL_2]\t8B"]
+
+
+@pytest.fixture(scope="module")
+def seating_engine(tmp_path_factory):
+    return engine_for_roster("Forename,Surname,Year\nAl,Barker,8\nJo,Khan,8\nMo,Tahir,8\n",
+                             tmp_path_factory.mktemp("seating"))
+
+
+def test_two_letter_preferred_names_in_a_seating_plan(seating_engine):
+    d = seating_engine.scan(["Seating plan 8B\nRow 1: Al B | Jo K | Mo T\nRow 2: empty"])
+    assert d.texts == ["Seating plan 8B\nRow 1: [PUPIL_1] B | [PUPIL_2] K | [PUPIL_3] T\nRow 2: empty"]
+    assert seating_engine.scan(["Is vitamin A B or C? Plan A B C."]).action == "allow"
+
+
+def test_a_upn_without_its_check_letter_counts_next_to_upn(roster_engine):
+    d = roster_engine.scan(["UPN 801200001001 for the new starter"])
+    assert d.texts == ["UPN [UPN_1] for the new starter"] and d.pupil_refs  # completed to H801200001001
+    assert roster_engine.scan(["Invoice 123456789012 paid"]).action == "allow"
+
+
+def test_initials_or_a_registration_group_beside_special_category_block_when_the_policy_says(engine):
+    from detectors.engine import Engine
+    from detectors.policy import load_policy
+
+    strict = Engine(policy=load_policy("version: 1\ndefault: {special_with_initials: true}\n"))
+    for text in ("T.R. in 8C has anorexia, how can I support her?", "T.R. has anorexia."):
+        assert strict.scan([text]).action == "block"
+        assert engine.scan([text]).action == "allow"  # off by default
+    assert strict.scan(["Plan an anorexia awareness assembly for Year 9."]).action == "allow"

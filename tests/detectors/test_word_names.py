@@ -1,0 +1,58 @@
+"""Roster names that are ordinary words, months, places, set-text characters, products or code: the pupil where
+the context says a person, otherwise the word (issue 9, class 6)."""
+import pytest
+
+from tests.detectors.conftest import engine_for_roster
+
+WORD_NAMES_CSV = """Forename,Surname,Year
+Jan,Kowalski,9
+Kent,Adebayo,8
+Eric,Jones,10
+Sheila,Okoro,11
+Seneca,Brown,7
+Len,Marsh,9
+Chester,Price,8
+Oak,Hughes,7
+"""
+
+
+@pytest.fixture(scope="module")
+def word_engine(tmp_path_factory):
+    return engine_for_roster(WORD_NAMES_CSV, tmp_path_factory.mktemp("word-names"))
+
+
+@pytest.mark.parametrize("text", [
+    "Timetable for the spring:\nJan 12 - mock exams\nFeb 3 - parents' evening\nMar 10 - trip",
+    "Plan a lesson on Kent in the Second World War: evacuees and the hop farms.",
+    "How does Eric change in An Inspector Calls? Compare him with Sheila and Mr Birling.",
+    "Assign Seneca homework on cell biology, then a Sparx quiz.",
+    "Explain this code: print(len(names)) and why len counts items.",
+    "Make a worksheet on Chester Zoo and the Roman walls of Chester.",
+    "Draw an oak tree and label an Oak leaf.",
+])
+def test_the_word_is_left_alone(word_engine, text):
+    d = word_engine.scan([text])
+    assert d.action == "allow", d.excerpt
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("Jan said he would finish the essay.", "[PUPIL_1] said he would finish the essay."),
+    ("Kent is struggling with fractions.", "[PUPIL_1] is struggling with fractions."),
+    ("Write a report for Seneca Brown.", "Write a report for [PUPIL_1]."),
+    ("Eric Jones wrote a great essay on Macbeth; Eric should aim higher.",
+     "[PUPIL_1] wrote a great essay on Macbeth; [PUPIL_2] should aim higher."),
+    ("Len forgot his PE kit again.", "[PUPIL_1] forgot his PE kit again."),
+])
+def test_the_pupil_is_redacted_where_the_context_says_a_person(word_engine, text, redacted):
+    d = word_engine.scan([text])
+    assert d.action == "redact" and d.texts == [redacted]
+
+
+def test_set_text_characters_are_data_covering_every_board():
+    from detectors.recognisers.persons import famous_in_company, famous_names
+
+    names = set(famous_names())
+    for character in ("Inspector Goole", "Eva Smith", "Piggy", "Lennie Small", "Miss Havisham", "Shylock",
+                      "Anita Rutter", "Sephy Hadley", "Christopher Boone", "Stanhope", "Ebenezer Scrooge"):
+        assert character in names or character in famous_in_company(), character
+    assert {"Mickey", "Eddie", "Linda", "Ralph", "Jack", "Simon", "Eric", "Sheila"} <= set(famous_in_company())
