@@ -5,7 +5,9 @@ NER is most of a scan's time, so:
 - the model is loaded without tagger, parser, lemmatizer (the en_core_web_* NER has its own embedding layer);
 - NER reads `ner_view(text)`: the same length and offsets, shouted runs title-cased ("OLIVER SMITH" is a name to
   NER only as "Oliver Smith"), everything blanked except a window of context around each capitalised word that
-  could be an unknown person's name; a prompt with no such word skips NER altogether.
+  could be an unknown person's name; a prompt with no such word skips NER altogether;
+- the model is English, so passages in other languages (detectors/language.py) are blanked too: over Welsh or
+  Polish it tags ordinary words as names. Names there are left to the roster and the cue recognisers.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 from thinc.api import use_ops
 
+from detectors.language import foreign_spans
+from detectors.language import preload as preload_languages
 from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS
 from detectors.recognisers.roster_names import common_words
 
@@ -28,10 +32,10 @@ UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter",
 CHUNK = 100_000  # characters of text NER reads as one doc
 NER_CONTEXT = 35  # characters of context either side of a possible name: ~6 tokens; NER's layers read 4 around
 CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
-# After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"), a possessive or a verb
-# a person does ("Grace was late") mean it may be a name after all.
+# After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"; not an acronym, as in
+# "Outline ADHD strategies"), a possessive or a verb a person does ("Grace was late") mean it may be a name after all.
 _LOOKS_LIKE_A_SUBJECT = re.compile(
-    r"'s\b|[ \t]+(?:[A-Z]|(?:is|was|has|had|have|said|says|will|can|could|would|should|did|does|and|got|gets|"
+    r"'s\b|[ \t]+(?:[A-Z](?![A-Z])|(?:is|was|has|had|have|said|says|will|can|could|would|should|did|does|and|got|gets|"
     r"needs|needed|wants|wanted|seems|seemed|went|came|told|tells|asked|asks|struggles|struggled|finds|found|"
     r"made|makes|keeps|kept|loves|likes|hates|isn't|wasn't|hasn't|doesn't|didn't|can't|won't|is|scored|"
     r"missed|refused|joined|left|arrived|behaved|worked|works|tried|tries|wrote|writes|reads|read)\b)"
@@ -87,6 +91,7 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
             raise ModelError(f"cannot load spaCy model {model!r}: {exc}") from None
         if "ner" not in nlp.pipe_names:
             raise ModelError(f"spaCy model {model!r} has no 'ner' pipe")
+        preload_languages()  # so that the first non-English prompt does not pay for loading lingua's models
         for name in ("tok2vec", "transformer"):
             if name in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe(name), "listening_components", ()):
                 nlp.remove_pipe(name)  # NER has its own embedding layer in the en_core_web_* models
@@ -94,7 +99,7 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
 
     def process_many(self, texts: list[str], explained: list[set[str]] | None = None) -> list[NlpArtifacts]:
         explained = explained or [set()] * len(texts)
-        views = [ner_view(t, e) for t, e in zip(texts, explained)]
+        views = [ner_view(t, e, foreign_spans(t)) for t, e in zip(texts, explained)]
         todo = [i for i, v in enumerate(views) if not v.isspace()]  # nothing that could be a new name: no NER
         artifacts = [_NO_NER] * len(texts)
         long = [i for i in todo if len(views[i]) > CHUNK]
@@ -147,12 +152,15 @@ class WindowContextEnhancer(ContextAwareEnhancer):
 
 
 
-def ner_view(text: str, explained: set[str] = frozenset()) -> str:
+def ner_view(text: str, explained: set[str] = frozenset(), skip: list[tuple[int, int]] = ()) -> str:
     """What NER reads: same length and offsets as `text`, shouted runs title-cased ("OLIVER SMITH" is a name to
     NER only as "Oliver Smith"), and everything blanked to spaces except a window of context around each
     capitalised word that could be an unknown person's name (not a stop word, school word or acronym, and not
     `explained`: roster names and famous names, which other recognisers settle). NER is most of the scan time;
-    it reads a few words either side of a name, and finds no PERSON where no such word is."""
+    it reads a few words either side of a name, and finds no PERSON where no such word is. The `skip` spans
+    (passages not in English) are blanked whole."""
+    for start, end in skip:
+        text = text[:start] + _blank(text[start:end]) + text[end:]
     if _CAPS_RUN.search(text):
         text = _CAPS_RUN.sub(lambda m: re.sub(r"[A-Z]+", _title_case_word, m.group(0)), text)
     common = common_words()
