@@ -1,5 +1,11 @@
 """Special-category and safeguarding terms (SEN, health, mental health, ethnicity, religion, safeguarding,
-looked-after, FSM, sexuality, criminal), from data/special_category.yaml.
+looked-after, FSM, sexuality, criminal), from data/special_category/<language>.yaml: English, Welsh, and the
+languages staff translate letters into.
+
+All languages' terms are matched everywhere (a Welsh term in an English prompt still counts), without regard to
+accents ("sanatate mintala" is "sănătate mintală"). Terms ending in "*" are stems for inflected languages
+("autyzm*": autyzmu, autyzmem). Welsh terms also match their mutated forms ("cynllun" -> gynllun, nghynllun,
+chynllun; "iselder" -> hiselder), made by rule from the radical form written in the file.
 
 A term is a finding on its own; whether it blocks is the policy's business (only together with an identifier,
 by default). Topic mentions are told apart from statements about a person:
@@ -21,10 +27,10 @@ from importlib import resources
 import yaml
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-from detectors.recognisers.terms import TermMatcher, lower_same_length
+from detectors.recognisers.terms import TermMatcher, fold_same_length
 
 ENTITY = "SPECIAL_CATEGORY"
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _LIST_GAP = re.compile(r"\s*(?:,|/|\band\b|\bor\b|\s)*\s*")
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 3  # words around an ambiguous term that can make it about a person
 
@@ -36,9 +42,55 @@ class _Term:
     role: bool = False
 
 
+_PHRASE_LISTS = ("generic_after", "generic_before", "exceptions", "terms", "need_context", "context", "roles")
+
+
 @cache
 def _lexicon() -> dict:
-    return yaml.safe_load(resources.files("detectors").joinpath("data/special_category.yaml").read_text("utf-8"))
+    """All languages' files merged into one lexicon: lists of the same key and subtype are joined, each phrase
+    with its mutated forms where the file asks for them."""
+    merged: dict = {}
+    folder = resources.files("detectors").joinpath("data/special_category")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(entry.read_text("utf-8"))
+        variants = welsh_mutations if data.get("mutations") == "welsh" else (lambda phrase: [phrase])
+        for key, value in data.items():
+            if isinstance(value, dict):
+                into = merged.setdefault(key, {})
+                for list_key, phrases in value.items():
+                    into.setdefault(list_key, []).extend(_expand(list_key, phrases, variants))
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(_expand(key, value, variants))
+    return merged
+
+
+def _expand(key: str, phrases: list[str], variants) -> list[str]:
+    if key not in _PHRASE_LISTS:  # codes are written as they are
+        return list(phrases)
+    return [v for phrase in phrases for v in variants(str(phrase))]
+
+
+# Welsh initial mutations: radical -> soft, nasal, aspirate forms ("cynllun" -> gynllun, nghynllun, chynllun).
+_MUTATIONS = (("ll", ("l",)), ("rh", ("r",)), ("ch", ()), ("ph", ()), ("th", ()), ("ff", ()), ("dd", ()),
+              ("ng", ()), ("p", ("b", "mh", "ph")), ("t", ("d", "nh", "th")), ("c", ("g", "ngh", "ch")),
+              ("b", ("f", "m")), ("d", ("dd", "n")), ("g", ("", "ng")), ("m", ("f",)))
+
+
+def welsh_mutations(phrase: str) -> list[str]:
+    """The phrase and the forms its first word takes after a mutating word ("ei gynllun", "fy nghynllun", "ei
+    chynllun"; a vowel takes h-: "ei hiselder"). Acronyms (ADY, CDU) never mutate."""
+    if not phrase[:1].isalpha() or phrase.split(" ")[0].isupper():
+        return [phrase]
+    lower = phrase[0].lower() + phrase[1:]
+    if lower[0] in "aeiouwyâêîôûŵŷ":
+        return [phrase, "h" + lower]
+    for radical, mutated in _MUTATIONS:
+        if lower.startswith(radical):
+            rest = lower[len(radical):]
+            return [phrase, *(m + rest for m in mutated if (m + rest)[:1].isalpha())]
+    return [phrase]
 
 
 class SpecialCategoryRecognizer(LocalRecognizer):
@@ -52,14 +104,14 @@ class SpecialCategoryRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         lex = _lexicon()
-        self.generic_after = frozenset(w.lower() for w in lex["generic_after"])
+        self.generic_after = frozenset(fold_same_length(w) for w in lex["generic_after"])
         self._generic_before = {None: _ending_with(lex.get("generic_before", ()))}
         folded, exact = [], []
         self.context: dict[str, frozenset[str]] = {}
         for subtype, spec in lex.items():
             if not isinstance(spec, dict):
                 continue
-            self.context[subtype] = frozenset(w.lower() for w in spec.get("context", ()))
+            self.context[subtype] = frozenset(fold_same_length(w) for w in spec.get("context", ()))
             self._generic_before[subtype] = _ending_with(spec.get("generic_before", ()))
             folded += [(t, _Term(subtype, False)) for t in spec.get("terms", ())]
             exact += [(t, _Term(subtype, False)) for t in spec.get("codes", ())]
@@ -67,12 +119,13 @@ class SpecialCategoryRecognizer(LocalRecognizer):
                 (exact if t.isupper() else folded).append((t, _Term(subtype, True)))
             folded += [(t, _Term(subtype, False, role=True)) for t in spec.get("roles", ())]
         self._folded = TermMatcher(folded + [(t + "s", term) for t, term in folded if t[-1:].isalpha() and
-                                             not t.endswith("s") and not t.isupper()])  # plurals: "seizures"
+                                             not t.endswith("s") and not t.isupper()],  # plurals: "seizures"
+                                   folded=True)
         self._exact = TermMatcher(exact, case_sensitive=True)
-        self._exceptions = TermMatcher((e, None) for e in lex["exceptions"])
+        self._exceptions = TermMatcher(((e, None) for e in lex["exceptions"]), folded=True)
 
     def analyze(self, text, entities, nlp_artifacts=None):
-        lower = lower_same_length(text)
+        lower = fold_same_length(text)
         blocked = [(s, e) for s, e, _, _ in self._exceptions.find(lower)]
         hits = sorted(list(self._folded.find(lower)) + list(self._exact.find(text)), key=lambda h: (h[0], -h[1]))
         results = []
@@ -116,7 +169,7 @@ class SpecialCategoryRecognizer(LocalRecognizer):
 
 def _ending_with(words) -> re.Pattern[str] | None:
     """A pattern for "one of these words, then the end of the text" (the words just before a term)."""
-    words = sorted((w.lower() for w in words), key=len, reverse=True)
+    words = sorted((fold_same_length(w) for w in words), key=len, reverse=True)
     return re.compile(r"(?:^|\W)(?:" + "|".join(map(re.escape, words)) + r")\s+$") if words else None
 
 
