@@ -5,11 +5,9 @@ hide an identifier; spans are mapped back to the original text, which is otherwi
 
 Decision rules (the policy decides which apply, see detectors/data/policy.yaml):
 - identifiers are redacted with typed, numbered placeholders (or block, per entity);
-- a special-category term blocks when the same request also identifies someone: any identifier in
-  `identifiers_for_special`; a PERSON (not on the roster, not famous) counts when it is in the same sentence as the
-  term or the request talks about a pupil ("in 8B", "Year 9", "my student", "her son"), because a DPO cannot tell
-  "Jayden in 8B has ADHD" from a rostered pupil and pseudonymised health or safeguarding detail is easily
-  re-identified;
+- a special-category term blocks when the same request also identifies someone (detectors/cooccurrence.py: the
+  whole request, not the sentence; a PERSON counts as a rostered pupil would, because a DPO cannot tell "Jayden in
+  8B has ADHD" from a rostered pupil and pseudonymised health or safeguarding detail is easily re-identified);
 - topic mentions ("ADHD awareness week") are not special-category findings (see recognisers/special_category.py);
 - any failure or an exceeded time budget blocks (fail closed).
 
@@ -35,6 +33,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from detectors.cooccurrence import identifies_someone
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
 )
@@ -43,6 +42,7 @@ from detectors.placeholders import PLACEHOLDER_RE, Placeholders
 from detectors.policy import Policy, Rules, default_policy
 from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecognizer, UkPostcodeRecognizer
 from detectors.recognisers.dates import DateOfBirthRecognizer
+from detectors.recognisers.name_cues import CueNameRecognizer
 from detectors.recognisers.persons import (
     InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
@@ -60,13 +60,6 @@ PRIORITY = ("EMAIL_ADDRESS", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", 
             "UK_POSTCODE", "PHONE_NUMBER", "PERSON")
 NAMES = ("PUPIL", "PERSON")
 EXCERPT_MAX = 500
-_PUPIL_CONTEXT = re.compile(
-    r"\b(?:pupils?|students?|learners?|child|children|kids?|sons?|daughters?|boy|girl|my class|tutor group|"
-    r"form group|reception|nursery|year\s?\d{1,2}|yr\s?\d{1,2}|y\d{1,2}|ks[1-5]|key stage)\b",
-    re.IGNORECASE,
-)
-_CLASS_CODE = re.compile(r"\b(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b")  # 8B, 10XY2 (case-sensitive)
-_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 class EngineError(RuntimeError):
@@ -133,7 +126,7 @@ class Engine:
             UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
             DateOfBirthRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(), OfflineEmailRecognizer(),
             NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(), PupilContextNameRecognizer(),
-            SignOffNameRecognizer(), PublicFigureRecognizer(),
+            SignOffNameRecognizer(), CueNameRecognizer(), PublicFigureRecognizer(),
             SpecialCategoryRecognizer(),
         ]
         if roster is not None:
@@ -321,7 +314,7 @@ class Engine:
         if specials and rules.special_category == "block":
             reasons.append("special_category")
         elif specials and rules.special_category == "block_with_identifier" and \
-                self._identifies_someone(texts, identifiers, specials, rules):
+                identifies_someone(texts, identifiers, specials, rules.identifiers_for_special):
             reasons.append("special_category_with_identifier")
         if any(rules.action_for(f.entity) == "block" for f in identifiers):
             reasons.append("policy_block")
@@ -343,19 +336,6 @@ class Engine:
         used = list(dict.fromkeys(placeholders.placeholder(f.entity, texts[f.index][f.start:f.end])
                                   for f in identifiers))
         return Decision(action, out, findings, reasons, dict(counts), refs, excerpt, placeholders_used=used)
-
-    @staticmethod
-    def _identifies_someone(texts: list[str], identifiers: list[Finding], specials: list[Finding],
-                            rules: Rules) -> bool:
-        counted = [f for f in identifiers if f.entity in rules.identifiers_for_special]
-        if any(f.entity != "PERSON" for f in counted):
-            return True
-        persons = [f for f in counted if f.entity == "PERSON"]
-        if not persons:
-            return False
-        if any(_PUPIL_CONTEXT.search(t) or _CLASS_CODE.search(t) for t in texts):
-            return True
-        return any(p.index == s.index and _same_sentence(texts[p.index], p, s) for p in persons for s in specials)
 
 
 class _Timeout(Exception):
@@ -522,11 +502,6 @@ def _unique_spans(results: list[RecognizerResult]) -> list[RecognizerResult]:
             seen.add(key)
             out.append(r)
     return out
-
-
-def _same_sentence(text: str, a: Finding, b: Finding) -> bool:
-    lo, hi = sorted((a, b), key=lambda f: f.start)
-    return not _SENTENCE_END.search(text, lo.end, hi.start) if hi.start >= lo.end else True
 
 
 def _redact(text: str, findings: list[Finding], placeholders: Placeholders) -> str:

@@ -119,6 +119,27 @@ def _common_words() -> frozenset[str]:
     return common_words()
 
 
+# Welsh initial mutations: radical -> soft, nasal, aspirate forms ("cynllun" -> gynllun, nghynllun, chynllun).
+_MUTATIONS = (("ll", ("l",)), ("rh", ("r",)), ("ch", ()), ("ph", ()), ("th", ()), ("ff", ()), ("dd", ()),
+              ("ng", ()), ("p", ("b", "mh", "ph")), ("t", ("d", "nh", "th")), ("c", ("g", "ngh", "ch")),
+              ("b", ("f", "m")), ("d", ("dd", "n")), ("g", ("", "ng")), ("m", ("f",)))
+
+
+def welsh_mutations(phrase: str) -> list[str]:
+    """The phrase and the forms its first word takes after a mutating word ("ei gynllun", "fy nghynllun", "ei
+    chynllun"; a vowel takes h-: "ei hiselder"). Acronyms (ADY, CDU) never mutate."""
+    if not phrase[:1].isalpha() or phrase.split(" ")[0].isupper():
+        return [phrase]
+    lower = phrase[0].lower() + phrase[1:]
+    if lower[0] in "aeiouwyâêîôûŵŷ":
+        return [phrase, "h" + lower]
+    for radical, mutated in _MUTATIONS:
+        if lower.startswith(radical):
+            rest = lower[len(radical):]
+            return [phrase, *(m + rest for m in mutated if (m + rest)[:1].isalpha())]
+    return [phrase]
+
+
 @cache
 def _detector():
     """lingua's detector, models loaded up front (~60 MB, a few hundred ms once per process)."""

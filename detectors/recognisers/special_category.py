@@ -27,6 +27,7 @@ from importlib import resources
 import yaml
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
+from detectors.language import welsh_mutations
 from detectors.recognisers.terms import TermMatcher, fold_same_length
 
 ENTITY = "SPECIAL_CATEGORY"
@@ -70,27 +71,6 @@ def _expand(key: str, phrases: list[str], variants) -> list[str]:
     if key not in _PHRASE_LISTS:  # codes are written as they are
         return list(phrases)
     return [v for phrase in phrases for v in variants(str(phrase))]
-
-
-# Welsh initial mutations: radical -> soft, nasal, aspirate forms ("cynllun" -> gynllun, nghynllun, chynllun).
-_MUTATIONS = (("ll", ("l",)), ("rh", ("r",)), ("ch", ()), ("ph", ()), ("th", ()), ("ff", ()), ("dd", ()),
-              ("ng", ()), ("p", ("b", "mh", "ph")), ("t", ("d", "nh", "th")), ("c", ("g", "ngh", "ch")),
-              ("b", ("f", "m")), ("d", ("dd", "n")), ("g", ("", "ng")), ("m", ("f",)))
-
-
-def welsh_mutations(phrase: str) -> list[str]:
-    """The phrase and the forms its first word takes after a mutating word ("ei gynllun", "fy nghynllun", "ei
-    chynllun"; a vowel takes h-: "ei hiselder"). Acronyms (ADY, CDU) never mutate."""
-    if not phrase[:1].isalpha() or phrase.split(" ")[0].isupper():
-        return [phrase]
-    lower = phrase[0].lower() + phrase[1:]
-    if lower[0] in "aeiouwyâêîôûŵŷ":
-        return [phrase, "h" + lower]
-    for radical, mutated in _MUTATIONS:
-        if lower.startswith(radical):
-            rest = lower[len(radical):]
-            return [phrase, *(m + rest for m in mutated if (m + rest)[:1].isalpha())]
-    return [phrase]
 
 
 class SpecialCategoryRecognizer(LocalRecognizer):
