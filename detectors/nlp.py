@@ -25,6 +25,8 @@ from thinc.api import use_ops
 from detectors.language import foreign_spans
 from detectors.language import preload as preload_languages
 from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS
+from detectors.recognisers.special_category import never_people
+from detectors.recognisers.terms import fold_same_length
 from detectors.recognisers.roster_names import common_words
 
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
@@ -117,10 +119,16 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
     def _doc_to_nlp_artifact(self, doc, language):
         # No lemmas: nothing here reads them, and Presidio's keyword pass over them costs a stop-word lookup per
         # token (milliseconds on long prompts).
-        entities, scores = self._get_updated_entities(list(doc.ents), [self.ner_model_configuration.default_score]
-                                                      * len(doc.ents))
+        ents = [e for e in doc.ents if not _never_a_person(e)]
+        entities, scores = self._get_updated_entities(ents, [self.ner_model_configuration.default_score] * len(ents))
         return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self,
                             language=language, scores=scores)
+
+
+def _never_a_person(ent) -> bool:
+    """NER's PERSON on an organisation, a school system or a special-category term ("Summarise Ofsted's
+    guidance", "log it on MyConcern", "Kooth and Childline"): the thing, not a person."""
+    return ent.label_ in ("PERSON", "PER") and any(fold_same_length(t.text) in never_people() for t in ent)
 
 
 _NO_NER = NlpArtifacts(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None, language="en")

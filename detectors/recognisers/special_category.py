@@ -15,7 +15,11 @@ by default). Topic mentions are told apart from statements about a person:
   ("is Muslim", "CP plan", "identifies as trans");
 - `exceptions` ("Great Depression", "DBS disclosure") are never findings;
 - `roles` (SENCO, DSL, social worker) carry `recognition_metadata["role"]`: the engine drops them when they only
-  say who someone is ("our new SENCO, Priya Shah").
+  say who someone is ("our new SENCO, Priya Shah");
+- words that are only sometimes sensitive have a sense rule: `person_before` terms count only after a person
+  ("Jayden went missing", not "his PE kit went missing"), `after_relative` terms only after a child's relative
+  ("her dad passed away", not "Mrs Okafor, whose father passed away"), and a term followed by "from" and one of
+  the subtype's `not_from` words is administration ("withdrawn from the Year 8 trip").
 """
 from __future__ import annotations
 
@@ -41,9 +45,14 @@ class _Term:
     subtype: str
     needs_context: bool
     role: bool = False
+    sense: str | None = None  # "person_before" | "after_relative": the word before must be a person / a relative
 
 
-_PHRASE_LISTS = ("generic_after", "generic_before", "exceptions", "terms", "need_context", "context", "roles")
+_PHRASE_LISTS = ("generic_after", "generic_before", "exceptions", "terms", "need_context", "context", "roles",
+                 "person_before", "after_relative", "not_from", "relatives", "person_words")
+_SENSES = ("person_before", "after_relative")
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'\u2019-]*)[^\w]*$")
+_FROM_CLAUSE = re.compile(r"[ \t]+from[ \t]+((?:[\w'\u2019-]+[ \t]+){0,3}[\w'\u2019-]+)")
 
 
 @cache
@@ -88,6 +97,12 @@ class SpecialCategoryRecognizer(LocalRecognizer):
         self._generic_before = {None: _ending_with(lex.get("generic_before", ()))}
         folded, exact = [], []
         self.context: dict[str, frozenset[str]] = {}
+        self._not_from: dict[str, frozenset[str]] = {}
+        self._person_words = frozenset(fold_same_length(w) for w in lex.get("person_words", ()))
+        relatives = sorted((fold_same_length(w) for w in lex.get("relatives", ())), key=len, reverse=True)
+        self._after_relative = re.compile(r"(?:\b(?:his|her|their)|['\u2019]s)\s+(?:late\s+)?(?:"
+                                          + "|".join(map(re.escape, relatives)) + r")(?:['\u2019]s)?\s+"
+                                          r"(?:[\w']+\s+){0,2}$")
         for subtype, spec in lex.items():
             if not isinstance(spec, dict):
                 continue
@@ -98,6 +113,8 @@ class SpecialCategoryRecognizer(LocalRecognizer):
             for t in spec.get("need_context", ()):
                 (exact if t.isupper() else folded).append((t, _Term(subtype, True)))
             folded += [(t, _Term(subtype, False, role=True)) for t in spec.get("roles", ())]
+            folded += [(t, _Term(subtype, False, sense=sense)) for sense in _SENSES for t in spec.get(sense, ())]
+            self._not_from[subtype] = frozenset(fold_same_length(w) for w in spec.get("not_from", ()))
         self._folded = TermMatcher(folded + [(t + "s", term) for t, term in folded if t[-1:].isalpha() and
                                              not t.endswith("s") and not t.isupper()],  # plurals: "seizures"
                                    folded=True)
@@ -120,6 +137,9 @@ class SpecialCategoryRecognizer(LocalRecognizer):
                 continue
             if term.needs_context and not self._has_context(lower, start, end, term.subtype):
                 continue
+            if (term.sense and not self._sense_holds(text, lower, start, term.sense)) or \
+                    self._administration(lower, end, term.subtype):
+                continue
             results.append(RecognizerResult(
                 ENTITY, start, end, self.SCORE,
                 recognition_metadata={"subtype": term.subtype, "role": term.role,
@@ -135,6 +155,18 @@ class SpecialCategoryRecognizer(LocalRecognizer):
         window = lower[max(0, start - 30):start]
         return any(p is not None and p.search(window) for p in (self._generic_before[None],
                                                                   self._generic_before.get(subtype)))
+
+    def _sense_holds(self, text: str, lower: str, start: int, sense: str) -> bool:
+        if sense == "after_relative":
+            return self._after_relative.search(lower, max(0, start - 60), start) is not None
+        before = _WORD_BEFORE.search(text, max(0, start - 40), start)  # person_before
+        return before is not None and (before.group(1)[0].isupper() or fold_same_length(before.group(1))
+                                       in self._person_words)
+
+    def _administration(self, lower: str, end: int, subtype: str) -> bool:
+        """"withdrawn from the Year 8 trip": a "from" clause naming an activity, not a person's state."""
+        clause = _FROM_CLAUSE.match(lower, end) if self._not_from.get(subtype) else None
+        return clause is not None and not self._not_from[subtype].isdisjoint(clause.group(1).split())
 
     def _has_context(self, lower: str, start: int, end: int, subtype: str) -> bool:
         before = _WORD.findall(lower[max(0, start - 60):start])[-CONTEXT_BEFORE:]
@@ -162,3 +194,14 @@ def _longest(results: list[RecognizerResult]) -> list[RecognizerResult]:
             continue
         kept.append(r)
     return kept
+
+
+@cache
+def never_people() -> frozenset[str]:
+    """Folded words NER may take for a name but that are an organisation, system or special-category term here
+    ("Ofsted", "MyConcern", "Kooth"): `not_people` and the one-word `terms` of every language."""
+    lex = _lexicon()
+    words = {fold_same_length(w) for w in lex.get("not_people", ())}
+    words |= {fold_same_length(t) for spec in lex.values() if isinstance(spec, dict) for t in spec.get("terms", ())
+              if " " not in t and not t.endswith("*")}
+    return frozenset(words)
