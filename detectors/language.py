@@ -99,13 +99,14 @@ def _judge(passage: str) -> str | None:
     if not words:
         return None
     lower = [w for w in words if w.islower()]
-    if sum(w.lower() in _ENGLISH_WORDS for w in words) >= max(1, ENGLISH_SHARE * len(words)) or (
-            lower and sum(w in _common_words() for w in lower) >= ENGLISH_VOCABULARY * len(lower)):
+    if sum(w.lower() in _ENGLISH_WORDS for w in words) >= max(1, ENGLISH_SHARE * len(words)):
         return ENGLISH
     if len(_NON_LATIN.findall(passage)) * 2 > sum(map(len, words)):
         return "xx"
-    if any(w in _WELSH_WORDS for w in lower):
-        return "cy"
+    if lower and (words[0].lower() in _WELSH_WORDS or any(w in _WELSH_WORDS for w in lower)):
+        return "cy"  # the first word counts too ("Annwyl rieni"), but not in a line of names ("Mae Thompson")
+    if len(lower) > 1 and sum(w in _common_words() for w in lower) >= ENGLISH_VOCABULARY * len(lower):
+        return ENGLISH
     if len(words) < MIN_WORDS or len(lower) < MIN_WORDS - 1:
         return None
     best = _detector().compute_language_confidence_values(" ".join(lower))[0]

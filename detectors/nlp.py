@@ -24,6 +24,7 @@ from thinc.api import use_ops
 
 from detectors.language import foreign_spans
 from detectors.language import preload as preload_languages
+from detectors.recognisers.name_cues import language_cues
 from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS
 from detectors.recognisers.special_category import never_people
 from detectors.recognisers.terms import fold_same_length
@@ -50,7 +51,8 @@ thanks thank dear hi hello ok yes no also next then finally first second third l
 activities question questions answer answers students pupils pupil student class teacher teachers today tomorrow
 monday tuesday wednesday thursday friday saturday sunday january february march july september october november
 december mr mrs ms miss mx dr prof sir dame
-""".split()))
+""".split(), *(w.capitalize() for cues in language_cues().values() for key in ("greetings", "sign_offs")
+               for phrase in cues.get(key, ()) for w in phrase.split())))  # Annwyl, Cofion, Pozdrawiam...
 
 
 class ModelError(RuntimeError):
