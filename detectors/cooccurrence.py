@@ -98,7 +98,7 @@ def _same_sentence(text: str, a: Span, b: Span) -> bool:
 
 
 def _words(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w'-]){pattern}(?![\w'-])")
+    return re.compile(rf"(?<![\w-]){pattern}(?![\w-])")  # "your daughter's" is "your daughter"
 
 
 @cache
