@@ -26,9 +26,9 @@ from detectors.language import foreign_spans
 from detectors.language import preload as preload_languages
 from detectors.recognisers.name_cues import language_cues
 from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS
+from detectors.recognisers.roster_names import common_words
 from detectors.recognisers.special_category import never_people
 from detectors.recognisers.terms import fold_same_length
-from detectors.recognisers.roster_names import common_words
 
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
 UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
@@ -38,8 +38,8 @@ CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
 # After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"; not an acronym, as in
 # "Outline ADHD strategies"), a possessive or a verb a person does ("Grace was late") mean it may be a name after all.
 _LOOKS_LIKE_A_SUBJECT = re.compile(
-    r"'s\b|[ \t]+(?:[A-Z](?![A-Z])|(?:is|was|has|had|have|said|says|will|can|could|would|should|did|does|and|got|gets|"
-    r"needs|needed|wants|wanted|seems|seemed|went|came|told|tells|asked|asks|struggles|struggled|finds|found|"
+    r"'s\b|[ \t]+(?:[A-Z](?![A-Z])|(?:is|was|has|had|have|said|says|will|can|could|would|should|did|does|and|"
+    r"got|gets|needs|needed|wants|wanted|seems|seemed|went|came|told|tells|asked|asks|struggles|struggled|finds|found|"
     r"made|makes|keeps|kept|loves|likes|hates|isn't|wasn't|hasn't|doesn't|didn't|can't|won't|is|scored|"
     r"missed|refused|joined|left|arrived|behaved|worked|works|tried|tries|wrote|writes|reads|read)\b)"
 )
@@ -169,8 +169,10 @@ def ner_view(text: str, explained: set[str] = frozenset(), skip: list[tuple[int,
     `explained`: roster names and famous names, which other recognisers settle). NER is most of the scan time;
     it reads a few words either side of a name, and finds no PERSON where no such word is. The `skip` spans
     (passages not in English) are blanked whole."""
-    for start, end in skip:
-        text = text[:start] + _blank(text[start:end]) + text[end:]
+    if skip:
+        kept = [0, *(i for span in skip for i in span), len(text)]
+        text = "".join(text[kept[i]:kept[i + 1]] if i % 2 == 0 else _blank(text[kept[i]:kept[i + 1]])
+                       for i in range(len(kept) - 1))
     if _CAPS_RUN.search(text):
         text = _CAPS_RUN.sub(lambda m: re.sub(r"[A-Z]+", _title_case_word, m.group(0)), text)
     common = common_words()
