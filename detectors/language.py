@@ -151,5 +151,8 @@ def _detector():
 
 
 def preload() -> None:
-    """Load lingua's models now (the engine calls this at start-up, so no prompt pays for it)."""
-    _detector().compute_language_confidence_values("bore da, sut wyt ti heddiw")
+    """Load every language's models now (the engine calls this at start-up, so no prompt pays for it)."""
+    from lingua import Language
+
+    for name in _LATIN_LANGUAGES:
+        _detector().compute_language_confidence("bore da, dzień dobry, bună ziua", getattr(Language, name))
