@@ -89,8 +89,9 @@ def foreign_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def is_english(text: str) -> bool:
-    return all(p.language == ENGLISH for p in passages(text))
+def in_foreign_passage(text: str, i: int) -> bool:
+    """Is offset i of the text in a passage that is not English?"""
+    return any(start <= i < end for start, end in foreign_spans(text))
 
 
 def _judge(passage: str) -> str | None:

@@ -62,11 +62,14 @@ class CueNameRecognizer(LocalRecognizer):
         for start, end in spans:
             for pattern in (self.greeting, self.sign_off, self.titled, self.cued):
                 for m in pattern.finditer(text, start, end):
+                    words = m.group("name").split()
                     kept = []
-                    for word in m.group("name").split():
+                    for word in words:
                         if not word[0].isupper() or word.lower() in self._not_names:
                             break  # "Annwyl Rieni", "Siân yn": a name stops at the first word that is not one
                         kept.append(word)
+                    if pattern is self.sign_off and len(kept) < len(words):
+                        continue  # a signing line is a name only if all of it is: not "Conducerea școlii"
                     if kept:
                         name_start = m.start("name")
                         results.append(RecognizerResult("PERSON", name_start, name_start + len(" ".join(kept)),
