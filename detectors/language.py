@@ -106,11 +106,27 @@ def _judge(passage: str) -> str | None:
         return "xx"
     if lower and (words[0].lower() in _WELSH_WORDS or any(w in _WELSH_WORDS for w in lower)):
         return "cy"  # the first word counts too ("Annwyl rieni"), but not in a line of names ("Mae Thompson")
-    if len(lower) > 1 and sum(w in _common_words() for w in lower) >= ENGLISH_VOCABULARY * len(lower):
+    if len(lower) > 1 and sum(map(_english_word, lower)) >= ENGLISH_VOCABULARY * len(lower):
         return ENGLISH
     if len(words) < MIN_WORDS or len(lower) < MIN_WORDS - 1:
         return None
-    best = _detector().compute_language_confidence_values(" ".join(lower))[0]
+    return _lingua(" ".join(lower))
+
+
+def _english_word(word: str) -> bool:
+    """An ordinary English word, or one with an English ending on one ("sits", "rushed", "struggles")."""
+    common = _common_words()
+    return word in common or any(word.endswith(end) and word[:-len(end)] + add in common
+                                 for end, add in _ENDINGS)
+
+
+_ENDINGS = (("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("ly", ""),
+            ("er", ""), ("ers", ""))
+
+
+@lru_cache(maxsize=1024)  # pastes repeat their lines ("sits at front")
+def _lingua(words: str) -> str:
+    best = _detector().compute_language_confidence_values(words)[0]
     code = best.language.iso_code_639_1.name.lower()
     return code if code != ENGLISH and best.value >= FOREIGN_CONFIDENCE else ENGLISH
 
