@@ -1,18 +1,27 @@
 """Which language each passage of a prompt is written in, so that English-only steps (spaCy's English NER) skip
 the passages that are not English: run over Welsh or Polish, English NER tags ordinary words as names.
 
-A passage is a sentence or a line. Most passages settle cheaply: many English function words make a passage
-English, letters of a non-Latin script make it foreign. Only what is left goes to `lingua` (restricted to the
-Latin-script languages UK staff write), and only its lower-case words: the capitalised ones may be names, and a
-list of Polish names in an English prompt is still English. A passage with too few such words to judge (a
-greeting, a sign-off, a table row of names) takes the language of the passage before it, else the one after,
-else English. "Foreign" means "not English": which language it is only matters to the caller for reporting.
+A passage is a sentence or a line. Most passages settle cheaply: English function words or ordinary English
+vocabulary make a passage English, Welsh function words make it Welsh, letters of a non-Latin script make it
+foreign. Only what is left goes to `lingua` (restricted to the Latin-script languages UK staff write), and only its
+lower-case words: the capitalised ones may be names, and a list of Polish names in an English prompt is still
+English. A passage with too few such words to judge (a greeting, a sign-off, a table row of names) takes the
+language of the passage before it, else the one after, else English. "Foreign" means "not English": which
+language it is only matters to the caller for reporting.
+
+Results are remembered for the few most recent texts (the engine and the recognisers ask about the same text in
+one scan) under a keyed digest of the text: no prompt text outlives its request here.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 ENGLISH = "en"
 # English words frequent in any English sentence and rare as words of the other languages here. Short words
@@ -32,7 +41,7 @@ gywir
 """.split())
 ENGLISH_SHARE = 0.2  # a passage with at least this share of English function words is English
 ENGLISH_VOCABULARY = 0.7  # ... or with at least this share of its lower-case words ordinary English words
-MIN_WORDS = 4  # lower-case words needed for lingua to judge a passage
+MIN_WORDS = 4  # words needed for lingua to judge a passage (3 of them in lower case: the others may be names)
 FOREIGN_CONFIDENCE = 0.5  # lingua's confidence in the best non-English language needed to call a passage foreign
 # The Latin-script languages of UK schools' staff and families that lingua knows (Urdu, Punjabi, Hindi in Latin
 # script are not among them; lingua gives them to a neighbour, which is still "not English").
@@ -53,9 +62,40 @@ class Passage:
     language: str  # ISO 639-1 code, "en" for English; "xx" for a non-Latin script lingua was not asked about
 
 
-@lru_cache(maxsize=64)  # the engine and the recognisers ask about the same text in one scan
+class _Recent:
+    """The last `size` results, by a keyed digest of the text they are about (never the text itself)."""
+
+    _KEY = os.urandom(16)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[bytes, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, compute: Callable[[str], object]):
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=self._KEY, digest_size=16).digest()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute(text)
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_RECENT_TEXTS = _Recent(64)
+_RECENT_PASSAGES = _Recent(1024)  # pastes repeat their lines ("sits at front")
+
+
 def passages(text: str) -> tuple[Passage, ...]:
     """The text's passages with their languages (offsets into `text`; together they cover every word)."""
+    return _RECENT_TEXTS.get(text, _passages)
+
+
+def _passages(text: str) -> tuple[Passage, ...]:
     spans, pos = [], 0
     for m in _PASSAGE_END.finditer(text):
         if text[pos:m.start()].strip():
@@ -64,15 +104,16 @@ def passages(text: str) -> tuple[Passage, ...]:
     if text[pos:].strip():
         spans.append((pos, len(text)))
     judged = [_judge(text[s:e]) for s, e in spans]
-    known = [i for i, lang in enumerate(judged) if lang is not None]
-    out = []
-    for i, (s, e) in enumerate(spans):
-        lang = judged[i]
-        if lang is None:  # too short to judge: the previous judged passage's language, else the next one's
-            before = [k for k in known if k < i]
-            after = [k for k in known if k > i]
-            lang = judged[before[-1]] if before else judged[after[0]] if after else ENGLISH
-        out.append(Passage(s, e, lang))
+    # too short to judge: the previous judged passage's language, else the next one's, else English
+    following, nxt = [], ENGLISH
+    for lang in reversed(judged):
+        nxt = lang or nxt
+        following.append(nxt)
+    following.reverse()
+    out, previous = [], None
+    for (s, e), lang, after in zip(spans, judged, following):
+        previous = lang or previous
+        out.append(Passage(s, e, previous or after))
     return tuple(out)
 
 
@@ -110,7 +151,7 @@ def _judge(passage: str) -> str | None:
         return ENGLISH
     if len(words) < MIN_WORDS or len(lower) < MIN_WORDS - 1:
         return None
-    return _lingua(" ".join(lower))
+    return _RECENT_PASSAGES.get(" ".join(lower), _lingua)
 
 
 def _english_word(word: str) -> bool:
@@ -124,7 +165,6 @@ _ENDINGS = (("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ing"
             ("er", ""), ("ers", ""))
 
 
-@lru_cache(maxsize=1024)  # pastes repeat their lines ("sits at front")
 def _lingua(words: str) -> str:
     best = _detector().compute_language_confidence_values(words)[0]
     code = best.language.iso_code_639_1.name.lower()

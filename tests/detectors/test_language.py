@@ -24,7 +24,7 @@ def welsh_school(tmp_path_factory):
     from detectors.mis_import import import_mis_csv
     from detectors.roster import Roster, RosterKey
 
-    key = RosterKey(b"detectors-language-test-key-32by")
+    key = RosterKey.generate()
     out = tmp_path_factory.mktemp("welsh-roster") / "pupils.roster"
     import_mis_csv(ROSTER.encode("utf-8"), out, key)
     return Engine(roster=Roster.load(out, key))
