@@ -47,8 +47,8 @@ def identifies_someone(texts: Sequence[str], identifiers: Sequence[Span], specia
     if not persons:
         return False
     subjects = [p for p in persons if not _correspondent(texts[p.index], p)]
-    if len(subjects) < len(persons) and any(_family_of_correspondent(t) for t in texts):
-        return True
+    if len(subjects) < len(persons) and any(_family().search(t) for t in texts):
+        return True  # "my son" under a parent's name, "your daughter" after "Dear Mrs Khan"
     if not subjects:
         return False
     if any(_about_a_pupil(t) for t in texts):
@@ -72,15 +72,12 @@ def _correspondent(text: str, person: Span) -> bool:
                for pattern in _sign_offs() for m in pattern.finditer(text, window, min(len(text), person.end + 80)))
 
 
-def _family_of_correspondent(text: str) -> bool:
-    return bool(_family().search(text))
-
-
 def _about_a_pupil(text: str) -> bool:
-    if _CLASS_CODE.search(text) or _YEAR_GROUP.search(text):
+    """"in 8B", "Year 9", "new starter", "her brother": English words anywhere, other languages' in their passages."""
+    if _CLASS_CODE.search(text) or _YEAR_GROUP.search(text) or _pupil_words(ENGLISH).search(text):
         return True
-    return any(_pupil_words(p.language if p.language in language_cues() else ENGLISH).search(text, p.start, p.end)
-               or _pupil_words(ENGLISH).search(text, p.start, p.end) for p in passages(text))
+    return any(_pupil_words(p.language).search(text, p.start, p.end) for p in passages(text)
+               if p.language != ENGLISH and p.language in language_cues())
 
 
 def _speaks_of_someone(text: str, special: Span) -> bool:
