@@ -5,11 +5,9 @@ hide an identifier; spans are mapped back to the original text, which is otherwi
 
 Decision rules (the policy decides which apply, see detectors/data/policy.yaml):
 - identifiers are redacted with typed, numbered placeholders (or block, per entity);
-- a special-category term blocks when the same request also identifies someone: any identifier in
-  `identifiers_for_special`; a PERSON (not on the roster, not famous) counts when it is in the same sentence as the
-  term or the request talks about a pupil ("in 8B", "Year 9", "my student", "her son"), because a DPO cannot tell
-  "Jayden in 8B has ADHD" from a rostered pupil and pseudonymised health or safeguarding detail is easily
-  re-identified;
+- a special-category term blocks when the same request also identifies someone (detectors/cooccurrence.py: the
+  whole request, not the sentence; a PERSON counts as a rostered pupil would, because a DPO cannot tell "Jayden in
+  8B has ADHD" from a rostered pupil and pseudonymised health or safeguarding detail is easily re-identified);
 - topic mentions ("ADHD awareness week") are not special-category findings (see recognisers/special_category.py);
 - an evasion blocks: a pupil name disguised (letter-spaced, leetspeak, reversed: recognisers/roster_spellings.py)
   or any identifier inside text hidden as base64 (detectors/decode.py, decoded and scanned here, so `pupilguard
@@ -38,6 +36,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from detectors.cooccurrence import CLASS_CODE, identifies_someone
 from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
 from detectors.nlp import (
@@ -49,6 +48,7 @@ from detectors.policy import Policy, Rules, default_policy
 from detectors.recognisers.addresses import UkAddressRecognizer
 from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecognizer, UkPostcodeRecognizer
 from detectors.recognisers.dates import DateOfBirthRecognizer
+from detectors.recognisers.name_cues import CueNameRecognizer
 from detectors.recognisers.persons import (
     InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
@@ -63,13 +63,6 @@ PUBLIC_FIGURE = PublicFigureRecognizer.ENTITY
 PRIORITY = IDENTIFIERS  # overlapping identifier spans merge into the first of these (see detectors/entities.py)
 NAMES = ("PUPIL", "PERSON")
 EXCERPT_MAX = 500
-_PUPIL_CONTEXT = re.compile(
-    r"\b(?:pupils?|students?|learners?|child|children|kids?|sons?|daughters?|boy|girl|my class|tutor group|"
-    r"form group|reception|nursery|year\s?\d{1,2}|yr\s?\d{1,2}|y\d{1,2}|ks[1-5]|key stage)\b",
-    re.IGNORECASE,
-)
-_CLASS_CODE = re.compile(r"\b(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b")  # 8B, 10XY2 (case-sensitive)
-_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 class EngineError(RuntimeError):
@@ -137,7 +130,7 @@ class Engine:
             UpnRecognizer(), UlnRecognizer(), UciRecognizer(), NhsRecognizer(), UkNinoRecognizer(),
             DateOfBirthRecognizer(), UkAddressRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(),
             OfflineEmailRecognizer(), NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(),
-            PupilContextNameRecognizer(), SignOffNameRecognizer(), PublicFigureRecognizer(),
+            PupilContextNameRecognizer(), SignOffNameRecognizer(), CueNameRecognizer(), PublicFigureRecognizer(),
             SpecialCategoryRecognizer(),
         ]
         if roster is not None:
@@ -335,7 +328,7 @@ class Engine:
         if any(f.index >= given for f in identifiers) or any(f.evasion for f in identifiers):
             reasons.append("evasion")
         about_someone = bool(specials) and rules.special_category != "allow" and (
-            self._identifies_someone(texts, identifiers, specials, rules)
+            identifies_someone(texts, identifiers, specials, rules.identifiers_for_special)
             or (rules.special_with_initials and _initials_or_group_beside(texts, specials)))
         if specials and rules.special_category == "block":
             reasons.append("special_category")
@@ -367,19 +360,6 @@ class Engine:
         used = list(dict.fromkeys(placeholders.placeholder(f.entity, texts[f.index][f.start:f.end])
                                   for f in identifiers))
         return Decision(action, out, findings, reasons, dict(counts), refs, excerpt, placeholders_used=used)
-
-    @staticmethod
-    def _identifies_someone(texts: list[str], identifiers: list[Finding], specials: list[Finding],
-                            rules: Rules) -> bool:
-        counted = [f for f in identifiers if f.entity in rules.identifiers_for_special]
-        if any(f.entity != "PERSON" for f in counted):
-            return True
-        persons = [f for f in counted if f.entity == "PERSON"]
-        if not persons:
-            return False
-        if any(_PUPIL_CONTEXT.search(t) or _CLASS_CODE.search(t) for t in texts):
-            return True
-        return any(p.index == s.index and _same_sentence(texts[p.index], p, s) for p in persons for s in specials)
 
 
 class _Timeout(Exception):
@@ -561,9 +541,7 @@ def _unique_spans(results: list[RecognizerResult]) -> list[RecognizerResult]:
     return out
 
 
-_INITIALS_OR_GROUP = re.compile(rf"\b[A-Z]\.[ ]?[A-Z]\.?(?!\w)|\b[A-Z]{{2}}\b(?= (?:in|from) )|{_CLASS_CODE.pattern}")
-
-
+_INITIALS_OR_GROUP = re.compile(rf"\b[A-Z]\.[ ]?[A-Z]\.?(?!\w)|\b[A-Z]{{2}}\b(?= (?:in|from) )|{CLASS_CODE.pattern}")
 _SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[A-Z][a-z]|\s*$)|\n")  # not the dots of "T.R."
 
 
@@ -576,11 +554,6 @@ def _initials_or_group_beside(texts: list[str], specials: list[Finding]) -> bool
         if _INITIALS_OR_GROUP.search(text, lo, hi):
             return True
     return False
-
-
-def _same_sentence(text: str, a: Finding, b: Finding) -> bool:
-    lo, hi = sorted((a, b), key=lambda f: f.start)
-    return not _SENTENCE_END.search(text, lo.end, hi.start) if hi.start >= lo.end else True
 
 
 def _redact(text: str, findings: list[Finding], placeholders: Placeholders) -> str:

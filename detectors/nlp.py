@@ -5,7 +5,9 @@ NER is most of a scan's time, so:
 - the model is loaded without tagger, parser, lemmatizer (the en_core_web_* NER has its own embedding layer);
 - NER reads `ner_view(text)`: the same length and offsets, shouted runs title-cased ("OLIVER SMITH" is a name to
   NER only as "Oliver Smith"), everything blanked except a window of context around each capitalised word that
-  could be an unknown person's name; a prompt with no such word skips NER altogether.
+  could be an unknown person's name; a prompt with no such word skips NER altogether;
+- the model is English, so passages in other languages (detectors/language.py) are blanked too: over Welsh or
+  Polish it tags ordinary words as names. Names there are left to the roster and the cue recognisers.
 """
 from __future__ import annotations
 
@@ -20,19 +22,24 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 from thinc.api import use_ops
 
+from detectors.language import foreign_spans
+from detectors.language import preload as preload_languages
+from detectors.recognisers.name_cues import language_cues
 from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS
 from detectors.recognisers.roster_names import common_words
+from detectors.recognisers.special_category import never_people
+from detectors.recognisers.terms import fold_same_length
 
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
 UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
 CHUNK = 100_000  # characters of text NER reads as one doc
 NER_CONTEXT = 35  # characters of context either side of a possible name: ~6 tokens; NER's layers read 4 around
 CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
-# After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"), a possessive or a verb
-# a person does ("Grace was late") mean it may be a name after all.
+# After a capitalised ordinary word at a sentence start: a capitalised word ("Kerry Doyle"; not an acronym, as in
+# "Outline ADHD strategies"), a possessive or a verb a person does ("Grace was late") mean it may be a name after all.
 _LOOKS_LIKE_A_SUBJECT = re.compile(
-    r"'s\b|[ \t]+(?:[A-Z]|(?:is|was|has|had|have|said|says|will|can|could|would|should|did|does|and|got|gets|"
-    r"needs|needed|wants|wanted|seems|seemed|went|came|told|tells|asked|asks|struggles|struggled|finds|found|"
+    r"'s\b|[ \t]+(?:[A-Z](?![A-Z])|(?:is|was|has|had|have|said|says|will|can|could|would|should|did|does|and|"
+    r"got|gets|needs|needed|wants|wanted|seems|seemed|went|came|told|tells|asked|asks|struggles|struggled|finds|found|"
     r"made|makes|keeps|kept|loves|likes|hates|isn't|wasn't|hasn't|doesn't|didn't|can't|won't|is|scored|"
     r"missed|refused|joined|left|arrived|behaved|worked|works|tried|tries|wrote|writes|reads|read)\b)"
 )
@@ -44,7 +51,8 @@ thanks thank dear hi hello ok yes no also next then finally first second third l
 activities question questions answer answers students pupils pupil student class teacher teachers today tomorrow
 monday tuesday wednesday thursday friday saturday sunday january february march july september october november
 december mr mrs ms miss mx dr prof sir dame
-""".split()))
+""".split(), *(w.capitalize() for cues in language_cues().values() for key in ("greetings", "sign_offs")
+               for phrase in cues.get(key, ()) for w in phrase.split())))  # Annwyl, Cofion, Pozdrawiam...
 
 
 class ModelError(RuntimeError):
@@ -87,6 +95,7 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
             raise ModelError(f"cannot load spaCy model {model!r}: {exc}") from None
         if "ner" not in nlp.pipe_names:
             raise ModelError(f"spaCy model {model!r} has no 'ner' pipe")
+        preload_languages()  # so that the first non-English prompt does not pay for loading lingua's models
         for name in ("tok2vec", "transformer"):
             if name in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe(name), "listening_components", ()):
                 nlp.remove_pipe(name)  # NER has its own embedding layer in the en_core_web_* models
@@ -94,7 +103,7 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
 
     def process_many(self, texts: list[str], explained: list[set[str]] | None = None) -> list[NlpArtifacts]:
         explained = explained or [set()] * len(texts)
-        views = [ner_view(t, e) for t, e in zip(texts, explained)]
+        views = [ner_view(t, e, foreign_spans(t)) for t, e in zip(texts, explained)]
         todo = [i for i, v in enumerate(views) if not v.isspace()]  # nothing that could be a new name: no NER
         artifacts = [_NO_NER] * len(texts)
         long = [i for i in todo if len(views[i]) > CHUNK]
@@ -112,10 +121,16 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
     def _doc_to_nlp_artifact(self, doc, language):
         # No lemmas: nothing here reads them, and Presidio's keyword pass over them costs a stop-word lookup per
         # token (milliseconds on long prompts).
-        entities, scores = self._get_updated_entities(list(doc.ents), [self.ner_model_configuration.default_score]
-                                                      * len(doc.ents))
+        ents = [e for e in doc.ents if not _never_a_person(e)]
+        entities, scores = self._get_updated_entities(ents, [self.ner_model_configuration.default_score] * len(ents))
         return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self,
                             language=language, scores=scores)
+
+
+def _never_a_person(ent) -> bool:
+    """NER's PERSON on an organisation, a school system or a special-category term ("Summarise Ofsted's
+    guidance", "log it on MyConcern", "Kooth and Childline"): the thing, not a person."""
+    return ent.label_ in ("PERSON", "PER") and any(fold_same_length(t.text) in never_people() for t in ent)
 
 
 _NO_NER = NlpArtifacts(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None, language="en")
@@ -147,12 +162,17 @@ class WindowContextEnhancer(ContextAwareEnhancer):
 
 
 
-def ner_view(text: str, explained: set[str] = frozenset()) -> str:
+def ner_view(text: str, explained: set[str] = frozenset(), skip: list[tuple[int, int]] = ()) -> str:
     """What NER reads: same length and offsets as `text`, shouted runs title-cased ("OLIVER SMITH" is a name to
     NER only as "Oliver Smith"), and everything blanked to spaces except a window of context around each
     capitalised word that could be an unknown person's name (not a stop word, school word or acronym, and not
     `explained`: roster names and famous names, which other recognisers settle). NER is most of the scan time;
-    it reads a few words either side of a name, and finds no PERSON where no such word is."""
+    it reads a few words either side of a name, and finds no PERSON where no such word is. The `skip` spans
+    (passages not in English) are blanked whole."""
+    if skip:
+        kept = [0, *(i for span in skip for i in span), len(text)]
+        text = "".join(text[kept[i]:kept[i + 1]] if i % 2 == 0 else _blank(text[kept[i]:kept[i + 1]])
+                       for i in range(len(kept) - 1))
     if _CAPS_RUN.search(text):
         text = _CAPS_RUN.sub(lambda m: re.sub(r"[A-Z]+", _title_case_word, m.group(0)), text)
     common = common_words()
@@ -171,14 +191,13 @@ def ner_view(text: str, explained: set[str] = frozenset()) -> str:
         return text
     pieces, pos = [], 0
     for start, end in windows:
-        start = _word_edge(text, start, back=True)
-        end = _word_edge(text, end, back=False)
+        # widened to whole words, a window may reach back into the previous one: never repeat text (offsets drift)
+        start = max(pos, _word_edge(text, start, back=True))
+        end = max(start, _word_edge(text, end, back=False))
         pieces += [_blank(text[pos:start]), text[start:end]]
         pos = end
     pieces.append(_blank(text[pos:]))
     return "".join(pieces)
-
-
 
 
 def _title_case_word(m: re.Match) -> str:

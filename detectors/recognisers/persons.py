@@ -12,6 +12,7 @@ import yaml
 from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from detectors.language import in_foreign_passage
 from detectors.normalise import fold
 from detectors.placeholders import PLACEHOLDER_RE
 from detectors.recognisers.terms import TermMatcher, lower_same_length
@@ -158,7 +159,8 @@ class SignOffNameRecognizer(LocalRecognizer):
         for pattern, ordinary in ((self.AFTER_CUE, self.NOT_SIGNERS), (self.CLOSING, self._common)):
             for m in pattern.finditer(text):
                 words = m.group("name").split(" ")
-                if any(w.lower() in ordinary or w.lower() in SCHOOL_WORDS or not _not_stop(w) for w in words):
+                if any(w.lower() in ordinary or w.lower() in SCHOOL_WORDS or not _not_stop(w) for w in words) or (
+                        pattern is self.CLOSING and in_foreign_passage(text, m.start())):  # English words only
                     continue  # "Thanks, Everyone"; a closing "... Great": not a name
                 results.append(RecognizerResult("PERSON", m.start("name"), m.end("name"), self.SCORE))
         return results

@@ -1,4 +1,6 @@
 """What NER reads: same offsets as the text, shouting title-cased, nothing but context around possible names."""
+from hypothesis import example, given, settings, strategies as st
+
 from detectors.nlp import ner_view as _ner_view
 
 
@@ -45,3 +47,17 @@ def test_documents_longer_than_a_spacy_doc_are_read_in_pieces(engine):
     d = engine.scan([text])
     assert d.action == "redact" and "Nowicki" not in d.texts[0] and "Adeyemi" not in d.texts[0]
     assert d.texts[0].count("[PERSON_2]") == 60
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example(["Mathematics", "English", "Maths", "BIOLOGY", "\n", "Mathematics", "|", "BIOLOGY", "set", "BIOLOGY", "the",
+          "set", ",", ",", "Paper"])  # a window widened back over the previous one once repeated its text
+@given(st.lists(st.sampled_from(["Ibrahim", "Warsame", "Maths", "Paper", "2", "|", "and", "the", "English",
+                                 "Oliver", "Smith", ",", "\n", "BIOLOGY", "set", "Mathematics", "Kowalczykowska"]),
+                max_size=60))
+def test_ner_view_keeps_every_character_in_place_or_blanks_it(words):
+    """NER's offsets are the text's offsets: a window widened to whole words never repeats its neighbour's text."""
+    text = " ".join(words)
+    view = _ner_view(text)
+    assert len(view) == len(text)
+    assert all(v == c or v == " " or v == c.lower() or v == c.upper() for c, v in zip(text, view))
