@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import web
-from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, parse_json
+from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, parse_json, plus_read_only
 from .files import decoded_runs
 from .chat import chat_request, gemini_request
 from .generic import generic_form, generic_json, json_body, whole_text
@@ -167,16 +167,7 @@ def extract(adapter: str, body: bytes, content_type: str = "", path: str = "", *
 
 def _with_decoded_runs(ex: Extraction) -> Extraction:
     """`ex` plus the texts hidden as base64 inside its texts, read-only (see the module docstring)."""
-    extra = [d for t in ex.texts for d in decoded_runs(t)]
-    if not extra:
-        return ex
-    n = len(ex.texts)
-
-    def rebuild(new: list[str]) -> object:
-        return ex.rebuild(new[:n]) if new[n:] == extra else None
-
-    return Extraction(ex.texts + extra, ex.original, rebuild, ex.adapter, ex.notes + ["base64_text_decoded"],
-                      ex.conversation)
+    return plus_read_only(ex, [d for t in ex.texts for d in decoded_runs(t)], "base64_text_decoded")
 
 
 def extract_for(service: "Service | None", body: bytes, content_type: str, path: str) -> Extraction | Unreadable:
