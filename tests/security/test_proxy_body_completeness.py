@@ -37,7 +37,6 @@ JSON_ATTACKS = {
     "tool name": _chat(tools=[{"type": "function", "function": {"name": f"note-{UPN}", "parameters": {}}}]),
     "schema description 70 deep in an unknown field": _chat(extension=_nested(70, {"description": PII})),
     "schema description 300 deep": _chat(extension=_nested(300, {"description": PII})),
-    "number-only identifier sent as a JSON number": _chat(metadata={"nhs": 9434765919, "note": UPN}),
 }
 
 
@@ -46,6 +45,13 @@ def test_json_field_or_key_is_never_forwarded_unread(proxy, upstream, case):
     with proxy.client() as client:
         client.post(CHAT, content=json.dumps(JSON_ATTACKS[case]).encode(), headers={"content-type": "application/json"})
     assert not [r for r in upstream.received if UPN.encode() in r.body], f"{case}: the UPN reached the service"
+
+
+def test_nhs_number_sent_as_a_json_number_is_read(proxy, upstream):
+    with proxy.client() as client:
+        client.post(CHAT, content=json.dumps(_chat(metadata={"nhs_number": 9434765919})).encode(),
+                    headers={"content-type": "application/json"})
+    assert not [r for r in upstream.received if b"9434765919" in r.body]
 
 
 def test_duplicate_messages_key_is_refused(proxy, upstream):
@@ -104,7 +110,7 @@ def test_connect_to_an_allowed_address_is_tunnelled(start_proxy, fake_upstream):
 
 
 def test_tls_server_name_and_host_header_that_disagree_are_refused(proxy, upstream):
-    body = json.dumps(_chat(messages=[{"role": "user", "content": PII}])).encode()
+    body = json.dumps({"model": "claude-x", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]}).encode()
     reply = tls_exchange(proxy, b"POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\n"
                                 b"Content-Type: application/json\r\nConnection: close\r\n"
                          + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
