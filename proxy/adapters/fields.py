@@ -167,7 +167,7 @@ email phone address region country city zone size url uri path dir directory ext
 abra back caller cases character command comparison concise dark debug dev doc dpr dtsg entrypoint fb final
 flash friendly gpt icebreaker internal invocation jazoest loaded lsd market method nonce offline platform
 pointer product pv relay onlyrelayprovider ratiorelayprovider recap record req sdid sensitive set since slice
-spoken str suggested switch threading timestamp tone trace ups video visitor xai calling csrf callback
+spoken str suggested switch threading timestamp tone trace ups video visitor xai calling csrf callback year tier approximate recipient pupil student
 """.split())
 _KEY_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _IDENTIFIER = re.compile(r"^[$_]*[a-z][A-Za-z0-9_.\-]{0,127}$")  # lower-case first: snake, kebab or camel case

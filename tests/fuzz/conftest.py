@@ -1,6 +1,7 @@
 """Fuzz profile: a CI-sized run in the normal suite (seconds); PUPILGUARD_FUZZ_EXAMPLES=N for a long run by hand:
 
-    PUPILGUARD_FUZZ_EXAMPLES=10000 PYTHONPATH=$PWD .venv/bin/python -m pytest tests/fuzz -q -k "not upstream"
+    PUPILGUARD_FUZZ_EXAMPLES=10000 PYTHONPATH=$PWD .venv/bin/python -m pytest tests/fuzz -q --timeout=0 \
+        -k "not upstream" --hypothesis-show-statistics
 
 The end-to-end property (through a real proxy) runs a twentieth as many examples.
 """
