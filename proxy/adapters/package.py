@@ -89,7 +89,7 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         data = zf.read(info)
         if name.endswith(".rels") or "relationships" in ctype:
             lines += [t for t in _external_targets(data)]
-        elif ctype.endswith("xml") or (not ctype and data.lstrip()[:5] in (b"<?xml", b"<") ):
+        elif ctype.endswith("xml") or (not ctype and data.lstrip().startswith(b"<")):
             lines += _xml_text(name, data, owned)
         elif _MEDIA.search(ctype) or "printerSettings" in ctype:
             continue  # pictures and sounds (no OCR, as for uploads), fonts, printer settings
