@@ -57,7 +57,7 @@ def _words(value: str | None) -> bool:
     if not value or not value.strip() or _NUMBERISH.match(value) or opaque(value.strip()):
         return False
     token = value.strip()
-    return not (_TOKEN.match(token) and (token.islower() or token.isupper() or any(c.isdigit() for c in token)))
+    return not (_TOKEN.match(token) and (token[0].islower() or token.isupper() or any(c.isdigit() for c in token)))
 
 
 def _xml_text(name: str, data: bytes, owned: Owned) -> list[str]:
