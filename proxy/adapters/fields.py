@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["skippable", "plain_key", "opaque", "url_shape"]
+__all__ = ["skippable", "plain_key", "opaque", "url_shape", "name_pair"]
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{16,}$")
@@ -33,6 +33,11 @@ _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/+@=\-]*$")
 # token. Random ids and signatures have them joined by chance, so those are only checked for separated pairs.
 _NAME_PAIR = re.compile(r"[A-Z][a-z]{2,}[^A-Za-z]{0,3}[A-Z][a-z]{2,}")
 _SEPARATED_PAIR = re.compile(r"[A-Z][a-z]{2,}[^A-Za-z0-9]{1,3}[A-Z][a-z]{2,}")
+
+
+def name_pair(value: str) -> bool:
+    """Two capitalised words in a token-like run ("LeoFischer", "Leo_Fischer"): a name, not a machine value."""
+    return bool(_NAME_PAIR.search(value))
 
 
 def opaque(value: str) -> bool:
@@ -167,7 +172,8 @@ email phone address region country city zone size url uri path dir directory ext
 abra back caller cases character command comparison concise dark debug dev doc dpr dtsg entrypoint fb final
 flash friendly gpt icebreaker internal invocation jazoest loaded lsd market method nonce offline platform
 pointer product pv relay onlyrelayprovider ratiorelayprovider recap record req sdid sensitive set since slice
-spoken str suggested switch threading timestamp tone trace ups video visitor xai calling csrf callback year tier approximate recipient pupil student
+spoken str suggested switch threading timestamp tone trace ups video visitor xai calling csrf callback year
+tier approximate recipient pupil student
 """.split())
 _KEY_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _IDENTIFIER = re.compile(r"^[$_]*[a-z][A-Za-z0-9_.\-]{0,127}$")  # lower-case first: snake, kebab or camel case

@@ -20,14 +20,13 @@ from typing import Any
 
 from .base import (MAX_DEPTH, CannotRead, Extraction, Form, JsonSlots, Key, Path, json_extraction, parse_json,
                    plus_read_only, read_only, single)
-from .fields import opaque, plain_key, skippable, url_shape
+from .fields import name_pair, opaque, plain_key, skippable, url_shape
 from .files import base64_extraction, sniff_text, text_extraction
 
 __all__ = ["walk_json", "walk_read_only", "json_body", "form_body", "generic_json", "generic_form", "whole_text",
            "string_extraction"]
 
 _TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-]{64,}$")  # long, no spaces: base64 or an opaque token
-_WORDISH = re.compile(r"[A-Z][a-z]{2,}[^A-Za-z]{0,3}[A-Z][a-z]{2,}")  # "LeoFischer" inside a token-like run
 _NESTED_MIN = 2
 _LONG_NUMBER = 10 ** 6  # seven digits and more: a phone, NHS or pupil number may be sent as a JSON number
 
@@ -61,7 +60,7 @@ def string_extraction(value: str, depth: int = 0) -> Extraction | None:
             b64 = None
         if b64 is not None and s == value:
             return b64
-        if not _slug(s) and (not _WORDISH.search(s) or _binary_base64(s)):
+        if not _slug(s) and (not name_pair(s) or _binary_base64(s)):
             return None  # binary blob or opaque token: never scanned, never altered
     return single(value)
 

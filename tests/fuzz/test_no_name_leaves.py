@@ -29,7 +29,8 @@ NAMES = ["Ibrahim Warsame", "Aleksandra Nowak-Kowalska", "Priya Patel"]
 FUZZ = settings.get_profile("pupilguard-fuzz")
 
 ENDPOINTS = [("openai_chat", "/v1/chat/completions"), ("anthropic_messages", "/v1/messages"),
-             ("gemini_api", "/v1beta/models/gemini-2.0-flash:generateContent"), ("chatgpt_web", "/backend-api/conversation"),
+             ("gemini_api", "/v1beta/models/gemini-2.0-flash:generateContent"),
+             ("chatgpt_web", "/backend-api/conversation"),
              ("claude_web", "/api/organizations/o/chat_conversations/c/completion"), ("generic", "/x")]
 KEYS = ["model", "messages", "role", "content", "metadata", "user", "user_id", "tools", "function", "name",
         "description", "parameters", "properties", "required", "url", "callback_url", "type", "id", "text", "input",
@@ -128,35 +129,65 @@ def test_a_name_anywhere_in_a_json_body_never_leaves(engine, data):
 
 # --- Office documents: the name in a random part ------------------------------------------------------------------
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+def _xml(root: str, namespaces: str, inner: str) -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8"?><{root} {namespaces}>{inner}</{root.split()[0]}>'.encode()
 
 
-def _docx_parts(name: str) -> dict[str, tuple[str, bytes]]:
-    """part kind -> (zip path, XML) holding the name."""
-    x = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+_A = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+_RUN = "<a:p><a:r><a:t>{}</a:t></a:r></a:p>"
+
+
+def _docx_parts(text: str) -> dict[str, tuple[str, bytes]]:
+    """part kind -> (zip path, content) holding `text`."""
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     return {
-        "custom property": ("docProps/custom.xml", f'{x}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="2" name="Pupil"><vt:lpwstr>{name}</vt:lpwstr></property></Properties>'.encode()),
-        "chart": ("word/charts/chart1.xml", f'{x}<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart><c:title><c:tx><c:rich><a:p><a:r><a:t>Progress of {name}</a:t></a:r></a:p></c:rich></c:tx></c:title></c:chart></c:chartSpace>'.encode()),
-        "smartart": ("word/diagrams/data1.xml", f'{x}<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><dgm:ptLst><dgm:pt modelId="1"><dgm:t><a:p><a:r><a:t>{name}</a:t></a:r></a:p></dgm:t></dgm:pt></dgm:ptLst></dgm:dataModel>'.encode()),
-        "glossary": ("word/glossary/document.xml", f'{x}<w:glossaryDocument xmlns:w="{W}"><w:docParts><w:docPart><w:docPartBody><w:p><w:r><w:t>{name}</w:t></w:r></w:p></w:docPartBody></w:docPart></w:docParts></w:glossaryDocument>'.encode()),
-        "strict body": ("word/strict.xml", f'{x}<w:document xmlns:w="http://purl.oclc.org/ooxml/wordprocessingml/main"><w:body><w:p><w:r><w:t>{name}</w:t></w:r></w:p></w:body></w:document>'.encode()),
-        "image alt text": ("word/media-alt.xml", f'{x}<wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"><wp:docPr id="1" name="Picture 1" descr="Photo of {name}" title="{name}"/></wp:inline>'.encode()),
-        "altChunk": ("word/afchunk.mht", f"MIME-Version: 1.0\r\n\r\n<html><body>Report for {name}</body></html>".encode()),
-        "comment": ("word/comments.xml", f'{x}<w:comments xmlns:w="{W}"><w:comment w:id="0" w:author="{name}"><w:p><w:r><w:t>See {name}</w:t></w:r></w:p></w:comment></w:comments>'.encode()),
-        "unknown part": ("customXml/item9.xml", f"{x}<notes><pupil>{name}</pupil></notes>".encode()),
+        "custom property": ("docProps/custom.xml", _xml(
+            "Properties", 'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"',
+            f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="2" name="Pupil">'
+            f'<vt:lpwstr>{text}</vt:lpwstr></property>')),
+        "chart": ("word/charts/chart1.xml", _xml(
+            "c:chartSpace", f'xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" {_A}',
+            f"<c:chart><c:title><c:tx><c:rich>{_RUN.format(text)}</c:rich></c:tx></c:title></c:chart>")),
+        "smartart": ("word/diagrams/data1.xml", _xml(
+            "dgm:dataModel", f'xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" {_A}',
+            f'<dgm:ptLst><dgm:pt modelId="1"><dgm:t>{_RUN.format(text)}</dgm:t></dgm:pt></dgm:ptLst>')),
+        "glossary": ("word/glossary/document.xml", _xml(
+            "w:glossaryDocument", w, f"<w:docParts><w:docPart><w:docPartBody><w:p><w:r><w:t>{text}</w:t></w:r>"
+            "</w:p></w:docPartBody></w:docPart></w:docParts>")),
+        "strict body": ("word/strict.xml", _xml(
+            "w:document", 'xmlns:w="http://purl.oclc.org/ooxml/wordprocessingml/main"',
+            f"<w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body>")),
+        "image alt text": ("word/media-alt.xml", _xml(
+            "wp:inline", 'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"',
+            f'<wp:docPr id="1" name="Picture 1" descr="Photo: {text}" title="{text}"/>')),
+        "altChunk": ("word/afchunk.mht", f"MIME-Version: 1.0\r\n\r\n<html><body>{text}</body></html>".encode()),
+        "comment": ("word/comments.xml", _xml(
+            "w:comments", w, f'<w:comment w:id="0" w:author="{text}"><w:p><w:r><w:t>See {text}</w:t></w:r></w:p>'
+            "</w:comment>")),
+        "unknown part": ("customXml/item9.xml", _xml("notes", 'xmlns="urn:x"', f"<pupil>{text}</pupil>")),
     }
 
 
-S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-
-
-def _xlsx_parts(name: str) -> dict[str, tuple[str, bytes]]:
-    x = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+def _xlsx_parts(text: str) -> dict[str, tuple[str, bytes]]:
+    s = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     return {
-        "cell comment": ("xl/comments1.xml", f'{x}<comments xmlns="{S}"><authors><author>Teacher</author></authors><commentList><comment ref="A1" authorId="0"><text><r><t>About {name}</t></r></text></comment></commentList></comments>'.encode()),
-        "threaded comment": ("xl/threadedComments/threadedComment1.xml", f'{x}<ThreadedComments xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"><threadedComment ref="A1" id="{{1}}"><text>{name} was late</text></threadedComment></ThreadedComments>'.encode()),
-        "chart sheet": ("xl/chartsheets/sheet9.xml", f'{x}<chartsheet xmlns="{S}"><sheetPr codeName="{name}"/></chartsheet>'.encode()),
-        "defined name": ("xl/extra-names.xml", f'{x}<workbook xmlns="{S}"><definedNames><definedName name="pupil">"{name}"</definedName></definedNames></workbook>'.encode()),
+        "cell comment": ("xl/comments1.xml", _xml(
+            "comments", s, '<authors><author>Teacher</author></authors><commentList><comment ref="A1" authorId="0">'
+            f"<text><r><t>About {text}</t></r></text></comment></commentList>")),
+        "threaded comment": ("xl/threadedComments/threadedComment1.xml", _xml(
+            "ThreadedComments", 'xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"',
+            f'<threadedComment ref="A1" id="{{1}}"><text>{text} was late</text></threadedComment>')),
+        "chart sheet": ("xl/chartsheets/sheet9.xml", _xml("chartsheet", s, f'<sheetPr codeName="{text}"/>')),
+        "defined name": ("xl/extra-names.xml", _xml(
+            "workbook", s, f'<definedNames><definedName name="pupil">"{text}"</definedName></definedNames>')),
+        "header and footer": ("xl/worksheets/sheet9.xml", _xml(
+            "worksheet", s, f"<headerFooter><oddHeader>&amp;L{text}</oddHeader></headerFooter>")),
+        "data validation": ("xl/worksheets/sheet8.xml", _xml(
+            "worksheet", s, f'<dataValidations count="1"><dataValidation type="list" sqref="A1">'
+            f'<formula1>"{text},Sam"</formula1></dataValidation></dataValidations>')),
+        "formula": ("xl/worksheets/sheet7.xml", _xml(
+            "worksheet", s, f'<sheetData><row r="1"><c r="A1" t="str"><f>"{text}"&amp;B1</f></c></row></sheetData>')),
     }
 
 
@@ -183,7 +214,7 @@ def _zip_text(data: bytes) -> str:
 
 
 @given(st.data())
-@FUZZ
+@settings(FUZZ, max_examples=max(10, FUZZ.max_examples // 3))  # each case builds, reads and rewrites a document
 def test_a_name_in_any_part_of_an_office_document_never_leaves(engine, data):
     import base64
     name = data.draw(st.sampled_from(NAMES))
