@@ -36,6 +36,9 @@ _NUMBERISH = re.compile(r"^[\d\s.,:%+\-eE]*$")
 
 # Written by the application, never by a person: which program and template made the file.
 _MACHINE_TAGS = {"Application", "AppVersion", "Template", "DocSecurity", "generator"}
+# Spreadsheet headers and footers carry formatting codes glued to the words ("&LLeo Fischer&R&P"): read without them.
+_HEADER_FOOTER = {"oddHeader", "evenHeader", "firstHeader", "oddFooter", "evenFooter", "firstFooter"}
+_HEADER_CODE = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d{2}[+-]\d{3}|\d+|.)', re.DOTALL)
 # `owned(part, element)` -> True when the rewriter of the main text already reads this element's text.
 Owned = Callable[[str, etree._Element], bool]
 
@@ -69,8 +72,10 @@ def _xml_text(name: str, data: bytes, owned: Owned) -> list[str]:
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions are not part of the document
-        if not owned(name, element) and _words(element.text) and etree.QName(element).localname not in _MACHINE_TAGS:
-            out.append(element.text.strip())
+        local = etree.QName(element).localname
+        text = _HEADER_CODE.sub(" ", element.text or "") if local in _HEADER_FOOTER else element.text
+        if not owned(name, element) and _words(text) and local not in _MACHINE_TAGS:
+            out.append(text.strip())
         if _words(element.tail):
             out.append(element.tail.strip())
         out.extend(v.strip() for k, v in element.attrib.items() if _words(v) and not k.startswith("{http://www.w3"))

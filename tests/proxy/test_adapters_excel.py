@@ -113,3 +113,23 @@ def test_a_spreadsheet_upload_through_the_proxy_arrives_redacted(proxy, upstream
     names = [ws.cell(row, 1).value for row in (2, 3)]
     assert NAME not in names and OTHER not in names and all(n.startswith("[PERSON_") for n in names)
     assert [ws.cell(2, col).value for col in (4, 5)] == [34, 41]
+
+
+def test_text_outside_the_cells_is_read_and_blocks_if_it_must_change():
+    # headers (their formatting codes glued to the words), data-validation lists and formula literals
+    import io
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.oddHeader.left.text = NAME
+    ws["A1"] = f'="{NAME}"&"!"'
+    from openpyxl.worksheet.datavalidation import DataValidation
+    dv = DataValidation(type="list", formula1=f'"{NAME},Sam Smith"')
+    ws.add_data_validation(dv)
+    dv.add("B1")
+    buf = io.BytesIO()
+    wb.save(buf)
+    ex = file_extraction(buf.getvalue())
+    rest = ex.texts[1]
+    assert rest.count(NAME) == 3 and f"&L{NAME}" not in rest
+    assert ex.rebuild([ex.texts[0], rest.replace(NAME, "[PUPIL_1]")]) is None  # read only: the proxy blocks
