@@ -230,9 +230,9 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
 
+    from proxy.connect_guard import ConnectGuard
     from proxy.notices import NoticeAddon, NoticeBoard
     from proxy.restore import RestoreAddon
-    from proxy.connect_guard import ConnectGuard
     from proxy.routing import Router
 
     # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
@@ -242,8 +242,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     board = NoticeBoard()
     addon.notices = board
     master.addons.add(ConnectGuard(), NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
-                      Router(),
-                      _Ready(state))
+                      Router(), _Ready(state))
     try:
         master.options.update(**options)
     except exceptions.OptionsError as exc:

@@ -9,8 +9,9 @@ Pure functions: no mitmproxy, no network. The proxy calls
 (proxy.bodies.decode_request_body). Order of attempts, so that nothing on a prompt path is forwarded blind:
 
 1. the endpoint's own adapter (from the catalogue). A JSON adapter picks the fields it knows, then every other
-   string of the document that could carry words is swept up too (generic.json_body): a field the adapter does
-   not know - a tool description, page context - is never forwarded unscanned;
+   string *and key* of the document is swept up too (generic.json_body): a field the adapter does not know - a
+   tool description, page context - is never forwarded unscanned. Only the reviewed fields of fields.py, with a
+   value of their shape, are left out; duplicate keys and documents nested deeper than we read are Unreadable;
 2. if that finds no text or cannot parse the body: every string of a JSON or form body (generic.py),
    the files of a multipart body, or the whole body as text;
 3. if the body is not text at all (or holds a file we cannot read): `Unreadable` - the proxy blocks.
