@@ -196,8 +196,8 @@ class JsonSlots:
         return path in self._seen
 
     def skip(self, path: Path) -> None:
-        """Claim a value (or a whole subtree) as carrying no user text (a function name, an opaque blob), so the
-        generic sweep leaves it alone."""
+        """Mark a subtree as dealt with, so the generic sweep leaves it alone: only once its strings have been added
+        another way (read-only, generic.walk_read_only). Never to leave a value unread: see fields.py."""
         self._seen.add(path)
 
     def add(self, path: Path, extraction: Extraction | None) -> None:

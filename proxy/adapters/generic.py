@@ -66,11 +66,14 @@ def string_extraction(value: str, depth: int = 0) -> Extraction | None:
 
 
 def _binary_base64(s: str) -> bool:
-    """Valid base64 (or a base64 data: URL) of bytes that are not text: an image, a signature."""
+    """Valid base64 (or a base64 data: URL): bytes that base64_extraction found to be neither text nor a file we
+    read - an image, a signature. Capitalised pairs turn up in such runs by chance."""
     payload = s.split(",", 1)[1] if s.startswith("data:") and ";base64," in s[:200] else s
     try:
-        base64.b64decode(payload, validate=True) if not ("-" in payload or "_" in payload) \
-            else base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        if "-" in payload or "_" in payload:
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        else:
+            base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         return False
     return True

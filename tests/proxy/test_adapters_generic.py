@@ -86,10 +86,10 @@ def test_containers_under_id_like_keys_settings_and_schemas_are_read_whole():
                                        "responseSchema": {"type": "OBJECT", "description": "Class 9R"}},
                   "safetySettings": [{"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "threshold": "BLOCK_NONE"}],
                   "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["f"]}}})
-    # tool names, required lists, patterns and settings lists are read too; property names are keys (one text)
+    # tool names, required lists, patterns and settings lists are read too ("pupil" as a key is a protocol word)
     assert ex.texts == ["Leo Fischer", "Amelia Watson", "f", "Notes on Isla Morgan", "pupil",
                         "Harry Evans or Ruby Clarke", "Harry Evans", "Ruby Clarke", "^[A-Z]", "Full name", "report",
-                        "pupil", "TEXT", "Class 9R", "f", "pupil"]
+                        "pupil", "TEXT", "Class 9R", "f"]
 
 
 def test_json_inside_a_string_is_walked_and_rewritten_in_its_own_style():
