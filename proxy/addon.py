@@ -157,16 +157,10 @@ class PupilGuard:
         extraction: Extraction | None = None
         if carries_prompt or request.raw_content:
             got = await _off_loop(size, self._extract, request, service)
-            if isinstance(got, Verdict):
-                # Off the prompt paths, only opaque binary (images, protobuf telemetry) passes unread: a document
-                # the adapters recognised but could not read, or any multipart upload, is refused like a prompt.
-                document = any(r.startswith("file_") for r in got.reasons) \
-                    or "multipart/" in request.headers.get("content-type", "").lower()
-                if carries_prompt or document or "body_too_large" in got.reasons:
-                    self._refuse(flow, service, who, got)
-                    return
-            else:
-                extraction = got
+            if isinstance(got, Verdict):  # on any path of an AI service, a body we cannot read does not leave
+                self._refuse(flow, service, who, got)
+                return
+            extraction = got
         body_texts = extraction.texts if extraction is not None else []
         channel_texts = [channels.slots[i].text for i in unread]
         texts = body_texts + channel_texts

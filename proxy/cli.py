@@ -49,6 +49,9 @@ def register_proxy(subparsers: Any) -> None:
                    help="allow a plain-http --admin-url to another machine (only on a private container network)")
     p.add_argument("--route", action="append", default=[], metavar="HOST=ADDR:PORT",
                    help="send a catalogued host's upstream connection to ADDR:PORT (tests, demos, staging)")
+    p.add_argument("--allow-ip", action="append", default=[], metavar="ADDR[/BITS]",
+                   help="an IP address or network clients may CONNECT to by address (a non-AI service); every "
+                        "other CONNECT to an IP address is refused")
     p.add_argument("--upstream-ca", metavar="FILE",
                    help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
     p.add_argument("--metrics-listen", metavar="ADDR:PORT", help="serve /metrics and /healthz here")
@@ -211,6 +214,7 @@ def _run(args: argparse.Namespace) -> int:
         pupilguard_route=args.route, pupilguard_max_body=args.max_body,
         pupilguard_time_budget_ms=args.time_budget_ms, pupilguard_proxy_id=args.proxy_id or os.uname().nodename,
         pupilguard_log_allow=args.log_allow, pupilguard_forward_unrecorded=args.forward_unrecorded,
+        pupilguard_allow_ip=args.allow_ip,
     )
     if trust:
         options["ssl_verify_upstream_trusted_ca"] = str(trust)
@@ -238,6 +242,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
 
+    from proxy.connect_guard import ConnectGuard
     from proxy.notices import NoticeAddon, NoticeBoard
     from proxy.restore import RestoreAddon
     from proxy.routing import Router
@@ -248,8 +253,8 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
     board = NoticeBoard()
     addon.notices = board
-    master.addons.add(NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon, Router(),
-                      _Ready(state))
+    master.addons.add(ConnectGuard(), NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
+                      Router(), _Ready(state))
     try:
         master.options.update(**options)
     except exceptions.OptionsError as exc:

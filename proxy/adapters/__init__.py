@@ -9,8 +9,9 @@ Pure functions: no mitmproxy, no network. The proxy calls
 (proxy.bodies.decode_request_body). Order of attempts, so that nothing on a prompt path is forwarded blind:
 
 1. the endpoint's own adapter (from the catalogue). A JSON adapter picks the fields it knows, then every other
-   string of the document that could carry words is swept up too (generic.json_body): a field the adapter does
-   not know - a tool description, page context - is never forwarded unscanned;
+   string *and key* of the document is swept up too (generic.json_body): a field the adapter does not know - a
+   tool description, page context - is never forwarded unscanned. Only the reviewed fields of fields.py, with a
+   value of their shape, are left out; duplicate keys and documents nested deeper than we read are Unreadable;
 2. if that finds no text or cannot parse the body: every string of a JSON or form body (generic.py),
    the files of a multipart body, or the whole body as text;
 3. if the body is not text at all (or holds a file we cannot read): `Unreadable` - the proxy blocks.
@@ -26,7 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import web
-from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, parse_json
+from .base import CannotRead, Extraction, Form, JsonSlots, Unreadable, parse_json, plus_read_only
 from .files import decoded_runs
 from .chat import chat_request, gemini_request
 from .generic import generic_form, generic_json, json_body, whole_text
@@ -167,16 +168,7 @@ def extract(adapter: str, body: bytes, content_type: str = "", path: str = "", *
 
 def _with_decoded_runs(ex: Extraction) -> Extraction:
     """`ex` plus the texts hidden as base64 inside its texts, read-only (see the module docstring)."""
-    extra = [d for t in ex.texts for d in decoded_runs(t)]
-    if not extra:
-        return ex
-    n = len(ex.texts)
-
-    def rebuild(new: list[str]) -> object:
-        return ex.rebuild(new[:n]) if new[n:] == extra else None
-
-    return Extraction(ex.texts + extra, ex.original, rebuild, ex.adapter, ex.notes + ["base64_text_decoded"],
-                      ex.conversation)
+    return plus_read_only(ex, [d for t in ex.texts for d in decoded_runs(t)], "base64_text_decoded")
 
 
 def extract_for(service: "Service | None", body: bytes, content_type: str, path: str) -> Extraction | Unreadable:

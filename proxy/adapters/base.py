@@ -13,10 +13,20 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-__all__ = ["Extraction", "Unreadable", "CannotRead", "JsonSlots", "Form", "join", "single", "read_only",
-           "json_dumper", "parse_json", "json_extraction", "Path"]
+__all__ = ["Extraction", "Unreadable", "CannotRead", "JsonSlots", "Form", "Key", "join", "single", "read_only",
+           "plus_read_only", "json_dumper", "parse_json", "json_extraction", "Path", "MAX_DEPTH"]
 
-Path = tuple[str | int, ...]
+MAX_DEPTH = 256  # JSON nesting the adapters read; deeper bodies are refused (CannotRead "body_too_deep")
+
+
+@dataclass(frozen=True)
+class Key:
+    """The last step of a slot path that names an object key itself (not its value): rewriting it renames the key."""
+
+    name: str
+
+
+Path = tuple["str | int | Key", ...]
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,21 @@ def read_only(ex: Extraction) -> Extraction:
     return Extraction(ex.texts, ex.original, lambda _new: None, ex.adapter, ex.notes)
 
 
+def plus_read_only(ex: Extraction, extra: Sequence[str], note: str | None = None) -> Extraction:
+    """`ex` plus `extra` texts that are scanned but cannot be rewritten (a file name, text decoded from base64):
+    a change to one of them makes rebuild return None, so the proxy blocks."""
+    extra = [t for t in extra if t.strip()]
+    if not extra:
+        return ex
+    n = len(ex.texts)
+
+    def rebuild(new: list[str]) -> Any:
+        return ex.rebuild(new[:n]) if new[n:] == extra else None
+
+    notes = ex.notes + ([note] if note else [])
+    return Extraction(ex.texts + extra, ex.original, rebuild, ex.adapter, notes, ex.conversation)
+
+
 def join(parts: Sequence[Extraction], assemble: Callable[[list[Any]], Any], original: Any) -> Extraction:
     """Concatenate the texts of several parts; `assemble` receives each part's rebuilt value in order."""
     texts = [t for p in parts for t in p.texts]
@@ -103,10 +128,18 @@ def join(parts: Sequence[Extraction], assemble: Callable[[list[Any]], Any], orig
 
 # --- JSON -------------------------------------------------------------------------------------------------------
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # parsers disagree on which duplicate wins: the service may read the one we did not
+        raise CannotRead("json_duplicate_key")
+    return obj
+
+
 def parse_json(data: bytes | str) -> Any:
-    """json.loads that reports every failure as ValueError (json.loads also raises UnicodeDecodeError/RecursionError)."""
+    """json.loads that reports every failure as ValueError (json.loads also raises UnicodeDecodeError/RecursionError),
+    and refuses (CannotRead) an object with a duplicate key."""
     try:
-        return json.loads(data)
+        return json.loads(data, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"not JSON ({type(exc).__name__})") from None
 
@@ -142,11 +175,14 @@ class JsonSlots:
         self.slots: list[tuple[Path, Extraction]] = []
         self.conversation: str | None = None
         self.notes: list[str] = []
+        self.keys: list[Path] = []  # object keys to scan, each path ending in Key: one text for all (see extraction)
         self._seen: set[Path] = set()
 
     def get(self, path: Path) -> Any:
         node = self.doc
         for key in path:
+            if isinstance(key, Key):
+                return key.name if isinstance(node, dict) and key.name in node else None
             if isinstance(node, dict) and isinstance(key, str):
                 node = node.get(key)
             elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
@@ -160,8 +196,8 @@ class JsonSlots:
         return path in self._seen
 
     def skip(self, path: Path) -> None:
-        """Claim a value (or a whole subtree) as carrying no user text (a function name, an opaque blob), so the
-        generic sweep leaves it alone."""
+        """Mark a subtree as dealt with, so the generic sweep leaves it alone: only once its strings have been added
+        another way (read-only, generic.walk_read_only). Never to leave a value unread: see fields.py."""
         self._seen.add(path)
 
     def add(self, path: Path, extraction: Extraction | None) -> None:
@@ -175,6 +211,15 @@ class JsonSlots:
         if extraction.texts:
             self.slots.append((path, extraction))
 
+    def key(self, path: Path) -> None:
+        """Scan the object key at `path` (ending in Key). All keys of a document are scanned as one text, a key a
+        line: a request's many keys cost one scan, not one each."""
+        if "\n" in path[-1].name:
+            raise CannotRead("json_key_with_line_break")
+        if path not in self._seen:
+            self._seen.add(path)
+            self.keys.append(path)
+
     def text(self, path: Path) -> None:
         """The string at `path`, if there is a non-blank one."""
         value = self.get(path)
@@ -187,6 +232,17 @@ class JsonSlots:
             node = node[key]
         node[path[-1]] = value
 
+    def _rename(self, path: Path, old: str, new: str) -> None:
+        """Rename the key `old` of the object at `path` to `new`, keeping the order; a clash cannot be written."""
+        node = self.get(path)
+        if old == new:
+            return
+        if new in node:
+            raise ValueError("a rewritten key would clash with another key")
+        items = list(node.items())
+        node.clear()
+        node.update((new if k == old else k, v) for k, v in items)
+
     def extraction(self, original: Any, serialise: Callable[[Any], Any],
                    prepare: Callable[[], None] | None = None) -> Extraction:
         """Rebuild = write each slot's new value into the document, serialise, put the originals back.
@@ -196,22 +252,46 @@ class JsonSlots:
         """
         paths = [p for p, _ in self.slots]
         olds = [self.get(p) for p in paths]
+        parts = [e for _, e in self.slots]
+        names = [p[-1].name for p in self.keys]
+        if names:
+            parts.append(Extraction(["\n".join(names)], names, lambda new: _lines(new[0], len(names))))
 
         def assemble(values: list[Any]) -> Any:
             if prepare is not None:
                 prepare()  # e.g. learn the original serialisation style while the document is still original
+            # Values first (their paths name the original keys), then keys, deepest first for the same reason.
+            changes = list(zip(paths, values, olds))
+            if names:
+                changes += [(p, new, p[-1].name) for p, new in zip(self.keys, values[-1])]
+            changes.sort(key=lambda c: (isinstance(c[0][-1], Key), -len(c[0])))
+            done: list[tuple[Path, Any, Any]] = []
             try:
-                for path, value in zip(paths, values):
-                    self._set(path, value)
+                for path, new, old in changes:
+                    if isinstance(path[-1], Key):
+                        self._rename(path[:-1], old, new)
+                    else:
+                        self._set(path, new)
+                    done.append((path, new, old))
                 return serialise(self.doc)
             finally:
-                for path, old in zip(paths, olds):
-                    self._set(path, old)
+                for path, new, old in reversed(done):
+                    if isinstance(path[-1], Key):
+                        self._rename(path[:-1], new, old)
+                    else:
+                        self._set(path, old)
 
-        ex = join([e for _, e in self.slots], assemble, original)
+        ex = join(parts, assemble, original)
         ex.notes = self.notes
         ex.conversation = self.conversation
         return ex
+
+
+def _lines(text: str, count: int) -> list[str]:
+    lines = text.split("\n")
+    if len(lines) != count:
+        raise ValueError("a redaction ran across two keys")
+    return lines
 
 
 def json_extraction(data: bytes | str, doc: Any, slots: JsonSlots) -> Extraction:

@@ -88,11 +88,9 @@ def block(slots: JsonSlots, path: Path, b: Any) -> None:
     elif kind in ("tool_result", "search_result", "web_search_tool_result", "mcp_tool_result"):
         slots.text(path + ("title",))
         content(slots, path + ("content",), b.get("content"))
-    elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
-        slots.skip(path + ("name",))
+    elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):  # the name is read by the sweep
         walk_json(slots, path + ("input",), b.get("input"))
     elif kind in ("function_call", "custom_tool_call"):
-        slots.skip(path + ("name",))
         _json_string(slots, path + ("arguments",))
         _json_string(slots, path + ("input",))
     elif kind in ("function_call_output", "custom_tool_call_output", "computer_call_output",
@@ -114,11 +112,9 @@ def _messages(slots: JsonSlots, path: Path, messages: Any) -> None:
             continue
         content(slots, path + (i, "content"), m.get("content"))
         for j, call in enumerate(m.get("tool_calls") or []):
-            if isinstance(call, dict):
-                slots.skip(path + (i, "tool_calls", j, "function", "name"))  # must match a declared tool
+            if isinstance(call, dict):  # the function's name is read by the sweep, like every other string
                 _json_string(slots, path + (i, "tool_calls", j, "function", "arguments"))
         if isinstance(m.get("function_call"), dict):
-            slots.skip(path + (i, "function_call", "name"))
             _json_string(slots, path + (i, "function_call", "arguments"))
 
 

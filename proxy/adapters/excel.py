@@ -42,6 +42,16 @@ def xlsx_extraction(data: bytes, zf: zipfile.ZipFile) -> Extraction:
     return Extraction([text], data, rebuild, "xlsx")
 
 
+def xlsx_owned(part: str, element: etree._Element) -> bool:
+    """Does xlsx_extraction read this element's text: a cell's value or inline string, a shared string? (openpyxl
+    reads them through the cells.) Formulas, headers, validations and the rest are read by package.py."""
+    tag = element.tag
+    if part.startswith("xl/worksheets/"):
+        return tag == f"{_S}v" or (tag == f"{_S}t" and element.getparent() is not None
+                                   and element.getparent().tag in (f"{_S}is", f"{_S}r"))
+    return part == "xl/sharedStrings.xml" and tag == f"{_S}t"
+
+
 def _pieces(data: bytes) -> list[Piece]:
     """Sheet names and rows as text; each non-empty cell a piece whose slot is (sheet name, row, column)."""
     import openpyxl

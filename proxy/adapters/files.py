@@ -22,9 +22,10 @@ from urllib.parse import quote, unquote_to_bytes
 
 from detectors.decode import hidden_texts as decoded_runs  # the proxy and `pupilguard scan` decode alike
 
-from .base import CannotRead, Extraction
-from .excel import xlsx_extraction
-from .word import word_extraction
+from .base import CannotRead, Extraction, plus_read_only
+from .excel import xlsx_extraction, xlsx_owned
+from .package import package_text
+from .word import word_extraction, word_owned
 
 __all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction", "decoded_runs",
            "MAX_UNZIPPED"]
@@ -196,20 +197,31 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     return zf
 
 
-_TAG = re.compile(r"<[^>]+>")
+_MAX_EMBEDDING = 3  # a document inside a document inside a document: deeper ones are refused
 
 
-def _office_xml_text(zf: zipfile.ZipFile) -> str:
-    """PowerPoint, OpenDocument and other zipped-XML formats: the character data of every XML part."""
-    import html
+def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extraction:
+    """A Word document or workbook is rewritten in place; every other part of the package (package.py), and any
+    other zipped-XML format (PowerPoint, OpenDocument), is read but cannot be rewritten."""
+    names = set(zf.namelist())
+    if not any(n.endswith(".xml") for n in names):
+        raise CannotRead("file_archive")
+    if depth > _MAX_EMBEDDING:
+        raise CannotRead("file_embedded_too_deep")
 
-    chunks = []
-    for info in zf.infolist():
-        if info.filename.endswith(".xml") and not info.filename.startswith(("[Content_Types]", "_rels/")):
-            xml = zf.read(info).decode("utf-8", "replace")
-            text = _TAG.sub(" ", xml)
-            chunks.append(re.sub(r"[ \t]+", " ", html.unescape(text)).strip())
-    return "\n".join(c for c in chunks if c)
+    def embedded(inner: bytes, name: str) -> list[str]:
+        return file_extraction(inner, "", name, depth + 1).texts
+
+    if "word/document.xml" in names:
+        main, owned = word_extraction(data, zf), word_owned
+    elif "xl/workbook.xml" in names:
+        main, owned = xlsx_extraction(data, zf), xlsx_owned
+    else:
+        main, owned = Extraction.empty(data, "office_xml", ["document_without_text"]), (lambda _n, _e: False)
+    rest = package_text(zf, owned, embedded)
+    if not main.texts and rest.strip():
+        main.notes = [n for n in main.notes if n != "document_without_text"]
+    return plus_read_only(main, [rest], "office_parts_read_only")
 
 
 def _pdf_text(data: bytes) -> str:
@@ -221,7 +233,7 @@ def _pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
-def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extraction:
+def file_extraction(data: bytes, mime: str = "", filename: str = "", _depth: int = 0) -> Extraction:
     """The text of one uploaded or embedded file. CannotRead for files that must not pass unread."""
     mime = (mime or "").split(";")[0].strip().lower()
     name = (filename or "").lower()
@@ -229,15 +241,7 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "") -> Extracti
         if data.startswith(b"%PDF") or (mime == "application/pdf" and b"%PDF" in data[:1024]):
             return _read_only(data, _pdf_text(data), "pdf")
         if data.startswith(b"PK\x03\x04"):
-            zf = _open_zip(data)
-            names = set(zf.namelist())
-            if "word/document.xml" in names:
-                return word_extraction(data, zf)
-            if "xl/workbook.xml" in names:
-                return xlsx_extraction(data, zf)
-            if any(n.endswith(".xml") for n in names):
-                return _read_only(data, _office_xml_text(zf), "office_xml")
-            raise CannotRead("file_archive")
+            return _package_extraction(data, _open_zip(data), _depth)
     except CannotRead:
         raise
     except Exception:  # noqa: BLE001 - third-party parsers raise anything on hostile files; report, never crash

@@ -1,74 +1,40 @@
-"""Every string of a JSON document that could carry words: the sweep behind every JSON adapter, and the whole
-reading of AI bodies no specific adapter understands.
+"""Every string of a JSON document: the sweep behind every JSON adapter, and the whole reading of AI bodies no
+specific adapter understands.
 
 A specific adapter picks the fields it knows (precision: where the prompt is, which id names the conversation);
 `json_body` then sweeps the rest of the document with `walk_json`, so a field the adapter does not know (a tool
-description, page context, a new field next month) is scanned all the same. What must NOT be altered (or scanned)
-is as important as what must: ids, model names, enum values, URLs, signatures and opaque tokens break a request if
-a redaction touches them, and binary base64 blobs would give false matches (ten random digits in an image).
-Everything else is scanned: numbers-only strings stay in, because an NHS number or a phone number is exactly that.
-Tool and response schemas are developer-written but the model reads their descriptions, so those are scanned
-while their structure (names, required lists, patterns, references) is left exactly as it is.
+description, page context, a new field next month) is scanned all the same. The sweep is where the completeness
+rule is enforced: every string value *and every object key*, at any depth, becomes a slot, unless the reviewed list
+in fields.py says that field cannot carry free text and its value has that field's shape. Keys are rewritten when
+redacted (a JSON-schema property named after a pupil); a document nested deeper than we read is refused.
+Numbers long enough to be an identifier (an NHS number sent as a JSON number) are scanned too.
+Binary base64 blobs and opaque tokens are not scanned (ten random digits in an image would be false matches), but
+only when nothing in them reads like words.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 
-from .base import CannotRead, Extraction, Form, JsonSlots, Path, json_extraction, parse_json, read_only, single
+from .base import (MAX_DEPTH, CannotRead, Extraction, Form, JsonSlots, Key, Path, json_extraction, parse_json,
+                   plus_read_only, read_only, single)
+from .fields import name_pair, opaque, plain_key, skippable, url_shape
 from .files import base64_extraction, sniff_text, text_extraction
 
 __all__ = ["walk_json", "walk_read_only", "json_body", "form_body", "generic_json", "generic_form", "whole_text",
-           "skip_key", "skip_value"]
+           "string_extraction"]
 
-_SKIP_KEYS = {
-    "id", "ids", "uuid", "model", "models", "role", "type", "object", "kind", "mimetype", "mediatype",
-    "contenttype", "encoding", "format", "signature", "encryptedcontent", "thoughtsignature", "url", "uri", "href",
-    "timezone", "timezoneoffset", "locale", "language", "voice", "action", "method", "operationname", "queryname",
-    "docid", "hash", "sha256", "checksum", "etag", "token", "csrftoken", "fbdtsg", "jazoest", "lsd", "status",
-    "finishreason", "toolchoice", "servicetier", "reasoningeffort", "effort", "modalities", "event", "at",
-    "target", "command", "origin", "source", "platform", "useragent", "clientversion", "version", "apiversion",
-    "authorization", "apikey", "password", "secret",
-}
-# Settings made of enum values only (harm categories, calling modes): skipped, except a schema inside them.
-_SETTINGS_SUBTREES = {"toolconfig", "generationconfig", "safetysettings"}
-# Tool declarations and JSON schemas: their descriptions, titles, examples and enum values are read by the model
-# and scanned; their structure is skipped (see _SCHEMA_KEYS).
-_SCHEMA_SUBTREES = {"tools", "functions", "functiondeclarations", "jsonschema", "schema", "responseformat",
-                    "parameters", "inputschema", "outputschema", "responseschema", "responsejsonschema"}
-# In a schema, strings (and lists of strings) under these keys are names the request refers to elsewhere.
-_SCHEMA_KEYS = {"name", "required", "pattern", "$ref", "$schema", "$id", "$anchor", "$dynamicref", "$dynamicanchor",
-                "propertyordering", "strict", "dependentrequired"}
-_SKIP_KEY_SUFFIX = re.compile(r"(?:^|[_\-.])(?:id|ids|uuid|url|uri|token|hash|type|format)$"
-                              r"|[a-z0-9](?:Id|Ids|Uuid|Url|Uri|Token|Hash|Type|Format)$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
-_URL = re.compile(r"^(?:https?|wss?|blob|gs|s3|file|sediment|file-service)://\S*$", re.IGNORECASE)
-_HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]{16,}$")
-# "c_8f2a1b3c4d5e6f70": a prefixed random hex id. Three hex letters at least, so "upn_a820106510023" stays text.
-_PREFIXED_HEX = re.compile(r"^[A-Za-z]{1,12}[_-](?=(?:[0-9]*[a-f]){3})(?=(?:[a-f]*[0-9]){2})[0-9a-f]{12,}$")
-_JWT = re.compile(r"^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$")
 _TOKENISH = re.compile(r"^[A-Za-z0-9+/=_\-]{64,}$")  # long, no spaces: base64 or an opaque token
 _NESTED_MIN = 2
-
-
-def _norm(key: str) -> str:
-    return key.replace("_", "").replace("-", "").lower()
-
-
-def skip_key(key: str) -> bool:
-    """A key whose *string* value is an id, enum, URL or token. Containers under such keys are still walked."""
-    return _norm(key) in _SKIP_KEYS or bool(_SKIP_KEY_SUFFIX.search(key))
-
-
-def _schema_structure(key: str, value: Any) -> bool:
-    return _norm(key) in _SCHEMA_KEYS and (isinstance(value, str) or (
-        isinstance(value, list) and all(isinstance(v, str) for v in value)))
+_LONG_NUMBER = 10 ** 6  # seven digits and more: a phone, NHS or pupil number may be sent as a JSON number
 
 
 def skip_value(value: str) -> bool:
+    """A value that carries nothing to scan by its shape alone, wherever it sits."""
     s = value.strip()
-    return (not s or not any(ch.isalnum() for ch in s) or bool(_UUID.match(s)) or bool(_URL.match(s))
-            or bool(_HEX.match(s)) or bool(_PREFIXED_HEX.match(s)) or bool(_JWT.match(s)))
+    return not s or not any(ch.isalnum() for ch in s) or opaque(s) or url_shape(s)
 
 
 def string_extraction(value: str, depth: int = 0) -> Extraction | None:
@@ -94,9 +60,23 @@ def string_extraction(value: str, depth: int = 0) -> Extraction | None:
             b64 = None
         if b64 is not None and s == value:
             return b64
-        if not _slug(s):
+        if not _slug(s) and (not name_pair(s) or _binary_base64(s)):
             return None  # binary blob or opaque token: never scanned, never altered
     return single(value)
+
+
+def _binary_base64(s: str) -> bool:
+    """Valid base64 (or a base64 data: URL): bytes that base64_extraction found to be neither text nor a file we
+    read - an image, a signature. Capitalised pairs turn up in such runs by chance."""
+    payload = s.split(",", 1)[1] if s.startswith("data:") and ";base64," in s[:200] else s
+    try:
+        if "-" in payload or "_" in payload:
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        else:
+            base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def _slug(s: str) -> bool:
@@ -104,30 +84,27 @@ def _slug(s: str) -> bool:
     return len(s) <= 256 and s.count("_") + s.count("-") >= 3 and not any(c in s for c in "+/=")
 
 
-def walk_json(slots: JsonSlots, path: Path, node: Any, depth: int = 0, *, schema: bool = False) -> None:
-    """Add a slot for every scannable string under `node` (which sits at `path` in slots.doc) that no adapter has
-    picked or skipped yet. `schema`: inside a tool declaration or JSON schema."""
-    if depth > 64 or slots.decided(path):
+def walk_json(slots: JsonSlots, path: Path, node: Any, depth: int = 0) -> None:
+    """Add a slot for every string and key under `node` (which sits at `path` in slots.doc) that no adapter has
+    picked yet and that the reviewed list (fields.py) does not let through. CannotRead beyond MAX_DEPTH."""
+    if slots.decided(path):
         return
+    if depth > MAX_DEPTH:
+        raise CannotRead("body_too_deep")
     if isinstance(node, dict):
         for key, value in node.items():
-            if isinstance(value, str) and skip_key(key):
+            if not plain_key(key):
+                slots.key(path + (Key(key),))
+            if isinstance(value, str) and skippable(key, value):
                 continue
-            if schema and _schema_structure(key, value):
-                continue
-            name = _norm(key)
-            if name in _SETTINGS_SUBTREES:
-                if isinstance(value, dict):
-                    for k, v in value.items():
-                        if "schema" in _norm(k):
-                            walk_json(slots, path + (key, k), v, depth + 2, schema=True)
-                continue
-            walk_json(slots, path + (key,), value, depth + 1, schema=schema or name in _SCHEMA_SUBTREES)
+            walk_json(slots, path + (key,), value, depth + 1)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            walk_json(slots, path + (i,), value, depth + 1, schema=schema)
+            walk_json(slots, path + (i,), value, depth + 1)
     elif isinstance(node, str):
         slots.add(path, string_extraction(node, depth))
+    elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= _LONG_NUMBER:
+        slots.add(path, Extraction([str(node)], node, lambda new: new[0]))
 
 
 def walk_read_only(slots: JsonSlots, path: Path, node: Any) -> None:
@@ -136,6 +113,8 @@ def walk_read_only(slots: JsonSlots, path: Path, node: Any) -> None:
     walk_json(inner, (), node)
     for p, ex in inner.slots:
         slots.add(path + p, read_only(ex))
+    for p in inner.keys:
+        slots.add(path + p, read_only(single(p[-1].name)))
     slots.notes.extend(inner.notes)
     slots.skip(path)
 
@@ -158,13 +137,16 @@ def form_body(form: Form, parts: list[tuple[int, Extraction]]) -> Extraction:
     could carry words. Only the fields whose text changes are re-encoded."""
     picked = {i for i, _ in parts}
     parts = list(parts)
+    names = []
     for i, name, value in form.fields():
-        if i in picked or skip_key(name):
+        if not plain_key(name):
+            names.append(name)
+        if i in picked or skippable(name, value):
             continue
         ex = string_extraction(value)
         if ex is not None and ex.texts:
             parts.append((i, ex))
-    return form.extraction(parts)
+    return plus_read_only(form.extraction(parts), names)
 
 
 def generic_form(body: bytes) -> Extraction:

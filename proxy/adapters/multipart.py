@@ -10,9 +10,10 @@ import binascii
 import re
 from email.message import Message
 
-from .base import CannotRead, Extraction, join, parse_json
+from .base import CannotRead, Extraction, join, parse_json, plus_read_only
+from .fields import plain_key, skippable
 from .files import file_extraction, sniff_text, text_extraction
-from .generic import generic_json, skip_key
+from .generic import generic_json
 
 __all__ = ["boundary_of", "multipart", "raw_upload"]
 
@@ -51,7 +52,13 @@ def _disposition(value: str) -> tuple[str, str | None]:
 
 
 def _part_extraction(headers: dict[str, str], content: bytes) -> Extraction:
+    """A part's content, plus its field name and file name (read, not rewritten: "Leo Fischer report.docx")."""
     name, filename = _disposition(headers.get("content-disposition", ""))
+    labels = [n for n in (name if not plain_key(name) else "", filename or "") if n]
+    return plus_read_only(_part_content(name, filename, headers, content), labels)
+
+
+def _part_content(name: str, filename: str | None, headers: dict[str, str], content: bytes) -> Extraction:
     ctype = headers.get("content-type", "")
     cte = headers.get("content-transfer-encoding", "").lower()
     if cte == "base64":
@@ -72,10 +79,10 @@ def _part_extraction(headers: dict[str, str], content: bytes) -> Extraction:
 def _content_extraction(name: str, filename: str | None, ctype: str, data: bytes) -> Extraction:
     mime = ctype.split(";")[0].strip().lower()
     if filename is None and (mime in ("", "text/plain")):
-        if skip_key(name):
-            return Extraction.empty(data)
         sniffed = sniff_text(data)
         if sniffed is not None:  # an ordinary form field (purpose=assistants, a prompt typed with a file...)
+            if skippable(name, sniffed[0]):
+                return Extraction.empty(data)
             return text_extraction(data, sniffed[1], sniffed[0], "form_field")
     if filename is None and mime == "application/json":  # upload metadata (Gemini multipart/related)
         try:

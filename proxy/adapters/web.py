@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from .base import Extraction, Form, JsonSlots, Path, join, parse_json
-from .generic import form_body, json_body
+from .generic import form_body, json_body, walk_read_only
 
 __all__ = ["chatgpt_web", "claude_web", "gemini_web", "meta_ai", "perplexity", "deepseek_web", "grok", "poe",
            "le_chat", "copilot_ws", "character_ai_ws", "m365_copilot_ws"]
@@ -55,8 +55,8 @@ def claude_web(slots: JsonSlots, url_path: str) -> None:
             slots.text(("attachments", i, "extracted_content"))
             slots.text(("attachments", i, "file_name"))
     for i, style in enumerate(doc.get("personalized_styles") or []):
-        if isinstance(style, dict) and style.get("type") == "default":  # Claude's own wording; custom styles are swept
-            slots.skip(("personalized_styles", i))
+        if isinstance(style, dict) and style.get("type") == "default":  # Claude's own wording: read, never rewritten
+            walk_read_only(slots, ("personalized_styles", i), style)
     slots.conversation = _path_id(r"/chat_conversations/([^/]+)", url_path)
 
 

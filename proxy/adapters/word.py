@@ -47,6 +47,13 @@ def word_extraction(data: bytes, zf: zipfile.ZipFile) -> Extraction:
     return Extraction([text], data, rebuild, "docx")
 
 
+def word_owned(part: str, element: etree._Element) -> bool:
+    """Does word_extraction read (and rewrite) this element's text? The rest of the package is read by package.py."""
+    if part == _PROPERTIES:
+        return element.tag in _PROPERTY_TAGS
+    return element.tag in _TEXT_NODES and bool(_PARTS.match(part))
+
+
 def _parse(zf: zipfile.ZipFile) -> dict[str, etree._Element]:
     return {name: etree.fromstring(zf.read(name), XML_PARSER) for name in _text_parts(zf)}
 

@@ -99,7 +99,8 @@ def test_openai_chat_every_role_and_part(cat):
     assert ex.adapter == "openai_chat"
     assert ex.texts == ["You help teachers at Oakfield.", "Answer in British English.",
                         "Check this plan for Amelia Watson", TXT.decode(), "Amelia Watson",
-                        "Amelia Watson: Year 8, form 8R", "Amelia is in 8R.", "plan.txt"]  # + the file name
+                        "Amelia Watson: Year 8, form 8R", "Amelia is in 8R.", "plan.txt",  # + the file name
+                        "lookup_pupil"]  # and the tool's name: every string is read
     assert "media_not_scanned" in ex.notes
     new = ex.rebuild([t.replace("Amelia Watson", "[PUPIL_1]").replace("Amelia", "[PUPIL_1]") for t in ex.texts])
     before, after = json.loads(body), json.loads(new)
@@ -132,7 +133,7 @@ def test_openai_responses_instructions_and_items(cat):
     ex = run(cat, body, ctype, path, host)
     assert ex.texts == ["You are a cover teacher assistant for Leo Fischer's class.",
                         "Plan a lesson; Leo Fischer has dyslexia.", TXT.decode(), "Leo Fischer",
-                        "Leo Fischer: reading age 9", "notes.txt"]  # the file name too (swept up)
+                        "Leo Fischer: reading age 9", "notes.txt", "get_notes"]  # file and tool names too (swept up)
     after = json.loads(ex.rebuild([t.replace("Leo Fischer", "[PUPIL_1]") for t in ex.texts]))
     assert changed_paths(json.loads(body), after) == {
         ("instructions",), ("input", 0, "content", 0, "text"), ("input", 0, "content", 1, "file_data"),
@@ -171,8 +172,8 @@ def test_openai_files_upload_multipart(cat):
                                                                    purpose="assistants"))
     assert ctype.startswith("multipart/form-data")
     ex = run(cat, body, ctype, path, host)
-    assert ex.texts == ["assistants", "UPN,Name\nA820106510023,Amelia Watson\n"]
-    new = ex.rebuild(["assistants", "UPN,Name\n[UPN_1],[PUPIL_1]\n"])
+    assert ex.texts == ["assistants", "UPN,Name\nA820106510023,Amelia Watson\n", "class.csv"]  # + the file name
+    new = ex.rebuild(["assistants", "UPN,Name\n[UPN_1],[PUPIL_1]\n", "class.csv"])
     assert new.count(b"--" + ctype.split("boundary=")[1].encode()) == body.count(
         b"--" + ctype.split("boundary=")[1].encode())
     # the file keeps its UTF-8 BOM, the headers are unchanged
@@ -211,7 +212,7 @@ def test_anthropic_messages_system_documents_tools(cat):
     assert ex.adapter == "anthropic_messages"
     assert ex.texts == ["You support SENCOs at Oakfield.", "Plan for Isla Morgan", "Isla Morgan - EHCP review notes",
                         "Isla Morgan, DOB 02/05/2012", "Summarise Isla Morgan's needs.", "Isla Morgan needs...",
-                        "Isla Morgan", "Isla Morgan: Year 7", "Thanks"]
+                        "Isla Morgan", "Isla Morgan: Year 7", "Thanks", "search"]  # the tool's name is read too
     # the signed thinking block is scanned but never rewritten: a change there blocks (rebuild None)
     assert ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts]) is None
     new = ex.rebuild([t if t == "Isla Morgan needs..." else t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts])
@@ -233,8 +234,9 @@ def test_anthropic_count_tokens_and_files_upload(cat):
     body, ctype, path, host = cap.last(lambda: client.beta.files.upload(
         file=("notes.md", "# Leo Fischer\nAnxious in exams\n".encode(), "text/markdown")))
     ex = run(cat, body, ctype, path, host)
-    assert ex.texts == ["# Leo Fischer\nAnxious in exams\n"]
-    assert b"# [PUPIL_1]\nAnxious in exams\n" in ex.rebuild(["# [PUPIL_1]\nAnxious in exams\n"])
+    assert ex.texts == ["# Leo Fischer\nAnxious in exams\n", "notes.md"]
+    assert b"# [PUPIL_1]\nAnxious in exams\n" in ex.rebuild(["# [PUPIL_1]\nAnxious in exams\n", "notes.md"])
+    assert ex.rebuild(["# Leo Fischer\nAnxious in exams\n", "[PUPIL_1].md"]) is None  # a file name: read only
 
 
 def test_gemini_api_contents_system_and_inline_text(cat):
@@ -358,18 +360,19 @@ def test_openai_tool_and_parameter_descriptions_and_prediction_are_scanned(cat):
     assert ex.adapter == "openai_chat" and "fallback:generic_json" not in ex.notes
     assert ex.texts[0] == "Draft the letter."  # the adapter's pick, then the rest in document order
     assert sorted(ex.texts[1:]) == sorted(["Send a letter about Leo Fischer (UPN A820106510023).", "parent", "carer",
-                                           "Who looks after Leo Fischer", "Dear parent of Leo Fischer,"])
+                                           "Who looks after Leo Fischer", "Dear parent of Leo Fischer,",
+                                           "recipient", "send_letter"])  # names and required lists are read too
     after = json.loads(ex.rebuild([t.replace("Leo Fischer", "[PUPIL_1]") for t in ex.texts]))
     before = json.loads(body)
     assert changed_paths(before, after) == {
         ("tools", 0, "function", "description"),
         ("tools", 0, "function", "parameters", "properties", "recipient", "description"),
         ("prediction", "content")}
-    # names, required lists and enum-like settings are the request's structure: untouched
+    # names, required lists and enum-like settings hold no pupil data here: untouched
     assert after["tools"][0]["function"]["name"] == "send_letter" and after["tool_choice"] == "auto"
 
 
-def test_anthropic_tool_descriptions_are_scanned_but_tool_names_and_schemas_are_not_altered(cat):
+def test_anthropic_tool_names_descriptions_and_schemas_are_scanned_and_only_what_changes_is_altered(cat):
     cap = Captured()
     client = cap.anthropic()
     body, ctype, path, host = cap.last(lambda: client.messages.create(
@@ -380,7 +383,8 @@ def test_anthropic_tool_descriptions_are_scanned_but_tool_names_and_schemas_are_
                {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],
         metadata={"user_id": "u-123"}))
     ex = run(cat, body, ctype, path, host)
-    assert ex.texts == ["Look her up.", "Isla Morgan's SEN record (EHCP).", "A field of Isla Morgan's record"]
+    assert ex.texts == ["Look her up.", "u-123", "lookup", "Isla Morgan's SEN record (EHCP).", "field",
+                        "A field of Isla Morgan's record", "web_search"]
     after = json.loads(ex.rebuild([t.replace("Isla Morgan", "[PUPIL_1]") for t in ex.texts]))
     assert changed_paths(json.loads(body), after) == {
         ("tools", 0, "description"), ("tools", 0, "input_schema", "properties", "field", "description")}
@@ -399,10 +403,10 @@ def test_gemini_function_declarations_and_response_schema_are_scanned(cat):
     }, separators=(",", ":")).encode()
     ex = run(cat, body, "application/json", "/v1beta/models/gemini-2.5-flash:generateContent",
              "generativelanguage.googleapis.com")
-    assert ex.texts == ["Who needs help?", "The plan for Ruby Clarke", "Term", "Notes on Ruby Clarke"]
+    assert ex.texts == ["Who needs help?", "get_plan", "The plan for Ruby Clarke", "Term", "Notes on Ruby Clarke"]
 
 
-def test_unknown_top_level_fields_are_swept_up_but_ids_and_settings_are_not(cat):
+def test_unknown_top_level_fields_are_swept_up_but_settings_of_their_shape_are_not(cat):
     body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}],
                        "metadata": {"note": "About Harry Evans"}, "user": "user-7f3a", "seed": 3,
                        "service_tier": "auto", "response_format": {"type": "text"},
@@ -436,9 +440,9 @@ def test_media_block_holding_text_is_scanned_and_a_real_image_is_not(cat):
         {"type": "input_audio", "input_audio": {"data": b64(csv), "format": "wav"}},
         {"type": "image_url", "image_url": {"url": "https://example.com/Leo.png"}}]}]}).encode()
     ex = run(cat, body, "application/json", "/v1/chat/completions", "api.openai.com")
-    assert ex.texts == ["Read this", csv.decode(), csv.decode(), "low"]
+    assert ex.texts == ["Read this", csv.decode(), csv.decode()]  # "detail": "low" is an enum of its shape
     assert "media_not_scanned" in ex.notes
-    after = json.loads(ex.rebuild(["Read this"] + [csv.decode().replace("Leo Fischer", "[PUPIL_1]")] * 2 + ["low"]))
+    after = json.loads(ex.rebuild(["Read this"] + [csv.decode().replace("Leo Fischer", "[PUPIL_1]")] * 2))
     assert base64.b64decode(after["messages"][0]["content"][1]["image_url"]["url"].split(",", 1)[1]).startswith(
         b"Name,UPN\n[PUPIL_1],")
     unknown = body.replace(b64(csv).encode(), b64(b"\x00\x01\x02\x03" * 64).encode(), 1)
@@ -452,4 +456,4 @@ def test_path_variants_get_the_endpoint_adapter(cat, path):
     body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Leo Fischer"}],
                        "tools": [{"type": "function", "function": {"name": "f", "description": "d"}}]}).encode()
     ex = extract_for(cat.service("openai-api"), body, "application/json", path)
-    assert isinstance(ex, Extraction) and ex.adapter == "openai_chat" and ex.texts == ["Leo Fischer", "d"]
+    assert isinstance(ex, Extraction) and ex.adapter == "openai_chat" and ex.texts == ["Leo Fischer", "f", "d"]

@@ -74,9 +74,9 @@ def test_a_markbook_is_redacted_cell_by_cell_and_the_marks_stay_numbers():
                                              f"{NAME}\t{ULN}\t2011-03-14 00:00:00\t34\t41\t"]  # no cached total
     assert b"<sst" in zipfile.ZipFile(io.BytesIO(data)).read("xl/sharedStrings.xml")
     assert ex.rebuild(ex.texts) == data  # nothing to redact: forwarded byte for byte
-    new = ex.rebuild([redact(ex.texts[0])])
+    new = ex.rebuild([redact(ex.texts[0]), *ex.texts[1:]])
     assert new is not None
-    assert file_extraction(new).texts == [redact(ex.texts[0])]  # what the proxy reads back
+    assert file_extraction(new).texts == [redact(ex.texts[0]), *ex.texts[1:]]  # what the proxy reads back
     ws = openpyxl.load_workbook(io.BytesIO(new)).active
     assert [c.value for c in ws[2]] == ["[PUPIL_1]", "[ULN_1]", "[DOB_1]", 34, 41, "=D2+E2"]
     assert [c.value for c in ws[3]][:2] == [OTHER, 9876543211]  # not redacted here: untouched
@@ -88,9 +88,10 @@ def test_a_markbook_is_redacted_cell_by_cell_and_the_marks_stay_numbers():
 
 def test_a_pupil_named_sheet_or_a_change_across_cells_cannot_be_written_so_the_upload_is_refused():
     ex = file_extraction(markbook(sheet=NAME))
-    assert ex.rebuild([ex.texts[0].replace(NAME, "[PUPIL_1]")]) is None  # the sheet name: formulas refer to it
+    # the sheet name: formulas refer to it
+    assert ex.rebuild([ex.texts[0].replace(NAME, "[PUPIL_1]"), *ex.texts[1:]]) is None
     ex = file_extraction(markbook())
-    assert ex.rebuild([ex.texts[0].replace(f"{NAME}\t{ULN}", "[PUPIL_1]")]) is None
+    assert ex.rebuild([ex.texts[0].replace(f"{NAME}\t{ULN}", "[PUPIL_1]"), *ex.texts[1:]]) is None
 
 
 def test_one_shared_string_shown_in_cells_the_engine_treated_differently_fails_the_read_back():
@@ -101,10 +102,10 @@ def test_one_shared_string_shown_in_cells_the_engine_treated_differently_fails_t
     wb.save(buf)
     ex = file_extraction(as_excel_saves_it(buf.getvalue()))
     first_only = ex.texts[0].replace(NAME, "[PUPIL_1]", 1)
-    rebuilt = ex.rebuild([first_only])
+    rebuilt = ex.rebuild([first_only, *ex.texts[1:]])
     assert rebuilt is not None and file_extraction(rebuilt).texts != [first_only]  # the proxy would refuse it
     both = ex.texts[0].replace(NAME, "[PUPIL_1]")
-    assert file_extraction(ex.rebuild([both])).texts == [both]
+    assert file_extraction(ex.rebuild([both, *ex.texts[1:]])).texts == [both, *ex.texts[1:]]
 
 
 def test_a_spreadsheet_upload_through_the_proxy_arrives_redacted(proxy, upstream):
@@ -112,3 +113,23 @@ def test_a_spreadsheet_upload_through_the_proxy_arrives_redacted(proxy, upstream
     names = [ws.cell(row, 1).value for row in (2, 3)]
     assert NAME not in names and OTHER not in names and all(n.startswith("[PERSON_") for n in names)
     assert [ws.cell(2, col).value for col in (4, 5)] == [34, 41]
+
+
+def test_text_outside_the_cells_is_read_and_blocks_if_it_must_change():
+    # headers (their formatting codes glued to the words), data-validation lists and formula literals
+    import io
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.oddHeader.left.text = NAME
+    ws["A1"] = f'="{NAME}"&"!"'
+    from openpyxl.worksheet.datavalidation import DataValidation
+    dv = DataValidation(type="list", formula1=f'"{NAME},Sam Smith"')
+    ws.add_data_validation(dv)
+    dv.add("B1")
+    buf = io.BytesIO()
+    wb.save(buf)
+    ex = file_extraction(buf.getvalue())
+    rest = ex.texts[1]
+    assert rest.count(NAME) == 3 and f"&L{NAME}" not in rest
+    assert ex.rebuild([ex.texts[0], rest.replace(NAME, "[PUPIL_1]")]) is None  # read only: the proxy blocks

@@ -119,9 +119,10 @@ def make_pdf(text: str, *, encrypt: bool = False) -> bytes:
 def test_text_files_are_read_and_rewritten(cat, name, ctype, text):
     body = multipart(field("purpose", "assistants"), file_part(name, text.encode(), ctype))
     ex = upload(cat, body)
-    assert ex.texts == ["assistants", text]
-    new = ex.rebuild(["assistants", text.replace("Leo Fischer", "[PUPIL_1]")])
+    assert ex.texts == ["assistants", text, name]  # the file name is read too
+    new = ex.rebuild(["assistants", text.replace("Leo Fischer", "[PUPIL_1]"), name])
     assert new == body.replace(b"Leo Fischer", b"[PUPIL_1]")
+    assert ex.rebuild(["assistants", text, "[PUPIL_1].txt"]) is None  # a file name is not rewritten: block
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "utf-8"])
@@ -130,10 +131,10 @@ def test_text_file_encodings_round_trip_in_their_own_encoding(cat, encoding):
     data = text.encode(encoding)
     body = multipart(file_part("rota.txt", data, "text/plain"))
     ex = upload(cat, body)
-    assert ex.texts == [text]
-    new = ex.rebuild([text.replace("Zoë O’Brien", "[PUPIL_1]")])
+    assert ex.texts == [text, "rota.txt"]
+    new = ex.rebuild([text.replace("Zoë O’Brien", "[PUPIL_1]"), "rota.txt"])
     assert new == body.replace(data, text.replace("Zoë O’Brien", "[PUPIL_1]").encode(encoding))
-    assert upload(cat, new).texts == [text.replace("Zoë O’Brien", "[PUPIL_1]")]  # what the proxy reads back
+    assert upload(cat, new).texts == [text.replace("Zoë O’Brien", "[PUPIL_1]"), "rota.txt"]  # read back
 
 
 def test_sniff_text_refuses_binary():
@@ -152,7 +153,8 @@ def test_docx_upload_is_read_and_rewritten_inside_the_multipart_body(cat):
     assert ex.texts[0] == "assistants"
     assert "Pastoral note for Amelia Watson" in ex.texts[1]
     assert "UPN\tA820106510023" in ex.texts[1] and "CONFIDENTIAL" in ex.texts[1]
-    new_texts = ["assistants", ex.texts[1].replace("Amelia Watson", "[PUPIL_1]")]
+    assert ex.texts[-1] == "note.docx"  # then the package's other parts (read only), then the file name
+    new_texts = ["assistants", ex.texts[1].replace("Amelia Watson", "[PUPIL_1]"), *ex.texts[2:]]
     new = ex.rebuild(new_texts)
     assert upload(cat, new).texts == new_texts  # what the proxy reads back (more in test_adapters_word.py)
     assert ex.rebuild(ex.texts) == body  # nothing to redact: forwarded as it was
@@ -163,10 +165,11 @@ def test_xlsx_and_pdf_uploads(cat):
                      file_part("letter.pdf", make_pdf("Dear parent of Leo Fischer, UPN A820106510023"),
                                "application/pdf"))
     ex = upload(cat, body)
-    assert len(ex.texts) == 2
+    assert len(ex.texts) == 5  # the workbook's cells, its other parts, its name; the letter, its name
     assert "Year 9" in ex.texts[0] and "Leo Fischer\t14/03/2011\tEAL" in ex.texts[0]
-    assert "Dear parent of Leo Fischer, UPN A820106510023" in ex.texts[1]
-    assert ex.rebuild([ex.texts[0], "x"]) is None
+    assert ex.texts[2] == "y9.xlsx" and ex.texts[4] == "letter.pdf"
+    assert "Dear parent of Leo Fischer, UPN A820106510023" in ex.texts[3]
+    assert ex.rebuild([*ex.texts[:3], "x", ex.texts[4]]) is None
 
 
 def test_encrypted_pdf_cannot_be_read_so_it_is_blocked(cat):
@@ -196,17 +199,18 @@ def test_pptx_like_office_zip_text_is_read(cat):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("ppt/slides/slide1.xml", "<p:sld><a:t>Award for Leo Fischer &amp; family</a:t></p:sld>")
+        zf.writestr("ppt/slides/slide1.xml", '<p:sld xmlns:p="urn:p" xmlns:a="urn:a">'
+                                             '<a:t>Award for Leo Fischer &amp; family</a:t></p:sld>')
     ex = upload(cat, multipart(file_part("awards.pptx", buf.getvalue(), "application/octet-stream")))
-    assert ex.texts == ["Award for Leo Fischer & family"]
-    assert ex.rebuild(["Award for [PUPIL_1] & family"]) is None
+    assert ex.texts == ["Award for Leo Fischer & family", "awards.pptx"]
+    assert ex.rebuild(["Award for [PUPIL_1] & family", "awards.pptx"]) is None
 
 
 def test_images_pass_unscanned_with_a_note_but_unknown_binaries_are_blocked(cat):
     ex = upload(cat, multipart(file_part("photo.png", make_png(), "image/png")))
-    assert ex.texts == [] and "media_not_scanned" in ex.notes
+    assert ex.texts == ["photo.png"] and "media_not_scanned" in ex.notes  # only its name is read
     ex = upload(cat, multipart(file_part("photo.bin", make_png(), "application/octet-stream")))
-    assert ex.texts == [] and "media_not_scanned" in ex.notes  # the content decides, not the declared type
+    assert ex.texts == ["photo.bin"] and "media_not_scanned" in ex.notes  # the content decides, not the type
     result = upload(cat, multipart(file_part("tool.exe", b"MZ\x90\x00" + bytes(range(256)) * 4,
                                              "application/octet-stream")))
     assert result == Unreadable("file_binary:exe")
@@ -228,9 +232,9 @@ CLASS_LIST = "Name,UPN,Needs\nLeo Fischer,A820106510023,ADHD; child protection p
 ])
 def test_text_is_scanned_whatever_its_declared_type_or_first_bytes(cat, data, ctype):
     ex = upload(cat, multipart(file_part("pupils.png", data, ctype)))
-    assert isinstance(ex, Extraction) and len(ex.texts) == 1 and "A820106510023" in ex.texts[0]
+    assert isinstance(ex, Extraction) and ex.texts[1:] == ["pupils.png"] and "A820106510023" in ex.texts[0]
     assert "media_not_scanned" not in ex.notes
-    new = ex.rebuild([ex.texts[0].replace("A820106510023", "[UPN_1]")])
+    new = ex.rebuild([ex.texts[0].replace("A820106510023", "[UPN_1]"), "pupils.png"])
     assert b"A820106510023" not in new.replace(b"\x00", b"") and b"[" in new.replace(b"\x00", b"")
 
 
@@ -252,7 +256,7 @@ def _media_samples() -> dict[str, bytes]:
 def test_real_media_is_recognised_by_its_structure_alone(cat, kind):
     data = _media_samples()[kind]
     ex = upload(cat, multipart(file_part(f"x.{kind}", data, "application/octet-stream")))
-    assert isinstance(ex, Extraction) and ex.texts == [] and "media_not_scanned" in ex.notes
+    assert isinstance(ex, Extraction) and ex.texts == [f"x.{kind}"] and "media_not_scanned" in ex.notes
 
 
 @pytest.mark.parametrize("prefix", [b"BM", b"ID3", b"\xff\xfb", b"?\x00\x00\x00ftyp", b"RIFF\x00\x00\x00\x00WAVE"])
@@ -327,8 +331,8 @@ def test_multipart_preamble_epilogue_filename_star_and_boundary_in_quotes(cat):
         ({"Content-Disposition": "form-data; name=\"file\"; filename*=UTF-8''Zo%C3%AB.txt",
           "Content-Type": "text/plain"}, "Zoë's targets".encode())) + b"epilogue")
     ex = upload(cat, body, f'multipart/form-data; boundary="{BOUNDARY}"')
-    assert ex.texts == ["Zoë's targets"]
-    assert ex.rebuild(["[PUPIL_1]'s targets"]) == body.replace("Zoë".encode(), b"[PUPIL_1]")
+    assert ex.texts == ["Zoë's targets", "Zoë.txt"]
+    assert ex.rebuild(["[PUPIL_1]'s targets", "Zoë.txt"]) == body.replace("Zoë".encode(), b"[PUPIL_1]")
 
 
 def test_malformed_multipart_falls_back_or_blocks(cat):

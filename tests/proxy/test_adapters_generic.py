@@ -12,7 +12,7 @@ def generic(doc) -> Extraction:
     return ex
 
 
-def test_ids_enums_urls_tokens_and_blobs_are_left_alone():
+def test_ids_enums_urls_tokens_and_blobs_of_their_shape_are_left_alone_but_a_url_with_a_name_is_read():
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8).decode()
     ex = generic({
         "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "conversation_id": "6741c9d2-0a7e-800b-9f43-1c2d3e4f5a6b",
@@ -23,7 +23,40 @@ def test_ids_enums_urls_tokens_and_blobs_are_left_alone():
         "punctuation": "...", "empty": "   ",
         "text": "Leo Fischer's NHS number is 943 476 5919",
     })
-    assert ex.texts == ["Leo Fischer's NHS number is 943 476 5919"]
+    # "url" may skip only a URL without words in it; "punctuation" is not a protocol key, so the key itself is read
+    assert ex.texts == ["https://example.com/Leo-Fischer.png", "Leo Fischer's NHS number is 943 476 5919",
+                        "punctuation"]
+
+
+def test_a_field_on_the_reviewed_list_is_read_when_its_value_is_not_of_its_shape():
+    ex = generic({"model": "Leo Fischer", "role": "Amelia", "id": "LeoFischer2011", "type": "Leo_Fischer",
+                  "signature": "Leo Fischer's file", "locale": "en-GB", "user": "u-1", "user_id": "leo.fischer",
+                  "callback_url": "https://x.example/notes?about=Leo%20Fischer"})
+    assert ex.texts == ["Leo Fischer", "Amelia", "LeoFischer2011", "Leo_Fischer", "Leo Fischer's file", "u-1",
+                        "leo.fischer", "https://x.example/notes?about=Leo%20Fischer"]
+
+
+def test_keys_are_read_as_one_text_and_a_redacted_key_is_rewritten():
+    doc = {"metadata": {"Leo Fischer": "9R", "max_tokens": 5}, "schema": {"properties": {"Amelia Watson": {}},
+                                                                          "required": ["Amelia Watson"]}}
+    ex = generic(doc)
+    assert ex.texts == ["9R", "Amelia Watson", "Leo Fischer\nAmelia Watson"]
+    after = json.loads(ex.rebuild(["9R", "[PUPIL_2]", "[PUPIL_1]\n[PUPIL_2]"]))
+    assert after == {"metadata": {"[PUPIL_1]": "9R", "max_tokens": 5},
+                     "schema": {"properties": {"[PUPIL_2]": {}}, "required": ["[PUPIL_2]"]}}
+    assert ex.rebuild(["9R", "x", "[PUPIL_1]\n[PUPIL_1]"]) is not None  # different objects: no clash
+    clash = generic({"Leo Fischer": 1, "L. Fischer": 2})
+    assert clash.rebuild(["[PUPIL_1]\n[PUPIL_1]"]) is None  # one object cannot hold the key twice: block
+
+
+def test_duplicate_keys_and_documents_deeper_than_we_read_are_refused():
+    from proxy.adapters import Unreadable
+    assert extract("generic", b'{"a": {"x": 1, "x": 2}}', "application/json", "/x") == \
+        Unreadable("json_duplicate_key")
+    deep = {"text": "Leo Fischer"}
+    for _ in range(300):
+        deep = {"items": deep}
+    assert extract("generic", json.dumps(deep).encode(), "application/json", "/x") == Unreadable("body_too_deep")
 
 
 def test_long_slugs_are_text_not_tokens():
@@ -38,7 +71,7 @@ def test_numbers_only_strings_are_scanned_they_may_be_identifiers():
     assert ex.texts == ["NHS", "9434765919", "UPN", "A820106510023"]
 
 
-def test_containers_under_id_like_keys_are_walked_and_schema_text_but_not_structure_is_scanned():
+def test_containers_under_id_like_keys_settings_and_schemas_are_read_whole():
     ex = generic({"source": {"text": "Leo Fischer"}, "event": {"body": "Amelia Watson"},
                   "tools": [{"type": "function", "function": {
                       "name": "f", "description": "Notes on Isla Morgan", "strict": True,
@@ -53,15 +86,17 @@ def test_containers_under_id_like_keys_are_walked_and_schema_text_but_not_struct
                                        "responseSchema": {"type": "OBJECT", "description": "Class 9R"}},
                   "safetySettings": [{"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "threshold": "BLOCK_NONE"}],
                   "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["f"]}}})
-    assert ex.texts == ["Leo Fischer", "Amelia Watson", "Notes on Isla Morgan", "Harry Evans or Ruby Clarke",
-                        "Harry Evans", "Ruby Clarke", "Full name", "pupil", "Class 9R"]
+    # tool names, required lists, patterns and settings lists are read too ("pupil" as a key is a protocol word)
+    assert ex.texts == ["Leo Fischer", "Amelia Watson", "f", "Notes on Isla Morgan", "pupil",
+                        "Harry Evans or Ruby Clarke", "Harry Evans", "Ruby Clarke", "^[A-Z]", "Full name", "report",
+                        "pupil", "TEXT", "Class 9R", "f"]
 
 
 def test_json_inside_a_string_is_walked_and_rewritten_in_its_own_style():
     inner = json.dumps({"note": "Leo Fischer is late", "id": "x1"}, separators=(",", ":"))
     ex = generic({"payload": inner, "other": "hello"})
-    assert ex.texts == ["Leo Fischer is late", "hello"]
-    after = json.loads(ex.rebuild(["[PUPIL_1] is late", "hello"]))
+    assert ex.texts == ["Leo Fischer is late", "hello", "other"]
+    after = json.loads(ex.rebuild(["[PUPIL_1] is late", "hello", "other"]))
     assert after["payload"] == '{"note":"[PUPIL_1] is late","id":"x1"}'
 
 
@@ -79,11 +114,12 @@ def test_base64_and_data_url_text_in_unknown_json_is_decoded():
     assert after["inline"] == "data:text/plain,%5BPUPIL_1%5D%20notes"
 
 
-def test_form_fallback_skips_tokens_and_walks_json_fields():
+def test_form_fallback_reads_every_field_and_walks_json_fields():
     body = b"at=AJvLN6M%3A17&csrf_token=zz&q=Leo+Fischer&meta=%7B%22who%22%3A%22Amelia%22%7D"
     ex = extract("generic", body, "application/x-www-form-urlencoded", "/x")
-    assert ex.texts == ["Leo Fischer", "Amelia"]
-    new = ex.rebuild(["[PUPIL_1]", "[PUPIL_2]"])
+    # a two-letter "token" is not of a token's shape, so it is read; so is the JSON key "who"
+    assert ex.texts == ["zz", "Leo Fischer", "Amelia", "who"]
+    new = ex.rebuild(["zz", "[PUPIL_1]", "[PUPIL_2]", "who"])
     assert new.startswith(b"at=AJvLN6M%3A17&csrf_token=zz&q=%5BPUPIL_1%5D&meta=")
 
 

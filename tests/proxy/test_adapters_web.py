@@ -68,12 +68,14 @@ JSON_CASES = [
 
 SWEPT = {  # settings and labels the apps send along: harmless, but a field we do not know is scanned, not trusted
     'chatgpt_conversation.json': ['v1', 'allow', 'auto'],
-    'chatgpt_multimodal.json': ['IMG_2041.jpeg', 'v1'],
-    'claude_completion.json': ['messages'],  # Claude's built-in "Normal" style is its own text: skipped
-    'perplexity_ask.json': ['internet', 'web', 'concise', 'turbo', 'user', 'home', 'answer_modes', 'media_items'],
+    'chatgpt_multimodal.json': ['IMG_2041.jpeg', 'local', 'v1'],
+    # Claude's built-in "Normal" style is its own text: read, but never rewritten; then a tool's name
+    'claude_completion.json': ['Default', 'Normal', 'normal_style_name', 'Normal', 'Default responses from Claude',
+                               'normal_style_summary', 'web_search'],
+    'perplexity_ask.json': ['web', 'turbo', 'answer_modes', 'media_items'],  # enums of their shape are not read
     'deepseek_completion.json': [],
     'grok_new.json': ['grok-3'],
-    'poe_send.json': ['capybara', 'Qm9lZ2VyU2FtcGxl'],
+    'poe_send.json': ['sendMessageMutation', '849201733', 'capybara', 'Qm9lZ2VyU2FtcGxl'],  # a long number too
     'le_chat_newchat.json': ['beta-websearch', 'beta-imagegen', '2025-11-23', 'Europe/London'],
 }
 
@@ -136,8 +138,10 @@ def test_meta_ai_variables_form_field(cat):
     ex = extract(cat, "meta-ai", body, "application/x-www-form-urlencoded", "/api/graphql/")
     assert ex.adapter == "meta_ai"
     assert ex.texts == ["Is it OK to share Noah Williams's SEN plan with the coach company?", "ABRA__CHAT__TEXT",
-                        # the other form fields are swept up too; fb_dtsg, lsd, jazoest and doc_id are tokens/ids
-                        "0", "0", "1", "q", "1", "RelayModern", "useAbraSendMessageMutation", "true"]
+                        # the other form fields are swept up too; fb_dtsg and doc_id are of a token's shape, jazoest
+                        # and lsd are too short to be one, so they are read
+                        "0", "0", "1", "q", "1", "25412", "AVqdNlpZ0bM", "RelayModern",
+                        "useAbraSendMessageMutation", "true"]
     assert ex.conversation == "1a7c9e2b-3d4f-4a6b-8c0d-2e4f6a8b0c1d"
     new = ex.rebuild(redact(ex.texts, "Noah Williams", "[PUPIL_1]"))
     assert reads_back(cat, "meta-ai", new, "application/x-www-form-urlencoded", "/api/graphql/") == \
@@ -155,14 +159,14 @@ def test_meta_ai_other_graphql_operation_is_scanned_generically(cat):
     variables = json.dumps({"input": {"title": "Notes on Noah Williams", "id": "987654321"}, "scale": 1})
     body = ("fb_dtsg=abc&variables=" + __import__("urllib.parse").parse.quote_plus(variables)).encode()
     ex = extract(cat, "meta-ai", body, FORM, "/api/graphql/")
-    assert ex.texts == ["Notes on Noah Williams"]
+    assert ex.texts == ["Notes on Noah Williams", "scale", "abc"]  # a key that is not a protocol word; a short token
 
 
 def test_copilot_websocket_send_frame(cat):
     frame = payload("copilot_send.json")
     ex = extract_ws(cat.service("copilot"), frame.decode("utf-8"))
     assert isinstance(ex, Extraction) and ex.adapter == "copilot_ws"
-    assert ex.texts == ["My pupil Freya Hughes told me her stepdad hits her. What do I do?", "smart"]  # + "mode"
+    assert ex.texts == ["My pupil Freya Hughes told me her stepdad hits her. What do I do?"]  # "mode" is an enum
     assert ex.conversation == "kqUfV2mJ7oP8sR9t"
     assert ex.rebuild(ex.texts) == frame
     new = ex.rebuild(redact(ex.texts, "Freya Hughes", "[PUPIL_1]"))
@@ -179,9 +183,9 @@ def test_copilot_other_events_are_still_scanned_but_ids_and_enums_are_not(cat):
     assert ex.texts == ["Freya Hughes again"] and "fallback:generic_json" in ex.notes
 
 
-M365_SWEPT = ["enterprise_flux_web", "enterprise_flux_work", "enable_request_response_interstitials", "Chat",
-              "Suggestion", "InternalSearchQuery", "Disengaged", "web", "user", "Keyboard", "en-gb", "GB", "Balanced",
-              "None"]
+M365_SWEPT = ["officeweb", "enterprise_flux_web", "enterprise_flux_work", "enable_request_response_interstitials",
+              "Chat", "Suggestion", "InternalSearchQuery", "Disengaged", "51D|BingProdUnAuthenticatedUsers|7E3F8A1C",
+              "Office", "web", "user", "Keyboard", "Chat", "en-gb", "GB", "Balanced", "None"]
 
 
 def test_m365_copilot_signalr_frames(cat):
@@ -213,7 +217,7 @@ def test_m365_handshake_and_pings_have_no_texts(cat):
     # an invocation of another hub method is scanned generically
     ex = extract_ws(cat.service("m365-copilot"),
                     b'{"type":1,"target":"submitFeedback","arguments":[{"comment":"Olivia Roberts"}]}\x1e')
-    assert ex.texts == ["Olivia Roberts"]
+    assert ex.texts == ["submitFeedback", "Olivia Roberts"]  # a method name that is not an enum's shape is read
     ex = extract_ws(cat.service("m365-copilot"),
                     b'{"type":1,"target":"note","arguments":["Olivia Roberts"]}\x1e'
                     b'{"type":2,"invocationId":"1","item":{"text":"Isla Morgan"}}\x1e')
@@ -281,8 +285,9 @@ def test_copilot_send_frame_page_context_is_scanned_too(cat):
                                     "edge_pageTitle": "Freya Hughes - Arbor"}}, separators=(",", ":"))
     ex = extract_ws(cat.service("copilot"), frame)
     assert isinstance(ex, Extraction) and ex.adapter == "copilot_ws"
-    assert ex.texts == ["Summarise this page.", "chat", "Behaviour log: Freya Hughes, Year 8, excluded twice.",
-                        "Freya Hughes - Arbor"]  # the page URL is not scanned
+    assert ex.texts == ["Summarise this page.", "Behaviour log: Freya Hughes, Year 8, excluded twice.",
+                        "Freya Hughes - Arbor", "edge_pageContent\nedge_pageUrl\nedge_pageTitle"]  # + the keys, as one
+    # text; the page URL (no words in it) and the mode (an enum) are not read
     new = ex.rebuild(redact(ex.texts, "Freya Hughes", "[PUPIL_1]"))
     assert changed_paths(json.loads(frame), json.loads(new)) == {
         ("context", "edge_pageContent"), ("context", "edge_pageTitle")}

@@ -12,6 +12,7 @@ from docx.shared import Pt
 
 from conftest import upload_through
 from proxy.adapters import Extraction
+from proxy.adapters.base import CannotRead
 from proxy.adapters.files import file_extraction
 from proxy.adapters.edits import placeholder_edits
 
@@ -59,9 +60,9 @@ def test_every_text_of_the_document_is_read_with_its_layout():
 def test_redaction_is_written_into_the_document_and_keeps_its_formatting():
     data = report()
     ex = file_extraction(data)
-    new = ex.rebuild([redacted(ex.texts[0])])
+    new = ex.rebuild([redacted(ex.texts[0]), *ex.texts[1:]])
     assert new is not None
-    assert file_extraction(new).texts == [redacted(ex.texts[0])]  # what the proxy reads back
+    assert file_extraction(new).texts == [redacted(ex.texts[0]), *ex.texts[1:]]  # what the proxy reads back
     d = docx.Document(io.BytesIO(new))
     runs = d.paragraphs[0].runs
     assert [r.text for r in runs] == ["Pastoral note for ", "[PUPIL_1]", ", who has settled well."]
@@ -104,16 +105,16 @@ def test_tracked_deletions_and_field_codes_leave_with_the_file_so_they_are_read_
         f'<w:r><w:instrText xml:space="preserve"> MERGEFIELD {UPN} </w:instrText></w:r></w:p>')
     ex = file_extraction(data)
     assert ex.texts[0].startswith(f"Report for {NAME} MERGEFIELD {UPN} \n")
-    new = ex.rebuild([redacted(ex.texts[0])])
-    assert file_extraction(new).texts == [redacted(ex.texts[0])]
+    new = ex.rebuild([redacted(ex.texts[0]), *ex.texts[1:]])
+    assert file_extraction(new).texts == [redacted(ex.texts[0]), *ex.texts[1:]]
     assert NAME.encode() not in zipfile.ZipFile(io.BytesIO(new)).read("word/document.xml")
 
 
 def test_a_change_across_a_cell_or_paragraph_boundary_cannot_be_written_so_the_upload_is_refused():
     ex = file_extraction(report())
     across = ex.texts[0].replace(f"UPN\t{UPN}", "[UPN_1]")
-    assert ex.rebuild([across]) is None
-    assert ex.rebuild([ex.texts[0] + "!"]) is None  # not a redaction at all
+    assert ex.rebuild([across, *ex.texts[1:]]) is None
+    assert ex.rebuild([ex.texts[0] + "!", *ex.texts[1:]]) is None  # not a redaction at all
 
 
 def test_a_document_with_an_entity_bomb_is_read_without_expanding_it():
@@ -153,3 +154,54 @@ def test_a_word_upload_through_the_proxy_arrives_redacted_and_still_a_document(p
     archive = zipfile.ZipFile(io.BytesIO(sent))
     everything = b"".join(archive.read(n) for n in archive.namelist())  # the parts, uncompressed
     assert b"Amelia" not in everything and b"Watson" not in everything and UPN.encode() not in everything
+
+
+# ------------------------------------------------------------------- every other part of the package (package.py)
+
+def with_part(data: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr(name, content)
+    return out.getvalue()
+
+
+CUSTOM = (b'<?xml version="1.0" encoding="UTF-8"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/'
+          b'2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+          b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Pupil"><vt:lpwstr>'
+          + NAME.encode() + b'</vt:lpwstr></property></Properties>')
+
+
+@pytest.mark.parametrize("part,content", [
+    ("docProps/custom.xml", CUSTOM),
+    ("word/charts/chart1.xml", f'<c:chartSpace xmlns:c="urn:c"><c:v>{NAME}</c:v></c:chartSpace>'.encode()),
+    ("word/glossary/document.xml", f'<w:glossaryDocument xmlns:w="urn:w"><w:t>{NAME}</w:t></w:glossaryDocument>'
+     .encode()),
+    ("word/drawing.xml", f'<wp:docPr xmlns:wp="urn:wp" id="1" name="Picture 1" descr="Photo of {NAME}"/>'.encode()),
+    ("word/afchunk.mht", f"<html><body>{NAME}</body></html>".encode()),
+])
+def test_text_in_a_part_the_rewriter_does_not_own_is_read_and_blocks_if_it_must_change(part, content):
+    ex = file_extraction(with_part(report(), part, content))
+    assert NAME in ex.texts[1] and "office_parts_read_only" in ex.notes
+    assert ex.rebuild([redacted(ex.texts[0]), redacted(ex.texts[1])]) is None  # read only: the proxy blocks
+
+
+def test_strict_ooxml_is_read_not_waved_through():
+    strict = (b'<?xml version="1.0"?><w:document xmlns:w="http://purl.oclc.org/ooxml/wordprocessingml/main">'
+              b'<w:body><w:p><w:r><w:t>' + NAME.encode() + b'</w:t></w:r></w:p></w:body></w:document>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", strict)
+    ex = file_extraction(buf.getvalue())
+    assert any(NAME in t for t in ex.texts)
+
+
+def test_embedded_documents_are_read_and_embedded_objects_refused():
+    inner = report()
+    ex = file_extraction(with_part(save(docx.Document()), "word/embeddings/Document1.docx", inner))
+    assert any(NAME in t for t in ex.texts)  # the embedded document's own text
+    ole = with_part(save(docx.Document()), "word/embeddings/oleObject1.bin", b"\xd0\xcf\x11\xe0" + bytes(64))
+    with pytest.raises(CannotRead):
+        file_extraction(ole)

@@ -1,0 +1,116 @@
+"""Everything else in an Office package: the parts the Word and Excel rewriters do not own, read, never rewritten.
+
+A .docx or .xlsx is a zip of parts whose kinds are listed in [Content_Types].xml; which parts exist is up to the
+sender, not to a list of names we know. Document properties (core, app, custom), SmartArt, charts and chart sheets,
+comments and threaded comments, glossary documents, altChunk imports, image alt text (docPr descr/title), formulas,
+headers and footers, data-validation lists, defined names, strict-OOXML parts - all are read here, as one text.
+They are scanned but cannot be rewritten: a redaction there makes rebuild give None, and the proxy blocks the file.
+A part we cannot read (an OLE object, a macro project, an unknown binary) makes the file CannotRead.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable
+
+from lxml import etree
+
+from .base import CannotRead
+from .edits import XML_PARSER
+from .fields import opaque
+
+__all__ = ["package_text"]
+
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_MEDIA = re.compile(r"^(?:image|audio|video)/|font|obfuscated")
+_EMBEDDED_DOCUMENT = re.compile(r"officedocument\.(?:wordprocessingml|spreadsheetml|presentationml)\.(?:document|sheet|"
+                                r"presentation)|package$|macroEnabled|\.template")
+# Formatting definitions: style, font and theme names and settings, written by the application, not the author.
+# The reviewed list of parts not read (a font called "Times New Roman" is not a person).
+_FORMATTING = re.compile(r"\.(?:styles|stylesWithEffects|theme|themeOverride|fontTable|settings|webSettings|numbering|"
+                         r"calcChain|tableStyles|presProps|viewProps)\+xml$")
+_TEXT_TYPES = re.compile(r"^text/|html|rtf|afchunk", re.IGNORECASE)
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:#/{}\-]*$")
+_NUMBERISH = re.compile(r"^[\d\s.,:%+\-eE]*$")
+
+# Written by the application, never by a person: which program and template made the file.
+_MACHINE_TAGS = {"Application", "AppVersion", "Template", "DocSecurity", "generator"}
+# Spreadsheet headers and footers carry formatting codes glued to the words ("&LLeo Fischer&R&P"): read without them.
+_HEADER_FOOTER = {"oddHeader", "evenHeader", "firstHeader", "oddFooter", "evenFooter", "firstFooter"}
+_HEADER_CODE = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d{2}[+-]\d{3}|\d+|.)', re.DOTALL)
+# `owned(part, element)` -> True when the rewriter of the main text already reads this element's text.
+Owned = Callable[[str, etree._Element], bool]
+
+
+def content_types(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Every member's content type, from [Content_Types].xml (Override by part name, else Default by extension)."""
+    try:
+        root = etree.fromstring(zf.read("[Content_Types].xml"), XML_PARSER)
+    except KeyError:
+        return {}
+    defaults = {d.get("Extension", "").lower(): d.get("ContentType", "") for d in root.iter(f"{_CT}Default")}
+    overrides = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "") for o in root.iter(f"{_CT}Override")}
+    return {n: overrides.get(n) or defaults.get(posixpath.splitext(n)[1].lstrip(".").lower(), "")
+            for n in zf.namelist()}
+
+
+def _words(value: str | None) -> bool:
+    """Text worth reading: not empty, not a number, not one machine token (rId5, 00A1B2C3, center, 0x0409)."""
+    if not value or not value.strip() or _NUMBERISH.match(value) or opaque(value.strip()):
+        return False
+    token = value.strip()
+    return not (_TOKEN.match(token) and (token[0].islower() or token.isupper() or any(c.isdigit() for c in token)))
+
+
+def _xml_text(name: str, data: bytes, owned: Owned) -> list[str]:
+    try:
+        root = etree.fromstring(data, XML_PARSER)
+    except etree.XMLSyntaxError:
+        raise CannotRead("file_corrupt:office") from None
+    out: list[str] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue  # comments and processing instructions are not part of the document
+        local = etree.QName(element).localname
+        text = _HEADER_CODE.sub(" ", element.text or "") if local in _HEADER_FOOTER else element.text
+        if not owned(name, element) and _words(text) and local not in _MACHINE_TAGS:
+            out.append(text.strip())
+        if _words(element.tail):
+            out.append(element.tail.strip())
+        out.extend(v.strip() for k, v in element.attrib.items() if _words(v) and not k.startswith("{http://www.w3"))
+    return out
+
+
+def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, str], list[str]]) -> str:
+    """The text of every part of the package not already read by `owned`'s rewriter, a line each.
+    `read_file(data, name)` reads an embedded document (a .docx inside a .docx) and returns its texts."""
+    types = content_types(zf)
+    lines: list[str] = []
+    for info in zf.infolist():
+        name, ctype = info.filename, types.get(info.filename, "")
+        if name.endswith("/") or name == "[Content_Types].xml" or _FORMATTING.search(ctype):
+            continue
+        data = zf.read(info)
+        if name.endswith(".rels") or "relationships" in ctype:
+            lines += [t for t in _external_targets(data)]
+        elif ctype.endswith("xml") or (not ctype and data.lstrip().startswith(b"<")):
+            lines += _xml_text(name, data, owned)
+        elif _MEDIA.search(ctype) or "printerSettings" in ctype:
+            continue  # pictures and sounds (no OCR, as for uploads), fonts, printer settings
+        elif _EMBEDDED_DOCUMENT.search(ctype) or data.startswith(b"PK\x03\x04") or data.startswith(b"%PDF"):
+            lines += read_file(data, name)  # an embedded workbook or document: read it whole, or CannotRead
+        elif _TEXT_TYPES.search(ctype) or name.lower().endswith((".mht", ".html", ".htm", ".txt", ".rtf")):
+            lines.append(data.decode("utf-8", "replace"))  # altChunk imports: read as text
+        else:
+            raise CannotRead(f"file_embedded_object:{ctype.rsplit('.', 1)[-1][:40] or 'unknown'}")
+    return "\n".join(lines)
+
+
+def _external_targets(data: bytes) -> list[str]:
+    """Hyperlinks and other external targets: a link can spell a name ("https://x/Leo Fischer")."""
+    try:
+        root = etree.fromstring(data, XML_PARSER)
+    except etree.XMLSyntaxError:
+        raise CannotRead("file_corrupt:office") from None
+    return [r.get("Target", "") for r in root if r.get("TargetMode") == "External" and r.get("Target")]
