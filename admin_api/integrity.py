@@ -23,7 +23,8 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
 
 from detectors.normalise import clean, fold
-from detectors.placeholders import PLACEHOLDER_RE, PREFIXES
+from detectors.entities import placeholder_prefix
+from detectors.placeholders import PLACEHOLDER_RE
 from detectors.policy import Policy, Rules, load_policy
 from detectors.recognisers.contact import OfflineEmailRecognizer, UkPhoneRecognizer, UkPostcodeRecognizer
 from detectors.recognisers.dates import DateOfBirthRecognizer
@@ -53,7 +54,7 @@ class Verdict:
 
     def placeholder_excerpt(self) -> str:
         """What is stored instead: a fixed note and one placeholder per identifier found, nothing of the text."""
-        placeholders = [f"[{PREFIXES.get(entity, entity)}_{n}]" for entity, count in sorted(self.identifiers.items())
+        placeholders = [f"[{placeholder_prefix(entity)}_{n}]" for entity, count in sorted(self.identifiers.items())
                         for n in range(1, count + 1)]
         return WITHHELD_NOTE + " ".join(placeholders)
 
