@@ -40,6 +40,7 @@ from typing import Literal
 
 from mitmproxy import http
 
+from detectors.entities import label
 from proxy.responses import browser_tools
 
 COOKIE_NAME = "__Host-pupilguard-bid"
@@ -57,20 +58,10 @@ _BID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
 # --------------------------------------------------------------------------------------------------- notices
 
-# Entity types in the words a teacher would use: (one, several).
-_ENTITY_WORDS: dict[str, tuple[str, str]] = {
-    "PUPIL": ("a pupil's name", "pupil names"),
-    "UK_UPN": ("a UPN", "UPNs"),
-    "UK_ULN": ("a ULN", "ULNs"),
-    "UK_UCI": ("a UCI", "UCIs"),
-    "UK_NHS": ("an NHS number", "NHS numbers"),
-    "UK_NINO": ("a National Insurance number", "National Insurance numbers"),
-    "DATE_OF_BIRTH": ("a date of birth", "dates of birth"),
-    "UK_POSTCODE": ("a postcode", "postcodes"),
-    "PHONE_NUMBER": ("a phone number", "phone numbers"),
-    "EMAIL_ADDRESS": ("an email address", "email addresses"),
-    "PERSON": ("a person's name", "people's names"),
-}
+# Entity types in the words a teacher would use (detectors.entities), pupil data first: (one, several).
+_NOTICE_ORDER = ("PUPIL", "UK_UPN", "UK_ULN", "UK_UCI", "UK_NHS", "UK_NINO", "DATE_OF_BIRTH", "UK_ADDRESS",
+                 "UK_POSTCODE", "PHONE_NUMBER", "EMAIL_ADDRESS", "PERSON")
+_ENTITY_WORDS: dict[str, tuple[str, str]] = {name: (label(name, 1), label(name, 2)) for name in _NOTICE_ORDER}
 _SPECIAL_WORDS: dict[str, str] = {
     "SEN": "SEN", "HEALTH": "health", "MENTAL_HEALTH": "mental health", "ETHNICITY": "ethnicity",
     "RELIGION": "religion", "SAFEGUARDING": "safeguarding", "LOOKED_AFTER": "looked-after status",

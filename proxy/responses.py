@@ -22,12 +22,9 @@ from functools import lru_cache
 
 from mitmproxy import http
 
-ENTITY_WORDS = {
-    "PUPIL": "a pupil's name", "PERSON": "a person's name", "UK_UPN": "a UPN", "UK_ULN": "a ULN",
-    "UK_UCI": "a UCI", "UK_NHS": "an NHS number", "UK_NINO": "a National Insurance number",
-    "DATE_OF_BIRTH": "a date of birth", "UK_POSTCODE": "a postcode", "PHONE_NUMBER": "a phone number",
-    "EMAIL_ADDRESS": "an email address", "SPECIAL_CATEGORY": "special-category information",
-}
+from detectors.entities import ENTITIES
+
+ENTITY_WORDS = {**{e.name: e.one for e in ENTITIES}, "SPECIAL_CATEGORY": "special-category information"}
 SPECIAL_WORDS = {
     "SEN": "special educational needs", "HEALTH": "health", "MENTAL_HEALTH": "mental health",
     "ETHNICITY": "ethnicity", "RELIGION": "religion", "SAFEGUARDING": "safeguarding",

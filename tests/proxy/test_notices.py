@@ -353,3 +353,16 @@ def test_plain_http_and_non_intercepted_pupilguard_paths_go_upstream():
     assert run(addon, make_flow("https://x.test" + NOTICES_PATH, headers={"x-pupilguard": "1"})).response is None
     addon = NoticeAddon(NoticeBoard())
     assert run(addon, make_flow("http://x.test" + NOTICES_PATH, headers={"x-pupilguard": "1"})).response is None
+
+
+def test_every_identifier_the_engine_finds_has_the_teachers_words():
+    """A new entity (a home address) is named in plain English in the notice, not as its code."""
+    from detectors.entities import IDENTIFIERS
+    from proxy.notices import describe_entities
+    from proxy.responses import describe_entities as describe_for_block_page
+
+    for entity in IDENTIFIERS:
+        kinds, _ = describe_entities({entity: 1})
+        assert kinds and "_" not in kinds[0] and kinds[0] != entity.lower().replace("_", " "), entity
+        assert describe_for_block_page({entity: 1}) != entity.lower().replace("_", " "), entity
+    assert describe_entities({"UK_ADDRESS": 2}) == (["home addresses"], [])
