@@ -18,7 +18,7 @@ ENTITIES = {
     "PUPIL": "Pupil's name", "PERSON": "Person's name", "UK_UPN": "Unique Pupil Number (UPN)",
     "UK_ULN": "Unique Learner Number (ULN)", "UK_UCI": "Unique Candidate Identifier (UCI)",
     "UK_NHS": "NHS number", "UK_NINO": "National Insurance number", "DATE_OF_BIRTH": "Date of birth",
-    "UK_POSTCODE": "Postcode", "LOCATION": "Address or place", "PHONE_NUMBER": "Phone number",
+    "UK_ADDRESS": "Home address", "UK_POSTCODE": "Postcode", "LOCATION": "Address or place", "PHONE_NUMBER": "Phone number",
     "EMAIL_ADDRESS": "E-mail address", "SPECIAL_CATEGORY": "Special-category information",
 }
 SPECIAL = {
