@@ -1,6 +1,6 @@
 """The special-category rule: does a request holding special-category terms identify someone they could be about?
 
-It works on the whole request, not the sentence (DESIGN.md): "Kacper starts with us on Monday. Her plan mentions
+It works on the whole request, not the sentence (the default policy): "Kacper starts with us on Monday. Her plan mentions
 SEMH" names a child in one sentence and gives his needs in the next.
 - Any identifier other than a PERSON (a rostered pupil, UPN, date of birth, address, e-mail...) identifies someone.
 - A PERSON (a name not on the roster and not famous) counts when the term is in the same sentence, when the request

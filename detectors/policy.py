@@ -1,6 +1,6 @@
 """The detection policy: what to redact, what to block, per tool and per profile.
 
-`load_policy(path)` reads YAML (the default is detectors/data/policy.yaml = DESIGN.md "Default policy");
+`load_policy(path)` reads YAML (the default is detectors/data/policy.yaml = the project's default policy);
 `Policy.resolve(tool, profile)` merges `default`, `profiles.<profile>` and `tools.<tool>` into the `Rules` one
 prompt is judged by.
 

@@ -24,7 +24,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from detectors.events import Event
-from proxy import responses
+from proxy import flowmeta, responses
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.allowlist_watch import AllowlistWatcher
 from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
@@ -39,11 +39,6 @@ from proxy.workers import ScanPool, Verdict
 log = logging.getLogger("pupilguard.proxy")
 
 # flow.metadata keys shared with the notices and restore addons
-META_TOOL = "pupilguard.tool"
-META_PLACEHOLDERS = "pupilguard.placeholders"
-META_RESTORE = "pupilguard.restore"
-_META_HOST = "pupilguard.host"  # the catalogued host name the flow was matched by
-_META_GROUPS = "pupilguard.groups"  # the proxy-authenticated user's directory groups
 # Bodies bigger than this (a spreadsheet upload) are decoded, read and rewritten in a thread: parsing one can take
 # a second, and on the event loop that second would stall everyone else's traffic.
 _OFF_LOOP_BYTES = 8 * 1024
@@ -103,7 +98,7 @@ class PupilGuard:
             if host:
                 service = self.catalogue.for_host(str(host))
                 if service is not None:
-                    flow.metadata[_META_HOST] = normalise_host(str(host))
+                    flow.metadata[flowmeta.HOST] = normalise_host(str(host))
                     return service
         return None
 
@@ -116,7 +111,7 @@ class PupilGuard:
         if flow.response is not None:
             return
         service = self.service_of(flow)
-        flow.metadata[META_TOOL] = service.id if service else None
+        flow.metadata[flowmeta.TOOL] = service.id if service else None
         if service is None:
             return
         declared = flow.request.headers.get("content-length", "")
@@ -209,8 +204,8 @@ class PupilGuard:
         own_conversation = browser is not None and extraction is not None and extraction.conversation is not None
         restorable = placeholders if own_conversation and placeholders is not None and len(placeholders) \
             else _restricted(placeholders, verdict.placeholders_used)
-        flow.metadata[META_PLACEHOLDERS] = restorable
-        flow.metadata[META_RESTORE] = bool(restorable is not None
+        flow.metadata[flowmeta.PLACEHOLDERS] = restorable
+        flow.metadata[flowmeta.RESTORE] = bool(restorable is not None
                                            and self.allowlist.current.restore_placeholders(service.id))
 
     def _fail_closed(self, flow: http.HTTPFlow, service: Any, exc: Exception) -> None:
@@ -295,16 +290,16 @@ class PupilGuard:
     # ---- helpers ---------------------------------------------------------------------------------------------
     async def _look_up_groups(self, flow: http.HTTPFlow) -> None:
         """Once per flow (a WebSocket keeps its handshake's): the directory groups of the authenticated user."""
-        if self.directory is not None and _META_GROUPS not in flow.metadata:
+        if self.directory is not None and flowmeta.GROUPS not in flow.metadata:
             auth = flow.metadata.get("proxyauth")
-            flow.metadata[_META_GROUPS] = await self.directory.groups(auth[0] if auth else None)
+            flow.metadata[flowmeta.GROUPS] = await self.directory.groups(auth[0] if auth else None)
 
     def _who(self, flow: http.HTTPFlow, service: Any) -> _Who:
         client_addr = str(flow.client_conn.peername[0]) if flow.client_conn.peername else ""
         auth = flow.metadata.get("proxyauth")
         user = auth[0] if auth else None
         allowlist = self.allowlist.current
-        profile = allowlist.profile_for(client_addr, user, flow.metadata.get(_META_GROUPS, ()))
+        profile = allowlist.profile_for(client_addr, user, flow.metadata.get(flowmeta.GROUPS, ()))
         return _Who(client_addr, user, profile, allowlist.status(service.id, profile))
 
     async def _scan(self, conv_key: str, texts: list[str], service: Any, who: _Who) -> tuple[Verdict, Any, float]:
@@ -412,7 +407,7 @@ class PupilGuard:
         event = Event(
             event_id=uuid.uuid4(), time=datetime.now(timezone.utc), proxy_id=ctx.options.pupilguard_proxy_id,
             client_addr=who.client_addr, user=who.user, profile=who.profile, tool=service.id,
-            host=flow.metadata.get(_META_HOST) or flow.request.pretty_host,
+            host=flow.metadata.get(flowmeta.HOST) or flow.request.pretty_host,
             path=self._event_path(service, who, flow.request.path, verdict, action), action=action,
             reasons=verdict.reasons, entities=verdict.entity_counts, excerpt=verdict.excerpt[:1000],
             pupil_refs=verdict.pupil_refs, analysis_ms=round(ms, 2))

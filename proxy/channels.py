@@ -21,11 +21,11 @@ import hashlib
 import re
 import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from cachetools import LRUCache
 from mitmproxy import http
 
 from proxy.restore import TOKEN
@@ -132,14 +132,16 @@ def _encode(text: str) -> str:
     return quote(text, safe=_SAFE)
 
 
+_UNSEEN = object()
+
+
 class Remembered:
     """That values were seen, without holding them: keyed digests (the key lives in this process's memory only),
     at most `max_entries`, the least recently seen dropped first. Thread-safe."""
 
     def __init__(self, max_entries: int = 200_000) -> None:
         self._key = secrets.token_bytes(32)
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
-        self._max = max_entries
+        self._seen: LRUCache[bytes, None] = LRUCache(maxsize=max_entries)
         self._lock = threading.Lock()
 
     def _digest(self, parts: tuple) -> bytes:
@@ -150,17 +152,11 @@ class Remembered:
         digest = self._digest(parts)
         with self._lock:
             self._seen[digest] = None
-            self._seen.move_to_end(digest)
-            while len(self._seen) > self._max:
-                self._seen.popitem(last=False)
 
     def seen(self, *parts: object) -> bool:
         digest = self._digest(parts)
         with self._lock:
-            if digest in self._seen:
-                self._seen.move_to_end(digest)
-                return True
-            return False
+            return self._seen.get(digest, _UNSEEN) is not _UNSEEN  # get() counts as a use: the entry stays
 
 
 class ServiceCookies(Remembered):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from cachetools import TTLCache
 
 
 def _new_placeholders() -> Any:
@@ -35,7 +36,6 @@ MAX_VALUES = 250
 @dataclass
 class Conversation:
     placeholders: Any  # replaced, never mutated in place, so a scan's starting snapshot stays valid
-    last_used: float
 
     def merge(self, before: dict, after: Any) -> bool:
         """Adopt the placeholders a scan added (`after`) to the map it started from (`before`, a state dict).
@@ -76,8 +76,9 @@ class Conversations:
     def __init__(self, ttl_s: float = 3600.0, max_entries: int = 20_000,
                  clock: Callable[[], float] = time.monotonic,
                  factory: Callable[[], Any] = _new_placeholders) -> None:
-        self.ttl_s, self.max_entries, self._clock, self._factory = ttl_s, max_entries, clock, factory
-        self._items: OrderedDict[str, Conversation] = OrderedDict()
+        self.ttl_s, self.max_entries, self._factory = ttl_s, max_entries, factory
+        # Least recently used first out when full; a conversation idle for ttl_s is gone (re-set on every use).
+        self._items: TTLCache[str, Conversation] = TTLCache(maxsize=max_entries, ttl=ttl_s, timer=clock)
         self._mutex = threading.Lock()
 
     @staticmethod
@@ -89,28 +90,12 @@ class Conversations:
         return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
     def get(self, key: str) -> Conversation:
-        now = self._clock()
         with self._mutex:
-            self._expire(now)
-            conv = self._items.get(key)
-            if conv is None:
-                conv = Conversation(self._factory(), now)
-                self._items[key] = conv
-                while len(self._items) > self.max_entries:
-                    self._items.popitem(last=False)
-            else:
-                self._items.move_to_end(key)
-            conv.last_used = now
+            conv = self._items.get(key) or Conversation(self._factory())
+            self._items[key] = conv  # setting it again restarts its idle time
             return conv
 
     def __len__(self) -> int:
         with self._mutex:
-            self._expire(self._clock())
+            self._items.expire()
             return len(self._items)
-
-    def _expire(self, now: float) -> None:
-        while self._items:
-            key, oldest = next(iter(self._items.items()))
-            if now - oldest.last_used <= self.ttl_s:
-                break
-            del self._items[key]

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 import ldap3
+from cachetools import TLRUCache
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 from mitmproxy.addons.proxyauth import Ldap
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 GROUPS_TTL_S = 600.0  # how long a user's groups are trusted: a move between groups shows within ten minutes
 FAILURE_TTL_S = 60.0  # how long a failed lookup stands before the directory is asked again
+_NOT_CACHED = object()
 
 
 class GroupDirectory:
@@ -32,19 +34,19 @@ class GroupDirectory:
         self._server = ldap3.Server(host, port=port, use_ssl=use_ssl, connect_timeout=5)
         self._conn: ldap3.Connection | None = None
         self._lock = threading.Lock()  # one connection, one lookup at a time
-        self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
-        self._clock = clock
+        # A failed lookup (None) is retried sooner than a found one is refreshed; bounded, least recent out first.
+        self._cache: TLRUCache[str, tuple[str, ...] | None] = TLRUCache(
+            maxsize=50_000, ttu=lambda _user, found, now: now + (GROUPS_TTL_S if found is not None else FAILURE_TTL_S),
+            timer=clock)
 
     async def groups(self, user: str | None) -> tuple[str, ...]:
         if not user:
             return ()
-        now = self._clock()
-        cached = self._cache.get(user)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._cache.get(user, _NOT_CACHED)
+        if cached is not _NOT_CACHED:
+            return cached or ()
         found = await asyncio.to_thread(self.lookup, user)
-        ttl = GROUPS_TTL_S if found is not None else FAILURE_TTL_S
-        self._cache[user] = (now + ttl, found or ())
+        self._cache[user] = found
         return found or ()
 
     def lookup(self, user: str) -> tuple[str, ...] | None:

@@ -41,18 +41,16 @@ from typing import Literal
 from mitmproxy import http
 
 from detectors.entities import label
+from proxy import flowmeta
 from proxy.responses import browser_tools
 
 COOKIE_NAME = "__Host-pupilguard-bid"
-METADATA_BROWSER_ID = "pupilguard.browser_id"
 PATH_PREFIX = "/__pupilguard/"
 NOTICES_PATH = PATH_PREFIX + "notices"
 SCRIPT_PATH = PATH_PREFIX + "notice.js"
 # The poll must carry this header: a cross-origin page cannot add it without a CORS preflight we never grant,
 # so no other site can read or swallow this browser's notices.
 POLL_HEADER = "X-Pupilguard"
-METADATA_ORIGIN = "pupilguard.origin"        # the browser-visible origin, snapshotted before anyone re-routes
-METADATA_INTERNAL = "pupilguard.internal"    # a reply this addon made itself
 
 _BID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
@@ -175,7 +173,7 @@ def browser_id(request: http.Request) -> str | None:
 
 def flow_browser_id(flow: http.HTTPFlow) -> str | None:
     """The browser id of this flow: NoticeAddon.requestheaders moves it out of the forwarded request."""
-    return flow.metadata.get(METADATA_BROWSER_ID) or browser_id(flow.request)
+    return flow.metadata.get(flowmeta.BROWSER_ID) or browser_id(flow.request)
 
 
 def browser_keys(flow: http.HTTPFlow) -> tuple[str | None, str]:
@@ -422,12 +420,12 @@ class NoticeAddon:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         authority = flow.request.host_header or f"{flow.request.host}:{flow.request.port}"
-        flow.metadata[METADATA_ORIGIN] = str(Origin.parse(f"{flow.request.scheme}://{authority}"))
+        flow.metadata[flowmeta.ORIGIN] = str(Origin.parse(f"{flow.request.scheme}://{authority}"))
         # Our browser id is for the notice board only: remember it, and never hand the AI service a second
         # stable identifier for the member of staff.
         if COOKIE_NAME in flow.request.cookies:
             if bid := browser_id(flow.request):
-                flow.metadata[METADATA_BROWSER_ID] = bid
+                flow.metadata[flowmeta.BROWSER_ID] = bid
             cookies = flow.request.cookies
             del cookies[COOKIE_NAME]
             if not cookies:
@@ -436,7 +434,7 @@ class NoticeAddon:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or not flow.request.path.startswith(PATH_PREFIX) or not self._ours(flow):
             return
-        flow.metadata[METADATA_INTERNAL] = True
+        flow.metadata[flowmeta.INTERNAL] = True
         path = flow.request.path.partition("?")[0]
         if flow.request.method not in ("GET", "HEAD"):
             flow.response = self._reply(405, b'{"error": "method not allowed"}', "application/json")
@@ -454,7 +452,7 @@ class NoticeAddon:
             flow.response = self._reply(404, b'{"error": "not found"}', "application/json")
 
     def response(self, flow: http.HTTPFlow) -> None:
-        if flow.metadata.get(METADATA_INTERNAL) or not self._wants_script(flow):
+        if flow.metadata.get(flowmeta.INTERNAL) or not self._wants_script(flow):
             return
         response = flow.response
         assert response is not None
@@ -464,7 +462,7 @@ class NoticeAddon:
             return
         if document is None:
             return
-        origin = Origin.parse(flow.metadata.get(METADATA_ORIGIN) or f"https://{flow.request.host_header}")
+        origin = Origin.parse(flow.metadata.get(flowmeta.ORIGIN) or f"https://{flow.request.host_header}")
         nonce = secrets.token_urlsafe(18)
         for name in ("content-security-policy", "content-security-policy-report-only"):
             values = response.headers.get_all(name)

@@ -2,7 +2,7 @@
 
 Off by default; a tool opts in with `restore_placeholders: true` in allowlist.yaml. The proxy's main addon puts the
 `Placeholders` a reply may restore (in memory only, expiring with the conversation) in
-`flow.metadata["pupilguard.placeholders"]` and sets `flow.metadata["pupilguard.restore"] = True`: the whole
+`flow.metadata[flowmeta.PLACEHOLDERS]` and sets `flow.metadata[flowmeta.RESTORE] = True`: the whole
 conversation's only for the browser that holds it (its pupilguard cookie, see proxy/notices.py), otherwise only
 those the request itself carried - never everything known for a client address.
 
@@ -32,10 +32,9 @@ from typing import Any, Protocol
 
 from mitmproxy import http
 
-log = logging.getLogger(__name__)
+from proxy import flowmeta
 
-METADATA_PLACEHOLDERS = "pupilguard.placeholders"
-METADATA_RESTORE = "pupilguard.restore"
+log = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"\[[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_\d+\]")
 # The start of a token cut off at the end of a string: "[", "[PUP", "[PUPIL_", "[PUPIL_1".
@@ -269,9 +268,9 @@ class RestoreAddon:
 
     @staticmethod
     def _placeholders(flow: http.HTTPFlow) -> Restorer | None:
-        if not flow.metadata.get(METADATA_RESTORE):
+        if not flow.metadata.get(flowmeta.RESTORE):
             return None
-        return flow.metadata.get(METADATA_PLACEHOLDERS)
+        return flow.metadata.get(flowmeta.PLACEHOLDERS)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         placeholders = self._placeholders(flow)

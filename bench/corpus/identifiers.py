@@ -1,4 +1,4 @@
-"""Check-digit rules for the UK identifiers in the corpus, written from /work/shared/reference/uk-identifiers.md.
+"""Check-digit rules for the UK identifiers in the corpus, written from the published specifications (DfE UPN guide, ULN, UCI, NHS and NI rules).
 
 Used to generate valid fake identifiers for the corpus and to verify its labels. Deliberately independent of the
 detectors package: the corpus must not inherit a bug from the code it measures.

@@ -1,6 +1,6 @@
 """UK pupil identifiers: UPN, ULN and exam UCI, each with its check character verified.
 
-Checks follow the published specifications (see shared/reference/uk-identifiers.md), tested against their
+Checks follow the published specifications (the DfE UPN guide, the ULN, UCI, NHS and NI number rules), tested against their
 worked examples rather than against other code, since wrong implementations circulate.
 """
 from __future__ import annotations

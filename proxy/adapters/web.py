@@ -1,7 +1,7 @@
 """Consumer web apps (ChatGPT, Claude, Gemini, Perplexity, DeepSeek, Meta AI, Grok, Poe, Le Chat) and the
 WebSocket frames of Copilot, Microsoft 365 Copilot and character.ai.
 
-These are private, changing protocols (see shared/reference/ai-endpoints.md): each function knows where the
+These are private, changing protocols (read from what each web app sends): each function knows where the
 prompt sits today and which id names the conversation; every other string of the document is swept up by
 generic.json_body, and when a function finds nothing the caller falls back to scanning every string.
 """

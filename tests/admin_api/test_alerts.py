@@ -28,76 +28,15 @@ from sqlalchemy import select
 from admin_api import alerts
 from admin_api.app import create_app
 from admin_api.models import OutboxMessage
-from tests.admin_api.test_web import make_event
+from tests.support.mail import SMTP_PASSWORD, SMTP_USER, Mailbox
+from tests.support.net import free_port
+from tests.support.stored_events import new_event
 
-SMTP_USER, SMTP_PASSWORD = "pupilguard", "mail password"
 SAFEGUARDING = dict(action="block", reasons=["special_category_with_identifier"],
                     entities={"PUPIL": 1, "SPECIAL_CATEGORY:SAFEGUARDING": 1},
                     excerpt="[PUPIL_1] said she is scared to go home")
 SPECIAL = dict(action="block", reasons=["special_category_with_identifier"],
                entities={"PUPIL": 1, "SPECIAL_CATEGORY:HEALTH": 1}, excerpt="[PUPIL_1] has epilepsy")
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1: the mail server's, trusted by the app through smtp_ca_file."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=7))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
-class Mailbox:
-    """A real SMTP server (aiosmtpd) that insists on STARTTLS before AUTH and AUTH before mail."""
-
-    def __init__(self, port: int, certificate: tuple[Path, Path]) -> None:
-        import ssl
-
-        self.port = port
-        self.messages: list[email.message.EmailMessage] = []
-        self.sessions: list[tuple[bool, bool]] = []  # (TLS on, signed in)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(*map(str, certificate))
-        self.controller = Controller(self, hostname="127.0.0.1", port=port, tls_context=context,
-                                     require_starttls=True, auth_require_tls=True, authenticator=self._authenticate,
-                                     auth_required=True)
-
-    def _authenticate(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001
-        ok = auth_data.login == SMTP_USER.encode() and auth_data.password == SMTP_PASSWORD.encode()
-        return AuthResult(success=ok)
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd's hook name
-        self.sessions.append((session.ssl is not None, session.authenticated))
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-    def __enter__(self) -> Mailbox:
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.controller.stop()
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
 
 
 class Clock:
@@ -170,8 +109,8 @@ def test_contacts_are_confirmed_by_a_test_message_over_starttls_and_auth(alert_a
 
 def test_smtp_down_for_ten_minutes_loses_no_alert_and_sends_none_twice(alert_app, certificate, smtp_port):
     app, dispatcher, clock = alert_app()
-    safeguarding = make_event(user="t.jones", time=clock.now - timedelta(minutes=1), **SAFEGUARDING)
-    special = make_event(user="a.khan", time=clock.now - timedelta(minutes=1), **SPECIAL)
+    safeguarding = new_event(user="t.jones", time=clock.now - timedelta(minutes=1), **SAFEGUARDING)
+    special = new_event(user="a.khan", time=clock.now - timedelta(minutes=1), **SPECIAL)
     # (an excerpt a proxy leaked an identifier into is rewritten on arrival, before any alert is built from it:
     # tests/security/test_admin_trust.py)
     ingest(app, safeguarding, special)
@@ -207,7 +146,7 @@ def test_smtp_down_for_ten_minutes_loses_no_alert_and_sends_none_twice(alert_app
 
 def test_queued_alerts_survive_a_restart_of_the_admin_service(alert_app, certificate, smtp_port):
     app, _, clock = alert_app()
-    ingest(app, make_event(time=clock.now, **SAFEGUARDING))
+    ingest(app, new_event(time=clock.now, **SAFEGUARDING))
     app.state.db.dispose()  # the service stops before any delivery round
     restarted, dispatcher, _ = alert_app()
     with Mailbox(smtp_port, certificate) as mailbox:
@@ -249,7 +188,7 @@ def test_webhook_and_syslog_cef_carry_the_alert(alert_app, webhook):
         siem.settimeout(5)
         app, dispatcher, clock = alert_app(alert_webhook_url=webhook,
                                            alert_syslog=f"127.0.0.1:{siem.getsockname()[1]}")
-        ingest(app, make_event(user="t.jones", time=clock.now, **SPECIAL))
+        ingest(app, new_event(user="t.jones", time=clock.now, **SPECIAL))
         clock.advance(seconds=5)  # the test's clock started before the alert was queued
         dispatcher.deliver_due()  # the webhook answers 503 once; e-mail has no server: both wait
         assert Hook.received == []
@@ -266,8 +205,8 @@ def test_webhook_and_syslog_cef_carry_the_alert(alert_app, webhook):
 def test_weekly_digest_is_queued_once_a_week_with_counts_and_no_text(alert_app, certificate, smtp_port):
     app, dispatcher, clock = alert_app()
     clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday morning
-    ingest(app, make_event(time=datetime(2026, 11, 25, 10, tzinfo=UTC), **SAFEGUARDING),
-         make_event(time=datetime(2026, 11, 26, 10, tzinfo=UTC), tool="deepseek", action="block",
+    ingest(app, new_event(time=datetime(2026, 11, 25, 10, tzinfo=UTC), **SAFEGUARDING),
+         new_event(time=datetime(2026, 11, 26, 10, tzinfo=UTC), tool="deepseek", action="block",
                     reasons=["tool_blocked"], entities={}, excerpt=""))
     for _ in range(3):
         dispatcher.weekly()

@@ -19,18 +19,15 @@ from admin_api.app import create_app
 from admin_api.settings import Settings
 from admin_api.store import store_events
 from detectors.events import Event
+from tests.support.browser import ARGS, CHROMIUM, SCREENSHOTS, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 XSS = ('<script>window.__pwned = "script"</script><img src=x onerror="window.__pwned=\'img\'">'
        ' Notes on [PUPIL_1]')
 SIMS_CSV = ("Legal Surname,Legal Forename,Preferred Surname,Preferred Forename,DOB,Reg Group\r\n"
             "O'Brien,Zoë,O'Brien,Zoë,14/03/2013,7A\r\nOkafor,Chidi,Okafor,Chidi,02/09/2012,8B\r\n")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
 def _event(**fields) -> Event:
@@ -77,23 +74,6 @@ def server(tmp_path_factory):
         port = probe.getsockname()[1]
     with serving(app, port):
         yield {"url": f"http://127.0.0.1:{port}", "app": app, "xss_event": events[-1], "zoe": zoe}
-
-
-@contextlib.contextmanager
-def serving(app, port: int) -> Iterator[None]:
-    """The app served by uvicorn on 127.0.0.1:port in a thread, until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

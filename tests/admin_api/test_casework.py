@@ -14,16 +14,11 @@ from admin_api import auth, config_store, severity
 from admin_api.models import AuditEntry, Incident
 from admin_api.models import Event as StoredEvent
 from admin_api.severity import severity_of
-from tests.admin_api.test_web import PASSWORD, csrf_of, login, make_event, seed
+from tests.support.admin import PASSWORD, csrf_of
+from tests.support.stored_events import SAFEGUARDING, SPECIAL, TOOL_BLOCK, new_event, seed
 
 SIMS_CSV = ("Legal Surname,Legal Forename,Preferred Surname,Preferred Forename,DOB,UPN\r\n"
             "O'Brien,Zoë,O'Brien,Zoe,14/03/2013,\r\nOkafor,Chidi,Okafor,Chidi,02/09/2012,\r\n")
-SAFEGUARDING = dict(action="block", reasons=["special_category_with_identifier"],
-                    entities={"PUPIL": 1, "SPECIAL_CATEGORY:SAFEGUARDING": 1},
-                    excerpt="[PUPIL_1] told me about bruises at home")
-SPECIAL = dict(action="block", reasons=["special_category_with_identifier"],
-               entities={"PUPIL": 1, "SPECIAL_CATEGORY:SEN": 1}, excerpt="IEP for [PUPIL_1] with dyslexia")
-TOOL_BLOCK = dict(action="block", reasons=["tool_blocked"], entities={}, excerpt="", tool="deepseek")
 
 
 @pytest.mark.parametrize(("decision", "expected"), [
@@ -49,27 +44,9 @@ def test_severity_follows_the_decision(decision, expected):
 
 
 @pytest.fixture
-def people(app):
-    with app.state.db.session() as session:
-        for role in ("dpo", "dsl", "it", "viewer"):
-            auth.create_user(session, role, PASSWORD, role)
-        auth.create_user(session, "dsl2", PASSWORD, "dsl")
-        session.commit()
-
-
-@pytest.fixture
-def as_role(app, people):
-    clients = []
-
-    def make(role: str) -> TestClient:
-        client = TestClient(app)
-        clients.append(client)
-        assert login(client, role).status_code == 303
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+def as_role(as_role, people):
+    """Signs in as one of `people` (an account per role, and a second DSL)."""
+    return as_role
 
 
 def incidents_of(app) -> list[Incident]:
@@ -80,12 +57,12 @@ def incidents_of(app) -> list[Incident]:
 def test_ingest_stores_severity_and_groups_events_per_person_within_an_hour(app, client, proxy_token):
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
     events = [
-        make_event(time=now, user="t.jones"),
-        make_event(time=now + timedelta(minutes=40), user="t.jones", **SPECIAL),
-        make_event(time=now + timedelta(minutes=90), user="t.jones", **SAFEGUARDING),  # 50 min after the last
-        make_event(time=now + timedelta(hours=4), user="t.jones"),  # quiet for over an hour: a new incident
-        make_event(time=now + timedelta(minutes=5), user="a.khan", **TOOL_BLOCK),
-        make_event(time=now + timedelta(minutes=6), user=None, client_addr="10.0.9.9", action="allow", reasons=[],
+        new_event(time=now, user="t.jones"),
+        new_event(time=now + timedelta(minutes=40), user="t.jones", **SPECIAL),
+        new_event(time=now + timedelta(minutes=90), user="t.jones", **SAFEGUARDING),  # 50 min after the last
+        new_event(time=now + timedelta(hours=4), user="t.jones"),  # quiet for over an hour: a new incident
+        new_event(time=now + timedelta(minutes=5), user="a.khan", **TOOL_BLOCK),
+        new_event(time=now + timedelta(minutes=6), user=None, client_addr="10.0.9.9", action="allow", reasons=[],
                    entities={}),  # nothing to review: no incident
     ]
     body = {"events": [e.model_dump(mode="json") for e in events]}
@@ -107,8 +84,8 @@ def test_ingest_stores_severity_and_groups_events_per_person_within_an_hour(app,
 
 def test_severity_is_filterable_and_counted_in_the_statistics(app, client, users, proxy_token):
     day = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
-    events = [make_event(time=day, **SAFEGUARDING), make_event(time=day, **SPECIAL), make_event(time=day, **SPECIAL),
-              make_event(time=day, **TOOL_BLOCK), make_event(time=day)]
+    events = [new_event(time=day, **SAFEGUARDING), new_event(time=day, **SPECIAL), new_event(time=day, **SPECIAL),
+              new_event(time=day, **TOOL_BLOCK), new_event(time=day)]
     client.post("/api/v1/events", json={"events": [e.model_dump(mode="json") for e in events]},
                 headers={"Authorization": f"Bearer {proxy_token}"})
     listed = client.get("/api/v1/events", params={"severity": 4}, auth=users["dpo"]).json()["items"]
@@ -127,8 +104,8 @@ def test_severity_is_filterable_and_counted_in_the_statistics(app, client, users
 
 
 def test_who_sees_which_incident(app, as_role):
-    seed(app, make_event(user="safe.teacher", **SAFEGUARDING), make_event(user="sen.teacher", **SPECIAL),
-         make_event(user="it.teacher", **TOOL_BLOCK))
+    seed(app, new_event(user="safe.teacher", **SAFEGUARDING), new_event(user="sen.teacher", **SPECIAL),
+         new_event(user="it.teacher", **TOOL_BLOCK))
     by_user = {i.user: i.id for i in incidents_of(app)}
     dpo, dsl, it, viewer = (as_role(r) for r in ("dpo", "dsl", "it", "viewer"))
     assert all(f"/incidents/{n}\"" in dpo.get("/incidents").text for n in by_user.values())
@@ -152,8 +129,8 @@ def test_who_sees_which_incident(app, as_role):
 
 
 def test_review_workflow_is_audited_and_false_positives_count_per_rule(app, as_role):
-    seed(app, make_event(user="a.teacher", **SPECIAL), make_event(user="b.teacher", **SPECIAL),
-         make_event(user="c.teacher", entities={"PERSON": 1}))
+    seed(app, new_event(user="a.teacher", **SPECIAL), new_event(user="b.teacher", **SPECIAL),
+         new_event(user="c.teacher", entities={"PERSON": 1}))
     first, second, third = (i.id for i in incidents_of(app))
     dpo = as_role("dpo")
     token = csrf_of(dpo.get(f"/incidents/{first}").text)
@@ -196,10 +173,10 @@ def test_dpo_dashboard_leads_with_a_safeguarding_block_among_5000_events(app, as
     kinds = [dict(), dict(**TOOL_BLOCK), dict(**SPECIAL), dict(action="allow", reasons=[], entities={}),
              dict(action="block", reasons=["analysis_timeout"], entities={})]
     tools = ("chatgpt", "gemini", "claude", "copilot", "deepseek", "grok")
-    events = [make_event(**({"time": now - timedelta(minutes=2 * i), "user": f"staff{i % 40}",
+    events = [new_event(**({"time": now - timedelta(minutes=2 * i), "user": f"staff{i % 40}",
                              "department": f"Dept {i % 17}", "tool": tools[i % 6]} | kinds[i % 5]))
               for i in range(4999)]
-    hidden = make_event(time=now - timedelta(days=5), user="quiet.teacher", tool="perplexity", **SAFEGUARDING)
+    hidden = new_event(time=now - timedelta(days=5), user="quiet.teacher", tool="perplexity", **SAFEGUARDING)
     events.insert(2500, hidden)
     with app.state.db.session() as session:
         from admin_api.store import store_events
@@ -223,8 +200,8 @@ def test_dsl_re_identifies_a_pupil_of_their_incident_from_the_mis_export(app, as
         session.commit()
         zoe = config_store.find_pupil_refs(session, app.state.roster_key, "Zoe O'Brien")
         chidi = config_store.find_pupil_refs(session, app.state.roster_key, "Chidi Okafor")
-    seed(app, make_event(user="safe.teacher", pupil_refs=zoe, **SAFEGUARDING),
-         make_event(user="sen.teacher", pupil_refs=chidi, **SPECIAL))
+    seed(app, new_event(user="safe.teacher", pupil_refs=zoe, **SAFEGUARDING),
+         new_event(user="sen.teacher", pupil_refs=chidi, **SPECIAL))
     dsl = as_role("dsl")
     form = dsl.get(f"/pupils/identify?ref={zoe[0]}").text
     upload = {"export": ("sims.csv", SIMS_CSV.encode("utf-8"), "text/csv")}
@@ -261,9 +238,9 @@ def test_a_new_dsl_account_can_be_created_from_the_users_page(app, as_role):
 
 
 def test_who_sent_it_by_member_of_staff_and_department(app, as_role):
-    seed(app, make_event(user="T.Jones", department="Science", **SAFEGUARDING),
-         make_event(user="t.jones", department="Science"), make_event(user="a.khan", department="English", **SPECIAL),
-         make_event(user="a.khan", department="English", **SPECIAL), make_event(user="c.ode", department="English"))
+    seed(app, new_event(user="T.Jones", department="Science", **SAFEGUARDING),
+         new_event(user="t.jones", department="Science"), new_event(user="a.khan", department="English", **SPECIAL),
+         new_event(user="a.khan", department="English", **SPECIAL), new_event(user="c.ode", department="English"))
     dpo = as_role("dpo")
     staff = dpo.get("/senders/staff").text
     table = staff[staff.index('id="senders"'):]

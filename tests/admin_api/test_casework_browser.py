@@ -16,10 +16,15 @@ from admin_api import auth, config_store, proxies
 from admin_api.app import create_app
 from admin_api.models import AuditEntry, Incident
 from admin_api.settings import Settings
-from tests.admin_api.test_alerts import SMTP_PASSWORD, SMTP_USER, Mailbox, certificate, free_port  # noqa: F401
-from tests.admin_api.test_browser import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, SIMS_CSV, serving
+from tests.support.admin import PASSWORD
+from tests.support.browser import ARGS, CHROMIUM, SCREENSHOTS, serving
+from tests.support.mail import SMTP_PASSWORD, SMTP_USER, Mailbox
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.browser
+
+SIMS_CSV = ("Legal Surname,Legal Forename,Preferred Surname,Preferred Forename,DOB,Reg Group\r\n"
+            "O'Brien,Zoë,O'Brien,Zoë,14/03/2013,7A\r\nOkafor,Chidi,Okafor,Chidi,02/09/2012,8B\r\n")
 
 
 @pytest.fixture

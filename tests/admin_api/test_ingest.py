@@ -166,6 +166,7 @@ def test_proxy_spool_client_contract(app, client, proxy_token, make_event):
     assert r.status_code == 200 and r.json()["accepted"] == 1
 
 
+@pytest.mark.e2e
 def test_pupilguard_admin_serve_over_real_http(tmp_path, database_url, make_event):
     """`pupilguard admin serve` in its own process: a proxy token made with the CLI works over a real socket."""
     import os

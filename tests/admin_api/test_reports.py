@@ -15,9 +15,16 @@ from sqlalchemy import select
 
 from admin_api.models import Incident
 from admin_api.reports import Period
-from tests.admin_api.test_casework import SAFEGUARDING, SPECIAL, TOOL_BLOCK, as_role, people  # noqa: F401
-from tests.admin_api.test_browser import SCREENSHOTS
-from tests.admin_api.test_web import csrf_of, make_event, seed
+from tests.support.admin import csrf_of
+from tests.support.browser import SCREENSHOTS
+from tests.support.stored_events import SAFEGUARDING, SPECIAL, TOOL_BLOCK, new_event, seed
+
+
+@pytest.fixture
+def as_role(as_role, people):
+    """Signs in as one of `people` (an account per role, and a second DSL)."""
+    return as_role
+
 
 SECRET_USERS = ("r.evans", "a.khan")
 REF = "P-SECRETREF1"
@@ -38,12 +45,12 @@ def test_school_terms_and_years(today, name, expected):
 @pytest.fixture
 def reported(app, as_role):
     now = datetime.now(UTC).replace(microsecond=0)
-    seed(app, make_event(time=now - timedelta(days=3), user="r.evans", department="Pastoral", pupil_refs=[REF],
+    seed(app, new_event(time=now - timedelta(days=3), user="r.evans", department="Pastoral", pupil_refs=[REF],
                          **SAFEGUARDING),
-         *[make_event(time=now - timedelta(days=d), user="a.khan", department="Science", tool=t)
+         *[new_event(time=now - timedelta(days=d), user="a.khan", department="Science", tool=t)
            for d, t in ((1, "chatgpt"), (8, "gemini"), (15, "chatgpt"))],
-         make_event(time=now - timedelta(days=2), user="a.khan", department="English", **SPECIAL),
-         make_event(time=now - timedelta(days=9), user="a.khan", department="Maths", **TOOL_BLOCK))
+         new_event(time=now - timedelta(days=2), user="a.khan", department="English", **SPECIAL),
+         new_event(time=now - timedelta(days=9), user="a.khan", department="Maths", **TOOL_BLOCK))
     with app.state.db.session() as session:
         incident = session.scalars(select(Incident).where(Incident.user == "r.evans")).one()
     dpo = as_role("dpo")

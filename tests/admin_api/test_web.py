@@ -22,8 +22,9 @@ from admin_api.settings import Settings
 from admin_api.store import store_events
 from detectors.events import Event
 from detectors.roster import RosterKey
+from tests.support.admin import PASSWORD, csrf_of, login
+from tests.support.stored_events import new_event, seed
 
-PASSWORD = "correct horse battery"
 XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2"> about [PUPIL_1]'
 TEMPLATES = Path(__file__).resolve().parents[2] / "admin_api" / "web" / "templates"
 
@@ -67,48 +68,6 @@ def clean_events(app):
         session.execute(delete(StoredEvent))
         rollups.rebuild(session)  # the dashboard's daily roll-ups follow the events
         session.commit()
-
-
-def make_event(**fields) -> Event:
-    base = dict(event_id=uuid.uuid4(), time=datetime.now(UTC) - timedelta(hours=1), proxy_id="proxy-a",
-                client_addr="10.0.0.5", user="t.teacher", profile="staff", department="Science", tool="chatgpt",
-                host="chatgpt.com", path="/backend-api/conversation", action="redact",
-                reasons=["identifier_redacted"], entities={"PUPIL": 1}, excerpt="Report for [PUPIL_1]",
-                pupil_refs=[], analysis_ms=12.5)
-    return Event(**(base | fields))
-
-
-def seed(app, *events: Event) -> None:
-    with app.state.db.session() as session:
-        store_events(session, list(events))
-        session.commit()
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD, next_url: str = "/"):
-    token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
-                                       "next": next_url}, follow_redirects=False)
-
-
-@pytest.fixture
-def as_role(app):
-    clients = []
-
-    def make(role: str) -> TestClient:
-        client = TestClient(app)
-        clients.append(client)
-        assert login(client, role).status_code == 303
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def audit_entries(app, action: str) -> list[AuditEntry]:
@@ -310,14 +269,14 @@ def test_each_role_reaches_exactly_its_pages(as_role, role, allowed, forbidden):
 
 
 def test_viewer_dashboard_holds_statistics_only(app, as_role):
-    seed(app, make_event(excerpt="Secret plan for [PUPIL_1]", user="s.smith"))
+    seed(app, new_event(excerpt="Secret plan for [PUPIL_1]", user="s.smith"))
     page = as_role("viewer").get("/").text
     assert "Secret plan" not in page and "s.smith" not in page
     assert 'id="chart-timeline"' in page and 'id="kpi-total">1<' in page
 
 
 def test_it_sees_event_metadata_but_never_the_text(app, as_role):
-    event = make_event(excerpt="Behaviour notes on [PUPIL_1]", pupil_refs=["P-ABCDEFGHIJ"])
+    event = new_event(excerpt="Behaviour notes on [PUPIL_1]", pupil_refs=["P-ABCDEFGHIJ"])
     seed(app, event)
     client = as_role("it")
     assert "chatgpt" in client.get("/events").text
@@ -330,7 +289,7 @@ def test_it_sees_event_metadata_but_never_the_text(app, as_role):
 # --- events --------------------------------------------------------------------------------------------------
 
 def test_event_detail_shows_the_excerpt_as_text_never_as_markup(app, as_role):
-    event = make_event(excerpt=XSS, reasons=["special_category_with_identifier"],
+    event = new_event(excerpt=XSS, reasons=["special_category_with_identifier"],
                        entities={"PUPIL": 1, "SPECIAL_CATEGORY:SEN": 2}, pupil_refs=["P-ABCDEFGHIJ"], action="block")
     seed(app, event)
     page = as_role("dpo").get(f"/events/{event.event_id}").text
@@ -350,10 +309,10 @@ def test_unknown_event_is_a_friendly_404(as_role):
 
 def test_event_list_filters_and_pages(app, as_role):
     now = datetime.now(UTC)
-    events = [make_event(time=now - timedelta(minutes=i), action="block" if i % 3 == 0 else "redact",
+    events = [new_event(time=now - timedelta(minutes=i), action="block" if i % 3 == 0 else "redact",
                          tool="gemini" if i % 2 else "chatgpt", entities={"UK_UPN": 1} if i % 5 == 0 else {})
               for i in range(130)]
-    events.append(make_event(time=now - timedelta(days=40), action="block", tool="gemini", user="old.user"))
+    events.append(new_event(time=now - timedelta(days=40), action="block", tool="gemini", user="old.user"))
     seed(app, *events)
     client = as_role("dpo")
     page = client.get("/events?action=block&tool=gemini").text
@@ -384,9 +343,9 @@ def test_a_bad_filter_is_explained_not_a_crash(as_role):
 
 def test_csv_export_of_the_filtered_view_is_injection_safe_and_audited(app, as_role):
     seed(app,
-         make_event(tool="chatgpt", user="=HYPERLINK(\"http://x\")", excerpt="+SUM(1) [PUPIL_1]", action="block"),
-         make_event(tool="gemini", action="block"),
-         make_event(tool="chatgpt", action="redact"))
+         new_event(tool="chatgpt", user="=HYPERLINK(\"http://x\")", excerpt="+SUM(1) [PUPIL_1]", action="block"),
+         new_event(tool="gemini", action="block"),
+         new_event(tool="chatgpt", action="redact"))
     response = as_role("dpo").get("/events/export.csv?tool=chatgpt&action=block")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -418,8 +377,8 @@ def test_find_a_pupil_lists_their_events_without_the_name_ever_being_kept(app, a
         key = RosterKey.resolve(app.state.settings.roster_key_file)
         zoe = config_store.find_pupil_refs(session, key, "Zoë O'Brien")
     assert len(zoe) == 1
-    about_zoe = make_event(pupil_refs=zoe, excerpt="Reading age of [PUPIL_1]")
-    seed(app, about_zoe, make_event(pupil_refs=["P-SOMEONEEL"]))
+    about_zoe = new_event(pupil_refs=zoe, excerpt="Reading age of [PUPIL_1]")
+    seed(app, about_zoe, new_event(pupil_refs=["P-SOMEONEEL"]))
 
     dpo = as_role("dpo")
     page = dpo.get("/pupils").text
@@ -549,7 +508,7 @@ def test_dpo_sets_a_new_password_for_someone_who_forgot_it(app, as_role):
 
 
 def test_retention_setting_and_purge_record(app, as_role):
-    seed(app, make_event(time=datetime.now(UTC) - timedelta(days=100)), make_event())
+    seed(app, new_event(time=datetime.now(UTC) - timedelta(days=100)), new_event())
     client = as_role("dpo")
     token = csrf_of(client.get("/retention").text)
     assert client.post("/retention", data={"days": "0", "csrf_token": token}).status_code == 400
@@ -577,11 +536,11 @@ def test_audit_log_page_shows_who_did_what(app, as_role):
 def test_dashboard_charts_and_this_week_reflect_the_events(app, as_role):
     now = datetime.now(UTC)
     seed(app,
-         *[make_event(time=now - timedelta(days=1), action="block", tool="gemini",
+         *[new_event(time=now - timedelta(days=1), action="block", tool="gemini",
                       entities={"SPECIAL_CATEGORY:SEN": 1, "PUPIL": 1}) for _ in range(3)],
-         *[make_event(time=now - timedelta(days=2), action="redact", tool="chatgpt", profile="pupil")
+         *[new_event(time=now - timedelta(days=2), action="redact", tool="chatgpt", profile="pupil")
            for _ in range(4)],
-         make_event(time=now - timedelta(days=9), action="allow", tool="copilot"))
+         new_event(time=now - timedelta(days=9), action="allow", tool="copilot"))
     page = as_role("viewer").get("/").text
     assert 'id="kpi-total">8<' in page and 'id="kpi-block">3<' in page and 'id="kpi-redact">4<' in page
     timeline = re.search(r'<svg class="chart chart-columns" id="chart-timeline".*?</svg>', page, re.S).group(0)

@@ -36,7 +36,7 @@ GUIDE = REPO / "deploy" / "README.md"
 # growth; getting back under 450 MB needs a smaller language identifier (open in issue 11).
 PRODUCTION_SIZE_LIMIT_MB = 800
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 # `sudo [-u USER] [--preserve-env=…] CMD`: here, CMD as the current user (the scratch install's service account).
 SUDO_AS_THIS_USER = """

@@ -52,7 +52,7 @@ def roster_rows():
         return list(csv.DictReader(fh))
 
 
-# -- check digits, against the worked examples in /work/shared/reference/uk-identifiers.md --------------------
+# -- check digits, against worked examples from the published specifications --------------------
 
 @pytest.mark.parametrize("upn", ["H801200001001", "G80120000101A", "T938123424001", "J80120000102B"])
 def test_upn_check_letter_matches_reference_examples(ids, upn):

@@ -182,6 +182,7 @@ def _failing(report, predicate) -> str:
 # The first corpus (issue 2): targets exactly as before, on its own tiers.
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_no_roster_name_upn_or_uln_leaks(corpus_report):
     leaked = corpus_report.zero_leak_entities_leaked
     assert leaked == 0, "roster name / UPN / ULN survived in " + _failing(
@@ -189,6 +190,7 @@ def test_no_roster_name_upn_or_uln_leaks(corpus_report):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_block_recall_at_least_99_percent(corpus_report):
     recall = corpus_report.overall.block_recall
     assert recall >= 0.99, "not blocked: " + _failing(
@@ -196,6 +198,7 @@ def test_block_recall_at_least_99_percent(corpus_report):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_clean_prompts_changed_at_most_1_percent(corpus_report):
     rate = corpus_report.overall.clean_changed_rate
     assert rate <= 0.01, "clean prompts changed: " + _failing(
@@ -209,6 +212,7 @@ def _scope(report, scope: str) -> ev.Metrics:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_the_sample_covers_every_new_tier_and_both_splits(new_tiers_report):
     tiers = {tier for (_split, tier) in new_tiers_report.by_tier}
     assert tiers == set(TIERS.TIERS) - TIERS.ORIGINAL_TIERS
@@ -216,6 +220,7 @@ def test_the_sample_covers_every_new_tier_and_both_splits(new_tiers_report):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @NEW_CORPUS_XFAIL
 @pytest.mark.parametrize("scope", ["hold-out", "whole corpus"])
 def test_new_tiers_leak_at_most_1_percent(new_tiers_report, scope):
@@ -225,6 +230,7 @@ def test_new_tiers_leak_at_most_1_percent(new_tiers_report, scope):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @NEW_CORPUS_XFAIL
 @pytest.mark.parametrize("scope", ["hold-out", "whole corpus"])
 def test_new_tiers_block_recall_at_least_98_percent(new_tiers_report, scope):
@@ -234,6 +240,7 @@ def test_new_tiers_block_recall_at_least_98_percent(new_tiers_report, scope):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @NEW_CORPUS_XFAIL
 @pytest.mark.parametrize("scope", ["hold-out", "whole corpus"])
 def test_new_tiers_clean_prompts_changed_at_most_3_percent(new_tiers_report, scope):
@@ -245,6 +252,7 @@ def test_new_tiers_clean_prompts_changed_at_most_3_percent(new_tiers_report, sco
 # -- the command -------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_eval_command_json_on_a_small_corpus(tmp_path):
     lines = [line for line in (CORPUS / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
              if '"report_comment-00' in line or '"teaching_request-00' in line][:6]
@@ -273,6 +281,7 @@ def test_eval_command_json_on_a_small_corpus(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_eval_command_tables_filter_and_keep_holdout_ids_out(tmp_path):
     run = subprocess.run([sys.executable, "-m", "detectors.cli", "eval", "--no-baseline", "--failures",
                           "--tier", "cy_special", "--tier", "address_home"],

@@ -68,7 +68,7 @@ def test_ordinary_text_is_not_an_evasion(roster_engine, text):
 
 
 def test_an_ordinary_word_is_not_a_reversed_name(tmp_path):
-    from tests.detectors.conftest import engine_for_roster
+    from tests.support.detectors import engine_for_roster
 
     engine = engine_for_roster("Forename,Surname,Year\nLiam,Ward,8\n", tmp_path)
     assert engine.scan(["The trend reversed: check the data before the mail merge."]).action == "allow"

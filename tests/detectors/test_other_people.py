@@ -2,7 +2,7 @@
 their check letter, and the optional initials rule (issue 9, classes 3 and 9)."""
 import pytest
 
-from tests.detectors.conftest import engine_for_roster
+from tests.support.detectors import engine_for_roster
 
 
 def test_a_family_named_in_the_plural_by_a_roster_surname_is_redacted(roster_engine):

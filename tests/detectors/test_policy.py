@@ -1,4 +1,4 @@
-"""The policy file: default = DESIGN.md, per-profile and per-tool overrides, clear errors."""
+"""The policy file: default = detectors/data/policy.yaml, per-profile and per-tool overrides, clear errors."""
 import pytest
 
 from detectors.policy import IDENTIFIERS, SPECIAL_SUBTYPES, PolicyError, default_policy, load_policy

@@ -10,6 +10,8 @@ import pytest
 from detectors.mis_import import import_mis_csv
 from detectors.roster import RosterKey
 
+pytestmark = pytest.mark.e2e
+
 PUPILGUARD = [str(Path(sys.executable).with_name("pupilguard"))]
 
 

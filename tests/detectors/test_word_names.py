@@ -2,7 +2,7 @@
 the context says a person, otherwise the word (issue 9, class 6)."""
 import pytest
 
-from tests.detectors.conftest import engine_for_roster
+from tests.support.detectors import engine_for_roster
 
 WORD_NAMES_CSV = """Forename,Surname,Year
 Jan,Kowalski,9

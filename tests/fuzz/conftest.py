@@ -1,6 +1,6 @@
 """Fuzz profile: a CI-sized run in the normal suite (seconds); PUPILGUARD_FUZZ_EXAMPLES=N for a long run by hand:
 
-    PUPILGUARD_FUZZ_EXAMPLES=10000 PYTHONPATH=$PWD .venv/bin/python -m pytest tests/fuzz -q --timeout=0 \
+    PUPILGUARD_FUZZ_EXAMPLES=10000 .venv/bin/python -m pytest tests/fuzz -q --timeout=0 \
         -k "not upstream" --hypothesis-show-statistics
 
 The Office property runs a third as many examples (each builds, reads and rewrites a document), the end-to-end
@@ -9,8 +9,6 @@ property (through a real proxy) a twentieth.
 import os
 
 from hypothesis import HealthCheck, settings
-
-from tests.proxy.conftest import *  # noqa: F401,F403 - the real proxy and fake upstream fixtures
 
 settings.register_profile("pupilguard-fuzz", max_examples=int(os.environ.get("PUPILGUARD_FUZZ_EXAMPLES", "60")),
                           deadline=None,

@@ -42,7 +42,7 @@ def engine():
     from detectors.engine import Engine
     from detectors.mis_import import import_mis_csv
     from detectors.roster import Roster
-    from tests.detectors.conftest import ROSTER_CSV, TEST_KEY
+    from tests.support.detectors import ROSTER_CSV, TEST_KEY
 
     path = Path(tempfile.mkdtemp()) / "pupils.roster"
     import_mis_csv(ROSTER_CSV.encode("utf-8"), path, TEST_KEY)
@@ -201,7 +201,7 @@ def _with_part(data: bytes, path: str, xml: bytes) -> bytes:
 
 
 def _base_documents() -> dict[str, bytes]:
-    from tests.proxy.test_adapters_files import make_docx, make_xlsx
+    from tests.support.files import make_docx, make_xlsx
     return {"docx": make_docx(), "xlsx": make_xlsx()}
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from proxy.adapters import Extraction, Unreadable, extract_for
 from proxy.catalogue import Catalogue
-from json_paths import changed_paths
+from tests.support.files import make_png
+from tests.support.json_paths import changed_paths
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -68,11 +69,6 @@ def run(cat, body, ctype, path, host) -> Extraction:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def make_png() -> bytes:
-    from tests.proxy.test_adapters_files import make_png as png
-    return png()
 
 
 TXT = "Seating plan\r\nRow 1: Amelia Watson, Leo Fischer\r\n".encode("utf-8")

@@ -10,7 +10,7 @@ import zipfile
 
 import openpyxl
 
-from conftest import upload_through
+from tests.support.proxy import upload_through
 from proxy.adapters.files import file_extraction
 
 NAME, OTHER, ULN = "Leo Fischer", "Amelia Watson", 9876543210

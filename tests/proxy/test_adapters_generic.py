@@ -3,6 +3,7 @@ import base64
 import json
 
 from proxy.adapters import Extraction, extract
+from tests.support.files import make_docx, make_pdf
 
 
 def generic(doc) -> Extraction:
@@ -125,7 +126,6 @@ def test_form_fallback_reads_every_field_and_walks_json_fields():
 
 def test_base64_documents_in_unknown_json_are_read_or_block():
     # grok.com upload-file: {"fileName", "fileMimeType", "content": base64}
-    from tests.proxy.test_adapters_files import make_docx, make_pdf
     from proxy.adapters import Unreadable
     for data, marker in ((make_pdf("Report on Leo Fischer"), "Report on Leo Fischer"),
                          (make_docx(), "Pastoral note for Amelia Watson")):

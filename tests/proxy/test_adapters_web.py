@@ -7,7 +7,7 @@ import pytest
 
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.catalogue import Catalogue
-from json_paths import changed_paths
+from tests.support.json_paths import changed_paths
 
 PAYLOADS = Path(__file__).parent / "payloads"
 FORM = "application/x-www-form-urlencoded;charset=UTF-8"

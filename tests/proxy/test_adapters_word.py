@@ -10,7 +10,7 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from conftest import upload_through
+from tests.support.proxy import upload_through
 from proxy.adapters import Extraction
 from proxy.adapters.base import CannotRead
 from proxy.adapters.files import file_extraction

@@ -9,6 +9,8 @@ import httpx
 import openai
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 ALLOW_PROMPT = "Suggest a starter activity about the water cycle."
 CHAT = "https://api.openai.com/v1/chat/completions"
 

@@ -2,7 +2,7 @@
 
 The browser trusts the proxy's CA the way a school's managed devices do: the CA certificate is imported into the
 NSS database of a temporary home directory (certutil), not by ignoring certificate errors. The site (see
-fake_chat_site.py) allows only its own scripts, requires Trusted Types and reports CSP violations.
+tests/support/chat_site.py) allows only its own scripts, requires Trusted Types and reports CSP violations.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_chat_site import CSP_NONCE, CSP_NONCE_REPORT_ONLY, CSP_SELF, FakeChatSite
+from tests.support.chat_site import CSP_NONCE, CSP_NONCE_REPORT_ONLY, CSP_SELF, FakeChatSite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -19,6 +19,8 @@ from sqlalchemy import text
 from detectors.roster import Roster, RosterKey
 from proxy.central import ALLOWLIST, POLICY, ROSTER, CentralConfig
 
+pytestmark = pytest.mark.e2e
+
 pytest.importorskip("admin_api.app")
 
 # The admin's allowlist as first seeded: clients on 127.0.0.1 are staff, for whom the OpenAI API is approved.

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import free_port
+from tests.support.net import free_port
 from proxy.directory import GroupDirectory
+
+pytestmark = pytest.mark.e2e
 
 SUFFIX = "dc=school,dc=example"
 ADMIN = f"cn=admin,{SUFFIX}"

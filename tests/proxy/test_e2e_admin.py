@@ -14,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 CHAT = "https://api.openai.com/v1/chat/completions"
 PROMPT = "Write a report comment for the pupil with UPN T801200115100, who has worked hard."

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from proxy.catalogue import default_catalogue, normalise_host
 from proxy.pac import pac_file
 from proxy.routing import parse_routes
-from tests.proxy.conftest import ThreadedServer
+from tests.support.proxy import ThreadedServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FORMS = ["chatgpt.com.", "CHATGPT.COM", "ＣＨＡＴＧＰＴ．ｃｏｍ", "chatgpt。com", "ChatGPT.com.:443"]

@@ -11,7 +11,8 @@ from mitmproxy.test import tflow
 from wsproto.frame_protocol import Opcode
 
 from detectors import Placeholders
-from proxy.restore import METADATA_PLACEHOLDERS, METADATA_RESTORE, RestoreAddon, StreamRestorer, restore_text
+from proxy import flowmeta
+from proxy.restore import RestoreAddon, StreamRestorer, restore_text
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +133,8 @@ def test_stream_long_line_without_newline_is_not_held_whole(ph):
 def reply_flow(ph, content_type: str, body: bytes, restore: bool = True, **headers) -> http.HTTPFlow:
     flow = tflow.tflow()
     flow.request = http.Request.make("POST", "https://api.example.test/v1/chat/completions", b"{}")
-    flow.metadata[METADATA_PLACEHOLDERS] = ph
-    flow.metadata[METADATA_RESTORE] = restore
+    flow.metadata[flowmeta.PLACEHOLDERS] = ph
+    flow.metadata[flowmeta.RESTORE] = restore
     flow.response = http.Response.make(200, b"", {"content-type": content_type, **headers})
     flow.response.raw_content = body
     return flow

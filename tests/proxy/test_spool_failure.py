@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 UPN = "T801200115100"
 CHAT = "https://api.openai.com/v1/chat/completions"
 

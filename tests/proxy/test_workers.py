@@ -202,7 +202,7 @@ def test_a_conversation_that_outgrows_its_map_keeps_the_latest_values_and_never_
     from detectors import Placeholders
     from proxy.conversations import MAX_VALUES, Conversation
 
-    conv = Conversation(Placeholders(), 0.0)
+    conv = Conversation(Placeholders())
     before = conv.placeholders.__getstate__()
     grown = conv.placeholders.copy()
     emails = [f"parent{i}@example.org" for i in range(MAX_VALUES + 1)]

@@ -144,7 +144,7 @@ def test_document_the_proxy_cannot_read_is_not_uploaded_through_an_unlisted_path
 
 @pytest.fixture(scope="module")
 def m365_proxy(start_proxy):
-    from tests.proxy.conftest import STAFF_ALLOWLIST
+    from tests.support.proxy import STAFF_ALLOWLIST
     return start_proxy(allowlist=STAFF_ALLOWLIST.replace(
         "tools:\n", "tools:\n  m365-copilot:  {staff: approved, pupil: blocked}\n"))
 

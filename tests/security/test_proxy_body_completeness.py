@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.security.conftest import tls_exchange
+from tests.support.proxy import tls_exchange
 
 UPN = "T801200115100"
 PII = f"Pupil UPN {UPN} has ADHD and is on the child protection register."

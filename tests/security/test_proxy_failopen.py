@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.security.conftest import tls_exchange
+from tests.support.proxy import tls_exchange
 
 UPN = "T801200115100"
 BLOCK_PROMPT = f"The pupil with UPN {UPN} has ADHD and is on the child protection register. Write a support plan."

@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 import time
 
-from tests.security.conftest import tls_exchange
+from tests.support.proxy import tls_exchange
 
 SECRET = "T801200115100"
 

@@ -6,9 +6,13 @@
 - `app` / `client`: the real app (migrations run, lifespan started) and a TestClient.
 - `proxy_token`, `users` (HTTP Basic credentials per role: users["dpo"] -> (username, password)).
 - `make_event(**fields)`: a valid detectors.events.Event as a JSON dict.
+- `csrf_of(html)`, `login(client, username)`: the login form as a browser fills it in.
+- `people` (an account per role, and a second DSL, all with PASSWORD) and `as_role(role)`: a TestClient signed
+  in through the login form as that role's account (the module's `app` must have the account).
 """
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -157,3 +161,40 @@ def make_event() -> Callable[..., dict[str, Any]]:
         return event
 
     return make
+
+
+@pytest.fixture
+def people(app) -> None:  # type: ignore[no-untyped-def]
+    with app.state.db.session() as session:
+        for role in ("dpo", "dsl", "it", "viewer"):
+            auth.create_user(session, role, PASSWORD, role)
+        auth.create_user(session, "dsl2", PASSWORD, "dsl")
+        session.commit()
+
+
+@pytest.fixture
+def as_role(app) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no-untyped-def]
+    clients = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(app)
+        clients.append(client)
+        assert login(client, role).status_code == 303
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD, next_url: str = "/"):
+    """Sign in through the login form, as a browser does (GET for the CSRF token, then POST)."""
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                       "next": next_url}, follow_redirects=False)

@@ -41,6 +41,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from tests.support.net import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 PROXY_START_TIMEOUT = 240
 
@@ -128,12 +130,6 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
 
 def ssl_context(cafile: Path | str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(cafile))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ThreadedServer:
@@ -492,3 +488,22 @@ def make_admin() -> Iterator[Callable[..., FakeAdmin]]:
     yield make
     for admin in admins:
         admin.__exit__()
+
+
+def tls_exchange(proxy: ProxyProcess, raw: bytes) -> bytes:
+    """Send `raw` bytes inside a CONNECT tunnel to api.openai.com through `proxy`; everything it answered."""
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=20) as sock:
+        sock.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1024)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        with proxy.ssl.wrap_socket(sock, server_hostname="api.openai.com") as tls:
+            tls.sendall(raw)
+            reply = b""
+            try:
+                while chunk := tls.recv(65536):
+                    reply += chunk
+            except (ssl.SSLError, OSError):
+                pass
+            return reply
