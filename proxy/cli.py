@@ -52,6 +52,9 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--allow-ip", action="append", default=[], metavar="ADDR[/BITS]",
                    help="an IP address or network clients may CONNECT to by address (a non-AI service); every "
                         "other CONNECT to an IP address is refused")
+    p.add_argument("--provider-ranges", action="append", default=[], metavar="FILE",
+                   help="extra AI provider address ranges (format of proxy/data/provider_ranges.yaml): a CONNECT "
+                        "to an address in one is decrypted and inspected instead of refused")
     p.add_argument("--upstream-ca", metavar="FILE",
                    help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
     p.add_argument("--metrics-listen", metavar="ADDR:PORT", help="serve /metrics and /healthz here")
@@ -214,7 +217,7 @@ def _run(args: argparse.Namespace) -> int:
         pupilguard_route=args.route, pupilguard_max_body=args.max_body,
         pupilguard_time_budget_ms=args.time_budget_ms, pupilguard_proxy_id=args.proxy_id or os.uname().nodename,
         pupilguard_log_allow=args.log_allow, pupilguard_forward_unrecorded=args.forward_unrecorded,
-        pupilguard_allow_ip=args.allow_ip,
+        pupilguard_allow_ip=args.allow_ip, pupilguard_provider_ranges=args.provider_ranges,
     )
     if trust:
         options["ssl_verify_upstream_trusted_ca"] = str(trust)
@@ -253,7 +256,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
     board = NoticeBoard()
     addon.notices = board
-    master.addons.add(ConnectGuard(), NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
+    master.addons.add(ConnectGuard(addon.catalogue), NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
                       Router(), _Ready(state))
     try:
         master.options.update(**options)
