@@ -57,6 +57,11 @@ def register_proxy(subparsers: Any) -> None:
                         "to an address in one is decrypted and inspected instead of refused")
     p.add_argument("--upstream-ca", metavar="FILE",
                    help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
+    p.add_argument("--upstream-proxy", metavar="URL",
+                   help="send all traffic on through the school's filtering proxy, http://[USER:PASS@]HOST:PORT: AI "
+                        "requests after their decision, everything else tunnelled as it came")
+    p.add_argument("--upstream-proxy-auth-file", metavar="F",
+                   help="file holding USER:PASSWORD for --upstream-proxy (instead of putting them in the URL)")
     p.add_argument("--metrics-listen", metavar="ADDR:PORT", help="serve /metrics and /healthz here")
     p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                    help="largest prompt body scanned, after decompression; larger ones are blocked "
@@ -130,6 +135,16 @@ def _run(args: argparse.Namespace) -> int:
     for flag, value in (("--max-body", args.max_body), ("--time-budget-ms", args.time_budget_ms)):
         if value <= 0:
             raise UserError(f"{flag} must be positive")
+    chain: dict[str, Any] = {}
+    if args.upstream_proxy or args.upstream_proxy_auth_file:
+        from proxy.chain import ChainError, upstream_options
+
+        if not args.upstream_proxy:
+            raise UserError("--upstream-proxy-auth-file needs --upstream-proxy")
+        try:
+            chain = upstream_options(args.upstream_proxy, args.upstream_proxy_auth_file, mode=args.mode)
+        except ChainError as exc:
+            raise UserError(str(exc)) from None
     for flag in ("roster", "key_file", "policy", "upstream_ca", "admin_ca"):
         value = getattr(args, flag)
         if value and not Path(value).is_file():
@@ -219,12 +234,15 @@ def _run(args: argparse.Namespace) -> int:
         pupilguard_log_allow=args.log_allow, pupilguard_forward_unrecorded=args.forward_unrecorded,
         pupilguard_allow_ip=args.allow_ip, pupilguard_provider_ranges=args.provider_ranges,
     )
+    options.update(chain)  # --upstream-proxy: upstream mode (instead of regular) and the filter's credentials
     if trust:
         options["ssl_verify_upstream_trusted_ca"] = str(trust)
     if args.proxyauth:
         options["proxyauth"] = args.proxyauth
     log.info("proxy starting", extra={"listen": args.listen, "mode": args.mode, "ca_cert": str(ca_cert),
-                                      "routes": len(args.route), "admin_url": bool(args.admin_url)})
+                                      "routes": len(args.route), "admin_url": bool(args.admin_url),
+                                      **({"upstream_proxy": _describe_upstream(args.upstream_proxy)}
+                                         if args.upstream_proxy else {})})
     try:
         code = asyncio.run(_serve(addon, options, state))
     finally:
@@ -308,6 +326,12 @@ def _upstream_trust(data_dir: Path, extra_ca: str) -> Path:
     bundle = data_dir / "upstream-trust.pem"
     bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + Path(extra_ca).read_bytes())
     return bundle
+
+
+def _describe_upstream(url: str) -> str:
+    from proxy.chain import describe
+
+    return describe(url)
 
 
 def _check_admin_url(url: str, insecure_ok: bool) -> None:
