@@ -267,6 +267,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     from proxy.notices import NoticeAddon, NoticeBoard
     from proxy.restore import RestoreAddon
     from proxy.routing import Router
+    from proxy.tenants import TenantRestrictions
 
     # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
     # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
@@ -274,8 +275,9 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
     board = NoticeBoard()
     addon.notices = board
-    master.addons.add(ConnectGuard(addon.catalogue), NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
-                      Router(), _Ready(state))
+    master.addons.add(ConnectGuard(addon.catalogue), NoticeAddon(board, is_intercepted=addon.is_intercepted),
+                      RestoreAddon(), addon, TenantRestrictions(addon.allowlist, options["allow_hosts"]), Router(),
+                      _Ready(state))
     try:
         master.options.update(**options)
     except exceptions.OptionsError as exc:
