@@ -33,7 +33,8 @@ def school_filter(tmp_path_factory, fake_upstream):
     proc = subprocess.Popen(
         [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()",
          "--listen-host", "127.0.0.1", "--listen-port", str(port), "--set", f"confdir={home}",
-         "--set", f"proxyauth={FILTER_USER}:{FILTER_PASSWORD}", "--set", "ssl_insecure=true", "--set", "connection_strategy=lazy", "-q", "-s", script],
+         "--set", f"proxyauth={FILTER_USER}:{FILTER_PASSWORD}", "--set", "ssl_insecure=true",
+         "--set", "connection_strategy=lazy", "-q", "-s", script],
         env={**__import__("os").environ, "SCHOOL_FILTER_LOG": str(log),
              "SCHOOL_FILTER_UPSTREAM": fake_upstream.address},
         stdout=subprocess.DEVNULL, stderr=open(home / "mitmdump.log", "wb"), start_new_session=True)

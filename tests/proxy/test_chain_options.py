@@ -9,7 +9,8 @@ from proxy.chain import ChainError, describe, upstream_options
 
 def test_credentials_in_the_url_become_basic_auth_and_leave_the_mode():
     options = upstream_options("http://school%5Cproxy:p%40ss:word@filter.school.internal:8080")
-    assert options == {"mode": ["upstream:http://filter.school.internal:8080"], "upstream_auth": "school\\proxy:p@ss:word"}
+    assert options == {"mode": ["upstream:http://filter.school.internal:8080"],
+                       "upstream_auth": "school\\proxy:p@ss:word"}
 
 
 def test_credentials_from_a_file(tmp_path):

@@ -48,7 +48,8 @@ def test_each_configured_vendor_gets_its_documented_headers(restricted, upstream
             "restrict-access-to-tenants": f"school.onmicrosoft.com,{TENANT_ID}",
             "restrict-access-context": TENANT_ID}
         assert client.get("https://login.live.com/oauth20_authorize.srf").status_code == 200
-        assert _tenant_headers(upstream, "/oauth20_authorize.srf") == {"sec-restrict-tenant-access-policy": "restrict-msa"}
+        assert _tenant_headers(upstream, "/oauth20_authorize.srf") == {
+            "sec-restrict-tenant-access-policy": "restrict-msa"}
         assert client.get("https://accounts.google.com/ServiceLogin", headers=forged).status_code == 200
         assert _tenant_headers(upstream, "/ServiceLogin") == {"x-googapps-allowed-domains": "school.example.sch.uk"}
         assert client.get("https://chatgpt.com/backend-api/me", headers=forged).status_code == 200
