@@ -269,6 +269,8 @@ def config_document(session: Session) -> tuple[dict[str, str | None], str]:
         "allowlist": get_setting(session, ALLOWLIST) or "",
         "policy": get_setting(session, POLICY),
         "roster_etag": None if upload is None else upload.etag,
+        # additions to / removals from the proxies' shipped list of uncatalogued AI domains (admin_api/ai_tools.py)
+        "ai_domains": get_setting(session, "ai_domains_txt"),
     }
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
     return doc, f'"{digest}"'

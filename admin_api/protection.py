@@ -24,6 +24,8 @@ from . import audit
 from .models import SecurityAlert, utcnow
 
 STATUS_STRENGTH = {"monitor": 0, "approved": 1, "blocked": 2}
+# an AI tool outside the catalogue is never read: monitored, its use is at least recorded; approved, not even that
+UNCATALOGUED_STRENGTH = {"approved": 0, "monitor": 1, "blocked": 2}
 ENTITY_STRENGTH = {"ignore": 0, "redact": 1, "block": 2}
 SPECIAL_STRENGTH = {"allow": 0, "block_with_identifier": 1, "block": 2}
 MAX_LISTED = 20  # a change that weakens more than this is summarised
@@ -42,6 +44,17 @@ def allowlist_weakenings(old: Allowlist, new: Allowlist) -> list[str]:
                 found.append(f"{tool} for {profile}: {before} → {after}")
         if new.restore_placeholders(tool) and not old.restore_placeholders(tool):
             found.append(f"{tool}: placeholder restore turned on")
+        old_rule, new_rule = old.tools.get(tool), new.tools.get(tool)
+        if old_rule is not None and old_rule.tenant is not None and (new_rule is None
+                                                                     or new_rule.tenant != old_rule.tenant):
+            found.append(f"{tool}: tenant restriction removed or changed")
+    # AI tools not in the catalogue: the default per profile, and each host IT has given a status
+    for profile in sorted(old.profiles.keys() & new.profiles.keys()):
+        for host in (None, *sorted(old.ai_hosts.keys() | new.ai_hosts.keys())):
+            before = old.uncatalogued_status(host, profile) if host else old.uncatalogued_ai.get(profile, "blocked")
+            after = new.uncatalogued_status(host, profile) if host else new.uncatalogued_ai.get(profile, "blocked")
+            if UNCATALOGUED_STRENGTH[after] < UNCATALOGUED_STRENGTH[before]:
+                found.append(f"{host or 'AI tools not in the catalogue'} for {profile}: {before} → {after}")
     return _capped(found)
 
 

@@ -223,6 +223,7 @@ class ConfigOut(BaseModel):
     allowlist: str
     policy: str | None
     roster_etag: str | None
+    ai_domains: str | None = None  # additions (and `!domain` removals) to the proxies' list of AI domains
 
 
 class ProxyOut(BaseModel):

@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from detectors.ai_domains import AIDomainsError, parse_ai_domains
 from detectors.allowlist import AllowlistError, load_allowlist
 from detectors.policy import PolicyError, load_policy
 from detectors.roster import Roster, RosterError, RosterKey
@@ -33,6 +34,7 @@ from detectors.roster import Roster, RosterError, RosterKey
 log = logging.getLogger(__name__)
 
 ALLOWLIST, POLICY, ROSTER = "allowlist.yaml", "policy.yaml", "roster.pgr"
+AI_DOMAINS = "ai_domains.txt"  # additions to / removals from the shipped list of uncatalogued AI domains
 ENGINE_FILES = frozenset({POLICY, ROSTER})  # these need new detection workers; the allowlist reloads by itself
 STATE = "state.json"  # roster ETag and time of the last successful poll, kept across restarts
 MAX_BACKOFF_S = 300.0
@@ -152,7 +154,12 @@ class CentralConfig:
         except (ValueError, KeyError, TypeError):
             raise PollError("bad_response") from None
         self._in_sync = True
-        changed = self._apply({ALLOWLIST: self._checked(ALLOWLIST, allowlist)} if allowlist else {})
+        updates: dict[str, bytes | bool | None] = {}
+        if allowlist:
+            updates[ALLOWLIST] = self._checked(ALLOWLIST, allowlist)
+        if "ai_domains" in doc:  # (an older admin service sends none: leave whatever we have)
+            updates[AI_DOMAINS] = self._checked(AI_DOMAINS, doc["ai_domains"]) if doc["ai_domains"] else None
+        changed = self._apply(updates)
         # no central policy: back to the local --policy (or the default); a roster is never withdrawn this way
         engine: dict[str, bytes | bool | None] = {POLICY: self._checked(POLICY, policy) if policy else None}
         fetched = None
@@ -171,10 +178,10 @@ class CentralConfig:
 
     def _checked(self, name: str, text: str) -> bytes | bool:
         """The file's bytes if they pass the proxy's own loader; False (logged, counted) if not."""
-        loader = load_allowlist if name == ALLOWLIST else load_policy
+        loader = {ALLOWLIST: load_allowlist, AI_DOMAINS: parse_ai_domains}.get(name, load_policy)
         try:
             loader(text if "\n" in text else text + "\n")  # one line would be taken for a file name
-        except (AllowlistError, PolicyError) as exc:
+        except (AllowlistError, PolicyError, AIDomainsError) as exc:
             return self._refuse(name, "invalid_" + name.split(".")[0], str(exc))
         return text.encode()
 

@@ -52,8 +52,16 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--allow-ip", action="append", default=[], metavar="ADDR[/BITS]",
                    help="an IP address or network clients may CONNECT to by address (a non-AI service); every "
                         "other CONNECT to an IP address is refused")
+    p.add_argument("--provider-ranges", action="append", default=[], metavar="FILE",
+                   help="extra AI provider address ranges (format of proxy/data/provider_ranges.yaml): a CONNECT "
+                        "to an address in one is decrypted and inspected instead of refused")
     p.add_argument("--upstream-ca", metavar="FILE",
                    help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
+    p.add_argument("--upstream-proxy", metavar="URL",
+                   help="send all traffic on through the school's filtering proxy, http://[USER:PASS@]HOST:PORT: AI "
+                        "requests after their decision, everything else tunnelled as it came")
+    p.add_argument("--upstream-proxy-auth-file", metavar="F",
+                   help="file holding USER:PASSWORD for --upstream-proxy (instead of putting them in the URL)")
     p.add_argument("--metrics-listen", metavar="ADDR:PORT", help="serve /metrics and /healthz here")
     p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                    help="largest prompt body scanned, after decompression; larger ones are blocked "
@@ -127,6 +135,16 @@ def _run(args: argparse.Namespace) -> int:
     for flag, value in (("--max-body", args.max_body), ("--time-budget-ms", args.time_budget_ms)):
         if value <= 0:
             raise UserError(f"{flag} must be positive")
+    chain: dict[str, Any] = {}
+    if args.upstream_proxy or args.upstream_proxy_auth_file:
+        from proxy.chain import ChainError, upstream_options
+
+        if not args.upstream_proxy:
+            raise UserError("--upstream-proxy-auth-file needs --upstream-proxy")
+        try:
+            chain = upstream_options(args.upstream_proxy, args.upstream_proxy_auth_file, mode=args.mode)
+        except ChainError as exc:
+            raise UserError(str(exc)) from None
     for flag in ("roster", "key_file", "policy", "upstream_ca", "admin_ca"):
         value = getattr(args, flag)
         if value and not Path(value).is_file():
@@ -214,14 +232,17 @@ def _run(args: argparse.Namespace) -> int:
         pupilguard_route=args.route, pupilguard_max_body=args.max_body,
         pupilguard_time_budget_ms=args.time_budget_ms, pupilguard_proxy_id=args.proxy_id or os.uname().nodename,
         pupilguard_log_allow=args.log_allow, pupilguard_forward_unrecorded=args.forward_unrecorded,
-        pupilguard_allow_ip=args.allow_ip,
+        pupilguard_allow_ip=args.allow_ip, pupilguard_provider_ranges=args.provider_ranges,
     )
+    options.update(chain)  # --upstream-proxy: upstream mode (instead of regular) and the filter's credentials
     if trust:
         options["ssl_verify_upstream_trusted_ca"] = str(trust)
     if args.proxyauth:
         options["proxyauth"] = args.proxyauth
     log.info("proxy starting", extra={"listen": args.listen, "mode": args.mode, "ca_cert": str(ca_cert),
-                                      "routes": len(args.route), "admin_url": bool(args.admin_url)})
+                                      "routes": len(args.route), "admin_url": bool(args.admin_url),
+                                      **({"upstream_proxy": _describe_upstream(args.upstream_proxy)}
+                                         if args.upstream_proxy else {})})
     try:
         code = asyncio.run(_serve(addon, options, state))
     finally:
@@ -246,6 +267,8 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     from proxy.notices import NoticeAddon, NoticeBoard
     from proxy.restore import RestoreAddon
     from proxy.routing import Router
+    from proxy.tenants import TenantRestrictions
+    from proxy.unknown_ai import UnknownAITools
 
     # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
     # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
@@ -253,8 +276,12 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
     board = NoticeBoard()
     addon.notices = board
-    master.addons.add(ConnectGuard(), NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
-                      Router(), _Ready(state))
+    master.addons.add(ConnectGuard(addon.catalogue), NoticeAddon(board, is_intercepted=addon.is_intercepted),
+                      RestoreAddon(), addon, TenantRestrictions(addon.allowlist, options["allow_hosts"]), Router(),
+                      UnknownAITools(catalogue=addon.catalogue, allowlist=addon.allowlist, spool=addon.spool,
+                                     metrics=addon.metrics, directory=addon.directory,
+                                     central=Path(options["confdir"]).parent / "central" / "ai_domains.txt"),
+                      _Ready(state))
     try:
         master.options.update(**options)
     except exceptions.OptionsError as exc:
@@ -305,6 +332,12 @@ def _upstream_trust(data_dir: Path, extra_ca: str) -> Path:
     bundle = data_dir / "upstream-trust.pem"
     bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + Path(extra_ca).read_bytes())
     return bundle
+
+
+def _describe_upstream(url: str) -> str:
+    from proxy.chain import describe
+
+    return describe(url)
 
 
 def _check_admin_url(url: str, insecure_ok: bool) -> None:

@@ -46,6 +46,8 @@ REASON_SENTENCES = {
                             "sent to {tool}.",
     "not_recorded": "pupilguard could not record it for your school's data protection officer, so it was not "
                     "sent to {tool}. Please tell IT.",
+    "other_tenant": "sign in with your school account: only the school's own {tool} account may be used here.",
+    "uncatalogued_ai_tool": "this AI tool is not approved by your school for you to use.",
 }
 REASON_SENTENCES_CY = {
     "tool_blocked": "nid yw'r ysgol wedi cymeradwyo {tool} i chi ei ddefnyddio.",
@@ -59,6 +61,9 @@ REASON_SENTENCES_CY = {
     "unredactable_body": "mae ffeil sydd ynghlwm yn cynnwys data disgyblion nad oes modd ei olygu, felly ni "
                          "chafodd ei hanfon at {tool}. Tynnwch y data disgyblion o'r ffeil a rhowch gynnig arall arni.",
     "recheck_failed": "nid oedd modd tynnu'r holl ddata disgyblion ohono, felly ni chafodd ei anfon at {tool}.",
+    "other_tenant": "mewngofnodwch gyda'ch cyfrif ysgol: dim ond cyfrif {tool} yr ysgol ei hun y gellir ei "
+                    "ddefnyddio yma.",
+    "uncatalogued_ai_tool": "nid yw'r ysgol wedi cymeradwyo'r offeryn AI hwn i chi ei ddefnyddio.",
 }
 # The block page's own words, per language.
 PAGE_WORDS = {

@@ -29,7 +29,8 @@ def test_config_is_seeded_and_cached_with_etag(client, proxy_token):
     r = client.get("/api/v1/config", headers=_auth(proxy_token))
     assert r.status_code == 200
     body = r.json()
-    assert body == {"allowlist": REPO_ALLOWLIST.read_text(encoding="utf-8"), "policy": None, "roster_etag": None}
+    assert body == {"allowlist": REPO_ALLOWLIST.read_text(encoding="utf-8"), "policy": None, "roster_etag": None,
+                    "ai_domains": None}
     etag = r.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"')
     again = client.get("/api/v1/config", headers=_auth(proxy_token, **{"If-None-Match": etag}))

@@ -404,3 +404,26 @@ def test_restart_while_admin_is_down_uses_the_last_known_config(central_admin: A
     assert down["reason"] == "unreachable" and down["level"] == "warning" and central_admin.token not in str(down)
     assert central_proxy.metric("pupilguard_central_config_errors_total", reason="unreachable") >= 1
     assert central_proxy.metric("pupilguard_central_config_age_seconds") > 0
+
+
+def test_the_admins_ai_domain_list_follows_and_a_bad_one_is_refused(admin: AdminService, tmp_path: Path) -> None:
+    from admin_api import ai_tools
+
+    from proxy.central import AI_DOMAINS
+
+    central = _central(admin, tmp_path / "proxy")
+    central.poll()
+    assert central.path(AI_DOMAINS) is None  # nothing set centrally: the shipped list alone
+    with admin.db.session() as session:
+        ai_tools.set_ai_domains(session, "ai.example.com\n!tome.app\n", "it-test")
+        session.commit()
+    assert central.poll() == {AI_DOMAINS}
+    assert (central.dir / AI_DOMAINS).read_text() == "ai.example.com\n!tome.app\n"
+    with admin.db.session() as session:  # written past the admin's validation: the proxy checks again
+        session.execute(text("UPDATE settings SET value = 'https://not/a/domain' WHERE key = 'ai_domains_txt'"))
+        session.commit()
+    assert central.poll() == set() and (central.dir / AI_DOMAINS).read_text() == "ai.example.com\n!tome.app\n"
+    with admin.db.session() as session:
+        session.execute(text("DELETE FROM settings WHERE key = 'ai_domains_txt'"))
+        session.commit()
+    assert central.poll() == {AI_DOMAINS} and central.path(AI_DOMAINS) is None

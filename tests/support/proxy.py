@@ -67,6 +67,10 @@ tools:
 
 # ---------------------------------------------------------------------------------------------- certificates
 
+# vendors' sign-in hosts (not catalogued) that the tenant restriction tests route to the fake upstream
+SIGN_IN_HOSTS = ["login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "login.live.com",
+                 "accounts.google.com", "www.google.com"]
+
 @dataclass
 class TestCA:
     dir: Path
@@ -123,7 +127,7 @@ def make_test_ca(directory: Path, hosts: list[str]) -> TestCA:
 
 @pytest.fixture(scope="session")
 def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
-    return make_test_ca(tmp_path_factory.mktemp("test-ca"), _catalogue_hosts())
+    return make_test_ca(tmp_path_factory.mktemp("test-ca"), _catalogue_hosts() + SIGN_IN_HOSTS)
 
 
 # ---------------------------------------------------------------------------------------------- servers
