@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from detectors.placeholders import PLACEHOLDER_RE
 
-# Identifiers the test roster (tests/detectors/conftest.py) and the pattern recognisers find for certain.
+# Identifiers the test roster (tests/support/detectors.py) and the pattern recognisers find for certain.
 IDENTIFIERS = ["Oliver Smith", "Priya Patel", "Zoë O'Brien", "Ibrahim Warsame", "Aleksandra Nowak-Kowalska",
                "H801200001001", "07911 123456", "j.bloggs@school.sch.uk", "CF10 1AA", "9276308686"]
 # Words, marks and numbers around them in mark books, seating plans, clash tables and mail merges.

@@ -1,7 +1,7 @@
 """proxy/central.py against the real admin service (admin_api.app.create_app on SQLite, served on a loopback port):
 what IT sets centrally is validated, stored atomically for restarts and handed over to be applied; anything the
 proxy cannot use is refused and the current configuration kept. The second half runs a real `pupilguard proxy`
-(tests/proxy/conftest.py's start_proxy) against the same kind of admin app: changes reach it without a restart,
+(tests/support/proxy.py's start_proxy) against the same kind of admin app: changes reach it without a restart,
 and it restarts into the last known good configuration while the admin service is down."""
 from __future__ import annotations
 
@@ -259,7 +259,7 @@ def test_admin_unreachable_keeps_config_and_backs_off(admin: AdminService, tmp_p
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# A real `pupilguard proxy` (tests/proxy/conftest.py's start_proxy) against the same real admin app: one admin and
+# A real `pupilguard proxy` (tests/support/proxy.py's start_proxy) against the same real admin app: one admin and
 # one proxy for the tests below, which run in this order (each sets up the state it checks).
 
 OPENAI = "https://api.openai.com/v1/chat/completions"

@@ -15,7 +15,8 @@ import httpx
 import openai
 import pytest
 
-from tests.proxy.conftest import free_port, ssl_context
+from tests.support.net import free_port
+from tests.support.proxy import ssl_context
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.proxy.conftest import SIGN_IN_HOSTS, STAFF_ALLOWLIST
+from tests.support.proxy import SIGN_IN_HOSTS, STAFF_ALLOWLIST
 
 pytestmark = pytest.mark.e2e
 

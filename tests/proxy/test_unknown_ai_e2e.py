@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.proxy.conftest import STAFF_ALLOWLIST
+from tests.support.proxy import STAFF_ALLOWLIST
 
 pytestmark = pytest.mark.e2e
 

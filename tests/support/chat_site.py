@@ -1,6 +1,6 @@
 """A fake AI chat site with a strict Content-Security-Policy, for the in-page notice browser test.
 
-It plays chatgpt.com on the shared fake upstream (tests/proxy/conftest.py routes every catalogued host there): the
+It plays chatgpt.com on the shared fake upstream (tests/support/proxy.py routes every catalogued host there): the
 page posts the typed prompt with fetch to the catalogued prompt path /backend-api/conversation in ChatGPT's body
 shape, and shows the reply streamed back as server-sent events, a few characters per event as real services do.
 The page's CSP (CSP_SELF or CSP_NONCE) allows only the site's own scripts, requires Trusted Types and reports

@@ -68,6 +68,7 @@ tools:
 # ---------------------------------------------------------------------------------------------- certificates
 
 # vendors' sign-in hosts (not catalogued) that the tenant restriction tests route to the fake upstream
+
 SIGN_IN_HOSTS = ["login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "login.live.com",
                  "accounts.google.com", "www.google.com"]
 
