@@ -24,7 +24,8 @@ from detectors.decode import hidden_texts as decoded_runs  # the proxy and `pupi
 
 from .base import CannotRead, Extraction, plus_read_only
 from .excel import xlsx_extraction, xlsx_owned
-from .package import package_text
+from .package import content_types, package_text
+from .properties import with_properties
 from .word import word_extraction, word_owned
 
 __all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction", "decoded_runs",
@@ -201,8 +202,9 @@ _MAX_EMBEDDING = 3  # a document inside a document inside a document: deeper one
 
 
 def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extraction:
-    """A Word document or workbook is rewritten in place; every other part of the package (package.py), and any
-    other zipped-XML format (PowerPoint, OpenDocument), is read but cannot be rewritten."""
+    """A Word document or workbook is rewritten in place, and the document properties of any Office file
+    (properties.py); every other part of the package (package.py), and any other zipped-XML format (PowerPoint
+    slides, OpenDocument), is read but cannot be rewritten."""
     names = set(zf.namelist())
     if not any(n.endswith(".xml") for n in names):
         raise CannotRead("file_archive")
@@ -218,6 +220,7 @@ def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extract
         main, owned = xlsx_extraction(data, zf), xlsx_owned
     else:
         main, owned = Extraction.empty(data, "office_xml", ["document_without_text"]), (lambda _n, _e: False)
+    main = with_properties(main, zf, content_types(zf))  # author, company, title...: cleaned, not a block
     rest = package_text(zf, owned, embedded)
     if not main.texts and rest.strip():
         main.notes = [n for n in main.notes if n != "document_without_text"]

@@ -1,10 +1,11 @@
 """Everything else in an Office package: the parts the Word and Excel rewriters do not own, read, never rewritten.
 
 A .docx or .xlsx is a zip of parts whose kinds are listed in [Content_Types].xml; which parts exist is up to the
-sender, not to a list of names we know. Document properties (core, app, custom), SmartArt, charts and chart sheets,
+sender, not to a list of names we know. SmartArt, charts and chart sheets,
 comments and threaded comments, glossary documents, altChunk imports, image alt text (docPr descr/title), formulas,
 headers and footers, data-validation lists, defined names, strict-OOXML parts - all are read here, as one text.
 They are scanned but cannot be rewritten: a redaction there makes rebuild give None, and the proxy blocks the file.
+Document properties (core, app, custom) are read and rewritten by properties.py, and skipped here.
 A part we cannot read (an OLE object, a macro project, an unknown binary) makes the file CannotRead.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lxml import etree
 from .base import CannotRead
 from .edits import XML_PARSER
 from .fields import opaque
+from .properties import PROPERTY_TYPES
 
 __all__ = ["package_text"]
 
@@ -89,7 +91,8 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
     lines: list[str] = []
     for info in zf.infolist():
         name, ctype = info.filename, types.get(info.filename, "")
-        if name.endswith("/") or name == "[Content_Types].xml" or _FORMATTING.search(ctype):
+        if (name.endswith("/") or name == "[Content_Types].xml" or _FORMATTING.search(ctype)
+                or PROPERTY_TYPES.search(ctype)):
             continue
         data = zf.read(info)
         if name.endswith(".rels") or "relationships" in ctype:
