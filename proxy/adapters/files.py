@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote_to_bytes
 from detectors.decode import hidden_texts as decoded_runs  # the proxy and `pupilguard scan` decode alike
 
 from .base import CannotRead, Extraction, plus_read_only
-from .excel import xlsx_extraction, xlsx_owned
+from .excel import xlsx_extraction
 from .package import content_types, package_text
 from .properties import with_properties
 from .word import word_extraction, word_owned
@@ -217,7 +217,7 @@ def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extract
     if "word/document.xml" in names:
         main, owned = word_extraction(data, zf), word_owned
     elif "xl/workbook.xml" in names:
-        main, owned = xlsx_extraction(data, zf), xlsx_owned
+        main, owned = xlsx_extraction(data, zf)
     else:
         main, owned = Extraction.empty(data, "office_xml", ["document_without_text"]), (lambda _n, _e: False)
     main = with_properties(main, zf, content_types(zf))  # author, company, title...: cleaned, not a block

@@ -99,6 +99,8 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
             lines += [t for t in _external_targets(data)]
         elif ctype.endswith("xml") or (not ctype and data.lstrip().startswith(b"<")):
             lines += _xml_text(name, data, owned)
+        elif ctype.endswith("vmlDrawing") or name.lower().endswith(".vml"):
+            lines += _vml_text(name, data, owned)  # legacy shapes: every comment of a spreadsheet has one
         elif _MEDIA.search(ctype) or "printerSettings" in ctype:
             continue  # pictures and sounds (no OCR, as for uploads), fonts, printer settings
         elif _EMBEDDED_DOCUMENT.search(ctype) or data.startswith(b"PK\x03\x04") or data.startswith(b"%PDF"):
@@ -108,6 +110,24 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         else:
             raise CannotRead(f"file_embedded_object:{ctype.rsplit('.', 1)[-1][:40] or 'unknown'}")
     return "\n".join(lines)
+
+
+_LENIENT = etree.HTMLParser(no_network=True)
+
+
+def _vml_text(name: str, data: bytes, owned: Owned) -> list[str]:
+    """VML as Office writes it is often not well-formed XML (`<br>` left open): read it as XML if it is, else with
+    a lenient parser, every text, tail and attribute value alike."""
+    try:
+        return _xml_text(name, data, owned)
+    except CannotRead:
+        pass
+    root = etree.fromstring(data, _LENIENT)
+    out: list[str] = []
+    for element in (root.iter() if root is not None else ()):
+        out += [v.strip() for v in (element.text, element.tail) if isinstance(element.tag, str) and _words(v)]
+        out += [v.strip() for v in element.attrib.values() if _words(v)]
+    return out
 
 
 def _external_targets(data: bytes) -> list[str]:
