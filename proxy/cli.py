@@ -246,6 +246,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     from proxy.notices import NoticeAddon, NoticeBoard
     from proxy.restore import RestoreAddon
     from proxy.routing import Router
+    from proxy.unreachable import Reachability
 
     # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
     # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
@@ -254,7 +255,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     board = NoticeBoard()
     addon.notices = board
     master.addons.add(ConnectGuard(), NoticeAddon(board, is_intercepted=addon.is_intercepted), RestoreAddon(), addon,
-                      Router(), _Ready(state))
+                      Router(), Reachability(addon.service_of), _Ready(state))
     try:
         master.options.update(**options)
     except exceptions.OptionsError as exc:
