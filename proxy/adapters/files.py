@@ -25,7 +25,7 @@ from detectors.decode import hidden_texts as decoded_runs  # the proxy and `pupi
 from .base import CannotRead, Extraction, plus_read_only
 from .excel import xlsx_extraction
 from .package import content_types, package_text
-from .properties import with_properties
+from .properties import metadata_parts, with_properties
 from .word import word_extraction, word_owned
 
 __all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction", "decoded_runs",
@@ -220,8 +220,9 @@ def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extract
         main, owned = xlsx_extraction(data, zf)
     else:
         main, owned = Extraction.empty(data, "office_xml", ["document_without_text"]), (lambda _n, _e: False)
-    main = with_properties(main, zf, content_types(zf))  # author, company, title...: cleaned, not a block
-    rest = package_text(zf, owned, embedded)
+    metadata = metadata_parts(zf, content_types(zf))
+    main = with_properties(main, zf, metadata)  # author, company, title, who commented...: cleaned, not a block
+    rest = package_text(zf, owned, embedded, frozenset(metadata[1]))
     if not main.texts and rest.strip():
         main.notes = [n for n in main.notes if n != "document_without_text"]
     return plus_read_only(main, [rest], "office_parts_read_only")

@@ -20,7 +20,7 @@ from lxml import etree
 from .base import CannotRead
 from .edits import XML_PARSER
 from .fields import opaque
-from .properties import PROPERTY_TYPES
+from .properties import AUTHORSHIP, PROPERTY_TYPES
 
 __all__ = ["package_text"]
 
@@ -65,7 +65,7 @@ def _words(value: str | None) -> bool:
     return not (_TOKEN.match(token) and (token[0].islower() or token.isupper() or any(c.isdigit() for c in token)))
 
 
-def _xml_text(name: str, data: bytes, owned: Owned) -> list[str]:
+def _xml_text(name: str, data: bytes, owned: Owned, authored: frozenset[str] = frozenset()) -> list[str]:
     try:
         root = etree.fromstring(data, XML_PARSER)
     except etree.XMLSyntaxError:
@@ -75,18 +75,23 @@ def _xml_text(name: str, data: bytes, owned: Owned) -> list[str]:
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions are not part of the document
         local = etree.QName(element).localname
+        by_author = name in authored  # authorship here is read and rewritten by properties.py
         text = _HEADER_CODE.sub(" ", element.text or "") if local in _HEADER_FOOTER else element.text
-        if not owned(name, element) and _words(text) and local not in _MACHINE_TAGS:
+        if (not owned(name, element) and _words(text) and local not in _MACHINE_TAGS
+                and not (by_author and local == "author")):
             out.append(text.strip())
         if _words(element.tail):
             out.append(element.tail.strip())
-        out.extend(v.strip() for k, v in element.attrib.items() if _words(v) and not k.startswith("{http://www.w3"))
+        out.extend(v.strip() for k, v in element.attrib.items() if _words(v) and not k.startswith("{http://www.w3")
+                   and not (by_author and etree.QName(k).localname in AUTHORSHIP))
     return out
 
 
-def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, str], list[str]]) -> str:
+def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, str], list[str]],
+                 authored: frozenset[str] = frozenset()) -> str:
     """The text of every part of the package not already read by `owned`'s rewriter, a line each.
-    `read_file(data, name)` reads an embedded document (a .docx inside a .docx) and returns its texts."""
+    `read_file(data, name)` reads an embedded document (a .docx inside a .docx) and returns its texts; the
+    authorship of the `authored` parts is read by properties.py."""
     types = content_types(zf)
     lines: list[str] = []
     for info in zf.infolist():
@@ -98,7 +103,7 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         if name.endswith(".rels") or "relationships" in ctype:
             lines += [t for t in _external_targets(data)]
         elif ctype.endswith("xml") or (not ctype and data.lstrip().startswith(b"<")):
-            lines += _xml_text(name, data, owned)
+            lines += _xml_text(name, data, owned, authored)
         elif ctype.endswith("vmlDrawing") or name.lower().endswith(".vml"):
             lines += _vml_text(name, data, owned)  # legacy shapes: every comment of a spreadsheet has one
         elif _MEDIA.search(ctype) or "printerSettings" in ctype:

@@ -1,4 +1,5 @@
-"""Document properties (core, extended and custom: docProps/core.xml, app.xml, custom.xml): read and rewritten.
+"""Document properties (core, extended and custom: docProps/core.xml, app.xml, custom.xml) and who wrote what
+(comment and tracked-change authors, their initials, the people list): read and rewritten.
 
 Every Word, Excel and PowerPoint file carries some - an author and a "last modified by" at least, often a company,
 a manager, a title and custom properties - so a name there must not refuse the whole file. They are read as lines
@@ -7,7 +8,10 @@ the file goes on with its metadata cleaned. Which parts are properties is decide
 that only calls itself docProps/core.xml is read, read only, by package.py like any other part).
 
 Every text and attribute value is read except timestamps and flags of their exact shape (created, modified,
-"false"), so nothing in these parts is skipped by name.
+"false"), so nothing in these parts is skipped by name. Authorship is the same story spread over the package: every
+comment and every tracked change names its author (`w:author`, `w:initials`; a workbook's comment `<author>` list;
+the people and persons parts' display names and user ids). Those attributes and elements, in every XML part that
+has them, are read and rewritten here too, and package.py leaves them to this module.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from .base import CannotRead, Extraction
 from .edits import XML_PARSER, Piece, apply_edits, placeholder_edits, rezip, to_xml
 from .fields import opaque
 
-__all__ = ["PROPERTY_TYPES", "with_properties"]
+__all__ = ["PROPERTY_TYPES", "AUTHORSHIP", "metadata_parts", "with_properties"]
 
 PROPERTY_TYPES = re.compile(r"(?:package\.core-properties|officedocument\.extended-properties|"
                             r"officedocument\.custom-properties)\+xml$")
@@ -29,6 +33,20 @@ PROPERTY_TYPES = re.compile(r"(?:package\.core-properties|officedocument\.extend
 _VALUE = re.compile(r"^\s*(?:[\d\s.,:%+\-eE]*|\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}"
                     r"|\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?)?|true|false)\s*$")
 _XML_NS = "{http://www.w3.org/"  # xsi:type, xml:lang: schema machinery, not content
+# Attributes (and, for `author`, elements) that name the person who wrote a comment or a change, by local name.
+AUTHORSHIP = frozenset({"author", "initials", "displayName", "userId"})
+_AUTHORSHIP_BYTES = re.compile(rb"author|initials|displayName|userId")
+
+
+def metadata_parts(zf: zipfile.ZipFile, types: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The property parts (by content type) and the other XML parts that name an author, in package order."""
+    properties, authored = [], []
+    for name, ctype in types.items():
+        if PROPERTY_TYPES.search(ctype):
+            properties.append(name)
+        elif ctype.endswith("xml") and _AUTHORSHIP_BYTES.search(zf.read(name)):
+            authored.append(name)
+    return properties, authored
 
 
 def _readable(value: str | None) -> bool:
@@ -42,13 +60,21 @@ def _parse(zf: zipfile.ZipFile, names: list[str]) -> dict[str, etree._Element]:
         raise CannotRead("file_corrupt:office") from None
 
 
-def _pieces(trees: dict[str, etree._Element]) -> list[Piece]:
-    """Each text, tail and attribute value of the property parts, a line each; its slot says where it lives."""
+def _pieces(trees: dict[str, etree._Element], authored: frozenset[str] = frozenset()) -> list[Piece]:
+    """Each text, tail and attribute value of the property parts, and each authorship attribute or element of the
+    `authored` parts, a line each; its slot says where it lives."""
     out: list[Piece] = []
-    for root in trees.values():
+    for name, root in trees.items():
         for element in root.iter():
             if not isinstance(element.tag, str):
                 continue  # XML comments and processing instructions are not read by Office
+            if name in authored:
+                if etree.QName(element).localname == "author" and _readable(element.text):
+                    out += [Piece(element.text, (element, None)), Piece("\n")]
+                for key, value in element.attrib.items():
+                    if etree.QName(key).localname in AUTHORSHIP and _readable(value):
+                        out += [Piece(value, (element, key)), Piece("\n")]
+                continue
             if _readable(element.text):
                 out += [Piece(element.text, (element, None)), Piece("\n")]
             for key, value in element.attrib.items():
@@ -72,11 +98,12 @@ def _write_back(pieces: list[Piece]) -> None:
             element.set(where, piece.text)
 
 
-def with_properties(main: Extraction, zf: zipfile.ZipFile, types: dict[str, str]) -> Extraction:
-    """`main` (a document's own text, one text or none) with the property lines added after it; rebuild writes
-    the body through `main` and the properties here. A span across the two cannot be written (None: blocked)."""
-    names = [n for n, ctype in types.items() if PROPERTY_TYPES.search(ctype)]
-    pieces = _pieces(_parse(zf, names))
+def with_properties(main: Extraction, zf: zipfile.ZipFile, parts: tuple[list[str], list[str]]) -> Extraction:
+    """`main` (a document's own text, one text or none) with the property and authorship lines added after it
+    (`parts` from metadata_parts); rebuild writes the body through `main` and these here, into the parts as
+    `main` rewrote them. A span across the two cannot be written (None: blocked)."""
+    names, authored = parts[0] + parts[1], frozenset(parts[1])
+    pieces = _pieces(_parse(zf, names), authored)
     if not pieces:
         return main
     props = "".join(p.text for p in pieces)
@@ -101,12 +128,13 @@ def with_properties(main: Extraction, zf: zipfile.ZipFile, types: dict[str, str]
             if data is None:
                 return None
         if inside:
-            trees = _parse(zf, names)  # a fresh copy to edit
-            fresh = _pieces(trees)
+            rewritten = zipfile.ZipFile(io.BytesIO(data))  # the body's edits are in the same parts: keep them
+            trees = _parse(rewritten, names)
+            fresh = _pieces(trees, authored)
             if not apply_edits(fresh, inside):
                 return None
             _write_back(fresh)
-            data = rezip(zipfile.ZipFile(io.BytesIO(data)), {n: to_xml(t) for n, t in trees.items()})
+            data = rezip(rewritten, {n: to_xml(t) for n, t in trees.items()})
         return data
 
     notes = [n for n in main.notes if n != "document_without_text"]

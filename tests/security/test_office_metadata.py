@@ -150,6 +150,29 @@ def test_a_presentation_whose_only_name_is_its_author_is_cleaned_not_refused(eng
     assert "2026-01-05T09:00:00Z" in everything(sent)  # timestamps are not names: untouched
 
 
+def test_comment_and_tracked_change_authors_are_cleaned_not_a_block(engine):
+    # every comment and every tracked change names its author: a teacher's review must not refuse the file
+    d = docx.Document()
+    d.add_paragraph("Lesson plan: coastal erosion, Year 10.")
+    buf = io.BytesIO()
+    d.save(buf)
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    change = (f'<w:p><w:ins w:id="1" w:author="{STAFF}" w:date="2026-01-05T09:00:00Z"><w:r><w:t>Add a map.</w:t>'
+              f'</w:r></w:ins></w:p>').encode()
+    comments = (f'<w:comments xmlns:w="{w}"><w:comment w:id="0" w:author="{STAFF}" w:initials="SJ"><w:p><w:r>'
+                f"<w:t>Good plan for {PUPIL}'s group</w:t></w:r></w:p></w:comment></w:comments>").encode()
+    body = zipfile.ZipFile(io.BytesIO(buf.getvalue())).read("word/document.xml").replace(b"<w:sectPr",
+                                                                                         change + b"<w:sectPr", 1)
+    data = edited(buf.getvalue(), {"word/document.xml": body, "word/comments.xml": comments},
+                  {"word/comments.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"})
+    sent = sent_on(engine, data)
+    assert sent is not None, "blocked: comment and change authors should have been cleaned"
+    text = everything(sent)
+    assert STAFF not in text and "Jones" not in text and "Priya" not in text
+    assert re.search(r'w:author="\[PERSON_\d+\]"', text) and "Add a map." in text
+    assert re.search(r"Good plan for \[PUPIL_\d+\]'s group", text)  # the comment's words are the body's
+
+
 def test_a_property_part_without_its_content_type_is_still_read_and_a_name_there_blocks(engine):
     d = docx.Document()
     d.add_paragraph("Lesson plan")
