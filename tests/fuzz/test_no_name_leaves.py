@@ -140,10 +140,19 @@ _A = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
 _RUN = "<a:p><a:r><a:t>{}</a:t></a:r></a:p>"
 
 
+def _core_properties(text: str) -> tuple[str, bytes]:
+    """The document's own core properties (declared as such), with `text` as its author and last editor."""
+    return ("docProps/core.xml", _xml(
+        "cp:coreProperties", 'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"',
+        f"<dc:creator>{text}</dc:creator><cp:lastModifiedBy>{text}</cp:lastModifiedBy>"))
+
+
 def _docx_parts(text: str) -> dict[str, tuple[str, bytes]]:
     """part kind -> (zip path, content) holding `text`."""
     w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     return {
+        "author property": _core_properties(text),
         "custom property": ("docProps/custom.xml", _xml(
             "Properties", 'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
             'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"',
@@ -175,6 +184,7 @@ def _docx_parts(text: str) -> dict[str, tuple[str, bytes]]:
 def _xlsx_parts(text: str) -> dict[str, tuple[str, bytes]]:
     s = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     return {
+        "author property": _core_properties(text),
         "cell comment": ("xl/comments1.xml", _xml(
             "comments", s, '<authors><author>Teacher</author></authors><commentList><comment ref="A1" authorId="0">'
             f"<text><r><t>About {text}</t></r></text></comment></commentList>")),
@@ -198,7 +208,8 @@ def _with_part(data: bytes, path: str, xml: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
-            zout.writestr(info, zin.read(info))
+            if info.filename != path:  # a part of that name is replaced
+                zout.writestr(info, zin.read(info))
         zout.writestr(path, xml)
     return out.getvalue()
 
