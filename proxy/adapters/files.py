@@ -195,6 +195,8 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
         raise CannotRead("file_corrupt:zip") from None
     if len(infos) > _MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_UNZIPPED:
         raise CannotRead("file_too_large:zip")
+    if len({i.filename for i in infos}) != len(infos):
+        raise CannotRead("file_corrupt:zip")  # two members of one name: we would read one, a reader the other
     return zf
 
 
@@ -220,9 +222,9 @@ def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extract
         main, owned = xlsx_extraction(data, zf)
     else:
         main, owned = Extraction.empty(data, "office_xml", ["document_without_text"]), (lambda _n, _e: False)
-    metadata = metadata_parts(zf, content_types(zf))
+    metadata = metadata_parts(zf, content_types(zf), content_types(zf, overrides_only=True))
     main = with_properties(main, zf, metadata)  # author, company, title, who commented...: cleaned, not a block
-    rest = package_text(zf, owned, embedded, frozenset(metadata[1]))
+    rest = package_text(zf, owned, embedded, metadata)
     if not main.texts and rest.strip():
         main.notes = [n for n in main.notes if n != "document_without_text"]
     return plus_read_only(main, [rest], "office_parts_read_only")

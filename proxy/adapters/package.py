@@ -5,7 +5,8 @@ sender, not to a list of names we know. SmartArt, charts and chart sheets,
 comments and threaded comments, glossary documents, altChunk imports, image alt text (docPr descr/title), formulas,
 headers and footers, data-validation lists, defined names, strict-OOXML parts - all are read here, as one text.
 They are scanned but cannot be rewritten: a redaction there makes rebuild give None, and the proxy blocks the file.
-Document properties (core, app, custom) are read and rewritten by properties.py, and skipped here.
+Document properties (core, app, custom) and who wrote comments and changes are read and rewritten by
+properties.py, and skipped here.
 A part we cannot read (an OLE object, a macro project, an unknown binary) makes the file CannotRead.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from lxml import etree
 from .base import CannotRead
 from .edits import XML_PARSER
 from .fields import opaque
-from .properties import AUTHORSHIP, PROPERTY_TYPES
+from .properties import AUTHORSHIP
 
 __all__ = ["package_text"]
 
@@ -45,14 +46,17 @@ _HEADER_CODE = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d{2}[+-]\d{3}|\d+|.)',
 Owned = Callable[[str, etree._Element], bool]
 
 
-def content_types(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Every member's content type, from [Content_Types].xml (Override by part name, else Default by extension)."""
+def content_types(zf: zipfile.ZipFile, *, overrides_only: bool = False) -> dict[str, str]:
+    """Every member's content type, from [Content_Types].xml (Override by part name, else Default by extension);
+    with `overrides_only`, only the members declared one by one."""
     try:
         root = etree.fromstring(zf.read("[Content_Types].xml"), XML_PARSER)
     except KeyError:
         return {}
     defaults = {d.get("Extension", "").lower(): d.get("ContentType", "") for d in root.iter(f"{_CT}Default")}
     overrides = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "") for o in root.iter(f"{_CT}Override")}
+    if overrides_only:
+        return {n: overrides[n] for n in zf.namelist() if n in overrides}
     return {n: overrides.get(n) or defaults.get(posixpath.splitext(n)[1].lstrip(".").lower(), "")
             for n in zf.namelist()}
 
@@ -88,16 +92,17 @@ def _xml_text(name: str, data: bytes, owned: Owned, authored: frozenset[str] = f
 
 
 def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, str], list[str]],
-                 authored: frozenset[str] = frozenset()) -> str:
+                 metadata: tuple[list[str], list[str]] = ([], [])) -> str:
     """The text of every part of the package not already read by `owned`'s rewriter, a line each.
-    `read_file(data, name)` reads an embedded document (a .docx inside a .docx) and returns its texts; the
-    authorship of the `authored` parts is read by properties.py."""
+    `read_file(data, name)` reads an embedded document (a .docx inside a .docx) and returns its texts;
+    `metadata` (properties.metadata_parts) names the property parts, and the parts whose authorship, that
+    properties.py reads."""
     types = content_types(zf)
+    properties, authored = frozenset(metadata[0]), frozenset(metadata[1])
     lines: list[str] = []
     for info in zf.infolist():
         name, ctype = info.filename, types.get(info.filename, "")
-        if (name.endswith("/") or name == "[Content_Types].xml" or _FORMATTING.search(ctype)
-                or PROPERTY_TYPES.search(ctype)):
+        if name.endswith("/") or name == "[Content_Types].xml" or _FORMATTING.search(ctype) or name in properties:
             continue
         data = zf.read(info)
         if name.endswith(".rels") or "relationships" in ctype:

@@ -5,7 +5,7 @@ Every Word, Excel and PowerPoint file carries some - an author and a "last modif
 a manager, a title and custom properties - so a name there must not refuse the whole file. They are read as lines
 after the document's own text, scanned by the same engine, and a redaction is written into the property in place:
 the file goes on with its metadata cleaned. Which parts are properties is decided by their content type (a part
-that only calls itself docProps/core.xml is read, read only, by package.py like any other part).
+that only calls itself docProps/core.xml, undeclared, is read, read only, by package.py like any other part).
 
 Every text and attribute value is read except timestamps and flags of their exact shape (created, modified,
 "false"), so nothing in these parts is skipped by name. Authorship is the same story spread over the package: every
@@ -38,11 +38,14 @@ AUTHORSHIP = frozenset({"author", "initials", "displayName", "userId"})
 _AUTHORSHIP_BYTES = re.compile(rb"author|initials|displayName|userId")
 
 
-def metadata_parts(zf: zipfile.ZipFile, types: dict[str, str]) -> tuple[list[str], list[str]]:
-    """The property parts (by content type) and the other XML parts that name an author, in package order."""
+def metadata_parts(zf: zipfile.ZipFile, types: dict[str, str], declared: dict[str, str]) -> tuple[list[str],
+                                                                                                  list[str]]:
+    """The property parts and the other XML parts that name an author, in package order. A property part is
+    declared as one by name (`declared`: the Overrides, as Office writes them): a Default that made every .xml a
+    "property" would otherwise hand the document's own body to this module as well as to its rewriter."""
     properties, authored = [], []
     for name, ctype in types.items():
-        if PROPERTY_TYPES.search(ctype):
+        if PROPERTY_TYPES.search(declared.get(name, "")):
             properties.append(name)
         elif ctype.endswith("xml") and _AUTHORSHIP_BYTES.search(zf.read(name)):
             authored.append(name)

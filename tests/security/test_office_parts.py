@@ -302,3 +302,26 @@ def test_a_strict_ooxml_workbook_is_read_or_refused_never_forwarded_unread(engin
     data = edited(strict, parts)
     sent = sent_on(engine, data)
     assert sent is None or NAME not in everything(sent)
+
+
+def test_two_members_of_one_name_are_refused():
+    # we would read one of them, another reader the other
+    data = save(workbook())
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a") as zf, pytest.warns(UserWarning):
+        zf.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{S}"><sheetData><row r="1"><c r="A1" '
+                    f't="inlineStr"><is><t>{NAME}</t></is></c></row></sheetData></worksheet>')
+    with pytest.raises(CannotRead):
+        file_extraction(buf.getvalue())
+
+
+def test_a_default_content_type_cannot_make_the_body_a_property_part(engine):
+    d = docx.Document()
+    d.add_paragraph(f"Report for {NAME}")
+    data = save(d)
+    lying = edited(data, {}, change={"[Content_Types].xml": (
+        b'<Default Extension="xml" ContentType="application/xml"/>',
+        b'<Default Extension="xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>')})
+    assert lying != data
+    sent = sent_on(engine, lying)
+    assert sent is None or NAME not in everything(sent)
