@@ -269,6 +269,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     from proxy.routing import Router
     from proxy.tenants import TenantRestrictions
     from proxy.unknown_ai import UnknownAITools
+    from proxy.unreachable import Reachability
 
     # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
     # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
@@ -278,6 +279,7 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
     addon.notices = board
     master.addons.add(ConnectGuard(addon.catalogue), NoticeAddon(board, is_intercepted=addon.is_intercepted),
                       RestoreAddon(), addon, TenantRestrictions(addon.allowlist, options["allow_hosts"]), Router(),
+                      Reachability(addon.service_of),
                       UnknownAITools(catalogue=addon.catalogue, allowlist=addon.allowlist, spool=addon.spool,
                                      metrics=addon.metrics, directory=addon.directory,
                                      central=Path(options["confdir"]).parent / "central" / "ai_domains.txt"),

@@ -214,3 +214,66 @@ font-weight:600}} header img{{max-height:3rem}} h1{{font-size:1.4rem;color:{styl
 section+section{{border-top:1px solid #ccc;margin-top:1.5rem}}</style></head>
 <body>{school}{"".join(sections)}</body></html>
 """
+
+
+# --- an AI service that cannot be reached --------------------------------------------------------------------------
+
+UNREACHABLE_CODE = "ai_service_unreachable"  # what a program can tell apart from a block, in every shape
+UNREACHABLE_WORDS = {
+    "en": {"title": "{tool} cannot be reached",
+           "body": "pupilguard could not connect to {tool}: {why}. Nothing was sent. Try again in a few minutes; "
+                   "if it keeps happening, tell your IT team.",
+           "dns": "its address could not be found", "refused": "the connection was refused",
+           "tls": "its secure connection could not be checked", "timeout": "it did not answer"},
+    "cy": {"title": "Nid oes modd cyrraedd {tool}",
+           "body": "Nid oedd pupilguard yn gallu cysylltu â {tool}: {why}. Ni chafodd dim ei anfon. Rhowch gynnig "
+                   "arall arni ymhen ychydig funudau; os yw'n dal i ddigwydd, dywedwch wrth eich tîm TG.",
+           "dns": "nid oedd modd dod o hyd i'w gyfeiriad", "refused": "gwrthodwyd y cysylltiad",
+           "tls": "nid oedd modd gwirio ei gysylltiad diogel", "timeout": "ni atebodd"},
+}
+
+
+def unreachable_response(request: http.Request, shape: str, tool: str, why: str) -> http.Response:
+    """502 when `tool` cannot be reached (`why`: dns, refused, tls or timeout): the school's page, in its
+    languages, for a page load; the provider's error shape with the code `ai_service_unreachable` otherwise."""
+    headers = {"Cache-Control": "no-store", "X-Pupilguard-Error": UNREACHABLE_CODE}
+    if is_navigation(request):
+        return http.Response.make(502, unreachable_page(tool, why).encode(),
+                                  {**headers, "Content-Type": "text/html; charset=utf-8",
+                                   "Content-Security-Policy":
+                                       "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"})
+    words = UNREACHABLE_WORDS["en"]
+    msg = words["body"].format(tool=tool, why=words.get(why, words["timeout"]))
+    if shape == "openai":
+        body: dict = {"error": {"message": msg, "type": "api_connection_error", "param": None,
+                                "code": UNREACHABLE_CODE}}
+    elif shape == "anthropic":  # Anthropic's errors carry a type only: the message and header say which
+        body = {"type": "error", "error": {"type": "api_error", "message": msg}}
+    elif shape == "gemini":
+        body = {"error": {"code": 502, "message": msg, "status": "UNAVAILABLE"}}
+    else:
+        body = {"detail": msg, "error": {"message": msg, "code": UNREACHABLE_CODE, "from": "pupilguard"}}
+    return http.Response.make(502, json.dumps(body).encode(), {**headers, "Content-Type": "application/json"})
+
+
+def unreachable_page(tool: str, why: str, style: SchoolStyle | None = None) -> str:
+    e = html.escape
+    style = style or SchoolStyle.from_env()
+    sections = []
+    for language in style.languages:
+        words = UNREACHABLE_WORDS[language]
+        sections.append(f'<section lang="{language}"><h1>{e(words["title"].format(tool=tool))}</h1>'
+                        f'<p>{e(words["body"].format(tool=tool, why=words.get(why, words["timeout"])))}</p>'
+                        "</section>")
+    logo = f'<img src="{e(style.logo_url, quote=True)}" alt="">' if style.logo_url else ""
+    school = f"<header>{logo}<span>{e(style.name)}</span></header>" if style.name or logo else ""
+    title = " / ".join(UNREACHABLE_WORDS[language]["title"].format(tool=tool) for language in style.languages)
+    return f"""<!doctype html>
+<html lang="{style.languages[0]}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
+header{{display:flex;align-items:center;gap:.75rem;padding-bottom:.75rem;border-bottom:.3rem solid {style.colour};
+font-weight:600}} header img{{max-height:3rem}} h1{{font-size:1.4rem;color:{style.colour}}}
+section+section{{border-top:1px solid #ccc;margin-top:1.5rem}}</style></head>
+<body>{school}{"".join(sections)}</body></html>
+"""

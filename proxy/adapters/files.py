@@ -23,8 +23,9 @@ from urllib.parse import quote, unquote_to_bytes
 from detectors.decode import hidden_texts as decoded_runs  # the proxy and `pupilguard scan` decode alike
 
 from .base import CannotRead, Extraction, plus_read_only
-from .excel import xlsx_extraction, xlsx_owned
-from .package import package_text
+from .excel import xlsx_extraction
+from .package import content_types, package_text
+from .properties import metadata_parts, with_properties
 from .word import word_extraction, word_owned
 
 __all__ = ["TextCodec", "sniff_text", "text_extraction", "file_extraction", "base64_extraction", "decoded_runs",
@@ -194,6 +195,8 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
         raise CannotRead("file_corrupt:zip") from None
     if len(infos) > _MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_UNZIPPED:
         raise CannotRead("file_too_large:zip")
+    if len({i.filename for i in infos}) != len(infos):
+        raise CannotRead("file_corrupt:zip")  # two members of one name: we would read one, a reader the other
     return zf
 
 
@@ -201,8 +204,9 @@ _MAX_EMBEDDING = 3  # a document inside a document inside a document: deeper one
 
 
 def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extraction:
-    """A Word document or workbook is rewritten in place; every other part of the package (package.py), and any
-    other zipped-XML format (PowerPoint, OpenDocument), is read but cannot be rewritten."""
+    """A Word document or workbook is rewritten in place, and the document properties of any Office file
+    (properties.py); every other part of the package (package.py), and any other zipped-XML format (PowerPoint
+    slides, OpenDocument), is read but cannot be rewritten."""
     names = set(zf.namelist())
     if not any(n.endswith(".xml") for n in names):
         raise CannotRead("file_archive")
@@ -215,10 +219,12 @@ def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extract
     if "word/document.xml" in names:
         main, owned = word_extraction(data, zf), word_owned
     elif "xl/workbook.xml" in names:
-        main, owned = xlsx_extraction(data, zf), xlsx_owned
+        main, owned = xlsx_extraction(data, zf)
     else:
         main, owned = Extraction.empty(data, "office_xml", ["document_without_text"]), (lambda _n, _e: False)
-    rest = package_text(zf, owned, embedded)
+    metadata = metadata_parts(zf, content_types(zf), content_types(zf, overrides_only=True))
+    main = with_properties(main, zf, metadata)  # author, company, title, who commented...: cleaned, not a block
+    rest = package_text(zf, owned, embedded, metadata)
     if not main.texts and rest.strip():
         main.notes = [n for n in main.notes if n != "document_without_text"]
     return plus_read_only(main, [rest], "office_parts_read_only")

@@ -1,10 +1,12 @@
 """Everything else in an Office package: the parts the Word and Excel rewriters do not own, read, never rewritten.
 
 A .docx or .xlsx is a zip of parts whose kinds are listed in [Content_Types].xml; which parts exist is up to the
-sender, not to a list of names we know. Document properties (core, app, custom), SmartArt, charts and chart sheets,
+sender, not to a list of names we know. SmartArt, charts and chart sheets,
 comments and threaded comments, glossary documents, altChunk imports, image alt text (docPr descr/title), formulas,
 headers and footers, data-validation lists, defined names, strict-OOXML parts - all are read here, as one text.
 They are scanned but cannot be rewritten: a redaction there makes rebuild give None, and the proxy blocks the file.
+Document properties (core, app, custom) and who wrote comments and changes are read and rewritten by
+properties.py, and skipped here.
 A part we cannot read (an OLE object, a macro project, an unknown binary) makes the file CannotRead.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ from lxml import etree
 from .base import CannotRead
 from .edits import XML_PARSER
 from .fields import opaque
+from .properties import AUTHORSHIP
 
 __all__ = ["package_text"]
 
@@ -43,14 +46,17 @@ _HEADER_CODE = re.compile(r'&(?:"[^"]*"|K[0-9A-Fa-f]{6}|K\d{2}[+-]\d{3}|\d+|.)',
 Owned = Callable[[str, etree._Element], bool]
 
 
-def content_types(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Every member's content type, from [Content_Types].xml (Override by part name, else Default by extension)."""
+def content_types(zf: zipfile.ZipFile, *, overrides_only: bool = False) -> dict[str, str]:
+    """Every member's content type, from [Content_Types].xml (Override by part name, else Default by extension);
+    with `overrides_only`, only the members declared one by one."""
     try:
         root = etree.fromstring(zf.read("[Content_Types].xml"), XML_PARSER)
     except KeyError:
         return {}
     defaults = {d.get("Extension", "").lower(): d.get("ContentType", "") for d in root.iter(f"{_CT}Default")}
     overrides = {o.get("PartName", "").lstrip("/"): o.get("ContentType", "") for o in root.iter(f"{_CT}Override")}
+    if overrides_only:
+        return {n: overrides[n] for n in zf.namelist() if n in overrides}
     return {n: overrides.get(n) or defaults.get(posixpath.splitext(n)[1].lstrip(".").lower(), "")
             for n in zf.namelist()}
 
@@ -63,7 +69,7 @@ def _words(value: str | None) -> bool:
     return not (_TOKEN.match(token) and (token[0].islower() or token.isupper() or any(c.isdigit() for c in token)))
 
 
-def _xml_text(name: str, data: bytes, owned: Owned) -> list[str]:
+def _xml_text(name: str, data: bytes, owned: Owned, authored: frozenset[str] = frozenset()) -> list[str]:
     try:
         root = etree.fromstring(data, XML_PARSER)
     except etree.XMLSyntaxError:
@@ -73,29 +79,38 @@ def _xml_text(name: str, data: bytes, owned: Owned) -> list[str]:
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions are not part of the document
         local = etree.QName(element).localname
+        by_author = name in authored  # authorship here is read and rewritten by properties.py
         text = _HEADER_CODE.sub(" ", element.text or "") if local in _HEADER_FOOTER else element.text
-        if not owned(name, element) and _words(text) and local not in _MACHINE_TAGS:
+        if (not owned(name, element) and _words(text) and local not in _MACHINE_TAGS
+                and not (by_author and local == "author")):
             out.append(text.strip())
         if _words(element.tail):
             out.append(element.tail.strip())
-        out.extend(v.strip() for k, v in element.attrib.items() if _words(v) and not k.startswith("{http://www.w3"))
+        out.extend(v.strip() for k, v in element.attrib.items() if _words(v) and not k.startswith("{http://www.w3")
+                   and not (by_author and etree.QName(k).localname in AUTHORSHIP))
     return out
 
 
-def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, str], list[str]]) -> str:
+def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, str], list[str]],
+                 metadata: tuple[list[str], list[str]] = ([], [])) -> str:
     """The text of every part of the package not already read by `owned`'s rewriter, a line each.
-    `read_file(data, name)` reads an embedded document (a .docx inside a .docx) and returns its texts."""
+    `read_file(data, name)` reads an embedded document (a .docx inside a .docx) and returns its texts;
+    `metadata` (properties.metadata_parts) names the property parts, and the parts whose authorship, that
+    properties.py reads."""
     types = content_types(zf)
+    properties, authored = frozenset(metadata[0]), frozenset(metadata[1])
     lines: list[str] = []
     for info in zf.infolist():
         name, ctype = info.filename, types.get(info.filename, "")
-        if name.endswith("/") or name == "[Content_Types].xml" or _FORMATTING.search(ctype):
+        if name.endswith("/") or name == "[Content_Types].xml" or _FORMATTING.search(ctype) or name in properties:
             continue
         data = zf.read(info)
         if name.endswith(".rels") or "relationships" in ctype:
             lines += [t for t in _external_targets(data)]
         elif ctype.endswith("xml") or (not ctype and data.lstrip().startswith(b"<")):
-            lines += _xml_text(name, data, owned)
+            lines += _xml_text(name, data, owned, authored)
+        elif ctype.endswith("vmlDrawing") or name.lower().endswith(".vml"):
+            lines += _vml_text(name, data, owned)  # legacy shapes: every comment of a spreadsheet has one
         elif _MEDIA.search(ctype) or "printerSettings" in ctype:
             continue  # pictures and sounds (no OCR, as for uploads), fonts, printer settings
         elif _EMBEDDED_DOCUMENT.search(ctype) or data.startswith(b"PK\x03\x04") or data.startswith(b"%PDF"):
@@ -105,6 +120,24 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         else:
             raise CannotRead(f"file_embedded_object:{ctype.rsplit('.', 1)[-1][:40] or 'unknown'}")
     return "\n".join(lines)
+
+
+_LENIENT = etree.HTMLParser(no_network=True)
+
+
+def _vml_text(name: str, data: bytes, owned: Owned) -> list[str]:
+    """VML as Office writes it is often not well-formed XML (`<br>` left open): read it as XML if it is, else with
+    a lenient parser, every text, tail and attribute value alike."""
+    try:
+        return _xml_text(name, data, owned)
+    except CannotRead:
+        pass
+    root = etree.fromstring(data, _LENIENT)
+    out: list[str] = []
+    for element in (root.iter() if root is not None else ()):
+        out += [v.strip() for v in (element.text, element.tail) if isinstance(element.tag, str) and _words(v)]
+        out += [v.strip() for v in element.attrib.values() if _words(v)]
+    return out
 
 
 def _external_targets(data: bytes) -> list[str]:

@@ -1,9 +1,9 @@
 """Word documents (.docx): every text in the file is read, and redacted texts are written back in place.
 
 A .docx is a zip of XML parts. The text of the body, tables, headers, footers, footnotes, endnotes and comments -
-tracked deletions and field codes included, since they leave with the file - and the document's title, subject,
-description and keywords are read as one text: paragraphs on lines, table cells separated by tabs, so that a
-recogniser sees "DOB<tab>14/03/2011" together. Each character of that text comes from one XML text node, or is a
+tracked deletions and field codes included, since they leave with the file - are read as one text (the document
+properties, title and author among them, follow it: properties.py): paragraphs on lines, table cells separated by
+tabs, so that a recogniser sees "DOB<tab>14/03/2011" together. Each character of that text comes from one XML text node, or is a
 separator. A redaction replaces a span with a placeholder; the placeholder goes into the node where the span starts
 and the rest of the span is removed from the nodes it covers, so formatting and everything else in the file stay as
 they were. A change the nodes cannot carry (across a paragraph or cell boundary) makes rebuild give None: the proxy
@@ -21,10 +21,6 @@ from .edits import XML_PARSER, Piece, apply_edits, placeholder_edits, rezip, set
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARTS = re.compile(r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes|comments\w*)\.xml$")
-_PROPERTIES = "docProps/core.xml"
-_PROPERTY_TAGS = {"{http://purl.org/dc/elements/1.1/}title", "{http://purl.org/dc/elements/1.1/}subject",
-                  "{http://purl.org/dc/elements/1.1/}description",
-                  "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}keywords"}
 _TEXT_NODES = {f"{_W}t", f"{_W}delText", f"{_W}instrText"}
 
 
@@ -49,8 +45,6 @@ def word_extraction(data: bytes, zf: zipfile.ZipFile) -> Extraction:
 
 def word_owned(part: str, element: etree._Element) -> bool:
     """Does word_extraction read (and rewrite) this element's text? The rest of the package is read by package.py."""
-    if part == _PROPERTIES:
-        return element.tag in _PROPERTY_TAGS
     return element.tag in _TEXT_NODES and bool(_PARTS.match(part))
 
 
@@ -61,18 +55,13 @@ def _parse(zf: zipfile.ZipFile) -> dict[str, etree._Element]:
 def _text_parts(zf: zipfile.ZipFile) -> list[str]:
     names = [n for n in zf.namelist() if _PARTS.match(n)]
     names.sort(key=lambda n: (n != "word/document.xml", n))  # the body first
-    return names + ([_PROPERTIES] if _PROPERTIES in zf.namelist() else [])
+    return names
 
 
 def _pieces(trees: dict[str, etree._Element]) -> list[Piece]:
     out: list[Piece] = []
-    for name, root in trees.items():
-        if name == _PROPERTIES:
-            for node in root:
-                if node.tag in _PROPERTY_TAGS and node.text:
-                    out += [Piece(node.text, node), Piece("\n")]
-        else:
-            _walk(root, out)
+    for root in trees.values():
+        _walk(root, out)
     return out
 
 
@@ -105,7 +94,4 @@ def _write_back(pieces: list[Piece]) -> None:
     for piece in pieces:
         node = piece.slot
         if node is not None and node.text != piece.text:
-            if node.tag in _TEXT_NODES:
-                set_text(node, piece.text)
-            else:  # a document property
-                node.text = piece.text
+            set_text(node, piece.text)
