@@ -186,12 +186,13 @@ def test_mis_screenshot_naming_a_pupil_with_an_ehcp_is_blocked(ocr_proxy, upstre
         openai_client(ocr_proxy).chat.completions.create(
             model="gpt-4o", messages=image_message(screenshots["profile"], text="Write a support plan."))
     assert "pupilguard blocked this request" in str(refused.value)
-    assert "Fischer" not in str(refused.value)
+    assert "special" in str(refused.value) and "Fischer" not in str(refused.value)
     assert upstream.requests_to(CHAT) == []
 
 
 # ---------------------------------------------------------------------------------------------- a huge picture
 
+@pytest.mark.slow
 def test_a_20_mb_picture_never_holds_up_another_users_text_prompt(ocr_proxy, upstream):
     """Noise compresses badly: a 2,600 x 2,600 PNG of it is 20 MB. It is read within its budget or refused;
     meanwhile a text prompt from someone else goes through, answered before the picture's request ends."""
