@@ -265,6 +265,7 @@ def render_picture(data: bytes, boxes: list[tuple[int, tuple[int, int, int, int]
         work = work.convert("L" if mode in ("I;16", "1") else mode)
     elif mode == "LA":
         work = work.convert("LA")
+    work.info = {}  # convert() carries the original's metadata (a GIF comment, EXIF) over: none of it goes out
     options: dict[str, Any] = {"icc_profile": icc} if icc else {}
     if fmt == "JPEG":
         options.update(quality=90)
