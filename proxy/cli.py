@@ -64,7 +64,7 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--ocr-workers", type=int, default=1, metavar="N",
                    help="processes reading the text in pictures and scanned PDFs (OCR) at once; 0 = pictures "
                         "are not read and are let through with a note")
-    p.add_argument("--ocr-budget-ms", type=int, default=20000, metavar="N",
+    p.add_argument("--ocr-budget-ms", type=int, default=30000, metavar="N",
                    help="time allowed to read the pictures of one request, queueing included; then it is blocked")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="detection worker processes (default: one per CPU), plus one kept for short prompts")

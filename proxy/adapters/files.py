@@ -327,7 +327,9 @@ def base64_extraction(value: str, mime: str = "", filename: str = "",
         if strict:
             raise CannotRead("file_not_base64") from None
         return None
-    if strict or raw.startswith(_DOCUMENT_MAGIC):  # a document is read even where we were only guessing
+    # a document is read even where we were only guessing; so is a picture, when the proxy reads pictures
+    picture = current_reader() is not None and image_kind(raw) is not None and _is_media(raw)
+    if strict or raw.startswith(_DOCUMENT_MAGIC) or picture:
         inner = file_extraction(raw, mime, filename)
     else:
         sniffed = sniff_text(raw)
