@@ -211,6 +211,8 @@ class PupilGuard:
                     self._refuse(flow, service, who, verdict, ms=ms)
                     return
                 _set_body(request, body)
+                if images is not None and images.renders:  # the DPO's record says a picture was redrawn
+                    verdict.reasons.append("picture_redacted")
             if not channels.rewrite(request, new_channels):  # a name in a header or cookie name
                 self._refuse(flow, service, who, _with_reason(verdict, "unredactable_channel"), ms=ms)
                 return

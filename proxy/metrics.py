@@ -42,7 +42,7 @@ class Metrics:
             "pupilguard_delivery_failures", "Failed attempts to deliver an event batch", ["reason"],
             registry=self.registry)
         self.ocr_running = Gauge(
-            "pupilguard_ocr_running", "Pictures being read (OCR) or redrawn right now", registry=self.registry)
+            "pupilguard_ocr_running", "Pictures being read (OCR) or redrawn, or waiting for an OCR worker, right now", registry=self.registry)
         self.ocr_seconds = Histogram(
             "pupilguard_ocr_seconds", "Time to read the pictures of one request (queueing included)",
             buckets=_LATENCY_BUCKETS, registry=self.registry)
