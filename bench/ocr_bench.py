@@ -1,6 +1,6 @@
 """OCR: how long pictures take to read, and what reading them costs everyone else's text prompts.
 
-    .venv/bin/python bench/ocr_bench.py [--requests 60] [--repeat 3]
+    .venv/bin/python bench/ocr_bench.py [--requests 150] [--repeat 3]
 
 1. OCR latency, measured the way an OCR worker runs it (one Tesseract thread, English + Welsh): a 1920 x 1080
    screenshot of a markbook (drawn with Pillow, 40 rows of names and marks) read, then redrawn with every name
@@ -191,7 +191,7 @@ def under_ocr(console: Console, tmp: Path, processes: list[subprocess.Popen], re
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=60, help="text prompts per measured series")
+    parser.add_argument("--requests", type=int, default=150, help="text prompts per measured series")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each OCR measurement")
     args = parser.parse_args()
     console = Console(width=130)
