@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotently installs and starts what the test suite needs from Debian: Chromium (browser tests),
+# Idempotently installs and starts what the test suite needs from Debian: Chromium (browser tests), Tesseract (OCR),
 # PostgreSQL (the production store, on 127.0.0.1:5432 with trust auth for local tests) and OpenLDAP's slapd
 # (the proxy's directory-group tests start their own server on a free loopback port).
 set -euo pipefail
@@ -14,6 +14,10 @@ command -v systemd-analyze >/dev/null || need+=(systemd)  # the install test ver
 command -v strip >/dev/null || need+=(binutils)           # deploy/install.sh strips debug symbols from the venv
 command -v openssl >/dev/null || need+=(openssl)          # the guide's PostgreSQL step makes a password with it
 command -v pdftoppm >/dev/null || need+=(poppler-utils)   # the governors' report test draws the PDF's pages
+command -v tesseract >/dev/null || need+=(tesseract-ocr)   # the proxy reads the text in pictures and scans (OCR)
+for lang in eng cym; do  # English and Welsh language data for Tesseract
+  dpkg-query -W -f='${Status}' "tesseract-ocr-$lang" 2>/dev/null | grep -q 'ok installed' || need+=("tesseract-ocr-$lang")
+done
 # WeasyPrint (the governors' report PDF) draws text with Pango
 for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
   dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed' || need+=("$lib")

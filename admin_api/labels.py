@@ -44,6 +44,15 @@ REASONS = {
     "unredactable_body": "An attached file held pupil data that could not be removed",
     "recheck_failed": "Pupil data remained after redaction, so it was stopped",
     "evasion": "Pupil data hidden by an encoding, so it was stopped",
+    "picture_redacted": "Names were blacked out in a picture (OCR)",
+    "scanned_pdf": "A scanned PDF held pupil data; scans cannot be edited, so it was stopped",
+    "image_too_large": "A picture was too large to read, so it was stopped",
+    "image_unreadable": "A picture could not be read, so it was stopped",
+    "image_too_many_frames": "An animated picture had too many frames to read, so it was stopped",
+    "pdf_too_many_scanned_pages": "A scanned PDF had too many pages to read, so it was stopped",
+    "ocr_timeout": "Reading a picture took too long, so it was stopped",
+    "ocr_busy": "No OCR worker came free in time, so it was stopped",
+    "ocr_unavailable": "OCR is not installed on the proxy, so the picture was stopped",
 }
 TOOLS = {
     "chatgpt": "ChatGPT", "claude": "Claude", "gemini": "Gemini", "copilot": "Microsoft Copilot",

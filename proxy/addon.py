@@ -26,6 +26,7 @@ from mitmproxy import ctx, exceptions, http
 from detectors.events import Event
 from proxy import flowmeta, responses
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
+from proxy.adapters.images import ImageReader, reading_images
 from proxy.allowlist_watch import AllowlistWatcher
 from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
 from proxy.catalogue import normalise_host
@@ -42,6 +43,9 @@ log = logging.getLogger("pupilguard.proxy")
 # Bodies bigger than this (a spreadsheet upload) are decoded, read and rewritten in a thread: parsing one can take
 # a second, and on the event loop that second would stall everyone else's traffic.
 _OFF_LOOP_BYTES = 8 * 1024
+# Why a picture could not be read (proxy/ocr.py), each with its own words for the teacher
+_PICTURE_REASONS = {"image_too_large", "image_unreadable", "image_too_many_frames", "ocr_timeout", "ocr_busy",
+                    "ocr_unavailable", "pdf_too_many_scanned_pages"}
 
 
 @dataclass
@@ -57,10 +61,11 @@ class PupilGuard:
 
     def __init__(self, *, catalogue: Any, allowlist: AllowlistWatcher, pool: ScanPool, spool: Spool,
                  metrics: Metrics, conversations: Conversations | None = None, notices: Any = None,
-                 directory: Any = None) -> None:
+                 directory: Any = None, pictures: Any = None) -> None:
         self.catalogue, self.allowlist, self.pool, self.spool = catalogue, allowlist, pool, spool
         self.metrics, self.notices = metrics, notices
         self.directory = directory  # proxy.directory.GroupDirectory with --proxyauth ldap:..., else None
+        self.pictures = pictures  # proxy.ocr.Pictures: the text in images and scanned PDFs; None = not read
         self.conversations = conversations or Conversations()
         self.service_cookies, self.known_clean = ServiceCookies(), KnownClean()
 
@@ -150,8 +155,13 @@ class PupilGuard:
         scope = (self.pool.generation, service.id, who.profile)
         unread = [i for i, slot in enumerate(channels.slots) if not self.known_clean.seen(*scope, slot.text)]
         extraction: Extraction | None = None
+        images = self.pictures.reader() if self.pictures is not None else None
         if carries_prompt or request.raw_content:
-            got = await _off_loop(size, self._extract, request, service)
+            got = await _off_loop(size, self._extract, request, service, images)
+            if images is not None and images.pending and not isinstance(got, Verdict):
+                # pictures to read (OCR, in its own workers), then the body is read again with their text
+                await self.pictures.read(images)
+                got = await _off_loop(size, self._extract, request, service, images)
             if isinstance(got, Verdict):  # on any path of an AI service, a body we cannot read does not leave
                 self._refuse(flow, service, who, got)
                 return
@@ -184,15 +194,25 @@ class PupilGuard:
             rebuilt = extraction is not None and new_body != body_texts
             if rebuilt:
                 body = await _off_loop(size, extraction.rebuild, new_body)
+                for _ in range(16):  # pictures to redraw with the changed words filled (proxy/ocr.py)
+                    if body is not None or images is None or not images.pending_renders:
+                        break
+                    await self.pictures.render(images)
+                    body = await _off_loop(size, extraction.rebuild, new_body)
                 if body is None:  # a file we can read but not rewrite (a PDF...): it cannot go out redacted
-                    self._refuse(flow, service, who, _with_reason(verdict, "unredactable_body"), ms=ms)
+                    verdict = _with_reason(verdict, "unredactable_body")
+                    if "scanned_pdf" in extraction.notes:  # the notice says why: scanned PDFs are not rewritten
+                        verdict.reasons.insert(0, "scanned_pdf")
+                    self._refuse(flow, service, who, verdict, ms=ms)
                     return
                 _set_body(request, body)
+                if images is not None and images.renders:  # the DPO's record says a picture was redrawn
+                    verdict.reasons.append("picture_redacted")
             if not channels.rewrite(request, new_channels):  # a name in a header or cookie name
                 self._refuse(flow, service, who, _with_reason(verdict, "unredactable_channel"), ms=ms)
                 return
             if not await _off_loop(size, self._reads_back, request, service, new_body if rebuilt else None,
-                                   new_channels):
+                                   new_channels, images):
                 self._refuse(flow, service, who, _with_reason(verdict, "recheck_failed"), ms=ms)
                 return
         if not self._let_out(flow, service, who, verdict, ms):
@@ -325,8 +345,10 @@ class PupilGuard:
     def _carries_prompt(service: Any, path: str) -> bool:
         return service.adapter_for(path) is not None  # a prompt or upload path of the catalogue
 
-    def _extract(self, request: http.Request, service: Any) -> Extraction | Verdict:
-        """The texts of a prompt body, or the verdict refusing it (too big, unreadable)."""
+    def _extract(self, request: http.Request, service: Any,
+                 images: ImageReader | None = None) -> Extraction | Verdict:
+        """The texts of a prompt body, or the verdict refusing it (too big, unreadable). With `images`, the text
+        of its pictures too (proxy/adapters/images.py)."""
         try:
             body = decode_request_body(request.raw_content or b"", request.headers.get("content-encoding"),
                                        ctx.options.pupilguard_max_body)
@@ -334,17 +356,20 @@ class PupilGuard:
             return Verdict.failed("body_too_large")
         except BodyError:
             return Verdict.failed("unreadable_body")
-        extraction = extract_for(service, body, request.headers.get("content-type", ""), request.path)
+        with reading_images(images):
+            extraction = extract_for(service, body, request.headers.get("content-type", ""), request.path)
         if isinstance(extraction, Unreadable):
-            return Verdict(action="block", reasons=["unreadable_body", extraction.reason])
+            # a picture too big or not read in time says so first (responses.py has the teacher's words)
+            picture = [extraction.reason] if extraction.reason in _PICTURE_REASONS else []
+            return Verdict(action="block", reasons=[*picture, "unreadable_body", extraction.reason])
         return extraction
 
     def _reads_back(self, request: http.Request, service: Any, body_texts: list[str] | None,
-                    channel_texts: list[str]) -> bool:
+                    channel_texts: list[str], images: ImageReader | None = None) -> bool:
         """Does the rewritten request, read again exactly as the original was read, carry exactly the texts the
         engine approved (`body_texts`: None if the body was not rewritten)? The adapters read every string of a
         body, so a rebuild that wrote a text to the wrong place, or left an original value anywhere, fails here."""
-        if body_texts is not None and _texts_of(self._extract(request, service)) != body_texts:
+        if body_texts is not None and _texts_of(self._extract(request, service, images)) != body_texts:
             return False
         return Channels(request, service.id, self.service_cookies).texts == channel_texts
 

@@ -69,6 +69,11 @@ def register_proxy(subparsers: Any) -> None:
     p.add_argument("--time-budget-ms", type=int, default=5000, metavar="N",
                    help="analysis time per request of up to 50,000 characters (longer ones get proportionally "
                         "more) before it is blocked (default: %(default)s)")
+    p.add_argument("--ocr-workers", type=int, default=1, metavar="N",
+                   help="processes reading the text in pictures and scanned PDFs (OCR) at once; 0 = pictures "
+                        "are not read and are let through with a note")
+    p.add_argument("--ocr-budget-ms", type=int, default=30000, metavar="N",
+                   help="time allowed to read the pictures of one request, queueing included; then it is blocked")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="detection worker processes (default: one per CPU), plus one kept for short prompts")
     p.add_argument("--mode", choices=["regular", "transparent"], default="regular",
@@ -132,7 +137,10 @@ def _run(args: argparse.Namespace) -> int:
             directory = GroupDirectory(args.proxyauth)
         except OptionsError as exc:
             raise UserError(f"--proxyauth: {exc}") from None
-    for flag, value in (("--max-body", args.max_body), ("--time-budget-ms", args.time_budget_ms)):
+    if args.ocr_workers < 0:
+        raise UserError("--ocr-workers must be 0 or more")
+    for flag, value in (("--max-body", args.max_body), ("--time-budget-ms", args.time_budget_ms),
+                        ("--ocr-budget-ms", args.ocr_budget_ms)):
         if value <= 0:
             raise UserError(f"{flag} must be positive")
     chain: dict[str, Any] = {}
@@ -209,6 +217,16 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     log.info("detection workers ready", extra={"workers": pool.size,
                                                "seconds": round(time.monotonic() - started, 1)})
+    pictures = None
+    if args.ocr_workers:
+        from proxy.ocr import OcrPool, Pictures
+
+        ocr_pool = OcrPool(size=args.ocr_workers)
+        try:
+            ocr_pool.start()
+        except PoolError as exc:  # the proxy runs; every picture is refused (ocr_unavailable) until this is fixed
+            log.error("OCR unavailable: pictures and scanned PDFs will be refused", extra={"error": str(exc)})
+        pictures = Pictures(ocr_pool, budget_s=args.ocr_budget_ms / 1000, metrics=metrics)
     delivery.start()
     allowlist.start()
     if central:
@@ -223,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
         central.on_change = apply
         central.start()
     addon = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
-                       conversations=Conversations(), directory=directory)
+                       conversations=Conversations(), directory=directory, pictures=pictures)
     options = dict(
         listen_host=listen_host, listen_port=listen_port, mode=[args.mode],
         confdir=str(data_dir / "ca"), allow_hosts=catalogue.allow_hosts_regexes(),
@@ -252,6 +270,8 @@ def _run(args: argparse.Namespace) -> int:
         allowlist.stop()
         delivery.stop()
         pool.close()
+        if pictures is not None:
+            pictures.pool.close()
         spool.close()
         if admin_server:
             admin_server.close()

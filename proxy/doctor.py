@@ -253,6 +253,21 @@ def check_model(args: argparse.Namespace, environment: Mapping[str, str]) -> Che
     return Check("Language model", OK, f"{name} loads")
 
 
+def check_ocr(args: argparse.Namespace) -> Check:
+    """Tesseract and its English and Welsh data: without them every picture and scanned PDF is refused."""
+    if not getattr(args, "ocr_workers", 1):
+        return Check("OCR", WARN, "--ocr-workers 0: pictures and scanned PDFs pass unread",
+                     "Remove --ocr-workers 0 so that names in screenshots are found.")
+    from proxy.ocr import OcrSpec
+
+    try:
+        OcrSpec().build()
+    except RuntimeError as error:
+        return Check("OCR", FAIL, f"{error}: every picture and scanned PDF is refused",
+                     "sudo apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym")
+    return Check("OCR", OK, "tesseract reads English and Welsh")
+
+
 def check_admin(args: argparse.Namespace, environment: Mapping[str, str]) -> list[Check]:
     admin_url = args.admin_url
     if not admin_url:
@@ -314,6 +329,7 @@ def run_checks(args: argparse.Namespace, environment: Mapping[str, str], *, mode
         check_roster(args, environment),
         *([check_ai_hosts(args, allowlist)] if allowlist else []),
         *([check_model(args, environment)] if model else []),
+        check_ocr(args),
         *check_admin(args, environment),
         *check_spool(data_dir),
     ]

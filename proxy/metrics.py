@@ -41,6 +41,14 @@ class Metrics:
         self.delivery_failures = Counter(
             "pupilguard_delivery_failures", "Failed attempts to deliver an event batch", ["reason"],
             registry=self.registry)
+        self.ocr_running = Gauge(
+            "pupilguard_ocr_running", "Pictures being read (OCR) or redrawn, or waiting for an OCR worker, right now", registry=self.registry)
+        self.ocr_seconds = Histogram(
+            "pupilguard_ocr_seconds", "Time to read the pictures of one request (queueing included)",
+            buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.ocr_failures = Counter(
+            "pupilguard_ocr_failures", "Pictures that could not be read (the request was refused)", ["reason"],
+            registry=self.registry)
         self.allowlist_reload_errors = Counter(
             "pupilguard_allowlist_reload_errors", "Allowlist files rejected on reload (old one kept)",
             registry=self.registry)

@@ -100,12 +100,17 @@ def _block_reason(tool: str, kinds: list[str], special: list[str], reasons: Iter
     codes = set(reasons)
     if "tool_blocked" in codes:
         return f"{tool} is not approved for your use at this school."
-    if codes & {"analysis_error", "analysis_timeout"}:
+    if codes & {"analysis_error", "analysis_timeout", "ocr_timeout", "ocr_busy"}:
         return "it could not be checked in time, so it was not sent."
     if "body_too_large" in codes:
         return "it was too large to check, so it was not sent."
+    if codes & {"image_too_large", "pdf_too_many_scanned_pages", "image_too_many_frames"}:
+        return "a picture or scan in it was too large to check, so it was not sent."
     if "unreadable_body" in codes:
         return "it could not be read, so it was not sent."
+    if "scanned_pdf" in codes:
+        return f"a scanned PDF contained {_join(kinds) or 'personal data'}; scanned PDFs cannot be edited, so it " \
+               "was not sent. Send the pages as pictures instead."
     if "unredactable_body" in codes:
         return f"an attached file contained {_join(kinds) or 'personal data'}, which cannot be removed from a file."
     if "recheck_failed" in codes:

@@ -48,6 +48,20 @@ REASON_SENTENCES = {
                     "sent to {tool}. Please tell IT.",
     "other_tenant": "sign in with your school account: only the school's own {tool} account may be used here.",
     "uncatalogued_ai_tool": "this AI tool is not approved by your school for you to use.",
+    "scanned_pdf": "an attached scanned PDF contains pupil data, and pupilguard cannot edit scanned PDFs, so it was "
+                   "not sent to {tool}. Remove the pupil data, or send the pages as pictures, and try again.",
+    "image_too_large": "a picture in it is too large to check for pupil data, so it was not sent to {tool}.",
+    "pdf_too_many_scanned_pages": "a scanned PDF in it has too many pages to check for pupil data, so it was not "
+                                  "sent to {tool}.",
+    "image_unreadable": "a picture in it could not be read to check it for pupil data, so it was not sent to "
+                        "{tool}.",
+    "image_too_many_frames": "an animated picture in it has too many frames to check for pupil data, so it was "
+                             "not sent to {tool}.",
+    "ocr_timeout": "reading the text in a picture took too long, so it was not sent to {tool}. Please try again "
+                   "with a smaller picture.",
+    "ocr_busy": "pupilguard was busy reading other pictures, so it was not sent to {tool}. Please try again.",
+    "ocr_unavailable": "pupilguard cannot read the text in pictures at the moment, so it was not sent to {tool}. "
+                       "Please tell IT.",
 }
 REASON_SENTENCES_CY = {
     "tool_blocked": "nid yw'r ysgol wedi cymeradwyo {tool} i chi ei ddefnyddio.",
@@ -64,6 +78,23 @@ REASON_SENTENCES_CY = {
     "other_tenant": "mewngofnodwch gyda'ch cyfrif ysgol: dim ond cyfrif {tool} yr ysgol ei hun y gellir ei "
                     "ddefnyddio yma.",
     "uncatalogued_ai_tool": "nid yw'r ysgol wedi cymeradwyo'r offeryn AI hwn i chi ei ddefnyddio.",
+    "scanned_pdf": "mae PDF wedi'i sganio sydd ynghlwm yn cynnwys data disgyblion, ac ni all pupilguard olygu PDF "
+                   "wedi'i sganio, felly ni chafodd ei anfon at {tool}. Tynnwch y data disgyblion, neu anfonwch y "
+                   "tudalennau fel lluniau, a rhowch gynnig arall arni.",
+    "image_too_large": "mae llun ynddo yn rhy fawr i'w wirio am ddata disgyblion, felly ni chafodd ei anfon at "
+                       "{tool}.",
+    "pdf_too_many_scanned_pages": "mae gormod o dudalennau mewn PDF wedi'i sganio ynddo i'w wirio am ddata "
+                                  "disgyblion, felly ni chafodd ei anfon at {tool}.",
+    "image_unreadable": "nid oedd modd darllen llun ynddo i'w wirio am ddata disgyblion, felly ni chafodd ei anfon "
+                        "at {tool}.",
+    "image_too_many_frames": "mae gormod o fframiau mewn llun wedi'i animeiddio ynddo i'w wirio am ddata "
+                             "disgyblion, felly ni chafodd ei anfon at {tool}.",
+    "ocr_timeout": "cymerodd ormod o amser i ddarllen y testun mewn llun, felly ni chafodd ei anfon at {tool}. "
+                   "Rhowch gynnig arall arni gyda llun llai.",
+    "ocr_busy": "roedd pupilguard yn brysur yn darllen lluniau eraill, felly ni chafodd ei anfon at {tool}. "
+                "Rhowch gynnig arall arni.",
+    "ocr_unavailable": "ni all pupilguard ddarllen y testun mewn lluniau ar hyn o bryd, felly ni chafodd ei anfon "
+                       "at {tool}. Rhowch wybod i'r tîm TG.",
 }
 # The block page's own words, per language.
 PAGE_WORDS = {

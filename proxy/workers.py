@@ -119,6 +119,8 @@ def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
 class _Worker:
     """One engine process and the pipe to it. Used by one request at a time (the pool hands it out)."""
 
+    target = staticmethod(_serve)  # the process's main loop: (conn, spec, nice); proxy.ocr runs its own
+
     def __init__(self, spec: EngineSpec, index: int, hard_limit_s: float) -> None:
         self.spec, self.index, self.hard_limit_s = spec, index, hard_limit_s
         self.process: multiprocessing.process.BaseProcess | None = None
@@ -133,7 +135,8 @@ class _Worker:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         parent, child = multiprocessing.get_context("spawn").Pipe()
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(child, self.spec, self.nice), name=f"pupilguard-scan-{self.index}", daemon=True)
+            target=self.target, args=(child, self.spec, self.nice), name=f"pupilguard-scan-{self.index}",
+            daemon=True)
         self.process.start()
         child.close()
         self.conn = parent

@@ -2,9 +2,10 @@
 
 Plain-text files are rewritten in their own encoding (BOM kept), Word documents and spreadsheets in place (word.py,
 excel.py). Other binary document formats (PDF, ODF, PowerPoint) are read but not rewritten: their `rebuild` returns
-None for changed texts, which tells the proxy to block rather than forward the original. Images, audio and video
-carry no text we can read (no OCR) and are let through with a note; any other binary is `CannotRead`, because an
-unread file must not reach an AI service.
+None for changed texts, which tells the proxy to block rather than forward the original. Pictures and the
+image-only pages of PDFs are read by OCR when the proxy gives a reader (images.py); without one, and for audio and
+video, media is let through with a note. Any other binary is `CannotRead`: an unread file must not reach an AI
+service.
 
 What a file *is* is decided from its content, never from the declared type or name (both are the sender's
 word): anything that decodes as text is scanned as text, and media must have the real structure of its format.
@@ -24,6 +25,7 @@ from detectors.decode import hidden_texts as decoded_runs  # the proxy and `pupi
 
 from .base import CannotRead, Extraction, plus_read_only
 from .excel import xlsx_extraction
+from .images import current_reader, image_extraction, image_kind, pdf_scan_text
 from .package import content_types, package_text
 from .properties import metadata_parts, with_properties
 from .word import word_extraction, word_owned
@@ -230,13 +232,29 @@ def _package_extraction(data: bytes, zf: zipfile.ZipFile, depth: int) -> Extract
     return plus_read_only(main, [rest], "office_parts_read_only")
 
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_text(data: bytes) -> list[str]:
     import pypdf
 
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise CannotRead("file_encrypted:pdf")
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def _pdf_extraction(data: bytes) -> Extraction:
+    """A PDF's text, read-only. Pages without text (scans) are OCR'd when the proxy reads pictures (images.py):
+    their text is scanned too, and a redaction there blocks the file like any other PDF redaction."""
+    pages = _pdf_text(data)
+    text = "\n".join(pages)
+    images = current_reader()
+    if images is None or all(p.strip() for p in pages):
+        return _read_only(data, text, "pdf")
+    scanned = pdf_scan_text(data, images)
+    if scanned is None:
+        return Extraction.empty(data, "pdf", ["image_pending"])
+    ex = _read_only(data, "\n".join(t for t in (text, scanned) if t.strip()), "pdf")
+    ex.notes.append("scanned_pdf")
+    return ex
 
 
 def file_extraction(data: bytes, mime: str = "", filename: str = "", _depth: int = 0) -> Extraction:
@@ -245,7 +263,7 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "", _depth: int
     name = (filename or "").lower()
     try:
         if data.startswith(b"%PDF") or (mime == "application/pdf" and b"%PDF" in data[:1024]):
-            return _read_only(data, _pdf_text(data), "pdf")
+            return _pdf_extraction(data)
         if data.startswith(b"PK\x03\x04"):
             return _package_extraction(data, _open_zip(data), _depth)
     except CannotRead:
@@ -262,6 +280,9 @@ def file_extraction(data: bytes, mime: str = "", filename: str = "", _depth: int
         hidden = _hidden_text(data)
         if hidden is not None:  # scanned; it cannot be rewritten, so a needed change blocks
             return _read_only(data, hidden, "media_text")
+        images, kind = current_reader(), image_kind(data)
+        if images is not None and kind is not None:  # the proxy reads the text in pictures (OCR)
+            return image_extraction(data, kind, images)
         return Extraction.empty(data, "media", ["media_not_scanned"])
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise CannotRead("file_legacy_office")
@@ -312,7 +333,9 @@ def base64_extraction(value: str, mime: str = "", filename: str = "",
         if strict:
             raise CannotRead("file_not_base64") from None
         return None
-    if strict or raw.startswith(_DOCUMENT_MAGIC):  # a document is read even where we were only guessing
+    # a document is read even where we were only guessing; so is a picture, when the proxy reads pictures
+    picture = current_reader() is not None and image_kind(raw) is not None and _is_media(raw)
+    if strict or raw.startswith(_DOCUMENT_MAGIC) or picture:
         inner = file_extraction(raw, mime, filename)
     else:
         sniffed = sniff_text(raw)

@@ -10,6 +10,7 @@ plain helpers are imported from here by name (a test module never imports anothe
 | `browser` | Debian's Chromium through Playwright, and the admin app served by uvicorn |
 | `net` | free loopback ports |
 | `mail` | fixtures: a certificate for 127.0.0.1; a real SMTP server (STARTTLS + AUTH) |
+| `pictures` | class lists drawn as images, and OCR read-back of what survived |
 | `files` | Word, Excel, PNG and PDF files built in memory |
 | `chat_site` | a fake chat web site with a strict CSP, for the in-page notice |
 | `json_paths` | which JSON paths a rewrite changed |
