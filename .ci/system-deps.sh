@@ -19,7 +19,8 @@ for lang in eng cym; do  # English and Welsh language data for Tesseract
   dpkg-query -W -f='${Status}' "tesseract-ocr-$lang" 2>/dev/null | grep -q 'ok installed' || need+=("tesseract-ocr-$lang")
 done
 # WeasyPrint (the governors' report PDF) draws text with Pango
-for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+# The OCR tests draw class lists in DejaVu fonts
+for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed' || need+=("$lib")
 done
 if [ ${#need[@]} -gt 0 ]; then
