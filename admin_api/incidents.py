@@ -16,12 +16,13 @@ Usage:
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
@@ -35,6 +36,7 @@ OUTCOMES = ("spoke_to_staff", "guidance_given", "safeguarding_referral", "report
             "no_action_appropriate", "false_positive")
 CASEWORK_ROLES = ("dpo", "dsl")
 MAX_NOTE = 4000
+LOCK_SPACE = 0x1C1D  # first key of the per-subject advisory locks (`_lock_subjects`)
 
 
 class CaseworkError(ValueError):
@@ -84,6 +86,7 @@ def assign(session: Session, events: Sequence[WireEvent], severities: Mapping[An
     relevant = sorted((e for e in events if severities[e.event_id] > 0), key=lambda e: e.time)
     if not relevant:
         return Placement({}, [])
+    _lock_subjects(session, {subject_of(e) for e in relevant})
     table = Incident.__table__
     current: dict[str, _Open] = {}
     for row in session.execute(
@@ -128,6 +131,24 @@ def assign(session: Session, events: Sequence[WireEvent], severities: Mapping[An
     raised = [Raised(i.id, i.severity, i.worst) for i in touched.values()  # type: ignore[arg-type]
               if i.severity > i.before]
     return Placement({e.event_id: i.id for e, i in members}, raised)  # type: ignore[misc]
+
+
+def _lock_subjects(session: Session, subjects: set[str]) -> None:
+    """Serialise grouping per subject until this transaction ends, so two batches of one member of staff arriving
+    at once cannot both find no open incident and each open one.
+
+    PostgreSQL: one transaction-level advisory lock per subject (a row lock cannot guard a row that does not exist
+    yet, and a unique constraint cannot say "one incident per quiet-time window"), taken in ascending key order so
+    two batches sharing several subjects never deadlock. A hash collision only serialises two unrelated subjects.
+    SQLite needs nothing: its transactions begin IMMEDIATE (admin_api.db), so writers are already serial.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "big", signed=True)
+                   for s in subjects})
+    # the (int, int) form keeps these apart from the single-key lock db.migrate takes
+    session.execute(text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM unnest(CAST(:keys AS integer[])) "
+                         "WITH ORDINALITY AS t(k, n)"), {"space": LOCK_SPACE, "keys": keys})
 
 
 def recount(session: Session, incident_ids: set[int]) -> None:
