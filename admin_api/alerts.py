@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, incidents, labels, queries, severity
 from .db import Database, bulk_insert
+from .permissions import ROLE_LABELS
 from .incidents import Raised
 from .schemas import EventFilter
 from .models import OutboxMessage, Setting, utcnow
@@ -41,7 +42,7 @@ from .models import OutboxMessage, Setting, utcnow
 log = logging.getLogger(__name__)
 
 ALERTS_KEY = "alerts"  # the settings-table row: contacts and channels
-CONTACT_ROLES = {"dsl": "Designated Safeguarding Lead", "dpo": "Data Protection Officer"}
+CONTACT_ROLES = {role: ROLE_LABELS[role] for role in ("dsl", "dpo")}
 LEASE = timedelta(minutes=2)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=5)  # an alert must arrive within minutes of the mail server coming back

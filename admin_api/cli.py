@@ -42,7 +42,9 @@ def register_admin(subparsers: Any) -> None:
     contacts = sub.add_parser(
         "contacts", parents=[common],
         help="set the DSL's and DPO's alert contacts (required at set-up); each gets a test message to confirm")
-    for role, title in (("dsl", "Designated Safeguarding Lead"), ("dpo", "Data Protection Officer")):
+    from .permissions import ROLE_LABELS
+
+    for role, title in ((r, ROLE_LABELS[r]) for r in ("dsl", "dpo")):
         contacts.add_argument(f"--{role}-name", metavar="NAME", help=f"the {title}'s name")
         contacts.add_argument(f"--{role}-email", metavar="EMAIL", help=f"the {title}'s e-mail address")
     contacts.set_defaults(handler=_contacts)
@@ -146,7 +148,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _create_user(args: argparse.Namespace) -> int:
-    from . import audit, auth
+    from . import accounts, audit
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -156,8 +158,8 @@ def _create_user(args: argparse.Namespace) -> int:
             return _fail("passwords do not match")
     with _session(_settings(args)) as session:
         try:
-            user = auth.create_user(session, args.username, password, args.role, email=args.email)
-        except auth.AuthError as exc:
+            user = accounts.create_user(session, args.username, password, args.role, email=args.email)
+        except accounts.AuthError as exc:
             return _fail(str(exc))
         audit.record(session, "cli", "user.create", user.username, {"role": user.role})
         session.commit()

@@ -27,14 +27,12 @@ from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
 
-from . import audit, severity
+from . import audit, permissions, severity
 from .db import bulk_insert, bulk_update
-from .models import INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote, User, utcnow
+from .models import INCIDENT_OUTCOMES, INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote, User, utcnow
 
 WINDOW = timedelta(hours=1)
-OUTCOMES = ("spoke_to_staff", "guidance_given", "safeguarding_referral", "reported_to_ico",
-            "no_action_appropriate", "false_positive")
-CASEWORK_ROLES = ("dpo", "dsl")
+CASEWORK_ROLES = permissions.roles_with(permissions.Permission.CASEWORK)  # who may be assigned an incident
 MAX_NOTE = 4000
 LOCK_SPACE = 0x1C1D  # first key of the per-subject advisory locks (`_lock_subjects`)
 
@@ -247,7 +245,7 @@ def update(session: Session, incident: Incident, actor: User, *, status: str | N
     changes: dict[str, Any] = {}
     if status is not None and status not in INCIDENT_STATUSES:
         raise CaseworkError(f"Unknown status {status!r}.")
-    if outcome is not None and outcome not in OUTCOMES:
+    if outcome is not None and outcome not in INCIDENT_OUTCOMES:
         raise CaseworkError(f"Unknown outcome {outcome!r}.")
     if status == "closed" and not (outcome or incident.outcome):
         raise CaseworkError("Choose an outcome to close the incident.")

@@ -33,7 +33,9 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("dpo", "dsl", "it", "viewer")
+from . import permissions
+
+ROLES = tuple(permissions.ROLES)  # the role table is admin_api.permissions
 ACTIONS = ("allow", "redact", "block")
 
 
@@ -244,7 +246,7 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (
-        CheckConstraint("role IN ('dpo', 'dsl', 'it', 'viewer')", name="role"),
+        CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
         UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc"),
     )
 
@@ -345,6 +347,8 @@ class PendingChange(Base):
 
 
 INCIDENT_STATUSES = ("new", "in_review", "escalated", "closed")
+INCIDENT_OUTCOMES = ("spoke_to_staff", "guidance_given", "safeguarding_referral", "reported_to_ico",
+                     "no_action_appropriate", "false_positive")
 
 
 class Incident(Base):

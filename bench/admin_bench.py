@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admin_api import auth, incidents, proxies, queries, rollups  # noqa: E402
+from admin_api import accounts, incidents, proxies, queries, rollups  # noqa: E402
 from admin_api.db import Database, migrate  # noqa: E402
 from admin_api.schemas import EventFilter, IngestEvent  # noqa: E402
 from admin_api.models import User  # noqa: E402
@@ -287,7 +287,7 @@ def main() -> int:
         migrate(db.engine)
         with db.session() as s:
             _, token = proxies.create_token(s, "bench")
-            auth.create_user(s, "bench-dpo", PASSWORD, "dpo")
+            accounts.create_user(s, "bench-dpo", PASSWORD, "dpo")
             s.commit()
 
         batch_size = 500

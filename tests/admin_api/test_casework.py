@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from admin_api import auth, config_store, severity
+from admin_api import accounts, config_store, severity
 from admin_api.models import AuditEntry, Incident
 from admin_api.models import Event as StoredEvent
 from admin_api.severity import severity_of
@@ -52,8 +52,8 @@ def test_severity_follows_the_decision(decision, expected):
 def people(app):
     with app.state.db.session() as session:
         for role in ("dpo", "dsl", "it", "viewer"):
-            auth.create_user(session, role, PASSWORD, role)
-        auth.create_user(session, "dsl2", PASSWORD, "dsl")
+            accounts.create_user(session, role, PASSWORD, role)
+        accounts.create_user(session, "dsl2", PASSWORD, "dsl")
         session.commit()
 
 
