@@ -20,7 +20,7 @@ from .accounts import AddressThrottle
 from .db import Database, migrate
 from .metrics import Metrics
 from .retention import purge_periodically
-from .routers import config, docs, events, health, ingest, proxies
+from .routers import config, docs, events, health, incidents, ingest, proxies
 from .settings import Settings
 
 MAX_BODY = 16 * 1024 * 1024  # a full 500-event batch is ~3 MB
@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    for router in (ingest.router, events.router, config.router, proxies.router, health.router):
+    for router in (ingest.router, events.router, incidents.router, config.router, proxies.router, health.router):
         app.include_router(router)
     docs.install(app)
     web_session.install(app, settings)
