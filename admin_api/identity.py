@@ -97,7 +97,8 @@ class _BasicCache:
         with self._lock:
             if len(self._entries) >= self.MAX:
                 self._entries.clear()
-            self._entries[self._digest(username, password)] = (user.id, session_stamp(user), time.monotonic() + self.TTL)
+            expires = time.monotonic() + self.TTL
+            self._entries[self._digest(username, password)] = (user.id, session_stamp(user), expires)
 
     def clear(self) -> None:
         with self._lock:

@@ -29,7 +29,8 @@ from detectors.events import Event as WireEvent
 
 from . import audit, permissions, severity
 from .db import bulk_insert, bulk_update
-from .models import INCIDENT_OUTCOMES, INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote, User, utcnow
+from .models import (INCIDENT_OUTCOMES, INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote,
+                     User, utcnow)
 
 WINDOW = timedelta(hours=1)
 CASEWORK_ROLES = permissions.roles_with(permissions.Permission.CASEWORK)  # who may be assigned an incident

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.orm import Session
 
 from admin_api import audit, incidents, queries, severity
-from admin_api.db import SessionDep
+from admin_api.db import RowId, SessionDep
 from admin_api.identity import ApiUser
 from admin_api.models import Incident, User
 from admin_api.schemas import IncidentDetail, IncidentOut, IncidentPage, IncidentQuery, IncidentUpdate, NoteIn, NoteOut
@@ -39,7 +39,8 @@ def _detail(session: Session, incident: Incident) -> IncidentDetail:
     return IncidentDetail.model_validate({
         **_fields(incident),
         "notes": [NoteOut(id=n.id, time=n.time, author=n.author, text=n.text) for n in incident.notes],
-        "recent_events": [queries.event_out(e, include_text=True) for e in incidents.incident_events(session, incident)],
+        "recent_events": [queries.event_out(e, include_text=True)
+                          for e in incidents.incident_events(session, incident)],
     })
 
 
@@ -65,7 +66,7 @@ def list_incidents(query: Annotated[IncidentQuery, Query()], user: ApiUser, sess
 
 @router.get("/{incident_id}", response_model=IncidentDetail, summary="One incident, with its notes and events",
             responses=NOT_FOUND)
-def get_incident(incident_id: int, user: ApiUser, session: SessionDep) -> IncidentDetail:
+def get_incident(incident_id: RowId, user: ApiUser, session: SessionDep) -> IncidentDetail:
     incident = _visible(session, user, incident_id)
     audit.record(session, user.username, "incident.view", str(incident.id))
     session.commit()
@@ -75,7 +76,8 @@ def get_incident(incident_id: int, user: ApiUser, session: SessionDep) -> Incide
 @router.patch("/{incident_id}", response_model=IncidentDetail, summary="Change status, assignee or outcome",
               responses={**NOT_FOUND, 409: {"description": "The workflow does not allow it (e.g. closing without "
                                                             "an outcome); the message says why"}})
-def update_incident(incident_id: int, change: IncidentUpdate, user: ApiUser, session: SessionDep) -> IncidentDetail:
+def update_incident(incident_id: RowId, change: IncidentUpdate, user: ApiUser,
+                    session: SessionDep) -> IncidentDetail:
     incident = _visible(session, user, incident_id)
     try:
         incidents.update(session, incident, user, status=change.status, assignee=change.assignee,
@@ -89,7 +91,7 @@ def update_incident(incident_id: int, change: IncidentUpdate, user: ApiUser, ses
 
 @router.post("/{incident_id}/notes", response_model=NoteOut, status_code=201, summary="Add a note",
              responses={**NOT_FOUND, 409: {"description": "An empty note"}})
-def add_note(incident_id: int, note: NoteIn, user: ApiUser, session: SessionDep) -> NoteOut:
+def add_note(incident_id: RowId, note: NoteIn, user: ApiUser, session: SessionDep) -> NoteOut:
     incident = _visible(session, user, incident_id)
     try:
         added = incidents.add_note(session, incident, user, note.text)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import alerts, audit, incidents, queries, severity
-from admin_api.db import SessionDep
+from admin_api.db import RowId, SessionDep
 from admin_api.forms import FormDep, UploadedFile
 from admin_api.web_session import csrf_protect
 from admin_api.models import INCIDENT_OUTCOMES, INCIDENT_STATUSES, EventPupil, OutboxMessage, User
@@ -84,7 +84,7 @@ def false_positives(request: Request, user: PageUser, db: SessionDep):
 
 
 @router.get("/incidents/{incident_id}")
-def incident_detail(request: Request, incident_id: int, user: PageUser,
+def incident_detail(request: Request, incident_id: RowId, user: PageUser,
                     db: SessionDep):
     incident, missing = _incident_or_404(request, db, user, incident_id)
     if missing:
@@ -97,7 +97,7 @@ def incident_detail(request: Request, incident_id: int, user: PageUser,
 @router.post("/incidents/{incident_id}")
 def incident_update(
     request: Request,
-    incident_id: int,
+    incident_id: RowId,
     user: PageUser,
     db: SessionDep,
     status: str = Form(""),
@@ -121,7 +121,7 @@ def incident_update(
 @router.post("/incidents/{incident_id}/notes")
 def incident_note(
     request: Request,
-    incident_id: int,
+    incident_id: RowId,
     user: PageUser,
     db: SessionDep,
     text: str = Form(""),
