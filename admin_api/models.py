@@ -176,33 +176,34 @@ class DailyTotal(Base):
     events: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-class DailyCount(Base):
+class _Breakdown:
+    """The filters a dashboard can narrow a daily count by, and the count (the columns after each table's own key:
+    sort_order keeps them there, where the primary keys and migrations have them)."""
+
+    action: Mapped[str] = mapped_column(String(16), primary_key=True, sort_order=1)
+    tool: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=1)
+    profile: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=1)
+    department: Mapped[str] = mapped_column(String(128), primary_key=True, sort_order=1)
+    events: Mapped[int] = mapped_column(Integer, nullable=False, sort_order=1)
+
+
+class DailyCount(_Breakdown, Base):
     """Events per UTC day, action, tool, profile and department (for dashboards filtered on those)."""
 
     __tablename__ = "daily_counts"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    action: Mapped[str] = mapped_column(String(16), primary_key=True)
-    tool: Mapped[str] = mapped_column(String(64), primary_key=True)
-    profile: Mapped[str] = mapped_column(String(64), primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)
-    events: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __table_args__ = (Index("ix_daily_counts_tool_day", "tool", "day"),)
 
 
-class DailyEntityCount(Base):
+class DailyEntityCount(_Breakdown, Base):
     """Events holding each data type, per UTC day, action, tool, profile and department."""
 
     __tablename__ = "daily_entity_counts"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     entity: Mapped[str] = mapped_column(String(64), primary_key=True)
-    action: Mapped[str] = mapped_column(String(16), primary_key=True)
-    tool: Mapped[str] = mapped_column(String(64), primary_key=True)
-    profile: Mapped[str] = mapped_column(String(64), primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)
-    events: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __table_args__ = (Index("ix_daily_entity_counts_entity_day", "entity", "day"),)
 
