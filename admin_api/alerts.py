@@ -10,6 +10,9 @@ and AUTH; a Teams/Slack-compatible webhook; syslog CEF over UDP), marks them sen
 exponential backoff. A message is only ever re-sent if the service dies between sending and recording it.
 
 Messages never hold prompt text beyond the stored placeholder excerpt.
+
+(Slightly over 350 lines: contacts, outbox, message wording and the three channels are one delivery guarantee; the
+outbox's claim-send-record cycle is easiest to check when its channels sit beside it.)
 """
 from __future__ import annotations
 

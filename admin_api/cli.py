@@ -120,8 +120,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
+    from detectors.logs import setup_logging
+
     from .app import create_app
 
+    setup_logging()
     host, sep, port = args.listen.rpartition(":")
     if not sep or not port.isdigit():
         return _fail(f"--listen must be ADDR:PORT, not {args.listen!r}")
@@ -137,7 +140,8 @@ def _serve(args: argparse.Namespace) -> int:
     if missing:
         print(f"pupilguard admin: alerts are not confirmed for: {', '.join(m.upper() for m in missing)} "
               "(run `pupilguard admin contacts`, or set them on the Alerts page)", file=sys.stderr)
-    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="info", server_header=False)
+    # the proxy's JSON lines (detectors.logs) for uvicorn's loggers too, rather than uvicorn's own text format
+    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="info", server_header=False, log_config=None)
     return 0
 
 

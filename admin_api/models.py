@@ -3,6 +3,9 @@
 The event tables hold only what a proxy may send (detectors.events.Event): types, counts, a redacted excerpt and
 pseudonymous pupil references — never a raw prompt or a plaintext roster name. Alembic migrations in
 admin_api/migrations/ must produce exactly this schema (tests/admin_api/test_migrations.py checks).
+
+(Over 350 lines on purpose: one module is the whole schema, read in one place and compared with the migrations
+as one metadata.)
 """
 from __future__ import annotations
 
