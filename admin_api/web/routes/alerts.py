@@ -25,8 +25,7 @@ def alerts_page(request: Request, user: PageUser, db: SessionDep):
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge_alert(request: Request, alert_id: int, user: PageUser,
-                      db: SessionDep):
+def acknowledge_alert(request: Request, alert_id: int, user: PageUser, db: SessionDep):
     if protection.acknowledge(db, alert_id, user.username) is None:
         raise HTTPException(404, "No such alert.")
     db.commit()
@@ -35,8 +34,7 @@ def acknowledge_alert(request: Request, alert_id: int, user: PageUser,
 
 
 @router.post("/changes/{change_id}/{decision}")
-def decide_change(request: Request, change_id: int, decision: str, user: PageUser,
-                  db: SessionDep):
+def decide_change(request: Request, change_id: int, decision: str, user: PageUser, db: SessionDep):
     if decision not in ("approve", "reject"):
         raise HTTPException(404)
     try:

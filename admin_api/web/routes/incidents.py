@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from admin_api import alerts, audit, incidents, queries, severity
 from admin_api.db import RowId, SessionDep
 from admin_api.forms import FormDep, UploadedFile
-from admin_api.web_session import csrf_protect
 from admin_api.models import INCIDENT_OUTCOMES, INCIDENT_STATUSES, EventPupil, OutboxMessage, User
 from admin_api.reidentify import identify
 from admin_api.schemas import EventFilter
 from admin_api.web.deps import PageUser
 from admin_api.web.routes.events import excerpt_parts
 from admin_api.web.templating import flash, render
+from admin_api.web_session import csrf_protect
 from detectors.mis_import import MisImportError
 
 router = APIRouter()
@@ -40,12 +40,7 @@ def _filter(params: dict[str, str]) -> incidents.IncidentFilter:
 
 
 @router.get("/incidents")
-def incident_list(
-    request: Request,
-    user: PageUser,
-    db: SessionDep,
-    page: int = 0,
-):
+def incident_list(request: Request, user: PageUser, db: SessionDep, page: int = 0):
     params = dict(request.query_params)
     flt = _filter(params)
     page = max(page, 0)
@@ -84,8 +79,7 @@ def false_positives(request: Request, user: PageUser, db: SessionDep):
 
 
 @router.get("/incidents/{incident_id}")
-def incident_detail(request: Request, incident_id: RowId, user: PageUser,
-                    db: SessionDep):
+def incident_detail(request: Request, incident_id: RowId, user: PageUser, db: SessionDep):
     incident, missing = _incident_or_404(request, db, user, incident_id)
     if missing:
         return missing

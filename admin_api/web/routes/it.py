@@ -132,8 +132,7 @@ def roster_page(request: Request, user: PageUser, db: SessionDep):
 
 
 @router.post("/roster")
-def upload_roster(request: Request, form: FormDep, user: PageUser,
-                  db: SessionDep):
+def upload_roster(request: Request, form: FormDep, user: PageUser, db: SessionDep):
     # The MIS export is plaintext pupil data: admin_api.forms parsed it in memory (once per request); here it is
     # hashed and dropped — never written to disk, logged, or echoed back (the report holds counts, row numbers and
     # column names only).
