@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
     migrate_on_start: bool = True
 
-    # Web sessions (admin_api.auth reads these).
+    # Web sessions (admin_api.web_session reads these).
     cookie_secure: bool = True
     session_max_age: int = 8 * 3600
     oidc_provider: Literal["entra", "google"] | None = None
