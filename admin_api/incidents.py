@@ -78,10 +78,9 @@ class Placement:
 
 
 def assign(session: Session, events: Sequence[WireEvent], severities: Mapping[Any, int]) -> Placement:
-    """Group events about to be stored into incidents (a few set-based statements per batch, whatever its size),
-    so each event row is written once with its incident. Returns where each event goes and the incidents opened
-    or raised to a higher severity (what alerts are about). If an event then turns out to be stored already (a
-    concurrent re-delivery), `recount` the incidents it was counted in."""
+    """Group newly stored events into incidents (a few set-based statements per batch, whatever its size). Returns
+    where each event goes and the incidents opened or raised to a higher severity (what alerts are about). The
+    subjects stay locked until the transaction ends (`_lock_subjects`): call it last before committing."""
     relevant = sorted((e for e in events if severities[e.event_id] > 0), key=lambda e: e.time)
     if not relevant:
         return Placement({}, [])
@@ -148,17 +147,6 @@ def _lock_subjects(session: Session, subjects: set[str]) -> None:
     # the (int, int) form keeps these apart from the single-key lock db.migrate takes
     session.execute(text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM unnest(CAST(:keys AS integer[])) "
                          "WITH ORDINALITY AS t(k, n)"), {"space": LOCK_SPACE, "keys": keys})
-
-
-def recount(session: Session, incident_ids: set[int]) -> None:
-    """Put the event counts of these incidents back in line with their stored events (and drop one left empty)."""
-    table = Incident.__table__
-    for incident_id in incident_ids:
-        n = session.scalar(select(func.count()).select_from(Event).where(Event.incident_id == incident_id)) or 0
-        if n:
-            session.execute(table.update().where(table.c.id == incident_id).values(events=n))
-        else:
-            session.execute(table.delete().where(table.c.id == incident_id))
 
 
 # --- who may see which incidents -----------------------------------------------------------------------------------
