@@ -10,6 +10,9 @@ and AUTH; a Teams/Slack-compatible webhook; syslog CEF over UDP), marks them sen
 exponential backoff. A message is only ever re-sent if the service dies between sending and recording it.
 
 Messages never hold prompt text beyond the stored placeholder excerpt.
+
+(Slightly over 350 lines: contacts, outbox, message wording and the three channels are one delivery guarantee; the
+outbox's claim-send-record cycle is easiest to check when its channels sit beside it.)
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, incidents, labels, queries, severity
 from .db import Database, bulk_insert
+from .permissions import ROLE_LABELS
 from .incidents import Raised
 from .schemas import EventFilter
 from .models import OutboxMessage, Setting, utcnow
@@ -41,7 +45,7 @@ from .models import OutboxMessage, Setting, utcnow
 log = logging.getLogger(__name__)
 
 ALERTS_KEY = "alerts"  # the settings-table row: contacts and channels
-CONTACT_ROLES = {"dsl": "Designated Safeguarding Lead", "dpo": "Data Protection Officer"}
+CONTACT_ROLES = {role: ROLE_LABELS[role] for role in ("dsl", "dpo")}
 LEASE = timedelta(minutes=2)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=5)  # an alert must arrive within minutes of the mail server coming back

@@ -15,11 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import alerts, auth, config_store, web
+from . import alerts, config_store, web, web_session
+from .accounts import AddressThrottle
 from .db import Database, migrate
 from .metrics import Metrics
 from .retention import purge_periodically
-from .routers import ai_tools, config, docs, events, health, ingest, proxies
+from .routers import ai_tools, config, docs, events, health, incidents, ingest, proxies
 from .settings import Settings
 
 MAX_BODY = 16 * 1024 * 1024  # a full 500-event batch is ~3 MB
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.metrics = Metrics(db)
     app.state.roster_key = config_store.roster_key(settings)
+    app.state.address_throttle = AddressThrottle()  # failed sign-ins per client address (admin_api.accounts)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -145,10 +147,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    for router in (ingest.router, events.router, config.router, proxies.router, health.router, ai_tools.router):
+    for router in (ingest.router, events.router, incidents.router, config.router, proxies.router, health.router, ai_tools.router):
         app.include_router(router)
     docs.install(app)
-    auth.install(app, settings)
+    web_session.install(app, settings)
+    web.install(app, settings)
     app.include_router(web.router)
     app.add_middleware(RequestTiming, metrics=app.state.metrics)
     app.add_middleware(BodyLimit)

@@ -42,7 +42,9 @@ def register_admin(subparsers: Any) -> None:
     contacts = sub.add_parser(
         "contacts", parents=[common],
         help="set the DSL's and DPO's alert contacts (required at set-up); each gets a test message to confirm")
-    for role, title in (("dsl", "Designated Safeguarding Lead"), ("dpo", "Data Protection Officer")):
+    from .permissions import ROLE_LABELS
+
+    for role, title in ((r, ROLE_LABELS[r]) for r in ("dsl", "dpo")):
         contacts.add_argument(f"--{role}-name", metavar="NAME", help=f"the {title}'s name")
         contacts.add_argument(f"--{role}-email", metavar="EMAIL", help=f"the {title}'s e-mail address")
     contacts.set_defaults(handler=_contacts)
@@ -118,8 +120,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
+    from detectors.logs import setup_logging
+
     from .app import create_app
 
+    setup_logging()
     host, sep, port = args.listen.rpartition(":")
     if not sep or not port.isdigit():
         return _fail(f"--listen must be ADDR:PORT, not {args.listen!r}")
@@ -135,7 +140,8 @@ def _serve(args: argparse.Namespace) -> int:
     if missing:
         print(f"pupilguard admin: alerts are not confirmed for: {', '.join(m.upper() for m in missing)} "
               "(run `pupilguard admin contacts`, or set them on the Alerts page)", file=sys.stderr)
-    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="info", server_header=False)
+    # the proxy's JSON lines (detectors.logs) for uvicorn's loggers too, rather than uvicorn's own text format
+    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="info", server_header=False, log_config=None)
     return 0
 
 
@@ -146,7 +152,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _create_user(args: argparse.Namespace) -> int:
-    from . import audit, auth
+    from . import accounts, audit
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -156,8 +162,8 @@ def _create_user(args: argparse.Namespace) -> int:
             return _fail("passwords do not match")
     with _session(_settings(args)) as session:
         try:
-            user = auth.create_user(session, args.username, password, args.role, email=args.email)
-        except auth.AuthError as exc:
+            user = accounts.create_user(session, args.username, password, args.role, email=args.email)
+        except accounts.AuthError as exc:
             return _fail(str(exc))
         audit.record(session, "cli", "user.create", user.username, {"role": user.role})
         session.commit()

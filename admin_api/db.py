@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Path as PathParam, Request
 from sqlalchemy import JSON, Engine, Table, any_, bindparam, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -183,6 +183,12 @@ def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: a session per request. Handlers commit explicitly; anything uncommitted is rolled back."""
     with request.app.state.db.session() as session:
         yield session
+
+
+# Route parameters say `db: SessionDep` (one definition of how a request gets its session)
+SessionDep = Annotated[Session, Depends(get_session)]
+# A row id in a path: the range of the integer primary keys, so a huge number is a 422, not a database overflow
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"

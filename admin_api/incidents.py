@@ -16,25 +16,26 @@ Usage:
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from detectors.events import Event as WireEvent
 
-from . import audit, severity
+from . import audit, permissions, severity
 from .db import bulk_insert, bulk_update
-from .models import INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote, User, utcnow
+from .models import (INCIDENT_OUTCOMES, INCIDENT_STATUSES, Event, EventEntity, EventPupil, Incident, IncidentNote,
+                     User, utcnow)
 
 WINDOW = timedelta(hours=1)
-OUTCOMES = ("spoke_to_staff", "guidance_given", "safeguarding_referral", "reported_to_ico",
-            "no_action_appropriate", "false_positive")
-CASEWORK_ROLES = ("dpo", "dsl")
+CASEWORK_ROLES = permissions.roles_with(permissions.Permission.CASEWORK)  # who may be assigned an incident
 MAX_NOTE = 4000
+LOCK_SPACE = 0x1C1D  # first key of the per-subject advisory locks (`_lock_subjects`)
 
 
 class CaseworkError(ValueError):
@@ -77,13 +78,13 @@ class Placement:
 
 
 def assign(session: Session, events: Sequence[WireEvent], severities: Mapping[Any, int]) -> Placement:
-    """Group events about to be stored into incidents (a few set-based statements per batch, whatever its size),
-    so each event row is written once with its incident. Returns where each event goes and the incidents opened
-    or raised to a higher severity (what alerts are about). If an event then turns out to be stored already (a
-    concurrent re-delivery), `recount` the incidents it was counted in."""
+    """Group newly stored events into incidents (a few set-based statements per batch, whatever its size). Returns
+    where each event goes and the incidents opened or raised to a higher severity (what alerts are about). The
+    subjects stay locked until the transaction ends (`_lock_subjects`): call it last before committing."""
     relevant = sorted((e for e in events if severities[e.event_id] > 0), key=lambda e: e.time)
     if not relevant:
         return Placement({}, [])
+    _lock_subjects(session, {subject_of(e) for e in relevant})
     table = Incident.__table__
     current: dict[str, _Open] = {}
     for row in session.execute(
@@ -130,15 +131,22 @@ def assign(session: Session, events: Sequence[WireEvent], severities: Mapping[An
     return Placement({e.event_id: i.id for e, i in members}, raised)  # type: ignore[misc]
 
 
-def recount(session: Session, incident_ids: set[int]) -> None:
-    """Put the event counts of these incidents back in line with their stored events (and drop one left empty)."""
-    table = Incident.__table__
-    for incident_id in incident_ids:
-        n = session.scalar(select(func.count()).select_from(Event).where(Event.incident_id == incident_id)) or 0
-        if n:
-            session.execute(table.update().where(table.c.id == incident_id).values(events=n))
-        else:
-            session.execute(table.delete().where(table.c.id == incident_id))
+def _lock_subjects(session: Session, subjects: set[str]) -> None:
+    """Serialise grouping per subject until this transaction ends, so two batches of one member of staff arriving
+    at once cannot both find no open incident and each open one.
+
+    PostgreSQL: one transaction-level advisory lock per subject (a row lock cannot guard a row that does not exist
+    yet, and a unique constraint cannot say "one incident per quiet-time window"), taken in ascending key order so
+    two batches sharing several subjects never deadlock. A hash collision only serialises two unrelated subjects.
+    SQLite needs nothing: its transactions begin IMMEDIATE (admin_api.db), so writers are already serial.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "big", signed=True)
+                   for s in subjects})
+    # the (int, int) form keeps these apart from the single-key lock db.migrate takes
+    session.execute(text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM unnest(CAST(:keys AS integer[])) "
+                         "WITH ORDINALITY AS t(k, n)"), {"space": LOCK_SPACE, "keys": keys})
 
 
 # --- who may see which incidents -----------------------------------------------------------------------------------
@@ -226,7 +234,7 @@ def update(session: Session, incident: Incident, actor: User, *, status: str | N
     changes: dict[str, Any] = {}
     if status is not None and status not in INCIDENT_STATUSES:
         raise CaseworkError(f"Unknown status {status!r}.")
-    if outcome is not None and outcome not in OUTCOMES:
+    if outcome is not None and outcome not in INCIDENT_OUTCOMES:
         raise CaseworkError(f"Unknown outcome {outcome!r}.")
     if status == "closed" and not (outcome or incident.outcome):
         raise CaseworkError("Choose an outcome to close the incident.")

@@ -3,6 +3,9 @@
 The event tables hold only what a proxy may send (detectors.events.Event): types, counts, a redacted excerpt and
 pseudonymous pupil references — never a raw prompt or a plaintext roster name. Alembic migrations in
 admin_api/migrations/ must produce exactly this schema (tests/admin_api/test_migrations.py checks).
+
+(Over 350 lines on purpose: one module is the whole schema, read in one place and compared with the migrations
+as one metadata.)
 """
 from __future__ import annotations
 
@@ -33,7 +36,9 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("dpo", "dsl", "it", "viewer")
+from . import permissions
+
+ROLES = tuple(permissions.ROLES)  # the role table is admin_api.permissions
 ACTIONS = ("allow", "redact", "block")
 
 
@@ -174,33 +179,34 @@ class DailyTotal(Base):
     events: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-class DailyCount(Base):
+class _Breakdown:
+    """The filters a dashboard can narrow a daily count by, and the count (the columns after each table's own key:
+    sort_order keeps them there, where the primary keys and migrations have them)."""
+
+    action: Mapped[str] = mapped_column(String(16), primary_key=True, sort_order=1)
+    tool: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=1)
+    profile: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=1)
+    department: Mapped[str] = mapped_column(String(128), primary_key=True, sort_order=1)
+    events: Mapped[int] = mapped_column(Integer, nullable=False, sort_order=1)
+
+
+class DailyCount(_Breakdown, Base):
     """Events per UTC day, action, tool, profile and department (for dashboards filtered on those)."""
 
     __tablename__ = "daily_counts"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    action: Mapped[str] = mapped_column(String(16), primary_key=True)
-    tool: Mapped[str] = mapped_column(String(64), primary_key=True)
-    profile: Mapped[str] = mapped_column(String(64), primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)
-    events: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __table_args__ = (Index("ix_daily_counts_tool_day", "tool", "day"),)
 
 
-class DailyEntityCount(Base):
+class DailyEntityCount(_Breakdown, Base):
     """Events holding each data type, per UTC day, action, tool, profile and department."""
 
     __tablename__ = "daily_entity_counts"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     entity: Mapped[str] = mapped_column(String(64), primary_key=True)
-    action: Mapped[str] = mapped_column(String(16), primary_key=True)
-    tool: Mapped[str] = mapped_column(String(64), primary_key=True)
-    profile: Mapped[str] = mapped_column(String(64), primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)
-    events: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __table_args__ = (Index("ix_daily_entity_counts_entity_day", "entity", "day"),)
 
@@ -244,7 +250,7 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (
-        CheckConstraint("role IN ('dpo', 'dsl', 'it', 'viewer')", name="role"),
+        CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
         UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc"),
     )
 
@@ -345,6 +351,8 @@ class PendingChange(Base):
 
 
 INCIDENT_STATUSES = ("new", "in_review", "escalated", "closed")
+INCIDENT_OUTCOMES = ("spoke_to_staff", "guidance_given", "safeguarding_referral", "reported_to_ico",
+                     "no_action_appropriate", "false_positive")
 
 
 class Incident(Base):

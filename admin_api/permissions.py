@@ -1,14 +1,16 @@
-"""Who may do what in the admin service: every JSON API route and web page, by role, in one table.
+"""Who may do what in the admin service: the roles, and every JSON API route and web page, by role.
 
-Two tables. `ROUTES` says what each route needs — a permission, or one of the access kinds that are not about
-roles (public, a proxy token, monitoring). `GRANTS` says which permissions each role holds; adding a role is one
-line there (plus its name in models.ROLES). Route handlers ask for the user with `Depends(permitted)` (JSON API:
-401 / 403) or `Depends(page_user)` (web pages: the login page / a 403 page); both look the route up here, so a
-route missing from `ROUTES` is refused for everyone — and tests/admin_api/test_permissions.py fails until it is
-added. The web menu is derived from the same table (`visible_pages`).
+Two tables. `ROLES` names each role, its label and the permissions it holds; adding a role is one line there
+(the database's list of roles, the users page and the grants all follow). `ROUTES` says what each route needs — a
+permission, or one of the access kinds that are not about roles (public, a proxy token, monitoring). Route
+handlers ask for the user as `ApiUser` (JSON API: 401 / 403; admin_api.identity) or `PageUser` (web pages: the
+login page / a 403 page; admin_api.web.deps); both look the route up here, so a route missing from `ROUTES` is
+refused for everyone — and tests/admin_api/test_permissions.py fails until it is added. The web menu is derived
+from the same tables (`visible_pages`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from fastapi import Request
@@ -45,13 +47,27 @@ class Access(StrEnum):
 
 P = Permission
 
-# What each role may do. One line per role.
-GRANTS: dict[str, frozenset[Permission]] = {
-    "dpo": frozenset(Permission),
-    "it": frozenset({P.ACCOUNT, P.VIEW_STATS, P.VIEW_EVENTS, P.EDIT_ALLOWLIST, P.UPLOAD_ROSTER, P.MANAGE_PROXIES}),
-    "viewer": frozenset({P.ACCOUNT, P.VIEW_STATS}),
-    "dsl": frozenset({P.ACCOUNT, P.VIEW_STATS, P.CASEWORK}),
+
+@dataclass(frozen=True)
+class Role:
+    label: str
+    grants: frozenset[Permission]
+
+
+# Every role, and what it may do. One line per role; the order is the users page's.
+ROLES: dict[str, Role] = {
+    "dpo": Role("Data Protection Officer", frozenset(Permission)),
+    "dsl": Role("Designated Safeguarding Lead", frozenset({P.ACCOUNT, P.VIEW_STATS, P.CASEWORK})),
+    "it": Role("IT administrator", frozenset({P.ACCOUNT, P.VIEW_STATS, P.VIEW_EVENTS, P.EDIT_ALLOWLIST,
+                                              P.UPLOAD_ROSTER, P.MANAGE_PROXIES})),
+    "viewer": Role("Viewer (statistics only)", frozenset({P.ACCOUNT, P.VIEW_STATS})),
 }
+GRANTS = {name: role.grants for name, role in ROLES.items()}
+ROLE_LABELS = {name: role.label for name, role in ROLES.items()}
+
+
+def roles_with(permission: Permission) -> tuple[str, ...]:
+    return tuple(name for name, role in ROLES.items() if permission in role.grants)
 
 # Every route of the app ("METHOD path template") and what it needs.
 ROUTES: dict[str, Permission | Access] = {
@@ -127,6 +143,10 @@ ROUTES: dict[str, Permission | Access] = {
     "GET /incidents/{incident_id}": P.CASEWORK,
     "POST /incidents/{incident_id}": P.CASEWORK,
     "POST /incidents/{incident_id}/notes": P.CASEWORK,
+    "GET /api/v1/incidents": P.CASEWORK,
+    "GET /api/v1/incidents/{incident_id}": P.CASEWORK,
+    "PATCH /api/v1/incidents/{incident_id}": P.CASEWORK,
+    "POST /api/v1/incidents/{incident_id}/notes": P.CASEWORK,
     "GET /pupils/identify": P.CASEWORK,
     "POST /pupils/identify": P.CASEWORK,
     "GET /incidents/false-positives": P.REVIEW_SENDERS,

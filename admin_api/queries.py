@@ -1,6 +1,9 @@
 """Event queries shared by the JSON API and the DPO web pages: filters, newest-first paging, dashboard statistics,
 CSV export and the events of one pupil. The one place for this logic.
 
+(Over 350 lines on purpose: paging, statistics and the export share one filter-to-SQL translation,
+`event_conditions`, and the roll-up fast paths must stay beside it so the two never disagree on what a filter means.)
+
 Usage (a web page or router):
     flt = EventFilter(action="block", start=...)
     page = list_events(session, flt, limit=50, cursor=None)      # -> Page(items: list[models.Event], next_cursor)

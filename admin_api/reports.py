@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import alerts, config_store, incidents, queries, severity
-from .models import AuditEntry, Incident, OutboxMessage, Proxy, Purge
+from . import alerts, config_store, queries, severity
+from .models import INCIDENT_OUTCOMES, AuditEntry, Incident, OutboxMessage, Proxy, Purge
 from .schemas import EventFilter, Stats
 
 PERIODS = {"term": "This term", "last-term": "Last term", "year": "This school year",
@@ -89,7 +89,7 @@ def governors_report(session: Session, period: Period, settings: Any) -> Report:
             outcomes[outcome] += n
     return Report(period, datetime.now(UTC), stats, {lvl: by_severity[lvl] for lvl in severity.LEVELS},
                   {s: by_status[s] for s in ("new", "in_review", "escalated", "closed")},
-                  {o: outcomes[o] for o in incidents.OUTCOMES}, _checks(session, settings, start, end))
+                  {o: outcomes[o] for o in INCIDENT_OUTCOMES}, _checks(session, settings, start, end))
 
 
 def _checks(session: Session, settings: Any, start: datetime, end: datetime) -> list[tuple[str, str]]:

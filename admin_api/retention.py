@@ -1,6 +1,10 @@
 """Retention: events older than the configured number of days are deleted, automatically and on demand, and
 each purge that deletes anything (and every purge a person starts) is recorded in the `purges` table.
 
+Casework follows the same period: an incident closed longer ago than that goes with its notes (the database
+cascades to them; its events are older still, so already gone), and so does an alert delivered that long ago.
+Open incidents stay whatever their age, and an alert not yet delivered is never dropped.
+
     purge(db, settings, actor="dpo-user") -> Purge | None     # "purge now" from the retention page
     purge_periodically(db, settings)                           # the app lifespan's timer
 """
@@ -14,7 +18,7 @@ from sqlalchemy import delete, select
 
 from . import audit, config_store, rollups
 from .db import Database
-from .models import Event, Purge, utcnow
+from .models import Event, Incident, OutboxMessage, Purge, utcnow
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,12 @@ def purge(db: Database, settings: Settings, actor: str = "system", now: datetime
         deleted += n
         if n < BATCH:
             break
-    if deleted == 0 and actor == "system":
+    with db.session() as session:
+        closed = session.execute(delete(Incident.__table__).where(Incident.__table__.c.closed_at < cutoff)).rowcount
+        sent = session.execute(delete(OutboxMessage.__table__)
+                               .where(OutboxMessage.__table__.c.sent_at < cutoff)).rowcount
+        session.commit()
+    if deleted == 0 and closed == 0 and sent == 0 and actor == "system":
         return None
     with db.session() as session:
         # roll-ups: whole days before the cutoff go; the cutoff's own day is recounted from what is left
@@ -48,9 +57,11 @@ def purge(db: Database, settings: Settings, actor: str = "system", now: datetime
         record = Purge(time=utcnow(), cutoff=cutoff, deleted=deleted, actor=actor)
         session.add(record)
         if actor != "system":
-            audit.record(session, actor, "retention.purge", None, {"deleted": deleted, "days": days})
+            audit.record(session, actor, "retention.purge", None,
+                         {"deleted": deleted, "incidents": closed, "alerts": sent, "days": days})
         session.commit()
-    log.info("retention purge: %d events older than %s deleted", deleted, cutoff.isoformat())
+    log.info("retention purge: %d events, %d closed incidents and %d delivered alerts older than %s deleted",
+             deleted, closed, sent, cutoff.isoformat())
     return record
 
 

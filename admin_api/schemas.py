@@ -13,6 +13,9 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from detectors.events import Action, Event
 
+from . import severity
+from .models import INCIDENT_OUTCOMES, INCIDENT_STATUSES
+
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -242,3 +245,74 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str | None = None
     schema_revision: str | None = None
+
+
+# --- incidents (casework) -------------------------------------------------------------------------------------------
+
+# the values the store holds, named once in models / severity
+IncidentStatus = Literal[INCIDENT_STATUSES]  # type: ignore[valid-type]
+SeverityName = Literal[tuple(severity.NAMES[level] for level in severity.LEVELS)]  # type: ignore[misc]
+Outcome = Literal[INCIDENT_OUTCOMES]  # type: ignore[valid-type]
+
+
+class IncidentQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: IncidentStatus | Literal["open", "all"] = Field(
+        default="open", description='"open" (every status but closed), one status, or "all".')
+    severity: SeverityName | None = None
+    assignee: Long | None = None
+    user: Long | None = None
+    department: Name | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class IncidentOut(BaseModel):
+    id: int
+    severity: SeverityName
+    status: IncidentStatus
+    user: str | None = Field(description="The member of staff (null: known only by client address).")
+    department: str | None
+    first_event_at: datetime
+    last_event_at: datetime
+    events: int
+    assignee: str | None
+    outcome: Outcome | None
+    closed_at: datetime | None
+    updated_at: datetime
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    total: int = Field(description="Incidents matching the filters (all pages).")
+
+
+class NoteOut(BaseModel):
+    id: int
+    time: datetime
+    author: str
+    text: str
+
+
+class IncidentDetail(IncidentOut):
+    notes: list[NoteOut]
+    recent_events: list[EventOut] = Field(description="The incident's events, newest first (at most 200).")
+
+
+class IncidentUpdate(BaseModel):
+    """Only the fields given change. Closing needs an outcome (given here or already set); reopening clears it.
+    `assignee`: a DPO or DSL account's username, or "" to unassign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: IncidentStatus | None = None
+    assignee: Long | None = None
+    outcome: Outcome | None = None
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000), Storable] = Field(
+        description="Casework: what was done. Name pupils by their reference (P-…), never by name.")

@@ -5,10 +5,11 @@ e.g. postgresql+psycopg://pupilguard@db/pupilguard for a trust.
 """
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,17 @@ def _read_or_create_secret(path: Path) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(value + "\n")
     return value
+
+
+def secret_value(value: Any) -> str | None:
+    """A secret setting as text, whether given as SecretStr, bytes or str (None when unset)."""
+    if value is None:
+        return None
+    if hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    if isinstance(value, bytes):
+        value = base64.urlsafe_b64encode(value).decode()
+    return str(value)
 
 
 class Settings(BaseSettings):
@@ -63,7 +75,7 @@ class Settings(BaseSettings):
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
     migrate_on_start: bool = True
 
-    # Web sessions (admin_api.auth reads these).
+    # Web sessions (admin_api.web_session reads these).
     cookie_secure: bool = True
     session_max_age: int = 8 * 3600
     oidc_provider: Literal["entra", "google"] | None = None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from detectors.events import Event as WireEvent
 
 from . import alerts, incidents, rollups
-from .db import bulk_insert, existing_keys
+from .db import bulk_insert, bulk_update, existing_keys
 from .models import Event, EventEntity, EventPupil, utcnow
 from .severity import severity_of
 
@@ -24,7 +24,8 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
     """Insert the new events of a batch; returns how many were new (the rest were already stored).
 
     Only the new events are grouped into incidents, counted and alerted on, so a re-delivered batch changes
-    nothing. Incidents are placed before the insert so each event row is written once, with its incident."""
+    nothing. Grouping comes last, just before the caller commits: it locks the batch's members of staff
+    (incidents.assign), and holding those locks through the inserts would make concurrent proxies wait in turn."""
     if not events:
         return 0
     received_at = received_at or utcnow()
@@ -36,7 +37,6 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
     if not candidates:
         return 0
     severities = {e.event_id: severity_of(e.action, e.reasons, e.entities) for e in candidates}
-    placement = incidents.assign(session, candidates, severities)
     rows = [
         {
             "event_id": e.event_id,
@@ -56,16 +56,12 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
             "excerpt": e.excerpt,  # re-checked on arrival: routers/ingest.py
             "analysis_ms": e.analysis_ms,
             "severity": severities[e.event_id],
-            "incident_id": placement.incident_of.get(e.event_id),
         }
         # sorted: two proxies delivering overlapping batches take the row locks in the same order (no deadlock)
         for e in sorted(candidates, key=lambda e: e.event_id)
     ]
+    # a concurrent delivery of the same events may have stored some meanwhile: new_ids are this batch's own
     new_ids = set(bulk_insert(session, Event.__table__, rows, conflict=["event_id"], returning="event_id"))
-    lost = {placement.incident_of[e.event_id] for e in candidates
-            if e.event_id not in new_ids and e.event_id in placement.incident_of}
-    if lost:  # stored meanwhile by a concurrent delivery of the same events
-        incidents.recount(session, lost)
     if not new_ids:
         return 0
     new = [e for e in candidates if e.event_id in new_ids]
@@ -76,5 +72,9 @@ def store_events(session: Session, events: Sequence[WireEvent], received_at: dat
     bulk_insert(session, EventEntity.__table__, entity_rows)
     bulk_insert(session, EventPupil.__table__, pupil_rows)
     rollups.add(session, new, severities)
-    alerts.enqueue_incident_alerts(session, [r for r in placement.raised if r.event.event_id in new_ids])
+    placement = incidents.assign(session, new, severities)
+    bulk_update(session, Event.__table__, "event_id", [
+        {"event_id": event_id, "incident_id": incident_id}
+        for event_id, incident_id in sorted(placement.incident_of.items())])  # sorted: row locks in one order
+    alerts.enqueue_incident_alerts(session, placement.raised)
     return len(new_ids)

@@ -3,6 +3,8 @@
     .venv/bin/python bench/admin_bench.py [--events 1000000] [--http-events 60000] [--clients 4]
                                           [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
+The 1,000,000-event load takes several minutes on a small machine; `--events 100000` is a quick run.
+
 Creates a throw-away database, runs the real admin service (uvicorn in a subprocess on loopback) and measures:
   - ingest through POST /api/v1/events with 500-event batches from several concurrent "proxies" (httpx), against
     a baseline measured in the same run: the same batches written straight to the store (`store_events`, no HTTP);
@@ -40,7 +42,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admin_api import auth, incidents, proxies, queries, rollups  # noqa: E402
+from admin_api import accounts, incidents, proxies, queries, rollups  # noqa: E402
 from admin_api.db import Database, migrate  # noqa: E402
 from admin_api.schemas import EventFilter, IngestEvent  # noqa: E402
 from admin_api.models import User  # noqa: E402
@@ -287,7 +289,7 @@ def main() -> int:
         migrate(db.engine)
         with db.session() as s:
             _, token = proxies.create_token(s, "bench")
-            auth.create_user(s, "bench-dpo", PASSWORD, "dpo")
+            accounts.create_user(s, "bench-dpo", PASSWORD, "dpo")
             s.commit()
 
         batch_size = 500
@@ -351,6 +353,8 @@ def main() -> int:
                 ("GET /api/v1/stats (all time)", "/api/v1/stats", {}),
                 ("GET /api/v1/events (first page)", "/api/v1/events", {}),
                 ("GET /api/v1/events?action=block", "/api/v1/events", {"action": "block"}),
+                ("GET /api/v1/incidents (first page)", "/api/v1/incidents", {}),
+                ("GET /api/v1/incidents?severity=safeguarding", "/api/v1/incidents", {"severity": "safeguarding"}),
             ]
             with httpx.Client(base_url=base, timeout=60) as client:
                 signed_in = web_login(client)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import shutil
@@ -18,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from detectors.logs import setup_logging
 
 log = logging.getLogger("pupilguard.proxy")
 
@@ -399,30 +400,3 @@ def _address(value: str, flag: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise UserError(f"{flag} {value!r}: expected ADDR:PORT, e.g. 127.0.0.1:8080")
     return host.strip("[]") or "0.0.0.0", int(port)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line. Only what callers pass in `extra` is added, and callers pass no prompt text."""
-
-    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
-        }
-        out.update({k: v for k, v in vars(record).items() if k not in self._STANDARD and not k.startswith("_")})
-        if record.exc_info and record.exc_info[0] is not None:
-            out["error"] = record.exc_info[0].__name__  # the class only: tracebacks can quote request data
-        return json.dumps(out, default=str)
-
-
-def setup_logging(level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # mitmproxy's per-connection chatter (client addresses, hosts) stays out of the log unless it is a problem
-    logging.getLogger("mitmproxy").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per spool delivery / config poll otherwise

@@ -48,6 +48,10 @@ def register_trial(subparsers) -> None:
     parser.add_argument("--proxy-listen", default="127.0.0.1:8080", help="proxy address (port 0 = any free port)")
     parser.add_argument("--admin-listen", default="127.0.0.1:8700", help="admin address (port 0 = any free port)")
     parser.add_argument("--roster-csv", type=Path, default=SAMPLE_ROSTER, help="MIS export to import")
+    # Alerts need both contacts at set-up, the trial included. Without PUPILGUARD_SMTP_HOST the messages
+    # wait in the admin's outbox (shown on its Alert contacts page) rather than going anywhere
+    parser.add_argument("--dsl-email", default="dsl@trial.invalid", help="the Designated Safeguarding Lead's e-mail")
+    parser.add_argument("--dpo-email", default="dpo@trial.invalid", help="the Data Protection Officer's e-mail")
     parser.add_argument("--browser", action="store_true",
                         help="also open Chromium on the demo chat page, through the proxy, with a throwaway profile")
     parser.set_defaults(handler=run_trial)
@@ -90,6 +94,7 @@ class Trial:
         self.roster_csv = args.roster_csv
         self.proxy_addr = _free_address(args.proxy_listen)
         self.admin_addr = _free_address(args.admin_listen)
+        self.contacts = {"DSL": args.dsl_email, "DPO": args.dpo_email}
         self.processes: list[subprocess.Popen] = []
         self.browser: subprocess.Popen | None = None
 
@@ -123,7 +128,8 @@ class Trial:
 
     def start_admin(self, key: str) -> tuple[str, str]:
         env = {"PUPILGUARD_ROSTER_KEY_FILE": key, "PUPILGUARD_COOKIE_SECURE": "0",
-               "PUPILGUARD_ALLOWLIST_FILE": str(self.allowlist)}
+               "PUPILGUARD_ALLOWLIST_FILE": str(self.allowlist), "PUPILGUARD_PUBLIC_URL": f"http://{self.admin_addr}",
+               **{f"PUPILGUARD_{role}_EMAIL": email for role, email in self.contacts.items()}}
         admin = self._start("admin", sys.executable, "-m", "detectors.cli", "admin", "serve", "--listen", self.admin_addr,
                             "--data-dir", str(self.dir / "admin"), env=env)
         url = f"http://{self.admin_addr}"
@@ -261,6 +267,7 @@ def run_trial(args: argparse.Namespace) -> int:
             f"file: pupilguard pac --proxy {trial.proxy_addr})\n"
             f"  CA file:    {ca}   (trust it on test devices)\n"
             f"  Dashboard:  {admin_url}/   login: dpo / {password}\n"
+            f"  Alerts to:  DSL {trial.contacts['DSL']}, DPO {trial.contacts['DPO']}   (--dsl-email, --dpo-email)\n"
             f"  Logs:       {trial.dir}/*.log\n\n"
             f"As a teacher: open the demo chat page ({DEMO_CHAT_HOST} is answered by a local demo service) in a\n"
             f"throwaway Chromium profile that uses the proxy, sign in to the proxy as {TEACHER}, and press Send;\n"

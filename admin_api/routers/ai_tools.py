@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from admin_api import ai_tools, config_store
-from admin_api.auth import permitted
-from admin_api.db import get_session
-from admin_api.models import User
+from admin_api.db import SessionDep
+from admin_api.identity import ApiUser
 from detectors.ai_domains import AIDomainsError
 from detectors.allowlist import AllowlistError, Status
 
@@ -36,7 +34,7 @@ class AllowHost(BaseModel):
 
 @router.get("/ai-tools/uncatalogued", response_model=list[SeenHostOut],
             summary="AI tools not in the catalogue that the proxies saw")
-def list_seen(user: User = Depends(permitted), session: Session = Depends(get_session)) -> list[SeenHostOut]:
+def list_seen(user: ApiUser, session: SessionDep) -> list[SeenHostOut]:
     allowlist = config_store.get_setting(session, config_store.ALLOWLIST)
     return [SeenHostOut(**vars(h)) for h in ai_tools.seen_hosts(session, allowlist)]
 
@@ -44,8 +42,8 @@ def list_seen(user: User = Depends(permitted), session: Session = Depends(get_se
 @router.post("/ai-tools/allow", status_code=204, summary="Set one uncatalogued AI host's status per profile",
              responses={202: {"description": "Held for a second DPO"}, 403: {"description": "Needs the DPO"},
                         422: {"description": "Not a host, a profile or a status"}})
-def allow(body: AllowHost, request: Request, user: User = Depends(permitted),
-          session: Session = Depends(get_session)) -> Response:
+def allow(body: AllowHost, request: Request, user: ApiUser,
+          session: SessionDep) -> Response:
     try:
         pending = ai_tools.allow_host(session, request.app.state.settings, body.host, dict(body.statuses), user)
     except (ValueError, AllowlistError) as exc:  # AllowlistError: a profile the allowlist does not have
@@ -63,8 +61,8 @@ def allow(body: AllowHost, request: Request, user: User = Depends(permitted),
             openapi_extra={"requestBody": {"required": True, "description": "one domain a line; !domain removes",
                                            "content": {"text/plain": {"schema": {"type": "string"}}}}},
             responses={422: {"description": "A line that is not a domain; the message names it"}})
-async def put_ai_domains(request: Request, user: User = Depends(permitted),
-                         session: Session = Depends(get_session)) -> Response:
+async def put_ai_domains(request: Request, user: ApiUser,
+                         session: SessionDep) -> Response:
     try:
         text = (await request.body()).decode("utf-8")
         ai_tools.set_ai_domains(session, text, user.username)

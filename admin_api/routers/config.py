@@ -3,21 +3,23 @@ same configuration changed from scripts (PUT allowlist/policy, POST an MIS expor
 that weakens protection needs the DPO (config_store.change)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import config_store, proxies
-from admin_api.auth import permitted
-from admin_api.db import get_session
-from admin_api.models import Proxy, RosterUpload, User
+from admin_api.db import SessionDep
+from admin_api.identity import ApiUser
+from admin_api.models import RosterUpload, User
 from admin_api.schemas import ConfigOut
 from detectors.allowlist import AllowlistError
 from detectors.mis_import import MisImportError
 from detectors.policy import PolicyError
 
-from .deps import client_addr, client_version, require_proxy
+from .deps import ProxyDep, client_addr, client_version
 
 router = APIRouter(prefix="/api/v1/config", tags=["proxies"])
 
@@ -30,8 +32,8 @@ def _matches(request: Request, etag: str) -> bool:
 
 
 @router.get("", response_model=ConfigOut, responses={**_NOT_MODIFIED, 401: {"description": "Bad proxy token"}})
-def get_config(request: Request, proxy: Proxy = Depends(require_proxy),
-               session: Session = Depends(get_session)) -> Response:
+def get_config(request: Request, proxy: ProxyDep,
+               session: SessionDep) -> Response:
     """Allowlist YAML, policy YAML (null: the default policy) and the current roster's ETag, with an ETag over all."""
     doc, etag = config_store.config_document(session)
     proxies.record_seen(session, proxy.id, client_addr(request), client_version(request))
@@ -48,8 +50,8 @@ def get_config(request: Request, proxy: Proxy = Depends(require_proxy),
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The hashed roster file"},
                404: {"description": "No roster uploaded yet"}, **_NOT_MODIFIED},
 )
-def get_roster(request: Request, proxy: Proxy = Depends(require_proxy),
-               session: Session = Depends(get_session)) -> Response:
+def get_roster(request: Request, proxy: ProxyDep,
+               session: SessionDep) -> Response:
     """The latest hashed roster file (no plaintext names or identifiers), for `Roster.load(bytes, key)`."""
     upload = config_store.latest_roster(session)
     proxies.record_seen(session, proxy.id, client_addr(request), client_version(request))
@@ -79,6 +81,9 @@ async def _body(request: Request) -> bytes:
     return await request.body()
 
 
+RequestBody = Annotated[bytes, Depends(_body)]
+
+
 def _text_body(content_type: str, description: str) -> dict:  # type: ignore[type-arg]
     return {"requestBody": {"required": True, "description": description,
                             "content": {content_type: {"schema": {"type": "string"}}}}}
@@ -102,16 +107,24 @@ _WEAKENING = {202: {"description": "Weakens protection: waiting for a second DPO
             openapi_extra=_text_body("application/yaml", "allowlist.yaml text"),
             responses={422: {"description": "Invalid allowlist; the message names the line and field"},
                        **_WEAKENING})
-def put_allowlist(request: Request, body: bytes = Depends(_body), user: User = Depends(permitted),
-                  session: Session = Depends(get_session)) -> Response:
+def put_allowlist(
+    request: Request,
+    body: RequestBody,
+    user: ApiUser,
+    session: SessionDep,
+) -> Response:
     return _change(request, session, config_store.ALLOWLIST, _utf8(body), user)
 
 
 @router.put("/policy", status_code=204, tags=["config"], summary="Replace the policy (empty body: default policy)",
             openapi_extra=_text_body("application/yaml", "policy YAML text; empty for the shipped default"),
             responses={422: {"description": "Invalid policy; the message says what to fix"}, **_WEAKENING})
-def put_policy(request: Request, body: bytes = Depends(_body), user: User = Depends(permitted),
-               session: Session = Depends(get_session)) -> Response:
+def put_policy(
+    request: Request,
+    body: RequestBody,
+    user: ApiUser,
+    session: SessionDep,
+) -> Response:
     return _change(request, session, config_store.POLICY, _utf8(body), user)
 
 
@@ -132,8 +145,12 @@ def _change(request: Request, session: Session, setting: str, value: str, user: 
              summary="Upload an MIS export (CSV); it is hashed on arrival and never stored",
              openapi_extra=_text_body("text/csv", "SIMS, Arbor, Bromcom or Wonde/Xporter pupil export"),
              responses={422: {"description": "Not an MIS export this service can read"}})
-def post_roster(request: Request, body: bytes = Depends(_body), user: User = Depends(permitted),
-                session: Session = Depends(get_session)) -> RosterImported:
+def post_roster(
+    request: Request,
+    body: RequestBody,
+    user: ApiUser,
+    session: SessionDep,
+) -> RosterImported:
     try:
         result = config_store.store_roster_upload(session, body, request.app.state.roster_key, user.username)
     except MisImportError as exc:

@@ -1,13 +1,15 @@
-"""Dependencies shared by the API routers: proxy-token authentication and who is calling."""
+"""Dependencies shared by the API routers: proxy-token authentication (`ProxyDep`) and the client's address and
+version."""
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from admin_api import proxies
-from admin_api.auth import client_address
-from admin_api.db import get_session
+from admin_api.clients import client_address
+from admin_api.db import SessionDep
 from admin_api.models import Proxy
 
 _bearer = HTTPBearer(auto_error=False, description="A proxy token from `pupilguard admin proxy-token create NAME`.")
@@ -15,8 +17,8 @@ _bearer = HTTPBearer(auto_error=False, description="A proxy token from `pupilgua
 
 def require_proxy(
     request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    session: Session = Depends(get_session),
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: SessionDep,
 ) -> Proxy:
     """The proxy presenting a valid, unrevoked bearer token; 401 otherwise."""
     proxy = proxies.authenticate(session, credentials.credentials) if credentials else None
@@ -26,6 +28,9 @@ def require_proxy(
             status.HTTP_401_UNAUTHORIZED, "Invalid or revoked proxy token.", headers={"WWW-Authenticate": "Bearer"}
         )
     return proxy
+
+
+ProxyDep = Annotated[Proxy, Depends(require_proxy)]
 
 
 def client_version(request: Request) -> str | None:

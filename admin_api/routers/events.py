@@ -9,14 +9,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, queries
-from admin_api.auth import permitted
-from admin_api.db import get_session
+from admin_api.db import SessionDep
+from admin_api.identity import ApiUser
 from admin_api.models import User
 from admin_api.permissions import Permission, allows
 from admin_api.schemas import (AuditPage, AuditQuery, Cursor, EventFilter, EventOut, EventPage, EventQuery, Stats,
@@ -46,8 +46,8 @@ def _page(session: Session, flt: EventFilter, limit: int, cursor: str | None, in
 @router.get("/events", response_model=EventPage, summary="List events, newest first")
 def list_events(
     query: Annotated[EventQuery, Query()],
-    user: User = Depends(permitted),
-    session: Session = Depends(get_session),
+    user: ApiUser,
+    session: SessionDep,
 ) -> EventPage:
     flt = query.filter()
     _pupil_filter_allowed(user, flt)
@@ -63,8 +63,8 @@ def list_events(
 def export_events(
     request: Request,
     flt: Filters,
-    user: User = Depends(permitted),
-    session: Session = Depends(get_session),
+    user: ApiUser,
+    session: SessionDep,
 ) -> StreamingResponse:
     audit.record(session, user.username, "events.export", None, _detail(flt))
     session.commit()
@@ -82,8 +82,8 @@ def export_events(
 @router.get("/events/{event_id}", response_model=EventOut, responses={404: {"description": "No such event"}})
 def get_event(
     event_id: uuid.UUID,
-    user: User = Depends(permitted),
-    session: Session = Depends(get_session),
+    user: ApiUser,
+    session: SessionDep,
 ) -> EventOut:
     event = queries.get_event(session, event_id)
     audit.record(session, user.username, "events.view", str(event_id), {"found": event is not None})
@@ -96,8 +96,8 @@ def get_event(
 @router.get("/stats", response_model=Stats, summary="Dashboard statistics for the filtered events")
 def get_stats(
     flt: Filters,
-    user: User = Depends(permitted),
-    session: Session = Depends(get_session),
+    user: ApiUser,
+    session: SessionDep,
 ) -> Stats:
     _pupil_filter_allowed(user, flt)
     result = queries.stats(session, flt)
@@ -124,8 +124,8 @@ class PupilEvents(BaseModel):
 def search_pupil(
     body: PupilSearch,
     request: Request,
-    user: User = Depends(permitted),
-    session: Session = Depends(get_session),
+    user: ApiUser,
+    session: SessionDep,
 ) -> PupilEvents:
     """POST so the name never appears in a URL or access log. The query is hashed with the roster key and looked
     up in the current hashed roster; the audit log records the pupil refs found, not the query."""
@@ -141,8 +141,8 @@ def search_pupil(
                                                                         "exported or changed what)")
 def get_audit(
     query: Annotated[AuditQuery, Query()],
-    user: User = Depends(permitted),
-    session: Session = Depends(get_session),
+    user: ApiUser,
+    session: SessionDep,
 ) -> AuditPage:
     page = queries.list_audit(session, query)
     audit.record(session, user.username, "audit.view", None, query.model_dump(mode="json", exclude_none=True))

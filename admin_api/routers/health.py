@@ -10,14 +10,13 @@ from __future__ import annotations
 import hmac
 import ipaddress
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from admin_api.auth import client_address
-from admin_api.db import get_session
+from admin_api.clients import client_address
+from admin_api.db import SessionDep
 from admin_api.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -46,7 +45,7 @@ def _loopback(address: str) -> bool:
 
 @router.get("/healthz", response_model=Health, response_model_exclude_none=True,
             responses={503: {"description": "Database unavailable"}})
-def healthz(request: Request, session: Session = Depends(get_session)) -> Health | Response:
+def healthz(request: Request, session: SessionDep) -> Health | Response:
     try:
         revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError:

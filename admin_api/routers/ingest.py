@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from admin_api import config_store, integrity, protection, proxies
-from admin_api.db import get_session
+from admin_api.db import SessionDep
 from admin_api.models import Proxy
 from admin_api.schemas import IngestBatch, IngestEvent, IngestResult
 from admin_api.store import store_events
 
-from .deps import client_addr, client_version, require_proxy
+from .deps import ProxyDep, client_addr, client_version
 
 router = APIRouter(prefix="/api/v1", tags=["proxies"])
 ALERT_EVENT_IDS = 50  # an alert names at most this many events (the rest are counted)
@@ -35,8 +35,8 @@ ALERT_EVENT_IDS = 50  # an alert names at most this many events (the rest are co
 def ingest_events(
     batch: IngestBatch,
     request: Request,
-    proxy: Proxy = Depends(require_proxy),
-    session: Session = Depends(get_session),
+    proxy: ProxyDep,
+    session: SessionDep,
 ) -> IngestResult:
     """Idempotent on `event_id`: a re-delivered event is counted in `duplicates` and not stored again. Any field
     outside the event schema (a raw prompt in "prompt", "text", "body"…) makes the whole batch a 422."""

@@ -1,18 +1,18 @@
 """Page-level dependencies: sign-in required (redirect to the login page) and role checks (a 403 page)."""
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
 
-from admin_api.alerts import CONTACT_ROLES, missing_contacts
-from admin_api.auth import CsrfError, csrf_protect, user_from_cookie
 from admin_api import permissions
-from admin_api.db import get_session
+from admin_api.alerts import CONTACT_ROLES, missing_contacts
+from admin_api.db import SessionDep
 from admin_api.models import User
+from admin_api.web_session import CsrfError, csrf_protect, user_from_cookie
 
 
 class LoginRequired(Exception):
@@ -24,7 +24,7 @@ class PageForbidden(Exception):
     pass
 
 
-def page_user(request: Request, _csrf: None = Depends(csrf_protect), db: Session = Depends(get_session)) -> User:
+def page_user(request: Request, _csrf: Annotated[None, Depends(csrf_protect)], db: SessionDep) -> User:
     """Dependency for pages: the signed-in user (cookie only — never HTTP Basic in a browser), if
     admin_api.permissions grants their role this page.
 
@@ -38,6 +38,9 @@ def page_user(request: Request, _csrf: None = Depends(csrf_protect), db: Session
     if user.role == "dpo":  # set-up is not finished until both alert contacts have confirmed: every page says so
         request.state.unconfirmed_contacts = [CONTACT_ROLES[r] for r in missing_contacts(db)]
     return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
 
 
 def safe_next(url: str | None) -> str:

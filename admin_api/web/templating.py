@@ -12,8 +12,8 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from admin_api import labels
-from admin_api.auth import ROLE_LABELS, csrf_token
-from admin_api.permissions import visible_pages
+from admin_api.permissions import ROLE_LABELS, visible_pages
+from admin_api.web_session import csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -1,12 +1,13 @@
-"""Accounts, passwords, lock-out and OIDC mapping (admin_api.auth), on SQLite and PostgreSQL."""
+"""Accounts, passwords, lock-out and OIDC mapping (admin_api.accounts, admin_api.oidc), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from admin_api import auth
-from admin_api.auth import AuthError, LoginFailed, OidcConfig, OidcMappingError
+from admin_api import accounts, oidc, web_session
+from admin_api.accounts import AuthError, LoginFailed
+from admin_api.oidc import OidcConfig, OidcMappingError
 from admin_api.db import Database
 from admin_api.models import Base, User
 
@@ -28,13 +29,13 @@ def session(database):
 
 
 def test_create_user_stores_an_argon2id_hash_never_the_password(session):
-    user = auth.create_user(session, "dpo.smith", PASSWORD, "dpo", email="DPO@School.sch.uk")
+    user = accounts.create_user(session, "dpo.smith", PASSWORD, "dpo", email="DPO@School.sch.uk")
     session.commit()
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     assert user.email == "dpo@school.sch.uk"
-    assert auth.verify_password(user.password_hash, PASSWORD)
-    assert not auth.verify_password(user.password_hash, PASSWORD.upper())
+    assert accounts.verify_password(user.password_hash, PASSWORD)
+    assert not accounts.verify_password(user.password_hash, PASSWORD.upper())
 
 
 @pytest.mark.parametrize(
@@ -48,94 +49,94 @@ def test_create_user_stores_an_argon2id_hash_never_the_password(session):
 )
 def test_create_user_refuses_bad_input_with_a_clear_message(session, username, password, role, message):
     with pytest.raises(AuthError, match=message):
-        auth.create_user(session, username, password, role)
+        accounts.create_user(session, username, password, role)
 
 
 def test_usernames_and_emails_are_unique_ignoring_case(session):
-    auth.create_user(session, "Alice", PASSWORD, "it", email="alice@school.sch.uk")
+    accounts.create_user(session, "Alice", PASSWORD, "it", email="alice@school.sch.uk")
     with pytest.raises(AuthError, match="already exists"):
-        auth.create_user(session, "alice", PASSWORD, "viewer")
+        accounts.create_user(session, "alice", PASSWORD, "viewer")
     with pytest.raises(AuthError, match="already has the email"):
-        auth.create_user(session, "alice2", PASSWORD, "viewer", email="ALICE@school.sch.uk")
+        accounts.create_user(session, "alice2", PASSWORD, "viewer", email="ALICE@school.sch.uk")
 
 
 def test_login_is_case_insensitive_on_username_and_records_last_login(session):
-    auth.create_user(session, "Bob", PASSWORD, "viewer")
-    user = auth.authenticate(session, "bob", PASSWORD)
+    accounts.create_user(session, "Bob", PASSWORD, "viewer")
+    user = accounts.authenticate(session, "bob", PASSWORD)
     assert user.username == "Bob" and user.last_login_at is not None
 
 
 def test_unknown_user_and_wrong_password_fail_with_the_same_message(session):
-    auth.create_user(session, "carol", PASSWORD, "viewer")
+    accounts.create_user(session, "carol", PASSWORD, "viewer")
     with pytest.raises(LoginFailed) as unknown:
-        auth.authenticate(session, "nobody", PASSWORD)
+        accounts.authenticate(session, "nobody", PASSWORD)
     with pytest.raises(LoginFailed) as wrong:
-        auth.authenticate(session, "carol", "wrong password!")
+        accounts.authenticate(session, "carol", "wrong password!")
     assert str(unknown.value) == str(wrong.value)
     assert (unknown.value.reason, wrong.value.reason) == ("unknown_user", "bad_password")
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(session):
-    auth.create_user(session, "dave", PASSWORD, "it")
+    accounts.create_user(session, "dave", PASSWORD, "it")
     session.commit()
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    for attempt in range(auth.MAX_FAILURES):
+    for attempt in range(accounts.MAX_FAILURES):
         with pytest.raises(LoginFailed):
-            auth.authenticate(session, "dave", f"guess number {attempt}", now=t0)
+            accounts.authenticate(session, "dave", f"guess number {attempt}", now=t0)
     session.commit()
     session.expire_all()
-    user = auth.get_user_by_username(session, "dave")
-    assert auth.is_locked(user, t0 + timedelta(minutes=14))
+    user = accounts.get_user_by_username(session, "dave")
+    assert accounts.is_locked(user, t0 + timedelta(minutes=14))
     # While locked even the right password is refused.
     with pytest.raises(LoginFailed) as locked:
-        auth.authenticate(session, "dave", PASSWORD, now=t0 + timedelta(minutes=14))
+        accounts.authenticate(session, "dave", PASSWORD, now=t0 + timedelta(minutes=14))
     assert locked.value.reason == "locked"
     # After the lock-out period the right password works again and clears the counter.
-    user = auth.authenticate(session, "dave", PASSWORD, now=t0 + timedelta(minutes=15, seconds=1))
+    user = accounts.authenticate(session, "dave", PASSWORD, now=t0 + timedelta(minutes=15, seconds=1))
     assert user.failed_logins == 0 and user.locked_until is None
 
 
 def test_a_success_resets_the_failure_count(session):
-    auth.create_user(session, "erin", PASSWORD, "it")
-    for _ in range(auth.MAX_FAILURES - 1):
+    accounts.create_user(session, "erin", PASSWORD, "it")
+    for _ in range(accounts.MAX_FAILURES - 1):
         with pytest.raises(LoginFailed):
-            auth.authenticate(session, "erin", "not the password")
-    auth.authenticate(session, "erin", PASSWORD)
-    for _ in range(auth.MAX_FAILURES - 1):
+            accounts.authenticate(session, "erin", "not the password")
+    accounts.authenticate(session, "erin", PASSWORD)
+    for _ in range(accounts.MAX_FAILURES - 1):
         with pytest.raises(LoginFailed):
-            auth.authenticate(session, "erin", "not the password")
-    assert not auth.is_locked(auth.get_user_by_username(session, "erin"))
+            accounts.authenticate(session, "erin", "not the password")
+    assert not accounts.is_locked(accounts.get_user_by_username(session, "erin"))
 
 
 def test_dpo_can_reset_a_lock_out(session):
-    user = auth.create_user(session, "frank", PASSWORD, "it")
-    for _ in range(auth.MAX_FAILURES):
+    user = accounts.create_user(session, "frank", PASSWORD, "it")
+    for _ in range(accounts.MAX_FAILURES):
         with pytest.raises(LoginFailed):
-            auth.authenticate(session, "frank", "not the password")
-    assert auth.is_locked(user)
-    auth.reset_lockout(session, user)
-    assert auth.authenticate(session, "frank", PASSWORD) is user
+            accounts.authenticate(session, "frank", "not the password")
+    assert accounts.is_locked(user)
+    accounts.reset_lockout(session, user)
+    assert accounts.authenticate(session, "frank", PASSWORD) is user
 
 
 def test_disabled_and_password_less_accounts_cannot_sign_in_with_a_password(session):
-    user = auth.create_user(session, "gina", PASSWORD, "dpo")
+    user = accounts.create_user(session, "gina", PASSWORD, "dpo")
     user.disabled = True
     with pytest.raises(LoginFailed, match="Sign-in failed"):
-        auth.authenticate(session, "gina", PASSWORD)
-    oidc_only = auth.create_user(session, "hal", PASSWORD, "viewer")
+        accounts.authenticate(session, "gina", PASSWORD)
+    oidc_only = accounts.create_user(session, "hal", PASSWORD, "viewer")
     oidc_only.password_hash = None
     with pytest.raises(LoginFailed):
-        auth.authenticate(session, "hal", "")
+        accounts.authenticate(session, "hal", "")
 
 
 def test_changing_the_password_changes_the_session_stamp(session):
-    user = auth.create_user(session, "ivy", PASSWORD, "dpo")
-    before = auth.session_stamp(user)
-    auth.set_password(session, user, "a brand new passphrase")
-    assert auth.session_stamp(user) != before
-    assert auth.authenticate(session, "ivy", "a brand new passphrase") is user
+    user = accounts.create_user(session, "ivy", PASSWORD, "dpo")
+    before = web_session.session_stamp(user)
+    accounts.set_password(session, user, "a brand new passphrase")
+    assert web_session.session_stamp(user) != before
+    assert accounts.authenticate(session, "ivy", "a brand new passphrase") is user
     with pytest.raises(LoginFailed):
-        auth.authenticate(session, "ivy", PASSWORD)
+        accounts.authenticate(session, "ivy", PASSWORD)
 
 
 # --- OIDC mapping -------------------------------------------------------------------------------------------------
@@ -151,12 +152,12 @@ def _google(**claims):
 
 
 def test_oidc_maps_a_verified_email_to_the_existing_account_and_binds_the_subject(session):
-    jo = auth.create_user(session, "jo", PASSWORD, "dpo", email="jo@school.sch.uk")
-    assert auth.user_for_oidc_claims(session, _google(email="Jo@School.sch.uk"), GOOGLE) is jo
+    jo = accounts.create_user(session, "jo", PASSWORD, "dpo", email="jo@school.sch.uk")
+    assert oidc.user_for_oidc_claims(session, _google(email="Jo@School.sch.uk"), GOOGLE) is jo
     assert (jo.oidc_issuer, jo.oidc_subject) == (GOOGLE.issuer, "1001")
     # A different person later given the same mailbox (new subject id) is not let in as jo.
     with pytest.raises(OidcMappingError, match="different sign-in"):
-        auth.user_for_oidc_claims(session, _google(sub="2002"), GOOGLE)
+        oidc.user_for_oidc_claims(session, _google(sub="2002"), GOOGLE)
 
 
 @pytest.mark.parametrize(
@@ -170,23 +171,23 @@ def test_oidc_maps_a_verified_email_to_the_existing_account_and_binds_the_subjec
     ],
 )
 def test_oidc_refuses_unverified_foreign_or_unknown_identities(session, claims, message):
-    auth.create_user(session, "jo", PASSWORD, "dpo", email="jo@school.sch.uk")
+    accounts.create_user(session, "jo", PASSWORD, "dpo", email="jo@school.sch.uk")
     with pytest.raises(OidcMappingError, match=message):
-        auth.user_for_oidc_claims(session, _google(**claims), GOOGLE)
+        oidc.user_for_oidc_claims(session, _google(**claims), GOOGLE)
 
 
 def test_oidc_never_creates_accounts(session):
     with pytest.raises(OidcMappingError):
-        auth.user_for_oidc_claims(session, _google(), GOOGLE)
+        oidc.user_for_oidc_claims(session, _google(), GOOGLE)
     assert session.query(User).count() == 0
 
 
 def test_entra_uses_the_tenant_sign_in_name_when_no_email_claim(session):
-    kim = auth.create_user(session, "kim", PASSWORD, "it", email="kim@school.sch.uk")
+    kim = accounts.create_user(session, "kim", PASSWORD, "it", email="kim@school.sch.uk")
     claims = {"iss": ENTRA.issuer, "sub": "abc", "preferred_username": "KIM@school.sch.uk", "tid": "tid"}
-    assert auth.user_for_oidc_claims(session, claims, ENTRA) is kim
+    assert oidc.user_for_oidc_claims(session, claims, ENTRA) is kim
     with pytest.raises(OidcMappingError, match="Only school.sch.uk"):
-        auth.user_for_oidc_claims(session, {**claims, "preferred_username": "kim@other.onmicrosoft.com"}, ENTRA)
+        oidc.user_for_oidc_claims(session, {**claims, "preferred_username": "kim@other.onmicrosoft.com"}, ENTRA)
 
 
 def test_oidc_config_comes_from_settings_only_when_configured():
@@ -197,8 +198,8 @@ def test_oidc_config_comes_from_settings_only_when_configured():
         oidc_client_secret = "sec"
         oidc_allowed_domain = None
 
-    config = auth.oidc_config(S())
+    config = oidc.oidc_config(S())
     assert config.metadata_url == "https://login.microsoftonline.com/tid/v2.0/.well-known/openid-configuration"
     assert config.label == "Microsoft"
     S.oidc_issuer = None
-    assert auth.oidc_config(S()) is None
+    assert oidc.oidc_config(S()) is None

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from admin_api import auth
+from admin_api import accounts
 from admin_api.app import create_app
 from admin_api.models import AuditEntry
 
@@ -95,7 +95,7 @@ def sso_app(make_settings, provider):
     app = create_app(make_settings(oidc_provider="google", oidc_issuer=provider.url, oidc_client_id="pupilguard",
                                    oidc_client_secret="s3cret", oidc_allowed_domain="school.sch.uk"))
     with app.state.db.session() as session:
-        auth.create_user(session, "jo", PASSWORD, "dpo", email="jo@school.sch.uk")
+        accounts.create_user(session, "jo", PASSWORD, "dpo", email="jo@school.sch.uk")
         session.commit()
     return app
 
@@ -125,7 +125,7 @@ def test_a_verified_school_account_signs_in_as_its_existing_user(sso_app, provid
         assert response.status_code == 303 and response.headers["location"] == "/audit"
         assert client.get("/audit").status_code == 200  # signed in as the DPO
     with sso_app.state.db.session() as session:
-        jo = auth.get_user_by_username(session, "jo")
+        jo = accounts.get_user_by_username(session, "jo")
         assert jo.oidc_subject == "g-1001" and jo.oidc_issuer == provider.url
         assert session.query(AuditEntry).filter_by(action="login", username="jo").one().detail == {"method": "oidc"}
 

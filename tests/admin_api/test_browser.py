@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from admin_api import auth, config_store
+from admin_api import accounts, config_store
 from admin_api.app import create_app
 from admin_api.settings import Settings
 from admin_api.store import store_events
@@ -50,8 +50,8 @@ def server(tmp_path_factory):
     now = datetime.now(UTC)
     with app.state.db.session() as session:
         for role in ("dpo", "it", "viewer"):
-            auth.create_user(session, role, PASSWORD, role)
-        auth.create_user(session, "locky", PASSWORD, "viewer")
+            accounts.create_user(session, role, PASSWORD, role)
+        accounts.create_user(session, "locky", PASSWORD, "viewer")
         config_store.store_roster_upload(session, SIMS_CSV.encode(), app.state.roster_key, "setup")
         session.commit()
         zoe = config_store.find_pupil_refs(session, app.state.roster_key, "Zoe O'Brien")
@@ -189,7 +189,7 @@ def test_it_sees_events_but_no_excerpts(page, server):
 
 
 def test_five_wrong_passwords_lock_the_account(page, server):
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(accounts.MAX_FAILURES):
         sign_in(page, server, "locky", "wrong password")
         assert page.locator("#login-error").is_visible()
     sign_in(page, server, "locky")

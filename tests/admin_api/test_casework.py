@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from admin_api import auth, config_store, severity
+from admin_api import accounts, config_store, severity
 from admin_api.models import AuditEntry, Incident
 from admin_api.models import Event as StoredEvent
 from admin_api.severity import severity_of

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from admin_api import auth, config_store, proxies
+from admin_api import accounts, config_store, proxies
 from admin_api.app import create_app
 from admin_api.models import AuditEntry, Incident
 from admin_api.settings import Settings
@@ -40,7 +40,7 @@ def stack(tmp_path, certificate):
         smtp_password=SMTP_PASSWORD, smtp_ca_file=certificate[0], dsl_name="Dee Safe", dsl_email="dsl@school.test",
         dpo_email="dpo@school.test", alert_interval_seconds=0.5))
     with app.state.db.session() as session:
-        auth.create_user(session, "dee", PASSWORD, "dsl")
+        accounts.create_user(session, "dee", PASSWORD, "dsl")
         config_store.store_roster_upload(session, SIMS_CSV.encode(), app.state.roster_key, "setup")
         _, token = proxies.create_token(session, "site-a")
         session.commit()

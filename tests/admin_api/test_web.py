@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
 
-from admin_api import auth, config_store, rollups
+from admin_api import accounts, config_store, rollups, web_session
 from admin_api.app import create_app
 from admin_api.models import AuditEntry, Purge
 from admin_api.models import Event as StoredEvent
@@ -56,7 +56,7 @@ def app(web_database_url, tmp_path_factory):
     app = create_app(settings)
     with app.state.db.session() as session:
         for name, role in (("dpo", "dpo"), ("it", "it"), ("viewer", "viewer")):
-            auth.create_user(session, name, PASSWORD, role)
+            accounts.create_user(session, name, PASSWORD, role)
         session.commit()
     return app
 
@@ -103,7 +103,7 @@ def test_session_cookie_is_secure_httponly_and_samesite_lax(tmp_path):
         cookie = login_page.headers["set-cookie"].lower()
         assert 'id="no-users"' in login_page.text  # a fresh install says how to create the first account
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
-    assert cookie.startswith(auth.SESSION_COOKIE)
+    assert cookie.startswith(web_session.SESSION_COOKIE)
 
 
 def test_login_form_without_a_valid_csrf_token_is_refused(app):
@@ -124,7 +124,7 @@ def test_state_changing_pages_need_the_csrf_token_even_when_signed_in(app, as_ro
                                            "csrf_token": "not-the-token"})
     assert response.status_code == 403
     with app.state.db.session() as session:
-        assert auth.get_user_by_username(session, "mallory") is None
+        assert accounts.get_user_by_username(session, "mallory") is None
     # A cross-site write is refused whatever it carries.
     token = csrf_of(client.get("/users").text)
     response = client.post("/retention", data={"days": "1", "csrf_token": token},
@@ -134,10 +134,10 @@ def test_state_changing_pages_need_the_csrf_token_even_when_signed_in(app, as_ro
 
 def test_five_failed_sign_ins_lock_the_account_until_the_dpo_resets_it(app, as_role):
     with app.state.db.session() as session:
-        auth.create_user(session, "locky", PASSWORD, "viewer")
+        accounts.create_user(session, "locky", PASSWORD, "viewer")
         session.commit()
     with TestClient(app) as client:
-        for _ in range(auth.MAX_FAILURES):
+        for _ in range(accounts.MAX_FAILURES):
             response = login(client, "locky", "wrong password")
             assert response.status_code == 401 and "Sign-in failed" in response.text
         assert login(client, "locky").status_code == 401  # the right password no longer works
@@ -145,7 +145,7 @@ def test_five_failed_sign_ins_lock_the_account_until_the_dpo_resets_it(app, as_r
     page = dpo.get("/users").text
     assert "locked until" in page
     with app.state.db.session() as session:
-        user_id = auth.get_user_by_username(session, "locky").id
+        user_id = accounts.get_user_by_username(session, "locky").id
     dpo.post(f"/users/{user_id}/unlock", data={"csrf_token": csrf_of(page)})
     with TestClient(app) as client:
         assert login(client, "locky").status_code == 303
@@ -156,27 +156,27 @@ def test_http_basic_works_for_scripts_and_counts_towards_lock_out(app):
     with TestClient(app) as client:
         assert client.get("/api/v1/stats", auth=("viewer", "nope")).status_code == 401
         with app.state.db.session() as session:
-            assert auth.get_user_by_username(session, "viewer").failed_logins == 1
+            assert accounts.get_user_by_username(session, "viewer").failed_logins == 1
         assert client.get("/api/v1/stats", auth=("viewer", PASSWORD)).status_code == 200
         assert client.get("/api/v1/events", auth=("viewer", PASSWORD)).status_code == 403
     with app.state.db.session() as session:
-        assert auth.get_user_by_username(session, "viewer").failed_logins == 0
+        assert accounts.get_user_by_username(session, "viewer").failed_logins == 0
 
 
 def test_http_basic_verifies_argon2_once_a_minute_not_per_request(app, monkeypatch):
     with app.state.db.session() as session:
-        auth.create_user(session, "siem", PASSWORD, "dpo")
+        accounts.create_user(session, "siem", PASSWORD, "dpo")
         session.commit()
     verified = []
-    real_verify = auth.verify_password
-    monkeypatch.setattr(auth, "verify_password", lambda h, p: verified.append(1) or real_verify(h, p))
+    real_verify = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password", lambda h, p: verified.append(1) or real_verify(h, p))
     with TestClient(app) as client:
         for _ in range(3):
             assert client.get("/api/v1/stats", auth=("siem", PASSWORD)).status_code == 200
         assert len(verified) == 1
         assert client.get("/api/v1/stats", auth=("siem", "wrong password")).status_code == 401
         with app.state.db.session() as session:
-            auth.set_password(session, auth.get_user_by_username(session, "siem"), "rotated passphrase")
+            accounts.set_password(session, accounts.get_user_by_username(session, "siem"), "rotated passphrase")
             session.commit()
         assert client.get("/api/v1/stats", auth=("siem", PASSWORD)).status_code == 401  # no stale cache hit
         assert client.get("/api/v1/stats", auth=("siem", "rotated passphrase")).status_code == 200
@@ -184,7 +184,7 @@ def test_http_basic_verifies_argon2_once_a_minute_not_per_request(app, monkeypat
 
 def test_changing_the_password_signs_out_other_sessions(app):
     with app.state.db.session() as session:
-        auth.create_user(session, "pat", PASSWORD, "viewer")
+        accounts.create_user(session, "pat", PASSWORD, "viewer")
         session.commit()
     with TestClient(app) as first, TestClient(app) as second:
         login(first, "pat")
@@ -204,7 +204,7 @@ def test_changing_the_password_signs_out_other_sessions(app):
 
 def test_guessing_the_current_password_locks_the_account_as_sign_in_does(app):
     with app.state.db.session() as session:
-        auth.create_user(session, "guesser", PASSWORD, "viewer")
+        accounts.create_user(session, "guesser", PASSWORD, "viewer")
         session.commit()
     with TestClient(app) as client:
         login(client, "guesser")
@@ -229,7 +229,7 @@ def test_sign_out_ends_every_copy_of_the_session_and_says_so(app):
     """The cookie is signed, not stored, so sign-out must end it server-side: a copy (another tab's export, a shared
     PC, a proxy log) stops working, the user's other devices are signed out too, and the page tells them."""
     with app.state.db.session() as session:
-        auth.create_user(session, "quin", PASSWORD, "dpo")
+        accounts.create_user(session, "quin", PASSWORD, "dpo")
         session.commit()
     with TestClient(app) as laptop, TestClient(app) as phone:
         login(laptop, "quin")
@@ -490,7 +490,7 @@ def test_dpo_creates_users_with_clear_errors(app, as_role):
 
 def test_dpo_sets_a_new_password_for_someone_who_forgot_it(app, as_role):
     with app.state.db.session() as session:
-        forgetful = auth.create_user(session, "forgetful", PASSWORD, "it")
+        forgetful = accounts.create_user(session, "forgetful", PASSWORD, "it")
         session.commit()
     with TestClient(app) as old_session:
         assert login(old_session, "forgetful").status_code == 303

@@ -16,6 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PUPILGUARD = Path(sys.executable).parent / "pupilguard"
+TEACHER = "teacher"  # the proxy login the trial creates
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -124,6 +125,27 @@ def test_printed_browser_command_shows_the_teacher_the_banner_and_the_block_page
         time.sleep(1)
     else:
         pytest.fail(f"no event shows the teacher's proxy login: {events}")
+
+
+def test_a_blocked_prompt_is_an_incident_alerting_the_contacts_the_trial_set(trial):
+    _, output, _ = trial
+    assert re.search(r"Alerts to:\s+DSL dsl@trial\.invalid, DPO dpo@trial\.invalid", output), output
+    url, user, password = re.search(r"Dashboard:\s+(\S+)\s+login: (\S+) / (\S+)", output).groups()
+    _run_printed_curl(output, 1)  # the special-category prompt
+    with httpx.Client(base_url=url, auth=(user, password)) as client:
+        deadline = time.monotonic() + 60  # the proxy's spool delivers within seconds
+        while time.monotonic() < deadline:
+            incidents = client.get("/api/v1/incidents").json()["items"]
+            if any(i["user"] == TEACHER and i["severity"] == "special_category" for i in incidents):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"no special-category incident for the teacher: {incidents}")
+    with httpx.Client(base_url=url, follow_redirects=True) as browser:  # the DPO's Alert contacts page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+        browser.post("/login", data={"username": user, "password": password, "csrf_token": token})
+        page = browser.get("/alerts/contacts").text
+    assert "dsl@trial.invalid" in page and "dpo@trial.invalid" in page
 
 
 def test_ctrl_c_stops_everything(trial):

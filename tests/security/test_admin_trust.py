@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from admin_api import config_store, proxies
-from admin_api.auth import MAX_ADDRESS_FAILURES, MAX_FAILURES
+from admin_api.accounts import MAX_ADDRESS_FAILURES, MAX_FAILURES
 from admin_api.models import AuditEntry, Event, PendingChange, SecurityAlert
 from admin_api.settings import REPO_ALLOWLIST
 
@@ -161,12 +161,12 @@ def test_password_spraying_from_one_address_is_stopped_across_accounts(app, user
 
 
 def test_forwarded_for_counts_only_from_a_trusted_reverse_proxy(make_settings, users):  # noqa: ARG001
-    from admin_api import auth
+    from admin_api import accounts
     from admin_api.app import create_app
 
     app = create_app(make_settings(trusted_proxies=["10.0.0.1/32"]))
     with app.state.db.session() as s:
-        auth.create_user(s, "victim", "correct horse battery staple", "viewer")
+        accounts.create_user(s, "victim", "correct horse battery staple", "viewer")
         s.commit()
     # a sprayer cannot dodge the throttle by inventing a new X-Forwarded-For per guess
     with TestClient(app, client=("192.0.2.60", 50000)) as direct:
@@ -228,9 +228,9 @@ def test_a_dpos_weakening_change_alerts_until_acknowledged(app, client, users):
     assert "default: mode enforce → monitor" in alert.summary and alert.source == "dpo-user"
     other_dpo = ("dpo-two", "correct horse battery staple")
     with app.state.db.session() as s:
-        from admin_api import auth
+        from admin_api import accounts
 
-        auth.create_user(s, *other_dpo, "dpo")
+        accounts.create_user(s, *other_dpo, "dpo")
         s.commit()
     browser = _login(app, other_dpo)
     assert "mode enforce → monitor" in browser.get("/").text
@@ -248,14 +248,14 @@ def test_a_dpos_weakening_change_alerts_until_acknowledged(app, client, users):
 
 
 def test_with_a_second_approver_a_weakening_change_waits_for_another_dpo(make_settings, proxy_token):  # noqa: ARG001
-    from admin_api import auth
+    from admin_api import accounts
     from admin_api.app import create_app
 
     app = create_app(make_settings(second_approver=True))
     with app.state.db.session() as s:
         _, token = proxies.create_token(s, "site-x")
         for name in ("dpo-a", "dpo-b"):
-            auth.create_user(s, name, "correct horse battery staple", "dpo")
+            accounts.create_user(s, name, "correct horse battery staple", "dpo")
         s.commit()
     with TestClient(app) as client:
         r = _put(client, "/api/v1/config/policy", MONITOR_POLICY, ("dpo-a", "correct horse battery staple"))

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from admin_api import auth, proxies
+from admin_api import accounts, proxies
 from admin_api.app import create_app
 from admin_api.settings import Settings
 from admin_api.models import ROLES
@@ -36,9 +36,8 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every HTTP Basic request verifies an argon2 hash; at production cost that is most of these tests' run time
-    on a busy CI machine. The tests check who may do what, not the hash's strength (auth's own tests do)."""
-    if hasattr(auth, "_hasher"):
-        monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    on a busy CI machine. The tests check who may do what, not the hash's strength (test_auth.py does)."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]
@@ -130,7 +129,7 @@ def users(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
     out = {}
     with app.state.db.session() as session:
         for role in ROLES:
-            auth.create_user(session, f"{role}-user", PASSWORD, role)
+            accounts.create_user(session, f"{role}-user", PASSWORD, role)
             out[role] = (f"{role}-user", PASSWORD)
         session.commit()
     return out
@@ -167,8 +166,8 @@ def make_event() -> Callable[..., dict[str, Any]]:
 def people(app) -> None:  # type: ignore[no-untyped-def]
     with app.state.db.session() as session:
         for role in ("dpo", "dsl", "it", "viewer"):
-            auth.create_user(session, role, PASSWORD, role)
-        auth.create_user(session, "dsl2", PASSWORD, "dsl")
+            accounts.create_user(session, role, PASSWORD, role)
+        accounts.create_user(session, "dsl2", PASSWORD, "dsl")
         session.commit()
 
 

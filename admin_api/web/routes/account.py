@@ -8,22 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit
-from admin_api.auth import (
-    MIN_PASSWORD_LENGTH,
-    AuthError,
-    LoginFailed,
-    OidcMappingError,
-    authenticate_request,
-    login_session,
-    logout_session,
-    oidc_config,
-    set_password,
-    user_for_oidc_claims,
-    verify_csrf,
-)
-from admin_api.db import get_session
+from admin_api.accounts import MIN_PASSWORD_LENGTH, AuthError, LoginFailed, authenticate_request, set_password
+from admin_api.db import SessionDep
+from admin_api.oidc import OidcMappingError, oidc_config, user_for_oidc_claims
+from admin_api.web_session import login_session, logout_session, verify_csrf
 from admin_api.models import User
-from admin_api.web.deps import page_user, safe_next
+from admin_api.web.deps import PageUser, safe_next
 from admin_api.web.templating import flash, render
 
 router = APIRouter()
@@ -34,7 +24,7 @@ def _oidc(request: Request):
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/", db: Session = Depends(get_session)):
+def login_form(request: Request, db: SessionDep, next: str = "/"):
     no_users = db.scalar(select(User.id).limit(1)) is None
     return render(request, "login.html", title="Sign in", next=safe_next(next), username="", oidc=_oidc(request),
                   no_users=no_users)
@@ -43,10 +33,10 @@ def login_form(request: Request, next: str = "/", db: Session = Depends(get_sess
 @router.post("/login", dependencies=[Depends(verify_csrf)])
 def login(
     request: Request,
+    db: SessionDep,
     username: str = Form(""),
     password: str = Form(""),
     next: str = Form("/"),
-    db: Session = Depends(get_session),
 ):
     try:
         user = authenticate_request(request, db, username, password)
@@ -63,7 +53,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def logout(request: Request, user: PageUser, db: SessionDep):
     logout_session(request, db, user)
     audit.record(db, user.username, "logout")
     db.commit()
@@ -72,18 +62,18 @@ def logout(request: Request, user: User = Depends(page_user), db: Session = Depe
 
 
 @router.get("/account/password")
-def password_form(request: Request, user: User = Depends(page_user)):
+def password_form(request: Request, user: PageUser):
     return render(request, "password.html", title="Change password", min_length=MIN_PASSWORD_LENGTH)
 
 
 @router.post("/account/password")
 def change_password(
     request: Request,
+    user: PageUser,
+    db: SessionDep,
     current: str = Form(...),
     new: str = Form(...),
     confirm: str = Form(...),
-    user: User = Depends(page_user),
-    db: Session = Depends(get_session),
 ):
     error = None
     try:
@@ -157,7 +147,7 @@ def _sign_in_oidc(db: Session, claims: dict, config) -> User:
 
 
 @router.get("/login/oidc/callback", name="oidc_callback")
-async def oidc_callback(request: Request, db: Session = Depends(get_session)):
+async def oidc_callback(request: Request, db: SessionDep):
     config, client = _oidc_client(request)
     if client is None:
         return RedirectResponse("/login", status_code=303)

@@ -2,14 +2,13 @@
 one-step approval of a host per profile, and the central corrections to the proxies' list of AI domains."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from admin_api import ai_tools, config_store
-from admin_api.db import get_session
-from admin_api.models import User
-from admin_api.web.deps import page_user
+from admin_api.db import SessionDep
+from admin_api.web.deps import PageUser
 from admin_api.web.templating import flash, render, saved_message
 from detectors.ai_domains import AIDomainsError
 from detectors.allowlist import STATUSES, AllowlistError, load_allowlist
@@ -29,14 +28,13 @@ def _page(request: Request, db: Session, status_code: int = 200, **extra):
 
 
 @router.get("/ai-tools")
-def ai_tools_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def ai_tools_page(request: Request, user: PageUser, db: SessionDep):
     return _page(request, db)
 
 
 @router.post("/ai-tools/allow")
-def allow_host(request: Request, host: str = Form(..., max_length=253), profile: str = Form(..., max_length=64),
-               status: str = Form(..., max_length=16), user: User = Depends(page_user),
-               db: Session = Depends(get_session)):
+def allow_host(request: Request, user: PageUser, db: SessionDep, host: str = Form(..., max_length=253),
+               profile: str = Form(..., max_length=64), status: str = Form(..., max_length=16)):
     try:
         pending = ai_tools.allow_host(db, request.app.state.settings, host, {profile: status}, user)
     except (ValueError, AllowlistError) as exc:
@@ -52,8 +50,8 @@ def allow_host(request: Request, host: str = Form(..., max_length=253), profile:
 
 
 @router.post("/ai-tools/domains")
-def save_domains(request: Request, domains: str = Form("", max_length=1_000_000), user: User = Depends(page_user),
-                 db: Session = Depends(get_session)):
+def save_domains(request: Request, user: PageUser, db: SessionDep,
+                 domains: str = Form("", max_length=1_000_000)):
     domains = domains.replace("\r\n", "\n")
     try:
         ai_tools.set_ai_domains(db, domains, user.username)

@@ -1,14 +1,12 @@
 """Alerts for the DPO (excerpt integrity, protection weakened, changes awaiting a second DPO) and approvals."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
 
 from admin_api import config_store, protection
-from admin_api.db import get_session
-from admin_api.models import User
-from admin_api.web.deps import page_user
+from admin_api.db import SessionDep
+from admin_api.web.deps import PageUser
 from admin_api.web.templating import flash, render
 
 router = APIRouter()
@@ -21,14 +19,13 @@ KINDS = {
 
 
 @router.get("/alerts")
-def alerts_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def alerts_page(request: Request, user: PageUser, db: SessionDep):
     return render(request, "alerts.html", title="Alerts", active="alerts", alerts=protection.open_alerts(db),
                   kinds=KINDS, pending=config_store.pending_changes(db), labels=config_store.LABELS)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge_alert(request: Request, alert_id: int, user: User = Depends(page_user),
-                      db: Session = Depends(get_session)):
+def acknowledge_alert(request: Request, alert_id: int, user: PageUser, db: SessionDep):
     if protection.acknowledge(db, alert_id, user.username) is None:
         raise HTTPException(404, "No such alert.")
     db.commit()
@@ -37,8 +34,7 @@ def acknowledge_alert(request: Request, alert_id: int, user: User = Depends(page
 
 
 @router.post("/changes/{change_id}/{decision}")
-def decide_change(request: Request, change_id: int, decision: str, user: User = Depends(page_user),
-                  db: Session = Depends(get_session)):
+def decide_change(request: Request, change_id: int, decision: str, user: PageUser, db: SessionDep):
     if decision not in ("approve", "reject"):
         raise HTTPException(404)
     try:

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from admin_api import incidents, labels, protection, queries
-from admin_api.db import get_session
+from admin_api.db import SessionDep
 from admin_api.models import User
 from admin_api.permissions import Permission, allows
 from admin_api.schemas import EventFilter, GroupCounts
 from admin_api.web.charts import (ACTION_COLOURS, day_buckets, group_rows, severity_rows, stacked_columns,
                                   stacked_rows)
-from admin_api.web.deps import page_user
+from admin_api.web.deps import PageUser
 from admin_api.web.templating import render
 
 router = APIRouter()
@@ -37,9 +37,7 @@ def _change_rows(now: list[GroupCounts], before: list[GroupCounts]) -> list[tupl
 
 
 @router.get("/")
-def dashboard(
-    request: Request, days: str = "30", user: User = Depends(page_user), db: Session = Depends(get_session)
-):
+def dashboard(request: Request, user: PageUser, db: SessionDep, days: str = "30"):
     days = int(days) if days.isdigit() and int(days) in RANGES else 30
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)

@@ -6,17 +6,16 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, queries, severity
-from admin_api.db import get_session
-from admin_api.models import ACTIONS, User
+from admin_api.db import SessionDep
+from admin_api.models import ACTIONS
 from admin_api.permissions import Permission, allows
 from admin_api.schemas import EventFilter
-from admin_api.web.deps import page_user
+from admin_api.web.deps import PageUser
 from admin_api.web.templating import render
 
 router = APIRouter()
@@ -70,8 +69,10 @@ def excerpt_parts(excerpt: str) -> list[tuple[str, bool]]:
 
 @router.get("/events")
 def event_list(
-    request: Request, cursor: str | None = None, user: User = Depends(page_user),
-    db: Session = Depends(get_session),
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    cursor: str | None = None,
 ):
     error = None
     try:
@@ -91,7 +92,7 @@ def event_list(
 
 
 @router.get("/events/export.csv")
-def export_events(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def export_events(request: Request, user: PageUser, db: SessionDep):
     # DPO only, as on the JSON API: an export leaves the audit trail's reach once downloaded.
     try:
         flt, active = parse_filters(dict(request.query_params), allow_pupil_ref=True)
@@ -113,7 +114,7 @@ def export_events(request: Request, user: User = Depends(page_user), db: Session
 
 @router.get("/events/{event_id}")
 def event_detail(
-    request: Request, event_id: str, user: User = Depends(page_user), db: Session = Depends(get_session)
+    request: Request, event_id: str, user: PageUser, db: SessionDep
 ):
     try:
         event = queries.get_event(db, uuid.UUID(event_id))
@@ -133,13 +134,16 @@ def event_detail(
 # --- find a pupil --------------------------------------------------------------------------------------------
 
 @router.get("/pupils")
-def pupil_form(request: Request, user: User = Depends(page_user)):
+def pupil_form(request: Request, user: PageUser):
     return render(request, "pupils.html", title="Find a pupil", active="pupils", searched=False)
 
 
 @router.post("/pupils")
 def pupil_search(
-    request: Request, query: str = Form(""), user: User = Depends(page_user), db: Session = Depends(get_session)
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    query: str = Form(""),
 ):
     # The query is a pupil's name or UPN: it goes in the POST body (never a URL, so never an access log), is
     # hashed with the roster key, and is neither stored, logged nor echoed back.

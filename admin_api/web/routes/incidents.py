@@ -4,6 +4,7 @@ false-positive count per rule, the alert contacts (with the confirmation link th
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -11,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import alerts, audit, incidents, queries, severity
-from admin_api.auth import UploadedFile, csrf_protect, read_form
-from admin_api.db import get_session
-from admin_api.models import INCIDENT_STATUSES, EventPupil, OutboxMessage, User
+from admin_api.db import RowId, SessionDep
+from admin_api.forms import FormDep, UploadedFile
+from admin_api.models import INCIDENT_OUTCOMES, INCIDENT_STATUSES, EventPupil, OutboxMessage, User
 from admin_api.reidentify import identify
 from admin_api.schemas import EventFilter
-from admin_api.web.deps import page_user
+from admin_api.web.deps import PageUser
 from admin_api.web.routes.events import excerpt_parts
 from admin_api.web.templating import flash, render
+from admin_api.web_session import csrf_protect
 from detectors.mis_import import MisImportError
 
 router = APIRouter()
@@ -38,8 +40,7 @@ def _filter(params: dict[str, str]) -> incidents.IncidentFilter:
 
 
 @router.get("/incidents")
-def incident_list(request: Request, page: int = 0, user: User = Depends(page_user),
-                  db: Session = Depends(get_session)):
+def incident_list(request: Request, user: PageUser, db: SessionDep, page: int = 0):
     params = dict(request.query_params)
     flt = _filter(params)
     page = max(page, 0)
@@ -68,18 +69,17 @@ def _incident_page(request: Request, db: Session, user: User, incident, status_c
     return render(request, "incident.html", status_code=status_code, title=f"Incident #{incident.id}",
                   active="incidents", incident=incident, events=events, refs=refs, error=error,
                   parts={e.event_id: excerpt_parts(e.excerpt or "") for e in events},
-                  statuses=INCIDENT_STATUSES, outcomes=incidents.OUTCOMES, assignees=assignees)
+                  statuses=INCIDENT_STATUSES, outcomes=INCIDENT_OUTCOMES, assignees=assignees)
 
 
 @router.get("/incidents/false-positives")
-def false_positives(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def false_positives(request: Request, user: PageUser, db: SessionDep):
     return render(request, "false_positives.html", title="False positives by rule", active="incidents",
                   rows=incidents.false_positives_by_rule(db))
 
 
 @router.get("/incidents/{incident_id}")
-def incident_detail(request: Request, incident_id: int, user: User = Depends(page_user),
-                    db: Session = Depends(get_session)):
+def incident_detail(request: Request, incident_id: RowId, user: PageUser, db: SessionDep):
     incident, missing = _incident_or_404(request, db, user, incident_id)
     if missing:
         return missing
@@ -89,9 +89,15 @@ def incident_detail(request: Request, incident_id: int, user: User = Depends(pag
 
 
 @router.post("/incidents/{incident_id}")
-def incident_update(request: Request, incident_id: int, status: str = Form(""), outcome: str = Form(""),
-                    assignee: str | None = Form(None), user: User = Depends(page_user),
-                    db: Session = Depends(get_session)):
+def incident_update(
+    request: Request,
+    incident_id: RowId,
+    user: PageUser,
+    db: SessionDep,
+    status: str = Form(""),
+    outcome: str = Form(""),
+    assignee: str | None = Form(None),
+):
     incident, missing = _incident_or_404(request, db, user, incident_id)
     if missing:
         return missing
@@ -107,8 +113,13 @@ def incident_update(request: Request, incident_id: int, status: str = Form(""), 
 
 
 @router.post("/incidents/{incident_id}/notes")
-def incident_note(request: Request, incident_id: int, text: str = Form(""), user: User = Depends(page_user),
-                  db: Session = Depends(get_session)):
+def incident_note(
+    request: Request,
+    incident_id: RowId,
+    user: PageUser,
+    db: SessionDep,
+    text: str = Form(""),
+):
     incident, missing = _incident_or_404(request, db, user, incident_id)
     if missing:
         return missing
@@ -132,14 +143,14 @@ def _may_identify(db: Session, user: User, ref: str) -> bool:
 
 
 @router.get("/pupils/identify")
-def identify_form(request: Request, ref: str = "", user: User = Depends(page_user)):
+def identify_form(request: Request, user: PageUser, ref: str = ""):
     return render(request, "identify.html", title="Who is this pupil?", active="incidents", ref=ref[:64],
                   matches=None)
 
 
 @router.post("/pupils/identify")
-async def identify_pupil(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
-    form = await read_form(request)  # in memory: the export never touches the disk
+def identify_pupil(request: Request, user: PageUser, db: SessionDep, form: FormDep):
+    # the form was read in memory (admin_api.forms): the export never touches the disk
     ref = str(form.get("ref", "")).strip().upper()[:64]
     export = form.get("export")
 
@@ -176,13 +187,19 @@ def _alerts_page(request: Request, db: Session, status_code: int = 200, error: s
 
 
 @router.get("/alerts/contacts")
-def alerts_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def alerts_page(request: Request, user: PageUser, db: SessionDep):
     return _alerts_page(request, db)
 
 
 @router.post("/alerts/contacts")
-def set_contact(request: Request, role: str = Form(""), name: str = Form(""), email: str = Form(""),
-                user: User = Depends(page_user), db: Session = Depends(get_session)):
+def set_contact(
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    role: str = Form(""),
+    name: str = Form(""),
+    email: str = Form(""),
+):
     try:
         alerts.set_contact(db, role, name, email, actor=user.username)
     except alerts.ContactError as exc:
@@ -200,7 +217,7 @@ def confirm_form(request: Request, token: str):
 
 
 @router.post("/alerts/confirm/{token}")
-def confirm(request: Request, token: str, _csrf: None = Depends(csrf_protect), db: Session = Depends(get_session)):
+def confirm(request: Request, token: str, _csrf: Annotated[None, Depends(csrf_protect)], db: SessionDep):
     role = alerts.confirm_contact(db, token[:64])
     db.commit()
     return render(request, "confirm.html", status_code=200 if role else 404, title="Confirm alerts",
@@ -214,8 +231,13 @@ SENDER_VIEWS = {"staff": ("user", "Member of staff"), "departments": ("departmen
 
 
 @router.get("/senders/{view}")
-def senders(request: Request, view: str, days: int = 30, user: User = Depends(page_user),
-            db: Session = Depends(get_session)):
+def senders(
+    request: Request,
+    view: str,
+    user: PageUser,
+    db: SessionDep,
+    days: int = 30,
+):
     if view not in SENDER_VIEWS:
         return render(request, "error.html", status_code=404, title="No such view", message="Unknown view.")
     column, heading = SENDER_VIEWS[view]

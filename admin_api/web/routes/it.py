@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, proxies
-from admin_api.auth import UploadedFile, read_form
-from admin_api.db import get_session
-from admin_api.models import RosterUpload, Setting, User
-from admin_api.web.deps import page_user
+from admin_api.db import SessionDep
+from admin_api.forms import FormDep, UploadedFile
+from admin_api.models import RosterUpload, Setting
+from admin_api.web.deps import PageUser
 from detectors.allowlist import AllowlistError
 from detectors.mis_import import MisImportError
 from admin_api.web.templating import flash, render, saved_message
@@ -41,13 +41,16 @@ def _proxies_page(request: Request, db: Session, status_code: int = 200, **extra
 
 
 @router.get("/proxies")
-def proxies_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def proxies_page(request: Request, user: PageUser, db: SessionDep):
     return _proxies_page(request, db)
 
 
 @router.post("/proxies")
 def create_proxy_token(
-    request: Request, name: str = Form(...), user: User = Depends(page_user), db: Session = Depends(get_session)
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    name: str = Form(...),
 ):
     try:
         proxy, token = proxies.create_token(db, name.strip())
@@ -62,7 +65,7 @@ def create_proxy_token(
 
 @router.post("/proxies/{name}/revoke")
 def revoke_proxy_token(
-    request: Request, name: str, user: User = Depends(page_user), db: Session = Depends(get_session)
+    request: Request, name: str, user: PageUser, db: SessionDep
 ):
     try:
         proxy = proxies.revoke_token(db, name)
@@ -86,14 +89,16 @@ def _allowlist_page(request: Request, db: Session, text: str | None = None, stat
 
 
 @router.get("/allowlist")
-def allowlist_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def allowlist_page(request: Request, user: PageUser, db: SessionDep):
     return _allowlist_page(request, db)
 
 
 @router.post("/allowlist")
 def save_allowlist(
-    request: Request, yaml_text: str = Form(..., alias="allowlist"), user: User = Depends(page_user),
-    db: Session = Depends(get_session),
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    yaml_text: str = Form(..., alias="allowlist"),
 ):
     yaml_text = yaml_text.replace("\r\n", "\n")  # browsers submit textareas with CRLF
     try:
@@ -122,14 +127,13 @@ def _roster_page(request: Request, db: Session, status_code: int = 200, **extra)
 
 
 @router.get("/roster")
-def roster_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def roster_page(request: Request, user: PageUser, db: SessionDep):
     return _roster_page(request, db)
 
 
 @router.post("/roster")
-def upload_roster(request: Request, form: dict = Depends(read_form), user: User = Depends(page_user),
-                  db: Session = Depends(get_session)):
-    # The MIS export is plaintext pupil data: auth.read_form parsed it in memory (once per request); here it is
+def upload_roster(request: Request, form: FormDep, user: PageUser, db: SessionDep):
+    # The MIS export is plaintext pupil data: admin_api.forms parsed it in memory (once per request); here it is
     # hashed and dropped — never written to disk, logged, or echoed back (the report holds counts, row numbers and
     # column names only).
     export = form.get("export")

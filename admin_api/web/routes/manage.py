@@ -6,26 +6,19 @@ from pathlib import Path
 
 import detectors
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit, config_store, queries, retention
 from admin_api.schemas import EARLIEST, EventFilter
-from admin_api.auth import (
-    MIN_PASSWORD_LENGTH,
-    ROLES,
-    AuthError,
-    create_user,
-    is_locked,
-    reset_lockout,
-    set_password,
-)
-from admin_api.db import get_session
+from admin_api.accounts import MIN_PASSWORD_LENGTH, AuthError, create_user, is_locked, reset_lockout, set_password
+from admin_api.db import SessionDep
+from admin_api.models import ROLES
 from admin_api.models import AuditEntry, Purge, Setting, User
 from detectors.policy import PolicyError
-from admin_api.web.deps import page_user
+from admin_api.web.deps import PageUser
 from admin_api.web.templating import flash, render, saved_message
 
 router = APIRouter()
@@ -38,19 +31,19 @@ def _users_page(request: Request, db: Session, status_code: int = 200, error: st
 
 
 @router.get("/users")
-def users(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def users(request: Request, user: PageUser, db: SessionDep):
     return _users_page(request, db)
 
 
 @router.post("/users")
 def add_user(
     request: Request,
+    user: PageUser,
+    db: SessionDep,
     username: str = Form(...),
     password: str = Form(...),
     role: str = Form(...),
     email: str = Form(""),
-    user: User = Depends(page_user),
-    db: Session = Depends(get_session),
 ):
     try:
         created = create_user(db, username, password, role, email=email or None)
@@ -71,7 +64,7 @@ def _target(db: Session, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/unlock")
-def unlock_user(request: Request, user_id: int, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def unlock_user(request: Request, user_id: int, user: PageUser, db: SessionDep):
     target = _target(db, user_id)
     reset_lockout(db, target)
     audit.record(db, user.username, "user.unlock", target=target.username)
@@ -82,8 +75,11 @@ def unlock_user(request: Request, user_id: int, user: User = Depends(page_user),
 
 @router.post("/users/{user_id}/password")
 def reset_password(
-    request: Request, user_id: int, password: str = Form(...), user: User = Depends(page_user),
-    db: Session = Depends(get_session),
+    request: Request,
+    user_id: int,
+    user: PageUser,
+    db: SessionDep,
+    password: str = Form(...),
 ):
     target = _target(db, user_id)
     try:
@@ -100,7 +96,7 @@ def reset_password(
 
 @router.post("/users/{user_id}/{change}")
 def enable_disable_user(
-    request: Request, user_id: int, change: str, user: User = Depends(page_user), db: Session = Depends(get_session)
+    request: Request, user_id: int, change: str, user: PageUser, db: SessionDep
 ):
     if change not in ("enable", "disable"):
         raise HTTPException(404)
@@ -126,13 +122,16 @@ def _retention_page(request: Request, db: Session, status_code: int = 200, error
 
 
 @router.get("/retention")
-def retention_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def retention_page(request: Request, user: PageUser, db: SessionDep):
     return _retention_page(request, db)
 
 
 @router.post("/retention")
 def set_retention(
-    request: Request, days: str = Form(...), user: User = Depends(page_user), db: Session = Depends(get_session)
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    days: str = Form(...),
 ):
     try:
         pending = config_store.change(db, request.app.state.settings, config_store.RETENTION, days, user)
@@ -153,8 +152,12 @@ AUDIT_PAGE = 100
 
 @router.get("/audit")
 def audit_log(
-    request: Request, before: str = "", actor: str = "", action: str = "",
-    user: User = Depends(page_user), db: Session = Depends(get_session),
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    before: str = "",
+    actor: str = "",
+    action: str = "",
 ):
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
     if before.isdigit():
@@ -173,7 +176,7 @@ def audit_log(
 
 
 @router.post("/retention/purge")
-def purge_now(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def purge_now(request: Request, user: PageUser, db: SessionDep):
     db.commit()  # end this request's transaction: on SQLite it holds the write lock the purge needs
     record = retention.purge(request.app.state.db, request.app.state.settings, actor=user.username)
     deleted = record.deleted if record is not None else 0
@@ -195,14 +198,17 @@ def _policy_page(request: Request, db: Session, text: str | None = None, status_
 
 
 @router.get("/policy")
-def policy_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def policy_page(request: Request, user: PageUser, db: SessionDep):
     return _policy_page(request, db)
 
 
 @router.post("/policy")
 def save_policy(
-    request: Request, yaml_text: str = Form("", alias="policy"), reset: str = Form(""),
-    user: User = Depends(page_user), db: Session = Depends(get_session),
+    request: Request,
+    user: PageUser,
+    db: SessionDep,
+    yaml_text: str = Form("", alias="policy"),
+    reset: str = Form(""),
 ):
     yaml_text = yaml_text.replace("\r\n", "\n")
     try:

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from admin_api import audit, labels, reports, severity
-from admin_api.db import get_session
-from admin_api.models import User
+from admin_api.db import SessionDep
 from admin_api.web.charts import ACTION_COLOURS, day_buckets, group_rows, severity_rows, stacked_columns, stacked_rows
-from admin_api.web.deps import page_user
+from admin_api.web.deps import PageUser
 from admin_api.web.templating import render, templates
 
 router = APIRouter()
@@ -54,7 +53,7 @@ def _context(request: Request, db: Session) -> dict:
 
 
 @router.get("/reports/governors")
-def report_page(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def report_page(request: Request, user: PageUser, db: SessionDep):
     context = _context(request, db)
     audit.record(db, user.username, "report.view", context["report"].period.label)
     db.commit()
@@ -62,7 +61,7 @@ def report_page(request: Request, user: User = Depends(page_user), db: Session =
 
 
 @router.get("/reports/governors.pdf")
-def report_pdf(request: Request, user: User = Depends(page_user), db: Session = Depends(get_session)):
+def report_pdf(request: Request, user: PageUser, db: SessionDep):
     context = _context(request, db)
     html = templates.get_template("report.html").render(
         request=request, user=None, nav=[], messages=[], csrf_token="", pdf=True, **context)
