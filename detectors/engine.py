@@ -53,7 +53,7 @@ from detectors.recognisers.persons import (
     InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
 )
-from detectors.recognisers.roles import ROLE_RECOGNISERS, listed_with_names
+from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_with_names
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
 
@@ -460,7 +460,8 @@ def _outside_pupils(text: str, person: RecognizerResult, pupils: list[Recognizer
 
 
 _ROLE_THEN_NAME = re.compile(r"[\s,:(\u2013-]*(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+)?")
-_NAME_THEN_ROLE = re.compile(r"[\s,(\u2013-]*(?:(?:is|as|our|the|new|my|school|acting|interim)\s+)*", re.IGNORECASE)
+_NAME_THEN_ROLE = re.compile(r"[\s,(\u2013-]*(?:(?:is|as|our|the|new|my|school|acting|interim|has|have|was|been|"
+                             r"works|worked|working|y|yr|ein)\s+)*", re.IGNORECASE)  # "Nerys has worked as ALNCo"
 
 
 def _names_someone(text: str, role: RecognizerResult, names: list[RecognizerResult]) -> bool:
@@ -525,7 +526,12 @@ def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: lis
                 text[m.end():m.end() + 1] == " " and found[m.end() + 1:m.end() + 2] == b"\x01"):
             continue  # an ordinary word ("Will", "Kerry") recurs as a name only right before a found surname
         source = sources[m.group(0)]
-        extra.append(RecognizerResult("PERSON", m.start(), m.end(), source.score,
+        end = m.end()
+        if " " not in m.group(0):  # "Nerys says ..." found, then "Reference for Nerys Tudor": the surname too
+            after = re.match(r" ([^\W\d_][\w'\u2019-]*)", text[end:end + 40])
+            if after and found.find(1, end, end + after.end()) < 0 and could_be_name(after.group(1), common):
+                end += after.end()
+        extra.append(RecognizerResult("PERSON", m.start(), end, source.score,
                                       recognition_metadata=dict(source.recognition_metadata or {})))
     return extra
 

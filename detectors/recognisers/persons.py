@@ -192,6 +192,9 @@ class NerPersonRecognizer(LocalRecognizer):
             if ent.label_ != "PERSON":
                 continue
             tokens = list(ent)
+            breaks = [i for i, t in enumerate(tokens) if "\n" in t.text]
+            if breaks:  # a name ends at its line: "Rachel Hargreaves\nHead of English" in a signature
+                tokens = tokens[:breaks[0]] or tokens[breaks[-1] + 1:]
             while tokens and (tokens[0].lower_.rstrip(".") in _LEADING_NOISE or not tokens[0].text[:1].isalpha()):
                 tokens.pop(0)
             mixed_case = any(not t.text.isupper() for t in tokens)
@@ -210,6 +213,10 @@ class NerPersonRecognizer(LocalRecognizer):
                 # (shouted names reach NER title-cased, see engine._ner_view)
             if len(tokens) == 1 and tokens[0].lower_ in not_people():
                 continue  # "a lesson on Kent", "a Sparx quiz": a place or a product on its own
+            from detectors.recognisers.roles import role_words
+
+            if all(t.lower_ in role_words() for t in tokens):
+                continue  # "Deputy Head", "Pennaeth Cynorthwyol", "Pennaeth Saesneg": a job, not a person
             results.append(RecognizerResult("PERSON", start, end, self.SCORE))
         return results
 

@@ -18,7 +18,7 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import welsh_mutations
-from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS, TITLES
+from detectors.recognisers.persons import _UP, SCHOOL_ACRONYMS, SCHOOL_WORDS, TITLES
 
 # A name word in any script (Ruairí, Llŷr, Zoë, O'Brien, Smith-Jones); capitals are checked in code.
 _W = r"[^\W\d_][\w'\u2019-]*"
@@ -44,8 +44,10 @@ def roles() -> dict[str, tuple[str, ...]]:
 
 @cache
 def role_words() -> frozenset[str]:
-    """Every word of a staff role or relation: a NER "name" made only of these is a job ("Deputy Head")."""
-    return frozenset(w for kind in ("staff", "relations", "former") for p in roles()[kind] for w in p.split())
+    """Every word of a staff role, relation or subject: a NER "name" made only of these is a job ("Deputy Head",
+    "Pennaeth Saesneg"), and no name starts with one."""
+    return frozenset(w for kind in ("staff", "relations", "former", "subjects") for p in roles()[kind]
+                     for w in p.split())
 
 
 def _alternation(phrases) -> str:
@@ -72,15 +74,19 @@ def name_words(text: str, start: int, end: int, *, from_right: bool, common: fro
     kept.sort()
     while kept and kept[0][2].lower() in PARTICLES:
         kept.pop(0)
-    while kept and not _could_be_name(kept[0][2], common):
+    while kept and not could_be_name(kept[0][2], common):
         kept.pop(0)  # "Present: Priyanka", "Staff Rhian": a capitalised ordinary word before the name
     while kept and kept[-1][2].lower() in PARTICLES:
         kept.pop()
     return (kept[0][0], kept[-1][1]) if kept else None
 
 
-def _could_be_name(word: str, common: frozenset[str]) -> bool:
+def could_be_name(word: str, common: frozenset[str]) -> bool:
     low = word.lower().strip("'\u2019")
+    if re.search(r"['\u2019](?:ll|re|ve|d|m|s|t)$", low):
+        low = re.split(r"['\u2019]", low)[0]  # "I'll", "We're": a pronoun, not a name
+        if low in STOP_WORDS or len(low) < 2:
+            return False
     return (word[0].isupper() and len(word) > 1 and not word.isupper() and low not in common
             and low not in STOP_WORDS and low not in SCHOOL_WORDS and low not in SCHOOL_ACRONYMS
             and low not in _TITLE_WORDS and low not in role_words())
@@ -159,10 +165,13 @@ class PersonVerbRecognizer(_CueRecognizer):
     FROM_RIGHT = True
     VERBS = ("rang", "phoned", "called in", "texted", "emailed", "messaged", "said", "says", "agreed", "reminded",
              "mentioned", "explained", "reckons", "thinks", "wants to know", "asked me", "asked us", "told me",
-             "told us", "popped in", "dropped off", "picked up")
+             "told us", "popped in", "dropped off", "picked up", "is off sick", "off sick", "is absent today",
+             "will cover", "is covering", "has worked as", "worked as", "will collect", "is collecting")
 
     def patterns(self):
-        return [re.compile(rf"(?<![\w'-]){_NAME}[ \t]+(?:{'|'.join(map(re.escape, self.VERBS))})(?![\w-])")]
+        word = rf"[{_UP}][\w'\u2019-]*"  # capitalised only, so the verb is never taken into the name
+        return [re.compile(rf"(?<![\w'-])(?P<name>{word}(?:[ ]{word}){{0,2}})[ \t]+"
+                           rf"(?:{'|'.join(map(re.escape, self.VERBS))})(?![\w-])")]
 
     def accept(self, text, m):
         before = text[max(0, m.start() - 12):m.start()].split()
@@ -202,7 +211,8 @@ class WelshSubjectNameRecognizer(_CueRecognizer):
 ROLE_RECOGNISERS = (RoleAfterNameRecognizer, RoleBeforeNameRecognizer, PersonVerbRecognizer, WelshSubjectNameRecognizer)
 
 
-_LIST_JOIN = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+|&[ \t]+)?|[ \t]+(?:and|&|a|ac|or)[ \t]+)")
+# Only "and"-like joins: after a comma comes a greeting's name as often as a list's ("Hiya, Wayne", "Merhaba, Yusuf").
+_LIST_JOIN = re.compile(r"(?:,?[ \t]+(?:and|&|a|ac|or)[ \t]+)")
 
 
 _WORD_THEN_JOIN = re.compile(rf"(?<![\w'-])(?P<w>{_W})(?:{_LIST_JOIN.pattern})$")

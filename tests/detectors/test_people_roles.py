@@ -73,3 +73,30 @@ def test_initials_or_one_child_in_a_class_beside_special_category_are_blocked_by
 ])
 def test_a_class_alone_an_abbreviation_or_a_system_said_no_to_do_not_block(engine, text):
     assert engine.scan([text]).action != "block"
+
+
+@pytest.mark.parametrize("text, redacted", [
+    # a job title NER takes for a name stays; a signature's name ends at its line
+    ("Reference for Priyanka Desai: Priyanka has worked as Deputy Head since 2019.",
+     "Reference for [PERSON_1]: [PERSON_2] has worked as Deputy Head since 2019."),
+    ("Draft a reply to Huw Beynon (Pennaeth Cynorthwyol) agreeing to swap my duty.",
+     "Draft a reply to [PERSON_1] (Pennaeth Cynorthwyol) agreeing to swap my duty."),
+    ("--\nRachel Hargreaves\nHead of English | Pennaeth Saesneg", "--\n[PERSON_1]\nHead of English | Pennaeth Saesneg"),
+    # a greeting before a name is no list; a contraction is no name
+    ("Summarise: \"Hiya, Wayne here, Tom's dad, I'll be picking Tom up at 2.\"",
+     "Summarise: \"Hiya, [PERSON_1] here, [PERSON_2]'s dad, I'll be picking [PERSON_2] up at 2.\""),
+])
+def test_only_the_name_is_replaced(engine, text, redacted):
+    assert engine.scan([text]).texts == [redacted]
+
+
+def test_a_staff_members_role_or_own_qualification_is_not_special_category(engine):
+    d = engine.scan(["Reference for Nerys Tudor: Nerys has worked as ALNCo since 2019, reliable."])
+    assert d.action == "redact" and "Nerys" not in d.texts[0] and "Tudor" not in d.texts[0]
+    d = engine.scan(["Congratulate Yetunde Bakare (learning mentor) on finishing her counselling diploma."])
+    assert d.action == "redact"
+
+
+def test_special_category_in_ukrainian_about_a_pupil_blocks(roster_engine):
+    assert roster_engine.scan(["У Oliver дислексія, тому на іспитах буде додатковий час."]).action == "block"
+    assert roster_engine.scan(["Oliver дуже покращив англійську в цьому семестрі."]).action == "redact"
