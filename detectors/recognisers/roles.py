@@ -27,6 +27,7 @@ PARTICLES = ("ap", "ab", "ferch", "verch", "de", "da", "di", "del", "della", "va
              "la", "du", "ní", "nic", "ni", "mac", "bin", "bint", "al", "el", "dos", "das")
 _NAME = rf"(?P<name>{_W}(?:[ ]{_W}){{0,3}})"
 _TITLE_WORDS = frozenset(t.lower() for t in TITLES)
+_NAME_BEFORE = re.compile(rf"{_NAME}[ \t]*$")
 
 
 @cache
@@ -137,11 +138,22 @@ class RoleAfterNameRecognizer(_CueRecognizer):
         in_paren = _alternation([*r["staff"], *r["relations"], *r["former"], *r["subjects"]])
         owner = rf"{_W}(?:'s|\u2019s|')"
         det = r"(?:(?:our|the|my|your|their|his|her|a|an|y|yr|ein|eich|new|acting|interim|former)[ \t]+){0,2}"
+        # Anchored on the bracket or comma, then the name read backwards: trying a name at every word was slow.
         return [
-            re.compile(rf"{_NAME}[ \t]*\((?:{owner}[ \t]+)?{det}(?i:{in_paren})(?:[ \t]?\d{{1,2}})?(?![\w-])"
-                       r"[^()\n]{0,40}\)"),
-            re.compile(rf"{_NAME},[ \t]+(?:{owner}[ \t]+)?{det}(?i:{role})(?![\w-])"),
+            re.compile(rf"\((?:{owner}[ \t]+)?{det}(?i:{in_paren})(?:[ \t]?\d{{1,2}})?(?![\w-])[^()\n]{{0,40}}\)"),
+            re.compile(rf",[ \t]+(?:{owner}[ \t]+)?{det}(?i:{role})(?![\w-])"),
         ]
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for pattern in self._patterns:
+            for m in pattern.finditer(text):
+                before = _NAME_BEFORE.search(text, max(0, m.start() - 80), m.start())
+                span = before and name_words(text, before.start("name"), before.end("name"), from_right=True,
+                                             common=self._common)
+                if span:
+                    results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
+        return results
 
 
 class RoleBeforeNameRecognizer(_CueRecognizer):
