@@ -28,6 +28,7 @@ PARTICLES = ("ap", "ab", "ferch", "verch", "de", "da", "di", "del", "della", "va
 _NAME = rf"(?P<name>{_W}(?:[ ]{_W}){{0,3}})"
 _TITLE_WORDS = frozenset(t.lower() for t in TITLES)
 _NAME_BEFORE = re.compile(rf"{_NAME}[ \t]*$")
+_NAME_AT = re.compile(_NAME)
 
 
 @cache
@@ -167,7 +168,21 @@ class RoleBeforeNameRecognizer(_CueRecognizer):
         r = roles()
         before = _alternation([*r["relations"], *r["former"], "pupils", "students", "children", "boys", "girls",
                                "new starter", "new starters", "new pupil", "new student"])
-        return [re.compile(rf"(?<![\w-])(?i:{before})[ \t]*(?:\(|[:,]?[ \t]+){_NAME}")]
+        # Matched on the lower-cased text (same length): a case-insensitive alternation is slow on long prompts.
+        return [re.compile(rf"(?<![\w-]){before}[ \t]*(?:\(|[:,]?[ \t]+)")]
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        lower = text.lower()
+        if len(lower) != len(text):
+            lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        results = []
+        for m in self._patterns[0].finditer(lower):
+            name = _NAME_AT.match(text, m.end())
+            span = name and name_words(text, name.start("name"), name.end("name"), from_right=False,
+                                       common=self._common)
+            if span:
+                results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
+        return results
 
 
 class PersonVerbRecognizer(_CueRecognizer):
