@@ -129,3 +129,33 @@ def _sign_offs() -> tuple[re.Pattern[str], ...]:
 
     foreign = CueNameRecognizer()
     return SignOffNameRecognizer.AFTER_CUE, foreign.sign_off
+
+
+# Initials written as a pupil's stand-in: "T.R.", "T. R.", "T.R", and two capitals before a class ("TR in 8C",
+# "TR (8C)"). Dotted abbreviations that are not people (U.K., P.E., a.m., e.g.) are left out.
+_INITIALS = re.compile(
+    r"(?<![\w.])(?P<dotted>[A-Z]\.[ ]?[A-Z](?:\.[ ]?[A-Z])?)\.?(?![\w])"
+    r"|(?<![\w.])[A-Z]{2}(?= (?:in|from) (?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b| ?\((?:[1-9]|1[0-3])[A-Z]{1,3}\d?\))")
+_NOT_INITIALS = frozenset("uk us usa am pm bc ad re pe dt it nb ps eg ie rs ta gp ot qed ce bce".split())
+# A registration group counts when its sentence is about one child: "a girl in 8C ... support her".
+_ONE_CHILD = re.compile(r"\b(?i:a|one|this|that)\s+(?i:pupil|student|child|boy|girl|learner|young person)\b")
+_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[A-Z][a-z]|\s*$)|\n")  # not the dots of "T.R."
+
+
+def initials_or_group_beside(texts: Sequence[str], specials: Sequence[Span]) -> bool:
+    """The `special_with_initials` rule: initials ("T.R. in 8C has anorexia", "TR (9K) self-harming") in the
+    sentence of a special-category term, or a registration group there with words about one child ("a girl in 8C
+    has anorexia; how do I support her?"). In a school, initials and a class identify a child to anyone who knows
+    the class; a class alone ("8C's SEN register review") does not."""
+    for s in specials:
+        text = texts[s.index]
+        lo = max((m.end() for m in _SENTENCE_BREAK.finditer(text, 0, s.start)), default=0)
+        hi = m.start() if (m := _SENTENCE_BREAK.search(text, s.end)) else len(text)
+        for m in _INITIALS.finditer(text, lo, hi):
+            letters = (m.group("dotted") or m.group()).replace(".", "").replace(" ", "")
+            if letters.lower() not in _NOT_INITIALS:
+                return True
+        if CLASS_CODE.search(text, lo, hi) and (
+                _ONE_CHILD.search(text, lo, hi) or _pronouns(ENGLISH).search(text, lo, hi)):
+            return True
+    return False

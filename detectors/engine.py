@@ -36,7 +36,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from detectors.cooccurrence import CLASS_CODE, identifies_someone
+from detectors.cooccurrence import identifies_someone, initials_or_group_beside
 from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
 from detectors.nlp import (
@@ -53,6 +53,7 @@ from detectors.recognisers.persons import (
     InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
 )
+from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_with_names
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
 
@@ -119,7 +120,7 @@ class Engine:
         self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
         self._explainers = [r for r in registry.recognizers if isinstance(r, (
             PublicFigureRecognizer, TitledNameRecognizer, InitialledNameRecognizer, PupilContextNameRecognizer,
-            SignOffNameRecognizer))]
+            SignOffNameRecognizer, *ROLE_RECOGNISERS))]
         self._check_policy(self.policy)
         # Warm up lazily built tables (look-alike map, suffix list, spaCy buffers) so the first prompt is not slow.
         self.scan(["Warm-up: Mr J. Smith, j.smith@example.org, 020 7946 0958, SW1A 1AA, caf\u00e9 \u200b."])
@@ -131,7 +132,7 @@ class Engine:
             DateOfBirthRecognizer(), UkAddressRecognizer(), UkPostcodeRecognizer(), UkPhoneRecognizer(),
             OfflineEmailRecognizer(), NerPersonRecognizer(), TitledNameRecognizer(), InitialledNameRecognizer(),
             PupilContextNameRecognizer(), SignOffNameRecognizer(), CueNameRecognizer(), PublicFigureRecognizer(),
-            SpecialCategoryRecognizer(),
+            SpecialCategoryRecognizer(), *(r() for r in ROLE_RECOGNISERS),
         ]
         if roster is not None:
             from detectors.recognisers.roster_names import RosterNameRecognizer
@@ -291,6 +292,7 @@ class Engine:
                 _outside_pupils(text, r, pupils) if r.entity_type == "PERSON" and in_pupil.find(1, r.start, r.end)
                 >= 0 else [r])]
         kept = [_with_first_name(text, r, famous) if r.entity_type == "PERSON" else r for r in kept]
+        kept += _listed_names(text, kept, famous)
         kept += _repeat_person_findings(text, kept, famous)
         names = [r for r in kept if r.entity_type in NAMES]
         in_name = _coverage(names, len(text))
@@ -329,7 +331,7 @@ class Engine:
             reasons.append("evasion")
         about_someone = bool(specials) and rules.special_category != "allow" and (
             identifies_someone(texts, identifiers, specials, rules.identifiers_for_special)
-            or (rules.special_with_initials and _initials_or_group_beside(texts, specials)))
+            or (rules.special_with_initials and initials_or_group_beside(texts, specials)))
         if specials and rules.special_category == "block":
             reasons.append("special_category")
         elif about_someone:
@@ -458,7 +460,8 @@ def _outside_pupils(text: str, person: RecognizerResult, pupils: list[Recognizer
 
 
 _ROLE_THEN_NAME = re.compile(r"[\s,:(\u2013-]*(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+)?")
-_NAME_THEN_ROLE = re.compile(r"[\s,(\u2013-]*(?:(?:is|as|our|the|new|my|school|acting|interim)\s+)*", re.IGNORECASE)
+_NAME_THEN_ROLE = re.compile(r"[\s,(\u2013-]*(?:(?:is|as|our|the|new|my|school|acting|interim|has|have|was|been|"
+                             r"works|worked|working|y|yr|ein)\s+)*", re.IGNORECASE)  # "Nerys has worked as ALNCo"
 
 
 def _names_someone(text: str, role: RecognizerResult, names: list[RecognizerResult]) -> bool:
@@ -471,7 +474,7 @@ def _names_someone(text: str, role: RecognizerResult, names: list[RecognizerResu
     return False
 
 
-_WORD_BEFORE = re.compile(r"(?:^|(?<=[\s(\"'\u201c]))([A-Z][a-z'\u2019-]+) $")
+_WORD_BEFORE = re.compile(r"(?:^|(?<=[\s(\"'\u201c]))([A-Z][a-z'\u2019]+(?:-[A-Z][a-z'\u2019]+)*) $")  # not "Ex-pupil"
 
 
 def _with_first_name(text: str, r: RecognizerResult, famous: list[tuple[int, int]]) -> RecognizerResult:
@@ -503,6 +506,11 @@ def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: lis
         if r.entity_type == "PERSON":
             sources.setdefault(value, r)
             sources.setdefault(value.upper(), r)
+    for r in kept:  # the forename of a full name recurs alone: "Rhian Meirion (Pennaeth) ... Rhian agreed"
+        words = text[r.start:r.end].split()
+        if r.entity_type == "PERSON" and len(words) > 1 and len(words[0]) > 2 and words[0][:1].isupper() \
+                and words[0].lower() not in common and words[0].lower() not in STOP_WORDS:
+            sources.setdefault(words[0], r)
     if not sources:
         return []
     pattern = re.compile(r"(?<![\w'-])(?:" + "|".join(map(re.escape, sorted(sources, key=len, reverse=True)))
@@ -518,9 +526,27 @@ def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: lis
                 text[m.end():m.end() + 1] == " " and found[m.end() + 1:m.end() + 2] == b"\x01"):
             continue  # an ordinary word ("Will", "Kerry") recurs as a name only right before a found surname
         source = sources[m.group(0)]
-        extra.append(RecognizerResult("PERSON", m.start(), m.end(), source.score,
+        end = m.end()
+        if " " not in m.group(0):  # "Nerys says ..." found, then "Reference for Nerys Tudor": the surname too
+            after = re.match(r" ([^\W\d_][\w'\u2019-]*)", text[end:end + 40])
+            if after and found.find(1, end, end + after.end()) < 0 and could_be_name(after.group(1), common):
+                end += after.end()
+        extra.append(RecognizerResult("PERSON", m.start(), end, source.score,
                                       recognition_metadata=dict(source.recognition_metadata or {})))
     return extra
+
+
+def _listed_names(text: str, kept: list[RecognizerResult], famous: list[tuple[int, int]]) -> list[RecognizerResult]:
+    """Names in a list with a name found ("thanks to Joanne and Sanjay"): see roles.listed_with_names."""
+    names = [r for r in kept if r.entity_type in NAMES]
+    if not names:
+        return []
+    taken = _coverage(kept, len(text))
+    for s, e in famous:
+        taken[s:e] = b"\x01" * (e - s)
+    score = min(r.score for r in names)
+    return [RecognizerResult("PERSON", s, e, score, recognition_metadata={"listed": True})
+            for s, e in listed_with_names(text, [(r.start, r.end) for r in names], taken)]
 
 
 def _coverage(results: list[RecognizerResult], n: int) -> bytearray:
@@ -539,21 +565,6 @@ def _unique_spans(results: list[RecognizerResult]) -> list[RecognizerResult]:
             seen.add(key)
             out.append(r)
     return out
-
-
-_INITIALS_OR_GROUP = re.compile(rf"\b[A-Z]\.[ ]?[A-Z]\.?(?!\w)|\b[A-Z]{{2}}\b(?= (?:in|from) )|{CLASS_CODE.pattern}")
-_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[A-Z][a-z]|\s*$)|\n")  # not the dots of "T.R."
-
-
-def _initials_or_group_beside(texts: list[str], specials: list[Finding]) -> bool:
-    """Initials ("T.R.", "TR in 8C") or a registration group in the same sentence as a special-category term."""
-    for s in specials:
-        text = texts[s.index]
-        lo = max((m.end() for m in _SENTENCE_BREAK.finditer(text, 0, s.start)), default=0)
-        hi = (m.start() if (m := _SENTENCE_BREAK.search(text, s.end)) else len(text))
-        if _INITIALS_OR_GROUP.search(text, lo, hi):
-            return True
-    return False
 
 
 def _redact(text: str, findings: list[Finding], placeholders: Placeholders) -> str:

@@ -155,7 +155,7 @@ def clean(text: str) -> Cleaned:
         return Cleaned(text, text)
     one_to_one, full, length_changing = _tables()
     if length_changing.isdisjoint(text):
-        return _unmark_codes(Cleaned(text.translate(one_to_one), text))
+        return _unmark_codes(Cleaned(_native_words(text, text.translate(one_to_one)), text))
     # Copy the runs between length-changing characters whole (C speed), so a long prompt with one zero-width
     # character costs little more than one without. NUL marks those characters, so a text holding NUL itself
     # takes the character-by-character path.
@@ -225,6 +225,24 @@ def _char_class(cps: list[int]) -> str:
         parts.append(f"\\U{cps[i]:08x}" + (f"-\\U{cps[j]:08x}" if j > i else ""))
         i = j + 1
     return "".join(parts)
+
+
+_NON_LATIN_WORD = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]*[\u0370-\u03ff\u0400-\u052f][^\W\d_]*")
+
+
+def _native_words(original: str, mapped: str) -> str:
+    """Words written in Cyrillic or Greek that hold a letter with no Latin look-alike ("дислексія": д, л) are
+    Ukrainian, Russian or Greek, not a disguise: they keep their letters, so their own terms and names can be
+    found. A word made only of look-alikes ("Тоm", "ОLIVЕR") is still mapped: that is the evasion."""
+    if len(original) != len(mapped):
+        return mapped
+    parts, last = [], 0
+    for m in _NON_LATIN_WORD.finditer(original):
+        if not any("\u0370" <= c <= "\u052f" for c in mapped[m.start():m.end()]):
+            continue  # every Cyrillic or Greek letter imitates a Latin one ("Zоë" with a Cyrillic о)
+        parts += [mapped[last:m.start()], m.group()]
+        last = m.end()
+    return "".join(parts) + mapped[last:] if parts else mapped
 
 
 def _unmark_codes(cleaned: Cleaned) -> Cleaned:

@@ -80,7 +80,7 @@ class Rules(BaseModel):
     special_category: Literal["block_with_identifier", "block", "allow"] = "block_with_identifier"
     special_subtypes: tuple[str, ...] = SPECIAL_SUBTYPES
     identifiers_for_special: tuple[str, ...] = IDENTIFIERS
-    special_with_initials: bool = False  # initials or a registration group identify ("T.R. in 8C has anorexia")
+    special_with_initials: bool = True  # initials, or a class with one child in view, identify ("T.R. in 8C ...")
     deny_terms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     allow_terms: tuple[str, ...] = ()
 

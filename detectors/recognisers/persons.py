@@ -24,7 +24,9 @@ _LEADING_NOISE = {"dear", "hi", "hello", "hey", "to", "from", "thanks", "thank",
                   "summarise", "summarize", "explain", "describe", "compare", "write", "ask", "tell", "email",
                   "ring", "call", "contact", "invite", "remind", "congratulate", "annwyl", *map(str.lower, TITLES)}
 # A capitalised name word, also ALL CAPS, with apostrophes and hyphens: O'Brien, Smith-Jones, MCDONALD.
-_NAME_WORD = r"[A-Z](?:[a-z]+|[A-Z]+)?(?:['-][A-Z][A-Za-z]+)*(?:[A-Z][a-z]+)?"
+# Letters beyond ASCII (Ruairí, Llŷr, Zoë, Łukasz): Latin-1 and Latin Extended-A (whose range mixes both cases).
+_UP, _LO = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0100-\u017e", "a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u017f"
+_NAME_WORD = rf"[{_UP}](?:[{_LO}]+|[{_UP}]+)?(?:['-][{_UP}][{_UP}{_LO}]+)*(?:[{_UP}][{_LO}]+)?"
 _TITLE = r"(?:" + "|".join(TITLES + tuple(t.upper() for t in TITLES)) + r")"
 # Capitalised school words that sit where a name would ("Maths in Year 9", "Set 3 (Y8)").
 SCHOOL_WORDS = frozenset("""
@@ -101,7 +103,7 @@ class PupilContextNameRecognizer(LocalRecognizer):
 
     _NAME = rf"(?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)"
     AFTER = re.compile(
-        rf"(?<![\w-]){_NAME}(?:'s)?\s?[(,]?\s?(?:(?i:in|from)\s)?"
+        rf"(?<![\w-]){_NAME}(?:'s)?\s?[(,]?\s?(?:(?i:in|from|into|joining|joins|moving to|starting in)\s)?"
         r"\b(?:(?i:year|yr|y)\s?\d{1,2}\b|(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b)"
     )
     BEFORE = re.compile(
@@ -190,6 +192,9 @@ class NerPersonRecognizer(LocalRecognizer):
             if ent.label_ != "PERSON":
                 continue
             tokens = list(ent)
+            breaks = [i for i, t in enumerate(tokens) if "\n" in t.text]
+            if breaks:  # a name ends at its line: "Rachel Hargreaves\nHead of English" in a signature
+                tokens = tokens[:breaks[0]] or tokens[breaks[-1] + 1:]
             while tokens and (tokens[0].lower_.rstrip(".") in _LEADING_NOISE or not tokens[0].text[:1].isalpha()):
                 tokens.pop(0)
             mixed_case = any(not t.text.isupper() for t in tokens)
@@ -208,6 +213,10 @@ class NerPersonRecognizer(LocalRecognizer):
                 # (shouted names reach NER title-cased, see engine._ner_view)
             if len(tokens) == 1 and tokens[0].lower_ in not_people():
                 continue  # "a lesson on Kent", "a Sparx quiz": a place or a product on its own
+            from detectors.recognisers.roles import role_words
+
+            if all(t.lower_ in role_words() for t in tokens):
+                continue  # "Deputy Head", "Pennaeth Cynorthwyol", "Pennaeth Saesneg": a job, not a person
             results.append(RecognizerResult("PERSON", start, end, self.SCORE))
         return results
 

@@ -43,7 +43,7 @@ talked works worked plays played shouts shouted cries cried runs ran walks walke
 forgets lost loses won wins brought brings took takes made makes gave gives became becomes started starts
 stopped stops continues continued managed manages completed completes achieved achieves received receives
 showed shows used uses prefers preferred joined moves moved spoke speaks hit hits kicked pushed swore threw
-lied lies laughed laughs disrupted disrupts ignored ignores argued argues fell falls broke breaks
+lied lies laughed laughs disrupted disrupts ignored ignores argued argues fell falls broke breaks household
 """.split())  # words are compared folded, so "hasn't" is "hasnt"
 _MODALS = frozenset("will can could should would may might must shall".split())
 # Words that, right before a capitalised lone name, show it is a person.

@@ -52,6 +52,8 @@ _PHRASE_LISTS = ("generic_after", "generic_before", "exceptions", "terms", "need
                  "person_before", "after_relative", "not_from", "relatives", "person_words")
 _SENSES = ("person_before", "after_relative")
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'\u2019-]*)[^\w]*$")
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|never)[ \t]+(?:on[ \t]+|in[ \t]+|for[ \t]+)?$")
+_NEGATED_AFTER = re.compile(r"[ \t]*\?[ \t]*no\b")
 _FROM_CLAUSE = re.compile(r"[ \t]+from[ \t]+((?:[\w'\u2019-]+[ \t]+){0,3}[\w'\u2019-]+)")
 
 
@@ -120,6 +122,7 @@ class SpecialCategoryRecognizer(LocalRecognizer):
                                    folded=True)
         self._exact = TermMatcher(exact, case_sensitive=True)
         self._exceptions = TermMatcher(((e, None) for e in lex["exceptions"]), folded=True)
+        self._systems = frozenset(fold_same_length(w) for w in lex.get("not_people", ()))
 
     def analyze(self, text, entities, nlp_artifacts=None):
         lower = fold_same_length(text)
@@ -140,6 +143,9 @@ class SpecialCategoryRecognizer(LocalRecognizer):
             if (term.sense and not self._sense_holds(text, lower, start, term.sense)) or \
                     self._administration(lower, end, term.subtype):
                 continue
+            if lower[start:end] in self._systems and (_NEGATED_BEFORE.search(lower, max(0, start - 12), start)
+                                                      or _NEGATED_AFTER.match(lower, end)):
+                continue  # "(NOT CPOMS)", "Log for CPOMS? No - just a note": the system named to say no log
             results.append(RecognizerResult(
                 ENTITY, start, end, self.SCORE,
                 recognition_metadata={"subtype": term.subtype, "role": term.role,

@@ -20,7 +20,8 @@ def test_spellings_of_one_name_fold_equal(spelling):
     ("Оliver", "Oliver"),                      # Cyrillic capital O
     ("аеорсхі", "aeopcxi"),                    # Cyrillic small letters
     ("Іsla", "Isla"),                          # Cyrillic capital I reads as Latin I, not l
-    ("Αλέξης", "Aλέξης"),                      # only the look-alike Greek capital alpha is mapped
+    ("Αλέξης", "Αλέξης"),                      # a Greek word with letters no Latin one imitates stays Greek
+    ("Тоm дислексія", "Tom дислексія"),        # a disguised name is mapped, a Ukrainian word is not
     ("Ｏｌｉｖｅｒ", "Oliver"),                  # fullwidth
     ("𝐎𝐥𝐢𝐯𝐞𝐫 𝘚𝘮𝘪𝘵𝘩", "Oliver Smith"),        # mathematical bold / sans-serif italic
     ("ﬁona", "fiona"),                         # ligature expands

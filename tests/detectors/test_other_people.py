@@ -43,12 +43,12 @@ def test_a_upn_without_its_check_letter_counts_next_to_upn(roster_engine):
     assert roster_engine.scan(["Invoice 123456789012 paid"]).action == "allow"
 
 
-def test_initials_or_a_registration_group_beside_special_category_block_when_the_policy_says(engine):
+def test_initials_beside_special_category_block_unless_the_policy_turns_the_rule_off(engine):
     from detectors.engine import Engine
     from detectors.policy import load_policy
 
-    strict = Engine(policy=load_policy("version: 1\ndefault: {special_with_initials: true}\n"))
+    lax = Engine(policy=load_policy("version: 1\ndefault: {special_with_initials: false}\n"))
     for text in ("T.R. in 8C has anorexia, how can I support her?", "T.R. has anorexia."):
-        assert strict.scan([text]).action == "block"
-        assert engine.scan([text]).action == "allow"  # off by default
-    assert strict.scan(["Plan an anorexia awareness assembly for Year 9."]).action == "allow"
+        assert engine.scan([text]).action == "block"  # on by default
+        assert lax.scan([text]).action == "allow"
+    assert engine.scan(["Plan an anorexia awareness assembly for Year 9."]).action == "allow"

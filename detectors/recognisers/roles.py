@@ -1,0 +1,278 @@
+"""People named with what they are to the school or to a child (entity PERSON), whom NER misses in short prompts
+and never sees in Welsh: a name with a role or relation beside it ("Yetunde Bakare (learning mentor)", "Colm
+(PE)", "Rhian Meirion, y Pennaeth", "Nasra (stepmum)", "Halima (Yusuf's mum)", "Grandad (Glenys ap Iorwerth)",
+"Cyn-ddisgybl, Rhydian Cadwaladr"), a name doing what only people do ("Nerys says", "Shazia rang"), and the
+subject of a Welsh sentence that is a forename and a surname ("Mae Anwen Thrower yn dechrau ...").
+
+The roles and relations are in data/people_roles.yaml. Each recogniser finds one kind of cue; all give only the
+name words, so the role stays readable ("[PERSON_1] (learning mentor)").
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import yaml
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from detectors.language import welsh_mutations
+from detectors.recognisers.persons import _UP, SCHOOL_ACRONYMS, SCHOOL_WORDS, TITLES
+
+# A name word in any script (Ruairí, Llŷr, Zoë, O'Brien, Smith-Jones); capitals are checked in code.
+_W = r"[^\W\d_][\w'\u2019-]*"
+# Lower-case words inside a surname: "ap Iorwerth", "Ní Bhriain", "van der Berg", "bin Laden".
+PARTICLES = ("ap", "ab", "ferch", "verch", "de", "da", "di", "del", "della", "van", "von", "der", "den", "le",
+             "la", "du", "ní", "nic", "ni", "mac", "bin", "bint", "al", "el", "dos", "das")
+_NAME = rf"(?P<name>{_W}(?:[ ]{_W}){{0,3}})"
+_TITLE_WORDS = frozenset(t.lower() for t in TITLES)
+_NAME_BEFORE = re.compile(rf"{_NAME}[ \t]*$")
+_NAME_AT = re.compile(_NAME)
+
+
+@cache
+def roles() -> dict[str, tuple[str, ...]]:
+    """people_roles.yaml merged over languages, Welsh entries with their mutated forms: kind -> phrases."""
+    data = yaml.safe_load(resources.files("detectors").joinpath("data/people_roles.yaml").read_text("utf-8"))
+    merged: dict[str, list[str]] = {}
+    for language, kinds in data.items():
+        for kind, phrases in kinds.items():
+            for phrase in phrases:
+                forms = welsh_mutations(str(phrase)) if language == "cy" else [str(phrase)]
+                merged.setdefault(kind, []).extend(f.lower() for f in forms)
+    return {kind: tuple(dict.fromkeys(v)) for kind, v in merged.items()}
+
+
+@cache
+def role_words() -> frozenset[str]:
+    """Every word of a staff role, relation or subject: a NER "name" made only of these is a job ("Deputy Head",
+    "Pennaeth Saesneg"), and no name starts with one."""
+    return frozenset(w for kind in ("staff", "relations", "former", "subjects") for p in roles()[kind]
+                     for w in p.split())
+
+
+def _alternation(phrases) -> str:
+    parts = sorted(set(phrases), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(p).replace(r"\ ", r"[ \t]+") for p in parts) + ")"
+
+
+def name_words(text: str, start: int, end: int, *, from_right: bool, common: frozenset[str]) -> tuple[int, int] | None:
+    """The name inside text[start:end]: the longest run of capitalised words (particles allowed inside) that
+    ends at `end` (from_right) or starts at `start`, whose first word is no ordinary or school word. None if none."""
+    words = [(m.start(), m.end(), m.group()) for m in re.finditer(_W, text[start:end])]
+    words = [(s + start, e + start, w) for s, e, w in words]
+    seq = list(reversed(words)) if from_right else words
+    kept: list[tuple[int, int, str]] = []
+    for s, e, w in seq:
+        if w[0].isupper() and not (w.isupper() and len(w) > 1 and not w.isalpha()):
+            kept.append((s, e, w))
+        elif w.lower() in PARTICLES and kept:
+            kept.append((s, e, w))
+        else:
+            break
+    if not kept:
+        return None
+    kept.sort()
+    while kept and kept[0][2].lower() in PARTICLES:
+        kept.pop(0)
+    while kept and not could_be_name(kept[0][2], common):
+        kept.pop(0)  # "Present: Priyanka", "Staff Rhian": a capitalised ordinary word before the name
+    while kept and kept[-1][2].lower() in PARTICLES:
+        kept.pop()
+    return (kept[0][0], kept[-1][1]) if kept else None
+
+
+def could_be_name(word: str, common: frozenset[str]) -> bool:
+    low = word.lower().strip("'\u2019")
+    if re.search(r"['\u2019](?:ll|re|ve|d|m|s|t)$", low):
+        low = re.split(r"['\u2019]", low)[0]  # "I'll", "We're": a pronoun, not a name
+        if low in STOP_WORDS or len(low) < 2:
+            return False
+    return (word[0].isupper() and len(word) > 1 and not word.isupper() and low not in common
+            and low not in STOP_WORDS and low not in SCHOOL_WORDS and low not in SCHOOL_ACRONYMS
+            and low not in _TITLE_WORDS and low not in role_words())
+
+
+class _CueRecognizer(LocalRecognizer):
+    """Shared plumbing: compiled patterns with a `name` group, the name words picked out of it."""
+
+    SCORE = 0.75
+    FROM_RIGHT = True
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name=type(self).__name__)
+
+    def load(self) -> None:
+        from detectors.wordlists import word_names
+
+        self._common = word_names()
+        self._patterns = self.patterns()
+
+    def patterns(self) -> list[re.Pattern[str]]:
+        raise NotImplementedError
+
+    def accept(self, text: str, m: re.Match[str]) -> bool:
+        return True
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for pattern in self._patterns:
+            for m in pattern.finditer(text):
+                if not self.accept(text, m):
+                    continue
+                span = name_words(text, m.start("name"), m.end("name"), from_right=self.FROM_RIGHT,
+                                  common=self._common)
+                if span:
+                    results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
+        return results
+
+
+class RoleAfterNameRecognizer(_CueRecognizer):
+    """A name with its role or relation after it: "Yetunde Bakare (learning mentor)", "Marcus Oyelaran (HoY11)",
+    "Colm (PE)", "Nasra (stepmum)", "Kwabena (Llŷr's mum)", "Yetunde Bakare, our learning mentor",
+    "Rhian Meirion, y Pennaeth", "Tegwen Pennant, cyn-ddisgybl"."""
+
+    def patterns(self):
+        r = roles()
+        role = _alternation([*r["staff"], *r["relations"], *r["former"]])
+        in_paren = _alternation([*r["staff"], *r["relations"], *r["former"], *r["subjects"]])
+        owner = rf"{_W}(?:'s|\u2019s|')"
+        det = r"(?:(?:our|the|my|your|their|his|her|a|an|y|yr|ein|eich|new|acting|interim|former)[ \t]+){0,2}"
+        # Anchored on the bracket or comma, then the name read backwards: trying a name at every word was slow.
+        return [
+            re.compile(rf"\((?:{owner}[ \t]+)?{det}(?i:{in_paren})(?:[ \t]?\d{{1,2}})?(?![\w-])[^()\n]{{0,40}}\)"),
+            re.compile(rf",[ \t]+(?:{owner}[ \t]+)?{det}(?i:{role})(?![\w-])"),
+        ]
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = []
+        for pattern in self._patterns:
+            for m in pattern.finditer(text):
+                before = _NAME_BEFORE.search(text, max(0, m.start() - 80), m.start())
+                span = before and name_words(text, before.start("name"), before.end("name"), from_right=True,
+                                             common=self._common)
+                if span:
+                    results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
+        return results
+
+
+class RoleBeforeNameRecognizer(_CueRecognizer):
+    """A name after its relation or its former pupil's word: "Grandad (Glenys ap Iorwerth)", "Ex-pupil Fatou
+    Ceesay", "Cyn-ddisgybl, Rhydian Cadwaladr", "two pupils, Lerato and Thabo" (the first; the list's others
+    join it in the engine)."""
+
+    FROM_RIGHT = False
+
+    def patterns(self):
+        r = roles()
+        before = _alternation([*r["relations"], *r["former"], "pupils", "students", "children", "boys", "girls",
+                               "new starter", "new starters", "new pupil", "new student"])
+        # Matched on the lower-cased text (same length): a case-insensitive alternation is slow on long prompts.
+        return [re.compile(rf"(?<![\w-]){before}[ \t]*(?:\(|[:,]?[ \t]+)")]
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        lower = text.lower()
+        if len(lower) != len(text):
+            lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        results = []
+        for m in self._patterns[0].finditer(lower):
+            name = _NAME_AT.match(text, m.end())
+            span = name and name_words(text, name.start("name"), name.end("name"), from_right=False,
+                                       common=self._common)
+            if span:
+                results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
+        return results
+
+
+class PersonVerbRecognizer(_CueRecognizer):
+    """A name doing what people do: "Nerys says it's Hayley", "Shazia rang", "Aled reminded all of ...". Not after
+    a determiner ("the Trust says")."""
+
+    FROM_RIGHT = True
+    VERBS = ("rang", "phoned", "called in", "texted", "emailed", "messaged", "said", "says", "agreed", "reminded",
+             "mentioned", "explained", "reckons", "thinks", "wants to know", "asked me", "asked us", "told me",
+             "told us", "popped in", "dropped off", "picked up", "is off sick", "off sick", "is absent today",
+             "will cover", "is covering", "has worked as", "worked as", "will collect", "is collecting")
+
+    def patterns(self):
+        word = rf"[{_UP}][\w'\u2019-]*"  # capitalised only, so the verb is never taken into the name
+        return [re.compile(rf"(?<![\w'-])(?P<name>{word}(?:[ ]{word}){{0,2}})[ \t]+"
+                           rf"(?:{'|'.join(map(re.escape, self.VERBS))})(?![\w-])")]
+
+    def accept(self, text, m):
+        before = text[max(0, m.start() - 12):m.start()].split()
+        return not (before and before[-1].lower() in ("the", "a", "an", "this", "that", "our", "your"))
+
+
+class WelshSubjectNameRecognizer(_CueRecognizer):
+    """The subject of a Welsh sentence, where the verb comes first: "Mae Anwen Thrower yn dechrau ...", "Bydd
+    Nomvula Dube yn ymuno â ...". Only two or three capitalised words that are no Welsh or English ordinary word
+    ("Mae Caerdydd yn ddinas" is one word: a place)."""
+
+    FROM_RIGHT = False
+    VERBS = ("Mae", "Bydd", "Roedd", "Bu", "Fydd", "Daeth", "Aeth", "Symudodd", "Dechreuodd", "Ymunodd", "Enillodd")
+
+    def load(self) -> None:
+        super().load()
+        from detectors.recognisers.name_cues import language_cues
+
+        self._not_names = frozenset(w.lower() for w in language_cues()["cy"].get("not_names", ()))
+
+    def patterns(self):
+        return [re.compile(rf"(?<![\w-])(?:{'|'.join(self.VERBS)})[ \t]+(?P<name>{_W}[ ]{_W}(?:[ ]{_W})?)"
+                           r"(?=,|[ \t]+(?:yn|wedi|gyda|ac?|o)\b)")]
+
+    # First words of Welsh place and institution names ("Bae Caerdydd", "Pen y Fan", "Ysgol Glan Taf").
+    PLACE_WORDS = frozenset("""bae pen aber llan coed castell porth ysgol canolfan parc afon mynydd eglwys capel neuadd
+    coleg prifysgol clwb cyngor llywodraeth amgueddfa llyfrgell theatr gorsaf maes stryd heol ffordd lôn tŷ ty plas
+    caer cwm nant bryn glan pont tref dinas ynys traeth llyn cymdeithas urdd eisteddfod senedd""".split())
+
+    def accept(self, text, m):
+        words = m.group("name").split()
+        return len(words) >= 2 and all(w[0].isupper() and w.lower() not in self._not_names
+                                       and w.lower() not in self.PLACE_WORDS for w in words)
+
+
+# The engine registers these (and lets them settle words before NER, like the other cue recognisers).
+ROLE_RECOGNISERS = (RoleAfterNameRecognizer, RoleBeforeNameRecognizer, PersonVerbRecognizer, WelshSubjectNameRecognizer)
+
+
+# Only "and"-like joins: after a comma comes a greeting's name as often as a list's ("Hiya, Wayne", "Merhaba, Yusuf").
+_LIST_JOIN = re.compile(r"(?:,?[ \t]+(?:and|&|a|ac|or)[ \t]+)")
+
+
+_WORD_THEN_JOIN = re.compile(rf"(?<![\w'-])(?P<w>{_W})(?:{_LIST_JOIN.pattern})$")
+
+
+def listed_with_names(text: str, names: list[tuple[int, int]], taken: bytearray) -> list[tuple[int, int]]:
+    """Names listed with a name already found are names too: "thanks to Joanne and Sanjay", "Wayne and Dionne
+    Francis", "pupils, Lerato and Thabo". A listed word joins only if it could be a name (capitalised, no ordinary,
+    school or role word, nothing found or famous there: `taken`), so "Oliver and Maths" stays as it is."""
+    from detectors.wordlists import word_names
+
+    common = word_names()
+    found: list[tuple[int, int]] = []
+    todo = sorted(names)
+    while todo:
+        start, end = todo.pop()
+        for m in (_LIST_JOIN.match(text, end),):
+            if m is None:
+                continue
+            w = re.match(rf"{_W}(?:[ ]{_W})?", text[m.end():m.end() + 60])
+            if w is None:
+                continue
+            span = name_words(text, m.end(), m.end() + w.end(), from_right=False, common=common)
+            if span and span[0] == m.end() and taken.find(1, *span) < 0 and span not in found:
+                found.append(span)
+                taken[span[0]:span[1]] = b"\x01" * (span[1] - span[0])
+                todo.append(span)
+        before = text[max(0, start - 60):start]
+        for m in filter(None, (_WORD_THEN_JOIN.search(before),)):
+            s0 = start - len(before) + m.start("w")
+            span = name_words(text, s0, s0 + len(m.group("w")), from_right=False, common=common)
+            if span and taken.find(1, *span) < 0 and span not in found:
+                found.append(span)
+                taken[span[0]:span[1]] = b"\x01" * (span[1] - span[0])
+                todo.append(span)
+    return found
