@@ -39,6 +39,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from detectors.cooccurrence import CLASS_CODE, identifies_someone
 from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
+from detectors.layout import split_at_borders, trim_person_edges, without_post_towns
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
 )
@@ -284,6 +285,7 @@ class Engine:
             if r.entity_type == "PUPIL" and _is_famous_here(r, value, famous, named):
                 continue
             kept.append(r)
+        kept = without_post_towns(text, trim_person_edges(text, split_at_borders(text, kept)))  # keep the layout
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
         if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word
             in_pupil = _coverage(pupils, len(text))

@@ -77,6 +77,7 @@ _CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN
             | {"and", "or", "known", "also", "as"})
 _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s+in\s+\d{1,2}[a-z]{1,3}\b", re.I)
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
+_AFTER_A_NUMBER = re.compile(r"\d[ \t]*$")
 
 
 @dataclass(slots=True)
@@ -311,6 +312,9 @@ class RosterNameRecognizer(EntityRecognizer):
         if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
             return True  # "Mrs Smith", "Mr. van der Berg"
         folded = " ".join(w.folded for w in words[i:j + 1])
+        if first.raw.islower() and i == j and (first.folded in self.common or first.folded[:-1] in self.common) \
+                and _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start):
+            return False  # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts
         if folded not in self.common and len(folded) > 2:
             return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
         capitalised = first.raw[:1].isupper()
