@@ -135,10 +135,12 @@ class Engine:
             SpecialCategoryRecognizer(),
         ]
         if roster is not None:
+            from detectors.recognisers.roster_ids import RosterIdentifierRecognizer
             from detectors.recognisers.roster_names import RosterNameRecognizer
             from detectors.recognisers.roster_spellings import RosterSpellingRecognizer
 
-            recognisers += [RosterNameRecognizer(roster), RosterSpellingRecognizer(roster)]
+            recognisers += [RosterNameRecognizer(roster), RosterSpellingRecognizer(roster),
+                            RosterIdentifierRecognizer(roster)]
         return recognisers
 
     def _check_policy(self, policy: Policy) -> None:
