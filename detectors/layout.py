@@ -15,7 +15,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from detectors.nlp import maybe_name
 from detectors.wordlists import word_names
 
-__all__ = ["split_at_borders", "trim_person_edges", "without_post_towns"]
+__all__ = ["name_table_rows", "not_names_in_tables", "split_at_borders", "trim_person_edges", "without_post_towns"]
 
 _BORDER = re.compile(r"[ \t]*(?:\r?\n|\t|\|)[ \t]*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -45,7 +45,13 @@ def split_at_borders(text: str, results: list[RecognizerResult]) -> list[Recogni
 
 
 def _could_be_a_name(word: str) -> bool:
-    return word[:1].isupper() and maybe_name(word, set()) and word.lower() not in word_names()
+    return word[:1].isupper() and maybe_name(word, set()) and not _ordinary(word)
+
+
+def _ordinary(word: str) -> bool:
+    """An ordinary word, or the plural of one ("Parents")."""
+    common, lower = word_names(), word.lower().rstrip("'’")
+    return lower in common or (lower.endswith("s") and lower[:-1] in common)
 
 
 def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
@@ -60,8 +66,9 @@ def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[Recogn
             continue
         end = min([r.end, *(p.start for p in postcodes if r.start < p.start < r.end)])
         words = list(_WORD.finditer(text, r.start, end))
-        while words and words[0].group().islower() and words[0].group() in STOP_WORDS:
-            words.pop(0)
+        while words and ((words[0].group().islower() and words[0].group() in STOP_WORDS)
+                         or (len(words) > 1 and words[0].group().lower() in _TITLES)):
+            words.pop(0)  # "the Head", "Ms Desai": the title is no part of the value (TitledNameRecognizer's too)
         while words and words[-1].group().islower() and words[-1].group() in STOP_WORDS:
             words.pop()
         if not words or not any(_could_be_a_name(w.group()) for w in words):
@@ -72,6 +79,115 @@ def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[Recogn
                                  recognition_metadata=dict(r.recognition_metadata or {}))
         out.append(r)
     return out
+
+
+_TITLES = frozenset("mr mrs ms miss mx dr prof sir dame".split())
+
+# Column headings of MIS exports, mark books and mail-merge files (SIMS, Arbor, Wonde, Xporter), besides ordinary
+# words: a row made of these is a table's heading row, whatever NER makes of "ParentSurname" or "Adno".
+_HEADING_WORDS = frozenset("""
+adno admission upn uln uci dob reg regn tutor forename forenames surname surnames firstname lastname legal preferred
+middle att attn attendance yr gender sen fsm eal pp lac cla ks ks2 ks3 ks4 ks5 id no num qty amt ref sims arbor
+markbook mis cohort pts tel mob addr behaviour colour centre programme organisation favourite
+""".split())
+_NAME_COLUMNS = frozenset("name names forename forenames surname surnames firstname lastname pupil student child candidate"
+                          .split())
+# Columns whose cells hold a category, not a person ("House: Dewi", "Subject: Welsh 2nd Lang"): NER's PERSON in one
+# of these cells is the category's name.
+_CATEGORY_COLUMNS = frozenset("""
+house houses subject subjects paper papers session sessions class set group reg form year yr lang language course
+option options block team club activity grade target current score points room period lesson day time date amount
+status gender tier level award board exam component unit
+""".split())
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_CELL_BORDER = {"\t": re.compile(r"\t"), "|": re.compile(r"\|"), ",": re.compile(r",")}
+
+
+def _row_border(line: str) -> str | None:
+    if "\t" in line:
+        return "\t"
+    if line.count("|") >= 2:
+        return "|"
+    if line.count(",") >= 2:
+        return ","
+    return None
+
+
+def _tables(text: str) -> list[list[tuple[int, int, str]]]:
+    """Blocks of two or more consecutive lines split into the same number of cells by the same border (tab,
+    "|" or ","): each a list of (line start, line end, border), the heading row first."""
+    tables: list[list[tuple[int, int, str]]] = []
+    block: list[tuple[int, int, str]] = []
+    cells = -1
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        border = _row_border(line)
+        count = line.strip().strip("|").count(border) if border else -1
+        if border and block and block[-1][2] == border and count == cells:
+            block.append((pos, end, border))
+        else:
+            if len(block) >= 2:
+                tables.append(block)
+            block, cells = ([(pos, end, border)], count) if border else ([], -1)
+        pos = end + 1
+    if len(block) >= 2:
+        tables.append(block)
+    return tables
+
+
+def _heading_cell(cell: str) -> bool:
+    words = [w.lower() for w in _CAMEL.findall(cell)]
+    return all(w.isdigit() or w in _HEADING_WORDS or _ordinary(w) or w in STOP_WORDS for w in words)
+
+
+def _cells(line: str, border: str) -> list[str]:
+    cells = line.split(border)
+    if border == "|" and line.lstrip().startswith("|"):
+        cells = cells[1:]  # a markdown row's leading "|"
+    return cells
+
+
+def name_table_rows(text: str) -> list[tuple[int, int]]:
+    """The data rows of tables whose heading row has a name column ("Adno,Surname,Forename,Reg"): a roster name in
+    one of these rows is the pupil, even one that shares a well-known person's name."""
+    rows: list[tuple[int, int]] = []
+    if not any(b in text for b in "\t|,"):
+        return rows
+    for table in _tables(text):
+        start, end, border = table[0]
+        headings = [h for h in _cells(text[start:end], border) if h.strip()]
+        if headings and all(_heading_cell(h) for h in headings) and any(
+                w.lower() in _NAME_COLUMNS for h in headings for w in _CAMEL.findall(h)):
+            rows.extend((s, e) for s, e, _ in table[1:])
+    return rows
+
+
+def not_names_in_tables(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop the PERSONs NER finds in a table's heading row ("ParentSurname", "Adno", "Parents' evening slot") and in
+    the cells of a category column ("House" | "Dewi", "Subject" | "Welsh 2nd Lang"). A heading row is the first row
+    of a table when every cell is column-heading words."""
+    persons = [r for r in results if r.entity_type == "PERSON"]
+    if not persons or not any(b in text for b in "\t|,"):
+        return results
+    dropped: set[int] = set()
+    for table in _tables(text):
+        start, end, border = table[0]
+        headings = [h for h in _cells(text[start:end], border) if h.strip()]
+        if not headings or not all(_heading_cell(h) for h in headings):
+            continue
+        categories = {k for k, h in enumerate(_cells(text[start:end], border))
+                      if (words := _CAMEL.findall(h)) and words[-1].lower() in _CATEGORY_COLUMNS}
+        for r in persons:
+            if start <= r.start and r.end <= end:
+                dropped.add(id(r))  # a heading
+                continue
+            for row_start, row_end, _ in table[1:]:
+                if row_start <= r.start and r.end <= row_end:
+                    if len(_cells(text[row_start:r.start], border)) - 1 in categories:
+                        dropped.add(id(r))
+                    break
+    return [r for r in results if id(r) not in dropped] if dropped else results
 
 
 _POSTCODE_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?")
