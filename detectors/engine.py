@@ -40,7 +40,7 @@ from detectors.cooccurrence import CLASS_CODE, identifies_someone
 from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
 from detectors.layout import (
-    name_table_rows, not_names_in_tables, split_at_borders, trim_person_edges, without_post_towns,
+    name_table_rows, not_names_in_tables, split_at_borders, trim_person_edges, whole_logins, without_post_towns,
 )
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
@@ -292,7 +292,7 @@ class Engine:
                 continue
             kept.append(r)
         # the prompt's layout: names cut at line and cell borders, no names in table headings or post towns
-        kept = split_at_borders(text, kept)
+        kept = whole_logins(text, split_at_borders(text, kept))
         kept = not_names_in_tables(text, without_post_towns(text, trim_person_edges(text, kept)))
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
         if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word

@@ -15,7 +15,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from detectors.nlp import maybe_name
 from detectors.wordlists import word_names
 
-__all__ = ["name_table_rows", "not_names_in_tables", "split_at_borders", "trim_person_edges", "without_post_towns"]
+__all__ = ["name_table_rows", "not_names_in_tables", "split_at_borders", "trim_person_edges", "whole_logins",
+           "without_post_towns"]
 
 _BORDER = re.compile(r"[ \t]*(?:\r?\n|\t|\|)[ \t]*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -213,3 +214,38 @@ def without_post_towns(text: str, results: list[RecognizerResult]) -> list[Recog
         return any(_ADDRESS_BEFORE.fullmatch(text, e, r.start) for e in ends if e <= r.start)
 
     return [r for r in results if not post_town(r)]
+
+
+_LOGIN_CHAR = re.compile(r"[a-z0-9._-]")
+_GLUE = re.compile(r"[._-]|\d")
+
+
+def whole_logins(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """A pupil's name inside a lower-case login ("chukwu_mum", "rodrigo_sou") takes the whole login: every part
+    of it belongs to the one account. A capitalised file name keeps its other parts ("Smith_Oliver_Y11 report":
+    only the names go). The mailbox of a pupil's school e-mail address is the pupil's name; the school's domain
+    after it is no one's identifier and stays ("[PUPIL_1]@pupils.example.sch.uk")."""
+    out: list[RecognizerResult] = []
+    mailboxes: set[int] = set()
+    for r in results:
+        if r.entity_type == "PUPIL":
+            start, end = r.start, r.end
+            while start > 0 and _LOGIN_CHAR.match(text, start - 1):
+                start -= 1
+            while end < len(text) and _LOGIN_CHAR.match(text, end):
+                end += 1
+            while start < r.start and text[start] in "._-":
+                start += 1
+            while end > r.end and text[end - 1] in "._-":
+                end -= 1
+            login = text[start:end]
+            if (start, end) != (r.start, r.end) and login == login.lower() and _GLUE.search(login) \
+                    and text[r.start:r.end] == text[r.start:r.end].lower():
+                r = RecognizerResult(r.entity_type, start, end, r.score, analysis_explanation=r.analysis_explanation,
+                                     recognition_metadata=dict(r.recognition_metadata or {}))
+            if text[r.end:r.end + 1] == "@" and (r.start == 0 or not _LOGIN_CHAR.match(text, r.start - 1)):
+                mailboxes.add(r.start)
+        out.append(r)
+    if mailboxes:
+        out = [r for r in out if not (r.entity_type == "EMAIL_ADDRESS" and r.start in mailboxes)]
+    return out

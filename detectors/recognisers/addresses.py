@@ -40,32 +40,32 @@ _HOUSES = ("Cottage House Farm Farmhouse Lodge Barn Bungalow Villa Manor Hall Re
 _UP = "A-ZÀ-ÖØ-ÞŴŶ"
 _CAP = rf"[{_UP}][^\W\d_]*(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*"  # Acacia, Stratford-upon-Avon, Tŷ
 _LINK = r"(?:y|yr|'r|ar|upon|on|le|la|de|du|super|under|in|by|the|cum|next|of|and)"
-_NAME = rf"{_CAP}(?:[ \t]+(?:{_LINK}[ \t]+){{0,2}}{_CAP}){{0,3}}"  # one to four capitalised words, linked
+_NAME = rf"{_CAP}(?:[ ]+(?:{_LINK}[ ]+){{0,2}}{_CAP}){{0,3}}"  # one to four capitalised words, linked
 _NUMBER = r"\d{1,4}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
-_STREET = (rf"(?:(?:The|Y|Yr)[ \t]+)?(?:{_CAP}[ \t]+){{1,3}}(?:{'|'.join(_ENGLISH_STREETS)})\.?(?![\w'’-])"
-           rf"|(?:{'|'.join(_WELSH_STREETS)})(?:['’]r)?(?:[ \t]+(?:{_LINK}[ \t]+)?{_CAP}){{1,3}}")  # Rhodfa'r Môr
+_STREET = (rf"(?:(?:The|Y|Yr)[ ]+)?(?:{_CAP}[ ]+){{1,3}}(?:{'|'.join(_ENGLISH_STREETS)})\.?(?![\w'’-])"
+           rf"|(?:{'|'.join(_WELSH_STREETS)})(?:['’]r)?(?:[ ]+(?:{_LINK}[ ]+)?{_CAP}){{1,3}}")  # Rhodfa'r Môr
 _UNIT_WORD = r"(?:Flat|Fflat|Apartment|Apt|Unit|Room|Rhif|Suite|Plot|Pitch|Berth)"  # Plot, Pitch: sites, parks
-_UNIT = rf"{_UNIT_WORD}\.?[ \t]*\d{{1,4}}[A-Za-z]?"
+_UNIT = rf"{_UNIT_WORD}\.?[ ]*\d{{1,4}}[A-Za-z]?"
 _WELSH_HOUSES = "Tŷ Ty Bryn Maes Plas Bwthyn Hafod Hafan Pen Glan Nant Llys Bod Cartref Gwêl Awel".split()
-_HOUSE = (rf"(?:Tŷ|Ty|Y|The)?[ \t]*(?:{_CAP}[ \t]+){{0,2}}(?:{'|'.join(_HOUSES)})"
-          rf"|The[ \t]+Old[ \t]+{_CAP}"  # The Old Forge, The Old Post Office
-          rf"|(?:{'|'.join(_WELSH_HOUSES)})(?:['’]r)?(?:[ \t]+(?:{_LINK}[ \t]+)?{_CAP}){{1,2}}")
+_HOUSE = (rf"(?:Tŷ|Ty|Y|The)?[ ]*(?:{_CAP}[ ]+){{0,2}}(?:{'|'.join(_HOUSES)})"
+          rf"|The[ ]+Old[ ]+{_CAP}"  # The Old Forge, The Old Post Office
+          rf"|(?:{'|'.join(_WELSH_HOUSES)})(?:['’]r)?(?:[ ]+(?:{_LINK}[ ]+)?{_CAP}){{1,2}}")
 _SEP = r"(?:,[ \t]*(?:\r?\n[ \t]*)?|[ \t]*\r?\n[ \t]*)"
 # a flat or house name ending a line or a comma-separated part before the street
 _UNIT_OR_HOUSE = re.compile(rf"(?<![\w'’-])(?:{_UNIT}|{_HOUSE})$")
 # a flat or house name, then the street on the same line after a comma or on the next line: an address even with
 # no house number or postcode ("Rose Cottage, Mill Lane", "Apartment 12, Granville Square")
 _HOMES = [h for h in _HOUSES if h not in ("Hall", "Manor", "Mill", "Chapel")]  # not "Town Hall, High Street"
-_HOME = (rf"(?:Tŷ|Ty|Y|The)?[ \t]*(?:{_CAP}[ \t]+){{0,2}}(?:{'|'.join(_HOMES)})|The[ \t]+Old[ \t]+{_CAP}"
-         rf"|(?:{'|'.join(_WELSH_HOUSES)})(?:['’]r)?(?:[ \t]+(?:{_LINK}[ \t]+)?{_CAP}){{1,2}}")
+_HOME = (rf"(?:Tŷ|Ty|Y|The)?[ ]*(?:{_CAP}[ ]+){{0,2}}(?:{'|'.join(_HOMES)})|The[ ]+Old[ ]+{_CAP}"
+         rf"|(?:{'|'.join(_WELSH_HOUSES)})(?:['’]r)?(?:[ ]+(?:{_LINK}[ ]+)?{_CAP}){{1,2}}")
 _HOUSE_THEN_STREET = re.compile(rf"(?<![\w'’-])(?:{_UNIT}|{_HOME}){_SEP}(?P<street>{_STREET})")
 _HOUSE_HINT = re.compile(rf"\b(?:{_UNIT_WORD}|{'|'.join(_HOUSES + _WELSH_HOUSES)}|Old)\b")  # cheap first pass
-_UNIT_BEFORE = re.compile(rf"(?<![\w'’-]){_UNIT_WORD}\.?[ \t]*$")  # "Apartment 12, ...": 12 numbers the flat
+_UNIT_BEFORE = re.compile(rf"(?<![\w'’-]){_UNIT_WORD}\.?[ ]*$")  # "Apartment 12, ...": 12 numbers the flat
 # the rest of the street's line, up to a comma or the line's end: "Sycamore Court Toxteth", "Meadow Way Travellers' Site"
-_TAIL = re.compile(rf"[ \t]+{_CAP}['’]?(?:[ \t]+{_CAP}['’]?){{0,3}}(?=[ \t]*(?:,|\r?\n|$))")
+_TAIL = re.compile(rf"[ ]+{_CAP}['’]?(?:[ ]+{_CAP}['’]?){{0,3}}(?=[ ]*(?:,|\r?\n|$))")
 
-_NUMBER_START = re.compile(rf"(?<![\w.:/£$-]){_NUMBER},?[ \t]+(?=[^\W\d_])")  # cheap first pass
-_NUMBERED = re.compile(rf"(?P<number>{_NUMBER}),?[ \t]+(?P<street>{_STREET})")
+_NUMBER_START = re.compile(rf"(?<![\w.:/£$-]){_NUMBER},?[ ]+(?=[^\W\d_])")  # cheap first pass
+_NUMBERED = re.compile(rf"(?P<number>{_NUMBER}),?[ ]+(?P<street>{_STREET})")
 _NUMBERED_ANY_CASE = re.compile(_NUMBERED.pattern, re.IGNORECASE)
 _STREET_AT = re.compile(_STREET)
 _STREET_WORDS = frozenset(_ENGLISH_STREETS + _WELSH_STREETS)
@@ -75,7 +75,7 @@ _POSTCODE = re.compile("|".join(p.regex for p in PresidioUkPostcodeRecognizer.PA
 _POSTCODE_SHAPE = re.compile(r"(?<![^\W_])[A-Za-z]{1,3}\d[A-Za-z\d]?[ \t]?\d[A-Za-z]{2}(?![^\W_])")  # fast first pass
 _LOCALITY = re.compile(rf"{_NAME}(?![\w'’-])")
 # a town typed in lower case: one or two words, then a comma, full stop, line end or postcode
-_LOCALITY_ANY_CASE = re.compile(r"[^\W\d_]+(?:[ \t]+[^\W\d_]+)?(?=[ \t]*(?:[,.;:)\n]|$)|[ \t]+[a-z]{1,2}\d)",
+_LOCALITY_ANY_CASE = re.compile(r"[^\W\d_]+(?:[ ]+[^\W\d_]+)?(?=[ ]*(?:[,.;:)\n]|$)|[ ]+[a-z]{1,2}\d)",
                                 re.IGNORECASE)
 # A number after these counts something else: "Chapter 3 The Drive", "Year 7 Park Lane trip", "bus 12 London Road".
 _COUNTING = re.compile(
@@ -223,7 +223,7 @@ def _extend(text: str, end: int, lower_case: bool = False) -> tuple[int, int | N
     return ends[-1], postcode
 
 
-_SEP_OR_SPACE = re.compile(_SEP + r"|[ \t]+")
+_SEP_OR_SPACE = re.compile(_SEP + r"|[ ]+")
 
 
 def _outermost(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
