@@ -78,6 +78,19 @@ _CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN
 _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s+in\s+\d{1,2}[a-z]{1,3}\b", re.I)
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
 _AFTER_A_NUMBER = re.compile(r"\d[ \t]*$")
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?]\s+)([^\W\d_])", re.MULTILINE)
+
+
+def _ordinary(folded: str, common: frozenset[str]) -> bool:
+    """An ordinary word, its plural, or its British spelling ("miles", "favour", "organise")."""
+    return (folded in common or (folded.endswith("s") and folded[:-1] in common)
+            or folded.replace("our", "or") in common or folded.replace("ise", "ize") in common)
+
+
+def _capitalises(text: str) -> bool:
+    """Does the writer capitalise sentence openings (and so names)? Not someone typing all in lower case."""
+    openings = [m.group(1) for m in _SENTENCE_OPENING.finditer(text)]
+    return bool(openings) and sum(c.isupper() for c in openings) * 2 > len(openings)
 
 
 @dataclass(slots=True)
@@ -314,9 +327,11 @@ class RosterNameRecognizer(EntityRecognizer):
         if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
             return True  # "Mrs Smith", "Mr. van der Berg"
         folded = " ".join(w.folded for w in words[i:j + 1])
-        if first.raw.islower() and i == j and (first.folded in self.common or first.folded[:-1] in self.common) \
-                and _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start):
-            return False  # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts
+        if first.raw.islower() and i == j and _ordinary(first.folded, self.common) and (
+                _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start) or _capitalises(text)):
+            # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who
+            # capitalises names writes "a real favour", "five miles" for the words
+            return False
         if folded not in self.common and len(folded) > 2:
             return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
         capitalised = first.raw[:1].isupper()
