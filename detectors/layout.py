@@ -13,7 +13,7 @@ from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.nlp import maybe_name
-from detectors.wordlists import word_names
+from detectors.wordlists import common_words
 
 __all__ = ["name_table_rows", "not_names_in_tables", "split_at_borders", "trim_person_edges", "whole_logins",
            "without_post_towns"]
@@ -51,7 +51,7 @@ def _could_be_a_name(word: str) -> bool:
 
 def _ordinary(word: str) -> bool:
     """An ordinary word, or the plural of one ("Parents")."""
-    common, lower = word_names(), word.lower().rstrip("'’")
+    common, lower = common_words(), word.lower().rstrip("'’")
     return lower in common or (lower.endswith("s") and lower[:-1] in common)
 
 
@@ -72,12 +72,14 @@ def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[Recogn
             words.pop(0)  # "the Head", "Ms Desai": the title is no part of the value (TitledNameRecognizer's too)
         while words and words[-1].group().islower() and words[-1].group() in STOP_WORDS:
             words.pop()
+        if words and (words[0].start(), words[-1].end()) == (r.start, r.end):
+            out.append(r)  # untouched: NER's call stands
+            continue
         if not words or not any(_could_be_a_name(w.group()) for w in words):
             continue
-        if (words[0].start(), words[-1].end()) != (r.start, r.end):
-            r = RecognizerResult(r.entity_type, words[0].start(), words[-1].end(), r.score,
-                                 analysis_explanation=r.analysis_explanation,
-                                 recognition_metadata=dict(r.recognition_metadata or {}))
+        r = RecognizerResult(r.entity_type, words[0].start(), words[-1].end(), r.score,
+                             analysis_explanation=r.analysis_explanation,
+                             recognition_metadata=dict(r.recognition_metadata or {}))
         out.append(r)
     return out
 
