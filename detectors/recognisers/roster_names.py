@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
@@ -87,6 +88,7 @@ def _ordinary(folded: str, common: frozenset[str]) -> bool:
             or folded.replace("our", "or") in common or folded.replace("ise", "ize") in common)
 
 
+@lru_cache(maxsize=8)  # asked once per lower-case name-word of the same text
 def _capitalises(text: str) -> bool:
     """Does the writer capitalise sentence openings (and so names)? Not someone typing all in lower case."""
     openings = [m.group(1) for m in _SENTENCE_OPENING.finditer(text)]
