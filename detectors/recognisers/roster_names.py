@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
