@@ -39,6 +39,9 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from detectors.cooccurrence import identifies_someone, initials_or_group_beside
 from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
+from detectors.layout import (
+    name_table_rows, not_names_in_tables, split_at_borders, trim_person_edges, whole_logins, without_post_towns,
+)
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
 )
@@ -135,10 +138,12 @@ class Engine:
             SpecialCategoryRecognizer(), *(r() for r in ROLE_RECOGNISERS),
         ]
         if roster is not None:
+            from detectors.recognisers.roster_ids import RosterIdentifierRecognizer
             from detectors.recognisers.roster_names import RosterNameRecognizer
             from detectors.recognisers.roster_spellings import RosterSpellingRecognizer
 
-            recognisers += [RosterNameRecognizer(roster), RosterSpellingRecognizer(roster)]
+            recognisers += [RosterNameRecognizer(roster), RosterSpellingRecognizer(roster),
+                            RosterIdentifierRecognizer(roster)]
         return recognisers
 
     def _check_policy(self, policy: Policy) -> None:
@@ -262,6 +267,8 @@ class Engine:
         words of pupils' full names found anywhere in the request (see `_named_in_full`)."""
         text = cleaned.text
         famous = _famous_spans(results)
+        if famous and (rows := name_table_rows(text)):  # in an MIS table's rows a roster name is the pupil
+            famous = [(s, e) for s, e in famous if not any(a <= s and e <= b for a, b in rows)]
         taken = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]  # already redacted
         kept: list[RecognizerResult] = []
         for r in results:
@@ -285,6 +292,9 @@ class Engine:
             if r.entity_type == "PUPIL" and _is_famous_here(r, value, famous, named):
                 continue
             kept.append(r)
+        # the prompt's layout: names cut at line and cell borders, no names in table headings or post towns
+        kept = whole_logins(text, split_at_borders(text, kept))
+        kept = not_names_in_tables(text, without_post_towns(text, trim_person_edges(text, kept)))
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
         if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word
             in_pupil = _coverage(pupils, len(text))

@@ -86,7 +86,7 @@ UNMUTATE = [("Ngh", "C"), ("Mh", "P"), ("Nh", "T"), ("Ng", "G"), ("Ph", "P"), ("
 def radicals(word: str) -> set[str]:
     return {word} | {radical + word[len(mutated):] for mutated, radical in UNMUTATE if word.startswith(mutated)}
 ACTIONS = {"allow", "redact", "block"}
-MARK = re.compile(r"\[\[(.+?)\]\]")
+MARK = re.compile(r"\[\[(.+?)\]\]", re.DOTALL)  # an address mark may span its lines
 ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 # Look-alike letters used in the evasion prompts, folded back for the label checks only.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -77,6 +78,21 @@ _CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN
             | {"and", "or", "known", "also", "as"})
 _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s+in\s+\d{1,2}[a-z]{1,3}\b", re.I)
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
+_AFTER_A_NUMBER = re.compile(r"\d[ \t]*$")
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?]\s+)([^\W\d_])", re.MULTILINE)
+
+
+def _ordinary(folded: str, common: frozenset[str]) -> bool:
+    """An ordinary word, its plural, or its British spelling ("miles", "favour", "organise")."""
+    return (folded in common or (folded.endswith("s") and folded[:-1] in common)
+            or folded.replace("our", "or") in common or folded.replace("ise", "ize") in common)
+
+
+@lru_cache(maxsize=8)  # asked once per lower-case name-word of the same text
+def _capitalises(text: str) -> bool:
+    """Does the writer capitalise sentence openings (and so names)? Not someone typing all in lower case."""
+    openings = [m.group(1) for m in _SENTENCE_OPENING.finditer(text)]
+    return bool(openings) and sum(c.isupper() for c in openings) * 2 > len(openings)
 
 
 @dataclass(slots=True)
@@ -289,9 +305,11 @@ class RosterNameRecognizer(EntityRecognizer):
                               and words[k + 1].start - w.end <= 2)
                 known = w.folded in named and (verb_after or not _sentence_start(text, w.start)
                                                or (w.folded in in_full and _name_then_pause(text, w.end)))
-                if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted):
+                if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted) \
+                        or _cell_with(text, words, k, accepted):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
+                    named.add(w.folded)
                     doubtful.remove(item)
                     changed = True
         return results
@@ -311,6 +329,11 @@ class RosterNameRecognizer(EntityRecognizer):
         if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
             return True  # "Mrs Smith", "Mr. van der Berg"
         folded = " ".join(w.folded for w in words[i:j + 1])
+        if first.raw.islower() and i == j and _ordinary(first.folded, self.common) and (
+                _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start) or _capitalises(text)):
+            # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who
+            # capitalises names writes "a real favour", "five miles" for the words
+            return False
         if folded not in self.common and len(folded) > 2:
             return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
         capitalised = first.raw[:1].isupper()
@@ -391,7 +414,7 @@ _FAMILY_OF = re.compile(r"\b(?:the|The|THE|both|all the)[ \t]+$")  # before a fa
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a position, on the same line
 
 
-_LIST_GAP = re.compile(r"\s*[,&/]?\s*")
+_LIST_GAP = re.compile(r"\s*[\"'“”‘’]?\s*[,&/]?\s*[\"'“”‘’]?\s*")  # also a code list: "Zoë", "Grace"
 
 
 def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> bool:
@@ -409,13 +432,42 @@ def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> b
     return False
 
 
+_CELL_BEFORE = re.compile(r"(?:^|[,|\t:;])[ \t]*$")
+_CELL_AFTER = re.compile(r"(?:[ \t]+[A-Z]\.?)?[ \t]*(?:$|[,|\t;])")
+
+
+def _fills_cell(text: str, w: _Word) -> bool:
+    line_start = text.rfind("\n", 0, w.start) + 1
+    return (_CELL_BEFORE.search(text, line_start, w.start) is not None
+            and _CELL_AFTER.match(text, w.end) is not None)
+
+
+def _cell_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> bool:
+    """Does words[k] fill a cell of a row of names ("Rhes 2: Del, Len, Pip", "Al B | Jo P"), on whose line or the
+    line next to it another cell is an accepted name? A seating plan or register row holds names, whatever else
+    the words mean."""
+    w = words[k]
+    if not _fills_cell(text, w):
+        return False
+    lo = text.rfind("\n", 0, text.rfind("\n", 0, w.start))  # the line before
+    hi = text.find("\n", text.find("\n", w.end) + 1)  # the line after
+    lo, hi = lo + 1, (len(text) if hi < 0 else hi)
+    if "\n\n" in text[lo:hi] or not re.search(r"[,|\t]", text[text.rfind("\n", 0, w.start) + 1:w.start + 60]):
+        return False
+    return any(lo <= words[a].start < hi and _fills_cell(text, words[a]) for a in accepted)
+
+
 def _initial_follows(text: str, words: list[_Word], j: int) -> bool:
     """A surname initial after the name: "Autumn R." in prose, "Al B" ending a seating-plan or list cell."""
     if j + 1 >= len(words):
         return False
     nxt = words[j + 1]
     return (len(nxt.raw) == 1 and nxt.raw.isupper() and text[words[j].end:nxt.start] == " "
-            and (text[nxt.end:nxt.end + 1] == "." or _CELL_END.match(text, nxt.end) is not None))
+            and (text[nxt.end:nxt.end + 1] == "." or _CELL_END.match(text, nxt.end) is not None
+                 or _AND_NEXT_INITIALLED.match(text, nxt.end) is not None))
+
+
+_AND_NEXT_INITIALLED = re.compile(r"[ \t]+(?:and|&|or)[ \t]+[A-Z][a-z]+[ \t]+[A-Z](?:\.|[ \t]*(?:$|[|,;\t\n)\]])|[ \t]+(?:are|is)\b)")
 
 
 _CELL_END = re.compile(r"[ \t]*(?:$|[|,;\t\n)\]])")

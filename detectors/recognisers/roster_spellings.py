@@ -38,6 +38,9 @@ _JOINED = re.compile(r"(?<![\w.@-])[^\W\d_]{2,}(?:[._-][^\W\d_]{2,}|[._-][A-Za-z
 _LOWER_WORD = re.compile(r"[^\W\d_]{5,}")  # candidates only: their positions are found with strict edges
 _WORD = re.compile(r"(?<![\w.@-])[^\W\d_]{4,}(?![\w@-])")
 _REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO": the capital at the end
+# An initial or two glued to a capitalised surname, as shared-drive folders and logins are named: "MAlHassan".
+_CAMEL_LOGIN = re.compile(r"(?<![\w.@-])[A-Z]{1,2}(?P<name>(?:[A-Z][a-z]+){1,3})\d{0,4}(?![\w@-])")
+_CAMEL_PART = re.compile(r"[A-Z][a-z]+")
 _TRAILING_NUMBER = re.compile(r"[._-]?\d+$")
 _PART = re.compile(r"[^._-]+")
 _REVERSED_CUE = re.compile(r"\b(?:backwards?|reversed?|in reverse|mirror(?:ed)?|tuag yn ôl|o chwith)\b", re.I)
@@ -83,6 +86,9 @@ class RosterSpellingRecognizer(EntityRecognizer):
         usernames = {w: self._glued_forms(w) for w in set(_LOWER_WORD.findall(text)) - self.common
                      if w.islower() and not _inflected(w, self.common)}
         usernames = {w: forms[(0, len(w))] for w, forms in usernames.items() if forms}
+        for m in _CAMEL_LOGIN.finditer(text):  # "MAlHassan", "JSmith": initials, then the surname's capitals
+            parts = _CAMEL_PART.findall(m.group("name"))
+            candidates.append((m.start(), m.end(), [fold(" ".join(parts)), fold("".join(parts))], False, True))
         if not candidates and not usernames:
             return []
         unique = sorted({f for _, _, forms, _, _ in candidates for f in forms}
@@ -91,8 +97,8 @@ class RosterSpellingRecognizer(EntityRecognizer):
         hits = {f: (int(fl), int(ix)) for f, fl, ix in zip(unique, flags.tolist(), idx.tolist()) if fl & _NAME}
         for word, forms in usernames.items():
             if any(f in hits for f in forms):
-                candidates += [(m.start(), m.end(), forms, False, False)
-                               for m in re.finditer(rf"(?<![\w.@-]){re.escape(word)}(?![\w@-])", text)]
+                candidates += [(m.start(), m.end(), forms, False, False)  # "6kaurs": a year digit first
+                               for m in re.finditer(rf"(?<![\w.@-])\d{{0,4}}{re.escape(word)}\d{{0,4}}(?![\w-])", text)]
         results = []
         for start, end, forms, evasion, lenient in candidates:
             hit = next((hits[f] for f in forms if f in hits and self._counts(f, hits[f][0], lenient)), None)

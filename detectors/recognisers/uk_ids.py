@@ -5,11 +5,13 @@ worked examples rather than against other code, since wrong implementations circ
 """
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern, PatternRecognizer
 
 __all__ = [
     "UciRecognizer", "UlnRecognizer", "UpnRecognizer",
-    "complete_upn", "uci_check_character", "uci_is_valid", "uln_is_valid", "upn_check_letter", "upn_is_valid",
+    "complete_upn", "la_number", "uci_check_character", "uci_is_valid", "uln_is_valid", "upn_check_letter", "upn_is_valid",
 ]
 
 # Value -> letter for the UPN check letter (and a temporary UPN's final letter); I, O and S never used.
@@ -84,11 +86,20 @@ class UpnRecognizer(PatternRecognizer):
         Pattern("UPN (permanent)", r"\b[A-HJ-NP-RT-Z]\d{12}\b", 0.3),
         Pattern("UPN (temporary)", r"\b[A-HJ-NP-RT-Z]\d{11}[A-HJ-NP-RT-Z]\b", 0.3),
         Pattern("UPN (separated)", _separated("[A-HJ-NP-RT-Z]", r"\d", 12, r"[\dA-HJ-NP-RT-Z]"), 0.3),
-        # Pasted without its check letter ("801200001001"): nothing to verify, so it counts only next to "UPN"
-        # or "pupil" (context lifts it over the threshold); the engine completes it to look it up in the roster.
+        # Pasted without its check letter ("801200001001", temporary "80120000101A"): nothing to verify, so it
+        # counts only when its first three digits are a local authority's number and a context word is in the same
+        # sentence, before or after it ("Is 801200001001 a valid UPN?"); the engine completes it to look it up in
+        # the roster (RosterIdentifierRecognizer finds a rostered pupil's with no context at all).
         Pattern("UPN (check letter missing)", r"\b\d{12}\b", 0.2),
+        Pattern("UPN (temporary, check letter missing)", r"\b\d{11}[A-HJ-NP-RT-Z]\b", 0.2),
     ]
     CONTEXT = ["upn", "unique pupil number", "pupil number", "pupil", "student", "former upn"]
+    # Words that say a check-letter-less number is a pupil's, anywhere in its sentence: the transfer files and
+    # systems UPNs travel in, and the Welsh for "number".
+    SENTENCE_CONTEXT = re.compile(r"\b(?:upns?|pupil|pupils|student|ctf|common transfer|transfer|mis|sims|arbor|"
+                                  r"bromcom|scholarpack|rhif|disgybl|old school|previous school|admissions?)\b",
+                                  re.IGNORECASE)
+    MISSING_CHECK_SCORE = 0.6
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(
@@ -101,17 +112,43 @@ class UpnRecognizer(PatternRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool | None:
         # Presidio matches case-insensitively: "h801200001001" is still a UPN.
-        if len(pattern_text) == 12 and pattern_text.isdigit():
-            return None  # keep the low score; context decides
+        if len(pattern_text) == 12 and pattern_text[:11].isdigit():
+            return None if la_number(pattern_text[:3]) else False  # keep the low score; context decides
         upn = _joined(pattern_text)
         return upn is not None and upn_is_valid(upn.upper())
 
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for r in results:
+            if r.end - r.start == 12 and text[r.start].isdigit() and r.score < self.MISSING_CHECK_SCORE:
+                lo = max(_SENTENCE_END.finditer(text, max(0, r.start - 120), r.start), key=lambda m: m.end(),
+                         default=None)
+                hi = _SENTENCE_END.search(text, r.end, r.end + 120)
+                window = (lo.end() if lo else max(0, r.start - 120), hi.start() if hi else min(len(text), r.end + 120))
+                if self.SENTENCE_CONTEXT.search(text, *window):
+                    r.score = self.MISSING_CHECK_SCORE
+        return results
+
+
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
+# Local authority numbers (DfE): inner and outer London, the metropolitan districts, the Isles of Scilly, Wales,
+# the shire counties and unitaries. A UPN's characters 2-4 are one of these.
+_LA_NUMBERS = ((201, 213), (301, 320), (330, 394), (420, 420), (660, 682), (800, 941))
+
+
+def la_number(digits: str) -> bool:
+    """Is `digits` (three of them) a local authority number, as a UPN's characters 2-4 must be?"""
+    return digits.isdigit() and any(lo <= int(digits) <= hi for lo, hi in _LA_NUMBERS)
+
 
 def complete_upn(value: str) -> str:
-    """A UPN written without its check letter, completed ("801200001001" -> "H801200001001"); others unchanged."""
-    digits = value.strip()
-    if len(digits) == 12 and digits.isdigit():
-        return upn_check_letter("A" + digits) + digits
+    """A UPN written without its check letter, completed ("801200001001" -> "H801200001001", temporary
+    "80120000101A" -> "G80120000101A"); others unchanged."""
+    digits = value.strip().upper()
+    if len(digits) == 12 and digits[:11].isdigit():
+        letter = upn_check_letter("A" + digits)
+        if letter is not None:
+            return letter + digits
     return value
 
 
