@@ -283,6 +283,8 @@ class Engine:
                 continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word
             if r.entity_type == "PUPIL" and _is_famous_here(r, value, famous, named):
                 continue
+            if r.entity_type == "PERSON" and _from_ner(r) and _ner_thing(text, r.start, r.end):
+                continue  # "Hegarty Maths", "Mill Lane", "Moon": a product, a place, a word (detectors/word_sense.py)
             kept.append(r)
         pupils = [r for r in kept if r.entity_type == "PUPIL"]
         if pupils:  # NER running a pupil's name into a neighbouring word ("Ring Zoë") must not redact the word
@@ -407,6 +409,18 @@ def _named_in_full(cleaned: list, raw: dict[int, list[RecognizerResult]], rules:
             if not _is_famous_here(r, value, famous):
                 named.update(fold(value).split())
     return frozenset(named)
+
+
+def _from_ner(r: RecognizerResult) -> bool:
+    return str((r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, "")).startswith(
+        NerPersonRecognizer.__name__ + "_")
+
+
+def _ner_thing(text: str, start: int, end: int) -> bool:
+    from detectors.word_sense import ner_thing_not_person
+    from detectors.wordlists import common_words, not_people
+
+    return ner_thing_not_person(text, start, end, common_words(), not_people())
 
 
 def _merge(results: list[RecognizerResult]) -> list[RecognizerResult]:

@@ -25,6 +25,9 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
+from detectors.word_sense import (
+    date_here, english_ordinary, language_at, ordinary_in_language, person_word_before, sense_word,
+)
 from detectors.wordlists import common_words, not_people, word_names
 
 __all__ = ["RosterNameRecognizer", "common_words"]
@@ -51,6 +54,10 @@ _BEFORE = frozenset("""
 for with to about from and tell ask asked help helping pupil student child son daughter named called
 dear hi hello thanks by sister brother cousin friend aka
 """.split())
+# Of those, the ones that say a person even before a place or a month ("tell Kent", not "a trip to Lincoln").
+_PERSON_BEFORE = _BEFORE - frozenset("for with to about from and by".split())
+# Welsh words after a name that say it is a person's ("Haf wedi gofyn", "Eira ydy'r capten", "Seren sydd").
+_AFTER_CY = frozenset("wedi ydy yw sydd oedd".split())
 _DETERMINERS = frozenset("the a an this that these those our your my his her their its each every some any no".split())
 # Apostrophe-less possessives, as parents type on phones ("olivers mum is picking him up"). Only people have a
 # mum or a stepdad, so a family word after "<name>s" shows a person's name even when the name is also an ordinary
@@ -287,8 +294,10 @@ class RosterNameRecognizer(EntityRecognizer):
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
                               and words[k + 1].start - w.end <= 2)
-                known = w.folded in named and (verb_after or not _sentence_start(text, w.start)
-                                               or (w.folded in in_full and _name_then_pause(text, w.end)))
+                known = w.folded in named and (verb_after or (
+                    not self._sense_word(text, w, w.folded)  # "Lincoln Hayes went to Lincoln": the city
+                    and (not _sentence_start(text, w.start)
+                         or (w.folded in in_full and _name_then_pause(text, w.end)))))
                 if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
@@ -311,27 +320,46 @@ class RosterNameRecognizer(EntityRecognizer):
         if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
             return True  # "Mrs Smith", "Mr. van der Berg"
         folded = " ".join(w.folded for w in words[i:j + 1])
-        if folded not in self.common and len(folded) > 2:
+        # a place, product, month or a word of the passage's own language: a name only in a person's context
+        sense = self._sense_word(text, first, folded)
+        if sense and i == j and date_here(text, first.start, last.end):
+            return False  # "Thu 6-8", "Jan to June": a date
+        if folded not in self.common and len(folded) > 2 and not sense:
             return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
         capitalised = first.raw[:1].isupper()
         if not capitalised or (first.raw.isupper() and len(first.raw) > 1 and _shouting(words, i)):
             return False
         if last.possessive:
-            return True
+            # "Kent's mum" is a person's; "Chester's Roman walls" a place's
+            return not sense or (j + 1 < len(words) and words[j + 1].folded in _KIN
+                                 and words[j + 1].start - last.end <= 3)
         if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start) \
-                and folded not in not_people():  # NER takes "a lesson on Kent" for a person too
+                and not sense:  # NER takes "a lesson on Kent" for a person too
             return True  # spaCy guesses PERSON for most capitalised sentence openers ("Mark the essays")
         if _initial_follows(text, words, j):
             return True  # "Autumn R. - 8.11": a forename and a surname initial, as in class lists
         if _in_proper_compound(text, words, i, j, part, self.common):
             return False  # "May Day", "Rose Garden Road": a capitalised phrase, not a lone name
         nxt = words[j + 1].folded if j + 1 < len(words) and words[j + 1].start - last.end <= 2 else ""
-        if nxt in _AFTER or _YEAR_GROUP.match(text, last.end):
+        if nxt in _AFTER or _YEAR_GROUP.match(text, last.end) or (sense and nxt in _AFTER_CY):
             # "Will you" / "May I" are questions, not names: a modal after a sentence-initial name is too weak
             return not (nxt in _MODALS and _sentence_start(text, first.start))
+        if sense:  # a preposition does not make a place or a month a person ("a trip to Lincoln", "from June")
+            return (prev in _PERSON_BEFORE or person_word_before(prev) or _known_as(text, words, i)) \
+                and not _sentence_start(text, first.start)
         if (prev in _BEFORE or _known_as(text, words, i)) and not _sentence_start(text, first.start):
             return True
         return False
+
+    def _sense_word(self, text: str, w: _Word, folded: str) -> bool:
+        """A roster name that mostly means something else here: a place, product, month or code, an inflected
+        or British-spelt English word in lower case ("miles", "favour"), or, in a passage not in English, a word of
+        that language (see detectors/word_sense.py)."""
+        if sense_word(folded, not_people()):
+            return True
+        if w.raw.islower() and english_ordinary(folded, self.common):
+            return True
+        return folded not in self.common and ordinary_in_language(folded, w.raw, language_at(text, w.start))
 
     def _other_persons_name(self, text: str, words: list[_Word], i: int, j: int, part: set[str]) -> bool:
         """Is words[i..j] glued to a capitalised word that is neither a roster name, an ordinary word, an
