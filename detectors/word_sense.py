@@ -32,8 +32,8 @@ jan feb mar apr jun jul aug sep sept oct nov dec
 monday tuesday wednesday thursday friday saturday sunday mon tue tues wed weds thu thur thurs fri sat sun
 """.split())
 # Between two calendar words of one date phrase: "Jan to June", "Sun/Sat", "Mon, Tue", "Thu is INSET; Fri".
-_DATE_NEIGHBOUR = re.compile(r"[ \t]*(?:[/,&–—-]|to|and|or|till|until)?[ \t]*(?:the[ \t]+)?(?:\d|[A-Za-z]+)")
-_DIGIT_BESIDE = re.compile(r"(?:\d{1,4}(?:st|nd|rd|th)?[ \t]*(?:of[ \t]+)?|\d[ \t]*[-–][ \t]*)$")
+_DATE_NEIGHBOUR = re.compile(r"[ ]*(?:[/,&–—-]|to|and|or|till|until)?[ ]*(?:the[ ]+)?(?:\d|[A-Za-z]+)")
+_DIGIT_BESIDE = re.compile(r"(?:\d{1,4}(?:st|nd|rd|th)?[ ]*(?:of[ ]+)?|\d[ ]*[-–][ ]*)$")
 _WORDS = re.compile(r"[A-Za-z]+")
 
 
@@ -47,12 +47,15 @@ def date_here(text: str, start: int, end: int) -> bool:
     after = _DATE_NEIGHBOUR.match(text, end)
     if after and after.group(0)[-1:].isdigit():
         return True
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end
-    others = [m for m in _WORDS.finditer(text, line_start, line_end)
-              if m.start() != start and m.group(0).lower() in CALENDAR and m.group(0)[:1].isupper()]
-    return bool(others)
+    # another calendar word in the same sentence ("Thu is INSET; Fri we're back"), not the same one again
+    lo = max((m.end() for m in _SENTENCE_BREAK.finditer(text, 0, start)), default=0)
+    hi = m.start() if (m := _SENTENCE_BREAK.search(text, end)) else len(text)
+    word = text[start:end].lower()
+    return any(m.group(0).lower() in CALENDAR and m.group(0).lower() != word and m.group(0)[:1].isupper()
+               for m in _WORDS.finditer(text, lo, hi))
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
 
 
 @cache
@@ -81,8 +84,8 @@ def ordinary_in_language(folded: str, raw: str, language: str) -> bool:
     are also names (data/word_names_cy.txt)."""
     if language == ENGLISH:
         return False
-    if raw[:1].islower():
-        return True
+    if raw[:1].islower() and language in _LANGUAGE_WORDS:  # only where the passage's language is known
+        return True  # well: a line of code or a table is often judged "not English" too
     words = _LANGUAGE_WORDS.get(language)
     return words is not None and folded in words()
 
@@ -123,17 +126,20 @@ def person_word_before(folded_before: str) -> bool:
 
 
 # The last word of a place's name: NER reads "Mill Lane", "Nightingale Lane", "St David's Hall" as people.
+# (Not Hall, Hill, Park, Church: surnames as often.) Only after ordinary words: "Jenny Lane" may be a person.
 _PLACE_ENDS = frozenset("""
-lane road street avenue close drive way hall park square place court crescent terrace gardens grove hill row walk
-mews bay bridge cathedral abbey castle church chapel museum zoo harbour quay beach centre center library station
-academy school college university primary high theatre stadium
+lane road street avenue close drive way square place court crescent terrace gardens grove row walk mews bay
+cathedral abbey chapel museum zoo harbour quay beach centre center library station academy school college
+university primary theatre stadium
 """.split())
+_ORGANISATION_FIRST = frozenset("""ysgol canolfan amgueddfa neuadd coleg prifysgol eglwys capel heol ffordd stryd
+lon teras rhodfa cilgant""".split())  # Welsh names of places and streets put the kind first
 _SAINT_OR_ROYAL = frozenset("st st. saint santa queen king prince princess".split())
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
-_PERSON_NEXT = re.compile(r"(?:['\u2019]s\b|[ \t]+(?:is|was|has|had|said|says|will|can|did|does|and|told|asked|got|"
+_PERSON_NEXT = re.compile(r"(?:['\u2019]s\b|[ \t]+(?:is|was|has|had|said|says|will|can|did|does|told|asked|got|"
                           r"needs|wants|went|came|left|joined|scored|struggles|struggled|isn't|wasn't|doesn't|"
                           r"didn't|[A-Z]\.?(?![\w])))")
-_PERSON_PREV = re.compile(r"(?:\b(?:mr|mrs|ms|miss|mx|dr|dear|hi|hello|thanks|ask|tell|with|for|to|from|by|"
+_PERSON_PREV = re.compile(r"(?:[A-Za-z],?[ \t]*\([ \t]*[\"'\u201c\u2018]?|\b(?:mr|mrs|ms|miss|mx|dr|dear|hi|hello|thanks|ask|tell|with|for|to|from|by|"
                           r"pupil|student|child|son|daughter|sister|brother|cousin|friend|named|called|aka|"
                           r"and|mum|dad)\.?[ \t]+)$", re.IGNORECASE)
 
@@ -145,13 +151,65 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     from detectors.normalise import fold
     from detectors.recognisers.persons import SCHOOL_WORDS
 
-    words = [fold(w) for w in _TOKEN.findall(text[start:end])]
-    if not words:
-        return False
+    raw = _TOKEN.findall(text[start:end])
+    words = [fold(w) for w in raw]
+    if not words or any(len(w) == 1 and w.isupper() for w in raw):
+        return not words  # "Al B": a name and a surname initial
     if any(w in not_people or w in SCHOOL_WORDS for w in words):
         return True
-    if len(words) > 1 and (words[-1] in _PLACE_ENDS or words[0] in _SAINT_OR_ROYAL):
+    if len(words) > 1 and (words[0] in _SAINT_OR_ROYAL or words[0] in _ORGANISATION_FIRST or (
+            words[-1] in _PLACE_ENDS and all(english_ordinary(w, common) for w in words[:-1]))):
         return True
-    if len(words) == 1 and english_ordinary(words[0], common):
-        return not (_PERSON_NEXT.match(text, end) or _PERSON_PREV.search(text, max(0, start - 12), start))
+    if all(english_ordinary(w, common) for w in words):  # "Purple Mash", "Moon": ordinary words
+        return not (_PERSON_NEXT.match(text, end) or _PERSON_PREV.search(text, max(0, start - 12), start)
+                    or _listed_with_a_name(text, start, end, common, not_people))
     return False
+
+
+_LISTED = re.compile(r"[\"'\u201c\u2018]?[ \t]*(?:,|&|\band\b)[ \t]*[\"'\u201c\u2018]?")
+
+
+def _listed_with_a_name(text: str, start: int, end: int, common: frozenset[str], not_people: frozenset[str]) -> bool:
+    """ "Zoë", "Grace", "Mohammed": an ordinary word listed beside a word that can only be a name is a name."""
+    from detectors.normalise import fold
+    from detectors.recognisers.persons import SCHOOL_WORDS
+
+    def name_only(m: re.Match) -> bool:
+        w = m.group(0)
+        f = fold(w)
+        return (w[:1].isupper() and not w.isupper() and len(w) > 1 and not english_ordinary(f, common)
+                and f not in SCHOOL_WORDS and f not in CALENDAR and f not in not_people)
+
+    before = list(_TOKEN.finditer(text, max(0, start - 30), start))
+    after = _TOKEN.search(text, end, min(len(text), end + 30))
+    return bool((before and _LISTED.fullmatch(text, before[-1].end(), start) and name_only(before[-1]))
+                or (after and _LISTED.fullmatch(text, end, after.start()) and name_only(after)))
+
+
+@cache
+def _set_text_characters() -> dict[str, tuple[str, ...]]:
+    """Folded character name -> the folded titles of the set texts it is in (data/set_texts.yaml), each title
+    also without its article ("Merchant of Venice")."""
+    import yaml
+
+    from detectors.normalise import fold
+
+    data = yaml.safe_load(resources.files("detectors").joinpath("data", "set_texts.yaml").read_text("utf-8"))
+    out: dict[str, list[str]] = {}
+    for title, names in data.items():
+        titles = [fold(title), fold(re.sub(r"^(?:The|A|An) ", "", title))]
+        for name in (*names.get("names", ()), *names.get("forenames", ())):
+            out.setdefault(fold(name), []).extend(titles)
+    return {name: tuple(dict.fromkeys(titles)) for name, titles in out.items()}
+
+
+def set_text_character_here(text: str, name: str) -> bool:
+    """Is the full name `name` a character of a set text whose title the text names ("Pride and Prejudice: was Lydia Bennet a
+    victim?")? Then it is the character, even where a pupil has the same full name."""
+    from detectors.normalise import fold
+
+    titles = _set_text_characters().get(fold(name))
+    if not titles or " " not in name.strip():  # a lone forename may be a pupil writing about the text ("Eric")
+        return False
+    folded = fold(text)
+    return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", folded) for t in titles)
