@@ -48,8 +48,8 @@ def public_address(text: str, start: int, end: int) -> bool:
     # a postcode after the rest of the address: an organisation's name is one of the parts before it
     parts = [p.strip() for p in re.split(r"[,:;]", before)]
     if (name and _ORGANISATION.search(name.group(0))) or _ORGANISATION.search(span.split(",")[0]) or \
-            _VENUE_LABEL.search(before) or any(_ORGANISATION.search(p) and _NAME_BEFORE.fullmatch(p)
-                                               for p in parts[1:] if p):
+            _VENUE_LABEL.search(before) or any((m := _NAME_BEFORE.search(p)) and _ORGANISATION.search(m.group(0))
+                                               for p in parts if p):
         return True
     sentence_end = _SENTENCE_END.search(text, end)
     sentence = text[lo:sentence_end.start() if sentence_end else len(text)]
