@@ -153,8 +153,8 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
 
     raw = _TOKEN.findall(text[start:end])
     words = [fold(w) for w in raw]
-    if not words or any(len(w) == 1 and w.isupper() for w in raw):
-        return not words  # "Al B": a name and a surname initial
+    if not words or any(len(w) == 1 and w.isupper() for w in raw) or re.search(r"[A-Z]\w*-[A-Z]", text[start:end]):
+        return not words  # "Al B": a name and a surname initial; "Kerry-Ann": a double forename
     if any(w in not_people or w in SCHOOL_WORDS for w in words):
         return True
     if len(words) > 1 and (words[0] in _SAINT_OR_ROYAL or words[0] in _ORGANISATION_FIRST or (
