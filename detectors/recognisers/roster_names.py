@@ -333,8 +333,8 @@ class RosterNameRecognizer(EntityRecognizer):
         if not capitalised or (first.raw.isupper() and len(first.raw) > 1 and _shouting(words, i)):
             return False
         if last.possessive:
-            # "Kent's mum" is a person's; "Chester's Roman walls" a place's
-            return not sense or (j + 1 < len(words) and words[j + 1].folded in _KIN
+            # "Kent's mum" is a person's; "Chester's Roman walls" a place's; "May's reading record" May's
+            return not sense or folded in CALENDAR or (j + 1 < len(words) and words[j + 1].folded in _KIN
                                  and words[j + 1].start - last.end <= 3)
         if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start) \
                 and not sense:  # NER takes "a lesson on Kent" for a person too
