@@ -18,6 +18,7 @@ Three kinds of sense word:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import cache
 from importlib import resources
 
@@ -72,10 +73,9 @@ _LANGUAGE_WORDS = {"cy": _word_names_cy}
 
 def language_at(text: str, pos: int) -> str:
     """The language of the passage holding offset `pos` ("en" where none does)."""
-    for p in passages(text):
-        if p.start <= pos < p.end:
-            return p.language
-    return ENGLISH
+    found = passages(text)
+    k = bisect_right([p.start for p in found], pos) - 1  # passages are in text order
+    return found[k].language if k >= 0 and pos < found[k].end else ENGLISH
 
 
 def ordinary_in_language(folded: str, raw: str, language: str) -> bool:
