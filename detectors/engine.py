@@ -57,6 +57,7 @@ from detectors.recognisers.persons import (
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
 )
 from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_with_names
+from detectors.recognisers.public_address import public_address
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
 
@@ -289,8 +290,13 @@ class Engine:
                     s < r.end and r.start < e and _only_common_words_outside(text, (r.start, r.end), (s, e))
                     for s, e in famous) or named_for_their_work(text, r.start, r.end)):
                 continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word
-            if r.entity_type == "PUPIL" and _is_famous_here(r, value, famous, named):
+            if r.entity_type == "PUPIL" and (_is_famous_here(r, value, famous, named)
+                                              or _set_text_character(text, value)):
                 continue
+            if r.entity_type in ("UK_ADDRESS", "UK_POSTCODE") and public_address(text, r.start, r.end):
+                continue  # a school's, museum's or venue's address, an example, a story's (recognisers/public_address.py)
+            if r.entity_type == "PERSON" and _from_ner(r) and _ner_thing(text, r.start, r.end):
+                continue  # "Hegarty Maths", "Mill Lane", "Moon": a product, a place, a word (detectors/word_sense.py)
             kept.append(r)
         # the prompt's layout: names cut at line and cell borders, no names in table headings or post towns
         kept = whole_logins(text, split_at_borders(text, kept))
@@ -416,9 +422,27 @@ def _named_in_full(cleaned: list, raw: dict[int, list[RecognizerResult]], rules:
             if rules.allowed_values and fold(value) in rules.allowed_values:
                 continue
             famous = _famous_spans(results) if famous is None else famous
-            if not _is_famous_here(r, value, famous):
+            if not _is_famous_here(r, value, famous) and not _set_text_character(cleaned[i].text, value):
                 named.update(fold(value).split())
     return frozenset(named)
+
+
+def _from_ner(r: RecognizerResult) -> bool:
+    return str((r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, "")).startswith(
+        NerPersonRecognizer.__name__ + "_")
+
+
+def _set_text_character(text: str, value: str) -> bool:
+    from detectors.word_sense import set_text_character_here
+
+    return set_text_character_here(text, value)
+
+
+def _ner_thing(text: str, start: int, end: int) -> bool:
+    from detectors.word_sense import ner_thing_not_person
+    from detectors.wordlists import common_words, not_people
+
+    return ner_thing_not_person(text, start, end, common_words(), not_people())
 
 
 def _merge(results: list[RecognizerResult]) -> list[RecognizerResult]:

@@ -26,6 +26,9 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
+from detectors.word_sense import (
+    CALENDAR, date_here, english_ordinary, language_at, ordinary_in_language, person_word_before, sense_word,
+)
 from detectors.wordlists import common_words, not_people, word_names
 
 __all__ = ["RosterNameRecognizer", "common_words"]
@@ -52,6 +55,12 @@ _BEFORE = frozenset("""
 for with to about from and tell ask asked help helping pupil student child son daughter named called
 dear hi hello thanks by sister brother cousin friend aka
 """.split())
+# Of those, the ones that say a person even before a place or a month ("tell Kent", not "a trip to Lincoln").
+_PERSON_BEFORE = _BEFORE - frozenset("for with to about from and by".split())
+# Before a month, these say a person ("a message home about June"): a date would be "in June", "by June".
+_ABOUT_SOMEONE = frozenset("about with tell".split())
+# Welsh words after a name that say it is a person's ("Haf wedi gofyn", "Eira ydy'r capten", "Seren sydd").
+_AFTER_CY = frozenset("wedi ydy yw sydd oedd".split())
 _DETERMINERS = frozenset("the a an this that these those our your my his her their its each every some any no".split())
 # Apostrophe-less possessives, as parents type on phones ("olivers mum is picking him up"). Only people have a
 # mum or a stepdad, so a family word after "<name>s" shows a person's name even when the name is also an ordinary
@@ -169,7 +178,7 @@ class RosterNameRecognizer(EntityRecognizer):
         # Positions are needed for name words, the words the context rules read, and capitalised words (which
         # may be someone else's name next to a pupil's).
         words = _tokens(text, {raw: f for raw, f in keys.items()
-                               if f and (f in word_flags or f in _CONTEXT or raw[:1].isupper()
+                               if f and (f in word_flags or f in _CONTEXT or raw[:1].isupper() or person_word_before(f)
                                          or raw in bare_possessives)})
         # A hyphenated word ("Smith-Jones" -> "smith jones") is hashed whole, so it carries SURNAME, not NAME_PART.
         part = {f for f, (fl, _) in word_flags.items() if fl & (NAME_PART | FORENAME | SURNAME)}
@@ -303,8 +312,10 @@ class RosterNameRecognizer(EntityRecognizer):
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
                               and words[k + 1].start - w.end <= 2)
-                known = w.folded in named and (verb_after or not _sentence_start(text, w.start)
-                                               or (w.folded in in_full and _name_then_pause(text, w.end)))
+                known = w.folded in named and (verb_after or (
+                    not self._place_or_date(text, w)  # "Lincoln Hayes went to Lincoln": the city
+                    and (not _sentence_start(text, w.start)
+                         or (w.folded in in_full and _name_then_pause(text, w.end)))))
                 if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted) \
                         or _cell_with(text, words, k, accepted):
                     results.append(self._lone_result(w, fl, ix))
@@ -334,27 +345,54 @@ class RosterNameRecognizer(EntityRecognizer):
             # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who
             # capitalises names writes "a real favour", "five miles" for the words
             return False
-        if folded not in self.common and len(folded) > 2:
+        # a place, product, month or a word of the passage's own language: a name only in a person's context
+        sense = self._sense_word(text, first, folded)
+        if sense and i == j and not last.possessive and not _initial_follows(text, words, j) \
+                and date_here(text, first.start, last.end):
+            return False  # "Thu 6-8", "Jan to June": a date
+        if folded not in self.common and len(folded) > 2 and not sense:
             return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
         capitalised = first.raw[:1].isupper()
         if not capitalised or (first.raw.isupper() and len(first.raw) > 1 and _shouting(words, i)):
             return False
         if last.possessive:
-            return True
+            # "Kent's mum" is a person's; "Chester's Roman walls" a place's; "May's reading record" May's
+            return not sense or folded in CALENDAR or (j + 1 < len(words) and words[j + 1].folded in _KIN
+                                 and words[j + 1].start - last.end <= 3)
         if _is_person(nlp_artifacts, first.start, last.end) and not _sentence_start(text, first.start) \
-                and folded not in not_people():  # NER takes "a lesson on Kent" for a person too
+                and not sense:  # NER takes "a lesson on Kent" for a person too
             return True  # spaCy guesses PERSON for most capitalised sentence openers ("Mark the essays")
         if _initial_follows(text, words, j):
             return True  # "Autumn R. - 8.11": a forename and a surname initial, as in class lists
+        if sense and person_word_before(prev) and not _sentence_start(text, first.start) \
+                and language_at(text, first.start) != "en":
+            return True  # "Mae Haf yn...", "gan Eira": a Welsh verb or preposition before a person
         if _in_proper_compound(text, words, i, j, part, self.common):
             return False  # "May Day", "Rose Garden Road": a capitalised phrase, not a lone name
         nxt = words[j + 1].folded if j + 1 < len(words) and words[j + 1].start - last.end <= 2 else ""
-        if nxt in _AFTER or _YEAR_GROUP.match(text, last.end):
+        if nxt in _AFTER or _YEAR_GROUP.match(text, last.end) or (sense and nxt in _AFTER_CY):
             # "Will you" / "May I" are questions, not names: a modal after a sentence-initial name is too weak
             return not (nxt in _MODALS and _sentence_start(text, first.start))
+        if sense:  # a preposition does not make a place or a month a person ("a trip to Lincoln", "from June")
+            before = _PERSON_BEFORE | (_ABOUT_SOMEONE if folded in CALENDAR else frozenset())
+            return (prev in before or _known_as(text, words, i)) and not _sentence_start(text, first.start)
         if (prev in _BEFORE or _known_as(text, words, i)) and not _sentence_start(text, first.start):
             return True
         return False
+
+    def _sense_word(self, text: str, w: _Word, folded: str) -> bool:
+        """A roster name that mostly means something else here: a place, product, month or code, an inflected
+        or British-spelt English word in lower case ("miles", "favour"), or, in a passage not in English, a word of
+        that language (see detectors/word_sense.py)."""
+        language = language_at(text, w.start)
+        if language == "en" and sense_word(folded, not_people()):  # "em Thu" in Vietnamese is no Thursday
+            return True
+        if w.raw.islower() and english_ordinary(folded, self.common):
+            return True
+        return folded not in self.common and ordinary_in_language(folded, w.raw, language)
+
+    def _place_or_date(self, text: str, w: _Word) -> bool:
+        return sense_word(w.folded, not_people()) and language_at(text, w.start) == "en"
 
     def _other_persons_name(self, text: str, words: list[_Word], i: int, j: int, part: set[str]) -> bool:
         """Is words[i..j] glued to a capitalised word that is neither a roster name, an ordinary word, an

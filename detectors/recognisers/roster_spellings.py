@@ -19,6 +19,7 @@ import re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from detectors.language import passages
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, SURNAME, Roster
 from detectors.wordlists import word_names
@@ -97,7 +98,11 @@ class RosterSpellingRecognizer(EntityRecognizer):
         hits = {f: (int(fl), int(ix)) for f, fl, ix in zip(unique, flags.tolist(), idx.tolist()) if fl & _NAME}
         for word, forms in usernames.items():
             if any(f in hits for f in forms):
-                candidates += [(m.start(), m.end(), forms, False, False)  # "6kaurs": a year digit first
+                # In a Welsh passage a lower-case word is a Welsh word: only a forename glued
+                # to a surname is a username there ("gwynt" is the Welsh wind, not "gwyn" + "t");
+                # elsewhere a year digit may lead ("6kaurs")
+                whole = [f for f in forms if " " in f]
+                candidates += [(m.start(), m.end(), whole if _in_welsh(text, m.start()) else forms, False, False)
                                for m in re.finditer(rf"(?<![\w.@-])\d{{0,4}}{re.escape(word)}\d{{0,4}}(?![\w-])", text)]
         results = []
         for start, end, forms, evasion, lenient in candidates:
@@ -134,6 +139,10 @@ class RosterSpellingRecognizer(EntityRecognizer):
         return RecognizerResult(self.ENTITY, start, end, self.SCORE, recognition_metadata={
             RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             "pupil_refs": refs if len(refs) <= 5 else [], "roster_match": kind, "evasion": evasion})
+
+
+def _in_welsh(text: str, i: int) -> bool:
+    return any(p.start <= i < p.end and p.language == "cy" for p in passages(text))
 
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ment", "ments", "ness", "tion",

@@ -24,7 +24,7 @@ def found(special, text):
     ("ethnicity code WBRI", "WBRI", "ETHNICITY"),
     ("the family is Muslim", "Muslim", "RELIGION"),
     ("on a child protection plan", "child protection plan", "SAFEGUARDING"),
-    ("logged on CPOMS by the DSL", "CPOMS", "SAFEGUARDING"),
+    ("logged on CPOMS by the DSL", "DSL", "SAFEGUARDING"),  # a role; CPOMS (a system) is context, no finding
     ("CP conference on Monday", "CP conference", "SAFEGUARDING"),
     ("she is LAC and lives with foster carers", "LAC", "LOOKED_AFTER"),
     ("she gets free school meals", "free school meals", "FSM"),

@@ -1,0 +1,215 @@
+"""Is a roster name that is also a word the pupil here, or the word? The sense rules the name recogniser reads.
+
+A roster forename or surname that is also a place, a product, a month or weekday, or an ordinary word of the
+passage's language ("Kent", "Sparx", "June", "Thu"; in Welsh "Haf", "Eira", "Seren") is the pupil only where the
+context says a person: a title, a verb a person does, a relative or a person word before it, a year group, a
+surname initial. A preposition is not enough for these words ("a trip to Lincoln", "a brochure for Kent", "from
+June"), nor is a possessive, unless a person's thing follows ("Kent's mum", not "Chester's Roman walls").
+
+Three kinds of sense word:
+- words that mostly mean something else (data/word_names.txt: places, products, exam boards, code), and every
+  month and weekday with its abbreviation;
+- a month or weekday used as a date: next to a number ("Thu 6-8", "14 Jan"), or beside another one ("Jan to
+  June", "Sun/Sat", "Thu is INSET; Fri we're back"): never a name;
+- in a passage not in English (detectors/language.py), that language's ordinary words that are also names
+  (data/word_names_cy.txt: Welsh first) and any word written in lower case: English's list of ordinary words
+  cannot tell a Welsh word from a name.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from functools import cache
+from importlib import resources
+
+from detectors.language import ENGLISH, passages, welsh_mutations
+
+__all__ = ["CALENDAR", "date_here", "english_ordinary", "language_at", "ordinary_in_language", "person_word_before",
+           "sense_word"]
+
+CALENDAR = frozenset("""
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec
+monday tuesday wednesday thursday friday saturday sunday mon tue tues wed weds thu thur thurs fri sat sun
+""".split())
+# Between two calendar words of one date phrase: "Jan to June", "Sun/Sat", "Mon, Tue", "Thu is INSET; Fri".
+_DATE_NEIGHBOUR = re.compile(r"[ ]*(?:[/,&–—-]|to|and|or|till|until)?[ ]*(?:the[ ]+)?(?:\d|[A-Za-z]+)")
+_DIGIT_BESIDE = re.compile(r"(?:\d{1,4}(?:st|nd|rd|th)?[ ]*(?:of[ ]+)?|\d[ ]*[-–][ ]*)$")
+_WORDS = re.compile(r"[A-Za-z]+")
+
+
+def date_here(text: str, start: int, end: int) -> bool:
+    """Is the calendar word text[start:end] a date: a number beside it, or another calendar word in its line
+    ("Thu 6-8", "14 Jan", "May 4", "Jan to June", "Sun/Sat", "Thu is INSET; Fri we're back")?"""
+    if text[start:end].lower() not in CALENDAR:
+        return False
+    if _DIGIT_BESIDE.search(text, max(0, start - 12), start):
+        return True
+    after = _DATE_NEIGHBOUR.match(text, end)
+    if after and after.group(0)[-1:].isdigit():
+        return True
+    # another calendar word in the same sentence ("Thu is INSET; Fri we're back"), not the same one again
+    lo = max((m.end() for m in _SENTENCE_BREAK.finditer(text, 0, start)), default=0)
+    hi = m.start() if (m := _SENTENCE_BREAK.search(text, end)) else len(text)
+    word = text[start:end].lower()
+    return any(m.group(0).lower() in CALENDAR and m.group(0).lower() != word and m.group(0)[:1].isupper()
+               for m in _WORDS.finditer(text, lo, hi))
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
+
+
+@cache
+def _word_names_cy() -> frozenset[str]:
+    text = resources.files("detectors").joinpath("data", "word_names_cy.txt").read_text(encoding="utf-8")
+    words = [w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#")]
+    from detectors.normalise import fold
+
+    return frozenset(fold(form) for w in words for form in welsh_mutations(w))
+
+
+_LANGUAGE_WORDS = {"cy": _word_names_cy}
+
+
+def language_at(text: str, pos: int) -> str:
+    """The language of the passage holding offset `pos` ("en" where none does)."""
+    found = passages(text)
+    k = bisect_right([p.start for p in found], pos) - 1  # passages are in text order
+    return found[k].language if k >= 0 and pos < found[k].end else ENGLISH
+
+
+def ordinary_in_language(folded: str, raw: str, language: str) -> bool:
+    """Is this word an ordinary word of a passage in `language` (not English)? Any word in lower case is (the
+    English list of ordinary words cannot judge a Welsh or Polish word), and so are the language's own words that
+    are also names (data/word_names_cy.txt)."""
+    if language == ENGLISH:
+        return False
+    if raw[:1].islower() and language in _LANGUAGE_WORDS:  # only where the passage's language is known
+        return True  # well: a line of code or a table is often judged "not English" too
+    words = _LANGUAGE_WORDS.get(language)
+    return words is not None and folded in words()
+
+
+# English inflections and British spellings the list of ordinary words (base forms, US spelling) leaves out:
+# "miles", "favour", "centres".
+_ENDINGS = (("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("our", "or"),
+            ("ours", "ors"), ("re", "er"), ("res", "ers"), ("ise", "ize"), ("ised", "ized"), ("ising", "izing"))
+
+
+def english_ordinary(word: str, common: frozenset[str]) -> bool:
+    """An ordinary English word, inflected or in British spelling ("miles", "favour")."""
+    return word in common or any(word.endswith(end) and len(word) > len(end) + 1
+                                 and word[:-len(end)] + add in common for end, add in _ENDINGS)
+
+
+def sense_word(folded: str, not_people: frozenset[str]) -> bool:
+    """A word that mostly means something else (place, product, month, code): a name only in a person's context."""
+    return folded in not_people or folded in CALENDAR
+
+
+@cache
+def _person_words_before() -> frozenset[str]:
+    """Words of the other languages that, right before a name, say a person: greetings, relatives and pupil words
+    (data/language_cues.yaml), and the Welsh verbs and prepositions a subject or person follows ("Mae Haf yn",
+    "gan Eira", "ynglŷn â Seren")."""
+    from detectors.normalise import fold
+    from detectors.recognisers.name_cues import language_cues
+
+    words = {fold(w) for code, cues in language_cues().items() if code != ENGLISH
+             for key in ("greetings", "before_name") for phrase in cues.get(key, ()) for w in phrase.split()[-1:]}
+    words |= {fold(w) for w in "mae roedd oedd bydd fydd mi gan â ag efo gyda ynglŷn llongyfarchiadau".split()}
+    return frozenset(words)
+
+
+def person_word_before(folded_before: str) -> bool:
+    return folded_before in _person_words_before()
+
+
+# The last word of a place's name: NER reads "Mill Lane", "Nightingale Lane", "St David's Hall" as people.
+# (Not Hall, Hill, Park, Church: surnames as often.) Only after ordinary words: "Jenny Lane" may be a person.
+_PLACE_ENDS = frozenset("""
+lane road street avenue close drive way square place court crescent terrace gardens grove row walk mews bay
+cathedral abbey chapel museum zoo harbour quay beach centre center library station academy school college
+university primary theatre stadium
+""".split())
+_ORGANISATION_FIRST = frozenset("""ysgol canolfan amgueddfa neuadd coleg prifysgol eglwys capel heol ffordd stryd
+lon teras rhodfa cilgant""".split())  # Welsh names of places and streets put the kind first
+_SAINT_OR_ROYAL = frozenset("st st. saint santa queen king prince princess".split())
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_PERSON_NEXT = re.compile(r"(?:['\u2019]s\b|[ \t]+(?:is|was|has|had|said|says|will|can|did|does|told|asked|got|"
+                          r"needs|wants|went|came|left|joined|scored|struggles|struggled|isn't|wasn't|doesn't|"
+                          r"didn't|[A-Z]\.?(?![\w])))")
+_PERSON_PREV = re.compile(r"(?:[A-Za-z],?[ \t]*\([ \t]*[\"'\u201c\u2018]?|\b(?:mr|mrs|ms|miss|mx|dr|dear|hi|hello|thanks|ask|tell|with|for|to|from|by|"
+                          r"pupil|student|child|son|daughter|sister|brother|cousin|friend|named|called|aka|"
+                          r"and|mum|dad)\.?[ \t]+)$", re.IGNORECASE)
+
+
+def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str], not_people: frozenset[str]) -> bool:
+    """Is NER's PERSON text[start:end] a thing: a product, exam board or school subject in it ("Hegarty Maths",
+    "Pearson Edexcel"), a place's name ("Mill Lane", "St David"), or one ordinary English word with nothing
+    around it that says a person ("Sun, Moon and stars", "Welsh" in a timetable, "'Follower'", "Jordan:")?"""
+    from detectors.normalise import fold
+    from detectors.recognisers.persons import SCHOOL_WORDS
+
+    raw = _TOKEN.findall(text[start:end])
+    words = [fold(w) for w in raw]
+    if not words or any(len(w) == 1 and w.isupper() for w in raw) or re.search(r"[A-Z]\w*-[A-Z]", text[start:end]):
+        return not words  # "Al B": a name and a surname initial; "Kerry-Ann": a double forename
+    if any(w in not_people or w in SCHOOL_WORDS for w in words):
+        return True
+    if len(words) > 1 and (words[0] in _SAINT_OR_ROYAL or words[0] in _ORGANISATION_FIRST or (
+            words[-1] in _PLACE_ENDS and all(english_ordinary(w, common) for w in words[:-1]))):
+        return True
+    if all(english_ordinary(w, common) for w in words):  # "Purple Mash", "Moon": ordinary words
+        return not (_PERSON_NEXT.match(text, end) or _PERSON_PREV.search(text, max(0, start - 12), start)
+                    or _listed_with_a_name(text, start, end, common, not_people))
+    return False
+
+
+_LISTED = re.compile(r"[\"'\u201c\u2018]?[ \t]*(?:,|&|\band\b)[ \t]*[\"'\u201c\u2018]?")
+
+
+def _listed_with_a_name(text: str, start: int, end: int, common: frozenset[str], not_people: frozenset[str]) -> bool:
+    """ "Zoë", "Grace", "Mohammed": an ordinary word listed beside a word that can only be a name is a name."""
+    from detectors.normalise import fold
+    from detectors.recognisers.persons import SCHOOL_WORDS
+
+    def name_only(m: re.Match) -> bool:
+        w = m.group(0)
+        f = fold(w)
+        return (w[:1].isupper() and not w.isupper() and len(w) > 1 and not english_ordinary(f, common)
+                and f not in SCHOOL_WORDS and f not in CALENDAR and f not in not_people)
+
+    before = list(_TOKEN.finditer(text, max(0, start - 30), start))
+    after = _TOKEN.search(text, end, min(len(text), end + 30))
+    return bool((before and _LISTED.fullmatch(text, before[-1].end(), start) and name_only(before[-1]))
+                or (after and _LISTED.fullmatch(text, end, after.start()) and name_only(after)))
+
+
+@cache
+def _set_text_characters() -> dict[str, tuple[str, ...]]:
+    """Folded character name -> the folded titles of the set texts it is in (data/set_texts.yaml), each title
+    also without its article ("Merchant of Venice")."""
+    import yaml
+
+    from detectors.normalise import fold
+
+    data = yaml.safe_load(resources.files("detectors").joinpath("data", "set_texts.yaml").read_text("utf-8"))
+    out: dict[str, list[str]] = {}
+    for title, names in data.items():
+        titles = [fold(title), fold(re.sub(r"^(?:The|A|An) ", "", title))]
+        for name in (*names.get("names", ()), *names.get("forenames", ())):
+            out.setdefault(fold(name), []).extend(titles)
+    return {name: tuple(dict.fromkeys(titles)) for name, titles in out.items()}
+
+
+def set_text_character_here(text: str, name: str) -> bool:
+    """Is the full name `name` a character of a set text whose title the text names ("Pride and Prejudice: was Lydia Bennet a
+    victim?")? Then it is the character, even where a pupil has the same full name."""
+    from detectors.normalise import fold
+
+    titles = _set_text_characters().get(fold(name))
+    if not titles or " " not in name.strip():  # a lone forename may be a pupil writing about the text ("Eric")
+        return False
+    folded = fold(text)
+    return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", folded) for t in titles)

@@ -1,0 +1,114 @@
+"""Clean prompts reach the AI tool byte for byte (issue 9, classes 6 and 7): roster names that are places,
+products, months or Welsh words are the word unless a person's context says otherwise; a public address is not a
+home address; NER's PERSON on a product, a street or one ordinary word is no one; a safeguarding system's name
+and a child "missing" from the lunch queue for ten minutes are not special category. Each rule is also held the
+other way: where the context says a person, the pupil is still redacted."""
+import pytest
+
+from tests.support.detectors import engine_for_roster
+
+CSV = """Forename,Surname,Year
+Lincoln,Hayes,8
+Jordan,Kent,9
+April,Doherty,10
+June,Abernathy,7
+Yiming,Sun,8
+Jan,Nowicki,9
+Miles,Bishop,10
+Favour,Eze,8
+Haf,Llywelyn,8
+Eira,Bowen,6
+Seren,Vaughan,11
+Gwyn,Parry,9
+Bryn,Prosser,7
+Celyn,Rees,5
+Lydia,Bennet,12
+Alfie,Wood,8
+Sadia,Islam,9
+"""
+
+
+@pytest.fixture(scope="module")
+def clean_engine(tmp_path_factory):
+    return engine_for_roster(CSV, tmp_path_factory.mktemp("clean-text"))
+
+
+@pytest.mark.parametrize("text", [
+    # places (a preposition or a possessive does not make a place a person)
+    "Plan a Year 8 history trip to Lincoln: the cathedral, the castle and the Magna Carta vault.",
+    "Write a travel brochure for Kent, the Garden of England.",
+    "Compare Kent's white cliffs with the Jurassic Coast for GCSE geography.",
+    # months and weekdays used as dates
+    "Our SIMS to Arbor migration is in April. What data should we clean first?",
+    "Do we have to use the new report template from June? Summarise the changes.",
+    "Where can I fit a Sun/Sat revision session?\nMon | Maths | PE\nTue | Art | RE",
+    "Add the bank holidays (May 4, May 25) and Jan 1 to this planner.",
+    "Thu is INSET; Fri we're back. Write a short reminder for staff.",
+    # ordinary words in lower case, inflected or British-spelt
+    "How many miles is a marathon? Write a maths problem set on running.",
+    "Do me a favour: list ten idioms about time.",
+    # Welsh words that are also names, in Welsh
+    "Haf 2027: rhestr o weithgareddau ar gyfer wythnos olaf y tymor.",
+    "Eira mawr! Mae'r ysgol ar gau yfory. Ysgrifenna neges destun fer at bob rhiant.",
+    "Ysgrifenna gerdd am y Bryn Gwyn ger yr ysgol: pedwar pennill, i Flwyddyn 3.",
+    "Sut mae sefydlu system wobrwyo 'Seren yr Wythnos' sy'n deg i bawb yn y dosbarth?",
+    "Rho restr o eiriau'r tywydd yn Gymraeg: glaw, haul, gwynt, eira, niwl. Mewn Cymraeg safonol, os gweli di'n dda.",
+    "Esbonia sut mae celyn ac eiddew yn cael eu defnyddio mewn traddodiadau Nadolig yng Nghymru.",
+    # products, boards and subjects NER takes for people
+    "Is Hegarty Maths still available or has it all moved to Sparx Maths?",
+    "Pearson Edexcel vs AQA for GCSE History: which has more source analysis?",
+    "Turn my timetable into a grid:\nMon, PE, RE, Welsh, Maths\nTue, Art, Welsh, DT, Music",
+    # a set text's character whose full name a pupil also has, with the text named
+    "Pride and Prejudice: was Lydia Bennet a victim or a fool? Debate statements for Year 12.",
+    # public addresses
+    "Write the return slip for the trip. Venue: Techniquest, Stuart Street, Cardiff Bay CF10 5BW. Cost £9.",
+    "Coach leaves 8.30am for the National Museum, Cathays Park, Cardiff CF10 3NP; back by 3.15.",
+    "Plan a KS2 lesson on addressing envelopes, using the example \"1 Example Street, Anytown AN1 1AA\".",
+])
+def test_a_clean_prompt_passes_unchanged(clean_engine, text):
+    d = clean_engine.scan([text])
+    assert d.action == "allow" and d.texts == [text], d.excerpt
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("Lincoln did a brilliant talk on the Tudors. Write a praise note.",
+     "[PUPIL_1] did a brilliant talk on the Tudors. Write a praise note."),
+    ("Reply to Jordan's mum: the Chester trip leaves at 8.",
+     "Reply to [PUPIL_1]'s mum: the Chester trip leaves at 8."),
+    ("Lincoln Hayes went to Lincoln at half term and wrote about the cathedral.",
+     "[PUPIL_1] went to Lincoln at half term and wrote about the cathedral."),
+    ("April has been late three times this week.", "[PUPIL_1] has been late three times this week."),
+    ("Write a report comment for Miles Bishop: great effort in class.",
+     "Write a report comment for [PUPIL_1]: great effort in class."),
+    ("Mae Haf wedi gofyn am gael newid ei dewisiadau TGAU. Ysgrifenna lythyr at ei rhieni.",
+     "Mae [PUPIL_1] wedi gofyn am gael newid ei dewisiadau TGAU. Ysgrifenna lythyr at ei rhieni."),
+    ("Diolch am eich neges ynglŷn â Eira. Mae hi wedi setlo'n dda yn y dosbarth derbyn.",
+     "Diolch am eich neges ynglŷn â [PUPIL_1]. Mae hi wedi setlo'n dda yn y dosbarth derbyn."),
+])
+def test_the_pupil_is_still_redacted(clean_engine, text, redacted):
+    d = clean_engine.scan([text])
+    assert d.action == "redact" and d.texts == [redacted], d.excerpt
+
+
+def test_a_home_address_is_still_redacted(clean_engine):
+    text = "He now lives with his nan at 14 Nightingale Lane, Roath, Cardiff CF24 3PE. Write to her."
+    d = clean_engine.scan([text])
+    assert d.action == "redact" and "Nightingale" not in d.texts[0] and "CF24" not in d.texts[0]
+
+
+@pytest.mark.parametrize("text", [
+    "Log this in the diary (NOT CPOMS): Alfie Wood lost his PE bag, found it in the bike shed.",
+    "Sadia went missing from the lunch queue for ten minutes; turned out he was helping in the library.",
+])
+def test_ordinary_school_events_are_redacted_not_blocked(clean_engine, text):
+    d = clean_engine.scan([text])
+    assert d.action == "redact", d.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "Sadia went missing from home on Friday night and the police were called.",
+    "Log on CPOMS: Alfie Wood disclosed that his stepdad hits him.",
+])
+def test_a_child_missing_or_a_disclosure_still_blocks(clean_engine, text):
+    d = clean_engine.scan([text])
+    assert d.action == "block", d.reasons
