@@ -272,6 +272,12 @@ class Engine:
             famous = [(s, e) for s, e in famous if not any(a <= s and e <= b for a, b in rows)]
         taken = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]  # already redacted
         kept: list[RecognizerResult] = []
+        # NER's PERSON that is a thing ("Hegarty Maths", "Moon"), unless the same word is a person elsewhere in the
+        # prompt ("Tom's dad ... picking Tom up": the second Tom alone looks like the ordinary word)
+        ner_things = {id(r) for r in results if r.entity_type == "PERSON" and _from_ner(r)
+                      and _ner_thing(text, r.start, r.end)}
+        said_people = {text[r.start:r.end].strip() for r in results
+                       if r.entity_type == "PERSON" and id(r) not in ner_things}
         for r in results:
             if r.entity_type == PUBLIC_FIGURE or (r.entity_type != SPECIAL and r.score < rules.score_threshold):
                 continue  # the threshold tunes identifiers; it must not switch special-category blocking off
@@ -295,7 +301,7 @@ class Engine:
                 continue
             if r.entity_type in ("UK_ADDRESS", "UK_POSTCODE") and public_address(text, r.start, r.end):
                 continue  # a school's, museum's or venue's address, an example, a story's (recognisers/public_address.py)
-            if r.entity_type == "PERSON" and _from_ner(r) and _ner_thing(text, r.start, r.end):
+            if id(r) in ner_things and value not in said_people:
                 continue  # "Hegarty Maths", "Mill Lane", "Moon": a product, a place, a word (detectors/word_sense.py)
             kept.append(r)
         # the prompt's layout: names cut at line and cell borders, no names in table headings or post towns
