@@ -23,9 +23,10 @@ _spec.loader.exec_module(TIERS)
 # The new tiers are evaluated on a fixed stratified sample so the suite stays affordable on 2 cores: this many
 # prompts of every (tier, split), chosen with a fixed seed. `pupilguard eval` measures the whole corpus.
 SAMPLE_PER_TIER_AND_SPLIT = 6
+# Block recall meets issue 9's target and is held to it; leak and clean-changed do not yet (issue 9 stays open),
+# so those two are expected failures, reported by `pytest -ra` with their numbers, until the engine gets there.
 NEW_CORPUS_XFAIL = pytest.mark.xfail(
-    strict=False, reason="issue 9's targets on its new tiers: the engine work (languages, addresses, other "
-                         "people, evasions) lands separately; the lead turns these on when merging it")
+    strict=False, reason="issue 9: leak rate and clean prompts changed are not yet at target on the new tiers")
 
 
 def prompt(text: str, spans: list[tuple[str, str]], expected: str = "redact", tier: str = "c") -> ev.LabelledPrompt:
@@ -231,7 +232,6 @@ def test_new_tiers_leak_at_most_1_percent(new_tiers_report, scope):
 
 @pytest.mark.slow
 @pytest.mark.e2e
-@NEW_CORPUS_XFAIL
 @pytest.mark.parametrize("scope", ["hold-out", "whole corpus"])
 def test_new_tiers_block_recall_at_least_98_percent(new_tiers_report, scope):
     recall = _scope(new_tiers_report, scope).block_recall
