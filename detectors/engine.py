@@ -483,7 +483,7 @@ def _outside_pupils(text: str, person: RecognizerResult, pupils: list[Recognizer
     side by side in a seating plan): the pupils are found already; a part left outside them stays a PERSON only
     where it holds a capitalised word that is no ordinary word ("Oliver Smith Kerry Doyle"), trimmed to its words."""
     pieces = [(person.start, person.end)]
-    for p in pupils:
+    for p in [p for p in pupils if p.start < person.end and person.start < p.end]:  # only these can cut it
         pieces = [part for s, e in pieces for part in (
             ((s, max(s, p.start)), (min(e, p.end), e)) if p.start < e and s < p.end else ((s, e),))]
     from detectors.wordlists import word_names

@@ -227,6 +227,7 @@ def _char_class(cps: list[int]) -> str:
     return "".join(parts)
 
 
+_GREEK_OR_CYRILLIC = re.compile(r"[\u0370-\u03ff\u0400-\u052f]")  # cheap test before the word pattern
 _NON_LATIN_WORD = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]*[\u0370-\u03ff\u0400-\u052f][^\W\d_]*")
 
 
@@ -234,7 +235,7 @@ def _native_words(original: str, mapped: str) -> str:
     """Words written in Cyrillic or Greek that hold a letter with no Latin look-alike ("дислексія": д, л) are
     Ukrainian, Russian or Greek, not a disguise: they keep their letters, so their own terms and names can be
     found. A word made only of look-alikes ("Тоm", "ОLIVЕR") is still mapped: that is the evasion."""
-    if len(original) != len(mapped):
+    if len(original) != len(mapped) or _GREEK_OR_CYRILLIC.search(original) is None:
         return mapped
     parts, last = [], 0
     for m in _NON_LATIN_WORD.finditer(original):
