@@ -42,6 +42,8 @@ _REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO"
 # An initial or two glued to a capitalised surname, as shared-drive folders and logins are named: "MAlHassan".
 _CAMEL_LOGIN = re.compile(r"(?<![\w.@-])[A-Z]{1,2}(?P<name>(?:[A-Z][a-z]+){1,3})\d{0,4}(?![\w@-])")
 _CAMEL_PART = re.compile(r"[A-Z][a-z]+")
+# "SmithA", "PatelP09": a surname, then the forename's initial in capitals (the usual school login order)
+_SURNAME_LOGIN = re.compile(r"(?<![\w.@-])(?P<name>[A-Z][a-z]{2,})[A-Z]{1,2}\d{0,4}(?![\w@-])")
 _TRAILING_NUMBER = re.compile(r"[._-]?\d+$")
 _PART = re.compile(r"[^._-]+")
 _REVERSED_CUE = re.compile(r"\b(?:backwards?|reversed?|in reverse|mirror(?:ed)?|tuag yn ôl|o chwith)\b", re.I)
@@ -90,6 +92,8 @@ class RosterSpellingRecognizer(EntityRecognizer):
         for m in _CAMEL_LOGIN.finditer(text):  # "MAlHassan", "JSmith": initials, then the surname's capitals
             parts = _CAMEL_PART.findall(m.group("name"))
             candidates.append((m.start(), m.end(), [fold(" ".join(parts)), fold("".join(parts))], False, True))
+        for m in _SURNAME_LOGIN.finditer(text):
+            candidates.append((m.start(), m.end(), [fold(m.group("name"))], False, True))
         if not candidates and not usernames:
             return []
         unique = sorted({f for _, _, forms, _, _ in candidates for f in forms}

@@ -1,0 +1,36 @@
+"""Rostered names hidden in usernames, e-mail local parts and file names, in forms generated from the roster
+rather than copied from any corpus: a rule that works only for the spellings it was tuned on is no rule."""
+import pytest
+
+# (forename, surname) of pupils in the shared test roster (tests/support/detectors.py).
+PUPILS = [("Ibrahim", "Warsame"), ("Priya", "Patel")]
+
+
+def _forms(fore: str, sur: str) -> list[str]:
+    f, s, i = fore.lower(), sur.lower(), fore[0].lower()
+    return [f + s, i + s, f"{i}.{s}", f"{i}_{s}", s + i, f"{s}.{i}", f"{i}{s}27", f"27{i}{s}", f"{s}{i}09",
+            f"{i.upper()}{sur}", f"{sur}{i.upper()}"]
+
+
+CASES = [(fore, sur, form) for fore, sur in PUPILS for form in _forms(fore, sur)]
+
+
+@pytest.mark.parametrize("fore,sur,form", CASES)
+def test_username_from_a_rostered_name_is_redacted(roster_engine, fore, sur, form):
+    result = roster_engine.scan([f"Reset the password for {form} please, locked out again."])
+    assert result.action in {"redact", "block"}
+
+
+@pytest.mark.parametrize("fore,sur,form", CASES)
+def test_email_local_part_from_a_rostered_name_is_redacted(roster_engine, fore, sur, form):
+    result = roster_engine.scan([f"Forward it to {form}@school.example.org before Friday."])
+    assert result.action in {"redact", "block"}
+
+
+@pytest.mark.parametrize("name", ["Warsame_Ibrahim_Y11 report.docx", "priya-patel-ehcp.pdf", "Y9 Warsame I.xlsx"])
+def test_file_name_with_a_rostered_name_is_redacted(roster_engine, name):
+    assert roster_engine.scan([f"Can you summarise {name} for me?"]).action in {"redact", "block"}
+
+
+def test_ordinary_sentence_is_left_alone(roster_engine):
+    assert roster_engine.scan(["Reset the password for the printer please, it is locked again."]).action == "allow"
