@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 import zipfile
-from pathlib import Path
 
 import docx
 import openpyxl
@@ -27,15 +25,9 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from detectors.engine import Engine
-    from detectors.mis_import import import_mis_csv
-    from detectors.roster import Roster
-    from tests.support.detectors import ROSTER_CSV, TEST_KEY
-
-    path = Path(tempfile.mkdtemp()) / "pupils.roster"
-    import_mis_csv(ROSTER_CSV.encode("utf-8"), path, TEST_KEY)
-    return Engine(roster=Roster.load(path, TEST_KEY))
+def engine(roster_engine):
+    """The engine with the test roster (tests/support/detectors.py)."""
+    return roster_engine
 
 
 def sent_on(engine, data: bytes) -> bytes | None:
