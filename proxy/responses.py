@@ -233,18 +233,8 @@ def notice_page(refusal: Refusal, style: SchoolStyle | None = None) -> str:
             + (f"<p>{e(words['approved'])}</p><ul>{approved}</ul>" if approved else "")
             + (f'<p><a href="{e(policy, quote=True)}">{e(words["policy"])}</a></p>' if policy else "")
             + f"<p><small>{e(words['footer'])}</small></p></section>")
-    logo = f'<img src="{e(style.logo_url, quote=True)}" alt="">' if style.logo_url else ""
-    school = f"<header>{logo}<span>{e(style.name)}</span></header>" if style.name or logo else ""
     title = " / ".join(PAGE_WORDS[language]["title"] for language in style.languages)
-    return f"""<!doctype html>
-<html lang="{style.languages[0]}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
-header{{display:flex;align-items:center;gap:.75rem;padding-bottom:.75rem;border-bottom:.3rem solid {style.colour};
-font-weight:600}} header img{{max-height:3rem}} h1{{font-size:1.4rem;color:{style.colour}}}
-section+section{{border-top:1px solid #ccc;margin-top:1.5rem}}</style></head>
-<body>{school}{"".join(sections)}</body></html>
-"""
+    return _school_page(style, title, sections)
 
 
 # --- an AI service that cannot be reached --------------------------------------------------------------------------
@@ -296,9 +286,15 @@ def unreachable_page(tool: str, why: str, style: SchoolStyle | None = None) -> s
         sections.append(f'<section lang="{language}"><h1>{e(words["title"].format(tool=tool))}</h1>'
                         f'<p>{e(words["body"].format(tool=tool, why=words.get(why, words["timeout"])))}</p>'
                         "</section>")
+    title = " / ".join(UNREACHABLE_WORDS[language]["title"].format(tool=tool) for language in style.languages)
+    return _school_page(style, title, sections)
+
+
+def _school_page(style: SchoolStyle, title: str, sections: list[str]) -> str:
+    """A teacher-facing page in the school's name, logo and colour: one `<section>` per language."""
+    e = html.escape
     logo = f'<img src="{e(style.logo_url, quote=True)}" alt="">' if style.logo_url else ""
     school = f"<header>{logo}<span>{e(style.name)}</span></header>" if style.name or logo else ""
-    title = " / ".join(UNREACHABLE_WORDS[language]["title"].format(tool=tool) for language in style.languages)
     return f"""<!doctype html>
 <html lang="{style.languages[0]}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>
