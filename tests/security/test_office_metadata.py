@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from proxy.adapters.files import file_extraction
+from tests.support.files import edited
 from tests.support.proxy import upload_through
 
 PUPIL = "Priya Patel"  # on the test roster
@@ -25,22 +26,6 @@ CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+x
 def engine(roster_engine):
     """The engine with the test roster (tests/support/detectors.py)."""
     return roster_engine
-
-
-def edited(data: bytes, parts: dict[str, bytes], content_types: dict[str, str] | None = None) -> bytes:
-    """`data` with `parts` replaced or added, each new part declared in [Content_Types].xml with its type."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = parts.pop(info.filename, None) or src.read(info)
-            if info.filename == "[Content_Types].xml":
-                for name, ctype in (content_types or {}).items():
-                    body = body.replace(b"</Types>", f'<Override PartName="/{name}" ContentType="{ctype}"/></Types>'
-                                        .encode())
-            dst.writestr(info, body)
-        for name, body in parts.items():
-            dst.writestr(name, body)
-    return out.getvalue()
 
 
 def custom_properties(value: str) -> bytes:

@@ -17,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from proxy.adapters.base import CannotRead
 from proxy.adapters.files import file_extraction
+from tests.support.files import edited
 
 NAME = "Priya Patel"  # on the test roster
 S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -54,25 +55,6 @@ def save(document) -> bytes:
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()
-
-
-def edited(data: bytes, parts: dict[str, bytes], types: dict[str, str] | None = None,
-           change: dict[str, tuple[bytes, bytes]] | None = None) -> bytes:
-    """`data` with parts added or replaced, declared with `types`, and (old, new) replacements in existing parts."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = parts.pop(info.filename, None) or src.read(info)
-            old, new = (change or {}).get(info.filename, (b"", b""))
-            body = body.replace(old, new, 1) if old else body
-            if info.filename == "[Content_Types].xml":
-                for name, ctype in (types or {}).items():
-                    body = body.replace(b"</Types>", f'<Override PartName="/{name}" ContentType="{ctype}"/></Types>'
-                                        .encode())
-            dst.writestr(info, body)
-        for name, body in parts.items():
-            dst.writestr(name, body)
-    return out.getvalue()
 
 
 def ct(kind: str) -> str:

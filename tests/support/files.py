@@ -1,7 +1,8 @@
 """Files built in memory for the upload tests: a Word document and an Excel workbook naming a pupil, a tiny real
-PNG, and a one-page PDF with real text."""
+PNG, a one-page PDF with real text, and an Office package with parts added or changed."""
 import io
 import struct
+import zipfile
 import zlib
 
 import docx
@@ -70,3 +71,22 @@ def make_pdf(text: str, *, encrypt: bool = False) -> bytes:
         writer.write(buf)
         out = buf.getvalue()
     return out
+
+
+def edited(data: bytes, parts: dict[str, bytes], types: dict[str, str] | None = None,
+           change: dict[str, tuple[bytes, bytes]] | None = None) -> bytes:
+    """`data` with parts added or replaced, declared with `types`, and (old, new) replacements in existing parts."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = parts.pop(info.filename, None) or src.read(info)
+            old, new = (change or {}).get(info.filename, (b"", b""))
+            body = body.replace(old, new, 1) if old else body
+            if info.filename == "[Content_Types].xml":
+                for name, ctype in (types or {}).items():
+                    body = body.replace(b"</Types>", f'<Override PartName="/{name}" ContentType="{ctype}"/></Types>'
+                                        .encode())
+            dst.writestr(info, body)
+        for name, body in parts.items():
+            dst.writestr(name, body)
+    return out.getvalue()
