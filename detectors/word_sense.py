@@ -160,10 +160,31 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     if len(words) > 1 and (words[0] in _SAINT_OR_ROYAL or words[0] in _ORGANISATION_FIRST or (
             words[-1] in _PLACE_ENDS and all(english_ordinary(w, common) for w in words[:-1]))):
         return True
+    if _a_place_here(text, start, end, words):
+        return True
     if all(english_ordinary(w, common) for w in words):  # "Purple Mash", "Moon": ordinary words
         return not (_PERSON_NEXT.match(text, end) or _PERSON_PREV.search(text, max(0, start - 12), start)
                     or _listed_with_a_name(text, start, end, common, not_people))
     return False
+
+
+# Before a town's name: "fieldwork in Merthyr Tydfil", "a trip to Radyr", "the road from Hailsham".
+_PLACE_BEFORE = re.compile(r"\b(?:in|to|at|from|near|around|outside|visit|visiting|via|towards|of|ym|yng|yn|i|o)[ \t]+$",
+                           re.IGNORECASE)
+
+
+def _a_place_here(text: str, start: int, end: int, words: list[str]) -> bool:
+    """Is text[start:end] a town of the UK or Ireland (data/uk_places.txt), named as a place: two words or more
+    ("Merthyr Tydfil", "Milton Keynes"), or one after a word that leads to a place ("in Hailsham"), and nothing
+    around it saying a person ("Chester is off sick")?"""
+    from detectors.wordlists import uk_places
+
+    if " ".join(words) not in uk_places():
+        return False
+    if _PERSON_NEXT.match(text, end):
+        return False
+    before = text[max(0, start - 12):start]
+    return bool(_PLACE_BEFORE.search(before)) or (len(words) > 1 and not _PERSON_PREV.search(before))
 
 
 _LISTED = re.compile(r"[\"'\u201c\u2018]?[ \t]*(?:,|&|\band\b)[ \t]*[\"'\u201c\u2018]?")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-__all__ = ["common_words", "not_people", "word_names"]
+__all__ = ["common_words", "not_people", "uk_places", "word_names"]
 
 
 @cache
@@ -32,6 +32,14 @@ def not_people() -> frozenset[str]:
     """The words of data/word_names.txt: on its own, one of these is a place, a product, a month or code,
     whatever NER guesses ("a lesson on Kent", "a Sparx quiz")."""
     return _words("word_names.txt")
+
+
+@cache
+def uk_places() -> frozenset[str]:
+    """Folded names of the towns and villages of the UK and Ireland (data/uk_places.txt, from GeoNames)."""
+    from detectors.normalise import fold
+
+    return frozenset(fold(w) for w in _words("uk_places.txt"))
 
 
 def _words(name: str) -> frozenset[str]:

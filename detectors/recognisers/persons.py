@@ -34,11 +34,12 @@ maths math english science history geography french spanish german latin art mus
 chemistry physics re pe pshe rse citizenship reading writing phonics spelling dt ict technology economics
 business psychology sociology media dance sport set group class form room block term week lesson lessons
 year years reception nursery sixth month report notes candidate certificate grade
-""".split())
+eng lit lang sci geog hist fr sp ger comp bio chem phys mus psych soc econ bus rs tech food textiles
+""".split())  # with the short forms timetables use ("7R Eng", "12 Lit")
 # Shouted school abbreviations, such as a spreadsheet's header row "NAME  ULN  DOB  SEN": never a name.
 SCHOOL_ACRONYMS = frozenset("""
 uln upn uci dob sen send senco sendco eal fsm pp ehcp cla lac cin cp gcse sats nhs ni dsl ta hlta ks1 ks2 ks3 ks4
-ks5 mis sims tbc n/a
+ks5 mis sims tbc n/a ppa inset cpd slt smt nqt ect
 """.split())
 
 
@@ -106,10 +107,10 @@ class PupilContextNameRecognizer(LocalRecognizer):
         rf"(?<![\w-]){_NAME}(?:'s)?\s?[(,]?\s?(?:(?i:in|from|into|joining|joins|moving to|starting in)\s)?"
         r"\b(?:(?i:year|yr|y)\s?\d{1,2}\b|(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b)"
     )
+    # (family words before a name are roles.RoleBeforeNameRecognizer's, from data/people_roles.yaml)
     BEFORE = re.compile(
-        r"\b(?i:pupil|student|learner|child|son|daughter|boy|girl|called|named|name|nephew|niece|mum|dad|mother|"
-        r"father|parent|carer|grandma|grandmother|grandad|grandfather|aunt|uncle|brother|sister|cousin|friend|"
-        r"neighbour|colleague|teacher|headteacher|head|deputy|governor|tutor|coach|SENCO|SENDCo|TA|DSL)"
+        r"\b(?i:pupil|student|learner|child|boy|girl|called|named|name|colleague|teacher|headteacher|head|deputy|"
+        r"governor|tutor|coach|SENCO|SENDCo|TA|DSL)"
         rf"(?:'s)?\s?[:,]?\s+{_NAME}(?![\w-])"
     )
     SCORE = 0.75
@@ -228,7 +229,10 @@ def _famous_data() -> dict[str, list[str]]:
     data = dict(_load_yaml("famous_people.yaml"))
     texts = _load_yaml("set_texts.yaml")
     data["set_texts"] = [n for title, names in texts.items() for n in (title, *names["names"])]
-    data["with_company"] = [*data.get("with_company", ()), *(n for names in texts.values() for n in names["forenames"])]
+    # A writer's surname alone ("how Stevenson presents Utterson") is the writer beside another famous name
+    surnames = [n.split()[-1] for n in data.get("writers_and_artists", ()) if " " in n]
+    data["with_company"] = [*data.get("with_company", ()), *(n for names in texts.values() for n in names["forenames"]),
+                            *surnames]
     return data
 
 
@@ -251,6 +255,12 @@ def famous_in_company() -> tuple[str, ...]:
 @cache
 def famous_folded() -> frozenset[str]:
     return frozenset(fold(n) for n in famous_names())
+
+
+@cache
+def famous_surnames() -> frozenset[str]:
+    """Folded last words of the famous names ("bronte", "kennedy"), and the one-word names."""
+    return frozenset(fold(n.split()[-1]) for n in famous_names())
 
 
 class PublicFigureRecognizer(LocalRecognizer):

@@ -164,24 +164,39 @@ class RoleBeforeNameRecognizer(_CueRecognizer):
 
     FROM_RIGHT = False
 
+    def load(self) -> None:
+        super().load()
+        from detectors.word_sense import CALENDAR
+        from detectors.wordlists import not_people
+
+        # After a relation a capitalised word is a name even when it is also a word ("her nan Pat", "his dad
+        # Mark", "mum Rose"); only places, products and days stay what they are ("mum Monday"), and the months
+        # that are not also forenames ("nan June" is a name).
+        self._after_relation = not_people() | (CALENDAR - {"april", "may", "june", "august"})
+
     def patterns(self):
         r = roles()
-        before = _alternation([*r["relations"], *r["former"], "pupils", "students", "children", "boys", "girls",
-                               "new starter", "new starters", "new pupil", "new student"])
+        relation = _alternation(r["relations"])
+        group = _alternation([*r["former"], "pupils", "students", "children", "boys", "girls",
+                              "new starter", "new starters", "new pupil", "new student"])
         # Matched on the lower-cased text (same length): a case-insensitive alternation is slow on long prompts.
-        return [re.compile(rf"(?<![\w-]){before}[ \t]*(?:\(|[:,]?[ \t]+)")]
+        # Welsh puts whose relation it is first, then the name in apposition: "mam Ffion, Nia, ...".
+        return [re.compile(rf"(?<![\w-])(?P<relation>{relation})[ \t]*(?:\(|[:,]?[ \t]+)"
+                           rf"(?:{_W}[ \t]*,[ \t]+(?=[^\W\d_][\w'\u2019-]*[ \t]*,))?"),
+                re.compile(rf"(?<![\w-]){group}[ \t]*(?:\(|[:,]?[ \t]+)")]
 
     def analyze(self, text, entities, nlp_artifacts=None):
         lower = text.lower()
         if len(lower) != len(text):
             lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         results = []
-        for m in self._patterns[0].finditer(lower):
-            name = _NAME_AT.match(text, m.end())
-            span = name and name_words(text, name.start("name"), name.end("name"), from_right=False,
-                                       common=self._common)
-            if span:
-                results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
+        for pattern, common in zip(self._patterns, (self._after_relation, self._common)):
+            for m in pattern.finditer(lower):
+                name = _NAME_AT.match(text, m.end())
+                span = name and name_words(text, name.start("name"), name.end("name"), from_right=False,
+                                           common=common)
+                if span:
+                    results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
         return results
 
 
@@ -234,8 +249,32 @@ class WelshSubjectNameRecognizer(_CueRecognizer):
                                        and w.lower() not in self.PLACE_WORDS for w in words)
 
 
+class FamilyNameRecognizer(_CueRecognizer):
+    """A family by its surname, with the word that says so: "the Kowalski family", "the Pritchard-Adeyemi
+    children", "both Fitzgerald boys", "teulu Achterberg". (A bare plural, "the Hallorans", is left to the roster
+    and NER: "the Stuarts" and "the Greens" are as often a dynasty or a party.)"""
+
+    FROM_RIGHT = False
+    MEMBERS = ("family", "families", "household", "children", "kids", "twins", "boys", "girls", "brothers",
+               "sisters", "siblings", "parents")
+
+    def patterns(self):
+        word = rf"[{_UP}][\w'\u2019]*(?:-[{_UP}][\w'\u2019]*)?"
+        family = _alternation(welsh_mutations("teulu"))
+        return [re.compile(rf"(?<![\w-])(?i:the|both|all the|both the)[ \t]+(?P<name>{word})[ \t]+"
+                           rf"(?i:{'|'.join(self.MEMBERS)})(?![\w-])"),
+                re.compile(rf"(?<![\w-])(?i:{family})[ \t]+(?P<name>{word})")]
+
+    def accept(self, text, m):
+        from detectors.normalise import fold
+        from detectors.recognisers.persons import famous_surnames
+
+        return fold(m.group("name")) not in famous_surnames()  # "the Brontë sisters", "the Kennedy brothers"
+
+
 # The engine registers these (and lets them settle words before NER, like the other cue recognisers).
-ROLE_RECOGNISERS = (RoleAfterNameRecognizer, RoleBeforeNameRecognizer, PersonVerbRecognizer, WelshSubjectNameRecognizer)
+ROLE_RECOGNISERS = (RoleAfterNameRecognizer, RoleBeforeNameRecognizer, PersonVerbRecognizer, WelshSubjectNameRecognizer,
+                    FamilyNameRecognizer)
 
 
 # Only "and"-like joins: after a comma comes a greeting's name as often as a list's ("Hiya, Wayne", "Merhaba, Yusuf").

@@ -166,13 +166,17 @@ class RosterNameRecognizer(EntityRecognizer):
         keys = {raw: _key(_strip_possessive(raw)) for raw in set(_WORD.findall(text))}
         # "olivers mum": a possessive typed without its apostrophe
         stems = {raw: _key(raw[:-1]) for raw in keys if len(raw) > 3 and raw[-1] in "sS" and "'" not in raw}
-        unique = list((set(keys.values()) | set(stems.values())) - {""})
+        # "the Marshes", "the Joneses": a family's plural after a sibilant
+        es_stems = {raw: _key(raw[:-2]) for raw in stems if _SIBILANT_PLURAL.search(raw)}
+        unique = list((set(keys.values()) | set(stems.values()) | set(es_stems.values())) - {""})
         if not unique:
             return []
         flags, idx = self.roster.lookup_folded(unique)
         if not flags.any():
             return []
         word_flags = {f: (int(fl), int(i)) for f, fl, i in zip(unique, flags.tolist(), idx.tolist()) if fl}
+        families = {raw for raw, stem in es_stems.items() if word_flags.get(stem, (0,))[0] & SURNAME}
+        stems.update({raw: es_stems[raw] for raw in families if not word_flags.get(stems[raw], (0,))[0] & SURNAME})
         bare_possessives = {raw: stem for raw, stem in stems.items()
                             if word_flags.get(stem, (0,))[0] & (FORENAME | SURNAME) and keys[raw] not in word_flags}
         # Positions are needed for name words, the words the context rules read, and capitalised words (which
@@ -307,7 +311,8 @@ class RosterNameRecognizer(EntityRecognizer):
             for item in list(doubtful):
                 k, fl, ix = item
                 w = words[k]
-                if not w.raw[:1].isupper() or w.raw.isupper() or self._other_persons_name(text, words, k, k, part):
+                if not w.raw[:1].isupper() or w.raw.isupper() or self._other_persons_name(text, words, k, k, part) \
+                        or (w.folded in self.common and _listed_with_things(text, words, k, part, self.common)):
                     doubtful.remove(item)
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
@@ -340,6 +345,8 @@ class RosterNameRecognizer(EntityRecognizer):
         if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
             return True  # "Mrs Smith", "Mr. van der Berg"
         folded = " ".join(w.folded for w in words[i:j + 1])
+        if i == j and folded in self.common and _listed_with_things(text, words, i, part, self.common):
+            return False  # "Summer, Autumn, Winter and Spring": a list of the words, not of pupils
         if first.raw.islower() and i == j and _ordinary(first.folded, self.common) and (
                 _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start) or _capitalises(text)):
             # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who
@@ -448,6 +455,7 @@ def _joins(gap: str, *, first: bool) -> bool:
     return (stripped == "" and gap != "") or (first and stripped == "," and gap.startswith(","))
 
 
+_SIBILANT_PLURAL = re.compile(r"(?:s|sh|ch|x|z)es$", re.I)
 _FAMILY_OF = re.compile(r"\b(?:the|The|THE|both|all the)[ \t]+$")  # before a family named in the plural
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a position, on the same line
 
@@ -455,19 +463,40 @@ _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a po
 _LIST_GAP = re.compile(r"\s*[\"'“”‘’]?\s*[,&/]?\s*[\"'“”‘’]?\s*")  # also a code list: "Zoë", "Grace"
 
 
+def _list_neighbour(text: str, words: list[_Word], k: int, step: int, *, marked: bool = False) -> int | None:
+    """The index of the word listed next to words[k] in direction `step` ("Ruby, Olivia and Isla"), if any;
+    `marked`: only across a comma, "&", "/", "and" or "or" (not a bare space, as in "Oliver Smith")."""
+    other = k + step
+    if 0 <= other < len(words) and words[other].folded in ("and", "or") and words[other].raw.islower():
+        other += step  # "Ruby and Olivia"
+    if not 0 <= other < len(words):
+        return None
+    lo, hi = sorted((k, other))
+    gaps = text[words[lo].end:words[hi].start]
+    plain = gaps.replace(" and ", " ").replace(" or ", " ")
+    if marked and plain == gaps and not re.search(r"[,&/]", gaps):
+        return None
+    return other if _LIST_GAP.fullmatch(plain) else None
+
+
+def _listed_with_things(text: str, words: list[_Word], k: int, part: set[str], common: frozenset[str]) -> bool:
+    """Is words[k] in a list with a capitalised ordinary word, not opening a sentence, that is nobody's name here
+    ("Summer, Autumn, Winter and Spring", "Rose, Tulip and Daisy")? Then the list is of things, and a name that is
+    also a word is the word."""
+    for step in (-1, 1):
+        other = _list_neighbour(text, words, k, step, marked=True)
+        while other is not None:
+            o = words[other]
+            if o.raw[:1].isupper() and not o.raw.isupper() and o.folded in common and o.folded not in part \
+                    and not _sentence_start(text, o.start):  # "Later, Mark should..." is no list
+                return True
+            other = _list_neighbour(text, words, other, step, marked=True)
+    return False
+
+
 def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> bool:
     """Is words[k] in a list with an accepted name: "Ruby, Olivia and Isla", "Grace & Oliver Smith"?"""
-    for step in (-1, 1):
-        other = k + step
-        if 0 <= other < len(words) and words[other].folded in ("and", "or") and words[other].raw.islower():
-            other += step  # "Ruby and Olivia"
-        if not 0 <= other < len(words) or other not in accepted:
-            continue
-        lo, hi = sorted((k, other))
-        gaps = text[words[lo].end:words[hi].start]
-        if _LIST_GAP.fullmatch(gaps.replace(" and ", " ").replace(" or ", " ")):
-            return True
-    return False
+    return any(_list_neighbour(text, words, k, step) in accepted for step in (-1, 1))
 
 
 _CELL_BEFORE = re.compile(r"(?:^|[,|\t:;])[ \t]*$")

@@ -21,6 +21,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.language import passages
 from detectors.normalise import fold
+from detectors.recognisers.persons import _LO, _UP
 from detectors.roster import FORENAME, FULL_NAME, SURNAME, Roster
 from detectors.wordlists import word_names
 
@@ -40,10 +41,14 @@ _LOWER_WORD = re.compile(r"[^\W\d_]{5,}")  # candidates only: their positions ar
 _WORD = re.compile(r"(?<![\w.@-])[^\W\d_]{4,}(?![\w@-])")
 _REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO": the capital at the end
 # An initial or two glued to a capitalised surname, as shared-drive folders and logins are named: "MAlHassan".
-_CAMEL_LOGIN = re.compile(r"(?<![\w.@-])[A-Z]{1,2}(?P<name>(?:[A-Z][a-z]+){1,3})\d{0,4}(?![\w@-])")
-_CAMEL_PART = re.compile(r"[A-Z][a-z]+")
-# "SmithA", "PatelP09": a surname, then the forename's initial in capitals (the usual school login order)
-_SURNAME_LOGIN = re.compile(r"(?<![\w.@-])(?P<name>[A-Z][a-z]{2,})[A-Z]{1,2}\d{0,4}(?![\w@-])")
+_CAMEL_LOGIN = re.compile(rf"(?<![\w.@-])[{_UP}]{{1,2}}(?P<name>(?:[{_UP}][{_LO}]+){{1,3}})\d{{0,4}}(?![\w@-])")
+_CAMEL_PART = re.compile(rf"[{_UP}][{_LO}]+")
+_CAMEL_WORD = re.compile(rf"[{_UP}]{{1,2}}[{_LO}]+")  # a name's own capitals kept: "OBrien", "McKay"
+# "SmithA", "PatelP09", "OBrienZ": a surname (its own capitals kept: O'Brien, McKay), then the forename's
+# initial in capitals (the usual school login order)
+_SURNAME_LOGIN = re.compile(
+    rf"(?<![\w.@-])(?P<name>[{_UP}][{_LO}]{{0,2}}[{_UP}]?[{_LO}]{{2,}})[{_UP}]{{1,2}}\d{{0,4}}(?![\w@-])")
+_FILE_OR_LOGIN = re.compile(r"[_.\d]")  # a file name, path or login, not a hyphenated word
 _TRAILING_NUMBER = re.compile(r"[._-]?\d+$")
 _PART = re.compile(r"[^._-]+")
 _REVERSED_CUE = re.compile(r"\b(?:backwards?|reversed?|in reverse|mirror(?:ed)?|tuag yn ôl|o chwith)\b", re.I)
@@ -129,7 +134,12 @@ class RosterSpellingRecognizer(EntityRecognizer):
         body = _TRAILING_NUMBER.sub("", token)
         parts = [(p.start(), p.end()) for p in _PART.finditer(body)]
         if len(parts) > 1:  # "oliver.smith", "Smith_Oliver": pairs of neighbouring parts
-            return {(a, d): [fold(f"{token[a:b]} {token[c:d]}")] for (a, b), (c, d) in itertools.pairwise(parts)}
+            forms = {(a, d): [fold(f"{token[a:b]} {token[c:d]}")] for (a, b), (c, d) in itertools.pairwise(parts)}
+            if _FILE_OR_LOGIN.search(token):  # each part as a login of its own: "dpritchard_y9.docx", "DylanPritchard_Y9"
+                for a, b in parts:  # (not in a hyphenated word: "segunda-feira" holds no "eira")
+                    for (lo, hi), found in self._part_forms(token[a:b]).items():
+                        forms.setdefault((a + lo, a + hi), []).extend(found)
+            return forms
         word = body.lower()
         if not body.isalpha() or len(word) < 5 or (word in self.common and body == token) or not body.islower():
             return {}  # a capitalised word is prose, left to RosterNameRecognizer
@@ -137,6 +147,21 @@ class RosterSpellingRecognizer(EntityRecognizer):
         if token != body or word not in self.common:  # "jsmith27", "jsmith": an initial, then a surname
             forms += [word[1:], word[:-1]]
         return {(0, len(token)): forms if word.isascii() else [fold(f) for f in forms]}
+
+    def _part_forms(self, part: str) -> dict[tuple[int, int], list[str]]:
+        """Forms one part of a file name or path may stand for, read as a token of its own would be: a lower-case
+        login ("dpritchard"), capitals joining names ("DylanPritchard", "JSmith") or a surname + initial
+        ("OBrienZ")."""
+        if part.islower():
+            return self._glued_forms(part)
+        if m := _CAMEL_LOGIN.fullmatch(part):
+            words = _CAMEL_PART.findall(m.group("name"))
+            return {(0, len(part)): [fold(" ".join(words)), fold("".join(words))]}
+        if m := _SURNAME_LOGIN.fullmatch(part):
+            return {(0, len(part)): [fold(m.group("name"))]}
+        if len(words := _CAMEL_WORD.findall(part)) > 1 and "".join(words) == part:  # "DylanPritchard", "ZoëOBrien"
+            return {(0, len(part)): [fold(" ".join(words))]}
+        return {}
 
     def _result(self, start: int, end: int, evasion: bool, refs: list[str]) -> RecognizerResult:
         kind = "disguised name" if evasion else "name in a username or file name"

@@ -25,6 +25,8 @@ Celyn,Rees,5
 Lydia,Bennet,12
 Alfie,Wood,8
 Sadia,Islam,9
+Summer,Lloyd,3
+Autumn,Reece,3
 """
 
 
@@ -60,6 +62,12 @@ def clean_engine(tmp_path_factory):
     "Turn my timetable into a grid:\nMon, PE, RE, Welsh, Maths\nTue, Art, Welsh, DT, Music",
     # a set text's character whose full name a pupil also has, with the text named
     "Pride and Prejudice: was Lydia Bennet a victim or a fool? Debate statements for Year 12.",
+    # names that are words, listed with words of their kind
+    "Write a rhyme for Year 1 about Summer, Autumn, Winter and Spring.",
+    # towns NER takes for people, and a writer named by surname beside the characters
+    "Send the invoice to the council offices, Castle Street, Merthyr Tydfil, marked for the finance team.",
+    "Write a Year 6 fieldwork plan for a day in Hailsham: the high street, the river and the common.",
+    "Explain how Stevenson presents Jekyll, Hyde and Utterson in chapter 1, for GCSE revision.",
     # public addresses
     "Write the return slip for the trip. Venue: Techniquest, Stuart Street, Cardiff Bay CF10 5BW. Cost £9.",
     "Coach leaves 8.30am for the National Museum, Cathays Park, Cardiff CF10 3NP; back by 3.15.",
@@ -78,6 +86,8 @@ def test_a_clean_prompt_passes_unchanged(clean_engine, text):
     ("Lincoln Hayes went to Lincoln at half term and wrote about the cathedral.",
      "[PUPIL_1] went to Lincoln at half term and wrote about the cathedral."),
     ("April has been late three times this week.", "[PUPIL_1] has been late three times this week."),
+    ("Summer and Autumn did really well in the spelling test.",
+     "[PUPIL_1] and [PUPIL_2] did really well in the spelling test."),
     ("Write a report comment for Miles Bishop: great effort in class.",
      "Write a report comment for [PUPIL_1]: great effort in class."),
     ("Mae Haf wedi gofyn am gael newid ei dewisiadau TGAU. Ysgrifenna lythyr at ei rhieni.",

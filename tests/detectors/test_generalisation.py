@@ -32,5 +32,25 @@ def test_file_name_with_a_rostered_name_is_redacted(roster_engine, name):
     assert roster_engine.scan([f"Can you summarise {name} for me?"]).action in {"redact", "block"}
 
 
+def _file_names(fore: str, sur: str) -> list[str]:
+    """Logins and names as parts of file names and paths, beside years, classes and extensions."""
+    f, s, i = fore.lower(), sur.lower(), fore[0].lower()
+    return [f"{i}{s}_y9.docx", f"{fore}{sur}_Y9.docx", f"{sur}{i.upper()}_art.jpg", f"{f}{s}-report-2026.pdf",
+            rf"C:\Reports\{fore}{sur}_Y11.docx", f"{i}{s}27_mock.xlsx"]
+
+
+@pytest.mark.parametrize("fore,sur,name", [(fore, sur, name) for fore, sur in PUPILS + [("Zoë", "O'Brien")]
+                                            for name in _file_names(fore, sur.replace("'", ""))])
+def test_a_login_inside_a_file_name_or_path_is_redacted(roster_engine, fore, sur, name):
+    d = roster_engine.scan([f"Please rename {name} before Friday."])
+    assert d.action in {"redact", "block"}
+    assert sur.replace("'", "").lower() not in d.texts[0].lower()
+
+
+def test_ordinary_file_names_are_left_alone(roster_engine):
+    text = "Rename worksheet_y9.docx, FinalReport_Y11.docx, MarksheetA_art.jpg and lesson-plan-2026.pdf please."
+    assert roster_engine.scan([text]).action == "allow"
+
+
 def test_ordinary_sentence_is_left_alone(roster_engine):
     assert roster_engine.scan(["Reset the password for the printer please, it is locked again."]).action == "allow"

@@ -10,6 +10,42 @@ def test_a_family_named_in_the_plural_by_a_roster_surname_is_redacted(roster_eng
     assert d.texts == ["I met the [PUPIL_1] and the [PUPIL_2] at parents' evening."]
 
 
+def test_a_family_plural_after_a_sibilant_is_redacted(tmp_path):
+    engine = engine_for_roster("Forename,Surname,Year\nSienna,Marsh,5\nGeraint,Jones,6\nAlfie,Fox,4\n", tmp_path)
+    d = engine.scan(["Please write to the Marshes, the Joneses and the Foxes about the trip."])
+    assert d.texts == ["Please write to the [PUPIL_1], the [PUPIL_2] and the [PUPIL_3] about the trip."]
+    assert engine.scan(["The marshes and foxes of the Somerset Levels: a Year 5 habitat lesson."]).action == "allow"
+
+
+@pytest.mark.parametrize("text, redacted", [
+    # a relation's name is a name even when it is also a word
+    ("Her nan Pat collects her on Fridays.", "Her nan [PERSON_1] collects her on Fridays."),
+    ("Mr Smith and his partner Gemma want a meeting.", "Mr [PUPIL_1] and his partner [PERSON_1] want a meeting."),
+    ("His dad Mark is picking him up.", "His dad [PERSON_1] is picking him up."),
+    # Welsh: whose mother first, then her name in apposition
+    ("Roedd mam Oliver, Nia, yn hwyr eto.", "Roedd mam [PUPIL_1], [PERSON_1], yn hwyr eto."),
+])
+def test_a_relations_name_is_redacted(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("The Pritchard-Adeyemi children are moving to Bristol.", "The [PERSON_1] children are moving to Bristol."),
+    ("Please ring the Halloran household before 4pm.", "Please ring the [PERSON_1] household before 4pm."),
+    ("Mae teulu Achterberg yn symud i Abertawe.", "Mae teulu [PERSON_1] yn symud i Abertawe."),
+])
+def test_a_family_named_with_a_family_word_is_redacted(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
+def test_a_famous_family_stays(roster_engine):
+    assert roster_engine.scan(["Which of the Brontë sisters wrote Jane Eyre?"]).action == "allow"
+
+
+def test_a_relation_before_a_month_or_place_is_no_name(roster_engine):
+    assert roster_engine.scan(["Her mum Monday morning said the trip to Kent was great."]).texts[0].count("[") == 0
+
+
 @pytest.mark.parametrize("text, redacted", [
     ("Sarah Smith rang about Oliver's trip.", "[PERSON_1] rang about [PUPIL_1]'s trip."),
     ("pls ask Kasia Patel to ring me re the trip", "pls ask [PERSON_1] to ring me re the trip"),  # a parent
