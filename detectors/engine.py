@@ -521,10 +521,13 @@ def _with_first_name(text: str, r: RecognizerResult, famous: list[tuple[int, int
     """NER sometimes tags only the surname of a name on its own ("Amelia Watson" in a table row gives "Watson"): the
     capitalised word right before it joins the name when it could be one (not an ordinary word, a title or a
     school word)."""
+    from detectors.normalise import fold
     from detectors.recognisers.roster_names import common_words
+    from detectors.word_sense import person_word_before
 
     m = _WORD_BEFORE.search(text, max(0, r.start - 40), r.start)
     if m is None or not maybe_name(m.group(1), set()) or m.group(1).lower() in common_words() \
+            or person_word_before(fold(m.group(1))) \
             or any(s < r.start and m.start(1) < e for s, e in famous):
         return r
     r.start = m.start(1)

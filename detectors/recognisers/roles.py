@@ -249,6 +249,23 @@ class WelshSubjectNameRecognizer(_CueRecognizer):
                                        and w.lower() not in self.PLACE_WORDS for w in words)
 
 
+class GreetingNameRecognizer(_CueRecognizer):
+    """The person a message is written to, on its greeting line: "Dear Ieuan,", "Hi Gwenllian!", "Morning Tobias"
+    (NER misses names it has not seen; other languages' greetings are name_cues.CueNameRecognizer's). Only when the
+    greeting line ends after the name, so "Hi all," and "Dear Parents," (ordinary words) stay."""
+
+    FROM_RIGHT = False
+
+    def patterns(self):
+        greeting = r"(?i:dear|hi|hello|hiya|hey|good morning|good afternoon|morning|afternoon|evening)"
+        return [re.compile(rf"(?:^|(?<=[\"\u201c'\u2018\n]))[ \t]*{greeting}[ \t]+"
+                           rf"(?P<name>{_W}(?:[ ]{_W}){{0,2}})[ \t]*(?=[,!\n]|$)", re.MULTILINE)]
+
+    def accept(self, text, m):
+        first = m.group("name").split()[0].lower()
+        return not (first.endswith("s") and first[:-1] in self._common)  # "Dear Parents,", "Hi Colleagues!"
+
+
 class FamilyNameRecognizer(_CueRecognizer):
     """A family by its surname, with the word that says so: "the Kowalski family", "the Pritchard-Adeyemi
     children", "both Fitzgerald boys", "teulu Achterberg". (A bare plural, "the Hallorans", is left to the roster
@@ -274,7 +291,7 @@ class FamilyNameRecognizer(_CueRecognizer):
 
 # The engine registers these (and lets them settle words before NER, like the other cue recognisers).
 ROLE_RECOGNISERS = (RoleAfterNameRecognizer, RoleBeforeNameRecognizer, PersonVerbRecognizer, WelshSubjectNameRecognizer,
-                    FamilyNameRecognizer)
+                    GreetingNameRecognizer, FamilyNameRecognizer)
 
 
 # Only "and"-like joins: after a comma comes a greeting's name as often as a list's ("Hiya, Wayne", "Merhaba, Yusuf").

@@ -38,6 +38,29 @@ def test_a_family_named_with_a_family_word_is_redacted(roster_engine, text, reda
     assert roster_engine.scan([text]).texts == [redacted]
 
 
+@pytest.mark.parametrize("text, redacted", [
+    ('Check my reply: "Dear Ieuan, thank you for covering my lessons."',
+     'Check my reply: "Dear [PERSON_1], thank you for covering my lessons."'),
+    ("Hi Gwenllian,\nThe minutes are attached.", "Hi [PERSON_1],\nThe minutes are attached."),
+    ("Dear Parents,\nThe trip is on Friday.", "Dear Parents,\nThe trip is on Friday."),
+    ("Hi all, the coach is booked.", "Hi all, the coach is booked."),
+])
+def test_the_person_a_message_greets_is_redacted(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("Gofynnwch i'r swyddfa anfon y ffurflenni at Aled cyn dydd Gwener.",
+     "Gofynnwch i'r swyddfa anfon y ffurflenni at [PERSON_1] cyn dydd Gwener."),
+    ("Diolch yn fawr i Sioned am drefnu'r cyngerdd Nadolig.", "Diolch yn fawr i [PERSON_1] am drefnu'r cyngerdd Nadolig."),
+    ("Bydd Ieuan Prys yn dechrau yn y dosbarth ddydd Llun.", "Bydd [PERSON_1] yn dechrau yn y dosbarth ddydd Llun."),
+    ("Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa.",
+     "Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa."),
+])
+def test_welsh_cues_for_a_person_and_not_for_a_place(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
 def test_a_famous_family_stays(roster_engine):
     assert roster_engine.scan(["Which of the Brontë sisters wrote Jane Eyre?"]).action == "allow"
 
