@@ -13,7 +13,7 @@ import yaml
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
 from detectors.language import foreign_spans, welsh_mutations
-from detectors.recognisers.persons import TITLES
+from detectors.recognisers.persons import _UP, TITLES
 
 _NAME = r"(?P<name>[^\W\d_][\w'\u2019-]*(?:[ \t][^\W\d_][\w'\u2019-]*)?)"
 
@@ -51,7 +51,8 @@ class CueNameRecognizer(LocalRecognizer):
         self.sign_off = re.compile(rf"(?<![\w-]){any_of(pick('sign_offs'))}[ \t]*[,.!-]?[ \t]*\n?[ \t]*(?:{titles})?"
                                    rf"{_NAME}[ \t]*(?=[\n\"\u201d']|$)")
         self.titled = re.compile(rf"(?<![\w-]){titles}{_NAME}")
-        self.cued = re.compile(rf"(?<![\w-]){any_of(pick('before_name'))}[ \t]*[:,]?[ \t]+{_NAME}")
+        # the name must start with a capital, so "at rieni Cai" leaves "rieni Cai" to the next cue
+        self.cued = re.compile(rf"(?<![\w-]){any_of(pick('before_name'))}[ \t]*[:,]?[ \t]+(?=[{_UP}]){_NAME}")
         self._not_names = frozenset(w.lower() for w in pick("not_names"))
 
     def analyze(self, text, entities, nlp_artifacts=None):

@@ -54,6 +54,9 @@ def test_the_person_a_message_greets_is_redacted(roster_engine, text, redacted):
      "Gofynnwch i'r swyddfa anfon y ffurflenni at [PERSON_1] cyn dydd Gwener."),
     ("Diolch yn fawr i Sioned am drefnu'r cyngerdd Nadolig.", "Diolch yn fawr i [PERSON_1] am drefnu'r cyngerdd Nadolig."),
     ("Bydd Ieuan Prys yn dechrau yn y dosbarth ddydd Llun.", "Bydd [PERSON_1] yn dechrau yn y dosbarth ddydd Llun."),
+    ("Helpwch fi i ysgrifennu neges at rieni Cai am ei ymddygiad.",
+     "Helpwch fi i ysgrifennu neges at rieni [PERSON_1] am ei ymddygiad."),
+    ("Mae gan Ela apwyntiad deintydd am 2 o'r gloch.", "Mae gan [PERSON_1] apwyntiad deintydd am 2 o'r gloch."),
     ("Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa.",
      "Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa."),
 ])
