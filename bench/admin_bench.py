@@ -321,9 +321,16 @@ def main() -> int:
                 "30 days, tool=chatgpt": EventFilter(start=month, tool="chatgpt"),
                 "30 days, profile=pupil": EventFilter(start=month, profile="pupil"),
                 "30 days, entity=SEN": EventFilter(start=month, entity="SPECIAL_CATEGORY:SEN"),
+                "30 days, department=SEN": EventFilter(start=month, department="SEN"),
+                "30 days, severity=safeguarding": EventFilter(start=month, severity=5),
+                "all time, tool=chatgpt": EventFilter(tool="chatgpt"),
                 "all time, profile=staff": EventFilter(profile="staff"),
+                "all time, department=Science": EventFilter(department="Science"),
                 "all time, entity=PUPIL": EventFilter(entity="PUPIL"),
+                "all time, severity=identifiers": EventFilter(severity=3),
+                "all time, tool=chatgpt, profile=pupil": EventFilter(tool="chatgpt", profile="pupil"),
                 "user=staff0042": EventFilter(user="staff0042"),
+                "30 days, proxy_id=site-3": EventFilter(start=month, proxy_id="site-3"),
             }
             rows: list[tuple[str, str, float]] = []
             with db.session() as s:
