@@ -187,11 +187,12 @@ class _Breakdown:
     tool: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=1)
     profile: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=1)
     department: Mapped[str] = mapped_column(String(128), primary_key=True, sort_order=1)
+    severity: Mapped[int] = mapped_column(SmallInteger, primary_key=True, sort_order=1)
     events: Mapped[int] = mapped_column(Integer, nullable=False, sort_order=1)
 
 
 class DailyCount(_Breakdown, Base):
-    """Events per UTC day, action, tool, profile and department (for dashboards filtered on those)."""
+    """Events per UTC day, action, tool, profile, department and severity (for dashboards filtered on those)."""
 
     __tablename__ = "daily_counts"
 
@@ -201,7 +202,7 @@ class DailyCount(_Breakdown, Base):
 
 
 class DailyEntityCount(_Breakdown, Base):
-    """Events holding each data type, per UTC day, action, tool, profile and department."""
+    """Events holding each data type, per UTC day, action, tool, profile, department and severity."""
 
     __tablename__ = "daily_entity_counts"
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
@@ -166,18 +167,17 @@ def _ranked(rows: Rows) -> list[GroupCounts]:
 
 # Which roll-up answers which filters (start/end always: whole days from the roll-up, partial days from events).
 TOTALS_FILTERS = frozenset({"start", "end", "action"})
-ROLLUP_FILTERS = TOTALS_FILTERS | {"tool", "profile", "department", "entity"}
-ROLLUP_DIMENSIONS = ("day", "tool", "profile", "department", "entity")  # in DailyCount / DailyEntityCount
-DIMENSIONS = (*ROLLUP_DIMENSIONS, "severity")  # severity: DailyTotal only
+ROLLUP_FILTERS = TOTALS_FILTERS | {"tool", "profile", "department", "severity", "entity"}
+DIMENSIONS = ("day", "tool", "profile", "department", "severity", "entity")  # in DailyCount / DailyEntityCount
 
 
 def stats(session: Session, flt: EventFilter) -> Stats:
     """Counts for the dashboard: by action, per UTC day, by tool, profile, department and data type.
 
     Whole UTC days inside the range come from the daily roll-ups (the one-dimension totals when only dates and
-    action are filtered; the all-dimension tables when tool, profile, department or a data type is); partial days at
-    either end, and filters no roll-up holds (user, proxy, pupil), are counted from the events. The figures are
-    exact either way (tests compare them)."""
+    action are filtered; the all-dimension tables when tool, profile, department, severity or a data type is);
+    partial days at either end, and filters no roll-up holds (user, proxy, pupil), are counted from the events. The
+    figures are exact either way (tests compare them)."""
     used = {name for name, value in flt if value is not None}
     blank = any(getattr(flt, f) == "" for f in ("tool", "profile", "department", "entity"))
     rows: dict[str, Rows] = {dim: [] for dim in DIMENSIONS}
@@ -191,12 +191,8 @@ def stats(session: Session, flt: EventFilter) -> Stats:
             _add_totals(session, flt, full, rows)
         else:
             _add_rollup_rows(session, flt, full, rows)
-            # severity is only in the one-dimension totals: count the whole days' events for it
-            whole = {"start": midnight(full[0]) if full[0] else None, "end": midnight(full[1]) if full[1] else None}
-            rows["severity"] += _event_rows(session, flt.model_copy(update=whole), "severity")
     for edge in edges:
-        for dim in DIMENSIONS:
-            rows[dim] += _event_rows(session, edge, dim)
+        _add_event_rows(session, edge, rows)
     days = _group(rows["day"])
     timeline = [TimelinePoint(day=day, **days[day]) for day in sorted(days, key=str)]  # type: ignore[arg-type]
     totals = ActionCounts()
@@ -252,26 +248,49 @@ def _add_rollup_rows(session: Session, flt: EventFilter, days: Days,
     # with a data-type filter every dimension comes from the entity roll-up (one row per event and type)
     tables = [DailyEntityCount] if flt.entity is not None else [DailyCount, DailyEntityCount]
     for table in tables:
-        dims = [d for d in ROLLUP_DIMENSIONS
+        dims = [d for d in DIMENSIONS
                 if (d == "entity") == (table is DailyEntityCount) or flt.entity is not None]
         conds = _day_conds(table, days)
-        for name in ("action", "tool", "profile", "department", "entity"):
+        for name in ("action", "tool", "profile", "department", "severity", "entity"):
             value = getattr(flt, name)
             if value is not None and hasattr(table, name):
                 conds.append(getattr(table, name) == value)
-        columns = [getattr(table, d) for d in dims]
-        total = func.sum(table.events)
-        if session.get_bind().dialect.name == "postgresql":
-            # one scan for all dimensions; roll-up keys are never NULL, so NULL marks "not this grouping"
-            sets = func.grouping_sets(*(tuple_(c, table.action) for c in columns))
-            for *keys, action, n in session.execute(select(*columns, table.action, total).where(*conds)
-                                                    .group_by(sets)):
-                dim = next(d for d, k in zip(dims, keys) if k is not None)
-                rows[dim].append((_key(keys[dims.index(dim)]), action, int(n)))
-        else:
-            for dim, column in zip(dims, columns):
-                stmt = select(column, table.action, total).where(*conds).group_by(column, table.action)
-                rows[dim] += [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
+        _add_grouped(session, rows, select(func.sum(table.events)).where(*conds),
+                     {d: getattr(table, d) for d in dims}, table.action)
+
+
+def _add_event_rows(session: Session, flt: EventFilter, rows: dict[str, Rows]) -> None:
+    """The statistics counted from the events themselves (partial days, and filters no roll-up holds)."""
+    columns = {"day": func.date(Event.time), "tool": Event.tool, "severity": Event.severity,
+               # "" for none, as in the roll-ups: a grouping key must never be NULL (see _add_grouped)
+               "profile": func.coalesce(Event.profile, rollups.NONE),
+               "department": func.coalesce(Event.department, rollups.NONE)}
+    _add_grouped(session, rows, select(func.count()).select_from(Event).where(*event_conditions(flt)),
+                 columns, Event.action)
+    # one row per event and data type; with a data-type filter, by_entity counts that type only (as the roll-up)
+    conds = event_conditions(flt.model_copy(update={"entity": None}))
+    if flt.entity is not None:
+        conds.append(EventEntity.entity == flt.entity)
+    _add_grouped(session, rows, select(func.count()).select_from(EventEntity)
+                 .join(Event, Event.event_id == EventEntity.event_id).where(*conds),
+                 {"entity": EventEntity.entity}, Event.action)
+
+
+def _add_grouped(session: Session, rows: dict[str, Rows], base: Select[Any],
+                 columns: dict[str, ColumnElement[Any]], action: ColumnElement[str]) -> None:
+    """Add `base`'s one measure per (key, action) of each column to rows[its dimension]: in one scan with
+    GROUPING SETS on PostgreSQL (a NULL key marks "not this grouping", so keys must never be NULL), one query per
+    column on SQLite."""
+    names = list(columns)
+    if session.get_bind().dialect.name == "postgresql":
+        sets = func.grouping_sets(*(tuple_(c, action) for c in columns.values()))
+        for n, *keys, act in session.execute(base.add_columns(*columns.values(), action).group_by(sets)):
+            i = next(i for i, k in enumerate(keys) if k is not None)
+            rows[names[i]].append((_key(keys[i]), act, int(n)))
+        return
+    for name, column in columns.items():
+        stmt = base.add_columns(column, action).group_by(column, action)
+        rows[name] += [(_key(k), a, int(n)) for n, k, a in session.execute(stmt)]
 
 
 def _split_days(
@@ -292,22 +311,6 @@ def _split_days(
     if end is not None and last is not None and midnight(last) < end:
         edges.append((midnight(last), end))
     return (first, last), edges
-
-
-def _event_rows(session: Session, flt: EventFilter, dim: str) -> Rows:
-    if dim == "entity":
-        # with a data-type filter, by_entity counts that type only (as the roll-up does)
-        conds = event_conditions(flt.model_copy(update={"entity": None}))
-        if flt.entity is not None:
-            conds.append(EventEntity.entity == flt.entity)
-        stmt = (select(EventEntity.entity, Event.action, func.count())
-                .join(Event, Event.event_id == EventEntity.event_id)
-                .where(*conds).group_by(EventEntity.entity, Event.action))
-        return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
-    conds = event_conditions(flt)
-    column = func.date(Event.time) if dim == "day" else getattr(Event, dim)
-    stmt = select(column, Event.action, func.count()).where(*conds).group_by(column, Event.action)
-    return [(_key(k), a, int(n)) for k, a, n in session.execute(stmt)]
 
 
 def _key(value: object) -> str | None:

@@ -1,6 +1,6 @@
 """Daily roll-ups of event counts for fast dashboards: DailyTotal (one dimension at a time: the unfiltered
-dashboard), DailyCount and DailyEntityCount (all dimensions: dashboards filtered on tool, profile, department or
-data type).
+dashboard), DailyCount and DailyEntityCount (all dimensions: dashboards filtered on tool, profile, department,
+severity or data type).
 
 `add` runs in the ingest transaction for the events that were new, so the roll-ups stay exact under duplicate
 delivery; rows are upserted in key order so concurrent batches never deadlock. `rebuild` recomputes a day range
@@ -23,24 +23,25 @@ from .models import DailyCount, DailyEntityCount, DailyTotal, Event, EventEntity
 
 NONE = ""  # stands for a missing profile/department in the roll-up keys
 TABLES = (DailyTotal, DailyCount, DailyEntityCount)
-DIMENSIONS = ("tool", "profile", "department", "entity")  # DailyCount / DailyEntityCount columns
-# DailyTotal also counts by severity (key: the level as text), for the dashboard's unfiltered "by severity"
+DIMENSIONS = ("tool", "profile", "department", "severity", "entity")  # DailyCount / DailyEntityCount columns
+# (DailyTotal keys are text: a severity level is counted there as its number written out, "3")
 
 
 def add(session: Session, events: Iterable[WireEvent], severities: Mapping[Any, int]) -> None:
     """Count newly stored events into the roll-ups (same transaction as the insert); `severities` maps each
-    event_id to its stored severity (counted in DailyTotal only, as dimension "severity")."""
+    event_id to its stored severity."""
     totals: Counter[tuple[date, str, str, str]] = Counter()
-    daily: Counter[tuple[date, str, str, str, str]] = Counter()
-    entities: Counter[tuple[date, str, str, str, str, str]] = Counter()
+    daily: Counter[tuple[date, str, str, str, str, int]] = Counter()
+    entities: Counter[tuple[date, str, str, str, str, str, int]] = Counter()
     for e in events:
         day = e.time.astimezone(UTC).date()
-        key = (day, e.action, e.tool, e.profile or NONE, e.department or NONE)
+        level = severities[e.event_id]
+        key = (day, e.action, e.tool, e.profile or NONE, e.department or NONE, level)
         daily[key] += 1
         totals[(day, "tool", e.tool, e.action)] += 1
         totals[(day, "profile", e.profile or NONE, e.action)] += 1
         totals[(day, "department", e.department or NONE, e.action)] += 1
-        totals[(day, "severity", str(severities[e.event_id]), e.action)] += 1
+        totals[(day, "severity", str(level), e.action)] += 1
         for entity in e.entities:
             entities[(day, entity, *key[1:])] += 1
             totals[(day, "entity", entity, e.action)] += 1
@@ -69,14 +70,14 @@ def rebuild(session: Session, start: date | None = None, end: date | None = None
         conds.append(Event.time >= midnight(start))
     if end is not None:
         conds.append(Event.time < midnight(end))
-    group = (day, Event.action, Event.tool, profile, department)
+    group = (day, Event.action, Event.tool, profile, department, Event.severity)
     session.execute(insert(DailyCount).from_select(
-        ["day", "action", "tool", "profile", "department", "events"],
+        ["day", "action", "tool", "profile", "department", "severity", "events"],
         select(*group, func.count()).where(*conds).group_by(*group),
     ))
-    egroup = (day, EventEntity.entity, Event.action, Event.tool, profile, department)
+    egroup = (day, EventEntity.entity, Event.action, Event.tool, profile, department, Event.severity)
     session.execute(insert(DailyEntityCount).from_select(
-        ["day", "entity", "action", "tool", "profile", "department", "events"],
+        ["day", "entity", "action", "tool", "profile", "department", "severity", "events"],
         select(*egroup, func.count()).join(Event, Event.event_id == EventEntity.event_id).where(*conds)
         .group_by(*egroup),
     ))
@@ -84,6 +85,8 @@ def rebuild(session: Session, start: date | None = None, end: date | None = None
     for dimension in DIMENSIONS:
         source = DailyEntityCount if dimension == "entity" else DailyCount
         column = getattr(source, dimension)
+        if dimension == "severity":
+            column = cast(column, String)
         range_conds = [c for c in (
             source.day >= start if start is not None else None,
             source.day < end if end is not None else None,
@@ -93,11 +96,6 @@ def rebuild(session: Session, start: date | None = None, end: date | None = None
             select(source.day, literal(dimension), column, source.action, func.sum(source.events))
             .where(*range_conds).group_by(source.day, column, source.action),
         ))
-    session.execute(insert(DailyTotal).from_select(
-        ["day", "dimension", "key", "action", "events"],
-        select(day, literal("severity"), cast(Event.severity, String), Event.action, func.count())
-        .where(*conds).group_by(day, Event.severity, Event.action),
-    ))
 
 
 def midnight(day: date) -> datetime:

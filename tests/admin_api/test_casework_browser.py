@@ -1,6 +1,7 @@
 """The DSL's path in Debian's Chromium (Playwright), end to end: a proxy posts a safeguarding block, the admin
 service's own delivery loop e-mails the alert through a real SMTP server (STARTTLS, AUTH), and the DSL follows the
-link, signs in, finds out who P-XXXX is from the MIS export and closes the incident with an outcome."""
+link, signs in, finds out who P-XXXX is from the MIS export and closes the incident with an outcome; the DPO then
+reads the governors' report. Screenshots of each page go to SCREENSHOTS (build/screenshots, not committed)."""
 from __future__ import annotations
 
 import re
@@ -41,6 +42,7 @@ def stack(tmp_path, certificate):
         dpo_email="dpo@school.test", alert_interval_seconds=0.5))
     with app.state.db.session() as session:
         accounts.create_user(session, "dee", PASSWORD, "dsl")
+        accounts.create_user(session, "dora", PASSWORD, "dpo")
         config_store.store_roster_upload(session, SIMS_CSV.encode(), app.state.roster_key, "setup")
         _, token = proxies.create_token(session, "site-a")
         session.commit()
@@ -70,9 +72,13 @@ def test_dsl_goes_from_the_alert_e_mail_to_a_closed_incident(stack, tmp_path):
              "entities": {"PUPIL": 1, "SPECIAL_CATEGORY:SAFEGUARDING": 1},
              "excerpt": "How do I respond: [PUPIL_1] told me her stepdad hits her", "pupil_refs": [stack["zoe"]],
              "analysis_ms": 14.0}
-    sent = httpx.post(stack["url"] + "/api/v1/events", json={"events": [event]},
+    # a less serious event, sent later: the dashboard still lists the safeguarding incident first
+    later = {**event, "event_id": str(uuid.uuid4()), "time": (datetime.now(UTC) - timedelta(seconds=10)).isoformat(),
+             "user": "k.lloyd", "department": "Maths", "action": "redact", "reasons": ["identifier_redacted"],
+             "entities": {"PUPIL": 1}, "excerpt": "Write a report for [PUPIL_1]"}
+    sent = httpx.post(stack["url"] + "/api/v1/events", json={"events": [event, later]},
                       headers={"Authorization": f"Bearer {stack['token']}"})
-    assert sent.json() == {"accepted": 1, "duplicates": 0}
+    assert sent.json() == {"accepted": 2, "duplicates": 0}
 
     [mail] = wait_for_mail(stack["mailbox"], "dsl@school.test", "Safeguarding alert")
     body = mail.get_content()
@@ -84,6 +90,19 @@ def test_dsl_goes_from_the_alert_e_mail_to_a_closed_incident(stack, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # the DPO's dashboard: every open incident, the safeguarding one first though it is not the newest
+        dpo = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        dpo.goto(stack["url"] + "/login")
+        dpo.fill("#username", "dora")
+        dpo.fill("#password", PASSWORD)
+        dpo.click("form[action='/login'] button[type=submit]")
+        review = dpo.locator("#review-list tbody tr")
+        review.first.wait_for()
+        assert review.count() == 2
+        assert "Safeguarding" in review.nth(0).inner_text() and "r.evans" in review.nth(0).inner_text()
+        assert "k.lloyd" in review.nth(1).inner_text()
+        dpo.screenshot(path=str(SCREENSHOTS / "dashboard-review.png"), full_page=True)
+
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.goto(link)  # not signed in: the sign-in page, then straight back to the incident
         page.fill("#username", "dee")
@@ -94,6 +113,11 @@ def test_dsl_goes_from_the_alert_e_mail_to_a_closed_incident(stack, tmp_path):
         assert page.locator("#incident-user").inner_text() == "r.evans"
         assert "stepdad hits her" in page.locator("pre.excerpt").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "incident-dsl.png"), full_page=True)
+
+        page.goto(stack["url"] + "/")  # the DSL's own "needs review": safeguarding only, not k.lloyd's
+        assert page.locator("#review-list tbody tr").count() == 1
+        assert "r.evans" in page.locator("#review-list").inner_text()
+        page.goto(link)
 
         page.click(f"text=Who is {stack['zoe']}?")
         page.wait_for_selector("#export")
@@ -115,10 +139,17 @@ def test_dsl_goes_from_the_alert_e_mail_to_a_closed_incident(stack, tmp_path):
         assert page.locator("#incident-status").inner_text() == "Closed"
         assert page.locator("#incident-outcome").inner_text() == "Referred under safeguarding procedures"
         page.screenshot(path=str(SCREENSHOTS / "incident-closed.png"), full_page=True)
+
+        dpo.goto(stack["url"] + "/reports/governors?period=term")  # after the DSL's casework
+        dpo.wait_for_selector("#report-statuses")
+        assert dpo.locator("section.kpis .kpi .n").first.inner_text() == "2"  # prompts checked
+        assert dpo.locator("#report-statuses tr", has_text="Closed").inner_text().split() == ["Closed", "1"]
+        assert "r.evans" not in dpo.content() and stack["zoe"] not in dpo.content()  # counts, no identities
+        dpo.screenshot(path=str(SCREENSHOTS / "governors-report.png"), full_page=True)
         browser.close()
 
     with stack["app"].state.db.session() as session:
-        incident = session.scalars(select(Incident)).one()
+        incident = session.get(Incident, int(link.rsplit("/", 1)[1]))
         assert (incident.status, incident.outcome) == ("closed", "safeguarding_referral")
         trail = [(e.username, e.action) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
                  if e.action.startswith(("incident.", "pupil."))]

@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from admin_api import config_store, protection
-from admin_api.db import SessionDep
+from admin_api.db import RowId, SessionDep
 from admin_api.web.deps import PageUser
 from admin_api.web.templating import flash, render
 
@@ -25,7 +25,7 @@ def alerts_page(request: Request, user: PageUser, db: SessionDep):
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge_alert(request: Request, alert_id: int, user: PageUser, db: SessionDep):
+def acknowledge_alert(request: Request, alert_id: RowId, user: PageUser, db: SessionDep):
     if protection.acknowledge(db, alert_id, user.username) is None:
         raise HTTPException(404, "No such alert.")
     db.commit()
@@ -34,7 +34,7 @@ def acknowledge_alert(request: Request, alert_id: int, user: PageUser, db: Sessi
 
 
 @router.post("/changes/{change_id}/{decision}")
-def decide_change(request: Request, change_id: int, decision: str, user: PageUser, db: SessionDep):
+def decide_change(request: Request, change_id: RowId, decision: str, user: PageUser, db: SessionDep):
     if decision not in ("approve", "reject"):
         raise HTTPException(404)
     try:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from admin_api import audit, config_store, queries, retention
 from admin_api.schemas import EARLIEST, EventFilter
 from admin_api.accounts import MIN_PASSWORD_LENGTH, AuthError, create_user, is_locked, reset_lockout, set_password
-from admin_api.db import SessionDep
+from admin_api.db import RowId, SessionDep
 from admin_api.models import ROLES
 from admin_api.models import AuditEntry, Purge, Setting, User
 from detectors.policy import PolicyError
@@ -64,7 +64,7 @@ def _target(db: Session, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/unlock")
-def unlock_user(request: Request, user_id: int, user: PageUser, db: SessionDep):
+def unlock_user(request: Request, user_id: RowId, user: PageUser, db: SessionDep):
     target = _target(db, user_id)
     reset_lockout(db, target)
     audit.record(db, user.username, "user.unlock", target=target.username)
@@ -76,7 +76,7 @@ def unlock_user(request: Request, user_id: int, user: PageUser, db: SessionDep):
 @router.post("/users/{user_id}/password")
 def reset_password(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     user: PageUser,
     db: SessionDep,
     password: str = Form(...),
@@ -96,7 +96,7 @@ def reset_password(
 
 @router.post("/users/{user_id}/{change}")
 def enable_disable_user(
-    request: Request, user_id: int, change: str, user: PageUser, db: SessionDep
+    request: Request, user_id: RowId, change: str, user: PageUser, db: SessionDep
 ):
     if change not in ("enable", "disable"):
         raise HTTPException(404)
