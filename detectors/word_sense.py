@@ -173,9 +173,13 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|to|at|from|near|around|outside|visit|visiti
                            re.IGNORECASE)
 
 
+_POSTCODE_AFTER = re.compile(r",?[ \t]*[A-Za-z]{1,2}\d[A-Za-z\d]?[ \t]*\d[A-Za-z]{2}\b")  # "Radyr, CF15 8AH"
+
+
 def _a_place_here(text: str, start: int, end: int, words: list[str]) -> bool:
     """Is text[start:end] a town of the UK or Ireland (data/uk_places.txt), named as a place: two words or more
-    ("Merthyr Tydfil", "Milton Keynes"), or one after a word that leads to a place ("in Hailsham"), and nothing
+    ("Merthyr Tydfil", "Milton Keynes"), or one after a word that leads to a place ("in Hailsham") or before a
+    postcode ("Radyr, CF15 8AH"), and nothing
     around it saying a person ("Chester is off sick")?"""
     from detectors.wordlists import uk_places
 
@@ -184,7 +188,8 @@ def _a_place_here(text: str, start: int, end: int, words: list[str]) -> bool:
     if _PERSON_NEXT.match(text, end):
         return False
     before = text[max(0, start - 12):start]
-    return bool(_PLACE_BEFORE.search(before)) or (len(words) > 1 and not _PERSON_PREV.search(before))
+    return bool(_PLACE_BEFORE.search(before) or _POSTCODE_AFTER.match(text, end)) or (
+        len(words) > 1 and not _PERSON_PREV.search(before))
 
 
 _LISTED = re.compile(r"[\"'\u201c\u2018]?[ \t]*(?:,|&|\band\b)[ \t]*[\"'\u201c\u2018]?")

@@ -24,6 +24,12 @@ abbey|shop|store|market|marchnad|venue|techniquest|national)\b""",
 _DWELLING = re.compile(r"\b(?i:home|house|refuge|hostel|shelter|flat|cartref|tŷ|lloches|foster|carers?)\b")
 _VENUE_LABEL = re.compile(r"(?i:\b(?:venue|lleoliad|meet(?:ing)? (?:at|point)|address of (?:the|our) "
                           r"(?:school|venue|museum|centre))\s*[:\-–]?\s*)$")
+# An organisation named by its kind right before the address: "leaves from the school, 14 Heol Isaf", "our
+# office is at 2 High Street", "the museum's address: ...".
+_KIND_BEFORE = re.compile(rf"\b(?i:the|our|their|this|that|a)[ \t]+(?:[\w'-]+[ \t]+)?"
+                          rf"(?:{_ORGANISATION.pattern.replace(chr(10), '')})(?:['\u2019]s)?"
+                          r"(?i:[ \t]*[,:]|[ \t]+is[ \t]+at|[ \t]+is|[ \t]+at|[ \t]+address(?:[ \t]+is)?[ \t]*:?)?[ \t]*"
+                          r"(?:$|\d+[A-Za-z]?[ \t]+[^,\n]*,[^\n]*$)")  # (for a postcode: the house number after it)
 _EXAMPLE = re.compile(r"(?i:\bexample\b|\banytown\b|\bsample\b|\bSW1A [12]AA\b|\bAN1 1AA\b)")
 _FICTION = re.compile(r"(?i:\b(?:fictional|fictitious|made-up|made up|imaginary|invented|crime scene|detective "
                       r"story|ffuglen)\b)")
@@ -48,8 +54,9 @@ def public_address(text: str, start: int, end: int) -> bool:
     # a postcode after the rest of the address: an organisation's name is one of the parts before it
     parts = [p.strip() for p in re.split(r"[,:;]", before)]
     if (name and _ORGANISATION.search(name.group(0))) or _ORGANISATION.search(span.split(",")[0]) or \
-            _VENUE_LABEL.search(before) or any((m := _NAME_BEFORE.search(p)) and _ORGANISATION.search(m.group(0))
-                                               for p in parts if p):
+            _VENUE_LABEL.search(before) or any(_KIND_BEFORE.search(p) or ((m := _NAME_BEFORE.search(p))
+                                                                         and _ORGANISATION.search(m.group(0)))
+                                               for p in [before, *parts] if p):
         return True
     sentence_end = _SENTENCE_END.search(text, end)
     sentence = text[lo:sentence_end.start() if sentence_end else len(text)]

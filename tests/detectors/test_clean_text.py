@@ -69,6 +69,8 @@ def clean_engine(tmp_path_factory):
     "Write a Year 6 fieldwork plan for a day in Hailsham: the high street, the river and the common.",
     "Explain how Stevenson presents Jekyll, Hyde and Utterson in chapter 1, for GCSE revision.",
     # public addresses
+    "The trip leaves from the school, 14 Heol Isaf, Radyr, CF15 8AH, at 8am. Write the reminder text.",
+    "Our office is at 2 High Street, Bridgend CF31 1AB - add it to the footer of the newsletter.",
     "Write the return slip for the trip. Venue: Techniquest, Stuart Street, Cardiff Bay CF10 5BW. Cost £9.",
     "Coach leaves 8.30am for the National Museum, Cathays Park, Cardiff CF10 3NP; back by 3.15.",
     "Plan a KS2 lesson on addressing envelopes, using the example \"1 Example Street, Anytown AN1 1AA\".",
@@ -86,6 +88,8 @@ def test_a_clean_prompt_passes_unchanged(clean_engine, text):
     ("Lincoln Hayes went to Lincoln at half term and wrote about the cathedral.",
      "[PUPIL_1] went to Lincoln at half term and wrote about the cathedral."),
     ("April has been late three times this week.", "[PUPIL_1] has been late three times this week."),
+    ("Jordan lives at 14 Heol Isaf, Radyr, CF15 8AH with his nan, not at the school.",
+     "[PUPIL_1] lives at [ADDRESS_1], Radyr, [POSTCODE_1] with his nan, not at the school."),
     ("Summer and Autumn did really well in the spelling test.",
      "[PUPIL_1] and [PUPIL_2] did really well in the spelling test."),
     ("Write a report comment for Miles Bishop: great effort in class.",
