@@ -91,11 +91,17 @@ pip_into_venv() {
 # Once the environment has setuptools (spaCy needs it), pupilguard builds with it instead of a fresh copy each run.
 reuse=(); "$VENV/bin/python" -c 'import setuptools' 2>/dev/null && reuse=(--no-build-isolation)
 pip_into_venv install --quiet --disable-pip-version-check "${reuse[@]}" -c "$SRC/constraints.txt" "$SRC"
-# Compiled extensions ship debug symbols nobody reads on a proxy: a quarter of the environment. (Libraries
-# vendored under *.libs are left as the wheels built them.)
+# What no pupilguard process ever reads comes out, which halves the environment (bench/env_size.py shows what
+# is left): the symbols compiled extensions ship (libraries vendored under *.libs stay as the wheels built them),
+# packages' own test suites, C/Cython sources and type stubs, and phonenumbers' geocoding, carrier and time-zone
+# tables (only its geocoder, carrier and timezone modules read them; pupilguard and Presidio parse and match).
 if command -v strip >/dev/null; then
-  find "$VENV" -name '*.so' -type f -not -path '*.libs/*' -exec strip --strip-debug {} +
+  find "$VENV" -name '*.so' -type f -not -path '*.libs/*' -exec strip --strip-unneeded {} +
 fi
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+find "$SITE" -type d -name tests -prune -exec rm -rf {} +
+find "$SITE" -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.pyx' -o -name '*.pyi' \) -delete
+rm -rf "$SITE"/phonenumbers/{geodata,carrierdata,tzdata}
 
 # --- 5. Configuration (never overwritten) ----------------------------------------------------------------------
 secret() {  # secret FILE: root writes it, the service group reads it, nobody else sees it
