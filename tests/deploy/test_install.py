@@ -210,7 +210,7 @@ def _install_and_send_a_prompt(host: Host, demo_ai, steps: str) -> None:
         checked = json.loads(host.run_guide(guide_step("check").strip() + " --json", timeout=180))
         assert checked["status"] != "fail", checked
         assert {c["name"] for c in checked["checks"] if c["status"] == "ok"} >= {
-            "Proxy", "CA certificate", "Roster", "AI services", "Admin service", "Proxy token", "Language model"}
+            "Proxy", "CA certificate", "Roster", "AI services", "Admin service", "Proxy token", "Language model", "OCR"}
     finally:
         host.stop()
 
