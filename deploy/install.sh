@@ -3,7 +3,10 @@
 #
 #   sudo deploy/install.sh                                          # admin service on SQLite
 #   sudo PUPILGUARD_DATABASE_URL=postgresql+psycopg://… deploy/install.sh   # … or on PostgreSQL
+#   sudo deploy/install.sh --no-apt     # a host without apt: install deploy/debian-packages.txt's equivalents first
 #
+# It installs the Debian packages the services need (deploy/debian-packages.txt: Tesseract with its English and
+# Welsh data, Pango for the governors' report) where they are missing.
 # Safe to run again (after `git pull`, say): it never overwrites a key, token, env file or allowlist that
 # exists — it only fills in what is missing, rebuilds the environment and refreshes the systemd units.
 #
@@ -16,6 +19,15 @@
 #   PUPILGUARD_METRICS_LISTEN   default 127.0.0.1:9464
 #   PYTHON               the interpreter for the environment (default: the first Python >= 3.12 found)
 set -euo pipefail
+
+APT=yes
+for arg in "$@"; do
+  case $arg in
+    --no-apt) APT=no ;;
+    -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+    *) printf 'pupilguard install: unknown option %s (see --help)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 SRC=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 ROOT=${PUPILGUARD_ROOT:-}
@@ -58,7 +70,31 @@ if [ -z "$ROOT" ]; then
   esac
 fi
 
-# --- 2. Service account ----------------------------------------------------------------------------------------
+# --- 2. Debian packages the services need: the missing ones only ----------------------------------------------
+packages=()
+while read -r package _; do
+  case $package in ''|'#'*) continue ;; esac
+  dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || packages+=("$package")
+done < "$SRC/deploy/debian-packages.txt"
+# Debian's own Python makes environments only with its venv package (ensurepip) or pip installed.
+if ! "$PYTHON" -m pip --version >/dev/null 2>&1 && ! "$PYTHON" -m ensurepip --version >/dev/null 2>&1; then
+  packages+=("$(basename "$(readlink -f "$(command -v "$PYTHON")")")-venv")
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$APT" = no ]; then
+    say "Skipping Debian packages (--no-apt); this host still needs: ${packages[*]}"
+  elif ! command -v apt-get >/dev/null; then
+    die "no apt-get here: install the equivalents of ${packages[*]}, then run this again with --no-apt"
+  elif ! is_root; then
+    die "installing ${packages[*]} needs root: run this with sudo (or install them and pass --no-apt)"
+  else
+    say "Debian packages: ${packages[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  fi
+fi
+
+# --- 3. Service account ----------------------------------------------------------------------------------------
 if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
   say "Creating the system user $SERVICE_USER"
   useradd --system --user-group --home-dir /var/lib/pupilguard --no-create-home \
@@ -66,7 +102,7 @@ if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
 fi
 GROUP=$(id -gn "$SERVICE_USER")
 
-# --- 3. Directories: configuration readable by the service, state writable only by it -------------------------
+# --- 4. Directories: configuration readable by the service, state writable only by it -------------------------
 say "Directories under ${ROOT:-/}"
 install -d -m 0755 "$UNITS" "$BIN" "$(dirname "$VENV")"
 install -d -m 0750 "$ETC" "$STATE"
@@ -74,7 +110,7 @@ install -d -m 0700 "$STATE/proxy" "$STATE/admin"
 own "root:$GROUP" "$ETC"
 own "$SERVICE_USER:$GROUP" "$STATE" "$STATE/proxy" "$STATE/admin"
 
-# --- 4. The Python environment: runtime dependencies only (no test tools), pinned by constraints.txt -----------
+# --- 5. The Python environment: runtime dependencies only (no test tools), pinned by constraints.txt -----------
 say "Python environment $VENV (runtime dependencies only)"
 # pip is only needed while installing, so the environment has none: this Python's own pip installs into it, or,
 # where this Python has none, one put in for the install and taken out after.
@@ -91,13 +127,19 @@ pip_into_venv() {
 # Once the environment has setuptools (spaCy needs it), pupilguard builds with it instead of a fresh copy each run.
 reuse=(); "$VENV/bin/python" -c 'import setuptools' 2>/dev/null && reuse=(--no-build-isolation)
 pip_into_venv install --quiet --disable-pip-version-check "${reuse[@]}" -c "$SRC/constraints.txt" "$SRC"
-# Compiled extensions ship debug symbols nobody reads on a proxy: a quarter of the environment. (Libraries
-# vendored under *.libs are left as the wheels built them.)
+# What no pupilguard process ever reads comes out, which halves the environment (bench/env_size.py shows what
+# is left): the symbols compiled extensions ship (libraries vendored under *.libs stay as the wheels built them),
+# packages' own test suites, C/Cython sources and type stubs, and phonenumbers' geocoding, carrier and time-zone
+# tables (only its geocoder, carrier and timezone modules read them; pupilguard and Presidio parse and match).
 if command -v strip >/dev/null; then
-  find "$VENV" -name '*.so' -type f -not -path '*.libs/*' -exec strip --strip-debug {} +
+  find "$VENV" -name '*.so' -type f -not -path '*.libs/*' -exec strip --strip-unneeded {} +
 fi
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+find "$SITE" -type d -name tests -prune -exec rm -rf {} +
+find "$SITE" -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.pyx' -o -name '*.pyi' \) -delete
+rm -rf "$SITE"/phonenumbers/{geodata,carrierdata,tzdata}
 
-# --- 5. Configuration (never overwritten) ----------------------------------------------------------------------
+# --- 6. Configuration (never overwritten) ----------------------------------------------------------------------
 secret() {  # secret FILE: root writes it, the service group reads it, nobody else sees it
   chmod 0640 "$1"; own "root:$GROUP" "$1"
 }
@@ -148,7 +190,7 @@ if [ ! -e "$ETC/proxy.env" ]; then
   secret "$ETC/proxy.env"
 fi
 
-# --- 6. systemd units and the `pupilguard` command for administrators ------------------------------------------
+# --- 7. systemd units and the `pupilguard` command for administrators ------------------------------------------
 say "systemd units in $UNITS"
 for unit in "$SRC"/deploy/systemd/*.service; do
   sed -e "s#/opt/pupilguard/venv#$VENV#g" -e "s#/etc/pupilguard#$ETC#g" -e "s#/var/lib/pupilguard#$STATE#g" \
@@ -168,7 +210,7 @@ exec "$VENV/bin/pupilguard" "\$@"
 EOF
 chmod 0755 "$BIN/pupilguard"
 
-# --- 7. Database and the proxy's token ------------------------------------------------------------------------
+# --- 8. Database and the proxy's token ------------------------------------------------------------------------
 say "Admin database: migrations"
 as_service admin migrate
 if [ ! -s "$ETC/proxy-token" ]; then
@@ -180,7 +222,7 @@ proxy named $name exists already, run: sudo pupilguard admin proxy-token revoke 
   secret "$ETC/proxy-token"
 fi
 
-# --- 8. Start ---------------------------------------------------------------------------------------------------
+# --- 9. Start ---------------------------------------------------------------------------------------------------
 if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
   say "Starting pupilguard-admin and pupilguard-proxy"
   systemctl daemon-reload

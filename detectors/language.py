@@ -3,11 +3,11 @@ the passages that are not English: run over Welsh or Polish, English NER tags or
 
 A passage is a sentence or a line. Most passages settle cheaply: English function words or ordinary English
 vocabulary make a passage English, Welsh function words make it Welsh, letters of a non-Latin script make it
-foreign. Only what is left goes to `lingua` (restricted to the Latin-script languages UK staff write), and only its
-lower-case words: the capitalised ones may be names, and a list of Polish names in an English prompt is still
-English. A passage with too few such words to judge (a greeting, a sign-off, a table row of names) takes the
-language of the passage before it, else the one after, else English. "Foreign" means "not English": which
-language it is only matters to the caller for reporting.
+foreign. Only what is left goes to a statistical identifier (py3langid: langid.py's byte n-gram model, restricted
+to the Latin-script languages UK staff write), and only its lower-case words: the capitalised ones may be names, and
+a list of Polish names in an English prompt is still English. A passage with too few such words to judge (a
+greeting, a sign-off, a table row of names) takes the language of the passage before it, else the one after, else
+English. "Foreign" means "not English": which language it is only matters to the caller for reporting.
 
 Results are remembered for the few most recent texts (the engine and the recognisers ask about the same text in
 one scan) under a keyed digest of the text: no prompt text outlives its request here.
@@ -33,7 +33,7 @@ can they their them it its from by what which who how when where why please our 
 or if about into there here all some more any also does did my me it's i'm don't can't won't isn't there's
 they're we're you're should've each every than then after before because just very much many only
 """.split())
-# Welsh function words that are not English words: they settle a Welsh passage too short for lingua
+# Welsh function words that are not English words: they settle a Welsh passage too short to identify
 # ("Cyfieithwch i'r Gymraeg:", "Annwyl rieni,").
 _WELSH_WORDS = frozenset("""
 i'r o'r a'r yn mae mae'n sy'n ydy yw dyma gyfer wedi gyda eich hefyd neu ddim hwn hon fy annwyl diolch cofion
@@ -41,13 +41,12 @@ gywir
 """.split())
 ENGLISH_SHARE = 0.2  # a passage with at least this share of English function words is English
 ENGLISH_VOCABULARY = 0.7  # ... or with at least this share of its lower-case words ordinary English words
-MIN_WORDS = 4  # words needed for lingua to judge a passage (3 of them in lower case: the others may be names)
-FOREIGN_CONFIDENCE = 0.5  # lingua's confidence in the best non-English language needed to call a passage foreign
-# The Latin-script languages of UK schools' staff and families that lingua knows (Urdu, Punjabi, Hindi in Latin
-# script are not among them; lingua gives them to a neighbour, which is still "not English").
-_LATIN_LANGUAGES = ("ENGLISH", "WELSH", "IRISH", "POLISH", "ROMANIAN", "PORTUGUESE", "LITHUANIAN", "LATVIAN",
-                    "TURKISH", "SPANISH", "FRENCH", "ITALIAN", "GERMAN", "DUTCH", "SOMALI", "VIETNAMESE",
-                    "ALBANIAN", "CZECH", "SLOVAK", "HUNGARIAN", "CROATIAN", "TAGALOG", "YORUBA", "SWAHILI")
+MIN_WORDS = 4  # words needed to identify a passage's language (3 of them in lower case: the others may be names)
+FOREIGN_CONFIDENCE = 0.5  # the identifier's probability for the best non-English language to call a passage foreign
+# The Latin-script languages of UK schools' staff and families (ISO 639-1). Urdu, Punjabi and Hindi written in Latin
+# script are not among them; the identifier gives them to a neighbour, which is still "not English".
+_LATIN_LANGUAGES = ("en", "cy", "ga", "pl", "ro", "pt", "lt", "lv", "tr", "es", "fr", "it", "de", "nl", "so", "vi",
+                    "sq", "cs", "sk", "hu", "hr", "tl", "yo", "sw")
 
 _PASSAGE_END = re.compile(r"(?<=[.!?;:])[ \t]+|\n")
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
@@ -59,7 +58,7 @@ _NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0590-\u08ff\u0900-\u0dff\
 class Passage:
     start: int
     end: int
-    language: str  # ISO 639-1 code, "en" for English; "xx" for a non-Latin script lingua was not asked about
+    language: str  # ISO 639-1 code, "en" for English; "xx" for a non-Latin script the identifier was not asked about
 
 
 class _Recent:
@@ -151,7 +150,7 @@ def _judge(passage: str) -> str | None:
         return ENGLISH
     if len(words) < MIN_WORDS or len(lower) < MIN_WORDS - 1:
         return None
-    return _RECENT_PASSAGES.get(" ".join(lower), _lingua)
+    return _RECENT_PASSAGES.get(" ".join(lower), _identify)
 
 
 def _english_word(word: str) -> bool:
@@ -165,10 +164,9 @@ _ENDINGS = (("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ing"
             ("er", ""), ("ers", ""))
 
 
-def _lingua(words: str) -> str:
-    best = _detector().compute_language_confidence_values(words)[0]
-    code = best.language.iso_code_639_1.name.lower()
-    return code if code != ENGLISH and best.value >= FOREIGN_CONFIDENCE else ENGLISH
+def _identify(words: str) -> str:
+    code, probability = _identifier().classify(words)
+    return code if code != ENGLISH and probability >= FOREIGN_CONFIDENCE else ENGLISH
 
 
 def _common_words() -> frozenset[str]:
@@ -199,17 +197,16 @@ def welsh_mutations(phrase: str) -> list[str]:
 
 
 @cache
-def _detector():
-    """lingua's detector, models loaded up front (~60 MB, a few hundred ms once per process)."""
-    from lingua import Language, LanguageDetectorBuilder
+def _identifier():
+    """py3langid's identifier over _LATIN_LANGUAGES, giving probabilities (its 4.5 MB model, about a second to load
+    once per process)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return (LanguageDetectorBuilder.from_languages(*(getattr(Language, name) for name in _LATIN_LANGUAGES))
-            .with_preloaded_language_models().build())
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(_LATIN_LANGUAGES)
+    return identifier
 
 
 def preload() -> None:
-    """Load every language's models now (the engine calls this at start-up, so no prompt pays for it)."""
-    from lingua import Language
-
-    for name in _LATIN_LANGUAGES:
-        _detector().compute_language_confidence("bore da, dzień dobry, bună ziua", getattr(Language, name))
+    """Load the model now (the engine calls this at start-up, so no prompt pays for it)."""
+    _identifier()

@@ -95,7 +95,7 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
             raise ModelError(f"cannot load spaCy model {model!r}: {exc}") from None
         if "ner" not in nlp.pipe_names:
             raise ModelError(f"spaCy model {model!r} has no 'ner' pipe")
-        preload_languages()  # so that the first non-English prompt does not pay for loading lingua's models
+        preload_languages()  # so that the first non-English prompt does not pay for loading the language model
         for name in ("tok2vec", "transformer"):
             if name in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe(name), "listening_components", ()):
                 nlp.remove_pipe(name)  # NER has its own embedding layer in the en_core_web_* models

@@ -1,6 +1,8 @@
 """The deployment kit stays in step with the code: every command line it ships parses with today's CLI."""
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,39 @@ def test_systemd_units_are_hardened(unit):
     text = unit.read_text()
     missing = [directive.strip() for directive in HARDENING if directive not in text]
     assert not missing, f"{unit.name} lacks {missing}"
+
+
+def _debian_packages() -> list[str]:
+    lines = (DEPLOY / "debian-packages.txt").read_text().splitlines()
+    return [line.split()[0] for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_installer_installs_tesseract_and_its_data_for_every_ocr_language():
+    from proxy.ocr import OcrSpec
+
+    packages = _debian_packages()
+    assert "tesseract-ocr" in packages
+    missing = [f"tesseract-ocr-{lang}" for lang in OcrSpec().langs.split("+")
+               if f"tesseract-ocr-{lang}" not in packages]
+    assert missing == [], f"the proxy reads {OcrSpec().langs} but the installer does not install {missing}"
+
+
+@pytest.mark.skipif(shutil.which("apt-cache") is None, reason="needs Debian's apt")
+def test_installers_debian_packages_exist():
+    unknown = [package for package in _debian_packages()
+               if subprocess.run(["apt-cache", "show", "--no-all-versions", package], capture_output=True).returncode]
+    assert unknown == []
+
+
+def test_guide_leaves_the_installers_packages_to_the_installer():
+    """The guide never has IT apt-get by hand what the installer installs (two lists would drift), and the flags it
+    gives the installer are the installer's."""
+    guide = (DEPLOY / "README.md").read_text()
+    by_hand = {package for line in re.findall(r"apt-get install ([^`\n]+)", guide) for package in line.split()}
+    assert by_hand & set(_debian_packages()) == set()
+    assert "`debian-packages.txt`" in guide
+    flags = re.findall(r"installer with `(--[\w-]+)`", guide)
+    assert "--no-apt" in flags  # what a host without apt does
+    for flag in flags:
+        usage = subprocess.run(["bash", str(DEPLOY / "install.sh"), flag, "--help"], capture_output=True, text=True)
+        assert usage.returncode == 0 and flag in usage.stdout, f"install.sh does not take {flag}: {usage.stderr}"

@@ -50,7 +50,7 @@ def test_each_passage_of_a_bilingual_letter_has_its_language():
     ("Stimați părinți, excursia școlară va avea loc vineri, vă rugăm să trimiteți acordul semnat.", "ro"),
     ("Caros pais, a visita de estudo ao museu será na sexta-feira de manhã.", "pt"),
     ("Ysgrifennwch gynllun gwers ar ffotosynthesis ar gyfer Blwyddyn 8, os gwelwch yn dda.", "cy"),
-    ("Cyfieithwch i'r Gymraeg:", "cy"),  # too short for lingua; Welsh function words settle it
+    ("Cyfieithwch i'r Gymraeg:", "cy"),  # too short to identify; Welsh function words settle it
 ])
 def test_letters_in_other_languages_are_not_english(text, language):
     assert {p.language for p in passages(text)} == {language}
