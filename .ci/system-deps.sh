@@ -11,18 +11,14 @@ command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v curl >/dev/null || need+=(curl)                # the trial test runs the curl line `make run` prints
 [ -x /usr/sbin/slapd ] || need+=(slapd)                   # OpenLDAP: the directory-group tests run their own slapd
 command -v systemd-analyze >/dev/null || need+=(systemd)  # the install test verifies the units it installs
-command -v strip >/dev/null || need+=(binutils)           # deploy/install.sh strips debug symbols from the venv
 command -v openssl >/dev/null || need+=(openssl)          # the guide's PostgreSQL step makes a password with it
 command -v pdftoppm >/dev/null || need+=(poppler-utils)   # the governors' report test draws the PDF's pages
-command -v tesseract >/dev/null || need+=(tesseract-ocr)   # the proxy reads the text in pictures and scans (OCR)
-for lang in eng cym; do  # English and Welsh language data for Tesseract
-  dpkg-query -W -f='${Status}' "tesseract-ocr-$lang" 2>/dev/null | grep -q 'ok installed' || need+=("tesseract-ocr-$lang")
-done
-# WeasyPrint (the governors' report PDF) draws text with Pango
-# The OCR tests draw class lists in DejaVu fonts
-for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
-  dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'ok installed' || need+=("$lib")
-done
+# What a pupilguard host needs at run time (Tesseract for OCR, Pango for the report PDF, binutils...): the same
+# list the installer reads, so the tests run with exactly what production has
+while read -r pkg _; do
+  [ -n "$pkg" ] && [ "${pkg:0:1}" != "#" ] || continue
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || need+=("$pkg")
+done < "$(dirname "$0")/../deploy/debian-packages.txt"
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
