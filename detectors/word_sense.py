@@ -151,6 +151,8 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     from detectors.normalise import fold
     from detectors.recognisers.persons import SCHOOL_WORDS
 
+    if _in_literature_question(text, start, end):
+        return True
     raw = _TOKEN.findall(text[start:end])
     words = [fold(w) for w in raw]
     if not words or any(len(w) == 1 and w.isupper() for w in raw) or re.search(r"[A-Z]\w*-[A-Z]", text[start:end]):
@@ -166,6 +168,19 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
         return not (_PERSON_NEXT.match(text, end) or _PERSON_PREV.search(text, max(0, start - 12), start)
                     or _listed_with_a_name(text, start, end, common, not_people))
     return False
+
+
+# A question about how a writer presents characters: "In Small Island, how does Levy present Hortense and
+# Gilbert?" The writer and the characters named in the rest of that sentence are no one in the school. Only with a
+# capital after the verb: "How does Tyler present in lessons?" is about a child.
+_LITERATURE_QUESTION = re.compile(
+    r"\b(?i:how)[ \t]+(?:does|do|did|has|have|is)[ \t]+(?P<writer>[A-Z][\w'\u2019-]+(?:[ \t]+[A-Z][\w'\u2019-]+){0,2})[ \t]+"
+    r"(?:present|portray|depict|characteri[sz]e|describe|use|explore|develop|show|introduce)s?[ \t]+(?:the[ \t]+)?"
+    r"(?=[A-Z])[^.?!\n]*")
+
+
+def _in_literature_question(text: str, start: int, end: int) -> bool:
+    return any(m.start("writer") <= start and end <= m.end() for m in _LITERATURE_QUESTION.finditer(text))
 
 
 # Before a town's name: "fieldwork in Merthyr Tydfil", "a trip to Radyr", "the road from Hailsham".

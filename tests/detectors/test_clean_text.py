@@ -68,6 +68,8 @@ def clean_engine(tmp_path_factory):
     "Send the invoice to the council offices, Castle Street, Merthyr Tydfil, marked for the finance team.",
     "Write a Year 6 fieldwork plan for a day in Hailsham: the high street, the river and the common.",
     "Explain how Stevenson presents Jekyll, Hyde and Utterson in chapter 1, for GCSE revision.",
+    "In Small Island, how does Levy present Hortense and Gilbert? Give me three quotations for each.",
+    "Turn this into a class newsletter: Charlie and the Chocolate Factory week, Matilda reading, BFG drawings.",
     # public addresses
     "The trip leaves from the school, 14 Heol Isaf, Radyr, CF15 8AH, at 8am. Write the reminder text.",
     "Our office is at 2 High Street, Bridgend CF31 1AB - add it to the footer of the newsletter.",
@@ -88,6 +90,9 @@ def test_a_clean_prompt_passes_unchanged(clean_engine, text):
     ("Lincoln Hayes went to Lincoln at half term and wrote about the cathedral.",
      "[PUPIL_1] went to Lincoln at half term and wrote about the cathedral."),
     ("April has been late three times this week.", "[PUPIL_1] has been late three times this week."),
+    # (Tyler is not on this roster: a child all the same)
+    ("How does Tyler present in lessons since the move? She seems withdrawn.",
+     "How does [PERSON_1] present in lessons since the move? She seems withdrawn."),
     ("Jordan lives at 14 Heol Isaf, Radyr, CF15 8AH with his nan, not at the school.",
      "[PUPIL_1] lives at [ADDRESS_1], Radyr, [POSTCODE_1] with his nan, not at the school."),
     ("Summer and Autumn did really well in the spelling test.",
