@@ -486,14 +486,23 @@ def _outside_pupils(text: str, person: RecognizerResult, pupils: list[Recognizer
     for p in [p for p in pupils if p.start < person.end and person.start < p.end]:  # only these can cut it
         pieces = [part for s, e in pieces for part in (
             ((s, max(s, p.start)), (min(e, p.end), e)) if p.start < e and s < p.end else ((s, e),))]
-    from detectors.wordlists import word_names
+    from detectors.recognisers.persons import SCHOOL_WORDS
+    from detectors.word_sense import CALENDAR
+    from detectors.wordlists import not_people, word_names
 
     common = word_names()
+    after_forename = {p.end for p in pupils if (p.recognition_metadata or {}).get("roster_match") == "forename"}
     out = []
     for s, e in pieces:  # "Paper" or "Maths" beside a pupil's name is the word; "Doyle" may be someone's name
         words = list(_WORD_RE.finditer(text, s, e))
-        if any(w.group()[:1].isupper() and maybe_name(w.group(), set()) and w.group().lower() not in common
-               for w in words):
+        # right after a pupil's forename, NER's name goes on with a surname even if it is also a word ("Lukas
+        # Becker", "Ella Baker"): another child of that forename, whose surname must not go out alone
+        surname_next = bool(words) and words[0].start() - 1 in after_forename and text[words[0].start() - 1] == " "
+        if any(w.group()[:1].isupper() and maybe_name(w.group(), set()) and (
+                w.group().lower() not in common or (surname_next and i == 0 and w.group().lower() not in SCHOOL_WORDS
+                                                     and w.group().lower() not in not_people()
+                                                     and w.group().lower() not in CALENDAR))
+               for i, w in enumerate(words)):
             out.append(RecognizerResult("PERSON", words[0].start(), words[-1].end(), person.score,
                                         recognition_metadata=person.recognition_metadata))
     return out

@@ -94,6 +94,17 @@ def could_be_name(word: str, common: frozenset[str]) -> bool:
             and low not in _TITLE_WORDS and low not in role_words())
 
 
+@cache
+def _after_relation() -> frozenset[str]:
+    """Words that are no name even beside a relation. Next to one a capitalised word is a name even when it is also
+    a word ("her nan Pat", "his dad Mark", "Mason's cousin"); only places, products and days stay what they are
+    ("mum Monday"), and the months that are not also forenames ("nan June" is a name)."""
+    from detectors.word_sense import CALENDAR
+    from detectors.wordlists import not_people
+
+    return not_people() | (CALENDAR - {"april", "may", "june", "august"})
+
+
 class _CueRecognizer(LocalRecognizer):
     """Shared plumbing: compiled patterns with a `name` group, the name words picked out of it."""
 
@@ -131,7 +142,7 @@ class _CueRecognizer(LocalRecognizer):
 class RoleAfterNameRecognizer(_CueRecognizer):
     """A name with its role or relation after it: "Yetunde Bakare (learning mentor)", "Marcus Oyelaran (HoY11)",
     "Colm (PE)", "Nasra (stepmum)", "Kwabena (Llŷr's mum)", "Yetunde Bakare, our learning mentor",
-    "Rhian Meirion, y Pennaeth", "Tegwen Pennant, cyn-ddisgybl"."""
+    "Rhian Meirion, y Pennaeth", "Tegwen Pennant, cyn-ddisgybl"; and whose relation someone is: "Mason's cousin"."""
 
     def patterns(self):
         r = roles()
@@ -140,18 +151,24 @@ class RoleAfterNameRecognizer(_CueRecognizer):
         owner = rf"{_W}(?:'s|\u2019s|')"
         det = r"(?:(?:our|the|my|your|their|his|her|a|an|y|yr|ein|eich|new|acting|interim|former)[ \t]+){0,2}"
         # Anchored on the bracket or comma, then the name read backwards: trying a name at every word was slow.
+        relation = _alternation(r["relations"])
         return [
             re.compile(rf"\((?:{owner}[ \t]+)?{det}(?i:{in_paren})(?:[ \t]?\d{{1,2}})?(?![\w-])[^()\n]{{0,40}}\)"),
             re.compile(rf",[ \t]+(?:{owner}[ \t]+)?{det}(?i:{role})(?![\w-])"),
+            re.compile(rf"(?:'s|\u2019s)[ \t]+(?i:{relation})(?![\w-])"),  # "Mason's cousin", "Kasia's mum"
         ]
+
+    def load(self) -> None:
+        super().load()
+        self._whose = _after_relation()
 
     def analyze(self, text, entities, nlp_artifacts=None):
         results = []
-        for pattern in self._patterns:
+        for pattern, common in zip(self._patterns, (self._common, self._common, self._whose)):
             for m in pattern.finditer(text):
                 before = _NAME_BEFORE.search(text, max(0, m.start() - 80), m.start())
                 span = before and name_words(text, before.start("name"), before.end("name"), from_right=True,
-                                             common=self._common)
+                                             common=common)
                 if span:
                     results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
         return results
@@ -166,13 +183,7 @@ class RoleBeforeNameRecognizer(_CueRecognizer):
 
     def load(self) -> None:
         super().load()
-        from detectors.word_sense import CALENDAR
-        from detectors.wordlists import not_people
-
-        # After a relation a capitalised word is a name even when it is also a word ("her nan Pat", "his dad
-        # Mark", "mum Rose"); only places, products and days stay what they are ("mum Monday"), and the months
-        # that are not also forenames ("nan June" is a name).
-        self._after_relation = not_people() | (CALENDAR - {"april", "may", "june", "august"})
+        self._after_relation = _after_relation()
 
     def patterns(self):
         r = roles()

@@ -24,6 +24,10 @@ def test_a_family_plural_after_a_sibilant_is_redacted(tmp_path):
     ("His dad Mark is picking him up.", "His dad [PERSON_1] is picking him up."),
     # Welsh: whose mother first, then her name in apposition
     ("Roedd mam Oliver, Nia, yn hwyr eto.", "Roedd mam [PUPIL_1], [PERSON_1], yn hwyr eto."),
+    # whose relation someone is, even when the name is also a word
+    ("Mason's cousin Tia won the art prize.", "[PERSON_1]'s cousin [PERSON_2] won the art prize."),
+    # a child with a pupil's forename and a surname that is also a word: the surname does not go out alone
+    ("A visiting pupil, Oliver Becker, joins us for two weeks.", "A visiting pupil, [PUPIL_1], joins us for two weeks."),
 ])
 def test_a_relations_name_is_redacted(roster_engine, text, redacted):
     assert roster_engine.scan([text]).texts == [redacted]
