@@ -34,6 +34,7 @@ from proxy.channels import Channels, KnownClean, ServiceCookies, masked_path
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
 from proxy.notices import Notice, flow_browser_id
+from proxy.settings import add_options
 from proxy.spool import Spool, SpoolError
 from proxy.workers import ScanPool, Verdict
 
@@ -71,18 +72,9 @@ class PupilGuard:
 
     # ---- options -------------------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
-        loader.add_option("pupilguard_max_body", int, 10 * 1024 * 1024,
-                          "Largest prompt body (bytes, after decompression) that is scanned; larger ones are "
-                          "blocked.")
-        loader.add_option("pupilguard_time_budget_ms", int, 5000,
-                          "Time allowed to analyse one request of up to 50,000 characters (longer ones get "
-                          "proportionally more); then it is blocked.")
-        loader.add_option("pupilguard_proxy_id", str, "proxy", "This proxy's name in events.")
-        loader.add_option("pupilguard_log_allow", bool, False,
-                          "Also record allowed prompts as events (they are always counted in the metrics).")
-        loader.add_option("pupilguard_forward_unrecorded", bool, False,
-                          "Forward a redacted or recorded prompt even when its event cannot be written to the spool "
-                          "(disk full, read-only); by default such prompts are refused.")
+        add_options(loader, "max_body", "time_budget_ms", "proxy_id", "log_allow", "forward_unrecorded",
+                    # the school's look of the pages every addon may answer with (proxy/responses.py)
+                    "school_name", "school_logo_url", "school_colour", "page_languages")
 
     def configure(self, updated: set[str]) -> None:
         if "pupilguard_max_body" in updated and ctx.options.pupilguard_max_body <= 0:

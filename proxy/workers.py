@@ -24,7 +24,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from detectors.roster import RosterKeySource
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +45,17 @@ class EngineSpec:
 
     policy: str | None = None
     roster: str | None = None
-    key_file: str | None = None
+    roster_key: RosterKeySource | None = None  # None: as a command would find it (RosterKeySource.of())
     model: str | None = None
 
     def build(self) -> Any:
-        from detectors import Engine, Roster, RosterKey, load_policy
+        from detectors import Engine, Roster, load_policy
+        from detectors.roster import RosterKeySource
 
         policy = load_policy(self.policy) if self.policy else None
         roster = None
         if self.roster:
-            key = RosterKey.resolve(self.key_file)
-            roster = Roster.load(self.roster, key)
+            roster = Roster.load(self.roster, (self.roster_key or RosterKeySource.of()).load())
         return Engine(policy=policy, roster=roster, model=self.model)
 
 
