@@ -187,13 +187,18 @@ def _extra(info: FieldInfo) -> dict[str, Any]:
     return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
 
 
-def env_name(model: type[BaseSettings], name: str) -> str:
+def env_names(model: type[BaseSettings], name: str) -> list[str]:
+    """The environment variables a setting is read from, the one to use first."""
     info = model.model_fields[name]
     if isinstance(info.validation_alias, AliasChoices):
-        return str(info.validation_alias.choices[0]).upper()
+        return [str(c) for c in info.validation_alias.choices if str(c).isupper()]
     if isinstance(info.validation_alias, str):
-        return info.validation_alias
-    return (model.model_config.get("env_prefix") or "") + name.upper()
+        return [info.validation_alias]
+    return [(model.model_config.get("env_prefix") or "") + name.upper()]
+
+
+def env_name(model: type[BaseSettings], name: str) -> str:
+    return env_names(model, name)[0]
 
 
 def flag_name(model: type[BaseSettings], name: str) -> str | None:
@@ -202,16 +207,19 @@ def flag_name(model: type[BaseSettings], name: str) -> str | None:
 
 
 def shown_default(info: FieldInfo) -> str:
-    """A default as the README and --help show it."""
+    """A default as --help and the README show it: a value in backquotes, words (worked out at run time) without;
+    nothing when unset."""
     extra = _extra(info)
     if info.is_required():
         return "required"
     if extra.get("shown_default"):
         return str(extra["shown_default"])
     default = info.get_default(call_default_factory=True)
-    if default is None or default == [] or default is False or default == "":
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    if default is None or default == [] or default == "":
         return ""
-    return str(default)
+    return f"`{default}`"
 
 
 def _choices(annotation: Any) -> tuple[str, ...] | None:
@@ -229,8 +237,8 @@ def add_flags(parser: argparse.ArgumentParser, model: type[BaseSettings] = Proxy
         flag = flag_name(model, name)
         if flag is None:
             continue
-        default = shown_default(info)
-        help_text = (info.description or "") + (f" (default: {default})" if default else "")
+        default = shown_default(info).replace("`", "")
+        help_text = (info.description or "") + (f" (default: {default})" if default and default != "false" else "")
         help_text = help_text.replace("%", "%%") + f" [{env_name(model, name)}]"
         kwargs: dict[str, Any] = {"dest": name, "default": None, "help": help_text}
         annotation = info.annotation
@@ -276,3 +284,16 @@ def describe_error(exc: Any) -> str:
                                         if name in ProxySettings.model_fields else key) if w)
         parts.append(f"{where}: {'required' if error['type'] == 'missing' else error['msg']}")
     return "; ".join(parts)
+
+
+def markdown_table(model: type[BaseSettings]) -> str:
+    """The README's table of a service's settings: one row per setting, in declaration order."""
+    rows = ["| setting | flag | environment variable | default | what it does |", "|---|---|---|---|---|"]
+    for name, info in model.model_fields.items():
+        flag = flag_name(model, name)
+        env = " or ".join(f"`{e}`" for e in env_names(model, name))
+        default = shown_default(info)
+        cells = [name, f"`{flag}`" if flag else "", env, default,
+                 (info.description or "").replace("|", "\\|")]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
