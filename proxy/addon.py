@@ -58,7 +58,8 @@ class _Who:
 
 
 class PupilGuard:
-    """Decisions on the wire. Collaborators are built by `pupilguard proxy` (proxy/cli.py) and passed in."""
+    """Decisions on the wire. Collaborators are started by `pupilguard proxy` (proxy/cli.py) and passed in by
+    `default_addons` (proxy/addons.py)."""
 
     def __init__(self, *, catalogue: Any, allowlist: AllowlistWatcher, pool: ScanPool, spool: Spool,
                  metrics: Metrics, conversations: Conversations | None = None, notices: Any = None,

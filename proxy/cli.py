@@ -74,7 +74,7 @@ def _run(settings: ProxySettings) -> int:
     from detectors.allowlist import AllowlistError
     from detectors.roster import RosterKeySource
     from proxy import central as central_mod
-    from proxy.addon import PupilGuard
+    from proxy.addons import default_addons
     from proxy.allowlist_watch import AllowlistWatcher
     from proxy.catalogue import default_catalogue
     from proxy.central import CentralConfig
@@ -206,8 +206,9 @@ def _run(settings: ProxySettings) -> int:
 
         central.on_change = apply
         central.start()
-    addon = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
-                       conversations=Conversations(), directory=directory, pictures=pictures)
+    addons = default_addons(settings, catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool,
+                            metrics=metrics, conversations=Conversations(), directory=directory, pictures=pictures,
+                            state=state)
     options = dict(
         listen_host=listen_host, listen_port=listen_port, mode=[settings.mode],
         confdir=str(data_dir / "ca"), allow_hosts=catalogue.allow_hosts_regexes(),
@@ -225,7 +226,7 @@ def _run(settings: ProxySettings) -> int:
                                       **({"upstream_proxy": _describe_upstream(settings.upstream_proxy)}
                                          if settings.upstream_proxy else {})})
     try:
-        code = asyncio.run(_serve(addon, options, state))
+        code = asyncio.run(_serve(addons, options))
     finally:
         state["status"] = "stopping"
         if central:
@@ -241,32 +242,16 @@ def _run(settings: ProxySettings) -> int:
     return code
 
 
-async def _serve(addon: Any, options: dict, state: dict) -> int:
+async def _serve(addons: list[Any], options: dict[str, Any]) -> int:
     from mitmproxy import exceptions
     from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
-
-    from proxy.connect_guard import ConnectGuard
-    from proxy.notices import NoticeAddon, NoticeBoard
-    from proxy.restore import RestoreAddon
-    from proxy.routing import Router
-    from proxy.tenants import TenantRestrictions
-    from proxy.unknown_ai import UnknownAITools
-    from proxy.unreachable import Reachability
 
     # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
     # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
     sys.setswitchinterval(0.0005)
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
-    board = NoticeBoard()
-    addon.notices = board
-    master.addons.add(ConnectGuard(addon.catalogue), NoticeAddon(board, is_intercepted=addon.is_intercepted),
-                      RestoreAddon(), addon, TenantRestrictions(addon.allowlist, options["allow_hosts"]), Router(),
-                      Reachability(addon.service_of),
-                      UnknownAITools(catalogue=addon.catalogue, allowlist=addon.allowlist, spool=addon.spool,
-                                     metrics=addon.metrics, directory=addon.directory,
-                                     central=Path(options["confdir"]).parent / "central" / "ai_domains.txt"),
-                      _Ready(state))
+    master.addons.add(*addons)
     try:
         master.options.update(**options)
     except exceptions.OptionsError as exc:
@@ -276,19 +261,6 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
         loop.add_signal_handler(sig, master.shutdown)
     await master.run()
     return 0
-
-
-class _Ready:
-    """Marks /healthz ok once mitmproxy's servers are up (the `running` hook comes after they bind)."""
-
-    def __init__(self, state: dict) -> None:
-        self.state = state
-
-    def running(self) -> None:
-        self.state["status"] = "ok"
-
-    def done(self) -> None:
-        self.state["status"] = "stopping"
 
 
 def ensure_ca(data_dir: Path) -> Path:
