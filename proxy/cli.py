@@ -137,7 +137,8 @@ def _run(settings: ProxySettings) -> int:
         policy = central and central.path(central_mod.POLICY)
         roster = central and central.path(central_mod.ROSTER)
         return EngineSpec(policy=str(policy) if policy else settings.policy,
-                          roster=str(roster) if roster else settings.roster, roster_key=roster_key, model=settings.model)
+                          roster=str(roster) if roster else settings.roster, roster_key=roster_key,
+                          model=settings.model)
 
     central_allowlist = data_dir / "central" / central_mod.ALLOWLIST
     if not Path(settings.allowlist).is_file() and not (central and central_allowlist.exists()):

@@ -8,6 +8,9 @@ roster (DATA_DIR/central), so does doctor.
 Each check returns a Check (ok / warn / fail, what it found, what to do). The command prints one line per check,
 never shortening a path, or with `--json` a document for monitoring; it exits non-zero if any check failed, so it
 also serves as a post-install step in automation.
+
+Over 350 lines on purpose: one short function per check, kept together so that what `doctor` looks at can be read
+in one place.
 """
 from __future__ import annotations
 
@@ -292,7 +295,8 @@ def check_admin(settings: ProxySettings) -> list[Check]:
                     "" if health.status_code == 200 else "See its logs: journalctl -u pupilguard-admin")]
     token = _admin_token(settings)
     if not token:
-        checks.append(Check("Proxy token", FAIL, f"no token ({settings.admin_token_file or 'none given'})", CREATE_TOKEN))
+        checks.append(Check("Proxy token", FAIL, f"no token ({settings.admin_token_file or 'none given'})",
+                            CREATE_TOKEN))
     else:
         config = httpx.get(f"{admin_url.rstrip('/')}/api/v1/config", timeout=NETWORK_TIMEOUT_S, verify=verify,
                            headers={"Authorization": f"Bearer {token}"})

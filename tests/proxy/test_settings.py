@@ -37,7 +37,8 @@ def test_names_in_schools_env_files_keep_working():
     settings = _load(env={"PUPILGUARD_ADMIN_URL": "https://admin.school.example",
                           "PUPILGUARD_METRICS_LISTEN": "127.0.0.1:9464", "PUPILGUARD_ADMIN_TOKEN": "t" * 32,
                           "PUPILGUARD_SPACY_MODEL": "en_core_web_sm", "PUPILGUARD_PAGE_LANGUAGES": "cy,en",
-                          "PUPILGUARD_SCHOOL_NAME": "Ysgol Gymraeg", "PUPILGUARD_ROUTE": '["api.openai.com=10.0.0.5:443"]'})
+                          "PUPILGUARD_SCHOOL_NAME": "Ysgol Gymraeg",
+                          "PUPILGUARD_ROUTE": '["api.openai.com=10.0.0.5:443"]'})
     assert settings.listen == "127.0.0.1:3128" and str(settings.data_dir) == "/var/lib/pupilguard/proxy"
     assert settings.admin_url == "https://admin.school.example" and settings.metrics_listen == "127.0.0.1:9464"
     assert settings.secret("admin_token") == "t" * 32 and settings.model == "en_core_web_sm"
