@@ -57,6 +57,7 @@ def run_proxy(args: argparse.Namespace) -> int:
 def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> ProxySettings:
     """The proxy's settings from its flags, environment and env file; a mistake is a UserError naming the flag."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from proxy.settings import ProxySettings, describe_error
 
@@ -66,6 +67,8 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         return ProxySettings.load(args, environ)
     except ValidationError as exc:
         raise UserError(describe_error(exc)) from None
+    except SettingsError as exc:  # a list that is not JSON in the environment
+        raise UserError(f"{exc} (a list in the environment is JSON: '[\"a\", \"b\"]')") from None
     except OSError as exc:
         raise UserError(str(exc)) from None
 

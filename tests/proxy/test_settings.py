@@ -105,9 +105,14 @@ def test_mitmproxy_options_are_the_settings():
         assert options.pupilguard_school_colour == "#00594f"
 
 
-def test_a_missing_setting_names_its_flag_and_variable(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "detectors.cli", "proxy", "--data-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120,
-                            env={k: v for k, v in os.environ.items() if not k.startswith("PUPILGUARD_")})
-    assert result.returncode == 2
-    assert "--listen or PUPILGUARD_LISTEN: required" in result.stderr
+def test_a_setting_in_error_is_named_in_one_line(tmp_path):
+    def run(*flags: str, **env: str) -> subprocess.CompletedProcess:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("PUPILGUARD_")}
+        return subprocess.run([sys.executable, "-m", "detectors.cli", "proxy", *flags], capture_output=True,
+                              text=True, timeout=120, env={**clean, **env})
+
+    missing = run("--data-dir", str(tmp_path))
+    assert missing.returncode == 2 and "--listen or PUPILGUARD_LISTEN: required" in missing.stderr
+    not_json = run("--listen", "127.0.0.1:0", "--data-dir", str(tmp_path), PUPILGUARD_ROUTE="a=127.0.0.1:1")
+    assert not_json.returncode == 2 and "a list in the environment is JSON" in not_json.stderr
+    assert "Traceback" not in missing.stderr + not_json.stderr
