@@ -23,7 +23,7 @@ class Finding:
         return f"{self.entity}:{self.subtype}" if self.subtype else self.entity
 
 
-@dataclass(slots=True)
+@dataclass
 class Decision:
     action: str  # "allow" | "redact" | "block"
     texts: list[str] | None = None  # the request's texts as they may leave (redacted), for allow and redact

@@ -64,7 +64,7 @@ class EngineSpec:
         return Engine(policy=policy, roster=roster, model=self.model)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ScanJob:
     """What a worker is asked: the request's texts, whose (tool, profile) and the conversation's placeholders."""
 
@@ -75,7 +75,7 @@ class ScanJob:
     deadline_ms: float
 
 
-@dataclass(slots=True)
+@dataclass
 class ScanResult:
     """A worker's answer, and how long the request waited for it in all."""
 
