@@ -11,8 +11,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-DEFAULT_LISTEN = "127.0.0.1:8700"
-
 
 def register_admin(subparsers: Any) -> None:
     admin = subparsers.add_parser("admin", help="the DPO's admin service: serve, migrate, users, proxy tokens")
@@ -25,8 +23,8 @@ def register_admin(subparsers: Any) -> None:
     sub = admin.add_subparsers(dest="admin_command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="run the admin web UI and API")
-    serve.add_argument("--listen", default=DEFAULT_LISTEN, metavar="ADDR:PORT",
-                       help=f"address to listen on (default {DEFAULT_LISTEN})")
+    serve.add_argument("--listen", metavar="ADDR:PORT",
+                       help="address to listen on (default: PUPILGUARD_ADMIN_LISTEN or 127.0.0.1:8700)")
     serve.set_defaults(handler=_serve)
 
     migrate = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
@@ -125,10 +123,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
     setup_logging()
-    host, sep, port = args.listen.rpartition(":")
-    if not sep or not port.isdigit():
-        return _fail(f"--listen must be ADDR:PORT, not {args.listen!r}")
     settings = _settings(args)
+    listen = args.listen or settings.listen
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit():
+        return _fail(f"--listen must be ADDR:PORT, not {listen!r}")
     try:
         app = create_app(settings)
     except (SQLAlchemyError, ValueError, OSError) as exc:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, undefer
 from detectors.allowlist import load_allowlist
 from detectors.mis_import import ImportReport, import_mis_csv
 from detectors.policy import load_policy
-from detectors.roster import Roster, RosterKey
+from detectors.roster import Roster, RosterKey, RosterKeySource
 
 from . import audit, protection
 from .models import PendingChange, RosterUpload, Setting, User, utcnow
@@ -227,10 +227,11 @@ def latest_roster(session: Session, *, with_content: bool = False) -> RosterUplo
 
 
 def roster_key(settings: Settings) -> RosterKey:
-    """The roster key by the shared precedence (RosterKey.resolve); the admin's own file is the default."""
+    """The roster key by the shared precedence (RosterKeySource); the admin's own file is the default."""
     if settings.roster_key_file is not None:
         settings.roster_key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return RosterKey.resolve(default=settings.roster_key_file)
+    key = settings.roster_key.get_secret_value() if settings.roster_key else None
+    return RosterKeySource(key, settings.roster_key_file).load()
 
 
 _roster_cache: dict[tuple[str, str], Roster] = {}

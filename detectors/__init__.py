@@ -10,8 +10,8 @@ from typing import Any
 
 _EXPORTS = {
     "Engine": "detectors.engine",
-    "Decision": "detectors.engine",
-    "Finding": "detectors.engine",
+    "Decision": "detectors.decision",
+    "Finding": "detectors.decision",
     "EngineError": "detectors.engine",
     "Placeholders": "detectors.placeholders",
     "Policy": "detectors.policy",

@@ -29,7 +29,6 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -37,6 +36,7 @@ from presidio_analyzer.predefined_recognizers import NhsRecognizer, UkNinoRecogn
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.cooccurrence import identifies_someone, initials_or_group_beside
+from detectors.decision import Decision, Finding
 from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
 from detectors.layout import (
@@ -72,36 +72,6 @@ EXCERPT_MAX = 500
 
 class EngineError(RuntimeError):
     """The engine cannot start (no model, or the policy needs an entity no recogniser finds)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """Where something was found; never the text itself."""
-
-    entity: str
-    start: int
-    end: int
-    score: float
-    index: int = 0
-    subtype: str | None = None  # for SPECIAL_CATEGORY: SEN, HEALTH, ...
-    evasion: bool = False  # written to slip past detection: letter-spaced, leetspeak, reversed
-
-    @property
-    def label(self) -> str:
-        return f"{self.entity}:{self.subtype}" if self.subtype else self.entity
-
-
-@dataclass(slots=True)
-class Decision:
-    action: str  # "allow" | "redact" | "block"
-    texts: list[str] | None
-    findings: list[Finding] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    entity_counts: dict[str, int] = field(default_factory=dict)
-    pupil_refs: list[str] = field(default_factory=list)
-    excerpt: str = ""
-    elapsed_ms: float = 0.0
-    placeholders_used: list[str] = field(default_factory=list)  # [PUPIL_1]... given to this request's identifiers
 
 
 class Engine:

@@ -22,6 +22,7 @@ import stat
 import zipfile
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -32,7 +33,7 @@ from detectors.normalise import clean, fold
 
 __all__ = [
     "FORENAME", "FULL_NAME", "NAME_PART", "SURNAME", "UPN", "ULN",
-    "ImportReport", "Roster", "RosterBuilder", "RosterError", "RosterKey", "RosterKeyError",
+    "ImportReport", "Roster", "RosterBuilder", "RosterError", "RosterKey", "RosterKeyError", "RosterKeySource",
     "hash_query", "import_mis_csv", "name_forms", "normalise_identifier",
 ]
 
@@ -137,21 +138,9 @@ class RosterKey:
     @classmethod
     def resolve(cls, key_file: str | os.PathLike[str] | None = None, *,
                 default: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> RosterKey:
-        """The roster key, by the one precedence every command and service uses: flag > env > file > default.
-
-        `key_file` (a --key-file flag), else the key itself in PUPILGUARD_ROSTER_KEY, else the file named by
-        PUPILGUARD_ROSTER_KEY_FILE, else `default` (a service's own key file). A file is created (0600, new key)
-        if it does not exist yet."""
-        environ = os.environ if environ is None else environ
-        if key_file:
-            return cls.load_or_create(key_file)
-        key = cls.from_env(environ)
-        if key is not None:
-            return key
-        path = environ.get(KEY_FILE_ENV) or default
-        if not path:
-            raise RosterKeyError(f"no roster key: give --key-file, or set {KEY_ENV} or {KEY_FILE_ENV}")
-        return cls.load_or_create(path)
+        """The roster key for a command given `key_file` (its --key-file flag) in this environment, by the one
+        precedence every command and service uses (RosterKeySource)."""
+        return RosterKeySource.of(key_file, environ).load(default)
 
     @property
     def fingerprint(self) -> str:
@@ -175,6 +164,35 @@ class RosterKey:
         """Stable pseudonymous reference: "P-" + 10 base32 characters of HMAC(key, "pupil:" + seed)."""
         digest = hmac.digest(self._secret, ("pupil:" + seed).encode(), "sha256")
         return "P-" + base64.b32encode(digest[:10]).decode()[:10]
+
+
+@dataclass(frozen=True)
+class RosterKeySource:
+    """Where the roster key comes from, by the one precedence of every setting: flag > env > file > default.
+
+    A key file given as a flag (--key-file), else the key itself (PUPILGUARD_ROSTER_KEY), else the key file named
+    by PUPILGUARD_ROSTER_KEY_FILE, else the service's own default file, created (0600, new key) if it does not exist
+    yet. Plain values, so it pickles into worker processes; the key is read when a roster is loaded."""
+
+    key: str | None = field(default=None, repr=False)  # the key itself, hex or base64
+    file: str | os.PathLike[str] | None = None
+
+    @classmethod
+    def of(cls, flag: str | os.PathLike[str] | None = None,
+           environ: Mapping[str, str] | None = None) -> RosterKeySource:
+        """From a command's --key-file flag and the environment (this process's unless given)."""
+        if flag:  # a flag outranks the environment
+            return cls(file=flag)
+        environ = os.environ if environ is None else environ
+        return cls(key=environ.get(KEY_ENV) or None, file=environ.get(KEY_FILE_ENV) or None)
+
+    def load(self, default: str | os.PathLike[str] | None = None) -> RosterKey:
+        if self.key:
+            return RosterKey.from_env({KEY_ENV: self.key})
+        path = self.file or default
+        if not path:
+            raise RosterKeyError(f"no roster key: give --key-file, or set {KEY_ENV} or {KEY_FILE_ENV}")
+        return RosterKey.load_or_create(path)
 
 
 def normalise_identifier(kind: str, value: str) -> str:

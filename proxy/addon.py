@@ -11,6 +11,9 @@ For each request to a catalogued host: the allowlist gives the tool's status for
 Anything that cannot be read, is too big, or cannot be analysed in time is refused (fail closed). Every redact and
 block becomes an event in the on-disk spool; every decision is counted in the metrics. Client WebSocket frames get
 the same treatment, a blocked frame being dropped.
+
+Over 350 lines on purpose: a request's whole path (which service, who, scan, redact, read back, record, notify,
+refuse) reads top to bottom in one class; what it relies on lives apart (adapters, bodies, channels, responses).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 
+from detectors.decision import Decision
 from detectors.events import Event
 from proxy import flowmeta, responses
 from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
@@ -34,8 +38,9 @@ from proxy.channels import Channels, KnownClean, ServiceCookies, masked_path
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
 from proxy.notices import Notice, flow_browser_id
+from proxy.settings import add_options
 from proxy.spool import Spool, SpoolError
-from proxy.workers import ScanPool, Verdict
+from proxy.workers import ScanPool
 
 log = logging.getLogger("pupilguard.proxy")
 
@@ -57,7 +62,8 @@ class _Who:
 
 
 class PupilGuard:
-    """Decisions on the wire. Collaborators are built by `pupilguard proxy` (proxy/cli.py) and passed in."""
+    """Decisions on the wire. Collaborators are started by `pupilguard proxy` (proxy/cli.py) and passed in by
+    `default_addons` (proxy/addons.py)."""
 
     def __init__(self, *, catalogue: Any, allowlist: AllowlistWatcher, pool: ScanPool, spool: Spool,
                  metrics: Metrics, conversations: Conversations | None = None, notices: Any = None,
@@ -71,18 +77,9 @@ class PupilGuard:
 
     # ---- options -------------------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
-        loader.add_option("pupilguard_max_body", int, 10 * 1024 * 1024,
-                          "Largest prompt body (bytes, after decompression) that is scanned; larger ones are "
-                          "blocked.")
-        loader.add_option("pupilguard_time_budget_ms", int, 5000,
-                          "Time allowed to analyse one request of up to 50,000 characters (longer ones get "
-                          "proportionally more); then it is blocked.")
-        loader.add_option("pupilguard_proxy_id", str, "proxy", "This proxy's name in events.")
-        loader.add_option("pupilguard_log_allow", bool, False,
-                          "Also record allowed prompts as events (they are always counted in the metrics).")
-        loader.add_option("pupilguard_forward_unrecorded", bool, False,
-                          "Forward a redacted or recorded prompt even when its event cannot be written to the spool "
-                          "(disk full, read-only); by default such prompts are refused.")
+        add_options(loader, "max_body", "time_budget_ms", "proxy_id", "log_allow", "forward_unrecorded",
+                    # the school's look of the pages every addon may answer with (proxy/responses.py)
+                    "school_name", "school_logo_url", "school_colour", "page_languages")
 
     def configure(self, updated: set[str]) -> None:
         if "pupilguard_max_body" in updated and ctx.options.pupilguard_max_body <= 0:
@@ -123,7 +120,7 @@ class PupilGuard:
         if declared.isdigit() and int(declared) > ctx.options.pupilguard_max_body:
             # refuse before the body is even read
             try:
-                self._refuse(flow, service, self._who(flow, service), Verdict.failed("body_too_large"))
+                self._refuse(flow, service, self._who(flow, service), Decision.failed("body_too_large"))
             except Exception as exc:  # noqa: BLE001 - see request()
                 self._fail_closed(flow, service, exc)
 
@@ -146,7 +143,7 @@ class PupilGuard:
         carries_prompt = self._carries_prompt(service, request.path)
         if who.status == "blocked":
             record = carries_prompt or responses.is_navigation(request)
-            self._refuse(flow, service, who, Verdict.failed("tool_blocked"), record=record)
+            self._refuse(flow, service, who, Decision.failed("tool_blocked"), record=record)
             return
         # Not only the catalogued prompt paths: any body, and every other channel (path segments, query, headers,
         # cookies - see proxy/channels.py) of any request to an AI service is read: a path the catalogue does not
@@ -158,11 +155,11 @@ class PupilGuard:
         images = self.pictures.reader() if self.pictures is not None else None
         if carries_prompt or request.raw_content:
             got = await _off_loop(size, self._extract, request, service, images)
-            if images is not None and images.pending and not isinstance(got, Verdict):
+            if images is not None and images.pending and not isinstance(got, Decision):
                 # pictures to read (OCR, in its own workers), then the body is read again with their text
                 await self.pictures.read(images)
                 got = await _off_loop(size, self._extract, request, service, images)
-            if isinstance(got, Verdict):  # on any path of an AI service, a body we cannot read does not leave
+            if isinstance(got, Decision):  # on any path of an AI service, a body we cannot read does not leave
                 self._refuse(flow, service, who, got)
                 return
             extraction = got
@@ -232,7 +229,7 @@ class PupilGuard:
         # the class name only: exception messages can quote request content
         log.error("decision failed; request refused", extra={"tool": service.id, "error": type(exc).__name__})
         try:
-            self._refuse(flow, service, self._who(flow, service), Verdict.failed("analysis_error"))
+            self._refuse(flow, service, self._who(flow, service), Decision.failed("analysis_error"))
         except Exception:  # noqa: BLE001 - even recording failed: still refuse
             flow.response = http.Response.make(
                 403, b'{"error": {"message": "pupilguard blocked this request: it could not be checked."}}',
@@ -268,17 +265,17 @@ class PupilGuard:
         who = self._who(flow, service)
         if who.status == "blocked":  # the allowlist changed since the socket opened
             message.drop()
-            self._record(flow, service, who, Verdict.failed("tool_blocked"), "block")
+            self._record(flow, service, who, Decision.failed("tool_blocked"), "block")
             return
         if len(message.content) > ctx.options.pupilguard_max_body:
             message.drop()
-            self._record(flow, service, who, Verdict.failed("body_too_large"), "block", notify=True)
+            self._record(flow, service, who, Decision.failed("body_too_large"), "block", notify=True)
             return
         size = len(message.content)
         extraction = await _off_loop(size, extract_ws, service, message.content, flow.request.path)
         if isinstance(extraction, Unreadable):
             message.drop()
-            self._record(flow, service, who, Verdict(action="block", reasons=["unreadable_body", extraction.reason]),
+            self._record(flow, service, who, Decision(action="block", reasons=["unreadable_body", extraction.reason]),
                          "block", notify=True)
             return
         if not extraction.texts:
@@ -322,7 +319,7 @@ class PupilGuard:
         profile = allowlist.profile_for(client_addr, user, flow.metadata.get(flowmeta.GROUPS, ()))
         return _Who(client_addr, user, profile, allowlist.status(service.id, profile))
 
-    async def _scan(self, conv_key: str, texts: list[str], service: Any, who: _Who) -> tuple[Verdict, Any, float]:
+    async def _scan(self, conv_key: str, texts: list[str], service: Any, who: _Who) -> tuple[Decision, Any, float]:
         conversation = self.conversations.get(conv_key)
         total = 0.0
         for _ in range(3):
@@ -333,11 +330,11 @@ class PupilGuard:
                                           client=who.user or who.client_addr)
             total += result.total_ms
             if result.placeholders is None or conversation.merge(before, result.placeholders):
-                verdict = result.verdict
+                verdict = result.decision
                 conversation.trim(verdict.placeholders_used)
                 break
         else:  # concurrent prompts of one conversation kept colliding: rather refuse than mislabel
-            verdict = Verdict.failed("analysis_error")
+            verdict = Decision.failed("analysis_error")
         self.metrics.detection_seconds.labels(service.id).observe(total / 1000)
         return verdict, conversation.placeholders, total
 
@@ -346,22 +343,22 @@ class PupilGuard:
         return service.adapter_for(path) is not None  # a prompt or upload path of the catalogue
 
     def _extract(self, request: http.Request, service: Any,
-                 images: ImageReader | None = None) -> Extraction | Verdict:
+                 images: ImageReader | None = None) -> Extraction | Decision:
         """The texts of a prompt body, or the verdict refusing it (too big, unreadable). With `images`, the text
         of its pictures too (proxy/adapters/images.py)."""
         try:
             body = decode_request_body(request.raw_content or b"", request.headers.get("content-encoding"),
                                        ctx.options.pupilguard_max_body)
         except BodyTooLarge:
-            return Verdict.failed("body_too_large")
+            return Decision.failed("body_too_large")
         except BodyError:
-            return Verdict.failed("unreadable_body")
+            return Decision.failed("unreadable_body")
         with reading_images(images):
             extraction = extract_for(service, body, request.headers.get("content-type", ""), request.path)
         if isinstance(extraction, Unreadable):
             # a picture too big or not read in time says so first (responses.py has the teacher's words)
             picture = [extraction.reason] if extraction.reason in _PICTURE_REASONS else []
-            return Verdict(action="block", reasons=[*picture, "unreadable_body", extraction.reason])
+            return Decision(action="block", reasons=[*picture, "unreadable_body", extraction.reason])
         return extraction
 
     def _reads_back(self, request: http.Request, service: Any, body_texts: list[str] | None,
@@ -376,7 +373,7 @@ class PupilGuard:
     def _budget_s(self) -> float:
         return ctx.options.pupilguard_time_budget_ms / 1000
 
-    def _refuse(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, *, ms: float = 0.0,
+    def _refuse(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Decision, *, ms: float = 0.0,
                 record: bool = True) -> None:
         allowlist = self.allowlist.current
         approved = self._approved_names(who.profile)
@@ -388,7 +385,7 @@ class PupilGuard:
         else:
             self._count(service.id, "block")
 
-    def _let_out(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, ms: float) -> bool:
+    def _let_out(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Decision, ms: float) -> bool:
         """Count and record a prompt that leaves (allowed or redacted). False when its event could not be written:
         the caller then refuses it (unless --forward-unrecorded), so nothing leaves that the DPO cannot see."""
         if verdict.action == "allow" and not (ctx.options.pupilguard_log_allow or who.status == "monitor"):
@@ -396,12 +393,12 @@ class PupilGuard:
             return True
         return self._record(flow, service, who, verdict, verdict.action, ms=ms, notify=True)
 
-    def _logs_only(self, verdict: Verdict, service: Any, who: _Who) -> bool:
+    def _logs_only(self, verdict: Decision, service: Any, who: _Who) -> bool:
         """A redaction that a monitored tool's `monitor_identifiers: log_only` turns into a record (never a block:
         special-category data about someone is refused whatever the tool's status)."""
         return verdict.action == "redact" and self.allowlist.current.logs_identifiers_only(service.id, who.profile)
 
-    def _event_path(self, service: Any, who: _Who, path: str, verdict: Verdict, action: str) -> str:
+    def _event_path(self, service: Any, who: _Who, path: str, verdict: Decision, action: str) -> str:
         """The path for the DPO's record: a catalogued endpoint in full (API routes and ids), any other page only
         by its first segment - page addresses can carry the words of a question (perplexity.ai/search/<slug>).
         Where something was found and the request was not rewritten, segments not known to be clean are masked."""
@@ -425,7 +422,7 @@ class PupilGuard:
     def _count(self, tool: str, action: str) -> None:
         self.metrics.requests.labels(tool, action).inc()
 
-    def _record(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str, *,
+    def _record(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Decision, action: str, *,
                 ms: float = 0.0, notify: bool = False) -> bool:
         """Spool, count, log and notify one decision. False, with nothing counted or notified, when the event of
         a prompt that would leave could not be written and --forward-unrecorded is off: the caller refuses it."""
@@ -453,7 +450,7 @@ class PupilGuard:
             self._notify(flow, service, who, verdict, action)
         return True
 
-    def _notify(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Verdict, action: str) -> None:
+    def _notify(self, flow: http.HTTPFlow, service: Any, who: _Who, verdict: Decision, action: str) -> None:
         policy_url = self.allowlist.current.policy_url
         try:
             if action == "redact":
@@ -476,7 +473,7 @@ async def _off_loop(size: int, fn: Any, *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args) if size > _OFF_LOOP_BYTES else fn(*args)
 
 
-def _texts_of(extraction: Extraction | Unreadable | Verdict) -> list[str] | None:
+def _texts_of(extraction: Extraction | Unreadable | Decision) -> list[str] | None:
     return extraction.texts if isinstance(extraction, Extraction) else None
 
 
@@ -488,12 +485,12 @@ def _restricted(placeholders: Any, tokens: list[str]) -> Any:
     return restricted if len(restricted) else None
 
 
-def _would_redact(verdict: Verdict) -> Verdict:
+def _would_redact(verdict: Decision) -> Decision:
     """What a `monitor_identifiers: log_only` tool forwards: the prompt as typed, recorded as would_redact."""
-    return Verdict(action="allow", texts=None, reasons=["monitor_only", "would_redact", *verdict.reasons],
+    return Decision(action="allow", texts=None, reasons=["monitor_only", "would_redact", *verdict.reasons],
                    entity_counts=verdict.entity_counts, pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)
 
 
-def _with_reason(verdict: Verdict, reason: str) -> Verdict:
-    return Verdict(action="block", reasons=[reason, *verdict.reasons], entity_counts=verdict.entity_counts,
+def _with_reason(verdict: Decision, reason: str) -> Decision:
+    return Decision(action="block", reasons=[reason, *verdict.reasons], entity_counts=verdict.entity_counts,
                    pupil_refs=verdict.pupil_refs, excerpt=verdict.excerpt)

@@ -29,7 +29,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from detectors.ai_domains import AIDomainsError, parse_ai_domains
 from detectors.allowlist import AllowlistError, load_allowlist
 from detectors.policy import PolicyError, load_policy
-from detectors.roster import Roster, RosterError, RosterKey
+from detectors.roster import Roster, RosterError, RosterKeySource
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +70,15 @@ class CentralConfig:
     """
 
     def __init__(self, admin_url: str, token: str, data_dir: Path, *, interval_s: float = 60.0,
-                 verify: str | bool = True, key_file: str | None = None,
+                 verify: str | bool = True, roster_key: RosterKeySource | None = None,
                  registry: CollectorRegistry | None = None,
                  on_change: Callable[[set[str]], None] = lambda changed: None) -> None:
         self.url = admin_url.rstrip("/") + "/api/v1/config"
         self.dir = data_dir / "central"
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.dir.chmod(0o700)
-        self.interval_s, self.key_file, self.on_change = interval_s, key_file, on_change
+        self.interval_s, self.on_change = interval_s, on_change
+        self.roster_key = roster_key or RosterKeySource.of()
         self._client = httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), verify=verify,
                                     headers={"Authorization": f"Bearer {token}", "User-Agent": "pupilguard-proxy"})
         self._etag: str | None = None  # of the config document as last fully processed
@@ -194,8 +195,7 @@ class CentralConfig:
             raise PollError("http_error", status=r.status_code, file=ROSTER)
         etag = r.headers.get("ETag", "").strip('"') or None
         try:
-            key = RosterKey.resolve(self.key_file)
-            roster = Roster.load(r.content, key)
+            roster = Roster.load(r.content, self.roster_key.load())
         except RosterError as exc:  # RosterKeyError included: a roster hashed with another key
             self._refused_roster = etag
             return etag or "", self._refuse(ROSTER, "invalid_roster", str(exc))

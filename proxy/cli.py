@@ -15,10 +15,14 @@ import signal
 import sqlite3
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detectors.logs import setup_logging
+
+if TYPE_CHECKING:
+    from proxy.settings import ProxySettings
 
 log = logging.getLogger("pupilguard.proxy")
 
@@ -30,71 +34,13 @@ class UserError(Exception):
 
 
 def register_proxy(subparsers: Any) -> None:
+    from proxy.settings import add_flags
+
     p = subparsers.add_parser("proxy", help="run the intercepting proxy for AI traffic",
-                              description="Run pupilguard's intercepting proxy (mitmproxy) for AI traffic.")
-    p.add_argument("--listen", required=True, metavar="ADDR:PORT", help="address to accept proxy clients on")
-    p.add_argument("--data-dir", required=True, type=Path, metavar="DIR",
-                   help="state: CA (DIR/ca, public cert DIR/pupilguard-ca.pem), event spool (DIR/spool)")
-    p.add_argument("--roster", metavar="ROSTER", help="hashed roster file from `pupilguard roster import`")
-    p.add_argument("--key-file", metavar="F",
-                   help="roster key file (else $PUPILGUARD_ROSTER_KEY, then $PUPILGUARD_ROSTER_KEY_FILE)")
-    p.add_argument("--allowlist", metavar="FILE", default="allowlist.yaml",
-                   help="approved/blocked AI tools per profile; reloaded when it changes (default: %(default)s)")
-    p.add_argument("--policy", metavar="FILE", help="detection policy YAML (default: the built-in policy)")
-    p.add_argument("--admin-url", metavar="URL", help="admin API base URL; without it events stay in the spool")
-    token = p.add_mutually_exclusive_group()
-    token.add_argument("--admin-token", metavar="TOKEN", help="proxy token (or $PUPILGUARD_ADMIN_TOKEN)")
-    token.add_argument("--admin-token-file", metavar="F", help="file holding the proxy token")
-    p.add_argument("--admin-ca", metavar="FILE", help="CA bundle to verify an https admin URL")
-    p.add_argument("--admin-insecure-http", action="store_true",
-                   help="allow a plain-http --admin-url to another machine (only on a private container network)")
-    p.add_argument("--route", action="append", default=[], metavar="HOST=ADDR:PORT",
-                   help="send a catalogued host's upstream connection to ADDR:PORT (tests, demos, staging)")
-    p.add_argument("--allow-ip", action="append", default=[], metavar="ADDR[/BITS]",
-                   help="an IP address or network clients may CONNECT to by address (a non-AI service); every "
-                        "other CONNECT to an IP address is refused")
-    p.add_argument("--provider-ranges", action="append", default=[], metavar="FILE",
-                   help="extra AI provider address ranges (format of proxy/data/provider_ranges.yaml): a CONNECT "
-                        "to an address in one is decrypted and inspected instead of refused")
-    p.add_argument("--upstream-ca", metavar="FILE",
-                   help="extra CA (PEM) trusted for upstream servers, e.g. routed ones")
-    p.add_argument("--upstream-proxy", metavar="URL",
-                   help="send all traffic on through the school's filtering proxy, http://[USER:PASS@]HOST:PORT: AI "
-                        "requests after their decision, everything else tunnelled as it came")
-    p.add_argument("--upstream-proxy-auth-file", metavar="F",
-                   help="file holding USER:PASSWORD for --upstream-proxy (instead of putting them in the URL)")
-    p.add_argument("--metrics-listen", metavar="ADDR:PORT", help="serve /metrics and /healthz here")
-    p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
-                   help="largest prompt body scanned, after decompression; larger ones are blocked "
-                        "(default: %(default)s)")
-    p.add_argument("--time-budget-ms", type=int, default=5000, metavar="N",
-                   help="analysis time per request of up to 50,000 characters (longer ones get proportionally "
-                        "more) before it is blocked (default: %(default)s)")
-    p.add_argument("--ocr-workers", type=int, default=1, metavar="N",
-                   help="processes reading the text in pictures and scanned PDFs (OCR) at once; 0 = pictures "
-                        "are not read and are let through with a note")
-    p.add_argument("--ocr-budget-ms", type=int, default=30000, metavar="N",
-                   help="time allowed to read the pictures of one request, queueing included; then it is blocked")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="detection worker processes (default: one per CPU), plus one kept for short prompts")
-    p.add_argument("--mode", choices=["regular", "transparent"], default="regular",
-                   help="explicit proxy (PAC/WPAD) or transparent interception (default: %(default)s)")
-    p.add_argument("--proxyauth", metavar="SPEC",
-                   help="require proxy authentication (mitmproxy syntax: @htpasswd-file, ldap:..., user:pass); "
-                        "the user name - and with ldap, the user's directory groups - select the allowlist profile")
-    p.add_argument("--allow-public-clients", action="store_true",
-                   help="accept clients with public addresses (JANET-assigned IPv4 ranges, global IPv6); by "
-                        "default only private and loopback addresses may use the proxy, so it is never an open "
-                        "proxy on the Internet - with this flag, the firewall must keep outsiders away")
-    p.add_argument("--proxy-id", default=None, metavar="NAME", help="this proxy's name in events (default: hostname)")
-    p.add_argument("--log-allow", action="store_true", help="also record allowed prompts as events")
-    p.add_argument("--forward-unrecorded", action="store_true",
-                   help="forward redacted prompts even when their event cannot be written (disk full); by default "
-                        "they are refused, /healthz is red and pupilguard_events_not_recorded counts each one")
-    p.add_argument("--model", metavar="NAME", help="spaCy model package or path (default: see detectors)")
-    p.add_argument("--config-poll-s", type=float, default=60.0, metavar="S",
-                   help="with --admin-url and a token: fetch the central allowlist/policy/roster this often "
-                        "(0 = never; default: %(default)s)")
+                              description="Run pupilguard's intercepting proxy (mitmproxy) for AI traffic. Every "
+                                          "setting can also come from its environment variable [shown in brackets] "
+                                          "or an env file: flag > environment > env file > default.")
+    add_flags(p)
     p.set_defaults(handler=run_proxy)
 
 
@@ -102,84 +48,107 @@ def run_proxy(args: argparse.Namespace) -> int:
     os.umask(0o077)  # everything we write (spool and its WAL, CA, central config) is for this user only
     setup_logging()
     try:
-        return _run(args)
+        return _run(load_settings(args))
     except UserError as exc:
         print(f"pupilguard proxy: {exc}", file=sys.stderr)
         return 2
 
 
-def _run(args: argparse.Namespace) -> int:
+def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> ProxySettings:
+    """The proxy's settings from its flags, environment and env file; a mistake is a UserError naming the flag."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from proxy.settings import ProxySettings, describe_error
+
+    if args.admin_token and args.admin_token_file:
+        raise UserError("give --admin-token or --admin-token-file, not both")
+    try:
+        return ProxySettings.load(args, environ)
+    except ValidationError as exc:
+        raise UserError(describe_error(exc)) from None
+    except SettingsError as exc:  # a list that is not JSON in the environment
+        raise UserError(f"{exc} (a list in the environment is JSON: '[\"a\", \"b\"]')") from None
+    except OSError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _run(settings: ProxySettings) -> int:
     from detectors.allowlist import AllowlistError
+    from detectors.roster import RosterKeySource
     from proxy import central as central_mod
-    from proxy.addon import PupilGuard
+    from proxy.addons import default_addons
     from proxy.allowlist_watch import AllowlistWatcher
     from proxy.catalogue import default_catalogue
     from proxy.central import CentralConfig
     from proxy.conversations import Conversations
     from proxy.metrics import AdminServer, Metrics
     from proxy.routing import parse_routes
+    from proxy.settings import ProxySettings, flag_name
     from proxy.spool import Delivery, Spool
     from proxy.workers import EngineSpec, PoolError, ScanPool
 
-    listen_host, listen_port = _address(args.listen, "--listen")
-    data_dir: Path = args.data_dir.resolve()
+    listen_host, listen_port = _address(settings.listen, "--listen")
+    data_dir: Path = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        parse_routes(args.route)
+        parse_routes(settings.route)
     except Exception as exc:
         raise UserError(str(exc)) from None
     directory = None
-    if args.proxyauth and args.proxyauth.startswith("ldap"):
+    if settings.proxyauth and settings.proxyauth.startswith("ldap"):
         from mitmproxy.exceptions import OptionsError
 
         from proxy.directory import GroupDirectory
 
         try:  # the allowlist's `groups:` come from the directory that checks the passwords
-            directory = GroupDirectory(args.proxyauth)
+            directory = GroupDirectory(settings.proxyauth)
         except OptionsError as exc:
             raise UserError(f"--proxyauth: {exc}") from None
-    if args.ocr_workers < 0:
+    if settings.ocr_workers < 0:
         raise UserError("--ocr-workers must be 0 or more")
-    for flag, value in (("--max-body", args.max_body), ("--time-budget-ms", args.time_budget_ms),
-                        ("--ocr-budget-ms", args.ocr_budget_ms)):
+    for flag, value in (("--max-body", settings.max_body), ("--time-budget-ms", settings.time_budget_ms),
+                        ("--ocr-budget-ms", settings.ocr_budget_ms)):
         if value <= 0:
             raise UserError(f"{flag} must be positive")
     chain: dict[str, Any] = {}
-    if args.upstream_proxy or args.upstream_proxy_auth_file:
+    if settings.upstream_proxy or settings.upstream_proxy_auth_file:
         from proxy.chain import ChainError, upstream_options
 
-        if not args.upstream_proxy:
+        if not settings.upstream_proxy:
             raise UserError("--upstream-proxy-auth-file needs --upstream-proxy")
         try:
-            chain = upstream_options(args.upstream_proxy, args.upstream_proxy_auth_file, mode=args.mode)
+            chain = upstream_options(settings.upstream_proxy, settings.upstream_proxy_auth_file, mode=settings.mode)
         except ChainError as exc:
             raise UserError(str(exc)) from None
-    for flag in ("roster", "key_file", "policy", "upstream_ca", "admin_ca"):
-        value = getattr(args, flag)
+    for name in ("roster", "roster_key_file", "policy", "upstream_ca", "admin_ca"):
+        value = getattr(settings, name)
         if value and not Path(value).is_file():
-            raise UserError(f"--{flag.replace('_', '-')} {value}: no such file")
-    token = _admin_token(args)
-    if args.admin_url:
-        _check_admin_url(args.admin_url, args.admin_insecure_http)
+            raise UserError(f"{flag_name(ProxySettings, name)} {value}: no such file")
+    token = _admin_token(settings)
+    if settings.admin_url:
+        _check_admin_url(settings.admin_url, settings.admin_insecure_http)
+    roster_key = RosterKeySource(settings.secret("roster_key"), settings.roster_key_file)
     metrics = Metrics()
     central = None
-    if args.admin_url and token and args.config_poll_s > 0:
-        central = CentralConfig(args.admin_url, token, data_dir, interval_s=args.config_poll_s,
-                                verify=args.admin_ca or True, key_file=args.key_file, registry=metrics.registry)
+    if settings.admin_url and token and settings.config_poll_s > 0:
+        central = CentralConfig(settings.admin_url, token, data_dir, interval_s=settings.config_poll_s,
+                                verify=settings.admin_ca or True, roster_key=roster_key, registry=metrics.registry)
         central.poll()  # start with the current central config if the admin API is up (else the last one fetched)
 
     def engine_spec() -> EngineSpec:
         policy = central and central.path(central_mod.POLICY)
         roster = central and central.path(central_mod.ROSTER)
-        return EngineSpec(policy=str(policy) if policy else args.policy, roster=str(roster) if roster else args.roster,
-                          key_file=args.key_file, model=args.model)
+        return EngineSpec(policy=str(policy) if policy else settings.policy,
+                          roster=str(roster) if roster else settings.roster, roster_key=roster_key,
+                          model=settings.model)
 
     central_allowlist = data_dir / "central" / central_mod.ALLOWLIST
-    if not Path(args.allowlist).is_file() and not (central and central_allowlist.exists()):
-        raise UserError(f"allowlist {args.allowlist}: no such file (pass --allowlist FILE)")
+    if not Path(settings.allowlist).is_file() and not (central and central_allowlist.exists()):
+        raise UserError(f"allowlist {settings.allowlist}: no such file (pass --allowlist FILE)")
 
     try:
-        allowlist = AllowlistWatcher(*([central_allowlist] if central else []), args.allowlist,
+        allowlist = AllowlistWatcher(*([central_allowlist] if central else []), settings.allowlist,
                                      on_error=lambda _: metrics.allowlist_reload_errors.inc())
     except AllowlistError as exc:
         raise UserError(str(exc)) from None
@@ -188,21 +157,21 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # CatalogueError
         raise UserError(str(exc)) from None
     ca_cert = ensure_ca(data_dir)
-    trust = _upstream_trust(data_dir, args.upstream_ca) if args.upstream_ca else None
+    trust = _upstream_trust(data_dir, settings.upstream_ca) if settings.upstream_ca else None
 
     try:
         spool = Spool(data_dir / "spool")
     except (OSError, sqlite3.Error) as exc:  # read-only or full: no event could be recorded, so do not start
         raise UserError(f"event spool {data_dir / 'spool'} cannot be written: {exc}") from None
     metrics.spool_depth.set_function(spool.depth)
-    delivery = Delivery(spool, args.admin_url, token, verify=args.admin_ca or True,
+    delivery = Delivery(spool, settings.admin_url, token, verify=settings.admin_ca or True,
                         on_delivered=metrics.delivered.inc,
                         on_failure=lambda reason: metrics.delivery_failures.labels(reason).inc())
-    pool = ScanPool(engine_spec(), size=args.workers, hard_limit_s=max(30.0, 10 * args.time_budget_ms / 1000))
+    pool = ScanPool(engine_spec(), size=settings.workers, hard_limit_s=max(30.0, 10 * settings.time_budget_ms / 1000))
     state = {"status": "starting"}
     admin_server = None
-    if args.metrics_listen:
-        mhost, mport = _address(args.metrics_listen, "--metrics-listen")
+    if settings.metrics_listen:
+        mhost, mport = _address(settings.metrics_listen, "--metrics-listen")
         admin_server = AdminServer(mhost, mport, metrics, lambda: {
             **state, "workers": pool.healthy, "spooled": spool.depth(), "delivery_failures": delivery.failures,
             # events that cannot be written are decisions the DPO never sees: red until a write succeeds again
@@ -219,15 +188,15 @@ def _run(args: argparse.Namespace) -> int:
     log.info("detection workers ready", extra={"workers": pool.size,
                                                "seconds": round(time.monotonic() - started, 1)})
     pictures = None
-    if args.ocr_workers:
+    if settings.ocr_workers:
         from proxy.ocr import OcrPool, Pictures
 
-        ocr_pool = OcrPool(size=args.ocr_workers)
+        ocr_pool = OcrPool(size=settings.ocr_workers)
         try:
             ocr_pool.start()
         except PoolError as exc:  # the proxy runs; every picture is refused (ocr_unavailable) until this is fixed
             log.error("OCR unavailable: pictures and scanned PDFs will be refused", extra={"error": str(exc)})
-        pictures = Pictures(ocr_pool, budget_s=args.ocr_budget_ms / 1000, metrics=metrics)
+        pictures = Pictures(ocr_pool, budget_s=settings.ocr_budget_ms / 1000, metrics=metrics)
     delivery.start()
     allowlist.start()
     if central:
@@ -241,29 +210,27 @@ def _run(args: argparse.Namespace) -> int:
 
         central.on_change = apply
         central.start()
-    addon = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
-                       conversations=Conversations(), directory=directory, pictures=pictures)
+    addons = default_addons(settings, catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool,
+                            metrics=metrics, conversations=Conversations(), directory=directory, pictures=pictures,
+                            state=state)
     options = dict(
-        listen_host=listen_host, listen_port=listen_port, mode=[args.mode],
+        listen_host=listen_host, listen_port=listen_port, mode=[settings.mode],
         confdir=str(data_dir / "ca"), allow_hosts=catalogue.allow_hosts_regexes(),
         connection_strategy="lazy",  # a refused request never opens a connection to the AI service
-        block_global=not args.allow_public_clients,
-        pupilguard_route=args.route, pupilguard_max_body=args.max_body,
-        pupilguard_time_budget_ms=args.time_budget_ms, pupilguard_proxy_id=args.proxy_id or os.uname().nodename,
-        pupilguard_log_allow=args.log_allow, pupilguard_forward_unrecorded=args.forward_unrecorded,
-        pupilguard_allow_ip=args.allow_ip, pupilguard_provider_ranges=args.provider_ranges,
+        block_global=not settings.allow_public_clients,
+        **settings.mitmproxy_options(),
     )
     options.update(chain)  # --upstream-proxy: upstream mode (instead of regular) and the filter's credentials
     if trust:
         options["ssl_verify_upstream_trusted_ca"] = str(trust)
-    if args.proxyauth:
-        options["proxyauth"] = args.proxyauth
-    log.info("proxy starting", extra={"listen": args.listen, "mode": args.mode, "ca_cert": str(ca_cert),
-                                      "routes": len(args.route), "admin_url": bool(args.admin_url),
-                                      **({"upstream_proxy": _describe_upstream(args.upstream_proxy)}
-                                         if args.upstream_proxy else {})})
+    if settings.proxyauth:
+        options["proxyauth"] = settings.proxyauth
+    log.info("proxy starting", extra={"listen": settings.listen, "mode": settings.mode, "ca_cert": str(ca_cert),
+                                      "routes": len(settings.route), "admin_url": bool(settings.admin_url),
+                                      **({"upstream_proxy": _describe_upstream(settings.upstream_proxy)}
+                                         if settings.upstream_proxy else {})})
     try:
-        code = asyncio.run(_serve(addon, options, state))
+        code = asyncio.run(_serve(addons, options))
     finally:
         state["status"] = "stopping"
         if central:
@@ -279,32 +246,16 @@ def _run(args: argparse.Namespace) -> int:
     return code
 
 
-async def _serve(addon: Any, options: dict, state: dict) -> int:
+async def _serve(addons: list[Any], options: dict[str, Any]) -> int:
     from mitmproxy import exceptions
     from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
-
-    from proxy.connect_guard import ConnectGuard
-    from proxy.notices import NoticeAddon, NoticeBoard
-    from proxy.restore import RestoreAddon
-    from proxy.routing import Router
-    from proxy.tenants import TenantRestrictions
-    from proxy.unknown_ai import UnknownAITools
-    from proxy.unreachable import Reachability
 
     # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
     # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
     sys.setswitchinterval(0.0005)
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)
-    board = NoticeBoard()
-    addon.notices = board
-    master.addons.add(ConnectGuard(addon.catalogue), NoticeAddon(board, is_intercepted=addon.is_intercepted),
-                      RestoreAddon(), addon, TenantRestrictions(addon.allowlist, options["allow_hosts"]), Router(),
-                      Reachability(addon.service_of),
-                      UnknownAITools(catalogue=addon.catalogue, allowlist=addon.allowlist, spool=addon.spool,
-                                     metrics=addon.metrics, directory=addon.directory,
-                                     central=Path(options["confdir"]).parent / "central" / "ai_domains.txt"),
-                      _Ready(state))
+    master.addons.add(*addons)
     try:
         master.options.update(**options)
     except exceptions.OptionsError as exc:
@@ -314,19 +265,6 @@ async def _serve(addon: Any, options: dict, state: dict) -> int:
         loop.add_signal_handler(sig, master.shutdown)
     await master.run()
     return 0
-
-
-class _Ready:
-    """Marks /healthz ok once mitmproxy's servers are up (the `running` hook comes after they bind)."""
-
-    def __init__(self, state: dict) -> None:
-        self.state = state
-
-    def running(self) -> None:
-        self.state["status"] = "ok"
-
-    def done(self) -> None:
-        self.state["status"] = "stopping"
 
 
 def ensure_ca(data_dir: Path) -> Path:
@@ -383,16 +321,16 @@ def _check_admin_url(url: str, insecure_ok: bool) -> None:
                         "travel in clear text), or pass --admin-insecure-http on a private network")
 
 
-def _admin_token(args: argparse.Namespace) -> str | None:
-    if args.admin_token_file:
+def _admin_token(settings: ProxySettings) -> str | None:
+    if settings.admin_token_file:
         try:
-            token = Path(args.admin_token_file).read_text().strip()
+            token = Path(settings.admin_token_file).read_text().strip()
         except OSError as exc:
-            raise UserError(f"--admin-token-file: {exc.strerror}: {args.admin_token_file}") from None
+            raise UserError(f"--admin-token-file: {exc.strerror}: {settings.admin_token_file}") from None
         if not token:
-            raise UserError(f"--admin-token-file {args.admin_token_file} is empty")
+            raise UserError(f"--admin-token-file {settings.admin_token_file} is empty")
         return token
-    return args.admin_token or os.environ.get("PUPILGUARD_ADMIN_TOKEN") or None
+    return settings.secret("admin_token") or None
 
 
 def _address(value: str, flag: str) -> tuple[str, int]:

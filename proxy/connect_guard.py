@@ -26,6 +26,8 @@ from mitmproxy.proxy import layers
 from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError
 
+from proxy.settings import add_options
+
 __all__ = ["ConnectGuard", "ProviderRange", "load_provider_ranges", "parse_networks"]
 
 SHIPPED_RANGES = Path(__file__).with_name("data") / "provider_ranges.yaml"
@@ -74,12 +76,7 @@ class ConnectGuard:
         self._server_name: dict[str, str] = {}  # client connection id -> catalogued host its requests named
 
     def load(self, loader) -> None:
-        loader.add_option("pupilguard_allow_ip", Sequence[str], [],
-                          "IP addresses or networks (CIDR) that clients may CONNECT to by address, for non-AI "
-                          "services; every other CONNECT to an IP address is refused.")
-        loader.add_option("pupilguard_provider_ranges", Sequence[str], [],
-                          "Extra provider range files (the format of proxy/data/provider_ranges.yaml): a CONNECT "
-                          "to an address in one is decrypted and inspected instead of refused.")
+        add_options(loader, "allow_ip", "provider_ranges")
 
     def configure(self, updated: set[str]) -> None:
         if "pupilguard_allow_ip" in updated:

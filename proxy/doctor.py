@@ -8,6 +8,9 @@ roster (DATA_DIR/central), so does doctor.
 Each check returns a Check (ok / warn / fail, what it found, what to do). The command prints one line per check,
 never shortening a path, or with `--json` a document for monitoring; it exits non-zero if any check failed, so it
 also serves as a post-install step in automation.
+
+Over 350 lines on purpose: one short function per check, kept together so that what `doctor` looks at can be read
+in one place.
 """
 from __future__ import annotations
 
@@ -18,14 +21,17 @@ import shutil
 import socket
 import stat
 import sys
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from proxy.settings import ProxySettings
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 SPOOL_WARN_DEPTH = 1_000
@@ -49,9 +55,10 @@ class Check:
 
 # --------------------------------------------------------------------------------------------- the proxy's settings
 
-def proxy_settings(unit: Path | None, command: list[str]) -> tuple[argparse.Namespace, dict[str, str], str]:
-    """(the proxy's parsed arguments, its environment, where they came from)."""
+def proxy_settings(unit: Path | None, command: list[str]) -> tuple[ProxySettings, str]:
+    """(the proxy's settings, as it reads them from its flags, environment and env file; where they came from)."""
     from detectors.cli import build_parser
+    from proxy.cli import UserError, load_settings
     from proxy.systemd_unit import ServiceUnit, UnitError
 
     environment = dict(os.environ)
@@ -72,33 +79,36 @@ def proxy_settings(unit: Path | None, command: list[str]) -> tuple[argparse.Name
         args = build_parser().parse_args(command)
     except SystemExit:
         raise SystemExit(f"pupilguard doctor: the proxy's command line in {source} does not parse") from None
-    return args, environment, source
+    try:
+        return load_settings(args, environment), source
+    except UserError as exc:
+        raise SystemExit(f"pupilguard doctor: the proxy's settings in {source}: {exc}") from None
 
 
-def _central(args: argparse.Namespace, name: str) -> Path | None:
+def _central(settings: ProxySettings, name: str) -> Path | None:
     """The centrally managed copy the proxy would use in place of its local file, if it has one."""
-    path = Path(args.data_dir) / "central" / name
-    return path if args.admin_url and path.exists() else None
+    path = Path(settings.data_dir) / "central" / name
+    return path if settings.admin_url and path.exists() else None
 
 
-def _admin_token(args: argparse.Namespace, environment: Mapping[str, str]) -> str | None:
-    if args.admin_token_file:
-        path = Path(args.admin_token_file)
+def _admin_token(settings: ProxySettings) -> str | None:
+    if settings.admin_token_file:
+        path = Path(settings.admin_token_file)
         return path.read_text().strip() if path.is_file() else ""
-    return args.admin_token or environment.get("PUPILGUARD_ADMIN_TOKEN")
+    return settings.secret("admin_token")
 
 
 # --------------------------------------------------------------------------------------------------------- checks
 
-def check_proxy(args: argparse.Namespace) -> Check:
+def check_proxy(settings: ProxySettings) -> Check:
     """The proxy answers: its /healthz when it serves metrics, else a connection to its listening port."""
     def local(address: str) -> tuple[str, int]:
         host, _, port = address.rpartition(":")
         host = host.strip("[]")
         return ("127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host), int(port)
 
-    if args.metrics_listen:
-        host, port = local(args.metrics_listen)
+    if settings.metrics_listen:
+        host, port = local(settings.metrics_listen)
         url = f"http://{host}:{port}/healthz"
         try:
             health = httpx.get(url, timeout=NETWORK_TIMEOUT_S)
@@ -108,7 +118,7 @@ def check_proxy(args: argparse.Namespace) -> Check:
         if status != "ok":
             return Check("Proxy", WARN, f"{url} says {status!r}", "Wait for start-up (loading the language model).")
         return Check("Proxy", OK, f"{url} says ok")
-    host, port = local(args.listen)
+    host, port = local(settings.listen)
     try:
         socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_S).close()
     except OSError as error:
@@ -158,22 +168,23 @@ def check_ca(data_dir: Path) -> list[Check]:
     return checks
 
 
-def check_roster(args: argparse.Namespace, environment: Mapping[str, str]) -> Check:
-    from detectors.roster import Roster, RosterError, RosterKey
+def check_roster(settings: ProxySettings) -> Check:
+    from detectors.roster import Roster, RosterError, RosterKeySource
 
-    central = _central(args, "roster.pgr")
-    roster = central or (Path(args.roster) if args.roster else None)
+    central = _central(settings, "roster.pgr")
+    roster = central or (Path(settings.roster) if settings.roster else None)
     if roster is None:
         return Check("Roster", WARN, "no roster (none given, none from the admin service)",
                      "Import the MIS export on the admin service (sudo pupilguard admin roster import …): "
                      "without it pupil names are only caught as generic names.")
     if not roster.exists():
         return Check("Roster", FAIL, f"{roster} not found", "Check the path, or import the roster again.")
-    if args.key_file and not Path(args.key_file).exists():  # never create a key here: it could not match
-        return Check("Roster", FAIL, f"key file {args.key_file} not found",
+    key = RosterKeySource(settings.secret("roster_key"), settings.roster_key_file)
+    if not key.key and key.file and not Path(key.file).exists():  # never create a key here: it could not match
+        return Check("Roster", FAIL, f"key file {key.file} not found",
                      "Restore the roster key the roster was imported with (it is kept apart from the data).")
     try:
-        loaded = Roster.load(roster, RosterKey.resolve(args.key_file, environ=environment))
+        loaded = Roster.load(roster, key.load())
     except RosterError as error:  # a wrong key or a damaged file: the loader says which
         return Check("Roster", FAIL, f"{roster} does not load: {error}",
                      "Use the key file the roster was imported with, or import the roster again.")
@@ -191,11 +202,11 @@ def approved_hosts(allowlist, catalogue) -> dict[str, list[str]]:
     return hosts
 
 
-def check_allowlist(args: argparse.Namespace) -> tuple[Check, object | None]:
+def check_allowlist(settings: ProxySettings) -> tuple[Check, object | None]:
     from detectors.allowlist import AllowlistError, load_allowlist
 
-    central = _central(args, "allowlist.yaml")
-    path = central or Path(args.allowlist)
+    central = _central(settings, "allowlist.yaml")
+    path = central or Path(settings.allowlist)
     try:
         allowlist = load_allowlist(path)
     except FileNotFoundError:
@@ -222,12 +233,12 @@ def _reach(host: str, route: tuple[str, int] | None) -> str | None:
     return None
 
 
-def check_ai_hosts(args: argparse.Namespace, allowlist) -> Check:
+def check_ai_hosts(settings: ProxySettings, allowlist) -> Check:
     """DNS and a TCP connection to port 443 (or the --route target) of every approved tool's hosts."""
     from proxy.catalogue import default_catalogue
     from proxy.routing import parse_routes
 
-    routes = parse_routes(args.route)
+    routes = parse_routes(settings.route)
     tools = approved_hosts(allowlist, default_catalogue())
     pairs = [(tool, host) for tool, hosts in tools.items() for host in hosts]
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -241,10 +252,10 @@ def check_ai_hosts(args: argparse.Namespace, allowlist) -> Check:
                  "staff cannot use a tool whose hosts fail here.")
 
 
-def check_model(args: argparse.Namespace, environment: Mapping[str, str]) -> Check:
+def check_model(settings: ProxySettings) -> Check:
     from detectors.nlp import ModelError, NerOnlySpacyEngine, default_model
 
-    name = args.model or environment.get("PUPILGUARD_SPACY_MODEL") or default_model()
+    name = settings.model or default_model()
     try:
         NerOnlySpacyEngine(name).load()
     except ModelError as error:
@@ -253,9 +264,9 @@ def check_model(args: argparse.Namespace, environment: Mapping[str, str]) -> Che
     return Check("Language model", OK, f"{name} loads")
 
 
-def check_ocr(args: argparse.Namespace) -> Check:
+def check_ocr(settings: ProxySettings) -> Check:
     """Tesseract and its English and Welsh data: without them every picture and scanned PDF is refused."""
-    if not getattr(args, "ocr_workers", 1):
+    if not settings.ocr_workers:
         return Check("OCR", WARN, "--ocr-workers 0: pictures and scanned PDFs pass unread",
                      "Remove --ocr-workers 0 so that names in screenshots are found.")
     from proxy.ocr import OcrSpec
@@ -268,12 +279,12 @@ def check_ocr(args: argparse.Namespace) -> Check:
     return Check("OCR", OK, "tesseract reads English and Welsh")
 
 
-def check_admin(args: argparse.Namespace, environment: Mapping[str, str]) -> list[Check]:
-    admin_url = args.admin_url
+def check_admin(settings: ProxySettings) -> list[Check]:
+    admin_url = settings.admin_url
     if not admin_url:
         return [Check("Admin service", WARN, "no --admin-url",
                       "Events wait in the spool until the proxy is given --admin-url and a token.")]
-    verify = args.admin_ca or True
+    verify = settings.admin_ca or True
     try:
         health = httpx.get(f"{admin_url.rstrip('/')}/healthz", timeout=NETWORK_TIMEOUT_S, verify=verify)
     except httpx.HTTPError as error:
@@ -282,9 +293,10 @@ def check_admin(args: argparse.Namespace, environment: Mapping[str, str]) -> lis
     checks = [Check("Admin service", OK if health.status_code == 200 else FAIL,
                     f"{admin_url} answered {health.status_code}",
                     "" if health.status_code == 200 else "See its logs: journalctl -u pupilguard-admin")]
-    token = _admin_token(args, environment)
+    token = _admin_token(settings)
     if not token:
-        checks.append(Check("Proxy token", FAIL, f"no token ({args.admin_token_file or 'none given'})", CREATE_TOKEN))
+        checks.append(Check("Proxy token", FAIL, f"no token ({settings.admin_token_file or 'none given'})",
+                            CREATE_TOKEN))
     else:
         config = httpx.get(f"{admin_url.rstrip('/')}/api/v1/config", timeout=NETWORK_TIMEOUT_S, verify=verify,
                            headers={"Authorization": f"Bearer {token}"})
@@ -319,18 +331,18 @@ def check_spool(data_dir: Path) -> list[Check]:
     return [*checks, Check("Event spool", OK, f"{depth:,} events waiting")]
 
 
-def run_checks(args: argparse.Namespace, environment: Mapping[str, str], *, model: bool = True) -> list[Check]:
-    data_dir = Path(args.data_dir)
-    allowlist_check, allowlist = check_allowlist(args)
+def run_checks(settings: ProxySettings, *, model: bool = True) -> list[Check]:
+    data_dir = Path(settings.data_dir)
+    allowlist_check, allowlist = check_allowlist(settings)
     return [
-        check_proxy(args),
+        check_proxy(settings),
         *check_ca(data_dir),
         allowlist_check,
-        check_roster(args, environment),
-        *([check_ai_hosts(args, allowlist)] if allowlist else []),
-        *([check_model(args, environment)] if model else []),
-        check_ocr(args),
-        *check_admin(args, environment),
+        check_roster(settings),
+        *([check_ai_hosts(settings, allowlist)] if allowlist else []),
+        *([check_model(settings)] if model else []),
+        check_ocr(settings),
+        *check_admin(settings),
         *check_spool(data_dir),
     ]
 
@@ -352,8 +364,8 @@ def register_doctor(subparsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     command = args.proxy_command[1:] if args.proxy_command[:1] == ["--"] else args.proxy_command
-    proxy_args, environment, source = proxy_settings(args.unit, command)
-    checks = run_checks(proxy_args, environment, model=not args.skip_model)
+    settings, source = proxy_settings(args.unit, command)
+    checks = run_checks(settings, model=not args.skip_model)
     failed = any(check.status == FAIL for check in checks)
     if args.json:
         json.dump({"status": FAIL if failed else WARN if any(c.status == WARN for c in checks) else OK,

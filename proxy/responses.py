@@ -4,7 +4,7 @@ permission error with our message), an HTML notice page for page navigations, pl
 Messages name entity types and reasons, never the data itself; the HTML page escapes everything it shows.
 
 The page carries the school's name, logo and colour, and speaks English, Welsh or both (Welsh-medium and bilingual
-schools), from the proxy's environment (/etc/pupilguard/proxy.env):
+schools), from the proxy's settings (proxy/settings.py; e.g. in /etc/pupilguard/proxy.env):
     PUPILGUARD_SCHOOL_NAME=Ysgol Gymraeg Aberdaugleddau
     PUPILGUARD_SCHOOL_LOGO_URL=https://school.example/logo.png     (https or a data:image URL)
     PUPILGUARD_SCHOOL_COLOUR=#00594f
@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from mitmproxy import http
+from mitmproxy import ctx, http
 
 from detectors.entities import ENTITIES
 
@@ -135,16 +134,28 @@ class SchoolStyle:
     languages: tuple[str, ...] = ("en",)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SchoolStyle:
-        env = os.environ if environ is None else environ
-        logo = env.get("PUPILGUARD_SCHOOL_LOGO_URL", "")
-        colour = env.get("PUPILGUARD_SCHOOL_COLOUR", "")
-        languages = tuple(lang for lang in env.get("PUPILGUARD_PAGE_LANGUAGES", "en").replace(" ", "").split(",")
-                          if lang in PAGE_WORDS) or ("en",)
-        return cls(name=env.get("PUPILGUARD_SCHOOL_NAME", "").strip(),
+    def from_env(cls, environ: Mapping[str, str]) -> SchoolStyle:
+        """From PUPILGUARD_SCHOOL_NAME, …_LOGO_URL, …_COLOUR and PUPILGUARD_PAGE_LANGUAGES."""
+        return cls.parse(environ.get("PUPILGUARD_SCHOOL_NAME", ""), environ.get("PUPILGUARD_SCHOOL_LOGO_URL", ""),
+                         environ.get("PUPILGUARD_SCHOOL_COLOUR", ""), environ.get("PUPILGUARD_PAGE_LANGUAGES", "en"))
+
+    @classmethod
+    def from_options(cls) -> SchoolStyle:
+        """From the running proxy's settings (its mitmproxy options); the defaults outside a proxy."""
+        options = getattr(ctx, "options", None)  # set once mitmproxy's master is made
+        if options is None or "pupilguard_school_name" not in options:
+            return cls()
+        return cls.parse(options.pupilguard_school_name, options.pupilguard_school_logo_url,
+                         options.pupilguard_school_colour, options.pupilguard_page_languages)
+
+    @classmethod
+    def parse(cls, name: str, logo: str, colour: str, languages: str) -> SchoolStyle:
+        """Only what is safe on the page: an https or data:image logo, a #rgb colour, languages we have words for."""
+        chosen = tuple(lang for lang in languages.replace(" ", "").split(",") if lang in PAGE_WORDS) or ("en",)
+        return cls(name=name.strip(),
                    logo_url=logo if re.match(r"^(https://|data:image/(png|gif|jpeg|webp);base64,)", logo) else None,
                    colour=colour if re.fullmatch(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?", colour) else cls.colour,
-                   languages=languages)
+                   languages=chosen)
 
 
 def describe_entities(entities: dict[str, int]) -> str:
@@ -219,7 +230,7 @@ def block_response(request: http.Request, shape: str, refusal: Refusal) -> http.
 def notice_page(refusal: Refusal, style: SchoolStyle | None = None) -> str:
     """The block page: in each of the school's languages, the tools a person may open in a browser instead."""
     e = html.escape
-    style = style or SchoolStyle.from_env()
+    style = style or SchoolStyle.from_options()
     tools = browser_tools(refusal.approved_tools) if "tool_blocked" in refusal.reasons else []
     approved = "".join(f"<li>{e(t)}</li>" for t in tools)
     policy = refusal.policy_url if refusal.policy_url and refusal.policy_url.startswith(("https://", "http://")) \
@@ -279,7 +290,7 @@ def unreachable_response(request: http.Request, shape: str, tool: str, why: str)
 
 def unreachable_page(tool: str, why: str, style: SchoolStyle | None = None) -> str:
     e = html.escape
-    style = style or SchoolStyle.from_env()
+    style = style or SchoolStyle.from_options()
     sections = []
     for language in style.languages:
         words = UNREACHABLE_WORDS[language]

@@ -14,6 +14,7 @@ from mitmproxy.connection import Client
 from mitmproxy.proxy import server_hooks
 
 from proxy.catalogue import normalise_host
+from proxy.settings import add_options
 
 
 class Router:
@@ -22,9 +23,7 @@ class Router:
         self._server_name: dict[str, str] = {}  # client connection id -> the real host its requests were routed for
 
     def load(self, loader) -> None:
-        loader.add_option("pupilguard_route", Sequence[str], [],
-                          "HOST=ADDR:PORT: connect to ADDR:PORT for a catalogued HOST (after every decision), "
-                          "keeping HOST as the TLS server name. For tests, demos and staging.")
+        add_options(loader, "route")
 
     def configure(self, updated: set[str]) -> None:
         if "pupilguard_route" in updated:

@@ -4,13 +4,16 @@ Processes rather than threads, so a 20,000-character prompt being analysed does 
 users' traffic. Each scan has a time budget for the analysis itself, in proportion to its size (`budget_s` per
 `budget_chars` characters, never less than `budget_s`): a 2 MB prompt gets the time it needs rather than failing
 closed. Waiting for a worker is bounded apart (`queue_limit_s`), so nobody's prompt is refused only because someone
-else's are running. When either runs out, or a worker fails, the verdict is `block` with the reason (fail closed).
+else's are running. When either runs out, or a worker fails, the decision is `block` with the reason (fail closed).
 A worker still busy well past its job's budget is killed and replaced, so a pathological input cannot take a worker
 away for good.
 
 Fairness: waiting scans are served client by client - the next free worker goes to the waiting scan whose client
 has the fewest scans running (then the longest-waiting) - and one client may hold at most half the general
 workers (at least one), so a client sending back-to-back huge prompts leaves the others a worker.
+
+Over 350 lines on purpose: the pool's fairness, recycling (a new policy or roster) and fail-closed paths share the
+same few pieces of state, and are easier to check together than split apart.
 """
 from __future__ import annotations
 
@@ -22,9 +25,14 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from detectors.decision import Decision
+
+if TYPE_CHECKING:
+    from detectors.roster import RosterKeySource
 
 log = logging.getLogger(__name__)
 
@@ -42,48 +50,36 @@ class EngineSpec:
 
     policy: str | None = None
     roster: str | None = None
-    key_file: str | None = None
+    roster_key: RosterKeySource | None = None  # None: as a command would find it (RosterKeySource.of())
     model: str | None = None
 
     def build(self) -> Any:
-        from detectors import Engine, Roster, RosterKey, load_policy
+        from detectors import Engine, Roster, load_policy
+        from detectors.roster import RosterKeySource
 
         policy = load_policy(self.policy) if self.policy else None
         roster = None
         if self.roster:
-            key = RosterKey.resolve(self.key_file)
-            roster = Roster.load(self.roster, key)
+            roster = Roster.load(self.roster, (self.roster_key or RosterKeySource.of()).load())
         return Engine(policy=policy, roster=roster, model=self.model)
 
 
-@dataclass
-class Verdict:
-    """What the proxy needs from a detectors.Decision, in a form that crosses process boundaries."""
+@dataclass(frozen=True)
+class ScanJob:
+    """What a worker is asked: the request's texts, whose (tool, profile) and the conversation's placeholders."""
 
-    action: str
-    texts: list[str] | None = None
-    reasons: list[str] = field(default_factory=list)
-    entity_counts: dict[str, int] = field(default_factory=dict)
-    pupil_refs: list[str] = field(default_factory=list)
-    excerpt: str = ""
-    elapsed_ms: float = 0.0
-    placeholders_used: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_decision(cls, decision: Any) -> Verdict:
-        return cls(action=decision.action, texts=list(decision.texts) if decision.texts is not None else None,
-                   reasons=list(decision.reasons), entity_counts=dict(decision.entity_counts),
-                   pupil_refs=list(decision.pupil_refs), excerpt=decision.excerpt,
-                   elapsed_ms=float(decision.elapsed_ms), placeholders_used=list(decision.placeholders_used))
-
-    @classmethod
-    def failed(cls, reason: str, elapsed_ms: float = 0.0) -> Verdict:
-        return cls(action="block", reasons=[reason], elapsed_ms=elapsed_ms)
+    texts: list[str]
+    tool: str | None
+    profile: str | None
+    placeholders: Any  # detectors.Placeholders, updated by the worker and sent back
+    deadline_ms: float
 
 
 @dataclass
 class ScanResult:
-    verdict: Verdict
+    """A worker's answer, and how long the request waited for it in all."""
+
+    decision: Decision
     placeholders: Any = None  # the conversation's Placeholders as updated by the worker; None if it failed
     total_ms: float = 0.0  # queueing + analysis, as the request saw it
 
@@ -106,13 +102,13 @@ def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
             return
         if job is None:
             return
-        texts, tool, profile, placeholders, deadline_ms = job
         try:
-            decision = engine.scan(texts, tool=tool, profile=profile, placeholders=placeholders,
-                                   deadline_ms=deadline_ms)
-            conn.send((Verdict.from_decision(decision), placeholders))
+            decision = engine.scan(job.texts, tool=job.tool, profile=job.profile, placeholders=job.placeholders,
+                                   deadline_ms=job.deadline_ms)
+            # the findings' positions are for `pupilguard scan` and the evaluation; the proxy needs none of them
+            conn.send(ScanResult(replace(decision, findings=[]), job.placeholders))
         except Exception as exc:  # noqa: BLE001 - fail closed; the class name only, never the text
-            conn.send((Verdict.failed("analysis_error"), None))
+            conn.send(ScanResult(Decision.failed("analysis_error")))
             log.error("scan failed in worker", extra={"error": type(exc).__name__})
 
 
@@ -154,7 +150,7 @@ class _Worker:
             self.kill()
             raise PoolError(f"cannot start the detection engine: {detail}")
 
-    async def call(self, job: tuple, limit_s: float | None = None) -> tuple[Verdict, Any]:
+    async def call(self, job: ScanJob, limit_s: float | None = None) -> ScanResult:
         """Send a job and wait for the answer on the event loop itself (it is told when the pipe is readable):
         no thread in between, so nothing waits for a thread to be woken or to get the GIL."""
         if self.closing:
@@ -364,10 +360,10 @@ class ScanPool:
         try:
             worker = await asyncio.wait_for(self._acquire(chars < self.short_chars, client), self.queue_limit_s)
         except TimeoutError:
-            return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
+            return ScanResult(Decision.failed("analysis_timeout", elapsed()), total_ms=elapsed())
 
         # the engine gives up on its own at the deadline; the wait below also covers the trip to the worker
-        job = (list(texts), tool, profile, placeholders, budget * 1000)
+        job = ScanJob(list(texts), tool, profile, placeholders, budget * 1000)
         call = loop.create_task(worker.call(job, limit_s=2 * budget))
 
         # the worker goes back to the pool when it is really free, even if this request stopped waiting
@@ -378,13 +374,14 @@ class ScanPool:
 
         call.add_done_callback(release)
         try:
-            verdict, updated = await asyncio.wait_for(asyncio.shield(call), budget)
+            result = await asyncio.wait_for(asyncio.shield(call), budget)
         except TimeoutError:
-            return ScanResult(Verdict.failed("analysis_timeout", elapsed()), total_ms=elapsed())
+            return ScanResult(Decision.failed("analysis_timeout", elapsed()), total_ms=elapsed())
         except Exception as exc:  # noqa: BLE001 - a crashed worker: fail closed
             log.error("detection worker failed", extra={"error": type(exc).__name__})
-            return ScanResult(Verdict.failed("analysis_error", elapsed()), total_ms=elapsed())
-        return ScanResult(verdict, updated, total_ms=elapsed())
+            return ScanResult(Decision.failed("analysis_error", elapsed()), total_ms=elapsed())
+        result.total_ms = elapsed()
+        return result
 
     def close(self) -> None:
         for worker in self._workers:

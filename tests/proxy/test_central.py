@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
-from detectors.roster import Roster, RosterKey
+from detectors.roster import Roster, RosterKey, RosterKeySource
 from proxy.central import ALLOWLIST, POLICY, ROSTER, CentralConfig
 
 pytestmark = pytest.mark.e2e
@@ -133,7 +133,7 @@ def _central(admin: AdminService, data_dir: Path, **kwargs) -> CentralConfig:
     from prometheus_client import CollectorRegistry
 
     kwargs.setdefault("registry", CollectorRegistry())
-    return CentralConfig(admin.url, admin.token, data_dir, interval_s=1.0, key_file=str(admin.key_file), **kwargs)
+    return CentralConfig(admin.url, admin.token, data_dir, interval_s=1.0, roster_key=RosterKeySource(file=admin.key_file), **kwargs)
 
 
 def test_central_files_follow_the_admin(admin: AdminService, tmp_path: Path) -> None:

@@ -34,31 +34,31 @@ def pool():
 def test_scan_redacts_and_keeps_placeholders_across_calls(pool, loop):
     first = loop.run_until_complete(pool.scan([f"Report for UPN {UPN}."], tool="openai-api", profile="staff",
                                               placeholders=Placeholders()))
-    assert first.verdict.action == "redact" and first.verdict.texts == ["Report for UPN [UPN_1]."]
+    assert first.decision.action == "redact" and first.decision.texts == ["Report for UPN [UPN_1]."]
     # the updated map comes back from the worker process and is used for the next prompt
     again = loop.run_until_complete(pool.scan([f"Email {EMAIL} about UPN {UPN}."], tool="openai-api",
                                               profile="staff", placeholders=first.placeholders))
-    assert again.verdict.texts == ["Email [EMAIL_1] about UPN [UPN_1]."]
+    assert again.decision.texts == ["Email [EMAIL_1] about UPN [UPN_1]."]
     assert again.placeholders.restore("[UPN_1]") == UPN
-    assert UPN not in again.verdict.excerpt
+    assert UPN not in again.decision.excerpt
 
 
 def test_block_and_allow(pool, loop):
     blocked = loop.run_until_complete(pool.scan([f"UPN {UPN} has ADHD and a child protection plan."],
                                                 tool=None, profile=None))
-    assert blocked.verdict.action == "block" and blocked.verdict.texts is None
-    assert "special_category_with_identifier" in blocked.verdict.reasons
+    assert blocked.decision.action == "block" and blocked.decision.texts is None
+    assert "special_category_with_identifier" in blocked.decision.reasons
     clean = loop.run_until_complete(pool.scan(["Ideas for teaching fractions to Year 5."], tool=None, profile=None))
-    assert clean.verdict.action == "allow"
+    assert clean.decision.action == "allow"
 
 
 def test_time_budget_exceeded_blocks(pool, loop):
     result = loop.run_until_complete(pool.scan([LONG], tool=None, profile=None, budget_s=0.001))
-    assert result.verdict.action == "block" and result.verdict.reasons == ["analysis_timeout"]
+    assert result.decision.action == "block" and result.decision.reasons == ["analysis_timeout"]
     assert result.placeholders is None
     # the pool is still usable afterwards
     ok = loop.run_until_complete(pool.scan([f"UPN {UPN}"], tool=None, profile=None))
-    assert ok.verdict.action == "redact"
+    assert ok.decision.action == "redact"
 
 
 def test_long_prompts_do_not_hold_up_short_ones(pool, loop):
@@ -72,9 +72,9 @@ def test_long_prompts_do_not_hold_up_short_ones(pool, loop):
         return small, small_done, await asyncio.gather(*bigs)
 
     small, small_done, bigs = loop.run_until_complete(run())
-    assert small.verdict.action == "redact"
-    assert all(b.verdict.action == "redact" for b in bigs)
-    assert bigs[0].verdict.texts[0].endswith("Please email [EMAIL_1].")
+    assert small.decision.action == "redact"
+    assert all(b.decision.action == "redact" for b in bigs)
+    assert bigs[0].decision.texts[0].endswith("Please email [EMAIL_1].")
     # ...but the short prompt took the reserved worker: done before even the first long one
     assert small_done < min(b.total_ms for b in bigs) / 1000
 
@@ -93,8 +93,8 @@ def test_one_clients_huge_prompts_do_not_starve_another_clients_long_prompt(pool
     teacher, hog_done_before, hog = loop.run_until_complete(run())
     # one client may hold only one of the two general workers: the teacher's prompt took the other at once,
     # instead of queueing until one of the huge prompts was done
-    assert teacher.verdict.action == "redact" and hog_done_before == 0
-    assert hog[0].verdict.action == "redact"
+    assert teacher.decision.action == "redact" and hog_done_before == 0
+    assert hog[0].decision.action == "redact"
 
 
 def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
@@ -112,11 +112,11 @@ def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
         return await scan
 
     result = loop.run_until_complete(crash_mid_scan())
-    assert result.verdict.action == "block" and result.verdict.reasons == ["analysis_error"]
+    assert result.decision.action == "block" and result.decision.reasons == ["analysis_error"]
     # killed workers are replaced (the one that failed at once, the idle one before its next job)
     for _ in range(3):
         again = loop.run_until_complete(pool.scan([LONG], tool=None, profile=None, budget_s=120))
-        assert again.verdict.action == "redact"
+        assert again.decision.action == "redact"
     assert pool.healthy == 3
 
 
@@ -131,18 +131,18 @@ def test_recycle_applies_a_new_policy_without_dropping_scans(tmp_path, loop):
         prompt = [f"Write to {EMAIL}."]
 
         async def run():
-            assert (await pool.scan(prompt, tool=None, profile=None)).verdict.action == "redact"
+            assert (await pool.scan(prompt, tool=None, profile=None)).decision.action == "redact"
             loop_ = asyncio.get_running_loop()
             recycling = loop_.run_in_executor(None, pool.recycle, EngineSpec(policy=str(strict)))
             during = []
             while not recycling.done():  # scanning carries on while the new engines load
-                during.append((await pool.scan(prompt, tool=None, profile=None)).verdict.action)
+                during.append((await pool.scan(prompt, tool=None, profile=None)).decision.action)
                 await asyncio.sleep(0.1)
             await recycling
-            after = (await pool.scan(prompt, tool=None, profile=None)).verdict.action
+            after = (await pool.scan(prompt, tool=None, profile=None)).decision.action
             with pytest.raises(PoolError):  # a bad policy is refused; the strict one stays in force
                 await loop_.run_in_executor(None, pool.recycle, EngineSpec(policy=str(bad)))
-            return during, after, (await pool.scan(prompt, tool=None, profile=None)).verdict.action
+            return during, after, (await pool.scan(prompt, tool=None, profile=None)).decision.action
 
         during, after, still = loop.run_until_complete(run())
         assert during and set(during) == {"redact"}
@@ -176,7 +176,7 @@ def test_concurrent_scans_of_one_conversation_stay_consistent(pool, loop):
                                     scan("Email other.parent@example.org please."))
 
     (r1, ok1), (r2, ok2), (r3, ok3) = loop.run_until_complete(run())
-    assert r1.verdict.texts == ["Report for UPN [UPN_1]."]
+    assert r1.decision.texts == ["Report for UPN [UPN_1]."]
     assert ok1  # a different kind of value from the others: no clash, kept
     # both e-mail scans started from an empty map and each called its address [EMAIL_1]: whichever merges second
     # must be refused (the caller then scans it again), never silently mislabelled
