@@ -31,13 +31,17 @@ from admin_api.models import ROLES
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pupilguard_test"
 PASSWORD = "correct horse battery staple"
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_CHEAP_DUMMY_HASH = _CHEAP_HASHER.hash("the dummy never matches a typed password")
 
 
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every HTTP Basic request verifies an argon2 hash; at production cost that is most of these tests' run time
-    on a busy CI machine. The tests check who may do what, not the hash's strength (test_auth.py does)."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    on a busy CI machine. The tests check who may do what, not the hash's strength (test_auth.py does).
+    An unknown username is checked against the dummy hash, whose own (production) cost would otherwise apply."""
+    monkeypatch.setattr(accounts, "_hasher", _CHEAP_HASHER)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", _CHEAP_DUMMY_HASH)
 
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]
