@@ -1,4 +1,4 @@
-# pupilguard — `make run` tries it on this machine, `make test` runs every test.
+# pupilguard — `make run` tries it on this machine, `make test` runs every test, `make test-fast` the inner loop.
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.1[23]*/bin/python3; do \
              $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install system-deps services bench clean
+.PHONY: run test test-fast install system-deps services bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "pupilguard needs Python >= 3.12 (see README: Python 3.11 notes)"; exit 1; }
@@ -26,6 +26,10 @@ run: install
 
 test: install system-deps
 	$(VENV)/bin/pytest
+
+# While you work: leaves out what starts pupilguard processes, drives Chromium or needs PostgreSQL (README: Contributing)
+test-fast: install
+	$(VENV)/bin/pytest -m "not e2e and not browser and not postgres"
 
 bench: install
 	$(PY) bench/run_all.py

@@ -1,7 +1,8 @@
 """Loads the shared harness (tests/support) for every test folder, and marks the end-to-end tests.
 
-Markers: `e2e` starts a real proxy (or other service processes), `browser` drives Chromium, `postgres` needs the
-PostgreSQL server, `slow` takes more than a few seconds. The inner loop is
+Markers (pyproject.toml): `e2e` runs pupilguard as its own processes (a proxy, the scan or OCR worker pool, the
+admin service, a command), `browser` drives Chromium, `postgres` needs the PostgreSQL server, `slow` takes more
+than a few seconds even among those. The inner loop, `make test-fast`, is
 `pytest -m "not e2e and not browser and not postgres"`.
 """
 import pytest

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from detectors.logs import JsonFormatter
 
@@ -41,6 +42,7 @@ def test_a_log_line_is_json_with_extras_and_the_exception_class_only():
     assert "Oliver" not in stream.getvalue() and "T801200115100" not in stream.getvalue()
 
 
+@pytest.mark.e2e
 def test_admin_serve_writes_json_lines(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,6 +1,7 @@
 """Alembic migrations produce exactly the schema of the ORM models, on SQLite and PostgreSQL, and round-trip."""
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,6 +10,12 @@ from sqlalchemy import inspect
 
 from admin_api.db import alembic_config, make_engine, migrate
 from admin_api.models import Base
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """An empty SQLite file, not the shared migrated copy: these tests run the migrations from nothing."""
+    return f"sqlite:///{tmp_path / 'admin.sqlite3'}"
 
 
 def _diff(engine):  # type: ignore[no-untyped-def]

@@ -22,8 +22,8 @@ PATH_VALUES = {"event_id": str(uuid.uuid4()), "user_id": "9999", "alert_id": "99
 
 
 @pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path) -> str:  # the table is dialect-independent
-    return f"sqlite:///{tmp_path}/admin.sqlite3"
+def database_url(sqlite_url) -> str:  # the table is dialect-independent
+    return sqlite_url
 
 
 def _routes(app) -> list[tuple[str, str]]:

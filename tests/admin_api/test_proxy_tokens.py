@@ -14,6 +14,12 @@ from admin_api.cli import register_admin
 from admin_api.models import Proxy
 
 
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """An empty SQLite file, not the shared migrated copy: the CLI commands here must migrate it themselves."""
+    return f"sqlite:///{tmp_path / 'admin.sqlite3'}"
+
+
 def test_token_is_stored_only_as_a_hash(app):
     with app.state.db.session() as s:
         proxy, token = proxies.create_token(s, "site-a")

@@ -294,12 +294,14 @@ def test_eval_command_tables_filter_and_keep_holdout_ids_out(tmp_path):
     assert "-holdout-" not in run.stdout, "hold-out prompt ids must never be shown"
 
 
+@pytest.mark.e2e
 def test_eval_command_filter_that_matches_nothing_is_a_one_line_error():
     run = subprocess.run([sys.executable, "-m", "detectors.cli", "eval", "--no-baseline", "--tier", "nope"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and "no prompt matches" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.e2e
 def test_eval_command_missing_corpus_is_a_one_line_error(tmp_path):
     run = subprocess.run([sys.executable, "-m", "detectors.cli", "eval", "--corpus", str(tmp_path / "nope"),
                           "--no-baseline"], capture_output=True, text=True, timeout=120)

@@ -186,6 +186,7 @@ def test_import_to_a_file_object_for_web_uploads():
     assert roster.find_pupils("Siobhan MacAllister")
 
 
+@pytest.mark.e2e
 def test_installed_pupilguard_command_imports_with_env_key(tmp_path):
     """The real console script, as IT would run it: key from the environment, no traceback on errors."""
     import shutil

@@ -13,10 +13,8 @@ import io
 import json
 import os
 import string
-import tempfile
 import zipfile
 import zlib
-from pathlib import Path
 
 import brotli
 import pytest
@@ -41,15 +39,9 @@ KEYS = ["model", "messages", "role", "content", "metadata", "user", "user_id", "
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from detectors.engine import Engine
-    from detectors.mis_import import import_mis_csv
-    from detectors.roster import Roster
-    from tests.support.detectors import ROSTER_CSV, TEST_KEY
-
-    path = Path(tempfile.mkdtemp()) / "pupils.roster"
-    import_mis_csv(ROSTER_CSV.encode("utf-8"), path, TEST_KEY)
-    return Engine(roster=Roster.load(path, TEST_KEY))
+def engine(roster_engine):
+    """The engine with the shared test roster (tests/support/detectors.py), so the NAMES are pupils."""
+    return roster_engine
 
 
 def forwarded(engine, ex: Extraction | object, body: bytes) -> bytes | None:

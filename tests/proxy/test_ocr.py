@@ -73,6 +73,7 @@ def test_pictures_that_cannot_be_read_are_refused_by_code():
         read_picture(class_list(styles=[("DejaVuSans.ttf", 14)]), OcrSpec(max_pixels=10_000), time.monotonic() + 10)
 
 
+@pytest.mark.e2e  # the OCR pool's worker is a process of its own
 def test_the_pool_gives_up_at_the_budget_and_reads_the_next_picture():
     big = Image.effect_noise((1200, 1200), 90).convert("RGB")
     buf = io.BytesIO()

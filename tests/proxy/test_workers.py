@@ -1,4 +1,7 @@
-"""Detection off the event loop: the worker pool with the real detection engine."""
+"""Detection off the event loop: the worker pool with the real detection engine.
+
+The pool runs its workers as processes that each load the engine, so those tests are `e2e`; the conversation
+map at the end is plain code."""
 from __future__ import annotations
 
 import asyncio
@@ -31,6 +34,7 @@ def pool():
     pool.close()
 
 
+@pytest.mark.e2e
 def test_scan_redacts_and_keeps_placeholders_across_calls(pool, loop):
     first = loop.run_until_complete(pool.scan([f"Report for UPN {UPN}."], tool="openai-api", profile="staff",
                                               placeholders=Placeholders()))
@@ -43,6 +47,7 @@ def test_scan_redacts_and_keeps_placeholders_across_calls(pool, loop):
     assert UPN not in again.decision.excerpt
 
 
+@pytest.mark.e2e
 def test_block_and_allow(pool, loop):
     blocked = loop.run_until_complete(pool.scan([f"UPN {UPN} has ADHD and a child protection plan."],
                                                 tool=None, profile=None))
@@ -52,6 +57,7 @@ def test_block_and_allow(pool, loop):
     assert clean.decision.action == "allow"
 
 
+@pytest.mark.e2e
 def test_time_budget_exceeded_blocks(pool, loop):
     result = loop.run_until_complete(pool.scan([LONG], tool=None, profile=None, budget_s=0.001))
     assert result.decision.action == "block" and result.decision.reasons == ["analysis_timeout"]
@@ -61,6 +67,7 @@ def test_time_budget_exceeded_blocks(pool, loop):
     assert ok.decision.action == "redact"
 
 
+@pytest.mark.e2e
 def test_long_prompts_do_not_hold_up_short_ones(pool, loop):
     async def run():
         # more long prompts than general workers: they queue for each other...
@@ -79,6 +86,7 @@ def test_long_prompts_do_not_hold_up_short_ones(pool, loop):
     assert small_done < min(b.total_ms for b in bigs) / 1000
 
 
+@pytest.mark.e2e
 def test_one_clients_huge_prompts_do_not_starve_another_clients_long_prompt(pool, loop):
     huge = LONG * 5  # 100,000 characters
 
@@ -97,6 +105,7 @@ def test_one_clients_huge_prompts_do_not_starve_another_clients_long_prompt(pool
     assert hog[0].decision.action == "redact"
 
 
+@pytest.mark.e2e
 def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
     async def crash_mid_scan():
         scan = asyncio.ensure_future(pool.scan([LONG], tool=None, profile=None, budget_s=120))
@@ -120,6 +129,7 @@ def test_a_crashed_worker_fails_closed_and_is_replaced(pool, loop):
     assert pool.healthy == 3
 
 
+@pytest.mark.e2e
 def test_recycle_applies_a_new_policy_without_dropping_scans(tmp_path, loop):
     strict = tmp_path / "strict.yaml"
     strict.write_text("version: 1\ndefault:\n  entities: {EMAIL_ADDRESS: block}\n")
@@ -152,6 +162,7 @@ def test_recycle_applies_a_new_policy_without_dropping_scans(tmp_path, loop):
         pool.close()
 
 
+@pytest.mark.e2e
 def test_bad_policy_stops_the_pool_with_a_clear_error(tmp_path):
     bad = tmp_path / "policy.yaml"
     bad.write_text("version: 1\nentities: {NOT_AN_ENTITY: redact}\n")
@@ -159,6 +170,7 @@ def test_bad_policy_stops_the_pool_with_a_clear_error(tmp_path):
         ScanPool(EngineSpec(policy=str(bad)), size=1).start()
 
 
+@pytest.mark.e2e
 def test_concurrent_scans_of_one_conversation_stay_consistent(pool, loop):
     """Scans of one conversation run side by side; their placeholders merge, or a clash is detected."""
     from proxy.conversations import Conversations

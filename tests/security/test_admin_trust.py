@@ -24,8 +24,8 @@ MONITOR_POLICY = b"version: 1\ndefault: {mode: monitor}\n"
 
 
 @pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path) -> str:
-    return f"sqlite:///{tmp_path}/admin.sqlite3"
+def database_url(sqlite_url) -> str:
+    return sqlite_url
 
 
 def _ingest(client, token, events):  # type: ignore[no-untyped-def]

@@ -28,8 +28,8 @@ def _login(client: TestClient, creds: tuple[str, str]) -> None:
 
 
 @pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path) -> str:  # SQLite is enough for these: nothing here is dialect-specific
-    return f"sqlite:///{tmp_path}/admin.sqlite3"
+def database_url(sqlite_url) -> str:  # SQLite is enough for these: nothing here is dialect-specific
+    return sqlite_url
 
 
 def test_a_session_cookie_stops_working_after_sign_out(app, users):

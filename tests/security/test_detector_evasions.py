@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from detectors import Engine
-
 UPN = "T801200115100"
 PROMPT = "Write a report comment for the child with UPN {} who worked hard this term."
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine()
 
 
 @pytest.mark.parametrize(("name", "written"), [

@@ -1,7 +1,8 @@
 """Shared fixtures for the admin service tests, run against SQLite and PostgreSQL alike.
 
 - `database_url`: parametrised over a fresh SQLite file and a fresh PostgreSQL schema (tests marked `postgres`);
-  the PostgreSQL schemas live in one throw-away database per test session, dropped at the end.
+  the PostgreSQL schemas live in one throw-away database per test session, dropped at the end. The SQLite file
+  (`sqlite_url`) is a copy of one migrated once per session.
 - `make_settings(**overrides)`: Settings for a test app (tmp data dir, the database above, insecure cookies).
 - `app` / `client`: the real app (migrations run, lifespan started) and a TestClient.
 - `proxy_token`, `users` (HTTP Basic credentials per role: users["dpo"] -> (username, password)).
@@ -13,9 +14,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,18 +29,23 @@ from sqlalchemy.engine import make_url
 
 from admin_api import accounts, proxies
 from admin_api.app import create_app
+from admin_api.db import Database, migrate
 from admin_api.settings import Settings
 from admin_api.models import ROLES
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pupilguard_test"
 PASSWORD = "correct horse battery staple"
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_CHEAP_DUMMY_HASH = _CHEAP_HASHER.hash("the dummy never matches a typed password")
 
 
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every HTTP Basic request verifies an argon2 hash; at production cost that is most of these tests' run time
-    on a busy CI machine. The tests check who may do what, not the hash's strength (test_auth.py does)."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    on a busy CI machine. The tests check who may do what, not the hash's strength (test_auth.py does).
+    An unknown username is checked against the dummy hash, whose own (production) cost would otherwise apply."""
+    monkeypatch.setattr(accounts, "_hasher", _CHEAP_HASHER)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", _CHEAP_DUMMY_HASH)
 
 
 def _pg_admin_engine():  # type: ignore[no-untyped-def]
@@ -80,11 +88,28 @@ def pg_schema_url(pg_database: str) -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once per session. Migrating took most of an admin test's set-up; a copy
+    of this file is the same schema (the app still runs its migrations at start, and finds nothing to do)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "admin.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    migrate(db.engine)
+    db.dispose()  # the last connection closing checkpoints the WAL into the file, so the file alone is complete
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh, migrated SQLite database of this test's own."""
+    path = tmp_path / "admin.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'admin.sqlite3'}"
-    return request.getfixturevalue("pg_schema_url")
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_schema_url")
 
 
 @pytest.fixture

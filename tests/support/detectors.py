@@ -1,4 +1,6 @@
 """Shared detectors fixtures: the spaCy model loads once per session (it takes seconds)."""
+from collections.abc import Iterator
+
 import pytest
 
 from detectors.roster import RosterKey
@@ -17,6 +19,30 @@ Aleksandra,Aleksandra,,Nowak-Kowalska,Nowak-Kowalska,,,11/11/2012,9
 Lucy,Lucy,,Grey,Grey,,,02/03/2013,8
 Ibrahim,Ibrahim,,Warsame,Warsame,,,09/10/2012,9
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spacy_model_loaded_once() -> Iterator[None]:
+    """Every Engine loads the spaCy model (seconds, mostly its word vectors), and the tests build a dozen engines for
+    rosters and policies of their own. Here they share one loaded pipeline per model: an engine only reads it (its
+    set-up removes a pipe NER does not listen to, which finds nothing to do the second time), and each engine still
+    builds its own recognisers, roster and policy. A model that fails to load is not kept, so it fails every time."""
+    import spacy
+
+    real_load = spacy.load
+    loaded = {}
+
+    def load_once(name, *, exclude=(), **options):  # noqa: ANN001, ANN202 - spacy.load's own signature
+        if options:
+            return real_load(name, exclude=exclude, **options)
+        key = (str(name), tuple(exclude))
+        if key not in loaded:
+            loaded[key] = real_load(name, exclude=exclude)
+        return loaded[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spacy, "load", load_once)
+        yield
 
 
 @pytest.fixture(scope="session")
