@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from detectors.language import ENGLISH, passages, welsh_mutations
@@ -180,7 +180,14 @@ _LITERATURE_QUESTION = re.compile(
 
 
 def _in_literature_question(text: str, start: int, end: int) -> bool:
-    return any(m.start("writer") <= start and end <= m.end() for m in _LITERATURE_QUESTION.finditer(text))
+    return any(lo <= start and end <= hi for lo, hi in _literature_questions(text))
+
+
+@lru_cache(maxsize=4)  # asked once per NER name of the same prompt
+def _literature_questions(text: str) -> tuple[tuple[int, int], ...]:
+    if "how" not in text.lower():
+        return ()
+    return tuple((m.start("writer"), m.end()) for m in _LITERATURE_QUESTION.finditer(text))
 
 
 # Before a town's name: "fieldwork in Merthyr Tydfil", "a trip to Radyr", "the road from Hailsham".
