@@ -88,11 +88,13 @@ class RosterSpellingRecognizer(EntityRecognizer):
             candidates.append((m.start(), m.end(), [fold(m.group()[::-1])], True, True))
         for m in _JOINED.finditer(text):  # "oliver.smith", "jsmith27", "Smith_Oliver_Y11"
             for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
-                candidates.append((m.start() + lo, m.start() + hi, forms, False, m.group()[-1].isdigit()))
+                candidates.append((m.start() + lo, m.start() + hi, forms, False,
+                                   m.group()[-1].isdigit() or bool(re.search(r"[_\d]", m.group()))))
         # One lower-case word that is no ordinary word may be a username ("annanowakowska"): its forms are tried
         # once per distinct word, and its positions found only if the roster knows one.
-        usernames = {w: self._glued_forms(w) for w in set(_LOWER_WORD.findall(text)) - self.common
-                     if w.islower() and not _inflected(w, self.common)}
+        # (a login in capitals too, as MIS exports print them: "HUGHESA")
+        lowered = {w.lower() for w in _LOWER_WORD.findall(text) if w.islower() or w.isupper()}
+        usernames = {w: self._glued_forms(w) for w in lowered - self.common if not _inflected(w, self.common)}
         usernames = {w: forms[(0, len(w))] for w, forms in usernames.items() if forms}
         for m in _CAMEL_LOGIN.finditer(text):  # "MAlHassan", "JSmith": initials, then the surname's capitals
             parts = _CAMEL_PART.findall(m.group("name"))
@@ -111,8 +113,12 @@ class RosterSpellingRecognizer(EntityRecognizer):
                 # to a surname is a username there ("gwynt" is the Welsh wind, not "gwyn" + "t");
                 # elsewhere a year digit may lead ("6kaurs")
                 whole = [f for f in forms if " " in f]
-                candidates += [(m.start(), m.end(), whole if _in_welsh(text, m.start()) else forms, False, False)
-                               for m in re.finditer(rf"(?<![\w.@-])\d{{0,4}}{re.escape(word)}\d{{0,4}}(?![\w-])", text)]
+                # digits glued on ("2013osmith") or a path around it ("/y9/osmith/") say a login even when the
+                # surname is also a word
+                candidates += [(m.start(), m.end(), whole if _in_welsh(text, m.start()) else forms, False,
+                                len(m.group()) > len(word) or text[m.start() - 1:m.start()] in ("/", "\\"))
+                               for m in re.finditer(rf"(?<![\w.@-])\d{{0,4}}{re.escape(word)}\d{{0,4}}(?![\w-])", text,
+                                                    re.IGNORECASE)]
         results = []
         for start, end, forms, evasion, lenient in candidates:
             hit = next((hits[f] for f in forms if f in hits and self._counts(f, hits[f][0], lenient)), None)
@@ -152,8 +158,8 @@ class RosterSpellingRecognizer(EntityRecognizer):
         """Forms one part of a file name or path may stand for, read as a token of its own would be: a lower-case
         login ("dpritchard"), capitals joining names ("DylanPritchard", "JSmith") or a surname + initial
         ("OBrienZ")."""
-        if part.islower():
-            return self._glued_forms(part)
+        if part.islower() or (part.isupper() and len(part) >= 5):  # "osmith", "OSMITH"; not "marks" in code
+            return {} if _inflected(part.lower(), self.common) else self._glued_forms(part.lower())
         if m := _CAMEL_LOGIN.fullmatch(part):
             words = _CAMEL_PART.findall(m.group("name"))
             return {(0, len(part)): [fold(" ".join(words)), fold("".join(words))]}

@@ -47,6 +47,13 @@ def test_a_login_inside_a_file_name_or_path_is_redacted(roster_engine, fore, sur
     assert sur.replace("'", "").lower() not in d.texts[0].lower()
 
 
+@pytest.mark.parametrize("text", ["Account 2013whall is locked.", "The folder /home/pupils/y8/whall/ is full.",
+                                  "The file WHALL_Y8.docx won't open.", "User: WARSAMEI, last login 09:14"])
+def test_a_login_is_a_login_even_when_the_surname_is_a_word(roster_engine, text):
+    # Will Hall and Ibrahim Warsame are on the test roster; "hall" is also an ordinary word
+    assert roster_engine.scan([text]).action == "redact"
+
+
 def test_ordinary_file_names_are_left_alone(roster_engine):
     text = "Rename worksheet_y9.docx, FinalReport_Y11.docx, MarksheetA_art.jpg and lesson-plan-2026.pdf please."
     assert roster_engine.scan([text]).action == "allow"
