@@ -111,7 +111,7 @@ class PupilContextNameRecognizer(LocalRecognizer):
     BEFORE = re.compile(
         r"\b(?i:pupil|student|learner|child|boy|girl|called|named|name|colleague|teacher|headteacher|head|deputy|"
         r"governor|tutor|coach|SENCO|SENDCo|TA|DSL)"
-        rf"(?:'s)?\s?[:,]?\s+{_NAME}(?![\w-])"
+        rf"(?:'s)?\s?[:,]?\s+(?:{_TITLE}\.?\s+)?{_NAME}(?![\w-])"
     )
     SCORE = 0.75
 

@@ -147,7 +147,7 @@ class RoleAfterNameRecognizer(_CueRecognizer):
     def patterns(self):
         r = roles()
         role = _alternation([*r["staff"], *r["relations"], *r["former"]])
-        in_paren = _alternation([*r["staff"], *r["relations"], *r["former"], *r["subjects"]])
+        in_paren = _alternation([*r["staff"], *r["relations"], *r["former"], *r["subjects"], *r["absences"]])
         owner = rf"{_W}(?:'s|\u2019s|')"
         det = r"(?:(?:our|the|my|your|their|his|her|a|an|y|yr|ein|eich|new|acting|interim|former)[ \t]+){0,2}"
         # Anchored on the bracket or comma, then the name read backwards: trying a name at every word was slow.
@@ -189,7 +189,9 @@ class RoleBeforeNameRecognizer(_CueRecognizer):
         r = roles()
         relation = _alternation(r["relations"])
         group = _alternation([*r["former"], "pupils", "students", "children", "boys", "girls",
-                              "new starter", "new starters", "new pupil", "new student"])
+                              "new starter", "new starters", "new pupil", "new student",
+                              # who stands in for whom: "covered by Fairweather", "covering for Siobhan"
+                              "covered by", "cover by", "covering for", "cover for", "taught by", "taken by"])
         # Matched on the lower-cased text (same length): a case-insensitive alternation is slow on long prompts.
         # Welsh puts whose relation it is first, then the name in apposition: "mam Ffion, Nia, ...".
         return [re.compile(rf"(?<![\w-])(?P<relation>{relation})[ \t]*(?:\(|[:,]?[ \t]+)"

@@ -68,6 +68,15 @@ def test_welsh_cues_for_a_person_and_not_for_a_place(roster_engine, text, redact
     assert roster_engine.scan([text]).texts == [redacted]
 
 
+@pytest.mark.parametrize("text, redacted", [
+    ("Tutor: Mr. Fairweather (9W), Room 12", "Tutor: Mr. [PERSON_1] (9W), Room 12"),
+    ("Cover: 9W Maths P2 - Kowalczyk (absent), covered by Fairweather.",
+     "Cover: 9W Maths P2 - [PERSON_1] (absent), covered by [PERSON_2]."),
+])
+def test_staff_in_cover_lists(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
 def test_a_famous_family_stays(roster_engine):
     assert roster_engine.scan(["Which of the Brontë sisters wrote Jane Eyre?"]).action == "allow"
 
