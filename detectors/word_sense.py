@@ -199,19 +199,39 @@ _POSTCODE_AFTER = re.compile(r",?[ \t]*[A-Za-z]{1,2}\d[A-Za-z\d]?[ \t]*\d[A-Za-z
 
 
 def _a_place_here(text: str, start: int, end: int, words: list[str]) -> bool:
-    """Is text[start:end] a town of the UK or Ireland (data/uk_places.txt), named as a place: two words or more
-    ("Merthyr Tydfil", "Milton Keynes"), or one after a word that leads to a place ("in Hailsham") or before a
-    postcode ("Radyr, CF15 8AH"), and nothing
-    around it saying a person ("Chester is off sick")?"""
-    from detectors.wordlists import uk_places
+    """Is text[start:end] a known place (data/places.txt: towns of the UK and Ireland, the world's big cities),
+    named as a place: two words or more ("Merthyr Tydfil"), or one after a word that leads to a place ("in
+    Hailsham"), before a postcode ("Radyr, CF15 8AH") or a place's word ("the Aberfan disaster", "Harlech
+    castle"), or listed with another place ("Conwy, Beaumaris and Harlech", "Lagos, Mumbai")? Never with a word
+    beside it that says a person ("Chester is off sick")."""
+    from detectors.wordlists import places
 
-    if " ".join(words) not in uk_places():
-        return False
-    if _PERSON_NEXT.match(text, end):
+    if " ".join(words) not in places() or _PERSON_NEXT.match(text, end):
         return False
     before = text[max(0, start - 12):start]
-    return bool(_PLACE_BEFORE.search(before) or _POSTCODE_AFTER.match(text, end)) or (
-        len(words) > 1 and not _PERSON_PREV.search(before))
+    return bool(_PLACE_BEFORE.search(before) or _POSTCODE_AFTER.match(text, end) or _PLACE_NEXT.match(text, end)
+                or _listed_with_a_place(text, start, end)) or (len(words) > 1 and not _PERSON_PREV.search(before))
+
+
+_PLACE_NEXT = re.compile(r"[ \t]+(?i:castles?|disaster|bay|beach|harbour|pier|bridge|airport|station|valley|"
+                         r"estuary|river|coast|city centre|town centre|high street|market)\b")
+_ITEM_BEFORE = re.compile(r"((?:[A-Z][\w'\u2019-]*[ \t]+){0,2}[A-Z][\w'\u2019-]*)[ \t]*(?:,|&|\band\b|\bor\b)[ \t]*$")
+_ITEM_AFTER = re.compile(r"[ \t]*(?:,|&|and\b|or\b)[ \t]*([A-Z][\w'\u2019-]*(?:[ \t]+[A-Z][\w'\u2019-]*){0,2})")
+
+
+def _listed_with_a_place(text: str, start: int, end: int) -> bool:
+    from detectors.normalise import fold
+    from detectors.wordlists import places
+
+    known = places()
+    found = []
+    if m := _ITEM_BEFORE.search(text, max(0, start - 60), start):
+        item = m.group(1).split()
+        found += [" ".join(item[i:]) for i in range(len(item))]  # "Visit Conwy": "Conwy"
+    if m := _ITEM_AFTER.match(text, end):
+        item = m.group(1).split()
+        found += [" ".join(item[:i + 1]) for i in range(len(item))]  # "São Paulo as": "São Paulo"
+    return any(fold(f) in known for f in found)
 
 
 _LISTED = re.compile(r"[\"'\u201c\u2018]?[ \t]*(?:,|&|\band\b)[ \t]*[\"'\u201c\u2018]?")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-__all__ = ["common_words", "not_people", "uk_places", "word_names"]
+__all__ = ["common_words", "not_people", "places", "word_names"]
 
 
 @cache
@@ -35,11 +35,11 @@ def not_people() -> frozenset[str]:
 
 
 @cache
-def uk_places() -> frozenset[str]:
-    """Folded names of the towns and villages of the UK and Ireland (data/uk_places.txt, from GeoNames)."""
+def places() -> frozenset[str]:
+    """Folded names of the towns and villages of the UK and Ireland (data/places.txt, from GeoNames)."""
     from detectors.normalise import fold
 
-    return frozenset(fold(w) for w in _words("uk_places.txt"))
+    return frozenset(fold(w) for w in _words("places.txt"))
 
 
 def _words(name: str) -> frozenset[str]:

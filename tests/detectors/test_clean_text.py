@@ -67,6 +67,9 @@ def clean_engine(tmp_path_factory):
     # towns NER takes for people, and a writer named by surname beside the characters
     "Send the invoice to the council offices, Castle Street, Merthyr Tydfil, marked for the finance team.",
     "Write a Year 6 fieldwork plan for a day in Hailsham: the high street, the river and the common.",
+    "Write a persuasive leaflet: visit Conwy, Beaumaris and Harlech castles.",
+    "Plan a geography lesson on Lagos, Mumbai and São Paulo as megacities.",
+    "Write about the Aberfan disaster of 1966 sensitively for Year 9.",
     "Explain how Stevenson presents Jekyll, Hyde and Utterson in chapter 1, for GCSE revision.",
     "In Small Island, how does Levy present Hortense and Gilbert? Give me three quotations for each.",
     "Turn this into a class newsletter: Charlie and the Chocolate Factory week, Matilda reading, BFG drawings.",
