@@ -12,6 +12,9 @@ Usage (a web page or router):
     for chunk in export_csv(session, flt, include_text=True): ...
     event_out(event, include_text=...) -> schemas.EventOut
     list_audit(session, AuditQuery(...)) -> schemas.AuditPage
+
+(Over 350 lines on purpose: every read of the event store, for the API and the pages alike, goes through
+the same filter object here, so a filter means the same thing everywhere.)
 """
 from __future__ import annotations
 

@@ -19,6 +19,9 @@ one ("Oliver Twist") is the character, but a roster full name ("Harry Potter") i
 forename of a pupil named in full in the same request even where famous names are about ("Isaac Patel ... Isaac
 Newton ... Isaac loved it"); overlapping identifier spans merge into one placeholder named by PRIORITY; a name found
 once is redacted wherever it recurs.
+
+(Over 350 lines on purpose: the order in which findings are settled — roster, cues, NER, famous names,
+layout, co-occurrence, policy — is the engine, and it reads top to bottom here; each rule lives in its own module.)
 """
 from __future__ import annotations
 

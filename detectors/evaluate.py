@@ -19,6 +19,9 @@ Measures, per system (what each would forward to the AI tool):
 Stock Presidio is the default AnalyzerEngine (default recognisers, the same spaCy model) with every finding
 replaced by <ENTITY_TYPE>; it never blocks. Nothing here prints or returns prompt text: results carry ids,
 tiers, entity types and counts only; hold-out results are shown only as counts and kinds of miss.
+
+(Over 350 lines on purpose: loading, scoring and reporting share one metric vocabulary; the report must
+print exactly what was scored.)
 """
 from __future__ import annotations
 

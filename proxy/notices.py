@@ -22,6 +22,9 @@ Limits (by design): pages served from a service worker's cache, or restored from
 pass through the proxy, so they carry no script until the next network load; only top-level documents
 (`Sec-Fetch-Dest: document`) get the script, not iframes. When the fallback key is used, browsers sharing one
 address and User-Agent (a terminal server) can see each other's notices — these hold no personal data.
+
+(Over 350 lines on purpose: the notice's wording in English and Welsh, the board that carries it to the
+browser and the addon that injects it are one feature, read top to bottom.)
 """
 from __future__ import annotations
 

@@ -9,6 +9,9 @@ that crashes a decoder takes down one OCR process, which is replaced; never the 
 Each request's pictures share one time budget (`Pictures.budget_s`), queueing included; a picture that is not
 read in time, is too big, or cannot be decoded gets a failed `Reading`, and the adapters refuse the request
 (proxy/adapters/images.py describes the two passes). Readings are cached by content hash, in memory only.
+
+(Over 350 lines on purpose: the OCR worker pool, its time budget and its cache are one guarantee: every
+picture is read in time or the request is refused; they are checked together.)
 """
 from __future__ import annotations
 

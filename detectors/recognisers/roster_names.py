@@ -13,6 +13,9 @@ parent) is reported here as a PERSON over both words, so the family name cannot 
 
 The text arrives already `normalise.clean`ed (zero-width characters gone, look-alike letters mapped), so
 offsets are those of the cleaned text; the engine maps them back.
+
+(Over 350 lines on purpose: full names, lone names and the context that decides whether a word-name is
+the pupil are one decision over one tokenisation of the prompt.)
 """
 from __future__ import annotations
 

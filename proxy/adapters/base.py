@@ -4,6 +4,9 @@ An `Extraction` is a list of texts plus a way to put edited texts back. Extracti
 document with *slots* (paths to string values); a slot can itself hold an extraction (a base64 file, a JSON
 document inside a string, a form field), so "JSON in a JSON string in a form field" is three small layers
 rather than one special case. Rebuilding with the texts unchanged always returns the original bytes.
+
+(Slightly over 350 lines: the extraction, slot and rebuild types are one contract every adapter implements;
+splitting them would make a reader chase one idea across files.)
 """
 from __future__ import annotations
 

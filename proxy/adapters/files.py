@@ -9,6 +9,9 @@ service.
 
 What a file *is* is decided from its content, never from the declared type or name (both are the sender's
 word): anything that decodes as text is scanned as text, and media must have the real structure of its format.
+
+(Slightly over 350 lines: each file format's reader and rewriter sit together so that the "decided from
+content" rule is applied the same way to every format in one place.)
 """
 from __future__ import annotations
 
