@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import re
-import signal
 import subprocess
 import tempfile
 import time
@@ -30,7 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from proxy.adapters.images import IMAGE_FORMATS, ImageReader, Reading, ReadingCache, Word, changed_words
-from proxy.workers import PoolError, _Worker
+from proxy.workers import PoolError, _Worker, serve_jobs
 
 log = logging.getLogger(__name__)
 
@@ -280,38 +279,24 @@ def render_picture(data: bytes, boxes: list[tuple[int, tuple[int, int, int, int]
 
 
 def _serve_ocr(conn: Connection, spec: OcrSpec, nice: int = 0) -> None:
-    """OCR process main loop: answer ("read", kind, data, seconds) and ("render", kind, data, boxes) jobs with a
-    Reading / bytes, or ("failed", code)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """OCR process: answer ("read", kind, data, seconds) and ("render", kind, data, boxes) jobs with a Reading /
+    bytes, or ("failed", code)."""
     os.environ["OMP_THREAD_LIMIT"] = "1"  # one Tesseract thread: the pool's size is how many cores OCR may take
-    if nice:
-        os.nice(nice)
+    serve_jobs(conn, spec.build, _answer, nice)
+
+
+def _answer(spec: OcrSpec, job: tuple) -> Any:
+    op, kind, data, arg = job
     try:
-        spec.build()
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        conn.send(("error", str(exc)))
-        return
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        op, kind, data, arg = job
-        try:
-            if op == "read":
-                deadline = time.monotonic() + float(arg)
-                result: Any = read_pdf(data, spec, deadline) if kind == "pdf" else read_picture(data, spec, deadline)
-            else:
-                result = render_picture(data, arg, spec)
-        except _Fail as exc:
-            result = ("failed", str(exc))
-        except Exception as exc:  # noqa: BLE001 - never the content, only the class name
-            log.error("ocr job failed", extra={"error": type(exc).__name__})
-            result = ("failed", "image_unreadable")
-        conn.send(result)
+        if op == "read":
+            deadline = time.monotonic() + float(arg)
+            return read_pdf(data, spec, deadline) if kind == "pdf" else read_picture(data, spec, deadline)
+        return render_picture(data, arg, spec)
+    except _Fail as exc:
+        return ("failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - never the content, only the class name
+        log.error("ocr job failed", extra={"error": type(exc).__name__})
+        return ("failed", "image_unreadable")
 
 
 class _OcrWorker(_Worker):

@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -84,13 +84,14 @@ class ScanResult:
     total_ms: float = 0.0  # queueing + analysis, as the request saw it
 
 
-def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
-    """Worker process main loop: build the engine once, then answer scan jobs until told to stop."""
+def serve_jobs(conn: Connection, build: Callable[[], Any], answer: Callable[[Any, Any], Any], nice: int = 0) -> None:
+    """A worker process's main loop (scan and OCR alike): build its state once, then answer each job from the pipe
+    with `answer(state, job)` until told to stop (None) or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us in order
     if nice:
         os.nice(nice)
     try:
-        engine = spec.build()
+        state = build()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which exits with the message
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -102,14 +103,23 @@ def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
             return
         if job is None:
             return
-        try:
-            decision = engine.scan(job.texts, tool=job.tool, profile=job.profile, placeholders=job.placeholders,
-                                   deadline_ms=job.deadline_ms)
-            # the findings' positions are for `pupilguard scan` and the evaluation; the proxy needs none of them
-            conn.send(ScanResult(replace(decision, findings=[]), job.placeholders))
-        except Exception as exc:  # noqa: BLE001 - fail closed; the class name only, never the text
-            conn.send(ScanResult(Decision.failed("analysis_error")))
-            log.error("scan failed in worker", extra={"error": type(exc).__name__})
+        conn.send(answer(state, job))
+
+
+def _serve(conn: Connection, spec: EngineSpec, nice: int = 0) -> None:
+    """Scan worker: build the engine once, then answer scan jobs."""
+    serve_jobs(conn, spec.build, _scan, nice)
+
+
+def _scan(engine: Any, job: ScanJob) -> ScanResult:
+    try:
+        decision = engine.scan(job.texts, tool=job.tool, profile=job.profile, placeholders=job.placeholders,
+                               deadline_ms=job.deadline_ms)
+        # the findings' positions are for `pupilguard scan` and the evaluation; the proxy needs none of them
+        return ScanResult(replace(decision, findings=[]), job.placeholders)
+    except Exception as exc:  # noqa: BLE001 - fail closed; the class name only, never the text
+        log.error("scan failed in worker", extra={"error": type(exc).__name__})
+        return ScanResult(Decision.failed("analysis_error"))
 
 
 class _Worker:
