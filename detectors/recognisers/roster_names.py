@@ -27,6 +27,7 @@ from functools import lru_cache
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from detectors.language import ENGLISH
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
@@ -362,6 +363,9 @@ class RosterNameRecognizer(EntityRecognizer):
             return False  # "Thu 6-8", "Jan to June": a date
         if folded not in self.common and len(folded) > 2 and not sense:
             return True  # Oliver, Okafor: not ordinary words, so a name wherever they appear
+        if not sense and i == j and first.raw[:1].isupper() and not first.raw.isupper() and len(folded) > 2 \
+                and language_at(text, first.start) not in (ENGLISH, "cy", "xx"):
+            return True  # "Sayın veli, Can bu dönem...": an English word means nothing in a Turkish letter
         capitalised = first.raw[:1].isupper()
         if not capitalised or (first.raw.isupper() and len(first.raw) > 1 and _shouting(words, i)):
             return False

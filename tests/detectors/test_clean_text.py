@@ -98,6 +98,9 @@ def test_a_clean_prompt_passes_unchanged(clean_engine, text):
      "How does [PERSON_1] present in lessons since the move? She seems withdrawn."),
     ("Jordan lives at 14 Heol Isaf, Radyr, CF15 8AH with his nan, not at the school.",
      "[PUPIL_1] lives at [ADDRESS_1], Radyr, [POSTCODE_1] with his nan, not at the school."),
+    # in a letter in another language an English word that is a pupil's name is the pupil (Miles, Favour, June)
+    ("Sayın veli, Miles bu dönem İngilizce derslerinde çok ilerleme kaydetti. Tebrikler!",
+     "Sayın veli, [PUPIL_1] bu dönem İngilizce derslerinde çok ilerleme kaydetti. Tebrikler!"),
     ("Summer and Autumn did really well in the spelling test.",
      "[PUPIL_1] and [PUPIL_2] did really well in the spelling test."),
     ("Write a report comment for Miles Bishop: great effort in class.",
