@@ -37,8 +37,8 @@ they're we're you're should've each every than then after before because just ve
 # ("Cyfieithwch i'r Gymraeg:", "Annwyl rieni,").
 _WELSH_WORDS = frozenset("""
 i'r o'r a'r yn mae mae'n sy'n ydy yw dyma gyfer wedi gyda eich hefyd neu ddim hwn hon fy annwyl diolch cofion
-gywir
-""".split())
+gywir llun mawrth mercher iau gwener sadwrn sul
+""".split())  # (the days of the week open a Welsh timetable's lines: "Llun - Mathemateg")
 ENGLISH_SHARE = 0.2  # a passage with at least this share of English function words is English
 ENGLISH_VOCABULARY = 0.7  # ... or with at least this share of its lower-case words ordinary English words
 MIN_WORDS = 4  # words needed to identify a passage's language (3 of them in lower case: the others may be names)
@@ -144,9 +144,11 @@ def _judge(passage: str) -> str | None:
         return ENGLISH
     if len(_NON_LATIN.findall(passage)) * 2 > sum(map(len, words)):
         return "xx"
-    if lower and (words[0].lower() in _WELSH_WORDS or any(w in _WELSH_WORDS for w in lower)):
+    if (lower or len(words) <= 3) and (words[0].lower() in _WELSH_WORDS or any(w in _WELSH_WORDS for w in lower)):
         return "cy"  # the first word counts too ("Annwyl rieni"), but not in a line of names ("Mae Thompson")
-    if len(lower) > 1 and sum(map(_english_word, lower)) >= ENGLISH_VOCABULARY * len(lower):
+    # (words of one or two letters say nothing: "a", "i", "y" are Welsh words too)
+    content = [w for w in lower if len(w) > 2]
+    if len(content) > 1 and sum(map(_english_word, content)) >= ENGLISH_VOCABULARY * len(content):
         return ENGLISH
     if len(words) < MIN_WORDS or len(lower) < MIN_WORDS - 1:
         return None

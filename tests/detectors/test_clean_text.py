@@ -62,6 +62,10 @@ def clean_engine(tmp_path_factory):
     "Turn my timetable into a grid:\nMon, PE, RE, Welsh, Maths\nTue, Art, Welsh, DT, Music",
     # a set text's character whose full name a pupil also has, with the text named
     "Pride and Prejudice: was Lydia Bennet a victim or a fool? Debate statements for Year 12.",
+    # Welsh lessons and timetables: Welsh passages however short, and Wales's own history
+    "Esboniwch hanes Santes Dwynwen a Dydd Gŵyl Dewi i ddisgyblion y Cyfnod Sylfaen.",
+    "Rhowch syniadau am wers Gymraeg am Sali Mali, Jac y Jwc a Tomos Caradog.",
+    "Trefnwch amserlen: Llun - Mathemateg; Mawrth - Cymraeg; Mercher - Gwyddoniaeth; Iau - Hanes; Gwener - Celf.",
     # names that are words, listed with words of their kind
     "Write a rhyme for Year 1 about Summer, Autumn, Winter and Spring.",
     # towns NER takes for people, and a writer named by surname beside the characters
