@@ -279,6 +279,33 @@ class GreetingNameRecognizer(_CueRecognizer):
         return not (first.endswith("s") and first[:-1] in self._common)  # "Dear Parents,", "Hi Colleagues!"
 
 
+class AddresseeRecognizer(_CueRecognizer):
+    """Someone a message goes to or a meeting is with: "Reply to Priyanka:", "email Gethin", "remind Deborah",
+    "meeting with Olamide". Not a product ("ask ChatGPT", "email Arbor support": capitals inside, or a word)."""
+
+    FROM_RIGHT = False
+    CUES = ("reply to", "write to", "email", "e-mail", "message", "ring", "phone", "text", "remind", "thank",
+            "invite", "forward to", "forward it to", "cc", "meet with", "meeting with", "speak to", "speak with",
+            "talk to", "chat with", "catch up with", "check with")
+
+    def patterns(self):
+        # matched on the lower-cased text (same length), as RoleBeforeNameRecognizer does
+        return [re.compile(rf"(?<![\w-]){_alternation(self.CUES)}[ \t]+(?=\S)")]
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        lower = text.lower()
+        if len(lower) != len(text):
+            return []
+        results = []
+        for m in self._patterns[0].finditer(lower):
+            name = _NAME_AT.match(text, m.end())
+            span = name and name_words(text, name.start("name"), name.end("name"), from_right=False,
+                                       common=self._common)
+            if span and not re.search(r"\d|[a-z][A-Z]", text[span[0]:span[1]]) and span[0] == m.end():
+                results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
+        return results
+
+
 class FamilyNameRecognizer(_CueRecognizer):
     """A family by its surname, with the word that says so: "the Kowalski family", "the Pritchard-Adeyemi
     children", "both Fitzgerald boys", "teulu Achterberg". (A bare plural, "the Hallorans", is left to the roster
@@ -304,7 +331,7 @@ class FamilyNameRecognizer(_CueRecognizer):
 
 # The engine registers these (and lets them settle words before NER, like the other cue recognisers).
 ROLE_RECOGNISERS = (RoleAfterNameRecognizer, RoleBeforeNameRecognizer, PersonVerbRecognizer, WelshSubjectNameRecognizer,
-                    GreetingNameRecognizer, FamilyNameRecognizer)
+                    GreetingNameRecognizer, AddresseeRecognizer, FamilyNameRecognizer)
 
 
 # Only "and"-like joins: after a comma comes a greeting's name as often as a list's ("Hiya, Wayne", "Merhaba, Yusuf").

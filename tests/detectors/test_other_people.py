@@ -77,6 +77,16 @@ def test_staff_in_cover_lists(roster_engine, text, redacted):
     assert roster_engine.scan([text]).texts == [redacted]
 
 
+@pytest.mark.parametrize("text, redacted", [
+    ("Reply to Priyanka: yes, the trip forms can go out on Monday.",
+     "Reply to [PERSON_1]: yes, the trip forms can go out on Monday."),
+    ("Ask ChatGPT to email Arbor support from Cardiff about the MIS.",
+     "Ask ChatGPT to email Arbor support from Cardiff about the MIS."),
+])
+def test_the_person_a_message_goes_to_is_redacted_but_not_a_product(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
 def test_a_famous_family_stays(roster_engine):
     assert roster_engine.scan(["Which of the Brontë sisters wrote Jane Eyre?"]).action == "allow"
 
