@@ -221,16 +221,34 @@ class PersonVerbRecognizer(_CueRecognizer):
     VERBS = ("rang", "phoned", "called in", "texted", "emailed", "messaged", "said", "says", "agreed", "reminded",
              "mentioned", "explained", "reckons", "thinks", "wants to know", "asked me", "asked us", "told me",
              "told us", "popped in", "dropped off", "picked up", "is off sick", "off sick", "is absent today",
-             "will cover", "is covering", "has worked as", "worked as", "will collect", "is collecting")
+             "will cover", "is covering", "has worked as", "worked as", "will collect", "is collecting",
+             # what children do (no product or place does): "Tyler-Jay keeps kicking", "Brooklyn and Nevaeh fell out"
+             "keeps", "kept", "fell out", "fell over", "hit", "kicked", "punched", "pushed", "bit", "shouted",
+             "swore", "cried", "refused", "forgot", "has forgotten", "ran off", "walked out", "threw", "bullied",
+             "is upset", "was upset", "got hurt", "was sent out", "has settled", "settled in")
 
     def patterns(self):
         word = rf"[{_UP}][\w'\u2019-]*"  # capitalised only, so the verb is never taken into the name
         return [re.compile(rf"(?<![\w'-])(?P<name>{word}(?:[ ]{word}){{0,2}})[ \t]+"
                            rf"(?:{'|'.join(map(re.escape, self.VERBS))})(?![\w-])")]
 
+    NOT_PEOPLE = frozenset({"GPE", "LOC", "ORG", "EVENT", "NORP", "PRODUCT", "FAC", "WORK_OF_ART", "LAW"})
+
     def accept(self, text, m):
         before = text[max(0, m.start() - 12):m.start()].split()
         return not (before and before[-1].lower() in ("the", "a", "an", "this", "that", "our", "your"))
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        from detectors.normalise import fold
+        from detectors.wordlists import places
+
+        # a country or town does things in the news too ("Wales refused to play on"); where NER has read the
+        # passage, so does a team, an event or a law
+        found = [r for r in super().analyze(text, entities, nlp_artifacts) if fold(text[r.start:r.end]) not in places()]
+        if not found or nlp_artifacts is None:
+            return found
+        things = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ in self.NOT_PEOPLE]
+        return [r for r in found if not any(s < r.end and r.start < e for s, e in things)]
 
 
 class WelshSubjectNameRecognizer(_CueRecognizer):

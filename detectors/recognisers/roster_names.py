@@ -503,7 +503,7 @@ def _listed_with_things(text: str, words: list[_Word], k: int, part: set[str], c
 
 def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> bool:
     """Is words[k] in a list with an accepted name: "Ruby, Olivia and Isla", "Grace & Oliver Smith"?"""
-    return any(_list_neighbour(text, words, k, step) in accepted for step in (-1, 1))
+    return any(_list_neighbour(text, words, k, step, marked=True) in accepted for step in (-1, 1))
 
 
 _CELL_BEFORE = re.compile(r"(?:^|[,|\t:;])[ \t]*$")

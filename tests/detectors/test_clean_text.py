@@ -27,6 +27,7 @@ Alfie,Wood,8
 Sadia,Islam,9
 Summer,Lloyd,3
 Autumn,Reece,3
+Can,Yilmaz,10
 """
 
 
@@ -105,6 +106,8 @@ def test_a_clean_prompt_passes_unchanged(clean_engine, text):
     # in a letter in another language an English word that is a pupil's name is the pupil (Miles, Favour, June)
     ("Sayın veli, Miles bu dönem İngilizce derslerinde çok ilerleme kaydetti. Tebrikler!",
      "Sayın veli, [PUPIL_1] bu dönem İngilizce derslerinde çok ilerleme kaydetti. Tebrikler!"),
+    # a name that is a word, before another name with a space only, is no list: "Can" asks
+    ("Can Jordan sit with Miles in maths?", "Can [PUPIL_1] sit with [PUPIL_2] in maths?"),
     ("Summer and Autumn did really well in the spelling test.",
      "[PUPIL_1] and [PUPIL_2] did really well in the spelling test."),
     ("Write a report comment for Miles Bishop: great effort in class.",

@@ -87,6 +87,17 @@ def test_the_person_a_message_goes_to_is_redacted_but_not_a_product(roster_engin
     assert roster_engine.scan([text]).texts == [redacted]
 
 
+@pytest.mark.parametrize("text, redacted", [
+    ("Tyler-Jay keeps kicking the ball over the fence at break.",
+     "[PERSON_1] keeps kicking the ball over the fence at break."),
+    ("Brooklyn and Nevaeh fell out at lunch, how do I do a restorative chat?",
+     "[PERSON_1] and [PERSON_2] fell out at lunch, how do I do a restorative chat?"),
+    ("Wales refused to play on; write a match report.", "Wales refused to play on; write a match report."),
+])
+def test_what_children_do_says_a_child(roster_engine, text, redacted):
+    assert roster_engine.scan([text]).texts == [redacted]
+
+
 def test_a_famous_family_stays(roster_engine):
     assert roster_engine.scan(["Which of the Brontë sisters wrote Jane Eyre?"]).action == "allow"
 
