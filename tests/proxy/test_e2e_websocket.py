@@ -21,7 +21,7 @@ def frame(text: str) -> str:
 
 def open_copilot(proxy):
     return connect(COPILOT, proxy=proxy.url, ssl=proxy.ssl,
-                   user_agent_header=UA, open_timeout=20)
+                   user_agent_header=UA, open_timeout=60)
 
 
 def test_copilot_frames_are_redacted_blocked_or_passed(proxy, upstream):

@@ -82,7 +82,7 @@ def test_copilot_frame_with_page_context_is_scanned(proxy, upstream):
                         "content": [{"type": "text", "text": "Summarise this page."}],
                         "context": {"edge_pageContent": PII}})
     with connect("wss://copilot.microsoft.com/c/api/chat?api-version=2", proxy=proxy.url, ssl=proxy.ssl,
-                 open_timeout=20) as ws:
+                 open_timeout=60) as ws:
         ws.send(frame)
         ws.send(json.dumps({"event": "ping"}))
         try:
@@ -158,7 +158,7 @@ def test_m365_copilot_invocation_is_scanned_whole(m365_proxy, upstream, argument
     proxy = m365_proxy
     record = json.dumps({"type": 4, "target": "chat", "invocationId": "1", "arguments": arguments}) + "\x1e"
     with connect("wss://substrate.office.com/m365Copilot/Chathub/abc", proxy=proxy.url, ssl=proxy.ssl,
-                 open_timeout=20) as ws:
+                 open_timeout=60) as ws:
         ws.send(record)
         ws.send(json.dumps({"type": 6}) + "\x1e")
         try:

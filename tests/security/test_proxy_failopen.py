@@ -97,7 +97,7 @@ def test_chunked_prompt_body_without_length_is_scanned(proxy, upstream):
 
 def test_prompt_in_a_websocket_on_an_unlisted_path_is_scanned(proxy, upstream):
     from websockets.sync.client import connect
-    with connect("wss://chatgpt.com/backend-api/ws-unlisted", proxy=proxy.url, ssl=proxy.ssl, open_timeout=20) as ws:
+    with connect("wss://chatgpt.com/backend-api/ws-unlisted", proxy=proxy.url, ssl=proxy.ssl, open_timeout=60) as ws:
         ws.send(json.dumps({"type": "message", "text": BLOCK_PROMPT}))
         ws.send(json.dumps({"type": "ping"}))
         try:

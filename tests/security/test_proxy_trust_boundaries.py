@@ -64,7 +64,7 @@ def test_monitored_copilot_blocks_a_pupil_with_adhd_and_redacts_identifiers(trus
     frame = lambda text: json.dumps({"event": "send", "conversationId": "c-1",  # noqa: E731
                                      "content": [{"type": "text", "text": text}]})
     with connect("wss://copilot.microsoft.com/c/api/chat?api-version=2", proxy=trust_proxy.url,
-                 ssl=trust_proxy.ssl, open_timeout=20) as ws:
+                 ssl=trust_proxy.ssl, open_timeout=60) as ws:
         ws.send(frame(ADHD))
         ws.send(frame(f"Write a report for the pupil with UPN {UPN}."))
         assert json.loads(ws.recv(timeout=20))["n"] == 1
