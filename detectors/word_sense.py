@@ -25,7 +25,7 @@ from importlib import resources
 from detectors.language import ENGLISH, passages, welsh_mutations
 
 __all__ = ["CALENDAR", "date_here", "english_ordinary", "language_at", "ordinary_in_language", "person_word_before",
-           "sense_word"]
+           "sense_word", "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -60,7 +60,7 @@ _SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
 
 
 @cache
-def _word_names_cy() -> frozenset[str]:
+def welsh_word_names() -> frozenset[str]:
     text = resources.files("detectors").joinpath("data", "word_names_cy.txt").read_text(encoding="utf-8")
     words = [w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#")]
     from detectors.normalise import fold
@@ -68,7 +68,7 @@ def _word_names_cy() -> frozenset[str]:
     return frozenset(fold(form) for w in words for form in welsh_mutations(w))
 
 
-_LANGUAGE_WORDS = {"cy": _word_names_cy}
+_LANGUAGE_WORDS = {"cy": welsh_word_names}
 
 
 def language_at(text: str, pos: int) -> str:

@@ -26,12 +26,14 @@ from functools import lru_cache
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import ENGLISH
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
     CALENDAR, date_here, english_ordinary, language_at, ordinary_in_language, person_word_before, sense_word,
+    welsh_word_names,
 )
 from detectors.wordlists import common_words, not_people, word_names
 
@@ -316,7 +318,7 @@ class RosterNameRecognizer(EntityRecognizer):
                 k, fl, ix = item
                 w = words[k]
                 if not w.raw[:1].isupper() or w.raw.isupper() or self._other_persons_name(text, words, k, k, part) \
-                        or (w.folded in self.common and _listed_with_things(text, words, k, part, self.common)):
+                        or self._a_listed_word(text, words, k, part):
                     doubtful.remove(item)
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
@@ -349,8 +351,8 @@ class RosterNameRecognizer(EntityRecognizer):
         if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
             return True  # "Mrs Smith", "Mr. van der Berg"
         folded = " ".join(w.folded for w in words[i:j + 1])
-        if i == j and folded in self.common and _listed_with_things(text, words, i, part, self.common):
-            return False  # "Summer, Autumn, Winter and Spring": a list of the words, not of pupils
+        if i == j and self._a_listed_word(text, words, i, part):
+            return False  # "Summer, Autumn, Winter and Spring", "Haf, hydref, gaeaf": a list of the words
         if first.raw.islower() and i == j and _ordinary(first.folded, self.common) and (
                 _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start) or _capitalises(text)):
             # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who
@@ -393,6 +395,16 @@ class RosterNameRecognizer(EntityRecognizer):
         if (prev in _BEFORE or _known_as(text, words, i)) and not _sentence_start(text, first.start):
             return True
         return False
+
+    def _a_listed_word(self, text: str, words: list[_Word], k: int, part: set[str]) -> bool:
+        """Is words[k], a name that is also an English or Welsh word, listed with words of its kind: capitalised
+        ones nobody is named ("Summer, Autumn, Winter and Spring") or two or more in lower case ("Haf, hydref,
+        gaeaf, gwanwyn")?"""
+        w = words[k]
+        if w.folded not in self.common and w.folded not in welsh_word_names():
+            return False
+        return (_listed_with_things(text, words, k, part, self.common) or _a_word_list(_LOWER_LIST_AFTER.match(text, w.end))
+                or _a_word_list(_LOWER_LIST_BEFORE.search(text, max(0, w.start - 60), w.start)))
 
     def _sense_word(self, text: str, w: _Word, folded: str) -> bool:
         """A roster name that mostly means something else here: a place, product, month or code, an inflected
@@ -484,6 +496,18 @@ def _list_neighbour(text: str, words: list[_Word], k: int, step: int, *, marked:
     if marked and plain == gaps and not re.search(r"[,&/]", gaps):
         return None
     return other if _LIST_GAP.fullmatch(plain) else None
+
+
+# Two or more lower-case words in a comma list beside a name: the list is of words ("Haf, hydref, gaeaf"), when
+# none of them is a function word ("sit down, and Will": no list)
+_LOWER_LIST_AFTER = re.compile(r"[ \t]*,[ \t]*(?P<a>[^\W\d_A-Z]{3,})[ \t]*,[ \t]*(?:and[ \t]+|a[ \t]+)?"
+                               r"(?P<b>[^\W\d_A-Z]{3,})\b")
+_LOWER_LIST_BEFORE = re.compile(r"\b(?P<a>[^\W\d_A-Z]{3,})[ \t]*,[ \t]*(?P<b>[^\W\d_A-Z]{3,})[ \t]*,?[ \t]*"
+                                r"(?:and[ \t]+|a[ \t]+)?$")
+
+
+def _a_word_list(m: re.Match | None) -> bool:
+    return m is not None and m.group("a") not in STOP_WORDS and m.group("b") not in STOP_WORDS
 
 
 def _listed_with_things(text: str, words: list[_Word], k: int, part: set[str], common: frozenset[str]) -> bool:

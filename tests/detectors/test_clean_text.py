@@ -69,6 +69,7 @@ def clean_engine(tmp_path_factory):
     "Trefnwch amserlen: Llun - Mathemateg; Mawrth - Cymraeg; Mercher - Gwyddoniaeth; Iau - Hanes; Gwener - Celf.",
     # names that are words, listed with words of their kind
     "Write a rhyme for Year 1 about Summer, Autumn, Winter and Spring.",
+    "Haf, hydref, gaeaf, gwanwyn — make a Welsh seasons matching game for Year 2.",
     # towns NER takes for people, and a writer named by surname beside the characters
     "Send the invoice to the council offices, Castle Street, Merthyr Tydfil, marked for the finance team.",
     "Write a Year 6 fieldwork plan for a day in Hailsham: the high street, the river and the common.",
@@ -108,6 +109,7 @@ def test_a_clean_prompt_passes_unchanged(clean_engine, text):
      "Sayın veli, [PUPIL_1] bu dönem İngilizce derslerinde çok ilerleme kaydetti. Tebrikler!"),
     # a name that is a word, before another name with a space only, is no list: "Can" asks
     ("Can Jordan sit with Miles in maths?", "Can [PUPIL_1] sit with [PUPIL_2] in maths?"),
+    ("Haf, please sit down, and Eira, stop talking.", "[PUPIL_1], please sit down, and [PUPIL_2], stop talking."),
     ("Summer and Autumn did really well in the spelling test.",
      "[PUPIL_1] and [PUPIL_2] did really well in the spelling test."),
     ("Write a report comment for Miles Bishop: great effort in class.",
