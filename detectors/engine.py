@@ -63,6 +63,7 @@ from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_
 from detectors.recognisers.public_address import public_address
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
+from detectors.wordlists import places
 
 log = logging.getLogger("pupilguard.detectors")
 
@@ -99,6 +100,7 @@ class Engine:
             PublicFigureRecognizer, TitledNameRecognizer, InitialledNameRecognizer, PupilContextNameRecognizer,
             SignOffNameRecognizer, *ROLE_RECOGNISERS))]
         self._check_policy(self.policy)
+        places()  # ~9,000 place names folded once here (a third of a second), not by the first prompt naming a town
         # Warm up lazily built tables (look-alike map, suffix list, spaCy buffers) so the first prompt is not slow.
         self.scan(["Warm-up: Mr J. Smith, j.smith@example.org, 020 7946 0958, SW1A 1AA, caf\u00e9 \u200b."])
 

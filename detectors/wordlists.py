@@ -36,7 +36,8 @@ def not_people() -> frozenset[str]:
 
 @cache
 def places() -> frozenset[str]:
-    """Folded names of the towns and villages of the UK and Ireland (data/places.txt, from GeoNames)."""
+    """Folded names of the UK's and Ireland's towns and villages, the world's big cities and the countries
+    (data/places.txt, from GeoNames)."""
     from detectors.normalise import fold
 
     return frozenset(fold(w) for w in _words("places.txt"))

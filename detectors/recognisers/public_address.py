@@ -14,12 +14,13 @@ import re
 __all__ = ["public_address"]
 
 # Words that make the name before an address an organisation's or a venue's (English and Welsh).
-_ORGANISATION = re.compile(r"""\b(?i:school|ysgol|academy|college|university|prifysgol|museum|amgueddfa|gallery|oriel|
-hall|neuadd|centre|center|canolfan|theatre|theater|theatr|cinema|zoo|library|llyfrgell|church|chapel|capel|eglwys|
-cathedral|mosque|temple|synagogue|gurdwara|stadium|arena|leisure|council|cyngor|station|gorsaf|hospital|ysbyty|
-surgery|ltd|plc|limited|hotel|gwesty|cafe|café|restaurant|trust|foundation|club|clwb|office|swyddfa|headquarters|
-abbey|shop|store|market|marchnad|venue|techniquest|national)\b""",
-                           re.VERBOSE)
+_ORGANISATION_WORDS = (
+    "school|ysgol|academy|college|university|prifysgol|museum|amgueddfa|gallery|oriel|hall|neuadd|centre|center|"
+    "canolfan|theatre|theater|theatr|cinema|zoo|library|llyfrgell|church|chapel|capel|eglwys|cathedral|mosque|"
+    "temple|synagogue|gurdwara|stadium|arena|leisure|council|cyngor|station|gorsaf|hospital|ysbyty|surgery|ltd|plc|"
+    "limited|hotel|gwesty|cafe|café|restaurant|trust|foundation|club|clwb|office|swyddfa|headquarters|abbey|shop|"
+    "store|market|marchnad|venue|techniquest|national")
+_ORGANISATION = re.compile(rf"\b(?i:{_ORGANISATION_WORDS})\b")
 # ... unless the place is where someone lives or shelters.
 _DWELLING = re.compile(r"\b(?i:home|house|refuge|hostel|shelter|flat|cartref|tŷ|lloches|foster|carers?)\b")
 _VENUE_LABEL = re.compile(r"(?i:\b(?:venue|lleoliad|meet(?:ing)? (?:at|point)|address of (?:the|our) "
@@ -27,7 +28,7 @@ _VENUE_LABEL = re.compile(r"(?i:\b(?:venue|lleoliad|meet(?:ing)? (?:at|point)|ad
 # An organisation named by its kind right before the address: "leaves from the school, 14 Heol Isaf", "our
 # office is at 2 High Street", "the museum's address: ...".
 _KIND_BEFORE = re.compile(rf"\b(?i:the|our|their|this|that|a)[ \t]+(?:[\w'-]+[ \t]+)?"
-                          rf"(?:{_ORGANISATION.pattern.replace(chr(10), '')})(?:['\u2019]s)?"
+                          rf"\b(?i:{_ORGANISATION_WORDS})\b(?:['\u2019]s)?"
                           r"(?i:[ \t]*[,:]|[ \t]+is[ \t]+at|[ \t]+is|[ \t]+at|[ \t]+address(?:[ \t]+is)?[ \t]*:?)?[ \t]*"
                           r"(?:$|\d+[A-Za-z]?[ \t]+[^,\n]*,[^\n]*$)")  # (for a postcode: the house number after it)
 _EXAMPLE = re.compile(r"(?i:\bexample\b|\banytown\b|\bsample\b|\bSW1A [12]AA\b|\bAN1 1AA\b)")

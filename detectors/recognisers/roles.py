@@ -19,6 +19,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import welsh_mutations
 from detectors.recognisers.persons import _UP, SCHOOL_ACRONYMS, SCHOOL_WORDS, TITLES
+from detectors.recognisers.terms import lower_same_length
 
 # A name word in any script (Ruairí, Llŷr, Zoë, O'Brien, Smith-Jones); capitals are checked in code.
 _W = r"[^\W\d_][\w'\u2019-]*"
@@ -103,6 +104,19 @@ def _after_relation() -> frozenset[str]:
     from detectors.wordlists import not_people
 
     return not_people() | (CALENDAR - {"april", "may", "june", "august"})
+
+
+def _names_after(text: str, lower: str, cue: re.Pattern[str], common: frozenset[str]):
+    """(span, match) of each name right after a cue matched on the lower-cased text (same length: a
+    case-insensitive alternation is slow on long prompts)."""
+    for m in cue.finditer(lower):
+        name = _NAME_AT.match(text, m.end())
+        span = name and name_words(text, name.start("name"), name.end("name"), from_right=False, common=common)
+        if span:
+            yield span, m
+
+
+_PRODUCT_SHAPE = re.compile(r"\d|[a-z][A-Z]")  # "ChatGPT", "iPad", "Y9": no one's name
 
 
 class _CueRecognizer(LocalRecognizer):
@@ -199,18 +213,10 @@ class RoleBeforeNameRecognizer(_CueRecognizer):
                 re.compile(rf"(?<![\w-]){group}[ \t]*(?:\(|[:,]?[ \t]+)")]
 
     def analyze(self, text, entities, nlp_artifacts=None):
-        lower = text.lower()
-        if len(lower) != len(text):
-            lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        results = []
-        for pattern, common in zip(self._patterns, (self._after_relation, self._common)):
-            for m in pattern.finditer(lower):
-                name = _NAME_AT.match(text, m.end())
-                span = name and name_words(text, name.start("name"), name.end("name"), from_right=False,
-                                           common=common)
-                if span:
-                    results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
-        return results
+        lower = lower_same_length(text)
+        return [RecognizerResult("PERSON", start, end, self.SCORE)
+                for pattern, common in zip(self._patterns, (self._after_relation, self._common))
+                for (start, end), _ in _names_after(text, lower, pattern, common)]
 
 
 class PersonVerbRecognizer(_CueRecognizer):
@@ -232,8 +238,6 @@ class PersonVerbRecognizer(_CueRecognizer):
         return [re.compile(rf"(?<![\w'-])(?P<name>{word}(?:[ ]{word}){{0,2}})[ \t]+"
                            rf"(?:{'|'.join(map(re.escape, self.VERBS))})(?![\w-])")]
 
-    NOT_PEOPLE = frozenset({"GPE", "LOC", "ORG", "EVENT", "NORP", "PRODUCT", "FAC", "WORK_OF_ART", "LAW"})
-
     def accept(self, text, m):
         before = text[max(0, m.start() - 12):m.start()].split()
         return not (before and before[-1].lower() in ("the", "a", "an", "this", "that", "our", "your"))
@@ -242,13 +246,8 @@ class PersonVerbRecognizer(_CueRecognizer):
         from detectors.normalise import fold
         from detectors.wordlists import places
 
-        # a country or town does things in the news too ("Wales refused to play on"); where NER has read the
-        # passage, so does a team, an event or a law
-        found = [r for r in super().analyze(text, entities, nlp_artifacts) if fold(text[r.start:r.end]) not in places()]
-        if not found or nlp_artifacts is None:
-            return found
-        things = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ in self.NOT_PEOPLE]
-        return [r for r in found if not any(s < r.end and r.start < e for s, e in things)]
+        # a country or town does things in the news too ("Wales refused to play on")
+        return [r for r in super().analyze(text, entities, nlp_artifacts) if fold(text[r.start:r.end]) not in places()]
 
 
 class WelshSubjectNameRecognizer(_CueRecognizer):
@@ -307,21 +306,12 @@ class AddresseeRecognizer(_CueRecognizer):
             "talk to", "chat with", "catch up with", "check with")
 
     def patterns(self):
-        # matched on the lower-cased text (same length), as RoleBeforeNameRecognizer does
         return [re.compile(rf"(?<![\w-]){_alternation(self.CUES)}[ \t]+(?=\S)")]
 
     def analyze(self, text, entities, nlp_artifacts=None):
-        lower = text.lower()
-        if len(lower) != len(text):
-            return []
-        results = []
-        for m in self._patterns[0].finditer(lower):
-            name = _NAME_AT.match(text, m.end())
-            span = name and name_words(text, name.start("name"), name.end("name"), from_right=False,
-                                       common=self._common)
-            if span and not re.search(r"\d|[a-z][A-Z]", text[span[0]:span[1]]) and span[0] == m.end():
-                results.append(RecognizerResult("PERSON", span[0], span[1], self.SCORE))
-        return results
+        return [RecognizerResult("PERSON", start, end, self.SCORE)
+                for (start, end), m in _names_after(text, lower_same_length(text), self._patterns[0], self._common)
+                if start == m.end() and not _PRODUCT_SHAPE.search(text[start:end])]
 
 
 class FamilyNameRecognizer(_CueRecognizer):

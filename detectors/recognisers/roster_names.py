@@ -381,7 +381,7 @@ class RosterNameRecognizer(EntityRecognizer):
         if _initial_follows(text, words, j):
             return True  # "Autumn R. - 8.11": a forename and a surname initial, as in class lists
         if sense and person_word_before(prev) and not _sentence_start(text, first.start) \
-                and language_at(text, first.start) != "en":
+                and language_at(text, first.start) != ENGLISH:
             return True  # "Mae Haf yn...", "gan Eira": a Welsh verb or preposition before a person
         if _in_proper_compound(text, words, i, j, part, self.common):
             return False  # "May Day", "Rose Garden Road": a capitalised phrase, not a lone name
@@ -403,7 +403,8 @@ class RosterNameRecognizer(EntityRecognizer):
         w = words[k]
         if w.folded not in self.common and w.folded not in welsh_word_names():
             return False
-        return (_listed_with_things(text, words, k, part, self.common) or _a_word_list(_LOWER_LIST_AFTER.match(text, w.end))
+        return (_listed_with_things(text, words, k, part, self.common)
+                or _a_word_list(_LOWER_LIST_AFTER.match(text, w.end))
                 or _a_word_list(_LOWER_LIST_BEFORE.search(text, max(0, w.start - 60), w.start)))
 
     def _sense_word(self, text: str, w: _Word, folded: str) -> bool:
@@ -411,14 +412,14 @@ class RosterNameRecognizer(EntityRecognizer):
         or British-spelt English word in lower case ("miles", "favour"), or, in a passage not in English, a word of
         that language (see detectors/word_sense.py)."""
         language = language_at(text, w.start)
-        if language == "en" and sense_word(folded, not_people()):  # "em Thu" in Vietnamese is no Thursday
+        if language == ENGLISH and sense_word(folded, not_people()):  # "em Thu" in Vietnamese is no Thursday
             return True
         if w.raw.islower() and english_ordinary(folded, self.common):
             return True
         return folded not in self.common and ordinary_in_language(folded, w.raw, language)
 
     def _place_or_date(self, text: str, w: _Word) -> bool:
-        return sense_word(w.folded, not_people()) and language_at(text, w.start) == "en"
+        return sense_word(w.folded, not_people()) and language_at(text, w.start) == ENGLISH
 
     def _other_persons_name(self, text: str, words: list[_Word], i: int, j: int, part: set[str]) -> bool:
         """Is words[i..j] glued to a capitalised word that is neither a roster name, an ordinary word, an
@@ -482,9 +483,9 @@ _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a po
 _LIST_GAP = re.compile(r"\s*[\"'“”‘’]?\s*[,&/]?\s*[\"'“”‘’]?\s*")  # also a code list: "Zoë", "Grace"
 
 
-def _list_neighbour(text: str, words: list[_Word], k: int, step: int, *, marked: bool = False) -> int | None:
-    """The index of the word listed next to words[k] in direction `step` ("Ruby, Olivia and Isla"), if any;
-    `marked`: only across a comma, "&", "/", "and" or "or" (not a bare space, as in "Oliver Smith")."""
+def _list_neighbour(text: str, words: list[_Word], k: int, step: int) -> int | None:
+    """The index of the word listed next to words[k] in direction `step` ("Ruby, Olivia and Isla"), if any: only
+    across a comma, "&", "/", "and" or "or" (a bare space joins a name, as in "Oliver Smith", or "Can Jordan")."""
     other = k + step
     if 0 <= other < len(words) and words[other].folded in ("and", "or") and words[other].raw.islower():
         other += step  # "Ruby and Olivia"
@@ -493,7 +494,7 @@ def _list_neighbour(text: str, words: list[_Word], k: int, step: int, *, marked:
     lo, hi = sorted((k, other))
     gaps = text[words[lo].end:words[hi].start]
     plain = gaps.replace(" and ", " ").replace(" or ", " ")
-    if marked and plain == gaps and not re.search(r"[,&/]", gaps):
+    if plain == gaps and not re.search(r"[,&/]", gaps):
         return None
     return other if _LIST_GAP.fullmatch(plain) else None
 
@@ -515,19 +516,19 @@ def _listed_with_things(text: str, words: list[_Word], k: int, part: set[str], c
     ("Summer, Autumn, Winter and Spring", "Rose, Tulip and Daisy")? Then the list is of things, and a name that is
     also a word is the word."""
     for step in (-1, 1):
-        other = _list_neighbour(text, words, k, step, marked=True)
+        other = _list_neighbour(text, words, k, step)
         while other is not None:
             o = words[other]
             if o.raw[:1].isupper() and not o.raw.isupper() and o.folded in common and o.folded not in part \
                     and not _sentence_start(text, o.start):  # "Later, Mark should..." is no list
                 return True
-            other = _list_neighbour(text, words, other, step, marked=True)
+            other = _list_neighbour(text, words, other, step)
     return False
 
 
 def _listed_with(text: str, words: list[_Word], k: int, accepted: set[int]) -> bool:
     """Is words[k] in a list with an accepted name: "Ruby, Olivia and Isla", "Grace & Oliver Smith"?"""
-    return any(_list_neighbour(text, words, k, step, marked=True) in accepted for step in (-1, 1))
+    return any(_list_neighbour(text, words, k, step) in accepted for step in (-1, 1))
 
 
 _CELL_BEFORE = re.compile(r"(?:^|[,|\t:;])[ \t]*$")

@@ -19,10 +19,10 @@ import re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from detectors.language import passages
 from detectors.normalise import fold
 from detectors.recognisers.persons import _LO, _UP
 from detectors.roster import FORENAME, FULL_NAME, SURNAME, Roster
+from detectors.word_sense import language_at
 from detectors.wordlists import word_names
 
 __all__ = ["RosterSpellingRecognizer"]
@@ -49,6 +49,9 @@ _CAMEL_WORD = re.compile(rf"[{_UP}]{{1,2}}[{_LO}]+")  # a name's own capitals ke
 _SURNAME_LOGIN = re.compile(
     rf"(?<![\w.@-])(?P<name>[{_UP}][{_LO}]{{0,2}}[{_UP}]?[{_LO}]{{2,}})[{_UP}]{{1,2}}\d{{0,4}}(?![\w@-])")
 _FILE_OR_LOGIN = re.compile(r"[_.\d]")  # a file name, path or login, not a hyphenated word
+# A digit or underscore makes a login of a glued token even when its surname is a word ("jhall27", "hall_w");
+# a dot alone does not ("marks.values" is code)
+_LOGIN_MARK = re.compile(r"[_\d]")
 _TRAILING_NUMBER = re.compile(r"[._-]?\d+$")
 _PART = re.compile(r"[^._-]+")
 _REVERSED_CUE = re.compile(r"\b(?:backwards?|reversed?|in reverse|mirror(?:ed)?|tuag yn ôl|o chwith)\b", re.I)
@@ -88,8 +91,7 @@ class RosterSpellingRecognizer(EntityRecognizer):
             candidates.append((m.start(), m.end(), [fold(m.group()[::-1])], True, True))
         for m in _JOINED.finditer(text):  # "oliver.smith", "jsmith27", "Smith_Oliver_Y11"
             for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
-                candidates.append((m.start() + lo, m.start() + hi, forms, False,
-                                   m.group()[-1].isdigit() or bool(re.search(r"[_\d]", m.group()))))
+                candidates.append((m.start() + lo, m.start() + hi, forms, False, bool(_LOGIN_MARK.search(m.group()))))
         # One lower-case word that is no ordinary word may be a username ("annanowakowska"): its forms are tried
         # once per distinct word, and its positions found only if the roster knows one.
         # (a login in capitals too, as MIS exports print them: "HUGHESA")
@@ -115,7 +117,7 @@ class RosterSpellingRecognizer(EntityRecognizer):
                 whole = [f for f in forms if " " in f]
                 # digits glued on ("2013osmith") or a path around it ("/y9/osmith/") say a login even when the
                 # surname is also a word
-                candidates += [(m.start(), m.end(), whole if _in_welsh(text, m.start()) else forms, False,
+                candidates += [(m.start(), m.end(), whole if language_at(text, m.start()) == "cy" else forms, False,
                                 len(m.group()) > len(word) or text[m.start() - 1:m.start()] in ("/", "\\"))
                                for m in re.finditer(rf"(?<![\w.@-])\d{{0,4}}{re.escape(word)}\d{{0,4}}(?![\w-])", text,
                                                     re.IGNORECASE)]
@@ -174,10 +176,6 @@ class RosterSpellingRecognizer(EntityRecognizer):
         return RecognizerResult(self.ENTITY, start, end, self.SCORE, recognition_metadata={
             RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             "pupil_refs": refs if len(refs) <= 5 else [], "roster_match": kind, "evasion": evasion})
-
-
-def _in_welsh(text: str, i: int) -> bool:
-    return any(p.start <= i < p.end and p.language == "cy" for p in passages(text))
 
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ment", "ments", "ness", "tion",
