@@ -130,19 +130,14 @@ def test_a_home_address_is_still_redacted(clean_engine):
     assert d.action == "redact" and "Nightingale" not in d.texts[0] and "CF24" not in d.texts[0]
 
 
-@pytest.mark.parametrize("text", [
-    "Log this in the diary (NOT CPOMS): Alfie Wood lost his PE bag, found it in the bike shed.",
-    "Sadia went missing from the lunch queue for ten minutes; turned out he was helping in the library.",
+@pytest.mark.parametrize("text, action", [
+    # ordinary school events are redacted, not blocked
+    ("Log this in the diary (NOT CPOMS): Alfie Wood lost his PE bag, found it in the bike shed.", "redact"),
+    ("Sadia went missing from the lunch queue for ten minutes; turned out he was helping in the library.", "redact"),
+    # a child missing or a disclosure still blocks
+    ("Sadia went missing from home on Friday night and the police were called.", "block"),
+    ("Log on CPOMS: Alfie Wood disclosed that his stepdad hits him.", "block"),
 ])
-def test_ordinary_school_events_are_redacted_not_blocked(clean_engine, text):
+def test_only_a_real_safeguarding_event_blocks(clean_engine, text, action):
     d = clean_engine.scan([text])
-    assert d.action == "redact", d.reasons
-
-
-@pytest.mark.parametrize("text", [
-    "Sadia went missing from home on Friday night and the police were called.",
-    "Log on CPOMS: Alfie Wood disclosed that his stepdad hits him.",
-])
-def test_a_child_missing_or_a_disclosure_still_blocks(clean_engine, text):
-    d = clean_engine.scan([text])
-    assert d.action == "block", d.reasons
+    assert d.action == action, d.reasons

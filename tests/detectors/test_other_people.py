@@ -17,8 +17,9 @@ def test_a_family_plural_after_a_sibilant_is_redacted(tmp_path):
     assert engine.scan(["The marshes and foxes of the Somerset Levels: a Year 5 habitat lesson."]).action == "allow"
 
 
-@pytest.mark.parametrize("text, redacted", [
-    # a relation's name is a name even when it is also a word
+# What the engine writes for prompts about people other than the pupil named: (prompt, expected text).
+OTHER_PEOPLE = [
+    # -- relatives, even when their name is also a word
     ("Her nan Pat collects her on Fridays.", "Her nan [PERSON_1] collects her on Fridays."),
     ("Mr Smith and his partner Gemma want a meeting.", "Mr [PUPIL_1] and his partner [PERSON_1] want a meeting."),
     ("His dad Mark is picking him up.", "His dad [PERSON_1] is picking him up."),
@@ -28,32 +29,17 @@ def test_a_family_plural_after_a_sibilant_is_redacted(tmp_path):
     ("Mason's cousin Tia won the art prize.", "[PERSON_1]'s cousin [PERSON_2] won the art prize."),
     # a child with a pupil's forename and a surname that is also a word: the surname does not go out alone
     ("A visiting pupil, Oliver Becker, joins us for two weeks.", "A visiting pupil, [PUPIL_1], joins us for two weeks."),
-])
-def test_a_relations_name_is_redacted(roster_engine, text, redacted):
-    assert roster_engine.scan([text]).texts == [redacted]
-
-
-@pytest.mark.parametrize("text, redacted", [
+    # -- a family named with a family word
     ("The Pritchard-Adeyemi children are moving to Bristol.", "The [PERSON_1] children are moving to Bristol."),
     ("Please ring the Halloran household before 4pm.", "Please ring the [PERSON_1] household before 4pm."),
     ("Mae teulu Achterberg yn symud i Abertawe.", "Mae teulu [PERSON_1] yn symud i Abertawe."),
-])
-def test_a_family_named_with_a_family_word_is_redacted(roster_engine, text, redacted):
-    assert roster_engine.scan([text]).texts == [redacted]
-
-
-@pytest.mark.parametrize("text, redacted", [
+    # -- the person a message greets (not "Dear Parents,")
     ('Check my reply: "Dear Ieuan, thank you for covering my lessons."',
      'Check my reply: "Dear [PERSON_1], thank you for covering my lessons."'),
     ("Hi Gwenllian,\nThe minutes are attached.", "Hi [PERSON_1],\nThe minutes are attached."),
     ("Dear Parents,\nThe trip is on Friday.", "Dear Parents,\nThe trip is on Friday."),
     ("Hi all, the coach is booked.", "Hi all, the coach is booked."),
-])
-def test_the_person_a_message_greets_is_redacted(roster_engine, text, redacted):
-    assert roster_engine.scan([text]).texts == [redacted]
-
-
-@pytest.mark.parametrize("text, redacted", [
+    # -- Welsh cues for a person, and not for a place
     ("Gofynnwch i'r swyddfa anfon y ffurflenni at Aled cyn dydd Gwener.",
      "Gofynnwch i'r swyddfa anfon y ffurflenni at [PERSON_1] cyn dydd Gwener."),
     ("Diolch yn fawr i Sioned am drefnu'r cyngerdd Nadolig.", "Diolch yn fawr i [PERSON_1] am drefnu'r cyngerdd Nadolig."),
@@ -63,38 +49,31 @@ def test_the_person_a_message_greets_is_redacted(roster_engine, text, redacted):
     ("Mae gan Ela apwyntiad deintydd am 2 o'r gloch.", "Mae gan [PERSON_1] apwyntiad deintydd am 2 o'r gloch."),
     ("Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa.",
      "Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa."),
-])
-def test_welsh_cues_for_a_person_and_not_for_a_place(roster_engine, text, redacted):
-    assert roster_engine.scan([text]).texts == [redacted]
-
-
-@pytest.mark.parametrize("text, redacted", [
+    # -- staff in cover lists
     ("Tutor: Mr. Fairweather (9W), Room 12", "Tutor: Mr. [PERSON_1] (9W), Room 12"),
     ("Cover: 9W Maths P2 - Kowalczyk (absent), covered by Fairweather.",
      "Cover: 9W Maths P2 - [PERSON_1] (absent), covered by [PERSON_2]."),
-])
-def test_staff_in_cover_lists(roster_engine, text, redacted):
-    assert roster_engine.scan([text]).texts == [redacted]
-
-
-@pytest.mark.parametrize("text, redacted", [
+    # -- whom a message goes to, but not a product
     ("Reply to Priyanka: yes, the trip forms can go out on Monday.",
      "Reply to [PERSON_1]: yes, the trip forms can go out on Monday."),
     ("Ask ChatGPT to email Arbor support from Cardiff about the MIS.",
      "Ask ChatGPT to email Arbor support from Cardiff about the MIS."),
-])
-def test_the_person_a_message_goes_to_is_redacted_but_not_a_product(roster_engine, text, redacted):
-    assert roster_engine.scan([text]).texts == [redacted]
-
-
-@pytest.mark.parametrize("text, redacted", [
+    # -- what children do says a child; a country does things too
     ("Tyler-Jay keeps kicking the ball over the fence at break.",
      "[PERSON_1] keeps kicking the ball over the fence at break."),
     ("Brooklyn and Nevaeh fell out at lunch, how do I do a restorative chat?",
      "[PERSON_1] and [PERSON_2] fell out at lunch, how do I do a restorative chat?"),
     ("Wales refused to play on; write a match report.", "Wales refused to play on; write a match report."),
-])
-def test_what_children_do_says_a_child(roster_engine, text, redacted):
+    # -- parents and staff
+    ("Sarah Smith rang about Oliver's trip.", "[PERSON_1] rang about [PUPIL_1]'s trip."),
+    ("pls ask Kasia Patel to ring me re the trip", "pls ask [PERSON_1] to ring me re the trip"),  # a parent
+    ("Halima (Yusuf's mum) rang.", "[PERSON_1] ([PERSON_2]'s mum) rang."),
+    ("Please email Mr Daniel Hughes, SENCo, about the trip.", "Please email Mr [PERSON_1], SENCo, about the trip."),
+]
+
+
+@pytest.mark.parametrize("text, redacted", OTHER_PEOPLE)
+def test_other_people_are_redacted_and_words_stay_words(roster_engine, text, redacted):
     assert roster_engine.scan([text]).texts == [redacted]
 
 
@@ -104,16 +83,6 @@ def test_a_famous_family_stays(roster_engine):
 
 def test_a_relation_before_a_month_or_place_is_no_name(roster_engine):
     assert roster_engine.scan(["Her mum Monday morning said the trip to Kent was great."]).texts[0].count("[") == 0
-
-
-@pytest.mark.parametrize("text, redacted", [
-    ("Sarah Smith rang about Oliver's trip.", "[PERSON_1] rang about [PUPIL_1]'s trip."),
-    ("pls ask Kasia Patel to ring me re the trip", "pls ask [PERSON_1] to ring me re the trip"),  # a parent
-    ("Halima (Yusuf's mum) rang.", "[PERSON_1] ([PERSON_2]'s mum) rang."),
-    ("Please email Mr Daniel Hughes, SENCo, about the trip.", "Please email Mr [PERSON_1], SENCo, about the trip."),
-])
-def test_parents_and_staff_are_redacted(roster_engine, text, redacted):
-    assert roster_engine.scan([text]).texts == [redacted]
 
 
 def test_a_name_split_over_table_cells_keeps_the_cells(roster_engine):
