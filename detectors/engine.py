@@ -522,8 +522,8 @@ def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: lis
                             ) -> list[RecognizerResult]:
     """A name found once is a name wherever it recurs ("Jayden in 8B ... later Jayden said"), though NER or a
     context rule caught only one mention. Same spelling (or its capitals), whole words, not inside a well-known name
-    or something already found; a name that is also an ordinary word ("Will", "Kerry") only right before a found
-    surname ("Thanks, Kerry" ... "From: Kerry Doyle")."""
+    or something already found; a name that is also an ordinary word ("Will", "Kerry", "Dean") only right before a
+    found surname ("Thanks, Kerry" ... "From: Kerry Doyle") or alone on its line, as an e-mail is signed."""
     from detectors.recognisers.roster_names import common_words
 
     common = common_words()
@@ -536,7 +536,7 @@ def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: lis
     for r in kept:  # the forename of a full name recurs alone: "Rhian Meirion (Pennaeth) ... Rhian agreed"
         words = text[r.start:r.end].split()
         if r.entity_type == "PERSON" and len(words) > 1 and len(words[0]) > 2 and words[0][:1].isupper() \
-                and words[0].lower() not in common and words[0].lower() not in STOP_WORDS:
+                and words[0].lower() not in STOP_WORDS:
             sources.setdefault(words[0], r)
     if not sources:
         return []
@@ -550,8 +550,9 @@ def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: lis
         if found.find(1, m.start(), m.end()) >= 0:
             continue
         if " " not in m.group(0) and m.group(0).lower() in common and not (
-                text[m.end():m.end() + 1] == " " and found[m.end() + 1:m.end() + 2] == b"\x01"):
-            continue  # an ordinary word ("Will", "Kerry") recurs as a name only right before a found surname
+                (text[m.end():m.end() + 1] == " " and found[m.end() + 1:m.end() + 2] == b"\x01")
+                or _alone_on_its_line(text, m.start(), m.end())):
+            continue  # an ordinary word ("Will", "Kerry") recurs as a name only before a found surname, or signing
         source = sources[m.group(0)]
         end = m.end()
         if " " not in m.group(0):  # "Nerys says ..." found, then "Reference for Nerys Tudor": the surname too
@@ -561,6 +562,17 @@ def _repeat_person_findings(text: str, kept: list[RecognizerResult], famous: lis
         extra.append(RecognizerResult("PERSON", m.start(), end, source.score,
                                       recognition_metadata=dict(source.recognition_metadata or {})))
     return extra
+
+
+_SIGN_OFF_TAIL = re.compile(r"[ \t]*[.,!]?[ \t]*(?:x+)?[ \t]*\r?$")
+
+
+def _alone_on_its_line(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] all its line holds (but a full stop, a comma or kisses): "Dean", "Kerry x"?"""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return not text[line_start:start].strip() and bool(
+        _SIGN_OFF_TAIL.fullmatch(text, end, len(text) if line_end < 0 else line_end))
 
 
 def _listed_names(text: str, kept: list[RecognizerResult], famous: list[tuple[int, int]]) -> list[RecognizerResult]:

@@ -92,6 +92,7 @@ _HEADING_WORDS = frozenset("""
 adno admission upn uln uci dob reg regn tutor forename forenames surname surnames firstname lastname legal preferred
 middle att attn attendance yr gender sen fsm eal pp lac cla ks ks2 ks3 ks4 ks5 id no num qty amt ref sims arbor
 markbook mis cohort pts tel mob addr behaviour colour centre programme organisation favourite
+adm admn enrol enrolment nc pref stu sid cand hse
 """.split())
 _NAME_COLUMNS = frozenset("name names forename forenames surname surnames firstname lastname pupil student child candidate"
                           .split())

@@ -24,8 +24,8 @@ from importlib import resources
 
 from detectors.language import ENGLISH, passages, welsh_mutations
 
-__all__ = ["CALENDAR", "date_here", "english_ordinary", "language_at", "ordinary_in_language", "person_word_before",
-           "sense_word", "welsh_word_names"]
+__all__ = ["CALENDAR", "date_here", "english_ordinary", "in_literature_question", "language_at", "names_a_group",
+           "ordinary_in_language", "person_word_before", "sense_word", "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -102,6 +102,18 @@ def english_ordinary(word: str, common: frozenset[str]) -> bool:
                                  and word[:-len(end)] + add in common for end, add in _ENDINGS)
 
 
+# A class, house or team named after a word, which primary schools do ("Holly and Ivy class", "Oak and Willow
+# houses", "Dosbarth Seren", "Tŷ Dewi"): the name opens a run of listed names that the group word ends.
+_GROUP_AFTER = re.compile(r"(?:[ \t]*(?:,|&|\band\b|\ba\b)[ \t]*[A-Z][\w'\u2019-]*)*[ \t]+"
+                          r"(?:class|classes|house|houses|team|teams|group|groups|base)\b(?!['\u2019])")
+_GROUP_BEFORE = re.compile(r"\b(?i:dosbarth|nosbarth|ddosbarth|thosbarth|tŷ|ty|dŷ|nhŷ|grŵp|tîm|dîm)[ \t]+$")
+
+
+def names_a_group(text: str, start: int, end: int) -> bool:
+    """Is the word text[start:end] the name of a class, house or team?"""
+    return bool(_GROUP_AFTER.match(text, end) or _GROUP_BEFORE.search(text, max(0, start - 14), start))
+
+
 def sense_word(folded: str, not_people: frozenset[str]) -> bool:
     """A word that mostly means something else (place, product, month, code): a name only in a person's context."""
     return folded in not_people or folded in CALENDAR
@@ -151,7 +163,7 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     from detectors.normalise import fold
     from detectors.recognisers.persons import SCHOOL_WORDS
 
-    if _in_literature_question(text, start, end):
+    if in_literature_question(text, start, end):
         return True
     raw = _TOKEN.findall(text[start:end])
     words = [fold(w) for w in raw]
@@ -165,29 +177,51 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     if _a_place_here(text, start, end, words):
         return True
     if all(english_ordinary(w, common) for w in words):  # "Purple Mash", "Moon": ordinary words
+        if len(words) == 1 and (_last_of_listed_words(text, start, common) or names_a_group(text, start, end)):
+            return True  # "Rose, Daisy and Lily", "Knight, Bishop and Rook": a list of things; "Rose class"
         return not (_PERSON_NEXT.match(text, end) or _PERSON_PREV.search(text, max(0, start - 12), start)
                     or _listed_with_a_name(text, start, end, common, not_people))
     return False
 
 
+_TWO_LISTED_BEFORE = re.compile(r"([A-Z][a-z]+),[ \t]*([A-Z][a-z]+),?[ \t]+(?:and|or|&)[ \t]+$")
+
+
+def _last_of_listed_words(text: str, start: int, common: frozenset[str]) -> bool:
+    """Is the word at `start` the last of three or more capitalised ordinary words in a list ("Knight, Bishop and
+    Rook")? Two ("Tom and Lily") are as often two people."""
+    from detectors.normalise import fold
+
+    m = _TWO_LISTED_BEFORE.search(text, max(0, start - 40), start)
+    return bool(m) and all(english_ordinary(fold(w), common) for w in m.groups())
+
+
 # A question about how a writer presents characters: "In Small Island, how does Levy present Hortense and
 # Gilbert?" The writer and the characters named in the rest of that sentence are no one in the school. Only with a
 # capital after the verb: "How does Tyler present in lessons?" is about a child.
+# The same in Welsh ("Sut mae Kate Roberts yn portreadu Begw?"), and asked of a character in a named work ("How is
+# Eddie Carbone's downfall presented in A View from the Bridge?", "Sut mae Siwan yn cael ei phortreadu yn y ddrama?").
+_NAME_WORDS = r"[A-Z][\w'\u2019-]+(?:[ \t]+[A-Z][\w'\u2019-]+){0,2}"
 _LITERATURE_QUESTION = re.compile(
-    r"\b(?i:how)[ \t]+(?:does|do|did|has|have|is)[ \t]+(?P<writer>[A-Z][\w'\u2019-]+(?:[ \t]+[A-Z][\w'\u2019-]+){0,2})[ \t]+"
+    rf"\b(?i:how)[ \t]+(?:does|do|did|has|have|is)[ \t]+(?P<writer>{_NAME_WORDS})[ \t]+"
     r"(?:present|portray|depict|characteri[sz]e|describe|use|explore|develop|show|introduce)s?[ \t]+(?:the[ \t]+)?"
-    r"(?=[A-Z])[^.?!\n]*")
+    r"(?=[A-Z])[^.?!\n]*"
+    rf"|\b(?i:how)[ \t]+(?:is|are|was|were)[ \t]+(?P<character>{_NAME_WORDS})[^.?!\n]{{0,40}}?[ \t]"
+    r"(?:presented|portrayed|depicted|characteri[sz]ed|described|shown)[ \t]+(?:in|by|through)[ \t]+[A-Z][^.?!\n]*"
+    rf"|\b(?i:sut)[ \t]+(?:mae|y mae|wnaeth|mai)[ \t]+(?P<awdur>{_NAME_WORDS})[ \t]+yn[ \t]+"
+    r"(?:portreadu|cyflwyno|darlunio|disgrifio|defnyddio|datblygu|cael ei[ \t]+(?:b|ph|f)?[a-z]+)\b[^.?!\n]*")
 
 
-def _in_literature_question(text: str, start: int, end: int) -> bool:
+def in_literature_question(text: str, start: int, end: int) -> bool:
     return any(lo <= start and end <= hi for lo, hi in _literature_questions(text))
 
 
 @lru_cache(maxsize=4)  # asked once per NER name of the same prompt
 def _literature_questions(text: str) -> tuple[tuple[int, int], ...]:
-    if "how" not in text.lower():
+    lowered = text.lower()
+    if "how" not in lowered and "sut" not in lowered:
         return ()
-    return tuple((m.start("writer"), m.end()) for m in _LITERATURE_QUESTION.finditer(text))
+    return tuple((m.start(m.lastgroup), m.end()) for m in _LITERATURE_QUESTION.finditer(text))  # one group each
 
 
 # Before a town's name: "fieldwork in Merthyr Tydfil", "a trip to Radyr", "the road from Hailsham".

@@ -274,7 +274,11 @@ class WelshSubjectNameRecognizer(_CueRecognizer):
     caer cwm nant bryn glan pont tref dinas ynys traeth llyn cymdeithas urdd eisteddfod senedd""".split())
 
     def accept(self, text, m):
+        from detectors.word_sense import in_literature_question
+
         words = m.group("name").split()
+        if in_literature_question(text, m.start("name"), m.end("name")):
+            return False  # "Sut mae Kate Roberts yn portreadu ...": the writer
         return len(words) >= 2 and all(w[0].isupper() and w.lower() not in self._not_names
                                        and w.lower() not in self.PLACE_WORDS for w in words)
 
@@ -316,25 +320,44 @@ class AddresseeRecognizer(_CueRecognizer):
 
 class FamilyNameRecognizer(_CueRecognizer):
     """A family by its surname, with the word that says so: "the Kowalski family", "the Pritchard-Adeyemi
-    children", "both Fitzgerald boys", "teulu Achterberg". (A bare plural, "the Hallorans", is left to the roster
-    and NER: "the Stuarts" and "the Greens" are as often a dynasty or a party.)"""
+    children", "both Fitzgerald boys", "teulu Achterberg"; or in the plural where only a family can be meant: written
+    to or met ("a letter to the Hallorans", "meeting with the Okafors"), or doing what parents do ("the Fitzgeralds
+    have complained"). A bare plural elsewhere is left to the roster and NER: "the Stuarts" and "the Greens" are as
+    often a dynasty or a party, "the Romans" a people."""
 
     FROM_RIGHT = False
     MEMBERS = ("family", "families", "household", "children", "kids", "twins", "boys", "girls", "brothers",
                "sisters", "siblings", "parents")
+    # what a family does that a people, a dynasty or a band does not
+    DOINGS = ("have complained", "complained", "have asked", "have emailed", "emailed", "rang", "phoned",
+              "have been in touch", "have requested", "requested", "want a meeting", "would like a meeting",
+              "are moving", "have moved", "are going through", "are separating", "have separated", "came in",
+              "popped in", "are worried", "have raised", "raised a concern", "have agreed", "are on holiday")
+    WRITTEN_TO = ("letter to", "reply to", "write to", "writing to", "email", "e-mail", "ring", "phone", "invite",
+                  "thank", "meet", "meet with", "meeting with", "speak to", "talk to", "call", "contact")
+    PEOPLES = ("romans", "greeks", "hebrews", "normans", "saxons", "celts", "britons", "picts", "scots", "welsh",
+               "irish", "english", "french", "tudors", "stuarts", "victorians", "georgians", "edwardians")
 
     def patterns(self):
         word = rf"[{_UP}][\w'\u2019]*(?:-[{_UP}][\w'\u2019]*)?"
         family = _alternation(welsh_mutations("teulu"))
+        plural = rf"(?P<name>{word}s)(?![\w'\u2019-])"
         return [re.compile(rf"(?<![\w-])(?i:the|both|all the|both the)[ \t]+(?P<name>{word})[ \t]+"
                            rf"(?i:{'|'.join(self.MEMBERS)})(?![\w-])"),
-                re.compile(rf"(?<![\w-])(?i:{family})[ \t]+(?P<name>{word})")]
+                re.compile(rf"(?<![\w-])(?i:{family})[ \t]+(?P<name>{word})"),
+                re.compile(rf"(?<![\w-])(?i:{_alternation(self.WRITTEN_TO)})[ \t]+(?i:the)[ \t]+{plural}"),
+                re.compile(rf"(?<![\w-])(?i:the)[ \t]+{plural}[ \t]+(?i:{_alternation(self.DOINGS)})(?![\w-])")]
 
     def accept(self, text, m):
         from detectors.normalise import fold
         from detectors.recognisers.persons import famous_surnames
+        from detectors.wordlists import places
 
-        return fold(m.group("name")) not in famous_surnames()  # "the Brontë sisters", "the Kennedy brothers"
+        name = fold(m.group("name"))
+        if m.re in self._patterns[2:]:  # a bare plural: never a people, a word or a place
+            return not (name in self.PEOPLES or name.endswith("ians") or name[:-1] in self._common
+                        or name in self._common or name[:-1] in places())  # "the Corinthians", "the Vikings"
+        return name not in famous_surnames()  # "the Brontë sisters", "the Kennedy brothers"
 
 
 # The engine registers these (and lets them settle words before NER, like the other cue recognisers).

@@ -32,8 +32,8 @@ from detectors.language import ENGLISH
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
-    CALENDAR, date_here, english_ordinary, language_at, ordinary_in_language, person_word_before, sense_word,
-    welsh_word_names,
+    CALENDAR, date_here, english_ordinary, language_at, names_a_group, ordinary_in_language, person_word_before,
+    sense_word, welsh_word_names,
 )
 from detectors.wordlists import common_words, not_people, word_names
 
@@ -197,8 +197,11 @@ class RosterNameRecognizer(EntityRecognizer):
         before_kin = {k: bare_possessives[w.raw] for k, w in enumerate(words[:-1])
                       if w.raw in bare_possessives and words[k + 1].folded in _KIN and words[k + 1].start == w.end + 1}
         results, covered = self._full_names(text, words, part, nlp_artifacts, before_kin)
-        results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts, before_kin)
-        results += self._bare_possessives(text, words, word_flags, bare_possessives, covered)
+        possessives = self._bare_possessives(text, words, word_flags, bare_possessives, covered)
+        starts = {r.start for r in possessives}  # "poppys mum" makes "poppy was upset" Poppy too
+        named = {bare_possessives[w.raw] for w in words if w.start in starts}
+        results += self._lone_names(text, words, word_flags, part, covered, nlp_artifacts, before_kin, named)
+        results += possessives
         results += self._relatives(text, words, word_flags, part, covered)
         return results
 
@@ -288,14 +291,14 @@ class RosterNameRecognizer(EntityRecognizer):
         return results, covered
 
     def _lone_names(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
-                    covered: set[int], nlp_artifacts: NlpArtifacts | None, before_kin: dict[int, str]
-                    ) -> list[RecognizerResult]:
+                    covered: set[int], nlp_artifacts: NlpArtifacts | None, before_kin: dict[int, str],
+                    possessed: set[str]) -> list[RecognizerResult]:
         """Forename or surname alone. A name-word shown to be a name once in this text ("Mark Rose ...",
         "Mark's") also counts capitalised mid-sentence or before a verb ("Mark should now focus"), and
         name-words in a list with clear names count too ("Ruby, Olivia and Isla")."""
         results: list[RecognizerResult] = []
         named = {before_kin[k] if k in before_kin and words[k].folded not in part else words[k].folded
-                 for k in covered}
+                 for k in covered} | possessed
         in_full = set(named)  # words of pupils' full names found in this text
         accepted = set(covered)
         doubtful: list[tuple[int, int, int]] = []
@@ -317,7 +320,9 @@ class RosterNameRecognizer(EntityRecognizer):
             for item in list(doubtful):
                 k, fl, ix = item
                 w = words[k]
-                if not w.raw[:1].isupper() or w.raw.isupper() or self._other_persons_name(text, words, k, k, part) \
+                lower_writer = w.raw.islower() and w.folded in named and not _capitalises(text)  # "poppys mum ..."
+                if (not w.raw[:1].isupper() and not lower_writer) or w.raw.isupper() \
+                        or self._other_persons_name(text, words, k, k, part) \
                         or self._a_listed_word(text, words, k, part):
                     doubtful.remove(item)
                     continue
@@ -353,6 +358,9 @@ class RosterNameRecognizer(EntityRecognizer):
         folded = " ".join(w.folded for w in words[i:j + 1])
         if i == j and self._a_listed_word(text, words, i, part):
             return False  # "Summer, Autumn, Winter and Spring", "Haf, hydref, gaeaf": a list of the words
+        if i == j and (first.folded in self.common or first.folded in welsh_word_names()) \
+                and names_a_group(text, first.start, last.end):
+            return False  # "Holly and Ivy class", "Willow house", "Dosbarth Seren": a class, house or team
         if first.raw.islower() and i == j and _ordinary(first.folded, self.common) and (
                 _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start) or _capitalises(text)):
             # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who
@@ -470,9 +478,10 @@ _CELL_BREAK = re.compile(r"\t|,(?! )")
 
 
 def _joins(gap: str, *, first: bool) -> bool:
-    """Can two words separated by `gap` belong to one name? Spaces, or "Smith, Oliver" (comma after word 1)."""
+    """Can two words separated by `gap` belong to one name? Spaces, an underscore as in file names and logins
+    ("Y9_Hall_Noah.pdf", "noah_hall"), or "Smith, Oliver" (comma after word 1)."""
     stripped = gap.strip(" \t")
-    return (stripped == "" and gap != "") or (first and stripped == "," and gap.startswith(","))
+    return (stripped == "" and gap != "") or gap == "_" or (first and stripped == "," and gap.startswith(","))
 
 
 _SIBILANT_PLURAL = re.compile(r"(?:s|sh|ch|x|z)es$", re.I)

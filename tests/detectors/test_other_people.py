@@ -33,6 +33,16 @@ OTHER_PEOPLE = [
     ("The Pritchard-Adeyemi children are moving to Bristol.", "The [PERSON_1] children are moving to Bristol."),
     ("Please ring the Halloran household before 4pm.", "Please ring the [PERSON_1] household before 4pm."),
     ("Mae teulu Achterberg yn symud i Abertawe.", "Mae teulu [PERSON_1] yn symud i Abertawe."),
+    # ... or in the plural, written to or doing what a family does; a people or a band is left alone
+    ("The Hallorans have complained about the homework policy.",
+     "The [PERSON_1] have complained about the homework policy."),
+    ("Write a letter to the Fitzgeralds about the welcome evening.",
+     "Write a letter to the [PERSON_1] about the welcome evening."),
+    ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
+     "Write a letter to the Romans as a Celtic chief, then one to the Victorians."),
+    # -- a name signed alone under an e-mail whose header named the sender, even when it is also a word
+    ("From: Dean Fairclough <d.fairclough@example.com>\nIs the trip still on?\nDean",
+     "From: [PERSON_1] <[EMAIL_1]>\nIs the trip still on?\n[PERSON_2]"),
     # -- the person a message greets (not "Dear Parents,")
     ('Check my reply: "Dear Ieuan, thank you for covering my lessons."',
      'Check my reply: "Dear [PERSON_1], thank you for covering my lessons."'),
@@ -49,6 +59,8 @@ OTHER_PEOPLE = [
     ("Mae gan Ela apwyntiad deintydd am 2 o'r gloch.", "Mae gan [PERSON_1] apwyntiad deintydd am 2 o'r gloch."),
     ("Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa.",
      "Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa."),
+    ("Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau.",
+     "Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau."),
     # -- staff in cover lists
     ("Tutor: Mr. Fairweather (9W), Room 12", "Tutor: Mr. [PERSON_1] (9W), Room 12"),
     ("Cover: 9W Maths P2 - Kowalczyk (absent), covered by Fairweather.",

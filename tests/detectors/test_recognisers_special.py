@@ -45,6 +45,7 @@ def test_terms_found_with_subtype(special, text, term, subtype):
     "The moth landed on the MOTH exhibit",             # census code MOTH needs context
     "The mash was lumpy",                              # MASH is case-sensitive
     "Add up the scores and press enter",
+    "Rydyn ni'n casglu arian ar gyfer Plant Mewn Angen",  # the BBC's Children in Need appeal, in Welsh
 ])
 def test_topic_mentions_and_ordinary_words_are_not_findings(special, text):
     assert found(special, text) == []

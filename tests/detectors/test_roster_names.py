@@ -263,6 +263,8 @@ def test_lower_case_abbreviation_is_not_a_pupil(tmp_path):
     ("Lily hopes mum will come", ["Lily"]),          # Lily is a pupil; "hopes" is her verb
     ("Then Amy marks mum's test", []),            # a capitalised subject before the verb "marks"
     ("the summers mum spent in Wales", []),
+    # a writer who never capitalises: the name shown by "summers mum" is her name elsewhere in lower case too
+    ("summer was upset last night. can someone have a word. thanks, summers mum", ["summer", "summer"]),
     ("we had a lovely summers day", []),
     ("the summers day was hot", []),
 ])

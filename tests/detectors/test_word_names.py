@@ -13,6 +13,10 @@ Seneca,Brown,7
 Len,Marsh,9
 Chester,Price,8
 Oak,Hughes,7
+Holly,Young,3
+Ivy,Carter,3
+Seren,Farah,2
+Harvey,Roberts,10
 """
 
 
@@ -29,6 +33,14 @@ def word_engine(tmp_path_factory):
     "Explain this code: print(len(names)) and why len counts items.",
     "Make a worksheet on Chester Zoo and the Roman walls of Chester.",
     "Draw an oak tree and label an Oak leaf.",
+    # a class, house or team named after a word, as primary schools name them
+    "Holly and Ivy class will perform the nativity on 12 December.",
+    "Mae Dosbarth Seren yn mynd i Sain Ffagan ddydd Llun.",
+    # literature questions: the writer and the characters, also asked in the passive and in Welsh
+    "How is Eddie Carbone's downfall presented in A View from the Bridge?",
+    "Sut mae Kate Roberts yn portreadu tlodi yn Te yn y Grug?",
+    # three capitalised words listed are things, not people
+    "Knight, Bishop and Rook: explain how each chess piece moves.",
 ])
 def test_the_word_is_left_alone(word_engine, text):
     d = word_engine.scan([text])
@@ -42,6 +54,10 @@ def test_the_word_is_left_alone(word_engine, text):
     ("Eric Jones wrote a great essay on Macbeth; Eric should aim higher.",
      "[PUPIL_1] wrote a great essay on Macbeth; [PUPIL_2] should aim higher."),
     ("Len forgot his PE kit again.", "[PUPIL_1] forgot his PE kit again."),
+    ("Holly has been brilliant in class this week.", "[PUPIL_1] has been brilliant in class this week."),
+    ("How is Harvey getting on? He was presented with an award.",
+     "How is [PUPIL_1] getting on? He was presented with an award."),
+    ("Reports: Y3_Young_Holly.pdf and Y3_Carter_Ivy.pdf", "Reports: Y3_[PUPIL_1].pdf and Y3_[PUPIL_2].pdf"),
 ])
 def test_the_pupil_is_redacted_where_the_context_says_a_person(word_engine, text, redacted):
     d = word_engine.scan([text])
@@ -53,6 +69,7 @@ def test_set_text_characters_are_data_covering_every_board():
 
     names = set(famous_names())
     for character in ("Inspector Goole", "Eva Smith", "Piggy", "Lennie Small", "Miss Havisham", "Shylock",
-                      "Anita Rutter", "Sephy Hadley", "Christopher Boone", "Stanhope", "Ebenezer Scrooge"):
+                      "Anita Rutter", "Sephy Hadley", "Christopher Boone", "Stanhope", "Ebenezer Scrooge",
+                      "Begw", "Sianco", "Kate Roberts", "Caradog Prichard"):  # and WJEC's Welsh literature
         assert character in names or character in famous_in_company(), character
     assert {"Mickey", "Eddie", "Linda", "Ralph", "Jack", "Simon", "Eric", "Sheila"} <= set(famous_in_company())
