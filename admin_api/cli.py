@@ -17,12 +17,12 @@ SERVE_SETTINGS = ("listen",)
 
 
 def register_admin(subparsers: Any) -> None:
-    admin = subparsers.add_parser("admin", help="the DPO's admin service: serve, migrate, users, proxy tokens")
-    admin.set_defaults(handler=lambda args: (admin.print_help(), 2)[1])
     from detectors.service_settings import add_flags
 
     from .settings import Settings
 
+    admin = subparsers.add_parser("admin", help="the DPO's admin service: serve, migrate, users, proxy tokens")
+    admin.set_defaults(handler=lambda args: (admin.print_help(), 2)[1])
     # the settings' flags, made from their declarations: where to find the database on every command that opens it
     common = argparse.ArgumentParser(add_help=False)
     add_flags(common, Settings, COMMON_SETTINGS)
