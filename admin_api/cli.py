@@ -11,20 +11,28 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+# The settings each command takes as flags (those declared with one in admin_api/settings.py).
+COMMON_SETTINGS = ("env_file", "data_dir", "database_url")
+SERVE_SETTINGS = ("listen",)
+
 
 def register_admin(subparsers: Any) -> None:
+    from detectors.service_settings import add_flags
+
+    from .settings import Settings
+
     admin = subparsers.add_parser("admin", help="the DPO's admin service: serve, migrate, users, proxy tokens")
     admin.set_defaults(handler=lambda args: (admin.print_help(), 2)[1])
+    # the settings' flags, made from their declarations: where to find the database on every command that opens it
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", metavar="URL",
-                        help="SQLAlchemy URL (default: DATABASE_URL, else a SQLite file in the data dir)")
-    common.add_argument("--data-dir", metavar="DIR", help="data directory (default: PUPILGUARD_DATA_DIR or "
-                                                          "./pupilguard-data)")
+    add_flags(common, Settings, COMMON_SETTINGS)
     sub = admin.add_subparsers(dest="admin_command", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", parents=[common], help="run the admin web UI and API")
-    serve.add_argument("--listen", metavar="ADDR:PORT",
-                       help="address to listen on (default: PUPILGUARD_ADMIN_LISTEN or 127.0.0.1:8700)")
+    serve = sub.add_parser("serve", parents=[common], help="run the admin web UI and API",
+                           description="Run the admin web UI and API. Every setting can also come from its "
+                                       "environment variable [shown in brackets] or an env file: flag > "
+                                       "environment > env file > default (README: Settings).")
+    add_flags(serve, Settings, SERVE_SETTINGS)
     serve.set_defaults(handler=_serve)
 
     migrate = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
@@ -75,18 +83,22 @@ def _fail(message: str) -> int:
 
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The admin settings from this command's flags, the environment and the env file."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from detectors.service_settings import describe_error, flag_name
 
     from .settings import Settings
 
-    overrides = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = args.data_dir
-    if getattr(args, "database_url", None):
-        overrides["database_url"] = args.database_url
+    # only settings' own flags: a command's other arguments (`contacts --dsl-name`) are not settings
+    flags = {name: value for name, value in vars(args).items()
+             if name in Settings.model_fields and flag_name(Settings, name)}
     try:
-        return Settings(**overrides)
-    except (ValidationError, ValueError, OSError) as exc:
+        return Settings.load(flags)
+    except ValidationError as exc:
+        raise SystemExit(_fail(f"bad settings: {describe_error(Settings, exc)}")) from None
+    except (SettingsError, ValueError, OSError) as exc:
         raise SystemExit(_fail(f"bad settings: {exc}")) from None
 
 
@@ -124,10 +136,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     setup_logging()
     settings = _settings(args)
-    listen = args.listen or settings.listen
-    host, sep, port = listen.rpartition(":")
+    host, sep, port = settings.listen.rpartition(":")
     if not sep or not port.isdigit():
-        return _fail(f"--listen must be ADDR:PORT, not {listen!r}")
+        return _fail(f"--listen must be ADDR:PORT, not {settings.listen!r}")
     try:
         app = create_app(settings)
     except (SQLAlchemyError, ValueError, OSError) as exc:

@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -33,7 +33,8 @@ from proxy.workers import PoolError, _Worker, serve_jobs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OcrSpec", "OcrPool", "Pictures", "read_picture", "read_pdf", "render_picture"]
+__all__ = ["OcrSpec", "OcrPool", "OcrResult", "Pictures", "ReadJob", "RenderJob", "read_picture", "read_pdf",
+           "render_picture"]
 
 _OCR_NICE = 15  # below the detection workers (0 and 10): a text prompt's scan always comes first
 
@@ -63,6 +64,37 @@ class OcrSpec:
             raise RuntimeError(f"tesseract language data missing: {', '.join(missing)} "
                                f"(apt-get install {' '.join('tesseract-ocr-' + m for m in missing)})")
         return self
+
+
+@dataclass(frozen=True)
+class ReadJob:
+    """Read the text of a picture or a scanned PDF (`kind`: png, jpeg, ..., pdf) within `seconds`."""
+
+    kind: str
+    data: bytes
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """Redraw a picture with each (frame, box) filled."""
+
+    kind: str
+    data: bytes
+    boxes: list[tuple[int, tuple[int, int, int, int]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OcrResult:
+    """An OCR worker's answer: a reading, a redrawn picture, or the machine code of why there is neither."""
+
+    reading: Reading | None = None
+    picture: bytes | None = None
+    failed: str | None = None
+
+    @classmethod
+    def failure(cls, code: str) -> OcrResult:
+        return cls(failed=code)
 
 
 class _Fail(Exception):
@@ -279,24 +311,23 @@ def render_picture(data: bytes, boxes: list[tuple[int, tuple[int, int, int, int]
 
 
 def _serve_ocr(conn: Connection, spec: OcrSpec, nice: int = 0) -> None:
-    """OCR process: answer ("read", kind, data, seconds) and ("render", kind, data, boxes) jobs with a Reading /
-    bytes, or ("failed", code)."""
+    """OCR process: answer each ReadJob or RenderJob with an OcrResult."""
     os.environ["OMP_THREAD_LIMIT"] = "1"  # one Tesseract thread: the pool's size is how many cores OCR may take
     serve_jobs(conn, spec.build, _answer, nice)
 
 
-def _answer(spec: OcrSpec, job: tuple) -> Any:
-    op, kind, data, arg = job
+def _answer(spec: OcrSpec, job: ReadJob | RenderJob) -> OcrResult:
     try:
-        if op == "read":
-            deadline = time.monotonic() + float(arg)
-            return read_pdf(data, spec, deadline) if kind == "pdf" else read_picture(data, spec, deadline)
-        return render_picture(data, arg, spec)
+        if isinstance(job, ReadJob):
+            deadline = time.monotonic() + job.seconds
+            read = read_pdf if job.kind == "pdf" else read_picture
+            return OcrResult(reading=read(job.data, spec, deadline))
+        return OcrResult(picture=render_picture(job.data, job.boxes, spec))
     except _Fail as exc:
-        return ("failed", str(exc))
+        return OcrResult.failure(str(exc))
     except Exception as exc:  # noqa: BLE001 - never the content, only the class name
         log.error("ocr job failed", extra={"error": type(exc).__name__})
-        return ("failed", "image_unreadable")
+        return OcrResult.failure("image_unreadable")
 
 
 class _OcrWorker(_Worker):
@@ -334,24 +365,24 @@ class OcrPool:
     def healthy(self) -> int:
         return sum(1 for w in self._workers if w.process is not None and w.process.is_alive())
 
-    async def run(self, job: tuple, seconds: float) -> Any:
-        """The worker's answer, or ("failed", code): ocr_busy when no worker came free in time, ocr_timeout
-        when the job ran past its time, ocr_unavailable when OCR could not start."""
+    async def run(self, job: ReadJob | RenderJob, seconds: float) -> OcrResult:
+        """The worker's answer, or a failure: ocr_busy when no worker came free in time, ocr_timeout when the job
+        ran past its time, ocr_unavailable when OCR could not start."""
         if self.error is not None:
-            return ("failed", "ocr_unavailable")
+            return OcrResult.failure("ocr_unavailable")
         started = time.monotonic()
         worker = await self._acquire(seconds)
         if worker is None:
-            return ("failed", "ocr_busy")
+            return OcrResult.failure("ocr_busy")
         left = seconds - (time.monotonic() - started)
-        if job[0] == "read":
-            job = (*job[:3], left)
+        if isinstance(job, ReadJob):
+            job = replace(job, seconds=left)  # the time spent queueing comes off the reading's
         call = asyncio.get_running_loop().create_task(worker.call(job, limit_s=left + 2.0))
         call.add_done_callback(lambda done: (done.cancelled() or done.exception(), self._release(worker)))
         try:
             return await asyncio.shield(call)
         except Exception as exc:  # noqa: BLE001 - a stuck or crashed worker (replaced by call): fail closed
-            return ("failed", "ocr_timeout" if isinstance(exc, TimeoutError) else "image_unreadable")
+            return OcrResult.failure("ocr_timeout" if isinstance(exc, TimeoutError) else "image_unreadable")
 
     async def _acquire(self, seconds: float) -> _Worker | None:
         if self._idle:
@@ -396,9 +427,9 @@ class Pictures:
     def _left(self, reader: ImageReader) -> float:
         return reader.deadline - time.monotonic()
 
-    async def _run(self, job: tuple, left: float) -> Any:
+    async def _run(self, job: ReadJob | RenderJob, left: float) -> OcrResult:
         if left <= 0:
-            return ("failed", "ocr_timeout")
+            return OcrResult.failure("ocr_timeout")
         if self.metrics is not None:
             self.metrics.ocr_running.inc()
         try:
@@ -412,8 +443,8 @@ class Pictures:
         started = time.monotonic()
         for key, (kind, data) in list(reader.pending.items()):
             left = self._left(reader)
-            result = await self._run(("read", kind, data, left), left)
-            reading = result if isinstance(result, Reading) else Reading(kind=kind, failed=_code(result))
+            result = await self._run(ReadJob(kind, data, left), left)
+            reading = result.reading or Reading(kind=kind, failed=result.failed or "image_unreadable")
             reader.readings[key] = reading
             self.cache.put(key, reading)
             if reading.failed and self.metrics is not None:
@@ -428,15 +459,10 @@ class Pictures:
             words = changed_words(reading, new[0]) if new else []
             boxes = [(w.frame, w.box) for w in words]
             left = self._left(reader)
-            result = await self._run(("render", reading.kind, data, boxes), left)
-            if isinstance(result, bytes):
-                reader.add_render(key, result, reading)
+            result = await self._run(RenderJob(reading.kind, data, boxes), left)
+            if result.picture is not None:
+                reader.add_render(key, result.picture, reading)
             else:
                 reader.failed_renders.add(key)
         reader.pending_renders.clear()
 
-
-def _code(result: Any) -> str:
-    if isinstance(result, tuple) and len(result) == 2 and result[0] == "failed":
-        return str(result[1])
-    return "image_unreadable"

@@ -1,8 +1,9 @@
 """The proxy's settings: declared once here, read from flags, PUPILGUARD_* environment variables and an env file.
 
-One precedence for every setting: flag > environment variable > env file (--env-file) > default. The `pupilguard
-proxy` flags are made from these declarations (`add_flags`), and so are the mitmproxy options the addons read
-(`add_options`, `mitmproxy_options`): a name, type, default and help text are written once.
+One precedence for every setting: flag > environment variable > env file (--env-file) > default, as for the admin
+service (both are detectors.service_settings models). The `pupilguard proxy` flags are made from these declarations
+(`add_flags`), and so are the mitmproxy options the addons read (`add_options`, `mitmproxy_options`): a name, type,
+default and help text are written once.
 
 Environment variables are PUPILGUARD_ + the setting's name in capitals, except where a name was in use before
 (PUPILGUARD_ROSTER_KEY_FILE, PUPILGUARD_SPACY_MODEL) or would be shared with the admin service: the admin's
@@ -15,37 +16,29 @@ from __future__ import annotations
 import argparse
 import os
 import typing
-from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
 
-PREFIX = "PUPILGUARD_"
+from detectors import service_settings
+from detectors.service_settings import ServiceSettings, declared, flag_name
+
+__all__ = ["ProxySettings", "add_flags", "add_options", "describe_error", "flag_name", "setting"]
+
 MITM_PREFIX = "pupilguard_"  # mitmproxy option names: pupilguard_ + the setting's name
 
-_environ: ContextVar[Mapping[str, str] | None] = ContextVar("pupilguard_environ", default=None)
+
+def setting(default: Any = ..., help: str = "", *, mitmproxy: bool = False, **declaration: Any) -> Any:
+    """One proxy setting (detectors.service_settings.setting), and whether the addons read it as a mitmproxy
+    option."""
+    return service_settings.setting(default, help, extra={"mitmproxy": mitmproxy}, **declaration)
 
 
-def setting(default: Any = ..., help: str = "", *, flag: str | None = "", metavar: str | None = None,
-            env: str | None = None, mitmproxy: bool = False, shown_default: str | None = None,
-            secret: bool = False, default_factory: Any = None) -> Any:
-    """One setting: its default and help, its flag (None: no flag; "" for --name-in-kebab-case), its environment
-    variable (default PUPILGUARD_NAME), whether the addons read it as a mitmproxy option, and how the README shows
-    a default that is worked out at run time."""
-    extra = {"flag": flag, "metavar": metavar, "mitmproxy": mitmproxy, "shown_default": shown_default}
-    given = {"default_factory": default_factory} if default_factory else {"default": default}
-    return Field(**given, description=help, json_schema_extra=extra, repr=not secret, validation_alias=env)
-
-
-class ProxySettings(BaseSettings):
+class ProxySettings(ServiceSettings):
     """Everything `pupilguard proxy` can be told. Frozen: read once at start-up, then passed to what needs it."""
-
-    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True, env_ignore_empty=True)
 
     listen: str = setting(help="address to accept proxy clients on", metavar="ADDR:PORT")
     data_dir: Path = setting(
@@ -127,39 +120,11 @@ class ProxySettings(BaseSettings):
                                   flag=None, mitmproxy=True)
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        environ = _environ.get()
-        if environ is not None:  # another process's environment (doctor reads the installed unit's)
-            env_settings = _Environment(settings_cls, environ)
-        return init_settings, env_settings, dotenv_settings  # flag > env > file > default
-
-    @classmethod
-    def load(cls, flags: Mapping[str, Any] | argparse.Namespace,
-             environ: Mapping[str, str] | None = None) -> ProxySettings:
-        """The settings from parsed flags (unset ones are None), the environment (this process's unless given)
-        and the env file named by --env-file or PUPILGUARD_ENV_FILE."""
-        given = {name: value for name, value in dict(vars(flags) if isinstance(flags, argparse.Namespace)
-                                                     else flags).items()
-                 if name in cls.model_fields and value is not None}
+    def given_flags(cls, given: dict[str, Any]) -> dict[str, Any]:
         if given.get("roster_key_file"):
             # a key file named on the command line outranks a key in the environment, as for every setting
             given["roster_key"] = None
-        env = os.environ if environ is None else environ
-        env_file = given.get("env_file") or env.get(PREFIX + "ENV_FILE") or None
-        if env_file is not None and not Path(env_file).is_file():
-            raise FileNotFoundError(f"--env-file {env_file}: no such file")
-        # a setting with its own environment variable takes that name as a keyword too (it is its alias)
-        given = {env_name(cls, name) if cls.model_fields[name].validation_alias else name: value
-                 for name, value in given.items()}
-        token = _environ.set(environ)
-        try:
-            return cls(_env_file=env_file, **given)
-        finally:
-            _environ.reset(token)
+        return given
 
     def secret(self, name: str) -> str | None:
         value = getattr(self, name)
@@ -170,92 +135,15 @@ class ProxySettings(BaseSettings):
         return {MITM_PREFIX + name: getattr(self, name) for name, _ in _mitmproxy_fields()}
 
 
-class _Environment(EnvSettingsSource):
-    """Environment variables from a given mapping instead of os.environ."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._given = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(self._given, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
-
-
 # -------------------------------------------------------------------------------------------- derived declarations
 
-def _extra(info: FieldInfo) -> dict[str, Any]:
-    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-
-
-def env_names(model: type[BaseSettings], name: str) -> list[str]:
-    """The environment variables a setting is read from, the one to use first."""
-    info = model.model_fields[name]
-    if isinstance(info.validation_alias, AliasChoices):
-        return [str(c) for c in info.validation_alias.choices if str(c).isupper()]
-    if isinstance(info.validation_alias, str):
-        return [info.validation_alias]
-    return [(model.model_config.get("env_prefix") or "") + name.upper()]
-
-
-def env_name(model: type[BaseSettings], name: str) -> str:
-    return env_names(model, name)[0]
-
-
-def flag_name(model: type[BaseSettings], name: str) -> str | None:
-    flag = _extra(model.model_fields[name]).get("flag", None)
-    return None if flag is None else flag or "--" + name.replace("_", "-")
-
-
-def shown_default(info: FieldInfo) -> str:
-    """A default as --help and the README show it: a value in backquotes, words (worked out at run time) without;
-    nothing when unset."""
-    extra = _extra(info)
-    if info.is_required():
-        return "required"
-    if extra.get("shown_default"):
-        return str(extra["shown_default"])
-    default = info.get_default(call_default_factory=True)
-    if isinstance(default, bool):
-        return f"`{str(default).lower()}`"
-    if default is None or default == [] or default == "":
-        return ""
-    return f"`{default}`"
-
-
-def _choices(annotation: Any) -> tuple[str, ...] | None:
-    return typing.get_args(annotation) if typing.get_origin(annotation) is Literal else None
-
-
-def _is(annotation: Any, kind: type) -> bool:
-    return annotation is kind or kind in typing.get_args(annotation)
-
-
-def add_flags(parser: argparse.ArgumentParser, model: type[BaseSettings] = ProxySettings) -> None:
-    """A flag for each setting that has one. Every flag defaults to None (unset), so the environment, the env
-    file and the declared default come next in `ProxySettings.load`."""
-    for name, info in model.model_fields.items():
-        flag = flag_name(model, name)
-        if flag is None:
-            continue
-        default = shown_default(info).replace("`", "")
-        help_text = (info.description or "") + (f" (default: {default})" if default and default != "false" else "")
-        help_text = help_text.replace("%", "%%") + f" [{env_name(model, name)}]"
-        kwargs: dict[str, Any] = {"dest": name, "default": None, "help": help_text}
-        annotation = info.annotation
-        if annotation is bool:
-            kwargs["action"] = "store_true"
-        elif typing.get_origin(annotation) is list:
-            kwargs.update(action="append", metavar=_extra(info).get("metavar"))
-        elif choices := _choices(annotation):
-            kwargs["choices"] = choices
-        else:
-            kwargs["metavar"] = _extra(info).get("metavar")
-            kwargs["type"] = int if _is(annotation, int) else float if _is(annotation, float) else str
-        parser.add_argument(flag, **kwargs)
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """The `pupilguard proxy` flags: one for each setting that has one."""
+    service_settings.add_flags(parser, ProxySettings)
 
 
 def _mitmproxy_fields() -> list[tuple[str, FieldInfo]]:
-    return [(name, info) for name, info in ProxySettings.model_fields.items() if _extra(info).get("mitmproxy")]
+    return [(name, info) for name, info in ProxySettings.model_fields.items() if declared(info).get("mitmproxy")]
 
 
 def add_options(loader: Any, *names: str) -> None:
@@ -274,26 +162,4 @@ def _sentence(text: str) -> str:
 
 def describe_error(exc: Any) -> str:
     """A settings ValidationError in one line, naming each setting by its flag (or environment variable)."""
-    by_env = {env_name(ProxySettings, name): name for name in ProxySettings.model_fields}
-    parts = []
-    for error in exc.errors():
-        key = str(error["loc"][0]) if error["loc"] else ""
-        name = by_env.get(key.upper(), key)
-        where = " or ".join(w for w in (flag_name(ProxySettings, name) if name in ProxySettings.model_fields
-                                        else None, env_name(ProxySettings, name)
-                                        if name in ProxySettings.model_fields else key) if w)
-        parts.append(f"{where}: {'required' if error['type'] == 'missing' else error['msg']}")
-    return "; ".join(parts)
-
-
-def markdown_table(model: type[BaseSettings]) -> str:
-    """The README's table of a service's settings: one row per setting, in declaration order."""
-    rows = ["| setting | flag | environment variable | default | what it does |", "|---|---|---|---|---|"]
-    for name, info in model.model_fields.items():
-        flag = flag_name(model, name)
-        env = " or ".join(f"`{e}`" for e in env_names(model, name))
-        default = shown_default(info)
-        cells = [name, f"`{flag}`" if flag else "", env, default,
-                 (info.description or "").replace("|", "\\|")]
-        rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows) + "\n"
+    return service_settings.describe_error(ProxySettings, exc)

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from admin_api.settings import Settings as AdminSettings
-from proxy.settings import ProxySettings, markdown_table
+from detectors.service_settings import markdown_table
+from proxy.settings import ProxySettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TABLES = {"proxy": ProxySettings, "admin": AdminSettings}

@@ -61,6 +61,11 @@ class Chart:
     empty: bool = False
 
 
+def series_colours(series: Sequence[str]) -> dict[str, str]:
+    """Each series its own colour from the palette, in order (repeating past eight)."""
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
+
+
 def stacked_columns(
     buckets: Sequence[tuple[str, dict[str, int]]],
     series: Sequence[str],
@@ -71,7 +76,7 @@ def stacked_columns(
     max_x_labels: int = 12,
 ) -> Chart:
     """One column per time bucket, stacked by series (e.g. block / redact / allow per day)."""
-    colours = colours or {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
+    colours = colours or series_colours(series)
     left, top, right, bottom = 48.0, 10.0, width - 8.0, height - 26.0
     chart = Chart(width, height, plot=(left, top, right, bottom))
     chart.legend = [(labels.action(s), colours[s]) for s in series]
@@ -111,7 +116,7 @@ def stacked_rows(
 ) -> Chart:
     """One horizontal bar per category, stacked by series (e.g. events per tool split by action). The label column
     is as wide as the longest label needs, so no label is ever cut short."""
-    colours = colours or {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
+    colours = colours or series_colours(series)
     label_width = max(150, LABEL_CHAR_WIDTH * max((len(label) for label, _ in items), default=0) + 16)
     width = label_width + bars
     height = max(len(items), 1) * row + 8

@@ -13,7 +13,7 @@ from PIL import Image, PngImagePlugin
 
 from proxy.adapters import extract
 from proxy.adapters.images import ImageReader, Reading, Word, changed_words, digest, reading_images
-from proxy.ocr import OcrPool, OcrSpec, read_picture, render_picture
+from proxy.ocr import OcrPool, OcrSpec, ReadJob, read_picture, render_picture
 from tests.support.pictures import class_list, names_found
 
 SPEC = OcrSpec()
@@ -82,15 +82,15 @@ def test_the_pool_gives_up_at_the_budget_and_reads_the_next_picture():
     pool.start()
     try:
         async def both():
-            slow = await pool.run(("read", "png", buf.getvalue(), 0.3), 0.3)
-            fine = await pool.run(("read", "png", _png(), 30.0), 30.0)
+            slow = await pool.run(ReadJob("png", buf.getvalue(), 0.3), 0.3)
+            fine = await pool.run(ReadJob("png", _png(), 30.0), 30.0)
             return slow, fine
 
         slow, fine = asyncio.run(both())
     finally:
         pool.close()
-    assert slow == ("failed", "ocr_timeout")
-    assert isinstance(fine, Reading) and len(names_found(fine.texts[0])) == 12
+    assert slow.failed == "ocr_timeout" and slow.reading is None
+    assert fine.failed is None and len(names_found(fine.reading.texts[0])) == 12
 
 
 def test_a_chat_body_is_read_in_two_passes_and_rebuilt_with_the_redrawn_picture():
