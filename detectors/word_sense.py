@@ -24,8 +24,8 @@ from importlib import resources
 
 from detectors.language import ENGLISH, passages, welsh_mutations
 
-__all__ = ["CALENDAR", "date_here", "english_ordinary", "in_literature_question", "language_at", "names_a_group",
-           "ordinary_in_language", "person_word_before", "sense_word", "welsh_word_names"]
+__all__ = ["CALENDAR", "date_here", "english_ordinary", "in_a_place_name", "in_literature_question", "language_at",
+           "names_a_group", "ordinary_in_language", "person_word_before", "sense_word", "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -114,6 +114,21 @@ def names_a_group(text: str, start: int, end: int) -> bool:
     return bool(_GROUP_AFTER.match(text, end) or _GROUP_BEFORE.search(text, max(0, start - 14), start))
 
 
+# A name that is also a word or a place, inside a place's name: "Sutton Park", "Hope Street", "Grace Academy",
+# "the River Shannon", "Loch Lomond", "Afon Taf". (Not Hall, Hill, Green, Wood: surnames as often.)
+_PLACE_NOUN_AFTER = re.compile(r"[ \t]+(?:Park|Road|Street|Lane|Avenue|Close|Drive|Square|Crescent|Terrace|Gardens|"
+                               r"Centre|Center|Academy|School|Primary|College|University|Bridge|Station|Harbour|"
+                               r"Castle|Museum|Library|Church|Chapel|Cathedral|Stadium|Arena|Zoo|Farm|Forest|Beach|"
+                               r"Island|Valley|Hospital|Surgery|Heol|Stryd|Ffordd)\b")
+_FEATURE_BEFORE = re.compile(r"\b(?:River|Lake|Loch|Lough|Mount|Mt\.?|Afon|Llyn|Cape|Port|Isle of|Vale of|Bay of|"
+                             r"Sea of|Ben|Glen|Ynys|Mynydd|Bae|Cwm)[ \t]+$")
+
+
+def in_a_place_name(text: str, start: int, end: int) -> bool:
+    """Is the word text[start:end] part of a place's name ("Sutton Park", "the River Shannon")?"""
+    return bool(_PLACE_NOUN_AFTER.match(text, end) or _FEATURE_BEFORE.search(text, max(0, start - 12), start))
+
+
 def sense_word(folded: str, not_people: frozenset[str]) -> bool:
     """A word that mostly means something else (place, product, month, code): a name only in a person's context."""
     return folded in not_people or folded in CALENDAR
@@ -176,6 +191,10 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
         return True
     if _a_place_here(text, start, end, words):
         return True
+    if len(words) == 1 and _ATTRIBUTIVE_BEFORE.search(text, max(0, start - 5), start) \
+            and (m := _LOWER_WORD_AFTER.match(text, end)) and english_ordinary(m.group(1), common) \
+            and m.group(1) not in _PERSON_NOUNS:
+        return True  # "the Tudor rose", "a Victorian workhouse": a name used as an adjective is no one here
     if all(english_ordinary(w, common) for w in words):  # "Purple Mash", "Moon": ordinary words
         if len(words) == 1 and (_last_of_listed_words(text, start, common) or names_a_group(text, start, end)):
             return True  # "Rose, Daisy and Lily", "Knight, Bishop and Rook": a list of things; "Rose class"
@@ -184,6 +203,10 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     return False
 
 
+_ATTRIBUTIVE_BEFORE = re.compile(r"\b(?:the|The|a|A|an|An)[ \t]+$")
+_LOWER_WORD_AFTER = re.compile(r"[ \t]+([a-z]{3,})\b")
+_PERSON_NOUNS = frozenset("boy boys girl girls kid kids lad lads child children family families twins brothers "
+                          "sisters household parents".split())  # "the Jones boy" is a person
 _TWO_LISTED_BEFORE = re.compile(r"([A-Z][a-z]+),[ \t]*([A-Z][a-z]+),?[ \t]+(?:and|or|&)[ \t]+$")
 
 

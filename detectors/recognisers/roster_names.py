@@ -32,10 +32,10 @@ from detectors.language import ENGLISH
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
-    CALENDAR, date_here, english_ordinary, language_at, names_a_group, ordinary_in_language, person_word_before,
-    sense_word, welsh_word_names,
+    CALENDAR, date_here, english_ordinary, in_a_place_name, language_at, names_a_group, ordinary_in_language,
+    person_word_before, sense_word, welsh_word_names,
 )
-from detectors.wordlists import common_words, not_people, word_names
+from detectors.wordlists import common_words, not_people, places, word_names
 
 __all__ = ["RosterNameRecognizer", "common_words"]
 
@@ -361,6 +361,9 @@ class RosterNameRecognizer(EntityRecognizer):
         if i == j and (first.folded in self.common or first.folded in welsh_word_names()) \
                 and names_a_group(text, first.start, last.end):
             return False  # "Holly and Ivy class", "Willow house", "Dosbarth Seren": a class, house or team
+        if (first.folded in self.common or sense_word(folded, not_people()) or folded in places()) \
+                and in_a_place_name(text, first.start, last.end):
+            return False  # "Sutton Park", "Hope Street", "the River Shannon"
         if first.raw.islower() and i == j and _ordinary(first.folded, self.common) and (
                 _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start) or _capitalises(text)):
             # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who

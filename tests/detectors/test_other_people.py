@@ -38,6 +38,7 @@ OTHER_PEOPLE = [
      "The [PERSON_1] have complained about the homework policy."),
     ("Write a letter to the Fitzgeralds about the welcome evening.",
      "Write a letter to the [PERSON_1] about the welcome evening."),
+    ("Please ask the Mendoza kids to wait in reception.", "Please ask the [PERSON_1] kids to wait in reception."),
     ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
      "Write a letter to the Romans as a Celtic chief, then one to the Victorians."),
     # -- a name signed alone under an e-mail whose header named the sender, even when it is also a word

@@ -39,6 +39,9 @@ def word_engine(tmp_path_factory):
     # literature questions: the writer and the characters, also asked in the passive and in Welsh
     "How is Eddie Carbone's downfall presented in A View from the Bridge?",
     "Sut mae Kate Roberts yn portreadu tlodi yn Te yn y Grug?",
+    # inside a place's name, and a name used as an adjective
+    "Our sports day is at Chester Park this year; then a walk along the River Kent.",
+    "Explain the Tudor rose and the Wars of the Roses for Year 8.",
     # three capitalised words listed are things, not people
     "Knight, Bishop and Rook: explain how each chess piece moves.",
 ])
