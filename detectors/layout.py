@@ -18,7 +18,7 @@ from detectors.wordlists import common_words
 __all__ = ["name_table_rows", "not_names_in_tables", "split_at_borders", "trim_person_edges", "whole_logins",
            "without_post_towns"]
 
-_BORDER = re.compile(r"[ \t]*(?:\r?\n|\t|\|)[ \t]*")
+_BORDER = re.compile(r"[ \t]*(?:\r?\n|\t|\||=)[ \t]*")  # "=" as in a key: "Cym = Cymraeg"
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _NAMES = ("PUPIL", "PERSON")
 

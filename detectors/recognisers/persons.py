@@ -35,7 +35,8 @@ chemistry physics re pe pshe rse citizenship reading writing phonics spelling dt
 business psychology sociology media dance sport set group class form room block term week lesson lessons
 year years reception nursery sixth month report notes candidate certificate grade
 eng lit lang sci geog hist fr sp ger comp bio chem phys mus psych soc econ bus rs tech food textiles
-""".split())  # with the short forms timetables use ("7R Eng", "12 Lit")
+welsh cymraeg cym hum mfl spa fre ma sgil ppa
+""".split())  # with the short forms timetables use ("7R Eng", "12 Lit", "Cym", "Hum")
 # Shouted school abbreviations, such as a spreadsheet's header row "NAME  ULN  DOB  SEN": never a name.
 SCHOOL_ACRONYMS = frozenset("""
 uln upn uci dob sen send senco sendco eal fsm pp ehcp cla lac cin cp gcse sats nhs ni dsl ta hlta ks1 ks2 ks3 ks4

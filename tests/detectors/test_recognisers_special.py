@@ -16,6 +16,7 @@ def found(special, text):
 @pytest.mark.parametrize("text, term, subtype", [
     ("He has ADHD", "ADHD", "SEN"),
     ("she has an EHCP", "EHCP", "SEN"),
+    ("his education, health and care plan", "education, health and care plan", "SEN"),
     ("primary need SEMH", "SEMH", "SEN"),
     ("code HI on the SEN register", "HI", "SEN"),
     ("he is diabetic and carries an EpiPen", "diabetic", "HEALTH"),
@@ -46,6 +47,7 @@ def test_terms_found_with_subtype(special, text, term, subtype):
     "The mash was lumpy",                              # MASH is case-sensitive
     "Add up the scores and press enter",
     "Rydyn ni'n casglu arian ar gyfer Plant Mewn Angen",  # the BBC's Children in Need appeal, in Welsh
+    "PE = Physical Education, RE = Religious Education",  # "education" alone is no special category
 ])
 def test_topic_mentions_and_ordinary_words_are_not_findings(special, text):
     assert found(special, text) == []

@@ -42,6 +42,8 @@ def word_engine(tmp_path_factory):
     # inside a place's name, and a name used as an adjective
     "Our sports day is at Chester Park this year; then a walk along the River Kent.",
     "Explain the Tudor rose and the Wars of the Roses for Year 8.",
+    # a timetable's key
+    "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
     # three capitalised words listed are things, not people
     "Knight, Bishop and Rook: explain how each chess piece moves.",
 ])
