@@ -23,7 +23,7 @@ from . import audit
 from .models import Event, User
 from .settings import Settings
 
-TOOL = "uncatalogued"  # the proxies' event tool id for these (proxy/unknown_ai.py)
+TOOL = "uncatalogued"  # the proxies' event tool id for these (proxy/addons/unknown_ai.py)
 AI_DOMAINS = "ai_domains_txt"  # the Setting holding the central additions/removals
 _HOST = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.proxy_bench import ALLOWLIST, free_port, pct, short_prompt, timed, wait  # noqa: E402
-from proxy.demo_upstream import write_self_signed  # noqa: E402
+from proxy.commands.demo_upstream import write_self_signed  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FORENAMES = ["Amelia", "Oliver", "Isla", "George", "Seren", "Rhys", "Priya", "Tomasz"]
@@ -126,7 +126,8 @@ def under_ocr(console: Console, tmp: Path, processes: list[subprocess.Popen], re
     write_self_signed(cert, key, ["api.openai.com", "localhost"])
     up_port, proxy_port, metrics_port = free_port(), free_port(), free_port()
     logs = open(tmp / "bench.log", "ab")
-    upstream = subprocess.Popen([sys.executable, "-m", "proxy.demo_upstream", "--listen", f"127.0.0.1:{up_port}",
+    upstream = subprocess.Popen([sys.executable, "-m", "proxy.commands.demo_upstream",
+                                 "--listen", f"127.0.0.1:{up_port}",
                                  "--cert", str(cert), "--key", str(key)], cwd=REPO, stdout=logs, stderr=logs,
                                 start_new_session=True)
     processes.append(upstream)

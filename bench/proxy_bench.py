@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/proxy_bench.py [--requests 200] [--workers N]
 
-Starts the demo AI service (proxy/demo_upstream.py) and a real `pupilguard proxy` routed to it, then:
+Starts the demo AI service (proxy/commands/demo_upstream.py) and a real `pupilguard proxy` routed to it, then:
 1. 2 KB prompts, alternating direct and through the proxy: p50/p99 of each and the difference (added latency),
    for a clean prompt (scanned, forwarded untouched) and one with pupil data (scanned, redacted, read back).
 2. short prompts through the proxy, alone and while 20,000-character prompts are continuously in flight, then
@@ -37,7 +37,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from proxy.demo_upstream import write_self_signed  # noqa: E402
+from proxy.commands.demo_upstream import write_self_signed  # noqa: E402
 
 ALLOWLIST = """version: 1
 profiles:
@@ -174,7 +174,8 @@ def run(args: argparse.Namespace, console: Console, tmp: Path, processes: list[s
     write_self_signed(cert, key, ["api.openai.com", "localhost"])
     up_port, proxy_port, metrics_port = free_port(), free_port(), free_port()
     logs = open(tmp / "bench.log", "ab")
-    upstream = subprocess.Popen([sys.executable, "-m", "proxy.demo_upstream", "--listen", f"127.0.0.1:{up_port}",
+    upstream = subprocess.Popen([sys.executable, "-m", "proxy.commands.demo_upstream",
+                                 "--listen", f"127.0.0.1:{up_port}",
                                  "--cert", str(cert), "--key", str(key)], cwd=REPO, stdout=logs, stderr=logs,
                                 start_new_session=True)
     processes.append(upstream)

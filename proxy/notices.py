@@ -2,35 +2,22 @@
 
 Prompts leave the page by fetch/XHR/WebSocket, so a block page sent in reply is never shown. Instead:
 
+* `Notice` is what the banner says, worded here (in plain words, never prompt text or values);
 * `NoticeBoard` keeps short-lived notices in memory, keyed to the browser that sent the prompt: a random
-  first-party cookie (`__Host-pupilguard-bid`) that this addon sets on the AI site's HTML pages, or, when the
-  prompt carried no such cookie (a cross-site API host, cookies disabled), the client address + User-Agent.
-* `NoticeAddon` injects one external `<script nonce=…>` into those HTML pages, adding the nonce to the page's
-  Content-Security-Policy (header, report-only header and `<meta>` tags) — it never removes or loosens the site's
-  policy otherwise — and answers `/__pupilguard/notices` and `/__pupilguard/notice.js` on the AI host itself,
-  without contacting the upstream. The script (static/notice.js) polls that same-origin path and shows a banner
-  built with createElement/textContent only, so Trusted Types pages accept it.
-
-The fetch to the notices path needs `connect-src` to allow the page's own origin; where the site's connect-src (or
-default-src) does not, the exact origin of the page is added — the same origin, so no new party is let in. Where a
-script directive carries 'unsafe-inline' and no nonce or hash, a nonce would switch the site's inline scripts off,
-so the page's own origin is allowed instead of a nonce.
+  first-party cookie (`__Host-pupilguard-bid`) that the notices addon sets on the AI site's HTML pages, or, when
+  the prompt carried no such cookie (a cross-site API host, cookies disabled), the client address + User-Agent;
+* the notices addon (proxy/addons/notices.py) injects one external `<script nonce=…>` into those HTML pages, its
+  policy allowed by proxy/csp.py, and answers `/__pupilguard/notices` and `/__pupilguard/notice.js` on the AI host
+  itself, without contacting the upstream. The script (static/notice.js) polls that same-origin path and shows a
+  banner built with createElement/textContent only, so Trusted Types pages accept it.
 
 A notice holds only the tool's name, kinds of data in plain words and reason codes — never prompt text or values.
-
-Limits (by design): pages served from a service worker's cache, or restored from the back/forward cache, never
-pass through the proxy, so they carry no script until the next network load; only top-level documents
-(`Sec-Fetch-Dest: document`) get the script, not iframes. When the fallback key is used, browsers sharing one
-address and User-Agent (a terminal server) can see each other's notices — these hold no personal data.
-
-(Over 350 lines on purpose: the notice's wording in English and Welsh, the board that carries it to the
-browser and the addon that injects it are one feature, read top to bottom.)
+When the fallback key is used, browsers sharing one address and User-Agent (a terminal server) can see each other's
+notices — these hold no personal data.
 """
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 import re
 import secrets
 import threading
@@ -38,7 +25,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Literal
 
 from mitmproxy import http
@@ -245,272 +231,3 @@ class NoticeBoard:
             if queue and now - queue[-1][0] <= self.ttl_s:
                 break
             del self._queues[key]
-
-
-# --------------------------------------------------------------------------------------------------- CSP
-
-_SCRIPT_PREFERENCE = ("script-src-elem", "script-src")
-_NONCE_OR_HASH = re.compile(r"^'(nonce-|sha256-|sha384-|sha512-)", re.I)
-_HOST_SOURCE = re.compile(
-    r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?)"
-    r"(?::(?P<port>\d+|\*))?(?P<path>/\S*)?$", re.I)
-
-
-@dataclass(frozen=True)
-class Origin:
-    scheme: str
-    host: str
-    port: int
-
-    @classmethod
-    def parse(cls, origin: str) -> Origin:
-        scheme, _, rest = origin.partition("://")
-        host, _, port = rest.rpartition(":") if re.search(r":\d+$", rest) else (rest, "", "")
-        return cls(scheme.lower(), host.lower(), int(port) if port else (443 if scheme == "https" else 80))
-
-    def __str__(self) -> str:
-        default = 443 if self.scheme == "https" else 80
-        return f"{self.scheme}://{self.host}" + ("" if self.port == default else f":{self.port}")
-
-
-def source_list_allows(sources: list[str], origin: Origin, path: str) -> bool:
-    """Does this CSP source list allow a same-origin URL `origin` + `path`? (CSP3 §6.7.2, the parts we need.)"""
-    for src in sources:
-        low = src.lower()
-        if low in ("'self'", "*"):
-            return True
-        if low in (f"{origin.scheme}:", "https:") and origin.scheme == "https":
-            return True
-        m = _HOST_SOURCE.match(src)
-        if not m or src.startswith("'"):
-            continue
-        scheme = (m["scheme"] or origin.scheme).lower()
-        if scheme not in (origin.scheme, "http" if origin.scheme == "https" else origin.scheme):
-            continue
-        host = m["host"].lower().rstrip(".")
-        if host != "*" and host != origin.host and not (
-                host.startswith("*.") and origin.host.endswith(host[1:])):
-            continue
-        port = m["port"]
-        default = 443 if origin.scheme == "https" else 80
-        if port != "*" and (int(port) if port else default) != origin.port and not (
-                port is None and scheme == "http" and origin.port == 443):
-            continue
-        rule = m["path"]
-        if rule and rule != "/" and not (path.startswith(rule) if rule.endswith("/") else path == rule):
-            continue
-        return True
-    return False
-
-
-def _allow_script(sources: list[str], nonce: str, origin: Origin) -> list[str]:
-    lowered = [s.lower() for s in sources]
-    if "'unsafe-inline'" in lowered and "'strict-dynamic'" not in lowered \
-            and not any(_NONCE_OR_HASH.match(s) for s in sources):
-        # A nonce would switch off the site's own 'unsafe-inline' scripts: allow our same-origin URL instead.
-        if source_list_allows(sources, origin, SCRIPT_PATH):
-            return sources
-        return [s for s in sources if s.lower() != "'none'"] + [str(origin)]
-    return [s for s in sources if s.lower() != "'none'"] + [f"'nonce-{nonce}'"]
-
-
-def _allow_connect(sources: list[str], origin: Origin) -> list[str] | None:
-    if source_list_allows(sources, origin, NOTICES_PATH):
-        return None
-    return [s for s in sources if s.lower() != "'none'"] + [str(origin)]
-
-
-def rewrite_policy(policy: str, nonce: str, origin: Origin) -> str:
-    """One serialised policy with our script and our notices URL allowed; every other directive untouched."""
-    directives: list[list[str]] = []
-    seen: dict[str, int] = {}
-    for raw in policy.split(";"):
-        tokens = raw.split()
-        if not tokens:
-            continue
-        name = tokens[0].lower()
-        seen.setdefault(name, len(directives))        # only a directive's first occurrence counts
-        directives.append(tokens)
-    if not directives:
-        return policy
-
-    def sources(name: str) -> list[str]:
-        return directives[seen[name]][1:]
-
-    def replace(name: str, new: list[str]) -> None:
-        directives[seen[name]] = [directives[seen[name]][0], *new]
-
-    def add(name: str, new: list[str]) -> None:
-        seen[name] = len(directives)
-        directives.append([name, *new])
-
-    script_targets = [d for d in _SCRIPT_PREFERENCE if d in seen]
-    for name in script_targets:
-        replace(name, _allow_script(sources(name), nonce, origin))
-    if not script_targets and "default-src" in seen:
-        # Scripts fall back to default-src: give them a directive of their own rather than widen default-src.
-        add("script-src", _allow_script(sources("default-src"), nonce, origin))
-
-    if "connect-src" in seen:
-        new = _allow_connect(sources("connect-src"), origin)
-        if new is not None:
-            replace("connect-src", new)
-    elif "default-src" in seen:
-        new = _allow_connect(sources("default-src"), origin)
-        if new is not None:
-            add("connect-src", new)
-    return "; ".join(" ".join(tokens) for tokens in directives)
-
-
-def rewrite_csp(value: str, nonce: str, origin: Origin) -> str:
-    """A CSP header value: several policies may be joined with commas, and every one of them is enforced."""
-    return ", ".join(rewrite_policy(p.strip(), nonce, origin) for p in value.split(",") if p.strip())
-
-
-# --------------------------------------------------------------------------------------------------- HTML
-
-_META_RE = re.compile(rb"<meta\b[^>]*>", re.I)
-_ATTR_RE = re.compile(rb"""([^\s"'>/=]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
-_CSP_META = (b"content-security-policy", b"content-security-policy-report-only")
-_HEAD_END = re.compile(rb"</head\s*>", re.I)
-_BODY_START = re.compile(rb"<body\b[^>]*>", re.I)
-
-
-def _rewrite_meta(tag: bytes, nonce: str, origin: Origin) -> bytes:
-    attrs = {m[1].lower(): m for m in _ATTR_RE.finditer(tag)}
-    equiv, content = attrs.get(b"http-equiv"), attrs.get(b"content")
-    if equiv is None or content is None:
-        return tag
-    if (equiv[3] or equiv[4] or equiv[5] or b"").strip().lower() not in _CSP_META:
-        return tag
-    value = html.unescape((content[3] or content[4] or content[5] or b"").decode("latin-1"))
-    new = html.escape(rewrite_csp(value, nonce, origin), quote=True).encode("latin-1", "xmlcharrefreplace")
-    return tag[:content.start(2)] + b'"' + new + b'"' + tag[content.end(2):]
-
-
-def inject(document: bytes, nonce: str, origin: Origin, script_url: str) -> bytes:
-    """The HTML with our script tag added and every CSP <meta> tag allowing it. Works on bytes: both our
-    additions and the markup we look for are ASCII, so any ASCII-compatible charset passes through intact."""
-    tag = f'<script src="{html.escape(script_url)}" nonce="{nonce}" async></script>'.encode()
-    rewrite = lambda m: _rewrite_meta(m[0], nonce, origin)  # noqa: E731
-    if m := _HEAD_END.search(document):
-        # A CSP <meta> only counts inside <head>, so the (large) body need not be searched.
-        return _META_RE.sub(rewrite, document[:m.start()]) + tag + document[m.start():]
-    document = _META_RE.sub(rewrite, document)
-    if m := _BODY_START.search(document):
-        return document[:m.end()] + tag + document[m.end():]
-    return document + tag
-
-
-# --------------------------------------------------------------------------------------------------- addon
-
-def _script_bytes() -> bytes:
-    return resources.files("proxy").joinpath("static/notice.js").read_bytes()
-
-
-def _ascii_compatible(charset: str | None) -> bool:
-    return not charset or not re.match(r"^(utf-?16|utf-?32|ucs-?2|ucs-?4)", charset, re.I)
-
-
-class NoticeAddon:
-    """mitmproxy addon: serves notices on intercepted AI hosts and injects the banner script into their pages."""
-
-    def __init__(self, board: NoticeBoard,
-                 is_intercepted: Callable[[http.HTTPFlow], bool] | None = None) -> None:
-        self.board = board
-        self._is_intercepted = is_intercepted or (lambda flow: True)
-        self._script = _script_bytes()
-        self._script_url_path = f"{SCRIPT_PATH}?v={hashlib.sha256(self._script).hexdigest()[:12]}"
-
-    def _ours(self, flow: http.HTTPFlow) -> bool:
-        # TLS to a host is only terminated when it is intercepted; plain-http sites never get notices.
-        return flow.request.scheme == "https" and self._is_intercepted(flow)
-
-    def requestheaders(self, flow: http.HTTPFlow) -> None:
-        authority = flow.request.host_header or f"{flow.request.host}:{flow.request.port}"
-        flow.metadata[flowmeta.ORIGIN] = str(Origin.parse(f"{flow.request.scheme}://{authority}"))
-        # Our browser id is for the notice board only: remember it, and never hand the AI service a second
-        # stable identifier for the member of staff.
-        if COOKIE_NAME in flow.request.cookies:
-            if bid := browser_id(flow.request):
-                flow.metadata[flowmeta.BROWSER_ID] = bid
-            cookies = flow.request.cookies
-            del cookies[COOKIE_NAME]
-            if not cookies:
-                flow.request.headers.pop("cookie", None)
-
-    def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response is not None or not flow.request.path.startswith(PATH_PREFIX) or not self._ours(flow):
-            return
-        flow.metadata[flowmeta.INTERNAL] = True
-        path = flow.request.path.partition("?")[0]
-        if flow.request.method not in ("GET", "HEAD"):
-            flow.response = self._reply(405, b'{"error": "method not allowed"}', "application/json")
-        elif path == SCRIPT_PATH:
-            flow.response = self._reply(200, self._script, "text/javascript; charset=utf-8",
-                                        cache="public, max-age=86400, immutable")
-        elif path == NOTICES_PATH:
-            if flow.request.headers.get(POLL_HEADER) != "1":
-                flow.response = self._reply(403, b'{"error": "missing X-Pupilguard header"}', "application/json")
-                return
-            body = json.dumps({"notices": [n.to_json() for n in self.board.take(flow)]}).encode()
-            flow.response = self._reply(200, body, "application/json")
-            self._ensure_cookie(flow)
-        else:
-            flow.response = self._reply(404, b'{"error": "not found"}', "application/json")
-
-    def response(self, flow: http.HTTPFlow) -> None:
-        if flow.metadata.get(flowmeta.INTERNAL) or not self._wants_script(flow):
-            return
-        response = flow.response
-        assert response is not None
-        try:
-            document = response.content
-        except ValueError:            # a body we cannot decode is passed on untouched, without a banner
-            return
-        if document is None:
-            return
-        origin = Origin.parse(flow.metadata.get(flowmeta.ORIGIN) or f"https://{flow.request.host_header}")
-        nonce = secrets.token_urlsafe(18)
-        for name in ("content-security-policy", "content-security-policy-report-only"):
-            values = response.headers.get_all(name)
-            if values:
-                response.headers.set_all(name, [rewrite_csp(v, nonce, origin) for v in values])
-        response.content = inject(document, nonce, origin, f"{origin}{self._script_url_path}")
-        # The nonce lives in this body: a 304 revalidation could pair the cached body with a fresh CSP header.
-        response.headers.pop("etag", None)
-        response.headers.pop("last-modified", None)
-        self._ensure_cookie(flow)
-
-    def _wants_script(self, flow: http.HTTPFlow) -> bool:
-        response = flow.response
-        if response is None or response.stream or not self._ours(flow):
-            return False
-        if flow.request.method != "GET" or not (200 <= response.status_code < 300) \
-                or response.status_code in (204, 206):
-            return False
-        if flow.request.headers.get("sec-fetch-dest", "document").lower() != "document":
-            return False
-        mime, _, params = response.headers.get("content-type", "").partition(";")
-        if mime.strip().lower() != "text/html":
-            return False
-        if "attachment" in response.headers.get("content-disposition", "").lower():
-            return False
-        charset = re.search(r"charset\s*=\s*\"?([\w.:-]+)", params, re.I)
-        return _ascii_compatible(charset[1] if charset else None)
-
-    def _ensure_cookie(self, flow: http.HTTPFlow) -> None:
-        if flow_browser_id(flow) is None and flow.response is not None:
-            flow.response.headers.add(
-                "set-cookie",
-                f"{COOKIE_NAME}={secrets.token_urlsafe(24)}; Path=/; Secure; HttpOnly; SameSite=Lax; "
-                "Max-Age=31536000")
-
-    @staticmethod
-    def _reply(status: int, body: bytes, content_type: str, cache: str = "no-store") -> http.Response:
-        return http.Response.make(status, body, {
-            "content-type": content_type,
-            "cache-control": cache,
-            "x-content-type-options": "nosniff",
-            "cross-origin-resource-policy": "same-origin",
-        })

@@ -3,8 +3,8 @@
 The commands are taken from deploy/README.md itself (its ```sh step=… blocks), so the guide and this test cannot
 drift. They run as the guide says, into a scratch root (deploy/install.sh moves every path with PUPILGUARD_ROOT),
 with `sudo` standing for "as this user". Then both services start the way systemd would start them — the installed
-units' own command lines and environment files (proxy.systemd_unit) — and a prompt with a pupil's name and UPN is
-sent through the proxy to a local stand-in for api.openai.com, which must receive it redacted.
+units' own command lines and environment files (proxy.commands.systemd_unit) — and a prompt with a pupil's name and
+UPN is sent through the proxy to a local stand-in for api.openai.com, which must receive it redacted.
 
 The Python environment is the slow part: it is kept between runs (keyed by pyproject.toml and constraints.txt),
 and the installer brings it up to date as it would on a re-run after `git pull`.
@@ -27,9 +27,9 @@ import httpx
 import pytest
 import yaml
 
-from proxy.demo_upstream import serve, write_self_signed
-from proxy.systemd_unit import ServiceUnit
-from proxy.trial import DEMO_PROMPT, SAMPLE_ROSTER
+from proxy.commands.demo_upstream import serve, write_self_signed
+from proxy.commands.systemd_unit import ServiceUnit
+from proxy.commands.trial import DEMO_PROMPT, SAMPLE_ROSTER
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "deploy" / "README.md"

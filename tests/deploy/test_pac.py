@@ -8,7 +8,7 @@ import pytest
 
 from detectors.cli import main
 from proxy.catalogue import default_catalogue
-from proxy.pac import pac_file
+from proxy.commands.pac import pac_file
 
 
 def _arrays(pac: str) -> tuple[list[str], list[str]]:

@@ -16,9 +16,9 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proxy.addons.routing import parse_routes
 from proxy.catalogue import default_catalogue, normalise_host
-from proxy.pac import pac_file
-from proxy.routing import parse_routes
+from proxy.commands.pac import pac_file
 from tests.support.proxy import ThreadedServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -12,10 +12,9 @@ import zstandard
 from mitmproxy import http
 from mitmproxy.test import tflow
 
-from proxy.notices import (
-    COOKIE_NAME, NOTICES_PATH, SCRIPT_PATH, Notice, NoticeAddon, NoticeBoard, Origin, inject, rewrite_csp,
-    source_list_allows,
-)
+from proxy.addons.notices import NoticeAddon
+from proxy.csp import Origin, inject, rewrite_csp, source_list_allows
+from proxy.notices import COOKIE_NAME, NOTICES_PATH, SCRIPT_PATH, Notice, NoticeBoard
 
 ORIGIN = Origin.parse("https://chat.example.test")
 NONCE = "N0nce-abc_123"

@@ -132,7 +132,7 @@ def test_without_a_reader_pictures_pass_with_a_note_as_before():
 
 
 def test_every_picture_refusal_has_english_and_welsh_words():
-    from proxy.addon import _PICTURE_REASONS
+    from proxy.addons.guard import _PICTURE_REASONS
     from proxy.responses import REASON_SENTENCES, REASON_SENTENCES_CY
 
     for code in _PICTURE_REASONS | {"scanned_pdf"}:

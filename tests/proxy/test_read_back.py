@@ -14,7 +14,7 @@ from mitmproxy import http
 from mitmproxy.test import taddons
 
 from proxy.adapters import Extraction, extract_for
-from proxy.addon import PupilGuard
+from proxy.addons.guard import PupilGuard
 from proxy.catalogue import Catalogue
 
 ORIGINAL = "Write a report for Oliver Smith in 8B."

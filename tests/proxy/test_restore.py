@@ -12,7 +12,8 @@ from wsproto.frame_protocol import Opcode
 
 from detectors import Placeholders
 from proxy import flowmeta
-from proxy.restore import RestoreAddon, StreamRestorer, restore_text
+from proxy.addons.restore import RestoreAddon
+from proxy.restore import StreamRestorer, restore_text
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 from mitmproxy.test import taddons
 
 from detectors.roster import RosterKey, RosterKeySource
-from proxy.addon import PupilGuard
-from proxy.connect_guard import ConnectGuard
-from proxy.routing import Router
+from proxy.addons.connect_guard import ConnectGuard
+from proxy.addons.guard import PupilGuard
+from proxy.addons.routing import Router
 from proxy.settings import ProxySettings
 
 REQUIRED = {"PUPILGUARD_LISTEN": "127.0.0.1:3128", "PUPILGUARD_PROXY_DATA_DIR": "/var/lib/pupilguard/proxy"}

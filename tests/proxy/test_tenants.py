@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from detectors.allowlist import AllowlistError, load_allowlist
-from proxy.tenants import Plan, allow_hosts_regexes
+from proxy.addons.tenants import Plan, allow_hosts_regexes
 
 BASE = "version: 1\nprofiles: {staff: {}, pupil: {}}\ndefault_profile: pupil\ntools:\n"
 WS = "2f0c2a1e-7d1b-4c55-9a57-0d1c9e1b2a3f"

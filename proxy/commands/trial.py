@@ -30,7 +30,7 @@ import httpx
 import yaml
 from rich.console import Console
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE_ROSTER = REPO / "deploy" / "trial" / "sample-roster.csv"
 DEMO_HOST = "api.openai.com"
 DEMO_CHAT_HOST = "chatgpt.com"            # the demo chat page stands in for it
@@ -169,12 +169,12 @@ class Trial:
         return password_file.read_text(), htpasswd
 
     def start_demo_upstream(self) -> tuple[str, Path]:
-        from proxy.demo_upstream import write_self_signed
+        from proxy.commands.demo_upstream import write_self_signed
 
         cert, key = self.dir / "demo-upstream.pem", self.dir / "demo-upstream.key"
         write_self_signed(cert, key, [DEMO_HOST, DEMO_CHAT_HOST])
         address = _free_address("127.0.0.1:0")
-        demo = self._start("demo-upstream", sys.executable, "-m", "proxy.demo_upstream", "--listen", address,
+        demo = self._start("demo-upstream", sys.executable, "-m", "proxy.commands.demo_upstream", "--listen", address,
                            "--cert", str(cert), "--key", str(key))
         host, port = address.rsplit(":", 1)
         _wait_for(lambda: socket.create_connection((host, int(port)), timeout=1).close() is None,

@@ -78,12 +78,12 @@ def _run(settings: ProxySettings) -> int:
     from detectors.roster import RosterKeySource
     from proxy import central as central_mod
     from proxy.addons import default_addons
+    from proxy.addons.routing import parse_routes
     from proxy.allowlist_watch import AllowlistWatcher
     from proxy.catalogue import default_catalogue
     from proxy.central import CentralConfig
     from proxy.conversations import Conversations
     from proxy.metrics import AdminServer, Metrics
-    from proxy.routing import parse_routes
     from proxy.settings import ProxySettings, flag_name
     from proxy.spool import Delivery, Spool
     from proxy.workers import EngineSpec, PoolError, ScanPool
@@ -251,7 +251,7 @@ async def _serve(addons: list[Any], options: dict[str, Any]) -> int:
     from mitmproxy import options as mitm_options
     from mitmproxy.tools.dump import DumpMaster
 
-    # Large uploads are parsed in a thread (proxy/addon.py); hand the GIL back to the event loop sooner than
+    # Large uploads are parsed in a thread (proxy/addons/guard.py); hand the GIL back to the event loop sooner than
     # Python's default 5 ms, so that everyone else's requests keep moving meanwhile.
     sys.setswitchinterval(0.0005)
     master = DumpMaster(mitm_options.Options(), with_termlog=False, with_dumper=False)

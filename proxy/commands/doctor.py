@@ -58,8 +58,8 @@ class Check:
 def proxy_settings(unit: Path | None, command: list[str]) -> tuple[ProxySettings, str]:
     """(the proxy's settings, as it reads them from its flags, environment and env file; where they came from)."""
     from detectors.cli import build_parser
-    from proxy.cli import UserError, load_settings
-    from proxy.systemd_unit import ServiceUnit, UnitError
+    from proxy.commands.proxy import UserError, load_settings
+    from proxy.commands.systemd_unit import ServiceUnit, UnitError
 
     environment = dict(os.environ)
     if command:
@@ -235,8 +235,8 @@ def _reach(host: str, route: tuple[str, int] | None) -> str | None:
 
 def check_ai_hosts(settings: ProxySettings, allowlist) -> Check:
     """DNS and a TCP connection to port 443 (or the --route target) of every approved tool's hosts."""
+    from proxy.addons.routing import parse_routes
     from proxy.catalogue import default_catalogue
-    from proxy.routing import parse_routes
 
     routes = parse_routes(settings.route)
     tools = approved_hosts(allowlist, default_catalogue())

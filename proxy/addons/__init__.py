@@ -1,28 +1,41 @@
 """The proxy's mitmproxy addons, built in one place and in the order their hooks must run (as mitmproxy's own
 `default_addons()`).
 
-mitmproxy calls each hook on every addon in the order they were added, and several of ours depend on it; the
-comments in `default_addons` say why each one is where it is.
+Each module of this package is one addon: the hooks mitmproxy calls, using the collaborators around them in
+`proxy/` (which never import an addon). mitmproxy calls each hook on every addon in the order they were added,
+and several of ours depend on it; the comments in `default_addons` say why each one is where it is.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from proxy.addon import PupilGuard
-from proxy.connect_guard import ConnectGuard
-from proxy.notices import NoticeAddon, NoticeBoard
-from proxy.restore import RestoreAddon
-from proxy.routing import Router
-from proxy.settings import ProxySettings
-from proxy.tenants import TenantRestrictions
-from proxy.unknown_ai import UnknownAITools
-from proxy.unreachable import Reachability
+from proxy.addons.connect_guard import ConnectGuard
+from proxy.addons.guard import PupilGuard
+from proxy.addons.notices import NoticeAddon
+from proxy.addons.restore import RestoreAddon
+from proxy.addons.routing import Router
+from proxy.addons.tenants import TenantRestrictions
+from proxy.addons.unknown_ai import UnknownAITools
+from proxy.addons.unreachable import Reachability
+from proxy.notices import NoticeBoard
+
+if TYPE_CHECKING:  # only named in annotations; directory and ocr are imported only when they are switched on
+    from proxy.allowlist_watch import AllowlistWatcher
+    from proxy.catalogue import Catalogue
+    from proxy.conversations import Conversations
+    from proxy.directory import GroupDirectory
+    from proxy.metrics import Metrics
+    from proxy.ocr import Pictures
+    from proxy.settings import ProxySettings
+    from proxy.spool import Spool
+    from proxy.workers import ScanPool
 
 
-def default_addons(settings: ProxySettings, *, catalogue: Any, allowlist: Any, pool: Any, spool: Any, metrics: Any,
-                   conversations: Any, directory: Any = None, pictures: Any = None,
-                   state: dict[str, str] | None = None) -> list[Any]:
-    """Every addon of `pupilguard proxy`, from its settings and the collaborators `proxy.cli` starts."""
+def default_addons(settings: ProxySettings, *, catalogue: Catalogue, allowlist: AllowlistWatcher, pool: ScanPool,
+                   spool: Spool, metrics: Metrics, conversations: Conversations,
+                   directory: GroupDirectory | None = None, pictures: Pictures | None = None,
+                   state: dict[str, str] | None = None) -> list[object]:
+    """Every addon of `pupilguard proxy`, from its settings and the collaborators `proxy.commands.proxy` starts."""
     board = NoticeBoard()
     guard = PupilGuard(catalogue=catalogue, allowlist=allowlist, pool=pool, spool=spool, metrics=metrics,
                        conversations=conversations, notices=board, directory=directory, pictures=pictures)

@@ -28,13 +28,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mitmproxy import ctx, http
 
 from detectors.allowlist import TenantRestriction
 from proxy import responses
 from proxy.catalogue import normalise_host
+
+if TYPE_CHECKING:
+    from proxy.allowlist_watch import AllowlistWatcher
 
 log = logging.getLogger("pupilguard.proxy")
 
@@ -118,7 +121,7 @@ class TenantRestrictions:
     sign-in hosts as the allowlist changes. Runs after the pupilguard addon (a refused request gets nothing) and
     before routing (the host is still the one the client named)."""
 
-    def __init__(self, allowlist: Any, base_allow_hosts: Sequence[str]) -> None:
+    def __init__(self, allowlist: AllowlistWatcher, base_allow_hosts: Sequence[str]) -> None:
         self.allowlist, self.base = allowlist, list(base_allow_hosts)
         self._seen: Any = None
         self.plan = Plan([])

@@ -16,7 +16,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mitmproxy import ctx, http
 
@@ -24,9 +24,16 @@ from detectors.ai_domains import AIDomains, AIDomainsError, parse_ai_domains
 from detectors.events import Event
 from proxy.catalogue import normalise_host
 
+if TYPE_CHECKING:  # only named in annotations (the directory is imported only with --proxyauth ldap:...)
+    from proxy.allowlist_watch import AllowlistWatcher
+    from proxy.catalogue import Catalogue
+    from proxy.directory import GroupDirectory
+    from proxy.metrics import Metrics
+    from proxy.spool import Spool
+
 log = logging.getLogger("pupilguard.proxy")
 
-SHIPPED = Path(__file__).with_name("data") / "ai_domains.txt"
+SHIPPED = Path(__file__).parents[1] / "data" / "ai_domains.txt"  # proxy/data
 TOOL = "uncatalogued"  # the event's tool id: one bucket, told apart by host
 REASON = "uncatalogued_ai_tool"
 _REPEAT_S = 60.0  # a browser opens many connections to one site: one event per person and host per minute
@@ -49,8 +56,9 @@ def load_domains(central: Path | None = None) -> AIDomains:
 
 
 class UnknownAITools:
-    def __init__(self, *, catalogue: Any, allowlist: Any, spool: Any, metrics: Any = None,
-                 central: Path | None = None, directory: Any = None) -> None:
+    def __init__(self, *, catalogue: Catalogue, allowlist: AllowlistWatcher, spool: Spool,
+                 metrics: Metrics | None = None, central: Path | None = None,
+                 directory: GroupDirectory | None = None) -> None:
         self.catalogue, self.allowlist, self.spool, self.metrics = catalogue, allowlist, spool, metrics
         self.central, self.directory = central, directory
         self.domains = load_domains(central)

@@ -22,7 +22,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mitmproxy import ctx, exceptions, http
 
@@ -33,14 +33,18 @@ from proxy.adapters import Extraction, Unreadable, extract_for, extract_ws
 from proxy.adapters.images import ImageReader, reading_images
 from proxy.allowlist_watch import AllowlistWatcher
 from proxy.bodies import BodyError, BodyTooLarge, decode_request_body
-from proxy.catalogue import normalise_host
+from proxy.catalogue import Catalogue, normalise_host
 from proxy.channels import Channels, KnownClean, ServiceCookies, masked_path
 from proxy.conversations import Conversations
 from proxy.metrics import Metrics
-from proxy.notices import Notice, flow_browser_id
+from proxy.notices import Notice, NoticeBoard, flow_browser_id
 from proxy.settings import add_options
 from proxy.spool import Spool, SpoolError
 from proxy.workers import ScanPool
+
+if TYPE_CHECKING:  # imported only when switched on: --proxyauth ldap:..., OCR
+    from proxy.directory import GroupDirectory
+    from proxy.ocr import Pictures
 
 log = logging.getLogger("pupilguard.proxy")
 
@@ -62,16 +66,16 @@ class _Who:
 
 
 class PupilGuard:
-    """Decisions on the wire. Collaborators are started by `pupilguard proxy` (proxy/cli.py) and passed in by
-    `default_addons` (proxy/addons.py)."""
+    """Decisions on the wire. Collaborators are started by `pupilguard proxy` (proxy/commands/proxy.py) and passed
+    in by `default_addons` (proxy/addons/__init__.py)."""
 
-    def __init__(self, *, catalogue: Any, allowlist: AllowlistWatcher, pool: ScanPool, spool: Spool,
-                 metrics: Metrics, conversations: Conversations | None = None, notices: Any = None,
-                 directory: Any = None, pictures: Any = None) -> None:
+    def __init__(self, *, catalogue: Catalogue, allowlist: AllowlistWatcher, pool: ScanPool, spool: Spool,
+                 metrics: Metrics, conversations: Conversations | None = None, notices: NoticeBoard | None = None,
+                 directory: GroupDirectory | None = None, pictures: Pictures | None = None) -> None:
         self.catalogue, self.allowlist, self.pool, self.spool = catalogue, allowlist, pool, spool
         self.metrics, self.notices = metrics, notices
-        self.directory = directory  # proxy.directory.GroupDirectory with --proxyauth ldap:..., else None
-        self.pictures = pictures  # proxy.ocr.Pictures: the text in images and scanned PDFs; None = not read
+        self.directory = directory  # with --proxyauth ldap:..., else None
+        self.pictures = pictures  # the text in images and scanned PDFs; None = not read
         self.conversations = conversations or Conversations()
         self.service_cookies, self.known_clean = ServiceCookies(), KnownClean()
 

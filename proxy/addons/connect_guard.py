@@ -26,11 +26,12 @@ from mitmproxy.proxy import layers
 from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError
 
+from proxy.catalogue import Catalogue
 from proxy.settings import add_options
 
 __all__ = ["ConnectGuard", "ProviderRange", "load_provider_ranges", "parse_networks"]
 
-SHIPPED_RANGES = Path(__file__).with_name("data") / "provider_ranges.yaml"
+SHIPPED_RANGES = Path(__file__).parents[1] / "data" / "provider_ranges.yaml"  # proxy/data
 
 log = logging.getLogger("pupilguard.proxy")
 
@@ -68,8 +69,8 @@ def load_provider_ranges(path: Path | str) -> list[ProviderRange]:
 
 
 class ConnectGuard:
-    def __init__(self, catalogue: Any = None) -> None:
-        self.catalogue = catalogue  # proxy.catalogue.Catalogue: which service a host belongs to
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self.catalogue = catalogue  # which service a host belongs to
         self.allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         self.ranges: list[ProviderRange] = []
         self._inspected: dict[str, ProviderRange] = {}  # client connection id -> range of the address it tunnels to
