@@ -7,6 +7,7 @@ between an address and its postcode is a place, not a person, whatever NER guess
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from presidio_analyzer import RecognizerResult
 
@@ -70,8 +71,11 @@ def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[Recogn
         while words and ((words[0].group().islower() and words[0].group() in STOP_WORDS)
                          or (len(words) > 1 and words[0].group().lower() in _TITLES)):
             words.pop(0)  # "the Head", "Ms Desai": the title is no part of the value (TitledNameRecognizer's too)
-        while words and words[-1].group().islower() and words[-1].group() in STOP_WORDS:
-            words.pop()
+        while words and ((words[-1].group().islower() and words[-1].group() in STOP_WORDS)
+                         or words[-1].group().lower() in _titles()):
+            words.pop()  # "Caro Sr.": a title ends no name
+        if words and all(w.group().lower() in _greetings() for w in words):
+            continue  # the greeting NER took for a forename ("Caro Sr." -> "Caro")
         if words and (words[0].start(), words[-1].end()) == (r.start, r.end):
             out.append(r)  # untouched: NER's call stands
             continue
@@ -85,6 +89,23 @@ def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[Recogn
 
 
 _TITLES = frozenset("mr mrs ms miss mx dr prof sir dame".split())
+
+
+@cache
+def _titles() -> frozenset[str]:
+    """Titles in every cue language ("Sr", "Pani", "Domnul"), as lower case."""
+    from detectors.recognisers.name_cues import language_cues
+
+    return _TITLES | {t.lower().rstrip(".") for cues in language_cues().values() for t in cues.get("titles", ())
+                      if len(t.rstrip(".")) > 1}  # not French "M.": "Theo M" ends with an initial
+
+
+@cache
+def _greetings() -> frozenset[str]:
+    """One-word greetings in every cue language ("Caro", "Annwyl", "Dear")."""
+    from detectors.recognisers.name_cues import language_cues
+
+    return frozenset(g.lower() for cues in language_cues().values() for g in cues.get("greetings", ()) if " " not in g)
 
 # Column headings of MIS exports, mark books and mail-merge files (SIMS, Arbor, Wonde, Xporter), besides ordinary
 # words: a row made of these is a table's heading row, whatever NER makes of "ParentSurname" or "Adno".

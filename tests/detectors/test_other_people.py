@@ -41,6 +41,9 @@ OTHER_PEOPLE = [
     ("Please ask the Mendoza kids to wait in reception.", "Please ask the [PERSON_1] kids to wait in reception."),
     ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
      "Write a letter to the Romans as a Celtic chief, then one to the Victorians."),
+    # -- a greeting and a title are no part of a name, in any language
+    ('Can you check my Portuguese? "Caro Sr. Patel, o Oliver esteve muito bem esta semana."',
+     'Can you check my Portuguese? "Caro Sr. [PUPIL_1], o [PUPIL_2] esteve muito bem esta semana."'),
     # -- a name signed alone under an e-mail whose header named the sender, even when it is also a word
     ("From: Dean Fairclough <d.fairclough@example.com>\nIs the trip still on?\nDean",
      "From: [PERSON_1] <[EMAIL_1]>\nIs the trip still on?\n[PERSON_2]"),
