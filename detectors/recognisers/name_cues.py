@@ -51,23 +51,31 @@ class CueNameRecognizer(LocalRecognizer):
         self.sign_off = re.compile(rf"(?<![\w-]){any_of(pick('sign_offs'))}[ \t]*[,.!-]?[ \t]*\n?[ \t]*(?:{titles})?"
                                    rf"{_NAME}[ \t]*(?=[\n\"\u201d']|$)")
         self.titled = re.compile(rf"(?<![\w-]){titles}{_NAME}")
+        # Titles no English word or place shares ("Sr.", "Pani", "Domnul"), read in English passages too: a Portuguese
+        # greeting quoted in an English request is often too short to be judged Portuguese.
+        from detectors.wordlists import places, word_names
+
+        own = [t for t in pick("titles") if t[:1].isupper() and len(t.rstrip(".")) > 1 and t not in TITLES
+               and t.lower().rstrip(".") not in word_names() and t.lower() not in places()]
+        self._common = word_names()
+        self.titled_anywhere = re.compile(rf"(?<![\w-]){any_of(own, ignore_case=False)}\.?[ \t]+(?=[{_UP}]){_NAME}")
         # the name must start with a capital, so "at rieni Cai" leaves "rieni Cai" to the next cue
         self.cued = re.compile(rf"(?<![\w-]){any_of(pick('before_name'))}[ \t]*[:,]?[ \t]+(?=[{_UP}]){_NAME}")
         self._not_names = frozenset(w.lower() for w in pick("not_names"))
 
     def analyze(self, text, entities, nlp_artifacts=None):
         spans = foreign_spans(text)
-        if not spans:
-            return []
         results = []
-        for start, end in spans:
-            for pattern in (self.greeting, self.sign_off, self.titled, self.cued):
+        cued = (self.greeting, self.sign_off, self.titled, self.cued)
+        for start, end, patterns in [*((s, e, cued) for s, e in spans), (0, len(text), (self.titled_anywhere,))]:
+            for pattern in patterns:
                 for m in pattern.finditer(text, start, end):
                     words = m.group("name").split()
                     kept = []
                     for word in words:
-                        if not word[0].isupper() or word.lower() in self._not_names:
-                            break  # "Annwyl Rieni", "Siân yn": a name stops at the first word that is not one
+                        if not word[0].isupper() or word.lower() in self._not_names or (
+                                pattern is self.titled_anywhere and word.lower() in self._common):
+                            break  # "Annwyl Rieni", "Siân yn", "Sr. Principal": a name stops at a word
                         kept.append(word)
                     if pattern is self.sign_off and len(kept) < len(words):
                         continue  # a signing line is a name only if all of it is: not "Conducerea școlii"

@@ -44,6 +44,9 @@ OTHER_PEOPLE = [
     # -- a greeting and a title are no part of a name, in any language
     ('Can you check my Portuguese? "Caro Sr. Patel, o Oliver esteve muito bem esta semana."',
      'Can you check my Portuguese? "Caro Sr. [PUPIL_1], o [PUPIL_2] esteve muito bem esta semana."'),
+    # a title that is no English word marks a name even where the passage reads as English
+    ('Check my Portuguese: "Caro Sr. Fernandes, o Oliver esteve bem." The Sr. Principal sent it.',
+     'Check my Portuguese: "Caro Sr. [PERSON_1], o [PUPIL_1] esteve bem." The Sr. Principal sent it.'),
     # -- a name signed alone under an e-mail whose header named the sender, even when it is also a word
     ("From: Dean Fairclough <d.fairclough@example.com>\nIs the trip still on?\nDean",
      "From: [PERSON_1] <[EMAIL_1]>\nIs the trip still on?\n[PERSON_2]"),
