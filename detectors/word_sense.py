@@ -115,13 +115,15 @@ def names_a_group(text: str, start: int, end: int) -> bool:
 
 
 # A name that is also a word or a place, inside a place's name: "Sutton Park", "Hope Street", "Grace Academy",
-# "the River Shannon", "Loch Lomond", "Afon Taf". (Not Hall, Hill, Green, Wood: surnames as often.)
+# "the River Shannon", "Loch Lomond", "Afon Taf", "Ysgol Pen y Bryn". (Not Hall, Hill, Green, Wood: surnames as
+# often.)
 _PLACE_NOUN_AFTER = re.compile(r"[ \t]+(?:Park|Road|Street|Lane|Avenue|Close|Drive|Square|Crescent|Terrace|Gardens|"
                                r"Centre|Center|Academy|School|Primary|College|University|Bridge|Station|Harbour|"
                                r"Castle|Museum|Library|Church|Chapel|Cathedral|Stadium|Arena|Zoo|Farm|Forest|Beach|"
                                r"Island|Valley|Hospital|Surgery|Heol|Stryd|Ffordd)\b")
 _FEATURE_BEFORE = re.compile(r"\b(?:River|Lake|Loch|Lough|Mount|Mt\.?|Afon|Llyn|Cape|Port|Isle of|Vale of|Bay of|"
-                             r"Sea of|Ben|Glen|Ynys|Mynydd|Bae|Cwm)[ \t]+$")
+                             r"Sea of|Ben|Glen|Ynys|Mynydd|Bae|Cwm)[ \t]+$"
+                             r"|\b[A-Z][\w'\u2019]*[ -]yr?[ -]$")  # "Pen y Bryn", "Tan-y-Bwlch": no one is "the Bryn"
 
 
 def in_a_place_name(text: str, start: int, end: int) -> bool:
@@ -191,6 +193,8 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
         return True
     if _a_place_here(text, start, end, words):
         return True
+    if raw[0] in ("y", "yr") or (len(words) == 1 and in_a_place_name(text, start, end)):
+        return True  # "Pen y Bryn", "Sutton Park": a place's name (a Welsh article starts no one's name)
     if len(words) == 1 and _ATTRIBUTIVE_BEFORE.search(text, max(0, start - 5), start) \
             and (m := _LOWER_WORD_AFTER.match(text, end)) and english_ordinary(m.group(1), common) \
             and m.group(1) not in _PERSON_NOUNS:

@@ -17,6 +17,7 @@ Holly,Young,3
 Ivy,Carter,3
 Seren,Farah,2
 Harvey,Roberts,10
+Bryn,Jones,4
 """
 
 
@@ -41,6 +42,7 @@ def word_engine(tmp_path_factory):
     "Sut mae Kate Roberts yn portreadu tlodi yn Te yn y Grug?",
     # inside a place's name, and a name used as an adjective
     "Our sports day is at Chester Park this year; then a walk along the River Kent.",
+    "Directions to Ysgol Gynradd Pen y Bryn, Heol Penlan, Abertawe SA5 7BU, please.",
     "Explain the Tudor rose and the Wars of the Roses for Year 8.",
     # a timetable's key
     "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
