@@ -48,6 +48,8 @@ def test_terms_found_with_subtype(special, text, term, subtype):
     "Add up the scores and press enter",
     "Rydyn ni'n casglu arian ar gyfer Plant Mewn Angen",  # the BBC's Children in Need appeal, in Welsh
     "PE = Physical Education, RE = Religious Education",  # "education" alone is no special category
+    "He wants to study mental health nursing at university",  # a career
+    "She played the role of a refugee in the school play",  # a part played
 ])
 def test_topic_mentions_and_ordinary_words_are_not_findings(special, text):
     assert found(special, text) == []
