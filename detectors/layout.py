@@ -57,9 +57,10 @@ def _ordinary(word: str) -> bool:
 
 
 def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """NER's PERSON spans trimmed of the lower-case stop words at their ends ("the Head of" -> "Head"), and of a
-    postcode they ran into ("Nottingham NG2"); dropped when no word that could be a name is left. A particle of
-    a name ("de la Cruz", "ap Rhys") is no stop word and stays."""
+    """NER's PERSON spans cut where they list two people ("Dave and Lily"), trimmed of the lower-case stop words at
+    their ends ("the Head of" -> "Head"), titles at their ends ("Caro Sr."), and of a postcode they ran into
+    ("Nottingham NG2"); dropped when no word that could be a name is left. A particle of a name ("de la Cruz", "ap
+    Rhys") is no stop word and stays."""
     postcodes = [r for r in results if r.entity_type == "UK_POSTCODE"]
     out: list[RecognizerResult] = []
     for r in results:
@@ -67,25 +68,42 @@ def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[Recogn
             out.append(r)
             continue
         end = min([r.end, *(p.start for p in postcodes if r.start < p.start < r.end)])
-        words = list(_WORD.finditer(text, r.start, end))
-        while words and ((words[0].group().islower() and words[0].group() in STOP_WORDS)
-                         or (len(words) > 1 and words[0].group().lower() in _TITLES)):
-            words.pop(0)  # "the Head", "Ms Desai": the title is no part of the value (TitledNameRecognizer's too)
-        while words and ((words[-1].group().islower() and words[-1].group() in STOP_WORDS)
-                         or words[-1].group().lower() in _titles()):
-            words.pop()  # "Caro Sr.": a title ends no name
-        if words and all(w.group().lower() in _greetings() for w in words):
-            continue  # the greeting NER took for a forename ("Caro Sr." -> "Caro")
-        if words and (words[0].start(), words[-1].end()) == (r.start, r.end):
-            out.append(r)  # untouched: NER's call stands
-            continue
-        if not words or not any(_could_be_a_name(w.group()) for w in words):
-            continue
-        r = RecognizerResult(r.entity_type, words[0].start(), words[-1].end(), r.score,
-                             analysis_explanation=r.analysis_explanation,
-                             recognition_metadata=dict(r.recognition_metadata or {}))
-        out.append(r)
+        pieces = _LIST_JOIN.split(text[r.start:end])
+        listed = len(pieces) > 1  # each side of "and" was a name to NER
+        offset = r.start
+        for piece in pieces:
+            words = list(_WORD.finditer(text, offset, offset + len(piece)))
+            offset += len(piece) + (len(m.group()) if (m := _LIST_JOIN.match(text, offset + len(piece))) else 0)
+            while words and ((words[0].group().islower() and words[0].group() in STOP_WORDS)
+                             or (len(words) > 1 and words[0].group().lower() in _TITLES)):
+                words.pop(0)  # "the Head", "Ms Desai": the title is no part of the value (TitledNameRecognizer's too)
+            while words and ((words[-1].group().islower() and words[-1].group() in STOP_WORDS)
+                             or words[-1].group().lower() in _titles()
+                             or (len(words) > 1 and words[-1].group().lower() in _INSTRUCTIONS
+                                 and _NEW_SENTENCE.fullmatch(text, words[-2].end(), words[-1].start()))):
+                words.pop()  # "Caro Sr.": a title ends no name; "Gemma R. Make it a table": a new sentence
+            if words and all(w.group().lower() in _greetings() for w in words):
+                continue  # the greeting NER took for a forename ("Caro Sr." -> "Caro")
+            if words and (words[0].start(), words[-1].end()) == (r.start, r.end):
+                out.append(r)  # untouched: NER's call stands
+                continue
+            with_initial = len(words) > 1 and len(words[-1].group()) == 1 and words[-1].group().isupper() \
+                and words[0].group()[:1].isupper()  # "Gemma R.": a forename and a surname's initial
+            named = with_initial or any(_could_be_a_name(w.group()) or (listed and w.group()[:1].isupper())
+                                        for w in words)
+            if not words or not named:
+                continue
+            out.append(RecognizerResult(r.entity_type, words[0].start(), words[-1].end(), r.score,
+                                        analysis_explanation=r.analysis_explanation,
+                                        recognition_metadata=dict(r.recognition_metadata or {})))
     return out
+
+
+_LIST_JOIN = re.compile(r"[ \t]+(?:and|&)[ \t]+")
+_NEW_SENTENCE = re.compile(r"[.!?][ \t]+")
+# Words that open the request after a pasted name ("... Gemma R. Make it a table"), never a surname after an initial
+_INSTRUCTIONS = frozenset("""make write put turn format sort create can could please thanks use add list draft give
+change keep send check also then rewrite summarise summarize translate""".split())
 
 
 _TITLES = frozenset("mr mrs ms miss mx dr prof sir dame".split())

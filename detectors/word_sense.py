@@ -22,6 +22,8 @@ from bisect import bisect_right
 from functools import cache, lru_cache
 from importlib import resources
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from detectors.language import ENGLISH, passages, welsh_mutations
 
 __all__ = ["CALENDAR", "date_here", "english_ordinary", "in_a_place_name", "in_literature_question", "language_at",
@@ -186,8 +188,8 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     words = [fold(w) for w in raw]
     if not words or any(len(w) == 1 and w.isupper() for w in raw) or re.search(r"[A-Z]\w*-[A-Z]", text[start:end]):
         return not words  # "Al B": a name and a surname initial; "Kerry-Ann": a double forename
-    if any(w in not_people or w in SCHOOL_WORDS for w in words):
-        return True
+    if any((w in not_people and w not in STOP_WORDS) or w in SCHOOL_WORDS for w in words):
+        return True  # (not "and", "in", "with": Python keywords, but inside "Dave and Lily" a join)
     if len(words) > 1 and (words[0] in _SAINT_OR_ROYAL or words[0] in _ORGANISATION_FIRST or (
             words[-1] in _PLACE_ENDS and all(english_ordinary(w, common) for w in words[:-1]))):
         return True

@@ -41,6 +41,10 @@ OTHER_PEOPLE = [
     ("Please ask the Mendoza kids to wait in reception.", "Please ask the [PERSON_1] kids to wait in reception."),
     ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
      "Write a letter to the Romans as a Celtic chief, then one to the Victorians."),
+    # -- NER's one span over two people is two names; a new sentence after an initial is no part of a name
+    ("Thanks to Dave and Lily for running the bake sale.", "Thanks to [PERSON_1] and [PERSON_2] for running the bake sale."),
+    ("Here's our rota: Wednesday – Mr Obi, Thursday – Gemma R. Make it a table.",
+     "Here's our rota: Wednesday – Mr [PERSON_1], Thursday – [PERSON_2]. Make it a table."),
     # -- a greeting and a title are no part of a name, in any language
     ('Can you check my Portuguese? "Caro Sr. Patel, o Oliver esteve muito bem esta semana."',
      'Can you check my Portuguese? "Caro Sr. [PUPIL_1], o [PUPIL_2] esteve muito bem esta semana."'),
