@@ -3,7 +3,8 @@
 A .docx or .xlsx is a zip of parts whose kinds are listed in [Content_Types].xml; which parts exist is up to the
 sender, not to a list of names we know. SmartArt, charts and chart sheets,
 comments and threaded comments, glossary documents, altChunk imports, image alt text (docPr descr/title), formulas,
-headers and footers, data-validation lists, defined names, strict-OOXML parts - all are read here, as one text.
+headers and footers, data-validation lists, defined names, strict-OOXML parts, and the text in its pictures (OCR,
+when the proxy reads pictures: images.py) - all are read here, as one text.
 They are scanned but cannot be rewritten: a redaction there makes rebuild give None, and the proxy blocks the file.
 Document properties (core, app, custom) and who wrote comments and changes are read and rewritten by
 properties.py, and skipped here.
@@ -21,6 +22,7 @@ from lxml import etree
 from .base import CannotRead
 from .edits import XML_PARSER
 from .fields import opaque
+from .images import current_reader, image_kind
 from .properties import AUTHORSHIP
 
 __all__ = ["package_text"]
@@ -112,7 +114,13 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         elif ctype.endswith("vmlDrawing") or name.lower().endswith(".vml"):
             lines += _vml_text(name, data, owned)  # legacy shapes: every comment of a spreadsheet has one
         elif _MEDIA.search(ctype) or "printerSettings" in ctype:
-            continue  # pictures and sounds (no OCR, as for uploads), fonts, printer settings
+            if image_kind(data) is not None and current_reader() is not None:
+                # A picture (a class list screenshot pasted into a document, the page thumbnail) is read with OCR
+                # as an uploaded one is: skipped, the names it shows left with the file. Told by its bytes, not
+                # its declared type; read-only here, so a name in it blocks the file, and a picture that cannot
+                # be read refuses it.
+                lines += read_file(data, name)
+            continue  # sounds, videos, fonts, printer settings; pictures when the proxy reads none (no OCR)
         elif _EMBEDDED_DOCUMENT.search(ctype) or data.startswith(b"PK\x03\x04") or data.startswith(b"%PDF"):
             lines += read_file(data, name)  # an embedded workbook or document: read it whole, or CannotRead
         elif _TEXT_TYPES.search(ctype) or name.lower().endswith((".mht", ".html", ".htm", ".txt", ".rtf")):
