@@ -114,11 +114,10 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         elif ctype.endswith("vmlDrawing") or name.lower().endswith(".vml"):
             lines += _vml_text(name, data, owned)  # legacy shapes: every comment of a spreadsheet has one
         elif _MEDIA.search(ctype) or "printerSettings" in ctype:
-            if image_kind(data) is not None and current_reader() is not None:
-                # A picture (a class list screenshot pasted into a document, the page thumbnail) is read with OCR
-                # as an uploaded one is: skipped, the names it shows left with the file. Told by its bytes, not
-                # its declared type; read-only here, so a name in it blocks the file, and a picture that cannot
-                # be read refuses it.
+            if _readable_media(data):
+                # Skipped, a class list screenshot pasted into a document left with the file unread, as did text
+                # or a document under a picture's name. Read-only here: a name in it blocks the file, and a
+                # picture that cannot be read refuses it.
                 lines += read_file(data, name)
             continue  # sounds, videos, fonts, printer settings; pictures when the proxy reads none (no OCR)
         elif _EMBEDDED_DOCUMENT.search(ctype) or data.startswith(b"PK\x03\x04") or data.startswith(b"%PDF"):
@@ -128,6 +127,16 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         else:
             raise CannotRead(f"file_embedded_object:{ctype.rsplit('.', 1)[-1][:40] or 'unknown'}")
     return "\n".join(lines)
+
+
+def _readable_media(data: bytes) -> bool:
+    """A part declared a picture, sound or font whose bytes are something we read, as an upload would be: a picture
+    (OCR, when the proxy reads pictures: images.py), a document, or text. Told by its bytes, never the declared
+    type; anything else (a real sound, a font, a picture with no OCR) is skipped."""
+    from .files import sniff_text  # files.py imports this module, so its text sniffing is imported when used
+
+    return ((image_kind(data) is not None and current_reader() is not None)
+            or data.startswith((b"PK\x03\x04", b"%PDF")) or sniff_text(data) is not None)
 
 
 _LENIENT = etree.HTMLParser(no_network=True)

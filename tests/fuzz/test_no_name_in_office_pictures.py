@@ -6,7 +6,8 @@ JSON (OpenAI's input_file), the ways the AI services take files. First in proces
 the real OCR (Tesseract) exactly as the proxy runs them, with random pupils, wording, formats and files; then
 through a real `pupilguard proxy`, where what the fake upstream received is unzipped and each picture in it read
 back with OCR. A name beside special-category information (an EHCP) is blocked as special; a picture in the file
-that cannot be read refuses the file, as an unreadable uploaded picture does; a picture naming nobody passes.
+that cannot be read refuses the file, as an unreadable uploaded picture does; text or a document stored under a
+picture's name is read too; a picture naming nobody passes.
 """
 from __future__ import annotations
 
@@ -118,6 +119,14 @@ def office_with_picture(kind: str, image: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(document)) as zf:  # the builders really put the picture where Office does
         assert any(n.startswith(MEDIA[kind]) and zf.read(n) == image for n in zf.namelist())
     return document
+
+
+def make_docx_naming(text: str) -> bytes:
+    d = docx.Document()
+    d.add_paragraph(text)
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
 
 
 def with_media_replaced(document: bytes, kind: str, data: bytes) -> bytes:
@@ -284,6 +293,23 @@ def test_a_corrupt_picture_in_an_office_file_refuses_the_file(engine):
     for how in ("multipart", "base64 in JSON"):
         out, why = send(engine, "docx", document, how)
         assert out is None and why == "unreadable:image_unreadable", (how, why)
+
+
+DISGUISES = {  # what can sit under a picture's name (and declared type) in word/media
+    "text": b"Pupil list\nLeo Fischer, 7A, EHCP (autism)\n",
+    "UTF-16 text": "Pupil list\nLeo Fischer, 7A, EHCP (autism)\n".encode("utf-16-le"),
+    "a document": make_docx_naming("Leo Fischer has an EHCP (autism)."),
+}
+
+
+@pytest.mark.parametrize("disguise", sorted(DISGUISES))
+def test_whatever_hides_under_a_pictures_name_in_an_office_file_is_read(engine, disguise):
+    """A part is what its bytes are: text or a document named image1.png is read, with or without OCR."""
+    document = with_media_replaced(office_with_picture("docx", picture(["Year 7"])), "docx", DISGUISES[disguise])
+    out, why = send(engine, "docx", document, "multipart")
+    assert out is None and why == "block:special_category_with_identifier", why
+    body, ctype = multipart("notes.docx", document, MIME["docx"])
+    assert any("Fischer" in t for t in extract("upload", body, ctype, "/v1/files").texts)  # no reader: still read
 
 
 @pytest.mark.slow
