@@ -80,7 +80,8 @@ _P = ('xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
       'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"')
 _RELS = '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{}">{{}}</Relationships>'.format(
     "http://schemas.openxmlformats.org/package/2006/relationships")
-_REL = '<Relationship Id="{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{}" Target="{}"/>'
+_REL = ('<Relationship Id="{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{}" '
+        'Target="{}"/>')
 
 
 def _pptx(image: bytes, ext: str) -> bytes:
