@@ -3,7 +3,8 @@
 A .docx or .xlsx is a zip of parts whose kinds are listed in [Content_Types].xml; which parts exist is up to the
 sender, not to a list of names we know. SmartArt, charts and chart sheets,
 comments and threaded comments, glossary documents, altChunk imports, image alt text (docPr descr/title), formulas,
-headers and footers, data-validation lists, defined names, strict-OOXML parts - all are read here, as one text.
+headers and footers, data-validation lists, defined names, strict-OOXML parts, and the text in its pictures (OCR,
+when the proxy reads pictures: images.py) - all are read here, as one text.
 They are scanned but cannot be rewritten: a redaction there makes rebuild give None, and the proxy blocks the file.
 Document properties (core, app, custom) and who wrote comments and changes are read and rewritten by
 properties.py, and skipped here.
@@ -21,6 +22,7 @@ from lxml import etree
 from .base import CannotRead
 from .edits import XML_PARSER
 from .fields import opaque
+from .images import current_reader, image_kind
 from .properties import AUTHORSHIP
 
 __all__ = ["package_text"]
@@ -112,7 +114,12 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         elif ctype.endswith("vmlDrawing") or name.lower().endswith(".vml"):
             lines += _vml_text(name, data, owned)  # legacy shapes: every comment of a spreadsheet has one
         elif _MEDIA.search(ctype) or "printerSettings" in ctype:
-            continue  # pictures and sounds (no OCR, as for uploads), fonts, printer settings
+            if _readable_media(data):
+                # Skipped, a class list screenshot pasted into a document left with the file unread, as did text
+                # or a document under a picture's name. Read-only here: a name in it blocks the file, and a
+                # picture that cannot be read refuses it.
+                lines += read_file(data, name)
+            continue  # sounds, videos, fonts, printer settings; pictures when the proxy reads none (no OCR)
         elif _EMBEDDED_DOCUMENT.search(ctype) or data.startswith(b"PK\x03\x04") or data.startswith(b"%PDF"):
             lines += read_file(data, name)  # an embedded workbook or document: read it whole, or CannotRead
         elif _TEXT_TYPES.search(ctype) or name.lower().endswith((".mht", ".html", ".htm", ".txt", ".rtf")):
@@ -120,6 +127,16 @@ def package_text(zf: zipfile.ZipFile, owned: Owned, read_file: Callable[[bytes, 
         else:
             raise CannotRead(f"file_embedded_object:{ctype.rsplit('.', 1)[-1][:40] or 'unknown'}")
     return "\n".join(lines)
+
+
+def _readable_media(data: bytes) -> bool:
+    """A part declared a picture, sound or font whose bytes are something we read, as an upload would be: a picture
+    (OCR, when the proxy reads pictures: images.py), a document, or text. Told by its bytes, never the declared
+    type; anything else (a real sound, a font, a picture with no OCR) is skipped."""
+    from .files import sniff_text  # files.py imports this module, so its text sniffing is imported when used
+
+    return ((image_kind(data) is not None and current_reader() is not None)
+            or data.startswith((b"PK\x03\x04", b"%PDF")) or sniff_text(data) is not None)
 
 
 _LENIENT = etree.HTMLParser(no_network=True)
