@@ -37,6 +37,8 @@ _LEET = {"0": "o", "1": "il", "!": "il", "|": "il", "3": "e", "4": "a", "@": "a"
          "8": "b", "9": "g", "6": "g", "2": "z"}
 # Letters joined by . _ - or ending in digits: "oliver.smith", "Smith_Oliver_Y11", "jsmith27".
 _JOINED = re.compile(r"(?<![\w.@-])[^\W\d_]{2,}(?:[._-][^\W\d_]{2,}|[._-][A-Za-z]?\d{1,4}|\d{1,4})+(?![\w@-])")
+# A file name or login of parts joined by . _ or -, whatever its parts ("Y11-OKONKWO-G-mock.pdf").
+_FILE_TOKEN = re.compile(r"(?<![\w.@-])[^\W_]+(?:[._-][^\W_]+)+(?![\w@-])")
 _LOWER_WORD = re.compile(r"[^\W\d_]{5,}")  # candidates only: their positions are found with strict edges
 _WORD = re.compile(r"(?<![\w.@-])[^\W\d_]{4,}(?![\w@-])")
 _REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO": the capital at the end
@@ -92,6 +94,15 @@ class RosterSpellingRecognizer(EntityRecognizer):
         for m in _JOINED.finditer(text):  # "oliver.smith", "jsmith27", "Smith_Oliver_Y11"
             for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
                 candidates.append((m.start() + lo, m.start() + hi, forms, False, bool(_LOGIN_MARK.search(m.group()))))
+        for m in _FILE_TOKEN.finditer(text):  # "Y11-OKONKWO-G-mock.pdf", "mock_smith_o.pdf": a name and an initial
+            if _LOGIN_MARK.search(m.group()):
+                parts = list(_PART.finditer(m.group()))
+                for a, b in itertools.pairwise(parts):
+                    name = next((p for p, q in ((a, b), (b, a)) if len(q.group()) == 1 and q.group().isalpha()
+                                 and len(p.group()) >= 3 and p.group().isalpha()), None)
+                    if name is not None:
+                        candidates.append((m.start() + min(a.start(), b.start()), m.start() + max(a.end(), b.end()),
+                                           [fold(name.group())], False, True))
         # One lower-case word that is no ordinary word may be a username ("annanowakowska"): its forms are tried
         # once per distinct word, and its positions found only if the roster knows one.
         # (a login in capitals too, as MIS exports print them: "HUGHESA")

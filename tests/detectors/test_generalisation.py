@@ -36,7 +36,8 @@ def _file_names(fore: str, sur: str) -> list[str]:
     """Logins and names as parts of file names and paths, beside years, classes and extensions."""
     f, s, i = fore.lower(), sur.lower(), fore[0].lower()
     return [f"{i}{s}_y9.docx", f"{fore}{sur}_Y9.docx", f"{sur}{i.upper()}_art.jpg", f"{f}{s}-report-2026.pdf",
-            rf"C:\Reports\{fore}{sur}_Y11.docx", f"{i}{s}27_mock.xlsx"]
+            rf"C:\Reports\{fore}{sur}_Y11.docx", f"{i}{s}27_mock.xlsx",
+            f"Y11-{sur.upper()}-{i.upper()}-mock.pdf", f"mock_paper_{s}_{i}.pdf"]  # a surname and an initial
 
 
 @pytest.mark.parametrize("fore,sur,name", [(fore, sur, name) for fore, sur in PUPILS + [("Zoë", "O'Brien")]
@@ -55,7 +56,8 @@ def test_a_login_is_a_login_even_when_the_surname_is_a_word(roster_engine, text)
 
 
 def test_ordinary_file_names_are_left_alone(roster_engine):
-    text = "Rename worksheet_y9.docx, FinalReport_Y11.docx, MarksheetA_art.jpg and lesson-plan-2026.pdf please."
+    text = ("Rename worksheet_y9.docx, FinalReport_Y11.docx, MarksheetA_art.jpg, lesson-plan-2026.pdf, plan_b.docx "
+            "and Y11-SCIENCE-A-mock.pdf please.")
     assert roster_engine.scan([text]).action == "allow"
 
 
