@@ -6,6 +6,9 @@ subject of a Welsh sentence that is a forename and a surname ("Mae Anwen Thrower
 
 The roles and relations are in data/people_roles.yaml. Each recogniser finds one kind of cue; all give only the
 name words, so the role stays readable ("[PERSON_1] (learning mentor)").
+
+(Over 350 lines on purpose: seven small recognisers share one plumbing (`_CueRecognizer`) and one test of what
+can be a name word (`name_words`), which the list rule the engine applies after them reads too.)
 """
 from __future__ import annotations
 
