@@ -6,6 +6,7 @@ SEMH" names a child in one sentence and gives his needs in the next.
 - A PERSON (a name not on the roster and not famous) counts when the term is in the same sentence, when the request
   talks about a pupil anywhere ("in 8B", "Year 9", "new starter", "managed move", "her brother"), or when the
   term's sentence speaks of someone ("she", "his", Welsh "ganddi") - pronouns refer back to the name.
+- A name given a job in the school beside it ("Siobhan (our SENCo)") is staff, not whom the terms are about.
 - A name that only greets or signs the message ("Dear Mrs Khan," / "Thanks,\nKerry") is the correspondent: it
   identifies a child only when the message makes the child theirs ("my son", "your daughter", "fy merch"). So a
   teacher signing a general question ("Any tips for a pupil with autism in my Year 9 class? Thanks, Kerry") is
@@ -22,6 +23,7 @@ from typing import Protocol
 from detectors.language import ENGLISH, passages
 from detectors.recognisers.name_cues import any_of, language_cues
 from detectors.recognisers.persons import SignOffNameRecognizer, TITLES
+from detectors.recognisers.roles import staff_beside
 
 CLASS_CODE = re.compile(r"\b(?:[1-9]|1[0-3])[A-Z]{1,3}\d?\b")  # 8B, 10XY2 (case-sensitive)
 _YEAR_GROUP = re.compile(r"\b(?:year\s?\d{1,2}|yr\s?\d{1,2}|y\d{1,2}|ks[1-5]|key stage)\b", re.IGNORECASE)
@@ -46,7 +48,8 @@ def identifies_someone(texts: Sequence[str], identifiers: Sequence[Span], specia
     persons = [p for p in counted if p.entity == "PERSON"]
     if not persons:
         return False
-    subjects = [p for p in persons if not _correspondent(texts[p.index], p)]
+    subjects = [p for p in persons if not _correspondent(texts[p.index], p)
+                and not staff_beside(texts[p.index], p.start, p.end)]  # "Ask Siobhan (SENCo) about ..."
     if len(subjects) < len(persons) and any(_family().search(t) for t in texts):
         return True  # "my son" under a parent's name, "your daughter" after "Dear Mrs Khan"
     if not subjects:

@@ -59,7 +59,7 @@ from detectors.recognisers.persons import (
     InitialledNameRecognizer, NerPersonRecognizer, PublicFigureRecognizer, PupilContextNameRecognizer,
     SignOffNameRecognizer, TitledNameRecognizer, famous_folded, named_for_their_work,
 )
-from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_with_names
+from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_with_names, staff_beside
 from detectors.recognisers.public_address import public_address
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
@@ -72,6 +72,9 @@ PUBLIC_FIGURE = PublicFigureRecognizer.ENTITY
 PRIORITY = IDENTIFIERS  # overlapping identifier spans merge into the first of these (see detectors/entities.py)
 NAMES = ("PUPIL", "PERSON")
 EXCERPT_MAX = 500
+
+# Roster matches of one name word, which a job beside the name overrules (a full name is the pupil whatever).
+_LONE = ("forename", "surname")
 
 
 class EngineError(RuntimeError):
@@ -274,6 +277,9 @@ class Engine:
             if r.entity_type == "PUPIL" and (_is_famous_here(r, value, famous, named)
                                               or _set_text_character(text, value)):
                 continue
+            if r.entity_type == "PUPIL" and (r.recognition_metadata or {}).get("roster_match") in _LONE \
+                    and staff_beside(text, r.start, r.end):
+                r = RecognizerResult("PERSON", r.start, r.end, r.score)  # "Siobhan (our SENCo)": staff, a forename
             if r.entity_type in ("UK_ADDRESS", "UK_POSTCODE") and public_address(text, r.start, r.end):
                 continue  # a school's, museum's or venue's address, an example, a story's (recognisers/public_address.py)
             if id(r) in ner_things and value not in said_people:

@@ -33,6 +33,8 @@ _NAME = rf"(?P<name>{_W}(?:[ ]{_W}){{0,3}})"
 _TITLE_WORDS = frozenset(t.lower() for t in TITLES)
 _NAME_BEFORE = re.compile(rf"{_NAME}[ \t]*$")
 _NAME_AT = re.compile(_NAME)
+# Words between a name and its role: "Yetunde Bakare, our learning mentor", "Rhian Meirion, y Pennaeth".
+_DET = r"(?:(?:our|the|my|your|their|his|her|a|an|y|yr|ein|eich|new|acting|interim|former)[ \t]+){0,2}"
 
 
 @cache
@@ -166,12 +168,11 @@ class RoleAfterNameRecognizer(_CueRecognizer):
         role = _alternation([*r["staff"], *r["relations"], *r["former"]])
         in_paren = _alternation([*r["staff"], *r["relations"], *r["former"], *r["subjects"], *r["absences"]])
         owner = rf"{_W}(?:'s|\u2019s|')"
-        det = r"(?:(?:our|the|my|your|their|his|her|a|an|y|yr|ein|eich|new|acting|interim|former)[ \t]+){0,2}"
         # Anchored on the bracket or comma, then the name read backwards: trying a name at every word was slow.
         relation = _alternation(r["relations"])
         return [
-            re.compile(rf"\((?:{owner}[ \t]+)?{det}(?i:{in_paren})(?:[ \t]?\d{{1,2}})?(?![\w-])[^()\n]{{0,40}}\)"),
-            re.compile(rf",[ \t]+(?:{owner}[ \t]+)?{det}(?i:{role})(?![\w-])"),
+            re.compile(rf"\((?:{owner}[ \t]+)?{_DET}(?i:{in_paren})(?:[ \t]?\d{{1,2}})?(?![\w-])[^()\n]{{0,40}}\)"),
+            re.compile(rf",[ \t]+(?:{owner}[ \t]+)?{_DET}(?i:{role})(?![\w-])"),
             re.compile(rf"(?:'s|\u2019s)[ \t]+(?i:{relation})(?![\w-])"),  # "Mason's cousin", "Kasia's mum"
         ]
 
@@ -361,6 +362,23 @@ class FamilyNameRecognizer(_CueRecognizer):
             return not (name in self.PEOPLES or name.endswith("ians") or name[:-1] in self._common
                         or name in self._common or name[:-1] in places())  # "the Corinthians", "the Vikings"
         return name not in famous_surnames()  # "the Brontë sisters", "the Kennedy brothers"
+
+
+@cache
+def _staff_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    r = roles()
+    after = _alternation([*r["staff"], *r["subjects"]])
+    before = _alternation(r["staff"])
+    titles = "|".join(TITLES)
+    return (re.compile(rf"[ \t]*(?:\([ \t]*|,[ \t]+){_DET}(?i:{after})(?:[ \t]?\d{{1,2}})?(?![\w-])"),
+            re.compile(rf"(?<![\w-]){_DET}(?i:{before})[ \t]*[:,]?[ \t]+(?:(?:{titles})\.?[ \t]+)?$"))
+
+
+def staff_beside(text: str, start: int, end: int) -> bool:
+    """Is the name text[start:end] given a job in the school beside it: "Siobhan (our SENCo)", "Colm (PE)", "Aled,
+    our site manager", "our SENCo, Priya"? Then it is a member of staff, even where a pupil has the forename."""
+    after, before = _staff_patterns()
+    return bool(after.match(text, end) or before.search(text, max(0, start - 60), start))
 
 
 # The engine registers these (and lets them settle words before NER, like the other cue recognisers).

@@ -48,6 +48,14 @@ def test_a_colleague_named_in_passing_and_a_general_question_is_not_blocked(engi
     assert d.action == "redact" and d.texts == [text.replace("Okafor", "[PERSON_1]")]
 
 
+def test_a_member_of_staff_named_with_their_job_is_not_whom_the_terms_are_about(roster_engine):
+    # Priya is also a pupil's forename on the test roster: with "(our SENCo)" beside it, she is staff
+    d = roster_engine.scan(["Ask Priya (our SENCo) whether the exam access arrangements are in."])
+    assert d.action == "redact" and d.texts == ["Ask [PERSON_1] (our SENCo) whether the exam access arrangements are in."]
+    assert roster_engine.scan(["Ask Priya (our SENCo) about Oliver Smith's EHCP."]).action == "block"
+    assert roster_engine.scan(["Priya has dyslexia; her mum asked for the SENCo."]).action == "block"
+
+
 # -- words that are only sometimes sensitive ------------------------------------------------------------------
 @pytest.mark.parametrize("text", [
     "Write a thank-you note to Mrs Okafor, whose father passed away last year, for running the book fair.",
