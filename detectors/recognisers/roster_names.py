@@ -333,7 +333,7 @@ class RosterNameRecognizer(EntityRecognizer):
                     and (not _sentence_start(text, w.start)
                          or (w.folded in in_full and _name_then_pause(text, w.end)))))
                 if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted) \
-                        or _cell_with(text, words, k, accepted):
+                        or _cell_with(text, words, k, accepted) or _quoted_names(text, words, k, part):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
                     named.add(w.folded)
@@ -509,6 +509,21 @@ def _list_neighbour(text: str, words: list[_Word], k: int, step: int) -> int | N
     if plain == gaps and not re.search(r"[,&/]", gaps):
         return None
     return other if _LIST_GAP.fullmatch(plain) else None
+
+
+def _quoted_names(text: str, words: list[_Word], k: int, part: set[str]) -> bool:
+    """Is words[k] one of two or more strings in a list of code whose every item is a roster name ("Will", "May",
+    "Summer")? A list of words has words nobody is named ("Red", "Green", "Blue")."""
+    def quoted(w: _Word) -> bool:
+        return text[w.start - 1:w.start] in ("'", '"') and text[w.end:w.end + 1] == text[w.start - 1]
+
+    items = [k]
+    for step in (-1, 1):
+        other = _list_neighbour(text, words, k, step)
+        while other is not None:
+            items.append(other)
+            other = _list_neighbour(text, words, other, step)
+    return len(items) > 1 and all(quoted(words[i]) and words[i].folded in part for i in items)
 
 
 # Two or more lower-case words in a comma list beside a name: the list is of words ("Haf, hydref, gaeaf"), when

@@ -46,6 +46,7 @@ def word_engine(tmp_path_factory):
     "Explain the Tudor rose and the Wars of the Roses for Year 8.",
     # a timetable's key
     "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
+    'plants = ["Holly", "Ivy", "Mistletoe"]  # a list of words has words nobody is named',
     # three capitalised words listed are things, not people
     "Knight, Bishop and Rook: explain how each chess piece moves.",
 ])
@@ -62,6 +63,7 @@ def test_the_word_is_left_alone(word_engine, text):
      "[PUPIL_1] wrote a great essay on Macbeth; [PUPIL_2] should aim higher."),
     ("Len forgot his PE kit again.", "[PUPIL_1] forgot his PE kit again."),
     ("Holly has been brilliant in class this week.", "[PUPIL_1] has been brilliant in class this week."),
+    ('for name in ["Holly", "Ivy", "Len"]:\n    print(name)', 'for name in ["[PUPIL_1]", "[PUPIL_2]", "[PUPIL_3]"]:\n    print(name)'),
     ("How is Harvey getting on? He was presented with an award.",
      "How is [PUPIL_1] getting on? He was presented with an award."),
     ("Reports: Y3_Young_Holly.pdf and Y3_Carter_Ivy.pdf", "Reports: Y3_[PUPIL_1].pdf and Y3_[PUPIL_2].pdf"),
