@@ -63,6 +63,7 @@ from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_
 from detectors.recognisers.public_address import public_address
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
+from detectors.word_sense import character_to_write
 from detectors.wordlists import places
 
 log = logging.getLogger("pupilguard.detectors")
@@ -272,8 +273,9 @@ class Engine:
                 continue
             if r.entity_type == "PERSON" and (fold(value) in famous_folded() or any(
                     s < r.end and r.start < e and _only_common_words_outside(text, (r.start, r.end), (s, e))
-                    for s, e in famous) or named_for_their_work(text, r.start, r.end)):
-                continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word
+                    for s, e in famous) or named_for_their_work(text, r.start, r.end)
+                    or character_to_write(text, r.start)):
+                continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word; a story's fox
             if r.entity_type == "PUPIL" and (_is_famous_here(r, value, famous, named)
                                               or _set_text_character(text, value)):
                 continue

@@ -26,8 +26,9 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import ENGLISH, passages, welsh_mutations
 
-__all__ = ["CALENDAR", "date_here", "english_ordinary", "in_a_place_name", "in_literature_question", "language_at",
-           "names_a_group", "ordinary_in_language", "person_word_before", "sense_word", "welsh_word_names"]
+__all__ = ["CALENDAR", "character_to_write", "date_here", "english_ordinary", "in_a_place_name",
+           "in_literature_question", "language_at", "names_a_group", "ordinary_in_language", "person_word_before",
+           "sense_word", "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -131,6 +132,21 @@ _FEATURE_BEFORE = re.compile(r"\b(?:River|Lake|Loch|Lough|Mount|Mt\.?|Afon|Llyn|
 def in_a_place_name(text: str, start: int, end: int) -> bool:
     """Is the word text[start:end] part of a place's name ("Sutton Park", "the River Shannon")?"""
     return bool(_PLACE_NOUN_AFTER.match(text, end) or _FEATURE_BEFORE.search(text, max(0, start - 12), start))
+
+
+# A character the prompt asks to be written: "a story about a fox called Ruby", "stori am ferch o'r enw Seren".
+_CALLED_BEFORE = re.compile(r"(?i:\b(?:about|featuring|starring)[ \t]+(?:a|an)[ \t]+(?:[a-z]+[ \t]+){0,2}(?:called|named)"
+                            r"|\bam[ \t]+(?:\w+[ \t]+){1,2}o['’]r[ \t]+enw)[ \t]+$")
+_WRITING = re.compile(r"(?i:\b(?:story|stories|poem|tale|fable|play script|playscript|stori|storïau|cerdd|chwedl)\b)")
+_REAL_CHILD = re.compile(r"(?i:\b(?:in my|in our|in your)[ \t]+(?:class|form|group|set|tutor)|\bpupil|\bstudent|"
+                         r"\bdisgybl|\bfy nosbarth)")
+
+
+def character_to_write(text: str, start: int) -> bool:
+    """Is the name at `start` a character a story or poem is asked about ("a fox called Ruby"), in a prompt that
+    speaks of no real pupil?"""
+    return bool(_CALLED_BEFORE.search(text, max(0, start - 40), start) and _WRITING.search(text)
+                and not _REAL_CHILD.search(text))
 
 
 def sense_word(folded: str, not_people: frozenset[str]) -> bool:

@@ -32,8 +32,8 @@ from detectors.language import ENGLISH
 from detectors.normalise import fold
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
-    CALENDAR, date_here, english_ordinary, in_a_place_name, language_at, names_a_group, ordinary_in_language,
-    person_word_before, sense_word, welsh_word_names,
+    CALENDAR, character_to_write, date_here, english_ordinary, in_a_place_name, language_at, names_a_group,
+    ordinary_in_language, person_word_before, sense_word, welsh_word_names,
 )
 from detectors.wordlists import common_words, not_people, places, word_names
 
@@ -361,6 +361,8 @@ class RosterNameRecognizer(EntityRecognizer):
         if i == j and (first.folded in self.common or first.folded in welsh_word_names()) \
                 and names_a_group(text, first.start, last.end):
             return False  # "Holly and Ivy class", "Willow house", "Dosbarth Seren": a class, house or team
+        if i == j and character_to_write(text, first.start):
+            return False  # "a story about a fox called Ruby"
         if (first.folded in self.common or sense_word(folded, not_people()) or folded in places()) \
                 and in_a_place_name(text, first.start, last.end):
             return False  # "Sutton Park", "Hope Street", "the River Shannon"

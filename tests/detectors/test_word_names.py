@@ -47,6 +47,9 @@ def word_engine(tmp_path_factory):
     # a timetable's key
     "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
     'plants = ["Holly", "Ivy", "Mistletoe"]  # a list of words has words nobody is named',
+    # a character a story is asked about
+    "Write a Year 2 story about a fox called Holly who lives in a wood.",
+    "Ysgrifennwch stori fer am ferch o'r enw Seren sy'n byw ar fferm yn Eryri.",
     # three capitalised words listed are things, not people
     "Knight, Bishop and Rook: explain how each chess piece moves.",
 ])
@@ -63,6 +66,10 @@ def test_the_word_is_left_alone(word_engine, text):
      "[PUPIL_1] wrote a great essay on Macbeth; [PUPIL_2] should aim higher."),
     ("Len forgot his PE kit again.", "[PUPIL_1] forgot his PE kit again."),
     ("Holly has been brilliant in class this week.", "[PUPIL_1] has been brilliant in class this week."),
+    ("Write a poem for a girl named Holly who is leaving our school.",
+     "Write a poem for a girl named [PUPIL_1] who is leaving our school."),
+    ("I have a girl called Holly in my class who writes stories about foxes.",
+     "I have a girl called [PUPIL_1] in my class who writes stories about foxes."),
     ('for name in ["Holly", "Ivy", "Len"]:\n    print(name)', 'for name in ["[PUPIL_1]", "[PUPIL_2]", "[PUPIL_3]"]:\n    print(name)'),
     ("How is Harvey getting on? He was presented with an award.",
      "How is [PUPIL_1] getting on? He was presented with an award."),
