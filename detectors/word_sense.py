@@ -129,9 +129,17 @@ _FEATURE_BEFORE = re.compile(r"\b(?:River|Lake|Loch|Lough|Mount|Mt\.?|Afon|Llyn|
                              r"|\b[A-Z][\w'\u2019]*[ -]yr?[ -]$")  # "Pen y Bryn", "Tan-y-Bwlch": no one is "the Bryn"
 
 
+# Said only of a place: "Sofia is the capital of Bulgaria", "Preston is a city in Lancashire".
+_PLACE_PREDICATE = re.compile(r"[ \t]+(?:is|was|has been)[ \t]+(?:the[ \t]+(?:capital|largest city|county town)|"
+                              r"an?[ \t]+(?:[a-z]+[ \t]+)?(?:city|town|village|country|county|region|state|island|"
+                              r"port|capital)\b|located|situated)")
+
+
 def in_a_place_name(text: str, start: int, end: int) -> bool:
-    """Is the word text[start:end] part of a place's name ("Sutton Park", "the River Shannon")?"""
-    return bool(_PLACE_NOUN_AFTER.match(text, end) or _FEATURE_BEFORE.search(text, max(0, start - 12), start))
+    """Is the word text[start:end] part of a place's name ("Sutton Park", "the River Shannon"), or said to be a
+    place ("Sofia is the capital of Bulgaria")?"""
+    return bool(_PLACE_NOUN_AFTER.match(text, end) or _FEATURE_BEFORE.search(text, max(0, start - 12), start)
+                or _PLACE_PREDICATE.match(text, end))
 
 
 # A character the prompt asks to be written: "a story about a fox called Ruby", "stori am ferch o'r enw Seren".

@@ -44,6 +44,7 @@ def word_engine(tmp_path_factory):
     "Our sports day is at Chester Park this year; then a walk along the River Kent.",
     "Directions to Ysgol Gynradd Pen y Bryn, Heol Penlan, Abertawe SA5 7BU, please.",
     "Explain the Tudor rose and the Wars of the Roses for Year 8.",
+    "Chester is a city in Cheshire with Roman walls; write three facts about it.",
     # a timetable's key
     "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
     'plants = ["Holly", "Ivy", "Mistletoe"]  # a list of words has words nobody is named',
