@@ -30,6 +30,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import ENGLISH
 from detectors.normalise import fold
+from detectors.recognisers.persons import famous_surnames
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
     CALENDAR, character_to_write, date_here, english_ordinary, in_a_place_name, language_at, names_a_group,
@@ -450,13 +451,19 @@ class RosterNameRecognizer(EntityRecognizer):
     def _relatives(self, text: str, words: list[_Word], word_flags: dict[str, tuple[int, int]], part: set[str],
                    covered: set[int]) -> list[RecognizerResult]:
         """ "Kasia Nowak" when Nowak is a pupil's surname and Kasia no pupil's forename: a parent or sibling (a
-        PERSON), found whole, so the pupil's surname does not leak beside a redacted forename."""
+        PERSON), found whole, so the pupil's surname does not leak beside a redacted forename; and "Precious
+        Adeyinka", a pupil's forename with a surname no pupil has: a new starter, a sibling, a parent."""
         results = []
         for k in range(1, len(words)):
             w, before = words[k], words[k - 1]
-            if k in covered or k - 1 in covered or not word_flags.get(w.folded, (0,))[0] & SURNAME \
-                    or not w.raw[:1].isupper() or not self._stranger(before, part) \
-                    or text[before.end:w.start] != " ":
+            if k in covered or k - 1 in covered or text[before.end:w.start] != " " \
+                    or not (w.raw[:1].isupper() and before.raw[:1].isupper()):
+                continue
+            parent = word_flags.get(w.folded, (0,))[0] & SURNAME and self._stranger(before, part)
+            newcomer = (word_flags.get(before.folded, (0,))[0] & FORENAME and self._stranger(w, part)
+                        and not sense_word(w.folded, not_people()) and w.folded not in places()
+                        and w.folded not in famous_surnames())  # "Oliver Cromwell" is the famous one
+            if not (parent or newcomer):
                 continue
             results.append(RecognizerResult("PERSON", before.start, w.end, 0.8, recognition_metadata={
                 RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,

@@ -48,6 +48,16 @@ def test_a_colleague_named_in_passing_and_a_general_question_is_not_blocked(engi
     assert d.action == "redact" and d.texts == [text.replace("Okafor", "[PERSON_1]")]
 
 
+def test_a_newcomer_with_a_pupils_forename_and_a_surname_no_pupil_has_is_named_and_blocks(tmp_path):
+    from tests.support.detectors import engine_for_roster
+
+    engine = engine_for_roster("Forename,Surname,Year\nPrecious,Okafor,8\n", tmp_path)
+    text = "New pupil joining 8M on Monday: Precious Adeyinka. Her file mentions she's a young carer and CP concerns."
+    assert engine.scan([text]).action == "block"
+    d = engine.scan(["New pupil joining 8M on Monday: Precious Adeyinka. Plan her induction."])
+    assert d.texts == ["New pupil joining 8M on Monday: [PERSON_1]. Plan her induction."]
+
+
 def test_a_member_of_staff_named_with_their_job_is_not_whom_the_terms_are_about(roster_engine):
     # Priya is also a pupil's forename on the test roster: with "(our SENCo)" beside it, she is staff
     d = roster_engine.scan(["Ask Priya (our SENCo) whether the exam access arrangements are in."])
