@@ -198,6 +198,18 @@ def welsh_mutations(phrase: str) -> list[str]:
     return [phrase]
 
 
+def welsh_radicals(word: str) -> list[str]:
+    """The forms a Welsh word may have before it mutated ("Ddafydd" -> "dafydd", "Fethan" -> "bethan" or "methan",
+    "Wen" -> "gwen"), lower case; the word itself is not among them."""
+    lower = word.lower()
+    found = [lower[1:]] if lower[:1] == "h" and lower[1:2] in "aeiouwyâêîôûŵŷ" else []
+    for radical, mutated in _MUTATIONS:
+        found += [radical + lower[len(m):] for m in mutated if m and lower.startswith(m)]
+        if "" in mutated:
+            found.append(radical + lower)
+    return [f for f in dict.fromkeys(found) if f != lower]
+
+
 @cache
 def _identifier():
     """py3langid's identifier over _LATIN_LANGUAGES, giving probabilities (its 4.5 MB model, about a second to load

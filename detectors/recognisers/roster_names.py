@@ -28,7 +28,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from detectors.language import ENGLISH
+from detectors.language import ENGLISH, welsh_radicals
 from detectors.normalise import fold
 from detectors.recognisers.persons import famous_surnames
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
@@ -93,6 +93,9 @@ the a an this these those our your my his her their some any no every all many f
 _CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN
             | {"and", "or", "known", "also", "as"})
 _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s+in\s+\d{1,2}[a-z]{1,3}\b", re.I)
+# Welsh words after which a name takes a soft, nasal or aspirate mutation ("i Ddafydd", "gan Fethan", "fy Nhomos").
+_MUTATOR = re.compile(r"(?<![\w'’])(?:i|at|gan|am|â|ag|dros|drwy|trwy|wrth|heb|hyd|dan|ar|fy|ei|efo|gyda|"
+                      r"neu|dwy|dau)[ \t]+([A-ZÂÊÎÔÛŴŶ][\w'’-]+)")
 _MAX_REFS = 5  # a lone "Oliver" may be many pupils: report refs only when it points to a few
 _AFTER_A_NUMBER = re.compile(r"\d[ \t]*$")
 _SENTENCE_OPENING = re.compile(r"(?:^|[.!?]\s+)([^\W\d_])", re.MULTILINE)
@@ -175,13 +178,19 @@ class RosterNameRecognizer(EntityRecognizer):
         stems = {raw: _key(raw[:-1]) for raw in keys if len(raw) > 3 and raw[-1] in "sS" and "'" not in raw}
         # "the Marshes", "the Joneses": a family's plural after a sibilant
         es_stems = {raw: _key(raw[:-2]) for raw in stems if _SIBILANT_PLURAL.search(raw)}
-        unique = list((set(keys.values()) | set(stems.values()) | set(es_stems.values())) - {""})
+        # Welsh names mutate after "i", "at", "gan" ... ("i Ddafydd", "gan Fethan"): looked up by their radicals too
+        radicals = {raw: [_key(r) for r in welsh_radicals(raw)] for raw in {m.group(1) for m in _MUTATOR.finditer(text)}}
+        unique = list((set(keys.values()) | set(stems.values()) | set(es_stems.values())
+                       | {r for forms in radicals.values() for r in forms}) - {""})
         if not unique:
             return []
         flags, idx = self.roster.lookup_folded(unique)
         if not flags.any():
             return []
         word_flags = {f: (int(fl), int(i)) for f, fl, i in zip(unique, flags.tolist(), idx.tolist()) if fl}
+        for raw, forms in radicals.items():
+            if keys.get(raw) not in word_flags and (hit := next((f for f in forms if f in word_flags), None)):
+                keys[raw] = hit  # "Ddafydd" is Dafydd
         families = {raw for raw, stem in es_stems.items() if word_flags.get(stem, (0,))[0] & SURNAME}
         stems.update({raw: es_stems[raw] for raw in families if not word_flags.get(stems[raw], (0,))[0] & SURNAME})
         bare_possessives = {raw: stem for raw, stem in stems.items()

@@ -72,6 +72,9 @@ OTHER_PEOPLE = [
      "Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa."),
     ("Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau.",
      "Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau."),
+    # -- a pupil's name mutated after a Welsh preposition is the pupil
+    ("Rhowch adborth i Briya ac i Harry ar eu traethodau.", "Rhowch adborth i [PUPIL_1] ac i [PUPIL_2] ar eu traethodau."),
+    ("Diolch i Batel a'i deulu am y rhodd.", "Diolch i [PUPIL_1] a'i deulu am y rhodd."),
     # -- staff in cover lists
     ("Tutor: Mr. Fairweather (9W), Room 12", "Tutor: Mr. [PERSON_1] (9W), Room 12"),
     ("Cover: 9W Maths P2 - Kowalczyk (absent), covered by Fairweather.",
