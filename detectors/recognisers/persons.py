@@ -146,7 +146,7 @@ class SignOffNameRecognizer(LocalRecognizer):
     _CUE = r"(?i:thanks|thank you|many thanks|thanks again|regards|kind regards|best regards|warm regards|best wishes|" \
            r"best|cheers|love|sincerely|yours sincerely|yours faithfully|yours|from)"
     AFTER_CUE = re.compile(rf"(?<![\w-]){_CUE}[ \t]*[,.!-]?[ \t]*\n?[ \t]*(?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)"
-                           r"[ \t]*(?=[\n\"\u201d']|$)")
+                           r"[ \t]*(?=[\n\"\u201d]|'(?!s\b)|$)")  # a closing quote, not "from St Joseph's"
     CLOSING = re.compile(rf"[.?!][ \t]+(?P<name>{_NAME_WORD}(?: {_NAME_WORD})?)[ \t]*(?=[\"\u201d]|\n|$)")
     SCORE = 0.7
 

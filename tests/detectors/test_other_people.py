@@ -51,6 +51,9 @@ OTHER_PEOPLE = [
     # a title that is no English word marks a name even where the passage reads as English
     ('Check my Portuguese: "Caro Sr. Fernandes, o Oliver esteve bem." The Sr. Principal sent it.',
      'Check my Portuguese: "Caro Sr. [PERSON_1], o [PUPIL_1] esteve bem." The Sr. Principal sent it.'),
+    # -- "from" signs a message, but a school's name after it is no signature
+    ("A girl from St Joseph's, Nevaeh Okoro-Smith, is coming for a taster day.",
+     "A girl from St Joseph's, [PERSON_1], is coming for a taster day."),
     # -- a name signed alone under an e-mail whose header named the sender, even when it is also a word
     ("From: Dean Fairclough <d.fairclough@example.com>\nIs the trip still on?\nDean",
      "From: [PERSON_1] <[EMAIL_1]>\nIs the trip still on?\n[PERSON_2]"),
