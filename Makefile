@@ -27,9 +27,12 @@ run: install
 test: install system-deps
 	$(VENV)/bin/pytest
 
-# While you work: leaves out what starts pupilguard processes, drives Chromium or needs PostgreSQL (README: Contributing)
+# While you work: leaves out what starts pupilguard processes, drives Chromium, needs PostgreSQL or takes seconds on
+# its own, and shares the tests out to TEST_WORKERS pytest processes (pytest-xdist; TEST_WORKERS=0: just one).
+# README: Contributing.
+TEST_WORKERS ?= 2
 test-fast: install
-	$(VENV)/bin/pytest -m "not e2e and not browser and not postgres"
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not e2e and not browser and not postgres and not slow"
 
 bench: install
 	$(PY) bench/run_all.py
