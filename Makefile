@@ -28,9 +28,9 @@ test: install system-deps
 	$(VENV)/bin/pytest
 
 # While you work: leaves out what starts pupilguard processes, drives Chromium, needs PostgreSQL or takes seconds on
-# its own, and shares the tests out to TEST_WORKERS pytest processes (pytest-xdist; TEST_WORKERS=0: just one).
-# README: Contributing.
-TEST_WORKERS ?= 2
+# its own. TEST_WORKERS=N shares the tests out to N pytest processes (pytest-xdist): faster only with idle cores, as
+# each process loads the language model and collects every test itself (README: Contributing).
+TEST_WORKERS ?= 0
 test-fast: install
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not e2e and not browser and not postgres and not slow"
 

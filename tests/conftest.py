@@ -3,7 +3,7 @@
 Markers (pyproject.toml): `e2e` runs pupilguard as its own processes (a proxy, the scan or OCR worker pool, the
 admin service, a command), `browser` drives Chromium, `postgres` needs the PostgreSQL server, `slow` takes more
 than a few seconds even among those. The inner loop, `make test-fast`, is
-`pytest -n 2 -m "not e2e and not browser and not postgres and not slow"`.
+`pytest -m "not e2e and not browser and not postgres and not slow"`.
 """
 import gc
 import os
