@@ -27,9 +27,12 @@ run: install
 test: install system-deps
 	$(VENV)/bin/pytest
 
-# While you work: leaves out what starts pupilguard processes, drives Chromium or needs PostgreSQL (README: Contributing)
+# While you work: leaves out what starts pupilguard processes, drives Chromium, needs PostgreSQL or takes seconds on
+# its own. TEST_WORKERS=N shares the tests out to N pytest processes (pytest-xdist): faster only with idle cores, as
+# each process loads the language model and collects every test itself (README: Contributing).
+TEST_WORKERS ?= 0
 test-fast: install
-	$(VENV)/bin/pytest -m "not e2e and not browser and not postgres"
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not e2e and not browser and not postgres and not slow"
 
 bench: install
 	$(PY) bench/run_all.py

@@ -5,6 +5,7 @@ row says fails here too. JSON API routes are called with HTTP Basic, pages with 
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 
@@ -71,24 +72,27 @@ def _call(client: TestClient, method: str, path: str, **kwargs):
 
 def test_each_role_gets_exactly_what_the_table_says(app, users):
     is_api = re.compile(r"^/api/")
-    for method, path in _routes(app):
-        need = ROUTES[f"{method} {path}"]
-        if isinstance(need, Access):
-            continue  # tested below and in tests/security/test_admin_trust.py
-        for role in ROLES:
-            allowed = permissions.allows(role, need)
-            if is_api.match(path):
-                with TestClient(app, follow_redirects=False) as client:
-                    status = _call(client, method, path, auth=users[role]).status_code
-                forbidden = status == 403
-            else:
-                with _signed_in(app, role, users) as client:
-                    r = _call(client, method, path)
-                status = r.status_code
-                forbidden = status == 403
-                assert not forbidden or "Not allowed" in r.text, (role, method, path, r.text[:300])
-            assert status != 401, (role, method, path)
-            assert forbidden != allowed, f"{role} {method} {path}: {status}, table says allowed={allowed}"
+    # The app starts and stops once; each call still comes from a client of its own (a fresh sign-in for pages, no
+    # cookies for the API). Starting and stopping the app around each of these hundreds of calls cost seconds.
+    with TestClient(app):
+        for method, path in _routes(app):
+            need = ROUTES[f"{method} {path}"]
+            if isinstance(need, Access):
+                continue  # tested below and in tests/security/test_admin_trust.py
+            for role in ROLES:
+                allowed = permissions.allows(role, need)
+                if is_api.match(path):
+                    status = _call(TestClient(app, follow_redirects=False), method, path,
+                                   auth=users[role]).status_code
+                    forbidden = status == 403
+                else:
+                    with contextlib.closing(_signed_in(app, role, users)) as client:
+                        r = _call(client, method, path)
+                    status = r.status_code
+                    forbidden = status == 403
+                    assert not forbidden or "Not allowed" in r.text, (role, method, path, r.text[:300])
+                assert status != 401, (role, method, path)
+                assert forbidden != allowed, f"{role} {method} {path}: {status}, table says allowed={allowed}"
 
 
 def test_anonymous_gets_nothing_that_needs_a_role(app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -20,6 +21,7 @@ def _headers(operation, proxy_token, users) -> dict[str, str]:  # type: ignore[n
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
+@pytest.mark.slow  # several seconds: some 800 generated requests; `make test-fast` leaves it to `make test`
 def test_no_server_errors(app, client, proxy_token, users, make_event):  # type: ignore[no-untyped-def]
     # some stored events so that reads have something to page, count and export
     events = [make_event(action=a, tool=t) for a in ("allow", "redact", "block") for t in ("chatgpt", "gemini")]

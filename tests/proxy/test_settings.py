@@ -105,6 +105,7 @@ def test_mitmproxy_options_are_the_settings():
         assert options.pupilguard_school_colour == "#00594f"
 
 
+@pytest.mark.e2e  # starts `pupilguard proxy` as its own process, twice
 def test_a_setting_in_error_is_named_in_one_line(tmp_path):
     def run(*flags: str, **env: str) -> subprocess.CompletedProcess:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("PUPILGUARD_")}

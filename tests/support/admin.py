@@ -19,19 +19,23 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from argon2 import PasswordHasher
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from admin_api import accounts, proxies
-from admin_api.app import create_app
-from admin_api.db import Database, migrate
-from admin_api.settings import Settings
 from admin_api.models import ROLES
+
+# The app itself (and with it the detectors and Presidio, seconds of imports) loads when a test first asks for it,
+# not in every pytest process that loads this harness: a run of detectors or proxy tests, or pytest-xdist's
+# coordinating process, never needs it.
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from admin_api.settings import Settings
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pupilguard_test"
 PASSWORD = "correct horse battery staple"
@@ -92,6 +96,8 @@ def pg_schema_url(pg_database: str) -> Iterator[str]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite database migrated to head once per session. Migrating took most of an admin test's set-up; a copy
     of this file is the same schema (the app still runs its migrations at start, and finds nothing to do)."""
+    from admin_api.db import Database, migrate
+
     path = tmp_path_factory.mktemp("sqlite-template") / "admin.sqlite3"
     db = Database(f"sqlite:///{path}")
     migrate(db.engine)
@@ -114,6 +120,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make_settings(tmp_path, database_url: str) -> Callable[..., Settings]:  # type: ignore[no-untyped-def]
+    from admin_api.settings import Settings
+
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "data_dir": tmp_path / "data",
@@ -131,11 +139,15 @@ def make_settings(tmp_path, database_url: str) -> Callable[..., Settings]:  # ty
 
 @pytest.fixture
 def app(make_settings: Callable[..., Settings]):  # type: ignore[no-untyped-def]
+    from admin_api.app import create_app
+
     return create_app(make_settings())
 
 
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
     with TestClient(app) as c:
         yield c
 
@@ -198,6 +210,8 @@ def people(app) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def as_role(app) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
     clients = []
 
     def make(role: str) -> TestClient:

@@ -1,4 +1,5 @@
 """Shared detectors fixtures: the spaCy model loads once per session (it takes seconds)."""
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -38,6 +39,7 @@ def _spacy_model_loaded_once() -> Iterator[None]:
         key = (str(name), tuple(exclude))
         if key not in loaded:
             loaded[key] = real_load(name, exclude=exclude)
+            gc.freeze()  # kept for the session: the garbage collector need not walk its vocabulary again
         return loaded[key]
 
     with pytest.MonkeyPatch.context() as patch:
