@@ -26,7 +26,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import ENGLISH, passages, welsh_mutations
 
-__all__ = ["CALENDAR", "character_to_write", "date_here", "english_ordinary", "in_a_place_name",
+__all__ = ["CALENDAR", "ORGANISATION_FIRST", "character_to_write", "date_here", "english_ordinary", "in_a_place_name",
            "in_literature_question", "language_at", "names_a_group", "ordinary_in_language", "person_word_before",
            "sense_word", "welsh_word_names"]
 
@@ -123,7 +123,7 @@ def names_a_group(text: str, start: int, end: int) -> bool:
 _PLACE_NOUN_AFTER = re.compile(r"[ \t]+(?:Park|Road|Street|Lane|Avenue|Close|Drive|Square|Crescent|Terrace|Gardens|"
                                r"Centre|Center|Academy|School|Primary|College|University|Bridge|Station|Harbour|"
                                r"Castle|Museum|Library|Church|Chapel|Cathedral|Stadium|Arena|Zoo|Farm|Forest|Beach|"
-                               r"Island|Valley|Hospital|Surgery|Heol|Stryd|Ffordd)\b")
+                               r"Island|Valley|Hospital|Surgery|High School|High|Heol|Stryd|Ffordd)\b")
 _FEATURE_BEFORE = re.compile(r"\b(?:River|Lake|Loch|Lough|Mount|Mt\.?|Afon|Llyn|Cape|Port|Isle of|Vale of|Bay of|"
                              r"Sea of|Ben|Glen|Ynys|Mynydd|Bae|Cwm)[ \t]+$"
                              r"|\b[A-Z][\w'\u2019]*[ -]yr?[ -]$")  # "Pen y Bryn", "Tan-y-Bwlch": no one is "the Bryn"
@@ -187,7 +187,10 @@ lane road street avenue close drive way square place court crescent terrace gard
 cathedral abbey chapel museum zoo harbour quay beach centre center library station academy school college
 university primary theatre stadium
 """.split())
-_ORGANISATION_FIRST = frozenset("""ysgol canolfan amgueddfa neuadd coleg prifysgol eglwys capel heol ffordd stryd
+# An institution's name ends with its kind, whatever words come first: "Bishop Hedley High School".
+_INSTITUTION_ENDS = frozenset("school academy college university primary infants juniors high hospital surgery "
+                              "cathedral museum library stadium".split())
+ORGANISATION_FIRST = frozenset("""ysgol canolfan amgueddfa neuadd coleg prifysgol eglwys capel heol ffordd stryd
 lon teras rhodfa cilgant""".split())  # Welsh names of places and streets put the kind first
 _SAINT_OR_ROYAL = frozenset("st st. saint santa queen king prince princess".split())
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
@@ -214,12 +217,13 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
         return not words  # "Al B": a name and a surname initial; "Kerry-Ann": a double forename
     if any((w in not_people and w not in STOP_WORDS) or w in SCHOOL_WORDS for w in words):
         return True  # (not "and", "in", "with": Python keywords, but inside "Dave and Lily" a join)
-    if len(words) > 1 and (words[0] in _SAINT_OR_ROYAL or words[0] in _ORGANISATION_FIRST or (
+    if len(words) > 1 and (words[0] in _SAINT_OR_ROYAL or words[0] in ORGANISATION_FIRST
+                           or words[-1] in _INSTITUTION_ENDS or (
             words[-1] in _PLACE_ENDS and all(english_ordinary(w, common) for w in words[:-1]))):
         return True
     if _a_place_here(text, start, end, words):
         return True
-    if raw[0] in ("y", "yr") or (len(words) == 1 and in_a_place_name(text, start, end)):
+    if raw[0] in ("y", "yr") or in_a_place_name(text, start, end):
         return True  # "Pen y Bryn", "Sutton Park": a place's name (a Welsh article starts no one's name)
     if len(words) == 1 and _ATTRIBUTIVE_BEFORE.search(text, max(0, start - 5), start) \
             and (m := _LOWER_WORD_AFTER.match(text, end)) and english_ordinary(m.group(1), common) \

@@ -16,6 +16,7 @@ from detectors.language import in_foreign_passage
 from detectors.normalise import fold
 from detectors.placeholders import PLACEHOLDER_RE
 from detectors.recognisers.terms import TermMatcher, lower_same_length
+from detectors.word_sense import ORGANISATION_FIRST
 from detectors.wordlists import not_people
 
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Sir", "Dame", "Lady", "Lord", "Rev", "Revd")
@@ -133,7 +134,7 @@ class PupilContextNameRecognizer(LocalRecognizer):
                     words.pop()
                 first = words[0].lower()
                 if first not in self._common and first not in SCHOOL_WORDS and first not in SCHOOL_ACRONYMS \
-                        and _not_stop(first):
+                        and _not_stop(first) and fold(first) not in ORGANISATION_FIRST:  # "Headteacher, Ysgol y Graig"
                     start = m.start("name")
                     results.append(RecognizerResult("PERSON", start, start + len(" ".join(words)), self.SCORE))
         return results

@@ -43,6 +43,7 @@ __all__ = ["RosterNameRecognizer", "common_words"]
 # A word: letters (with any combining accents), joined by inner apostrophes or hyphens: O'Brien, Smith-Jones.
 _WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+(?:['-](?:[^\W\d_]|[\u0300-\u036f])+)*")
 _TITLES = frozenset("mr mrs ms miss mx dr master sir dame lady lord prof professor mister madam mme mlle".split())
+_SAINTS = frozenset("st saint ste sant santes".split())
 # Words that, right after a lone name, show it is being used as a person's name.
 _AFTER = frozenset("""
 said says asked asks told tells thinks thought wants wanted needs needed is was has had does did isnt wasnt
@@ -365,6 +366,8 @@ class RosterNameRecognizer(EntityRecognizer):
         prev = words[i - 1].folded if i > 0 and _joins(gap, first=True) else ""
         if i > 0 and words[i - 1].folded in _TITLES and gap.strip(" .") == "" and gap:
             return True  # "Mrs Smith", "Mr. van der Berg"
+        if i > 0 and words[i - 1].folded in _SAINTS and gap.strip(" .") == "" and gap:
+            return False  # "St Mary's RC Primary", "Ysgol Santes Dwynwen": a saint's name
         folded = " ".join(w.folded for w in words[i:j + 1])
         if i == j and self._a_listed_word(text, words, i, part):
             return False  # "Summer, Autumn, Winter and Spring", "Haf, hydref, gaeaf": a list of the words

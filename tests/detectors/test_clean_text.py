@@ -85,6 +85,10 @@ def clean_engine(tmp_path_factory):
     "Write the return slip for the trip. Venue: Techniquest, Stuart Street, Cardiff Bay CF10 5BW. Cost £9.",
     "Coach leaves 8.30am for the National Museum, Cathays Park, Cardiff CF10 3NP; back by 3.15.",
     "Plan a KS2 lesson on addressing envelopes, using the example \"1 Example Street, Anytown AN1 1AA\".",
+    # a school named after a saint or ending with its kind, and the standard example name
+    "Our address for the letterhead: St Eira's RC Primary, Green Lane, Bolton BL1 2AB.",
+    "Return the forms to Exams Office, Bishop Hedley High School, Gwaelodygarth Road, Merthyr Tydfil CF47 9AH.",
+    "Example for a lesson on addressing envelopes: Mr J Bloggs, 10 Any Street, Anytown AB1 2CD.",
 ])
 def test_a_clean_prompt_passes_unchanged(clean_engine, text):
     d = clean_engine.scan([text])
