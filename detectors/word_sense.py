@@ -143,7 +143,8 @@ def in_a_place_name(text: str, start: int, end: int) -> bool:
 
 
 # A character the prompt asks to be written: "a story about a fox called Ruby", "stori am ferch o'r enw Seren".
-_CALLED_BEFORE = re.compile(r"(?i:\b(?:about|featuring|starring)[ \t]+(?:a|an)[ \t]+(?:[a-z]+[ \t]+){0,2}(?:called|named)"
+_CALLED_BEFORE = re.compile(r"(?i:\b(?:about|featuring|starring)[ \t]+(?:a|an)[ \t]+(?:[a-z]+[ \t]+){0,2}"
+                            r"(?:called|named)"
                             r"|\bam[ \t]+(?:\w+[ \t]+){1,2}o['’]r[ \t]+enw)[ \t]+$")
 _WRITING = re.compile(r"(?i:\b(?:story|stories|poem|tale|fable|play script|playscript|stori|storïau|cerdd|chwedl)\b)")
 _REAL_CHILD = re.compile(r"(?i:\b(?:in my|in our|in your)[ \t]+(?:class|form|group|set|tutor)|\bpupil|\bstudent|"

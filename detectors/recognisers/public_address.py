@@ -15,7 +15,8 @@ __all__ = ["public_address"]
 
 # Words that make the name before an address an organisation's or a venue's (English and Welsh).
 _ORGANISATION_WORDS = (
-    "school|ysgol|academy|college|university|prifysgol|primary|infants|juniors|cynradd|uwchradd|gyfun|museum|amgueddfa|gallery|oriel|hall|neuadd|centre|center|"
+    "school|ysgol|academy|college|university|prifysgol|primary|infants|juniors|cynradd|uwchradd|gyfun|"
+    "museum|amgueddfa|gallery|oriel|hall|neuadd|centre|center|"
     "canolfan|theatre|theater|theatr|cinema|zoo|library|llyfrgell|church|chapel|capel|eglwys|cathedral|mosque|"
     "temple|synagogue|gurdwara|stadium|arena|leisure|council|cyngor|station|gorsaf|hospital|ysbyty|surgery|ltd|plc|"
     "limited|hotel|gwesty|cafe|café|restaurant|trust|foundation|club|clwb|office|swyddfa|headquarters|abbey|shop|"

@@ -180,7 +180,8 @@ class RosterNameRecognizer(EntityRecognizer):
         # "the Marshes", "the Joneses": a family's plural after a sibilant
         es_stems = {raw: _key(raw[:-2]) for raw in stems if _SIBILANT_PLURAL.search(raw)}
         # Welsh names mutate after "i", "at", "gan" ... ("i Ddafydd", "gan Fethan"): looked up by their radicals too
-        radicals = {raw: [_key(r) for r in welsh_radicals(raw)] for raw in {m.group(1) for m in _MUTATOR.finditer(text)}}
+        after_mutator = {m.group(1) for m in _MUTATOR.finditer(text)}
+        radicals = {raw: [_key(r) for r in welsh_radicals(raw)] for raw in after_mutator}
         unique = list((set(keys.values()) | set(stems.values()) | set(es_stems.values())
                        | {r for forms in radicals.values() for r in forms}) - {""})
         if not unique:

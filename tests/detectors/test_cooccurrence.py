@@ -61,7 +61,8 @@ def test_a_newcomer_with_a_pupils_forename_and_a_surname_no_pupil_has_is_named_a
 def test_a_member_of_staff_named_with_their_job_is_not_whom_the_terms_are_about(roster_engine):
     # Priya is also a pupil's forename on the test roster: with "(our SENCo)" beside it, she is staff
     d = roster_engine.scan(["Ask Priya (our SENCo) whether the exam access arrangements are in."])
-    assert d.action == "redact" and d.texts == ["Ask [PERSON_1] (our SENCo) whether the exam access arrangements are in."]
+    assert d.action == "redact"
+    assert d.texts == ["Ask [PERSON_1] (our SENCo) whether the exam access arrangements are in."]
     assert roster_engine.scan(["Ask Priya (our SENCo) about Oliver Smith's EHCP."]).action == "block"
     assert roster_engine.scan(["Priya has dyslexia; her mum asked for the SENCo."]).action == "block"
 

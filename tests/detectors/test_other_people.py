@@ -42,7 +42,8 @@ OTHER_PEOPLE = [
     ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
      "Write a letter to the Romans as a Celtic chief, then one to the Victorians."),
     # -- NER's one span over two people is two names; a new sentence after an initial is no part of a name
-    ("Thanks to Dave and Lily for running the bake sale.", "Thanks to [PERSON_1] and [PERSON_2] for running the bake sale."),
+    ("Thanks to Dave and Lily for running the bake sale.",
+     "Thanks to [PERSON_1] and [PERSON_2] for running the bake sale."),
     ("Here's our rota: Wednesday – Mr Obi, Thursday – Gemma R. Make it a table.",
      "Here's our rota: Wednesday – Mr [PERSON_1], Thursday – [PERSON_2]. Make it a table."),
     # -- a greeting and a title are no part of a name, in any language
@@ -76,7 +77,8 @@ OTHER_PEOPLE = [
     ("Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau.",
      "Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau."),
     # -- a pupil's name mutated after a Welsh preposition is the pupil
-    ("Rhowch adborth i Briya ac i Harry ar eu traethodau.", "Rhowch adborth i [PUPIL_1] ac i [PUPIL_2] ar eu traethodau."),
+    ("Rhowch adborth i Briya ac i Harry ar eu traethodau.",
+     "Rhowch adborth i [PUPIL_1] ac i [PUPIL_2] ar eu traethodau."),
     ("Diolch i Batel a'i deulu am y rhodd.", "Diolch i [PUPIL_1] a'i deulu am y rhodd."),
     # -- staff in cover lists
     ("Tutor: Mr. Fairweather (9W), Room 12", "Tutor: Mr. [PERSON_1] (9W), Room 12"),
