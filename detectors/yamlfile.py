@@ -23,11 +23,15 @@ def read_text(path_or_text: str | Path) -> tuple[str, str]:
     return path_or_text, "<text>"
 
 
+# libyaml's loader where PyYAML was built with it (the wheels are): the admin reads the allowlist on every page.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """The loaded data and its node tree (for line numbers). Raises ValueError with the line of a syntax error."""
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
