@@ -262,11 +262,16 @@ _LOGIN_CHAR = re.compile(r"[a-z0-9._-]")
 _GLUE = re.compile(r"[._-]|\d")
 
 
+# A school's or education service's mail domain: "@pupils.example.sch.uk", "@hwbcymru.net", "@stu.ysgol.cymru".
+_SCHOOL_DOMAIN = re.compile(r"@[\w.-]*(?:sch\.uk|school|ysgol|academy|\.ac\.uk|\.edu\b|hwb|pupils?\.|students?\.|"
+                            r"stu\.|learners?\.)", re.IGNORECASE)
+
+
 def whole_logins(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
     """A pupil's name inside a lower-case login ("chukwu_mum", "rodrigo_sou") takes the whole login: every part
     of it belongs to the one account. A capitalised file name keeps its other parts ("Smith_Oliver_Y11 report":
     only the names go). The mailbox of a pupil's school e-mail address is the pupil's name; the school's domain
-    after it is no one's identifier and stays ("[PUPIL_1]@pupils.example.sch.uk")."""
+    after it is no one's identifier and stays ("[PUPIL_1]@pupils.example.sch.uk"); any other address goes whole."""
     out: list[RecognizerResult] = []
     mailboxes: set[int] = set()
     for r in results:
@@ -285,8 +290,9 @@ def whole_logins(text: str, results: list[RecognizerResult]) -> list[RecognizerR
                     and text[r.start:r.end] == text[r.start:r.end].lower():
                 r = RecognizerResult(r.entity_type, start, end, r.score, analysis_explanation=r.analysis_explanation,
                                      recognition_metadata=dict(r.recognition_metadata or {}))
-            if text[r.end:r.end + 1] == "@" and (r.start == 0 or not _LOGIN_CHAR.match(text, r.start - 1)):
-                mailboxes.add(r.start)
+            if text[r.end:r.end + 1] == "@" and (r.start == 0 or not _LOGIN_CHAR.match(text, r.start - 1)) \
+                    and _SCHOOL_DOMAIN.match(text, r.end):
+                mailboxes.add(r.start)  # (a parent's "d.thompson82@gmail.com" goes whole)
         out.append(r)
     if mailboxes:
         out = [r for r in out if not (r.entity_type == "EMAIL_ADDRESS" and r.start in mailboxes)]

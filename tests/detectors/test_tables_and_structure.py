@@ -56,6 +56,9 @@ def test_a_table_keeps_its_headings_cells_and_borders(roster_engine, heading):
 def test_a_lower_case_login_goes_whole_and_a_pupils_mailbox_keeps_the_school_domain(roster_engine):
     d = roster_engine.scan(["Why is the login oliver_smi locked? And oliver.smith@pupils.example.sch.uk bounces."])
     assert d.texts == ["Why is the login [PUPIL_1] locked? And [PUPIL_2]@pupils.example.sch.uk bounces."]
+    # anyone else's address goes whole: a parent's mailbox at a public provider is theirs
+    d = roster_engine.scan(["His dad's email is oliver.smith82@example.com."])
+    assert d.texts == ["His dad's email is [EMAIL_1]."]
 
 
 def test_a_post_town_is_not_a_person(roster_engine):
