@@ -305,21 +305,29 @@ class GreetingNameRecognizer(_CueRecognizer):
 
 
 class AddresseeRecognizer(_CueRecognizer):
-    """Someone a message goes to or a meeting is with: "Reply to Priyanka:", "email Gethin", "remind Deborah",
-    "meeting with Olamide". Not a product ("ask ChatGPT", "email Arbor support": capitals inside, or a word)."""
+    """Someone a message goes to, a meeting is with or thanks go to: "Reply to Priyanka:", "email Gethin", "meeting
+    with Olamide", "thanks to Nerys". Not a product or a place ("ask ChatGPT", "email Arbor support", "thanks to
+    Tesco", "congratulations to Wales")."""
 
     FROM_RIGHT = False
     CUES = ("reply to", "write to", "email", "e-mail", "message", "ring", "phone", "text", "remind", "thank",
             "invite", "forward to", "forward it to", "cc", "meet with", "meeting with", "speak to", "speak with",
-            "talk to", "chat with", "catch up with", "check with")
+            "talk to", "chat with", "catch up with", "check with",
+            # whom thanks or praise go to: "thanks to Nerys and Wojciech", "well done to Kemi"
+            "thanks to", "thank you to", "many thanks to", "shout-out to", "shout out to", "well done to",
+            "congratulations to", "congrats to")
 
     def patterns(self):
         return [re.compile(rf"(?<![\w-]){_alternation(self.CUES)}[ \t]+(?=\S)")]
 
     def analyze(self, text, entities, nlp_artifacts=None):
+        from detectors.normalise import fold
+        from detectors.wordlists import not_people, places
+
         return [RecognizerResult("PERSON", start, end, self.SCORE)
                 for (start, end), m in _names_after(text, lower_same_length(text), self._patterns[0], self._common)
-                if start == m.end() and not _PRODUCT_SHAPE.search(text[start:end])]
+                if start == m.end() and not _PRODUCT_SHAPE.search(text[start:end])
+                and fold(text[start:end]) not in places() and fold(text[start:end]) not in not_people()]
 
 
 class FamilyNameRecognizer(_CueRecognizer):

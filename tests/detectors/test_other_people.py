@@ -89,6 +89,11 @@ OTHER_PEOPLE = [
      "Reply to [PERSON_1]: yes, the trip forms can go out on Monday."),
     ("Ask ChatGPT to email Arbor support from Cardiff about the MIS.",
      "Ask ChatGPT to email Arbor support from Cardiff about the MIS."),
+    # ... or whom thanks go to, but not a shop or a country
+    ("Staff shout-out: thanks to Nerys and Wojciech for running the Year 7 residential!",
+     "Staff shout-out: thanks to [PERSON_1] and [PERSON_2] for running the Year 7 residential!"),
+    ("Thanks to Tesco for the fruit, and congratulations to Wales on reaching the final.",
+     "Thanks to Tesco for the fruit, and congratulations to Wales on reaching the final."),
     # -- what children do says a child; a country does things too
     ("Tyler-Jay keeps kicking the ball over the fence at break.",
      "[PERSON_1] keeps kicking the ball over the fence at break."),
