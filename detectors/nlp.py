@@ -28,7 +28,7 @@ from detectors.recognisers.name_cues import language_cues
 from detectors.recognisers.persons import SCHOOL_ACRONYMS, SCHOOL_WORDS
 from detectors.recognisers.roster_names import common_words
 from detectors.recognisers.special_category import never_people
-from detectors.recognisers.terms import fold_same_length
+from detectors.recognisers.terms import fold_same_length, strip_accents
 
 # spaCy pipes NER does not need; dropping them (tagger, parser, lemmatizer) is most of the speed-up.
 UNNEEDED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
@@ -164,7 +164,7 @@ class WindowContextEnhancer(ContextAwareEnhancer):
 
 def ner_view(text: str, explained: set[str] = frozenset(), skip: list[tuple[int, int]] = ()) -> str:
     """What NER reads: same length and offsets as `text`, shouted runs title-cased ("OLIVER SMITH" is a name to
-    NER only as "Oliver Smith"), and everything blanked to spaces except a window of context around each
+    NER only as "Oliver Smith"), accents dropped, and everything blanked to spaces except a window of context around each
     capitalised word that could be an unknown person's name (not a stop word, school word or acronym, and not
     `explained`: roster names and famous names, which other recognisers settle). NER is most of the scan time;
     it reads a few words either side of a name, and finds no PERSON where no such word is. The `skip` spans
@@ -187,6 +187,9 @@ def ner_view(text: str, explained: set[str] = frozenset(), skip: list[tuple[int,
             windows[-1][1] = end
         else:
             windows.append([start, end])
+    # accents dropped, letter for letter: English NER reads "Ruairí Breathnach" as a building, "Ruairi" as a person
+    if not text.isascii():
+        text = strip_accents(text)
     if windows == [[0, len(text)]]:
         return text
     pieces, pos = [], 0

@@ -25,6 +25,11 @@ def fold_same_length(text: str) -> str:
     return lower_same_length(text).translate(_accent_table())
 
 
+def strip_accents(text: str) -> str:
+    """Text with accents dropped and case kept, one character for one ("Zoë Wiśniewska" -> "Zoe Wisniewska")."""
+    return text.translate(_accent_table())
+
+
 @cache
 def _accent_table() -> dict[int, str]:
     """Each accented Latin letter (Latin-1 to Latin Extended Additional, which holds Vietnamese) to its base."""

@@ -23,6 +23,19 @@ def test_explained_words_need_no_ner():
     assert "Oliver" not in view and "Jayden did too." in view
 
 
+def test_ner_reads_names_without_their_accents_at_the_same_offsets():
+    # English NER took "Ruairí Breathnach" for a building and missed a new starter with anxiety
+    text = "New Year 7 in January: Ruairí Breathnach, Zoë Wiśniewska."
+    view = _ner_view(text)
+    assert len(view) == len(text) and "Ruairi Breathnach, Zoe Wisniewska" in view
+
+
+def test_an_accented_new_starter_is_found_by_ner(engine):
+    text = ("New Year 7 in January: Ruairí Breathnach. Mum says he was bullied at his last school. He's been "
+            "seeing a counsellor for anxiety.")
+    assert engine.scan([text]).action == "block"
+
+
 def test_shouting_is_title_cased_for_ner():
     assert _ner_view("NOTE FROM MRS ADEYEMI ABOUT KACPER") == "Note From Mrs Adeyemi About Kacper"
 
