@@ -398,6 +398,8 @@ ROLE_RECOGNISERS = (RoleAfterNameRecognizer, RoleBeforeNameRecognizer, PersonVer
 _LIST_JOIN = re.compile(r"(?:,?[ \t]+(?:and|&|a|ac|or)[ \t]+)")
 
 
+# A list of names each with its part in brackets: "Lorna (tombola), Gurpreet (cakes), Danny (raffle)".
+_AFTER_ITS_ROLE = re.compile(r"[ \t]*\([^()\n]{1,40}\)[ \t]*(?:[,;]|,?[ \t]+(?:and|&))[ \t]*")
 _WORD_THEN_JOIN = re.compile(rf"(?<![\w'-])(?P<w>{_W})(?:{_LIST_JOIN.pattern})$")
 
 
@@ -412,7 +414,7 @@ def listed_with_names(text: str, names: list[tuple[int, int]], taken: bytearray)
     todo = sorted(names)
     while todo:
         start, end = todo.pop()
-        for m in (_LIST_JOIN.match(text, end),):
+        for m in (_LIST_JOIN.match(text, end) or _AFTER_ITS_ROLE.match(text, end),):
             if m is None:
                 continue
             w = re.match(rf"{_W}(?:[ ]{_W})?", text[m.end():m.end() + 60])

@@ -89,6 +89,9 @@ OTHER_PEOPLE = [
      "Reply to [PERSON_1]: yes, the trip forms can go out on Monday."),
     ("Ask ChatGPT to email Arbor support from Cardiff about the MIS.",
      "Ask ChatGPT to email Arbor support from Cardiff about the MIS."),
+    # -- a list of names each with its part in brackets
+    ("Fair rota: Lorna (tombola), Gurpreet (cakes), Danny (raffle).",
+     "Fair rota: [PERSON_1] (tombola), [PERSON_2] (cakes), [PERSON_3] (raffle)."),
     # ... or whom thanks go to, but not a shop or a country
     ("Staff shout-out: thanks to Nerys and Wojciech for running the Year 7 residential!",
      "Staff shout-out: thanks to [PERSON_1] and [PERSON_2] for running the Year 7 residential!"),
