@@ -26,7 +26,9 @@ mulligan murphy parker patel shah shaw silva singh walsh wang wong wright
 """.split())
 
 # Abbreviations and short words that prompts use in lower case ("max 150 words") and rosters hold as names.
-EXTRA_ORDINARY = set("max min approx info intro demo memo ref sec spec stats bio lab mum dad nan gran".split())
+EXTRA_ORDINARY = set("max min approx info intro demo memo ref sec spec stats bio lab mum dad nan gran".split()) | set(
+    # British school words the (American) web2 list lacks
+    "rota fayre tombola lanyard jotter biro rounders conker conkers mufti invigilator tutee".split())
 
 OUT = Path(__file__).resolve().parent.parent / "detectors" / "data" / "common_words.txt"
 HEADER = """\
@@ -35,7 +37,7 @@ HEADER = """\
 # a following "said"/"is"/"in Year 8", or spaCy tagging it PERSON) before it is treated as a pupil name.
 # Generated: words of the english-words 2.0.2 "web2" list that occur in lower case, with a wordfreq 3.1.1
 # English Zipf frequency >= 3.0, less popular names that are rarely ordinary words in school prose (Amelia,
-# Harry, Khan: see NOT_ORDINARY there), plus a few abbreviations ("max 150 words").
+# Harry, Khan: see NOT_ORDINARY there), plus a few abbreviations ("max 150 words") and British school words ("rota").
 # Regenerate with bench/make_common_words.py.
 """
 

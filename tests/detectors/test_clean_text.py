@@ -85,6 +85,9 @@ def clean_engine(tmp_path_factory):
     "Write the return slip for the trip. Venue: Techniquest, Stuart Street, Cardiff Bay CF10 5BW. Cost £9.",
     "Coach leaves 8.30am for the National Museum, Cathays Park, Cardiff CF10 3NP; back by 3.15.",
     "Plan a KS2 lesson on addressing envelopes, using the example \"1 Example Street, Anytown AN1 1AA\".",
+    # British school words and faiths listed in RE are no names (Islam is also a surname)
+    "Rota for the summer fayre: Sat 10-12 tombola, 12-2 cakes. Put it in a grid.",
+    "Plan an RE lesson on how different religions mourn (Islam, Judaism, Christianity, Sikhism).",
     # a school named after a saint or ending with its kind, and the standard example name
     "Our address for the letterhead: St Eira's RC Primary, Green Lane, Bolton BL1 2AB.",
     "Return the forms to Exams Office, Bishop Hedley High School, Gwaelodygarth Road, Merthyr Tydfil CF47 9AH.",
