@@ -74,8 +74,9 @@ class CueNameRecognizer(LocalRecognizer):
                     kept = []
                     for word in words:
                         if not word[0].isupper() or word.lower() in self._not_names or (
+                                word.isupper() and len(word) <= 4) or (
                                 pattern is self.titled_anywhere and word.lower() in self._common):
-                            break  # "Annwyl Rieni", "Siân yn", "Sr. Principal": a name stops at a word
+                            break  # "Annwyl Rieni", "Siân yn", "disgybl ADY", "Sr. Principal": a name stops at a word
                         kept.append(word)
                     if pattern is self.sign_off and len(kept) < len(words):
                         continue  # a signing line is a name only if all of it is: not "Conducerea școlii"

@@ -74,6 +74,8 @@ OTHER_PEOPLE = [
     ("Mae gan Ela apwyntiad deintydd am 2 o'r gloch.", "Mae gan [PERSON_1] apwyntiad deintydd am 2 o'r gloch."),
     ("Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa.",
      "Rydyn ni'n mynd i Gaerdydd ddydd Llun i weld yr amgueddfa."),
+    ("Rho ganllawiau am y Cod ADY: pwy sy'n penderfynu a oes gan ddisgybl ADY?",
+     "Rho ganllawiau am y Cod ADY: pwy sy'n penderfynu a oes gan ddisgybl ADY?"),  # an acronym names no one
     ("Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau.",
      "Llythyr i rieni: Bydd Blwyddyn 6 yn mynd i Gaerdydd ddydd Iau."),
     # -- a pupil's name mutated after a Welsh preposition is the pupil
