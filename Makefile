@@ -28,9 +28,9 @@ test: install system-deps
 	$(VENV)/bin/pytest
 
 # While you work: leaves out what starts pupilguard processes, drives Chromium, needs PostgreSQL or takes seconds on
-# its own. TEST_WORKERS=N shares the tests out to N pytest processes (pytest-xdist): faster only with idle cores, as
+# its own, shared out to one pytest process per core (pytest-xdist). On a busy machine TEST_WORKERS=0 can be faster:
 # each process loads the language model and collects every test itself (README: Contributing).
-TEST_WORKERS ?= 0
+TEST_WORKERS ?= auto
 test-fast: install
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not e2e and not browser and not postgres and not slow"
 
