@@ -49,7 +49,8 @@ _CAMEL_WORD = re.compile(rf"[{_UP}]{{1,2}}[{_LO}]+")  # a name's own capitals ke
 # "SmithA", "PatelP09", "OBrienZ": a surname (its own capitals kept: O'Brien, McKay), then the forename's
 # initial in capitals (the usual school login order)
 _SURNAME_LOGIN = re.compile(
-    rf"(?<![\w.@-])(?P<name>[{_UP}][{_LO}]{{0,2}}[{_UP}]?[{_LO}]{{2,}})[{_UP}]{{1,2}}\d{{0,4}}(?![\w@-])")
+    rf"(?<![\w.@-])(?P<name>[{_UP}][{_LO}]{{0,2}}[{_UP}]?[{_LO}]{{2,}})(?:[{_UP}]{{1,2}}|[{_UP}][{_LO}]{{1,2}})\d{{0,4}}"
+    rf"(?![\w@-])")  # ... or its first two or three letters, as SIMS makes logins: "HughesAm"
 _FILE_OR_LOGIN = re.compile(r"[_.\d]")  # a file name, path or login, not a hyphenated word
 # A digit or underscore makes a login of a glued token even when its surname is a word ("jhall27", "hall_w");
 # a dot alone does not ("marks.values" is code)
@@ -110,8 +111,7 @@ class RosterSpellingRecognizer(EntityRecognizer):
         usernames = {w: self._glued_forms(w) for w in lowered - self.common if not _inflected(w, self.common)}
         usernames = {w: forms[(0, len(w))] for w, forms in usernames.items() if forms}
         for m in _CAMEL_LOGIN.finditer(text):  # "MAlHassan", "JSmith": initials, then the surname's capitals
-            parts = _CAMEL_PART.findall(m.group("name"))
-            candidates.append((m.start(), m.end(), [fold(" ".join(parts)), fold("".join(parts))], False, True))
+            candidates.append((m.start(), m.end(), _camel_login_forms(m), False, True))
         for m in _SURNAME_LOGIN.finditer(text):
             candidates.append((m.start(), m.end(), [fold(m.group("name"))], False, True))
         if not candidates and not usernames:
@@ -130,8 +130,8 @@ class RosterSpellingRecognizer(EntityRecognizer):
                 # surname is also a word
                 candidates += [(m.start(), m.end(), whole if language_at(text, m.start()) == "cy" else forms, False,
                                 len(m.group()) > len(word) or text[m.start() - 1:m.start()] in ("/", "\\"))
-                               for m in re.finditer(rf"(?<![\w.@-])\d{{0,4}}{re.escape(word)}\d{{0,4}}(?![\w-])", text,
-                                                    re.IGNORECASE)]
+                               for m in re.finditer(rf"(?<![\w.@-])(?:y\d{{1,2}}|\d{{1,4}})?{re.escape(word)}\d{{0,4}}"
+                                                    r"(?![\w-])", text, re.IGNORECASE)]  # "2013osmith", "y9osmith"
         results = []
         for start, end, forms, evasion, lenient in candidates:
             hit = next((hits[f] for f in forms if f in hits and self._counts(f, hits[f][0], lenient)), None)
@@ -174,12 +174,15 @@ class RosterSpellingRecognizer(EntityRecognizer):
         if part.islower() or (part.isupper() and len(part) >= 5):  # "osmith", "OSMITH"; not "marks" in code
             return {} if _inflected(part.lower(), self.common) else self._glued_forms(part.lower())
         if m := _CAMEL_LOGIN.fullmatch(part):
-            words = _CAMEL_PART.findall(m.group("name"))
-            return {(0, len(part)): [fold(" ".join(words)), fold("".join(words))]}
+            return {(0, len(part)): _camel_login_forms(m)}
         if m := _SURNAME_LOGIN.fullmatch(part):
             return {(0, len(part)): [fold(m.group("name"))]}
         if len(words := _CAMEL_WORD.findall(part)) > 1 and "".join(words) == part:  # "DylanPritchard", "ZoëOBrien"
-            return {(0, len(part)): [fold(" ".join(words))]}
+            ends = list(itertools.accumulate(len(w) for w in words))
+            forms = {(0, len(part)): [fold(" ".join(words))]}
+            for k in range(len(words) - 1):  # "AmeliaHughesReport": two neighbouring words of it
+                forms.setdefault((ends[k] - len(words[k]), ends[k + 1]), []).append(fold(f"{words[k]} {words[k + 1]}"))
+            return forms
         return {}
 
     def _result(self, start: int, end: int, evasion: bool, refs: list[str]) -> RecognizerResult:
@@ -187,6 +190,16 @@ class RosterSpellingRecognizer(EntityRecognizer):
         return RecognizerResult(self.ENTITY, start, end, self.SCORE, recognition_metadata={
             RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             "pupil_refs": refs if len(refs) <= 5 else [], "roster_match": kind, "evasion": evasion})
+
+
+def _camel_login_forms(m: re.Match) -> list[str]:
+    """What an initial-and-surname login stands for: "JSmith" -> smith, "MAlHassan" -> al hassan / alhassan, and
+    "NOConnor" -> oconnor too (one initial, then O'Connor's own capitals)."""
+    parts = _CAMEL_PART.findall(m.group("name"))
+    forms = [fold(" ".join(parts)), fold("".join(parts))]
+    if m.start("name") - m.start() == 2:
+        forms.append(fold(m.string[m.start() + 1:m.end("name")]))
+    return forms
 
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ment", "ments", "ness", "tion",

@@ -9,7 +9,8 @@ PUPILS = [("Ibrahim", "Warsame"), ("Priya", "Patel")]
 def _forms(fore: str, sur: str) -> list[str]:
     f, s, i = fore.lower(), sur.lower(), fore[0].lower()
     return [f + s, i + s, f"{i}.{s}", f"{i}_{s}", s + i, f"{s}.{i}", f"{i}{s}27", f"27{i}{s}", f"{s}{i}09",
-            f"{i.upper()}{sur}", f"{sur}{i.upper()}"]
+            f"{i.upper()}{sur}", f"{sur}{i.upper()}",
+            f"{sur}{fore[:2]}", f"y9{i}{s}"]  # SIMS-style "HughesAm"; a year group before the login
 
 
 CASES = [(fore, sur, form) for fore, sur in PUPILS for form in _forms(fore, sur)]
@@ -37,7 +38,8 @@ def _file_names(fore: str, sur: str) -> list[str]:
     f, s, i = fore.lower(), sur.lower(), fore[0].lower()
     return [f"{i}{s}_y9.docx", f"{fore}{sur}_Y9.docx", f"{sur}{i.upper()}_art.jpg", f"{f}{s}-report-2026.pdf",
             rf"C:\Reports\{fore}{sur}_Y11.docx", f"{i}{s}27_mock.xlsx",
-            f"Y11-{sur.upper()}-{i.upper()}-mock.pdf", f"mock_paper_{s}_{i}.pdf"]  # a surname and an initial
+            f"Y11-{sur.upper()}-{i.upper()}-mock.pdf", f"mock_paper_{s}_{i}.pdf",  # a surname and an initial
+            f"{fore}{sur}Report.docx", f"{i.upper()}{sur}-Y9-Report.pdf"]  # a word glued on; "NOBrien"
 
 
 @pytest.mark.parametrize("fore,sur,name", [(fore, sur, name) for fore, sur in PUPILS + [("Zoë", "O'Brien")]
