@@ -358,7 +358,15 @@ class FamilyNameRecognizer(_CueRecognizer):
                            rf"(?i:{'|'.join(self.MEMBERS)})(?![\w-])"),
                 re.compile(rf"(?<![\w-])(?i:{family})[ \t]+(?P<name>{word})"),
                 re.compile(rf"(?<![\w-])(?i:{_alternation(self.WRITTEN_TO)})[ \t]+(?i:the)[ \t]+{plural}"),
-                re.compile(rf"(?<![\w-])(?i:the)[ \t]+{plural}[ \t]+(?i:{_alternation(self.DOINGS)})(?![\w-])")]
+                re.compile(rf"(?<![\w-])(?i:the)[ \t]+{plural}[ \t]+(?i:{_alternation(self.DOINGS)})(?![\w-])"),
+                # the family's things: "the Hallorans' eldest", "the Halloran's new address"
+                re.compile(rf"(?<![\w-])(?i:the)[ \t]+(?P<name>{word}s)['\u2019](?![\w])"),
+                re.compile(rf"(?<![\w-])(?i:the)[ \t]+(?P<name>{word})['\u2019]s[ \t]+(?:new[ \t]+)?(?i:address|house|"
+                           r"home|car|phone number|number|kids|children|twins|eldest|youngest|son|daughter|"
+                           r"mum|dad|parents)\b"),
+                # the family word after the name alone, in a heading or a note: "Re: Oyelaran siblings" (in lower
+                # case: "The Addams Family" is a title)
+                re.compile(rf"(?<![\w-])(?P<name>{word})[ \t]+(?:{'|'.join(self.MEMBERS)})(?![\w-])")]
 
     def accept(self, text, m):
         from detectors.normalise import fold
@@ -366,6 +374,9 @@ class FamilyNameRecognizer(_CueRecognizer):
         from detectors.wordlists import places
 
         name = fold(m.group("name"))
+        if m.re is self._patterns[-1]:  # no "the" before it: only a name nobody shares with a word or a place
+            return not (name in self._common or name in places() or name in famous_surnames()
+                        or name in role_words() or name in SCHOOL_WORDS)
         if m.re in self._patterns[2:]:  # a bare plural: never a people, a word or a place
             return not (name in self.PEOPLES or name.endswith("ians") or name[:-1] in self._common
                         or name in self._common or name[:-1] in places())  # "the Corinthians", "the Vikings"

@@ -39,6 +39,11 @@ OTHER_PEOPLE = [
     ("Write a letter to the Fitzgeralds about the welcome evening.",
      "Write a letter to the [PERSON_1] about the welcome evening."),
     ("Please ask the Mendoza kids to wait in reception.", "Please ask the [PERSON_1] kids to wait in reception."),
+    ("The Hallorans' eldest starts in Year 7; the Halloran's new address is on Arbor.",
+     "The [PERSON_1]' eldest starts in Year 7; the [PERSON_2]'s new address is on Arbor."),
+    ("Re: Oyelaran siblings - can they sit together?", "Re: [PERSON_1] siblings - can they sit together?"),
+    ("Write a lesson about The Addams Family musical and the Royal family.",
+     "Write a lesson about The Addams Family musical and the Royal family."),
     ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
      "Write a letter to the Romans as a Celtic chief, then one to the Victorians."),
     # -- NER's one span over two people is two names; a new sentence after an initial is no part of a name
