@@ -173,7 +173,9 @@ class RoleAfterNameRecognizer(_CueRecognizer):
         return [
             re.compile(rf"\((?:{owner}[ \t]+)?{_DET}(?i:{in_paren})(?:[ \t]?\d{{1,2}})?(?![\w-])[^()\n]{{0,40}}\)"),
             re.compile(rf",[ \t]+(?:{owner}[ \t]+)?{_DET}(?i:{role})(?![\w-])"),
-            re.compile(rf"(?:'s|\u2019s)[ \t]+(?i:{relation})(?![\w-])"),  # "Mason's cousin", "Kasia's mum"
+            # "Mason's cousin", "Kasia's mum", "Tunde's class": only a person has a relation or a class
+            re.compile(rf"(?:'s|\u2019s)[ \t]+(?i:{relation}|class|form|form group|tutor group|classroom|register|"
+                       r"duty|marking|lessons?)(?![\w-])"),
         ]
 
     def load(self) -> None:
@@ -315,7 +317,8 @@ class AddresseeRecognizer(_CueRecognizer):
             "talk to", "chat with", "catch up with", "check with",
             # whom thanks or praise go to: "thanks to Nerys and Wojciech", "well done to Kemi"
             "thanks to", "thank you to", "many thanks to", "shout-out to", "shout out to", "well done to",
-            "congratulations to", "congrats to")
+            "congratulations to", "congrats to", "well done", "congratulations", "congrats", "happy birthday",
+            "good luck", "welcome back", "welcome to", "farewell to", "goodbye to", "message from")
 
     def patterns(self):
         return [re.compile(rf"(?<![\w-]){_alternation(self.CUES)}[ \t]+(?=\S)")]

@@ -475,7 +475,8 @@ class RosterNameRecognizer(EntityRecognizer):
             parent = word_flags.get(w.folded, (0,))[0] & SURNAME and self._stranger(before, part)
             newcomer = (word_flags.get(before.folded, (0,))[0] & FORENAME and self._stranger(w, part)
                         and not sense_word(w.folded, not_people()) and w.folded not in places()
-                        and w.folded not in famous_surnames())  # "Oliver Cromwell" is the famous one
+                        and w.folded not in famous_surnames()  # "Oliver Cromwell" is the famous one
+                        and not in_a_place_name(text, w.start, w.end))  # "River Taff" is the river
             if not (parent or newcomer):
                 continue
             results.append(RecognizerResult("PERSON", before.start, w.end, 0.8, recognition_metadata={

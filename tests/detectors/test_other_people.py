@@ -99,6 +99,9 @@ OTHER_PEOPLE = [
     # -- a list of names each with its part in brackets
     ("Fair rota: Lorna (tombola), Gurpreet (cakes), Danny (raffle).",
      "Fair rota: [PERSON_1] (tombola), [PERSON_2] (cakes), [PERSON_3] (raffle)."),
+    # -- a colleague praised, or whose class it is
+    ("Well done Tunde for the displays! Tunde's class will go first.",
+     "Well done [PERSON_1] for the displays! [PERSON_1]'s class will go first."),
     # ... or whom thanks go to, but not a shop or a country
     ("Staff shout-out: thanks to Nerys and Wojciech for running the Year 7 residential!",
      "Staff shout-out: thanks to [PERSON_1] and [PERSON_2] for running the Year 7 residential!"),

@@ -18,6 +18,7 @@ Ivy,Carter,3
 Seren,Farah,2
 Harvey,Roberts,10
 Bryn,Jones,4
+River,Watts,6
 """
 
 
@@ -43,6 +44,7 @@ def word_engine(tmp_path_factory):
     # inside a place's name, and a name used as an adjective
     "Our sports day is at Chester Park this year; then a walk along the River Kent.",
     "Directions to Ysgol Gynradd Pen y Bryn, Heol Penlan, Abertawe SA5 7BU, please.",
+    "River Taff water quality investigation: write a method for Year 9.",  # no pupil River Taff
     "Explain the Tudor rose and the Wars of the Roses for Year 8.",
     "Chester is a city in Cheshire with Roman walls; write three facts about it.",
     # a timetable's key
