@@ -43,7 +43,8 @@ from detectors.decision import Decision, Finding
 from detectors.decode import hidden_texts
 from detectors.entities import IDENTIFIERS
 from detectors.layout import (
-    name_table_rows, not_names_in_tables, split_at_borders, trim_person_edges, whole_logins, without_post_towns,
+    name_table_rows, negative_headings, not_names_in_tables, split_at_borders, trim_person_edges, whole_logins,
+    without_post_towns,
 )
 from detectors.nlp import (
     CAPITALISED, ModelError, NerOnlySpacyEngine, WindowContextEnhancer, default_model, maybe_name,
@@ -302,9 +303,11 @@ class Engine:
         names = [r for r in kept if r.entity_type in NAMES]
         in_name = _coverage(names, len(text))
         identifiers = _merge([r for r in kept if r.entity_type in PRIORITY])
+        told_nothing = negative_headings(text) if any(r.entity_type == SPECIAL for r in kept) else []
         specials = [r for r in _unique_spans(kept) if r.entity_type == SPECIAL
                     and (r.recognition_metadata or {}).get("subtype") in rules.special_subtypes
                     and in_name.find(1, r.start, r.end) < 0  # "Christian", "Grace" are names here
+                    and not any(s <= r.start and r.end <= e for s, e in told_nothing)  # "SEN" over N, N, N
                     and not ((r.recognition_metadata or {}).get("role") and _names_someone(text, r, names))]
         refs: list[str] = []
         for r in identifiers:

@@ -191,6 +191,26 @@ def _cells(line: str, border: str) -> list[str]:
     return cells
 
 
+# A cell that says "not this": under a special-category heading ("SEN", "FSM", "EAL") the column tells nothing.
+_NEGATIVE_CELLS = frozenset(["", "n", "no", "none", "nil", "-", "–", "—", "0", "false", "n/a", "na", "not known"])
+
+
+def negative_headings(text: str) -> list[tuple[int, int]]:
+    """The heading cells of table columns in which every row says no ("SEN" over N, N, N; "FSM" over "No"): a
+    special-category word there tells nothing about anyone."""
+    spans: list[tuple[int, int]] = []
+    for table in _tables(text):
+        start, end, border = table[0]
+        line = text[start:end]
+        rows = [_cells(text[s:e], border) for s, e, _ in table[1:]]
+        offset = start + (line.index("|") + 1 if border == "|" and line.lstrip().startswith("|") else 0)
+        for k, heading in enumerate(_cells(line, border)):
+            if heading.strip() and all(k < len(r) and r[k].strip().lower() in _NEGATIVE_CELLS for r in rows):
+                spans.append((offset, offset + len(heading)))
+            offset += len(heading) + 1
+    return spans
+
+
 def name_table_rows(text: str) -> list[tuple[int, int]]:
     """The data rows of tables whose heading row has a name column ("Adno,Surname,Forename,Reg"): a roster name in
     one of these rows is the pupil, even one that shares a well-known person's name."""

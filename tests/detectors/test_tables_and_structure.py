@@ -64,3 +64,11 @@ def test_a_lower_case_login_goes_whole_and_a_pupils_mailbox_keeps_the_school_dom
 def test_a_post_town_is_not_a_person(roster_engine):
     d = roster_engine.scan(["Oliver Smith moved to 15 Highfield Road, Easton, Bristol BS5 6XJ."])
     assert d.texts == ["[PUPIL_1] moved to [ADDRESS_1], Bristol [POSTCODE_1]."]
+
+
+def test_a_special_category_column_that_says_no_for_everyone_tells_nothing(roster_engine):
+    table = "Name\tReg\tSEN\tFSM\tReading age\nOliver Smith\t9K\tN\tNo\t12.4\nPriya Patel\t9K\tN\tNo\t13.1"
+    d = roster_engine.scan([table])
+    assert d.action == "redact" and not any(k.startswith("SPECIAL_CATEGORY") for k in d.entity_counts)
+    # one pupil on the SEN register (K) and the table says something about her
+    assert roster_engine.scan([table.replace("9K\tN\tNo\t13.1", "9K\tK\tNo\t13.1")]).action == "block"
