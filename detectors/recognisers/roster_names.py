@@ -43,6 +43,8 @@ __all__ = ["RosterNameRecognizer", "common_words"]
 # A word: letters (with any combining accents), joined by inner apostrophes or hyphens: O'Brien, Smith-Jones.
 _WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+(?:['-](?:[^\W\d_]|[\u0300-\u036f])+)*")
 _TITLES = frozenset("mr mrs ms miss mx dr master sir dame lady lord prof professor mister madam mme mlle".split())
+# A string that code calls a name: 'name == "Joy"', '"forename": "Hope"', "first_name='May'".
+_NAMED_IN_CODE = re.compile(r"(?i:name|forename|surname|pupil|student)[\w.\]\['\"]*[ \t]*(?:==|=|:|,)[ \t]*[\"']$")
 _SAINTS = frozenset("st saint ste sant santes".split())
 # Words that, right after a lone name, show it is being used as a person's name.
 _AFTER = frozenset("""
@@ -370,6 +372,9 @@ class RosterNameRecognizer(EntityRecognizer):
         if i > 0 and words[i - 1].folded in _SAINTS and gap.strip(" .") == "" and gap:
             return False  # "St Mary's RC Primary", "Ysgol Santes Dwynwen": a saint's name
         folded = " ".join(w.folded for w in words[i:j + 1])
+        if _NAMED_IN_CODE.search(text, max(0, first.start - 40), first.start) \
+                and text[last.end:last.end + 1] == text[first.start - 1:first.start]:
+            return True  # 'if student.name == "Joy":', '{"forename": "Hope"}': a name by what the code calls it
         if i == j and self._a_listed_word(text, words, i, part):
             return False  # "Summer, Autumn, Winter and Spring", "Haf, hydref, gaeaf": a list of the words
         if i == j and (first.folded in self.common or first.folded in welsh_word_names()) \

@@ -73,6 +73,7 @@ def test_the_word_is_left_alone(word_engine, text):
      "Write a poem for a girl named [PUPIL_1] who is leaving our school."),
     ("I have a girl called Holly in my class who writes stories about foxes.",
      "I have a girl called [PUPIL_1] in my class who writes stories about foxes."),
+    ('if student.name == "Holly":\n    award = "Star"', 'if student.name == "[PUPIL_1]":\n    award = "Star"'),
     ('for name in ["Holly", "Ivy", "Len"]:\n    print(name)',
      'for name in ["[PUPIL_1]", "[PUPIL_2]", "[PUPIL_3]"]:\n    print(name)'),
     ("How is Harvey getting on? He was presented with an award.",
