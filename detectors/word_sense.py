@@ -27,7 +27,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from detectors.language import ENGLISH, passages, welsh_mutations
 
 __all__ = ["CALENDAR", "ORGANISATION_FIRST", "character_to_write", "date_here", "english_ordinary", "in_a_place_name",
-           "in_literature_question", "language_at", "names_a_group", "ordinary_in_language", "person_word_before",
+           "in_literature_question", "language_at", "named_as_a_place", "names_a_group", "ordinary_in_language", "person_word_before",
            "sense_word", "welsh_word_names"]
 
 CALENDAR = frozenset("""
@@ -133,6 +133,28 @@ _FEATURE_BEFORE = re.compile(r"\b(?:River|Lake|Loch|Lough|Mount|Mt\.?|Afon|Llyn|
 _PLACE_PREDICATE = re.compile(r"[ \t]+(?:is|was|has been)[ \t]+(?:the[ \t]+(?:capital|largest city|county town)|"
                               r"an?[ \t]+(?:[a-z]+[ \t]+)?(?:city|town|village|country|county|region|state|island|"
                               r"port|capital)\b|located|situated)")
+
+
+# Before a town's name, words that can only lead to a place: "a day trip to Sutton", "fieldwork in Poole", "the
+# coach leaves for Buckley", "compare Sofia and Leeds". ("to", "for", "from" alone lead to people as often.)
+_PLACE_ONLY_BEFORE = re.compile(r"\b(?i:in|near|around|outside|towards|via|visit|visiting|(?:trip|journey|coach|bus|"
+                                r"train|drive|travel|holiday|day out|walk|go|going|went|move|moved|moving|leaves?|"
+                                r"fieldwork|postcard|map)[ \t]+(?:\w+[ \t]+)?(?:to|in|at|around|near|for|from|of))[ \t]+$")
+
+
+def named_as_a_place(text: str, start: int, end: int) -> bool:
+    """Is the town's name text[start:end] (a roster name too: Sutton, Poole, Georgia) used as the place here: after
+    a word that leads only to a place, before a place's word or a postcode, listed with another place, or said to be
+    a place ("Sofia is the capital", "Poole has a population")? Never with a person's word beside it."""
+    if _PLACE_PREDICATE.match(text, end) or _HAS_A_POPULATION.match(text, end):
+        return True
+    if _PERSON_NEXT.match(text, end):
+        return False
+    return bool(_PLACE_ONLY_BEFORE.search(text, max(0, start - 40), start) or _PLACE_NEXT.match(text, end)
+                or _POSTCODE_AFTER.match(text, end) or _listed_with_a_place(text, start, end))
+
+
+_HAS_A_POPULATION = re.compile(r"[ \t]+has[ \t]+a[ \t]+population")
 
 
 def in_a_place_name(text: str, start: int, end: int) -> bool:

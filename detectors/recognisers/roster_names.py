@@ -33,8 +33,8 @@ from detectors.normalise import fold
 from detectors.recognisers.persons import famous_surnames
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
-    CALENDAR, character_to_write, date_here, english_ordinary, in_a_place_name, language_at, names_a_group,
-    ordinary_in_language, person_word_before, sense_word, welsh_word_names,
+    CALENDAR, character_to_write, date_here, english_ordinary, in_a_place_name, language_at, named_as_a_place,
+    names_a_group, ordinary_in_language, person_word_before, sense_word, welsh_word_names,
 )
 from detectors.wordlists import common_words, not_people, places, word_names
 
@@ -385,6 +385,8 @@ class RosterNameRecognizer(EntityRecognizer):
         if (first.folded in self.common or sense_word(folded, not_people()) or folded in places()) \
                 and in_a_place_name(text, first.start, last.end):
             return False  # "Sutton Park", "Hope Street", "the River Shannon"
+        if folded in places() and named_as_a_place(text, first.start, last.end):
+            return False  # "a day trip to Sutton", "compare Georgia and Leeds"
         if first.raw.islower() and i == j and _ordinary(first.folded, self.common) and (
                 _AFTER_A_NUMBER.search(text, max(0, first.start - 12), first.start) or _capitalises(text)):
             # "3.4 miles", "2 rose bushes": a lower-case word after a number is what it counts; and someone who

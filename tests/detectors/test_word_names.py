@@ -19,6 +19,7 @@ Seren,Farah,2
 Harvey,Roberts,10
 Bryn,Jones,4
 River,Watts,6
+Sutton,Mensah,9
 """
 
 
@@ -47,6 +48,9 @@ def word_engine(tmp_path_factory):
     "River Taff water quality investigation: write a method for Year 9.",  # no pupil River Taff
     "Explain the Tudor rose and the Wars of the Roses for Year 8.",
     "Chester is a city in Cheshire with Roman walls; write three facts about it.",
+    # a town every gazetteer knows that is also a pupil's name, used as the town
+    "Plan a Year 5 day trip to Sutton: what should we see? Then compare Sutton and Leeds.",
+    "Our coach leaves for Sutton at 8am; Sutton has a population of about 40,000.",
     # a timetable's key
     "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
     'plants = ["Holly", "Ivy", "Mistletoe"]  # a list of words has words nobody is named',
@@ -69,6 +73,8 @@ def test_the_word_is_left_alone(word_engine, text):
      "[PUPIL_1] wrote a great essay on Macbeth; [PUPIL_2] should aim higher."),
     ("Len forgot his PE kit again.", "[PUPIL_1] forgot his PE kit again."),
     ("Holly has been brilliant in class this week.", "[PUPIL_1] has been brilliant in class this week."),
+    ("Write a report for Sutton; a trip to Chester with Sutton and Holly.",
+     "Write a report for [PUPIL_1]; a trip to Chester with [PUPIL_1] and [PUPIL_2]."),
     ("Write a poem for a girl named Holly who is leaving our school.",
      "Write a poem for a girl named [PUPIL_1] who is leaving our school."),
     ("I have a girl called Holly in my class who writes stories about foxes.",
