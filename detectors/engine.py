@@ -64,7 +64,7 @@ from detectors.recognisers.roles import ROLE_RECOGNISERS, could_be_name, listed_
 from detectors.recognisers.public_address import public_address
 from detectors.recognisers.special_category import SpecialCategoryRecognizer
 from detectors.recognisers.uk_ids import UciRecognizer, UlnRecognizer, UpnRecognizer, complete_upn
-from detectors.word_sense import character_to_write
+from detectors.word_sense import character_to_write, in_literature_question, set_text_cast_here
 from detectors.wordlists import places
 
 log = logging.getLogger("pupilguard.detectors")
@@ -275,14 +275,16 @@ class Engine:
             if r.entity_type == "PERSON" and (fold(value) in famous_folded() or any(
                     s < r.end and r.start < e and _only_common_words_outside(text, (r.start, r.end), (s, e))
                     for s, e in famous) or named_for_their_work(text, r.start, r.end)
-                    or character_to_write(text, r.start)):
+                    or character_to_write(text, r.start) or set_text_cast_here(text, value)):
                 continue  # "Summarise Martin Luther King Jr" is the famous name plus an ordinary word; a story's fox
             if r.entity_type == "PUPIL" and (_is_famous_here(r, value, famous, named)
                                               or _set_text_character(text, value)):
                 continue
-            if r.entity_type == "PUPIL" and (r.recognition_metadata or {}).get("roster_match") in _LONE \
-                    and staff_beside(text, r.start, r.end):
-                r = RecognizerResult("PERSON", r.start, r.end, r.score)  # "Siobhan (our SENCo)": staff, a forename
+            if r.entity_type == "PUPIL" and (r.recognition_metadata or {}).get("roster_match") in _LONE:
+                if in_literature_question(text, r.start, r.end) or set_text_cast_here(text, value):
+                    continue  # "How does Priestley use Sheila and Eric", "Is Juliet more mature than Romeo?"
+                if staff_beside(text, r.start, r.end):
+                    r = RecognizerResult("PERSON", r.start, r.end, r.score)  # "Siobhan (our SENCo)": staff
             if r.entity_type in ("UK_ADDRESS", "UK_POSTCODE") and public_address(text, r.start, r.end):
                 continue  # a school's, museum's or venue's address, an example, a story's (recognisers/public_address.py)
             if id(r) in ner_things and value not in said_people:

@@ -395,3 +395,33 @@ def set_text_character_here(text: str, name: str) -> bool:
         return False
     folded = fold(text)
     return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", folded) for t in titles)
+
+
+@cache
+def _set_text_casts() -> dict[str, frozenset[str]]:
+    """Folded title -> the folded names of its characters (data/set_texts.yaml)."""
+    casts: dict[str, set[str]] = {}
+    for name, titles in _set_text_characters().items():
+        for title in titles:
+            casts.setdefault(title, set()).add(name)
+    return {title: frozenset(names) for title, names in casts.items()}
+
+
+_LITERARY = re.compile(r"(?i:\b(?:act|scene|chapter|stave|novel|play|poem|character|characters|theme|themes|quotation|"
+                       r"quotations|quote|quotes|extract|presented|presents|portrayed|evidence|author|writer|"
+                       r"playwright|set text)\b)")
+_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w'\u2019-]+")
+
+
+def set_text_cast_here(text: str, name: str) -> bool:
+    """Is the lone forename `name` a set text's character here: another character of the same text is named, and
+    the prompt talks about literature ("Is Juliet more mature than Romeo? Give evidence from the balcony scene")?
+    Two pupils called Jack and Ralph fighting at break are pupils: nothing there is about a text."""
+    from detectors.normalise import fold
+
+    own = fold(name)
+    titles = _set_text_characters().get(own)
+    if not titles or not _LITERARY.search(text):
+        return False
+    others = {fold(w) for w in _CAPITALISED_WORD.findall(text)} - {own}
+    return any(others & _set_text_casts().get(title, frozenset()) for title in titles)
