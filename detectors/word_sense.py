@@ -27,8 +27,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from detectors.language import ENGLISH, passages, welsh_mutations
 
 __all__ = ["CALENDAR", "ORGANISATION_FIRST", "character_to_write", "date_here", "english_ordinary", "in_a_place_name",
-           "in_literature_question", "language_at", "named_as_a_place", "names_a_group", "ordinary_in_language", "person_word_before",
-           "sense_word", "welsh_word_names"]
+           "in_literature_question", "language_at", "named_as_a_place", "names_a_group", "ordinary_in_language",
+           "person_word_before", "sense_word", "set_text_cast_here", "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -142,26 +142,27 @@ _PLACE_ONLY_BEFORE = re.compile(r"\b(?i:in|near|around|outside|towards|via|visit
                                 r"fieldwork|postcard|map)[ \t]+(?:\w+[ \t]+)?(?:to|in|at|around|near|for|from|of))[ \t]+$")
 
 
-def named_as_a_place(text: str, start: int, end: int) -> bool:
-    """Is the town's name text[start:end] (a roster name too: Sutton, Poole, Georgia) used as the place here: after
-    a word that leads only to a place, before a place's word or a postcode, listed with another place, or said to be
-    a place ("Sofia is the capital", "Poole has a population")? Never with a person's word beside it."""
+def named_as_a_place(text: str, start: int, end: int, *, any_preposition: bool = False) -> bool:
+    """Is the town's name text[start:end] used as the place here: said to be a place ("Sofia is the capital", "Poole
+    has a population"), or, with no person's word beside it, after a word that leads only to a place ("a day trip
+    to Sutton"; with `any_preposition`, also "to", "from", "of": a name no pupil has), before a place's word or a
+    postcode, or listed with another place?"""
     if _PLACE_PREDICATE.match(text, end) or _HAS_A_POPULATION.match(text, end):
         return True
     if _PERSON_NEXT.match(text, end):
         return False
-    return bool(_PLACE_ONLY_BEFORE.search(text, max(0, start - 40), start) or _PLACE_NEXT.match(text, end)
-                or _POSTCODE_AFTER.match(text, end) or _listed_with_a_place(text, start, end))
+    before = _PLACE_BEFORE.search(text, max(0, start - 12), start) if any_preposition else \
+        _PLACE_ONLY_BEFORE.search(text, max(0, start - 40), start)
+    return bool(before or _PLACE_NEXT.match(text, end) or _POSTCODE_AFTER.match(text, end)
+                or _listed_with_a_place(text, start, end))
 
 
 _HAS_A_POPULATION = re.compile(r"[ \t]+has[ \t]+a[ \t]+population")
 
 
 def in_a_place_name(text: str, start: int, end: int) -> bool:
-    """Is the word text[start:end] part of a place's name ("Sutton Park", "the River Shannon"), or said to be a
-    place ("Sofia is the capital of Bulgaria")?"""
-    return bool(_PLACE_NOUN_AFTER.match(text, end) or _FEATURE_BEFORE.search(text, max(0, start - 12), start)
-                or _PLACE_PREDICATE.match(text, end))
+    """Is the word text[start:end] part of a place's name ("Sutton Park", "the River Shannon")?"""
+    return bool(_PLACE_NOUN_AFTER.match(text, end) or _FEATURE_BEFORE.search(text, max(0, start - 12), start))
 
 
 # A character the prompt asks to be written: "a story about a fox called Ruby", "stori am ferch o'r enw Seren".
@@ -320,11 +321,12 @@ def _a_place_here(text: str, start: int, end: int, words: list[str]) -> bool:
     beside it that says a person ("Chester is off sick")."""
     from detectors.wordlists import places
 
-    if " ".join(words) not in places() or _PERSON_NEXT.match(text, end):
+    if " ".join(words) not in places():
         return False
-    before = text[max(0, start - 12):start]
-    return bool(_PLACE_BEFORE.search(before) or _POSTCODE_AFTER.match(text, end) or _PLACE_NEXT.match(text, end)
-                or _listed_with_a_place(text, start, end)) or (len(words) > 1 and not _PERSON_PREV.search(before))
+    if named_as_a_place(text, start, end, any_preposition=True):
+        return True
+    return len(words) > 1 and not _PERSON_NEXT.match(text, end) \
+        and not _PERSON_PREV.search(text, max(0, start - 12), start)  # "Merthyr Tydfil"
 
 
 _PLACE_NEXT = re.compile(r"[ \t]+(?i:castles?|disaster|bay|beach|harbour|pier|bridge|airport|station|valley|"
