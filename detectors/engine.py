@@ -75,7 +75,8 @@ PRIORITY = IDENTIFIERS  # overlapping identifier spans merge into the first of t
 NAMES = ("PUPIL", "PERSON")
 EXCERPT_MAX = 500
 
-# Roster matches of one name word, which a job beside the name overrules (a full name is the pupil whatever).
+# Roster matches of one name word, which the context can make someone else: a character in a literature question,
+# a member of staff with a job beside the name (a full name is the pupil whatever).
 _LONE = ("forename", "surname")
 
 

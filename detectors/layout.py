@@ -68,12 +68,10 @@ def trim_person_edges(text: str, results: list[RecognizerResult]) -> list[Recogn
             out.append(r)
             continue
         end = min([r.end, *(p.start for p in postcodes if r.start < p.start < r.end)])
-        pieces = _LIST_JOIN.split(text[r.start:end])
-        listed = len(pieces) > 1  # each side of "and" was a name to NER
-        offset = r.start
-        for piece in pieces:
-            words = list(_WORD.finditer(text, offset, offset + len(piece)))
-            offset += len(piece) + (len(m.group()) if (m := _LIST_JOIN.match(text, offset + len(piece))) else 0)
+        cuts = [r.start, *(i for m in _LIST_JOIN.finditer(text, r.start, end) for i in m.span()), end]
+        listed = len(cuts) > 2  # each side of "and" was a name to NER
+        for lo, hi in zip(cuts[::2], cuts[1::2]):
+            words = list(_WORD.finditer(text, lo, hi))
             while words and ((words[0].group().islower() and words[0].group() in STOP_WORDS)
                              or (len(words) > 1 and words[0].group().lower() in _TITLES)):
                 words.pop(0)  # "the Head", "Ms Desai": the title is no part of the value (TitledNameRecognizer's too)
