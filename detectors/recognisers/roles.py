@@ -348,8 +348,7 @@ class FamilyNameRecognizer(_CueRecognizer):
               "have been in touch", "have requested", "requested", "want a meeting", "would like a meeting",
               "are moving", "have moved", "are going through", "are separating", "have separated", "came in",
               "popped in", "are worried", "have raised", "raised a concern", "have agreed", "are on holiday")
-    WRITTEN_TO = ("letter to", "reply to", "write to", "writing to", "email", "e-mail", "ring", "phone", "invite",
-                  "thank", "meet", "meet with", "meeting with", "speak to", "talk to", "call", "contact")
+    WRITTEN_TO = (*AddresseeRecognizer.CUES, "letter to", "writing to", "meet", "call", "contact")
     PEOPLES = ("romans", "greeks", "hebrews", "normans", "saxons", "celts", "britons", "picts", "scots", "welsh",
                "irish", "english", "french", "tudors", "stuarts", "victorians", "georgians", "edwardians")
 
