@@ -28,7 +28,8 @@ from detectors.language import ENGLISH, passages, welsh_mutations
 
 __all__ = ["CALENDAR", "ORGANISATION_FIRST", "character_to_write", "date_here", "english_ordinary", "in_a_place_name",
            "in_literature_question", "language_at", "named_as_a_place", "names_a_group", "ordinary_in_language",
-           "person_word_before", "sense_word", "set_text_cast_here", "welsh_word_names"]
+           "person_word_before", "sense_word", "set_text_cast_here", "talked_of_as_a_word",
+           "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -181,6 +182,18 @@ def character_to_write(text: str, start: int) -> bool:
                 and not _REAL_CHILD.search(text))
 
 
+# A word talked about as a word: "Said is overused", "synonyms for Nice", "the word Can", "'Grace' means".
+_AS_A_WORD_AFTER = re.compile(r"[\"'\u201d\u2019]?[ \t]+(?:is|was)[ \t]+(?:(?:over|under|mis)used|used too much|a (?:verb|noun|"
+                              r"adjective|adverb|word|homophone|synonym|connective)\b)|[\"'\u201d\u2019]?[ \t]+means\b")
+_AS_A_WORD_BEFORE = re.compile(r"(?i:\bthe word|\bsynonyms? (?:for|of)|\balternatives? (?:to|for)|\binstead of|\bspell)"
+                               r"[ \t]+[\"'\u201c\u2018]?$")
+
+
+def talked_of_as_a_word(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] a word the prompt talks about as a word ("Said is overused", "alternatives to Said")?"""
+    return bool(_AS_A_WORD_AFTER.match(text, end) or _AS_A_WORD_BEFORE.search(text, max(0, start - 30), start))
+
+
 def sense_word(folded: str, not_people: frozenset[str]) -> bool:
     """A word that mostly means something else (place, product, month, code): a name only in a person's context."""
     return folded in not_people or folded in CALENDAR
@@ -247,6 +260,8 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
         return True
     if _a_place_here(text, start, end, words):
         return True
+    if len(words) == 1 and talked_of_as_a_word(text, start, end):
+        return True  # "Said is overused"
     if raw[0] in ("y", "yr") or in_a_place_name(text, start, end):
         return True  # "Pen y Bryn", "Sutton Park": a place's name (a Welsh article starts no one's name)
     if len(words) == 1 and _ATTRIBUTIVE_BEFORE.search(text, max(0, start - 5), start) \

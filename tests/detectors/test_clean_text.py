@@ -28,6 +28,7 @@ Sadia,Islam,9
 Summer,Lloyd,3
 Autumn,Reece,3
 Can,Yilmaz,10
+Said,Osman,6
 """
 
 
@@ -85,6 +86,9 @@ def clean_engine(tmp_path_factory):
     "Write the return slip for the trip. Venue: Techniquest, Stuart Street, Cardiff Bay CF10 5BW. Cost £9.",
     "Coach leaves 8.30am for the National Museum, Cathays Park, Cardiff CF10 3NP; back by 3.15.",
     "Plan a KS2 lesson on addressing envelopes, using the example \"1 Example Street, Anytown AN1 1AA\".",
+    # a word talked about as a word, and the names of school products
+    "Can you suggest a starter? Said is overused in my class's stories; give 20 alternatives to Said.",
+    "How do Hegarty Maths, Dr Frost and Corbettmaths compare? And our new Lexia and Nessy licences?",
     # British school words and faiths listed in RE are no names (Islam is also a surname)
     "Rota for the summer fayre: Sat 10-12 tombola, 12-2 cakes. Put it in a grid.",
     "Plan an RE lesson on how different religions mourn (Islam, Judaism, Christianity, Sikhism).",
