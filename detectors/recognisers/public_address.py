@@ -20,7 +20,9 @@ _ORGANISATION_WORDS = (
     "canolfan|theatre|theater|theatr|cinema|zoo|library|llyfrgell|church|chapel|capel|eglwys|cathedral|mosque|"
     "temple|synagogue|gurdwara|stadium|arena|leisure|council|cyngor|station|gorsaf|hospital|ysbyty|surgery|ltd|plc|"
     "limited|hotel|gwesty|cafe|café|restaurant|trust|foundation|club|clwb|office|swyddfa|headquarters|abbey|shop|"
-    "store|market|marchnad|venue|techniquest|national")
+    "store|market|marchnad|venue|techniquest|national|board|dental|dentist|clinic|pharmacy|practice|transport|"
+    "railway|airport|police|scouts?|guides|brownies|cubs|hut|industrial|company|agency|charity|department|"
+    "aqa|ocr|wjec|eduqas|edexcel|ccea|sqa")  # (not Pearson: a surname as often)
 _ORGANISATION = re.compile(rf"\b(?i:{_ORGANISATION_WORDS})\b")
 # ... unless the place is where someone lives or shelters.
 _DWELLING = re.compile(r"\b(?i:home|house|refuge|hostel|shelter|flat|cartref|tŷ|lloches|foster|carers?)\b")
@@ -30,7 +32,7 @@ _VENUE_LABEL = re.compile(r"(?i:\b(?:venue|lleoliad|meet(?:ing)? (?:at|point)|ad
 # office is at 2 High Street", "the museum's address: ...".
 _KIND_BEFORE = re.compile(rf"\b(?i:the|our|their|this|that|a)[ \t]+(?:[\w'-]+[ \t]+)?"
                           rf"\b(?i:{_ORGANISATION_WORDS})\b(?:['\u2019]s)?"
-                          r"(?i:[ \t]*[,:]|[ \t]+is[ \t]+at|[ \t]+is|[ \t]+at|[ \t]+address(?:[ \t]+is)?[ \t]*:?)?[ \t]*"
+                          r"(?i:[ \t]*[,:]|[ \t]+is[ \t]+at|[ \t]+is|[ \t]+at|[ \t]+(?:address|postcode)(?:[ \t]+is)?[ \t]*:?)?[ \t]*"
                           r"(?:$|\d+[A-Za-z]?[ \t]+[^,\n]*,[^\n]*$)")  # (for a postcode: the house number after it)
 _EXAMPLE = re.compile(r"(?i:\bexample\b|\banytown\b|\bsample\b|\bSW1A [12]AA\b|\bAN1 1AA\b)")
 _FICTION = re.compile(r"(?i:\b(?:fictional|fictitious|made-up|made up|imaginary|invented|crime scene|detective "

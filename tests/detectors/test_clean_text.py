@@ -92,6 +92,11 @@ def clean_engine(tmp_path_factory):
     # British school words and faiths listed in RE are no names (Islam is also a surname)
     "Rota for the summer fayre: Sat 10-12 tombola, 12-2 cakes. Put it in a grid.",
     "Plan an RE lesson on how different religions mourn (Islam, Judaism, Christianity, Sikhism).",
+    # an exam board's, a dentist's, a scout hut's address; a school's postcode
+    "The exam board's address is AQA, Devas Street, Manchester M15 6EX. Draft a covering letter.",
+    "The dentist is Smile Dental, 4 High Street, Bala LL23 7AB. Write directions for the trip.",
+    "Our Scout hut is at 12 Park Lane, Hereford HR1 2AB. Write the risk assessment.",
+    "The school's postcode is SA1 8PP; write a letter head for Ysgol Bryntawe.",
     # a school named after a saint or ending with its kind, and the standard example name
     "Our address for the letterhead: St Eira's RC Primary, Green Lane, Bolton BL1 2AB.",
     "Return the forms to Exams Office, Bishop Hedley High School, Gwaelodygarth Road, Merthyr Tydfil CF47 9AH.",
