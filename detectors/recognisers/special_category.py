@@ -19,7 +19,8 @@ by default). Topic mentions are told apart from statements about a person:
 - words that are only sometimes sensitive have a sense rule: `person_before` terms count only after a person
   ("Jayden went missing", not "his PE kit went missing"), `after_relative` terms only after a child's relative
   ("her dad passed away", not "Mrs Okafor, whose father passed away"), and a term followed by "from" and one of
-  the subtype's `not_from` words is administration ("withdrawn from the Year 8 trip").
+  the subtype's `not_from` words is administration ("withdrawn from the Year 8 trip"), and followed by "about" and
+  one of them an everyday worry ("anxious about her first netball match").
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ _SENSES = ("person_before", "after_relative")
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'\u2019-]*)[^\w]*$")
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|never)[ \t]+(?:on[ \t]+|in[ \t]+|for[ \t]+)?$")
 _NEGATED_AFTER = re.compile(r"[ \t]*\?[ \t]*no\b")
-_FROM_CLAUSE = re.compile(r"[ \t]+from[ \t]+((?:[\w'\u2019-]+[ \t]+){0,3}[\w'\u2019-]+)")
+_FROM_CLAUSE = re.compile(r"[ \t]+(?:from|about)[ \t]+((?:[\w'\u2019-]+[ \t]+){0,3}[\w'\u2019-]+)")
 
 
 @cache

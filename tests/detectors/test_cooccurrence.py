@@ -74,6 +74,8 @@ def test_a_member_of_staff_named_with_their_job_is_not_whom_the_terms_are_about(
     "Ask Jayden Price's parents to confirm he has withdrawn from the Year 8 trip.",
     "Jayden Price's PE kit went missing on Tuesday, please draft a note home.",
     "Draft a reply to Mrs Ahmed: Zara has been withdrawn from RE lessons at the family's request.",
+    "Jayden Price is anxious about his first netball match; write an encouraging note.",
+    'Jayden Price says he is "allergic to homework" - write a funny reply for the newsletter.',
 ])
 def test_ordinary_senses_are_redacted_not_blocked(engine, text):
     d = engine.scan([text])
