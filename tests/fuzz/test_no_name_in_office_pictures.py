@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from proxy.adapters import Extraction, extract
 from proxy.adapters.images import ImageReader, Reading, ReadingCache, changed_words, reading_images
 from proxy.ocr import OcrSpec, _Fail, read_picture, render_picture
-from tests.support.pictures import FONTS, PUPILS, SIMS_EXPORT, names_found, read_text
+from tests.support.pictures import FONTS, PUPILS, SIMS_EXPORT, names_found, read_text, start_roster_proxy
 
 FUZZ = settings.get_profile("pupilguard-fuzz")
 SPEC = OcrSpec()
@@ -327,14 +327,7 @@ def test_a_picture_naming_nobody_in_an_office_file_passes_unchanged(engine):
 @pytest.fixture(scope="module")
 def roster_proxy(start_proxy, tmp_path_factory: pytest.TempPathFactory):
     """A proxy with a roster of the pupils in the pictures, pictures read within 20 s."""
-    from detectors.mis_import import import_mis_csv
-    from detectors.roster import RosterKey
-
-    data = tmp_path_factory.mktemp("office-pictures-proxy")
-    key_file = data / "roster.key"
-    import_mis_csv(SIMS_EXPORT.encode(), data / "roster.pgr", RosterKey.load_or_create(key_file))
-    return start_proxy(data_dir=data, extra_args=["--roster", str(data / "roster.pgr"), "--key-file", str(key_file),
-                                                  "--ocr-budget-ms", "20000"])
+    return start_roster_proxy(start_proxy, tmp_path_factory.mktemp("office-pictures-proxy"))
 
 
 def post(proxy, kind: str, document: bytes, how: str):

@@ -19,7 +19,7 @@ import openai
 import pytest
 from PIL import Image
 
-from tests.support.pictures import MARKS, SIMS_EXPORT, class_list, names_found, read_text
+from tests.support.pictures import MARKS, class_list, names_found, read_text, start_roster_proxy
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def ocr_proxy(start_proxy, tmp_path_factory: pytest.TempPathFactory):
     """A proxy with a roster of the pupils in the pictures, bodies up to 40 MB, pictures read within 20 s."""
-    from detectors.mis_import import import_mis_csv
-    from detectors.roster import RosterKey
-
-    data = tmp_path_factory.mktemp("ocr-proxy")
-    key_file = data / "roster.key"
-    import_mis_csv(SIMS_EXPORT.encode(), data / "roster.pgr", RosterKey.load_or_create(key_file))
-    return start_proxy(data_dir=data, extra_args=["--roster", str(data / "roster.pgr"), "--key-file", str(key_file),
-                                                  "--max-body", str(40 * 1024 * 1024), "--ocr-budget-ms", "20000"])
+    return start_roster_proxy(start_proxy, tmp_path_factory.mktemp("ocr-proxy"), "--max-body", str(40 * 1024 * 1024))
 
 
 def openai_client(proxy) -> openai.OpenAI:

@@ -65,3 +65,15 @@ def names_found(text: str) -> list[str]:
     folded = text.lower().replace("â", "a")
     words = set(re.findall(r"[a-z]+", folded))
     return [n for first, last in PUPILS for n in (first, last) if n.lower().replace("â", "a") in words]
+
+
+def start_roster_proxy(start_proxy, data: Path, *extra_args: str):
+    """A proxy (from the `start_proxy` fixture) with a roster of the pupils in the pictures, pictures read within
+    20 s; `data` is its data directory."""
+    from detectors.mis_import import import_mis_csv
+    from detectors.roster import RosterKey
+
+    key_file = data / "roster.key"
+    import_mis_csv(SIMS_EXPORT.encode(), data / "roster.pgr", RosterKey.load_or_create(key_file))
+    return start_proxy(data_dir=data, extra_args=["--roster", str(data / "roster.pgr"), "--key-file", str(key_file),
+                                                  "--ocr-budget-ms", "20000", *extra_args])
