@@ -6,8 +6,9 @@ Disguised on purpose (an evasion: `recognition_metadata["evasion"]`, and the eng
 - reversed: "revilO" (capital at the end), or any word when the text says it is written backwards.
 
 Glued into one token, as systems and people write them (not evasions; redacted like any pupil name):
-- usernames and e-mail local parts: "annanowakowska", "oliver.smith", "jsmith27", "smitho";
-- file names: "Smith_Oliver_Y11 report.docx".
+- usernames and e-mail local parts: "annanowakowska", "oliver.smith", "jsmith27", "smitho", "NoahHall",
+  "walker.h"; a login whose names are also words ("hwalker") or which is short ("kain") where the text says account;
+- file names: "Smith_Oliver_Y11 report.docx", "10nowakt-mock.xlsx".
 
 Each candidate is folded and looked up in the roster in one batch, like RosterNameRecognizer does for words.
 """
@@ -36,16 +37,28 @@ _LEET_TOKEN = re.compile(r"(?<![\w@$!|])(?=[\w@$!|]*[A-Za-z])(?=[\w@$!|]*[0-9@$!
 _LEET = {"0": "o", "1": "il", "!": "il", "|": "il", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s", "7": "t",
          "8": "b", "9": "g", "6": "g", "2": "z"}
 # Letters joined by . _ - or ending in digits: "oliver.smith", "Smith_Oliver_Y11", "jsmith27".
-_JOINED = re.compile(r"(?<![\w.@-])[^\W\d_]{2,}(?:[._-][^\W\d_]{2,}|[._-][A-Za-z]?\d{1,4}|\d{1,4})+(?![\w@-])")
+_JOINED = re.compile(r"(?<![\w.@-])(?:[yY]?\d{1,4})?[^\W\d_]{2,}(?:[._-][^\W\d_]{2,}|[._-][A-Za-z]?\d{1,4}|\d{1,4})+"
+                     r"(?![\w@-])")  # (a year first: "10nowakt-mock.xlsx")
 # A file name or login of parts joined by . _ or -, whatever its parts ("Y11-OKONKWO-G-mock.pdf").
 _FILE_TOKEN = re.compile(r"(?<![\w.@-])[^\W_]+(?:[._-][^\W_]+)+(?![\w@-])")
 _LOWER_WORD = re.compile(r"[^\W\d_]{5,}")  # candidates only: their positions are found with strict edges
+_SHORT_LOGIN = re.compile(r"(?<![\w.@-])(?:[yY]?\d{1,4})?(?P<login>[a-z]{3,4})\d{0,4}(?=@|[^\w@.-]|\.(?!\w)|$)")
+_LOGIN_BEFORE = re.compile(r"\b(?:accounts?|logins?|user ?(?:names?|ids?)|users?|password for|unlock|cyfrif)"
+                           r"(?: (?:is|was|called|named))?[:\s\"']{1,3}$", re.I)
+_LOGIN_AFTER = re.compile(r"@|'s (?:account|login|password)|\s+(?:can'?t |cannot |could ?n[o']t )?log(?:ged)? ?(?:in|on)",
+                          re.I)
+# Words that say the token beside them is an account: "the password for hwalker", "walkerh is locked out"
+_LOGIN_CUE = re.compile(r"\b(?:log(?:ged|s)?[ -]?(?:in|on)|logins?|user ?(?:names?|ids?)|users?|accounts?|passwords?"
+                        r"|sign(?:ed)?[ -]in|locked|mailbox|e-?mail(?: address)?|cyfrinair|cyfrif|mewngofnodi"
+                        r"|enw defnyddiwr)\b", re.I)
 _WORD = re.compile(r"(?<![\w.@-])[^\W\d_]{4,}(?![\w@-])")
 _REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO": the capital at the end
 # An initial or two glued to a capitalised surname, as shared-drive folders and logins are named: "MAlHassan".
 _CAMEL_LOGIN = re.compile(rf"(?<![\w.@-])[{_UP}]{{1,2}}(?P<name>(?:[{_UP}][{_LO}]+){{1,3}})\d{{0,4}}(?![\w@-])")
 _CAMEL_PART = re.compile(rf"[{_UP}][{_LO}]+")
 _CAMEL_WORD = re.compile(rf"[{_UP}]{{1,2}}[{_LO}]+")  # a name's own capitals kept: "OBrien", "McKay"
+# Forename and surname glued, each keeping its capital, as accounts and folders are named: "NoahHall", "ZoëOBrien27"
+_CAMEL_FULL_NAME = re.compile(rf"(?<![\w.@-])(?:[{_UP}]{{1,2}}[{_LO}]+){{2,3}}\d{{0,4}}(?![\w@-])")
 # "SmithA", "PatelP09", "OBrienZ": a surname (its own capitals kept: O'Brien, McKay), then the forename's
 # initial in capitals (the usual school login order)
 _SURNAME_LOGIN = re.compile(
@@ -55,7 +68,9 @@ _FILE_OR_LOGIN = re.compile(r"[_.\d]")  # a file name, path or login, not a hyph
 # A digit or underscore makes a login of a glued token even when its surname is a word ("jhall27", "hall_w");
 # a dot alone does not ("marks.values" is code)
 _LOGIN_MARK = re.compile(r"[_\d]")
+_FILE_EXTENSION = re.compile(r"\.(?:docx?|xlsx?|pptx?|pdf|csv|txt|rtf|odt|ods|jpe?g|png|heic|mp[34]|mov|zip)$", re.I)
 _TRAILING_NUMBER = re.compile(r"[._-]?\d+$")
+_LEADING_YEAR = re.compile(r"^(?:[yY]?\d{1,4})(?=[^\W\d_])")  # "10nowakt", "y9ahughes", "2013osmith"
 _PART = re.compile(r"[^._-]+")
 _REVERSED_CUE = re.compile(r"\b(?:backwards?|reversed?|in reverse|mirror(?:ed)?|tuag yn ôl|o chwith)\b", re.I)
 _MAX_SPLITS = 24  # a glued token is tried as forename+surname at this many split points at most
@@ -95,21 +110,34 @@ class RosterSpellingRecognizer(EntityRecognizer):
         for m in _JOINED.finditer(text):  # "oliver.smith", "jsmith27", "Smith_Oliver_Y11"
             for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
                 candidates.append((m.start() + lo, m.start() + hi, forms, False, bool(_LOGIN_MARK.search(m.group()))))
-        for m in _FILE_TOKEN.finditer(text):  # "Y11-OKONKWO-G-mock.pdf", "mock_smith_o.pdf": a name and an initial
-            if _LOGIN_MARK.search(m.group()):
-                parts = list(_PART.finditer(m.group()))
-                for a, b in itertools.pairwise(parts):
-                    name = next((p for p, q in ((a, b), (b, a)) if len(q.group()) == 1 and q.group().isalpha()
-                                 and len(p.group()) >= 3 and p.group().isalpha()), None)
-                    if name is not None:
-                        candidates.append((m.start() + min(a.start(), b.start()), m.start() + max(a.end(), b.end()),
-                                           [fold(name.group())], False, True))
+        for m in _FILE_TOKEN.finditer(text):  # "Y11-OKONKWO-G-mock.pdf", "h.walker22", "walker.h": a name, an initial
+            parts = list(_PART.finditer(m.group()))
+            if _LOGIN_MARK.search(m.group()) or _FILE_EXTENSION.search(m.group()):
+                pairs = [pair for a, b in itertools.pairwise(parts) for pair in ((a, b), (b, a))]
+            elif len(parts) == 2 and m.group().islower() and text[m.end():m.end() + 1] != "(":
+                pairs = [(parts[0], parts[1])]  # without a digit or underscore only "walker.h": "s.max()" is code
+            else:
+                continue
+            for name, initial in pairs:
+                letters = name.group().rstrip("0123456789")  # "h.walker22"
+                if len(initial.group()) == 1 and initial.group().isalpha() and len(letters) >= 2 and letters.isalpha():
+                    candidates.append((m.start() + min(name.start(), initial.start()),
+                                       m.start() + max(name.end(), initial.end()), [fold(letters)], False, True))
         # One lower-case word that is no ordinary word may be a username ("annanowakowska"): its forms are tried
         # once per distinct word, and its positions found only if the roster knows one.
         # (a login in capitals too, as MIS exports print them: "HUGHESA")
         lowered = {w.lower() for w in _LOWER_WORD.findall(text) if w.islower() or w.isupper()}
-        usernames = {w: self._glued_forms(w) for w in lowered - self.common if not _inflected(w, self.common)}
+        # where the text speaks of accounts, a short login too ("the account kain is locked")
+        lowered |= {m.group("login") for m in _SHORT_LOGIN.finditer(text)
+                    if _named_as_login(text, m.start(), m.end()) or _folder(text, m.start(), m.end())}
+        usernames = {w: self._glued_forms(w, short=True) for w in lowered - self.common
+                     if not _inflected(w, self.common)}
         usernames = {w: forms[(0, len(w))] for w, forms in usernames.items() if forms}
+        for m in _CAMEL_FULL_NAME.finditer(text):  # only as a whole name: "PowerPoint" is no pupil
+            words = _CAMEL_WORD.findall(m.group())
+            forms = [fold(" ".join(words)), fold(f"{words[0]} {''.join(words[1:])}")]  # "DanielVanDerMerwe"
+            forms += [fold(f"{a} {b}") for a, b in itertools.pairwise(words)]
+            candidates.append((m.start(), m.end(), forms, False, False))
         for m in _CAMEL_LOGIN.finditer(text):  # "MAlHassan", "JSmith": initials, then the surname's capitals
             candidates.append((m.start(), m.end(), _camel_login_forms(m), False, True))
         for m in _SURNAME_LOGIN.finditer(text):
@@ -129,7 +157,8 @@ class RosterSpellingRecognizer(EntityRecognizer):
                 # digits glued on ("2013osmith") or a path around it ("/y9/osmith/") say a login even when the
                 # surname is also a word
                 candidates += [(m.start(), m.end(), whole if language_at(text, m.start()) == "cy" else forms, False,
-                                len(m.group()) > len(word) or text[m.start() - 1:m.start()] in ("/", "\\"))
+                                len(m.group()) > len(word) or text[m.start() - 1:m.start()] in ("/", "\\")
+                                or _login_cued(text, m.start(), m.end()))
                                for m in re.finditer(rf"(?<![\w.@-])(?:y\d{{1,2}}|\d{{1,4}})?{re.escape(word)}\d{{0,4}}"
                                                     r"(?![\w-])", text, re.IGNORECASE)]  # "2013osmith", "y9osmith"
         results = []
@@ -144,11 +173,12 @@ class RosterSpellingRecognizer(EntityRecognizer):
         the shape says a name (nobody letter-spaces "will"; "jhall27" is a username)."""
         return bool(flags & FULL_NAME) or lenient or form.replace(" ", "") not in self.common
 
-    def _glued_forms(self, token: str) -> dict[tuple[int, int], list[str]]:
+    def _glued_forms(self, token: str, short: bool = False) -> dict[tuple[int, int], list[str]]:
         """Forms a username or file name may stand for, by the span of the token they cover: neighbouring parts
         ("Smith_Oliver" of "Smith_Oliver_Y11"), or one lower-case run split into forename + surname
-        ("anna nowakowska"), or an initial + surname ("jsmith27" -> "smith")."""
-        if token.isalpha() and (len(token) < 5 or token in self.common or not token.islower()):
+        ("anna nowakowska"), or an initial + surname ("jsmith27" -> "smith"). Only a login the text points to
+        (`short`) may be shorter than five letters: "plan" is no "pla" + "n"."""
+        if token.isalpha() and (len(token) < (3 if short else 5) or token in self.common or not token.islower()):
             return {}  # an ordinary word, or a capitalised one (prose, left to RosterNameRecognizer)
         body = _TRAILING_NUMBER.sub("", token)
         parts = [(p.start(), p.end()) for p in _PART.finditer(body)]
@@ -159,11 +189,14 @@ class RosterSpellingRecognizer(EntityRecognizer):
                     for (lo, hi), found in self._part_forms(token[a:b]).items():
                         forms.setdefault((a + lo, a + hi), []).extend(found)
             return forms
+        lead = _LEADING_YEAR.match(body)
+        body = body[lead.end():] if lead else body
         word = body.lower()
-        if not body.isalpha() or len(word) < 5 or (word in self.common and body == token) or not body.islower():
+        if not body.isalpha() or len(word) < (3 if short else 5) or (word in self.common and body == token) \
+                or not body.islower():
             return {}  # a capitalised word is prose, left to RosterNameRecognizer
-        forms = [f"{word[:i]} {word[i:]}" for i in range(2, min(len(word) - 1, _MAX_SPLITS))]
-        if token != body or word not in self.common:  # "jsmith27", "jsmith": an initial, then a surname
+        forms = [f"{word[:i]} {word[i:]}" for i in range(2, min(len(word) - 1, _MAX_SPLITS))] if len(word) >= 5 else []
+        if token != body or word not in self.common:  # "jsmith27", "10jsmith": an initial, then a surname
             forms += [word[1:], word[:-1]]
         return {(0, len(token)): forms if word.isascii() else [fold(f) for f in forms]}
 
@@ -190,6 +223,23 @@ class RosterSpellingRecognizer(EntityRecognizer):
         return RecognizerResult(self.ENTITY, start, end, self.SCORE, recognition_metadata={
             RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             "pupil_refs": refs if len(refs) <= 5 else [], "roster_match": kind, "evasion": evasion})
+
+
+def _folder(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] a folder of a path, as home folders are named after their users ("/home/jng/")?"""
+    return text[start - 1:start] in ("/", "\\") and text[end:end + 1] in ("/", "\\")
+
+
+def _named_as_login(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] named as an account by the words right beside it ("the account kain", "password for
+    leoh", "thun can't log in", "ysun@...")? Only then is a three- or four-letter word a login."""
+    return bool(_LOGIN_BEFORE.search(text, max(0, start - 30), start) or _LOGIN_AFTER.match(text, end))
+
+
+def _login_cued(text: str, start: int, end: int) -> bool:
+    """Does the text around a token speak of logins or accounts? Then a name in it that is also a word is the
+    name ("hwalker" beside "password"), as digits or a path would say."""
+    return bool(_LOGIN_CUE.search(text, max(0, start - 40), min(len(text), end + 30)))
 
 
 def _camel_login_forms(m: re.Match) -> list[str]:

@@ -65,3 +65,59 @@ def test_ordinary_file_names_are_left_alone(roster_engine):
 
 def test_ordinary_sentence_is_left_alone(roster_engine):
     assert roster_engine.scan(["Reset the password for the printer please, it is locked again."]).action == "allow"
+
+
+@pytest.mark.parametrize("text", ["Why can't IbrahimWarsame log in to the Chromebook?",
+                                  "The file is shared from /home/PriyaPatel/Desktop - how do I stop sharing?",
+                                  r"OneDrive path C:\Users\ZoeOBrien\Documents won't sync.",
+                                  "Rename 10warsamei-mock-results.xlsx please.", "Upload 14patelp_report.docx please.",
+                                  "Reset i.warsame27 please.", "Rename patel.p-mock-results.xlsx please."])
+def test_logins_glued_capitalised_year_first_or_initial_dotted_are_redacted(roster_engine, text):
+    # forename and surname each keeping its capital; a two-digit intake year first; an initial and a dot
+    d = roster_engine.scan([text])
+    assert d.action == "redact"
+    assert not any(name in d.texts[0].lower() for name in ("warsame", "patel", "obrien"))
+
+
+@pytest.mark.parametrize("text", ["Reset the password for whall please, he's locked out.",
+                                  "hallw can't log in to Teams.", "The account hall.w keeps getting locked.",
+                                  "Forward it to w.hall27 before Friday.", "Why can't WillHall log in?"])
+def test_a_login_is_a_login_where_the_text_says_account_though_its_name_is_a_word(roster_engine, text):
+    d = roster_engine.scan([text])
+    assert d.action == "redact" and "hall" not in d.texts[0].lower()
+
+
+@pytest.mark.parametrize("text", ["Reset the password for the hall laptop please.",
+                                  "Book the hall for Friday; my account shows the booking as locked.",
+                                  "The account shall be settled by the PTA.", "Open PowerPoint and YouTube."])
+def test_word_names_beside_account_words_stay_words(roster_engine, text):
+    assert roster_engine.scan([text]).action == "allow"
+
+
+SHORT_NAMES_CSV = """Forename,Surname,Year
+Kai,Nakamura,8
+Ava,Jones,9
+Thu,Nguyen,9
+Minh,Ng,7
+"""
+
+
+@pytest.fixture(scope="module")
+def short_names_engine(tmp_path_factory):
+    from tests.support.detectors import engine_for_roster
+
+    return engine_for_roster(SHORT_NAMES_CSV, tmp_path_factory.mktemp("short-names"))
+
+
+@pytest.mark.parametrize("text", ["The account kain is locked again.", "Why can't thun log in to Teams?",
+                                  "Reset the password for kain please.", r"Sync fails for C:\Users\thun\Documents."])
+def test_a_short_login_is_redacted_where_the_text_names_it_an_account(short_names_engine, text):
+    d = short_names_engine.scan([text])
+    assert d.action == "redact" and "kain" not in d.texts[0] and "thun" not in d.texts[0]
+
+
+@pytest.mark.parametrize("text", ["My account shows 'java not found' when I log in.",
+                                  "What does data:image/png;base64,iVBORw0KGgo do?", "Plan the kain tour for Y8."])
+def test_short_words_are_no_logins_without_an_account_beside_them(short_names_engine, text):
+    # "java" is j + Ava and "png" is p + Ng only to a rule that ignores what the text says
+    assert short_names_engine.scan([text]).action == "allow"
