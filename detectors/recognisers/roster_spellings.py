@@ -57,8 +57,10 @@ _REVERSED_LOOK = re.compile(r"(?<![\w.@-])[a-z]{3,}[A-Z](?![\w@-])")  # "revilO"
 _CAMEL_LOGIN = re.compile(rf"(?<![\w.@-])[{_UP}]{{1,2}}(?P<name>(?:[{_UP}][{_LO}]+){{1,3}})\d{{0,4}}(?![\w@-])")
 _CAMEL_PART = re.compile(rf"[{_UP}][{_LO}]+")
 _CAMEL_WORD = re.compile(rf"[{_UP}]{{1,2}}[{_LO}]+")  # a name's own capitals kept: "OBrien", "McKay"
-# Forename and surname glued, each keeping its capital, as accounts and folders are named: "NoahHall", "ZoëOBrien27"
-_CAMEL_FULL_NAME = re.compile(rf"(?<![\w.@-])(?:[{_UP}]{{1,2}}[{_LO}]+){{2,3}}\d{{0,4}}(?![\w@-])")
+# Forename and surname glued, each keeping its capital, as accounts and folders are named: "NoahHall", "ZoëOBrien27",
+# "Jayden-LeeCampbell"
+_CAMEL_FULL_NAME = re.compile(rf"(?<![\w.@-])[{_UP}]{{1,2}}[{_LO}]+(?:-?[{_UP}]{{1,2}}[{_LO}]+){{1,3}}\d{{0,4}}"
+                              r"(?![\w@-])")
 # "SmithA", "PatelP09", "OBrienZ": a surname (its own capitals kept: O'Brien, McKay), then the forename's
 # initial in capitals (the usual school login order)
 _SURNAME_LOGIN = re.compile(
@@ -188,11 +190,15 @@ class RosterSpellingRecognizer(EntityRecognizer):
                 for a, b in parts:  # (not in a hyphenated word: "segunda-feira" holds no "eira")
                     for (lo, hi), found in self._part_forms(token[a:b]).items():
                         forms.setdefault((a + lo, a + hi), []).extend(found)
+            if "-" in body and body.replace("-", "").isalpha() and body.islower():  # "jayden-leecampbell14"
+                forms.setdefault((0, len(token)), []).extend(self._glued_forms(body.replace("-", ""))
+                                                             .get((0, len(body) - body.count("-")), []))
             return forms
         lead = _LEADING_YEAR.match(body)
         body = body[lead.end():] if lead else body
         word = body.lower()
-        if not body.isalpha() or len(word) < (3 if short else 5) or (word in self.common and body == token) \
+        shortest = 3 if short else 4 if token != body else 5  # digits say a login: "miac17" is Mia C.
+        if not body.isalpha() or len(word) < shortest or (word in self.common and body == token) \
                 or not body.islower():
             return {}  # a capitalised word is prose, left to RosterNameRecognizer
         forms = [f"{word[:i]} {word[i:]}" for i in range(2, min(len(word) - 1, _MAX_SPLITS))] if len(word) >= 5 else []

@@ -94,30 +94,40 @@ def test_word_names_beside_account_words_stay_words(roster_engine, text):
     assert roster_engine.scan([text]).action == "allow"
 
 
-SHORT_NAMES_CSV = """Forename,Surname,Year
+LOGIN_NAMES_CSV = """Forename,Surname,Year
 Kai,Nakamura,8
 Ava,Jones,9
 Thu,Nguyen,9
 Minh,Ng,7
+Jayden-Lee,Campbell,8
+Mia,Okafor,9
 """
 
 
 @pytest.fixture(scope="module")
-def short_names_engine(tmp_path_factory):
+def login_names_engine(tmp_path_factory):
     from tests.support.detectors import engine_for_roster
 
-    return engine_for_roster(SHORT_NAMES_CSV, tmp_path_factory.mktemp("short-names"))
+    return engine_for_roster(LOGIN_NAMES_CSV, tmp_path_factory.mktemp("login-names"))
 
 
 @pytest.mark.parametrize("text", ["The account kain is locked again.", "Why can't thun log in to Teams?",
                                   "Reset the password for kain please.", r"Sync fails for C:\Users\thun\Documents."])
-def test_a_short_login_is_redacted_where_the_text_names_it_an_account(short_names_engine, text):
-    d = short_names_engine.scan([text])
+def test_a_short_login_is_redacted_where_the_text_names_it_an_account(login_names_engine, text):
+    d = login_names_engine.scan([text])
     assert d.action == "redact" and "kain" not in d.texts[0] and "thun" not in d.texts[0]
 
 
 @pytest.mark.parametrize("text", ["My account shows 'java not found' when I log in.",
                                   "What does data:image/png;base64,iVBORw0KGgo do?", "Plan the kain tour for Y8."])
-def test_short_words_are_no_logins_without_an_account_beside_them(short_names_engine, text):
+def test_short_words_are_no_logins_without_an_account_beside_them(login_names_engine, text):
     # "java" is j + Ava and "png" is p + Ng only to a rule that ignores what the text says
-    assert short_names_engine.scan([text]).action == "allow"
+    assert login_names_engine.scan([text]).action == "allow"
+
+
+@pytest.mark.parametrize("text", ["Why can't Jayden-LeeCampbell log in?", "Forward it to jayden-leecampbell14 today.",
+                                  "Rename miac17_mock.xlsx please.", "Email miao09@school.example.org today."])
+def test_logins_of_hyphenated_forenames_and_short_names_with_digits_are_redacted(login_names_engine, text):
+    # a hyphenated forename glued to the surname; digits make a login of a short forename and an initial
+    d = login_names_engine.scan([text])
+    assert d.action == "redact" and not any(n in d.texts[0].lower() for n in ("campbell", "miac", "miao"))
