@@ -348,27 +348,35 @@ class FamilyNameRecognizer(_CueRecognizer):
               "have been in touch", "have requested", "requested", "want a meeting", "would like a meeting",
               "are moving", "have moved", "are going through", "are separating", "have separated", "came in",
               "popped in", "are worried", "have raised", "raised a concern", "have agreed", "are on holiday")
-    WRITTEN_TO = (*AddresseeRecognizer.CUES, "letter to", "writing to", "meet", "call", "contact")
+    WRITTEN_TO = (*AddresseeRecognizer.CUES, "letter to", "writing to", "meet", "call", "contact", "card to",
+                  "note to", "cards for", "card for", "gift for", "present for", "send", "tell", "ask", "inform",
+                  "update", "visit", "reassure", "apologise to", "sorry to")
     PEOPLES = ("romans", "greeks", "hebrews", "normans", "saxons", "celts", "britons", "picts", "scots", "welsh",
                "irish", "english", "french", "tudors", "stuarts", "victorians", "georgians", "edwardians")
 
     def patterns(self):
         word = rf"[{_UP}][\w'\u2019]*(?:-[{_UP}][\w'\u2019]*)?"
         family = _alternation(welsh_mutations("teulu"))
-        plural = rf"(?P<name>{word}s)(?![\w'\u2019-])"
-        return [re.compile(rf"(?<![\w-])(?i:the|both|all the|both the)[ \t]+(?P<name>{word})[ \t]+"
-                           rf"(?i:{'|'.join(self.MEMBERS)})(?![\w-])"),
-                re.compile(rf"(?<![\w-])(?i:{family})[ \t]+(?P<name>{word})"),
-                re.compile(rf"(?<![\w-])(?i:{_alternation(self.WRITTEN_TO)})[ \t]+(?i:the)[ \t]+{plural}"),
-                re.compile(rf"(?<![\w-])(?i:the)[ \t]+{plural}[ \t]+(?i:{_alternation(self.DOINGS)})(?![\w-])"),
-                # the family's things: "the Hallorans' eldest", "the Halloran's new address"
-                re.compile(rf"(?<![\w-])(?i:the)[ \t]+(?P<name>{word}s)['\u2019](?![\w])"),
-                re.compile(rf"(?<![\w-])(?i:the)[ \t]+(?P<name>{word})['\u2019]s[ \t]+(?:new[ \t]+)?(?i:address|house|"
-                           r"home|car|phone number|number|kids|children|twins|eldest|youngest|son|daughter|"
-                           r"mum|dad|parents)\b"),
-                # the family word after the name alone, in a heading or a note: "Re: Oyelaran siblings" (in lower
-                # case: "The Addams Family" is a title)
-                re.compile(rf"(?<![\w-])(?P<name>{word})[ \t]+(?:{'|'.join(self.MEMBERS)})(?![\w-])")]
+        plural_name = rf"(?P<name>{word}s)(?![\w'\u2019-])"
+        # the family word says it: "the Kowalski family", "teulu Achterberg"
+        named = [re.compile(rf"(?<![\w-])(?i:the|both|all the|both the)[ \t]+(?P<name>{word})[ \t]+"
+                            rf"(?i:{'|'.join(self.MEMBERS)})(?![\w-])"),
+                 re.compile(rf"(?<![\w-])(?i:{family})[ \t]+(?P<name>{word})")]
+        # a plural, or the family's things, where only a family can be meant
+        plural = [re.compile(rf"(?<![\w-])(?i:{_alternation(self.WRITTEN_TO)})[ \t]+(?i:the)[ \t]+{plural_name}"),
+                  re.compile(rf"(?<![\w-])(?i:the)[ \t]+{plural_name}[ \t]+(?i:{_alternation(self.DOINGS)})(?![\w-])"),
+                  # minutes and notes: "Oyelarans (parents)", "Fitzgeralds - family"
+                  re.compile(rf"(?<![\w-]){plural_name}[ \t]*(?:\(|[-\u2013,][ \t]*)(?i:parents|family|carers)\b"),
+                  # "the Hallorans' eldest", "the Halloran's new address"
+                  re.compile(rf"(?<![\w-])(?i:the)[ \t]+(?P<name>{word}s)['\u2019](?![\w])"),
+                  re.compile(rf"(?<![\w-])(?i:the)[ \t]+(?P<name>{word})['\u2019]s[ \t]+(?:new[ \t]+)?(?i:address|"
+                             r"house|home|car|phone number|number|kids|children|twins|eldest|youngest|son|daughter|"
+                             r"mum|dad|parents)\b")]
+        # the family word after the name alone, in a heading or a note: "Re: Oyelaran siblings" (in lower case:
+        # "The Addams Family" is a title)
+        alone = [re.compile(rf"(?<![\w-])(?P<name>{word})[ \t]+(?:{'|'.join(self.MEMBERS)})(?![\w-])")]
+        self._plural, self._alone = frozenset(plural), frozenset(alone)
+        return named + plural + alone
 
     def accept(self, text, m):
         from detectors.normalise import fold
@@ -376,10 +384,10 @@ class FamilyNameRecognizer(_CueRecognizer):
         from detectors.wordlists import places
 
         name = fold(m.group("name"))
-        if m.re is self._patterns[-1]:  # no "the" before it: only a name nobody shares with a word or a place
+        if m.re in self._alone:  # no "the" before it: only a name nobody shares with a word or a place
             return not (name in self._common or name in places() or name in famous_surnames()
                         or name in role_words() or name in SCHOOL_WORDS)
-        if m.re in self._patterns[2:]:  # a bare plural: never a people, a word or a place
+        if m.re in self._plural:  # never a people, a word or a place
             return not (name in self.PEOPLES or name.endswith("ians") or name[:-1] in self._common
                         or name in self._common or name[:-1] in places())  # "the Corinthians", "the Vikings"
         return name not in famous_surnames()  # "the Brontë sisters", "the Kennedy brothers"

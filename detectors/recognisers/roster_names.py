@@ -87,13 +87,16 @@ homework behaviour book books bag coat jumper shoes trainers kit lunch lunchbox 
 house address number class work report
 """.split())
 _KIN = _FAMILY | _BELONGINGS
+# After a surname, the members of its family: "the Pearson twins", "both Walker children"
+_BIOLOGICAL_FAMILY = re.compile(r"[ \t]*(?:\([A-Z][a-z]+ae\)|of[ \t]+(?:plants|flowers|animals|birds|insects|fish))")
+_MEMBERS = frozenset("family families household children kids twins boys girls brothers sisters siblings".split())
 # Before "hopes", "marks", "roses" these make the word a verb or a plural, not a name: "she hopes dad comes",
 # "the roses mum grew". ("its" stays out: in text-speak "hi its summers mum" means "it's".)
 _NOT_BEFORE_BARE = frozenset("""
 he she it who which that one someone somebody everyone everybody anyone anybody nobody noone each
 the a an this these those our your my his her their some any no every all many few
 """.split())
-_CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN
+_CONTEXT = (_TITLES | _AFTER | _MODALS | _BEFORE | _DETERMINERS | _KIN | _MEMBERS
             | {"and", "or", "known", "also", "as"})
 _YEAR_GROUP = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+)?(?:year|yr|y)\s?\d{1,2}\b|\s+in\s+\d{1,2}[a-z]{1,3}\b", re.I)
 # Welsh words after which a name takes a soft, nasal or aspirate mutation ("i Ddafydd", "gan Fethan", "fy Nhomos").
@@ -178,7 +181,7 @@ class RosterNameRecognizer(EntityRecognizer):
         # and build positions only if something matched.
         keys = {raw: _key(_strip_possessive(raw)) for raw in set(_WORD.findall(text))}
         # "olivers mum": a possessive typed without its apostrophe
-        stems = {raw: _key(raw[:-1]) for raw in keys if len(raw) > 3 and raw[-1] in "sS" and "'" not in raw}
+        stems = {raw: _key(raw[:-1]) for raw in keys if len(raw) > 2 and raw[-1] in "sS" and "'" not in raw}
         # "the Marshes", "the Joneses": a family's plural after a sibilant
         es_stems = {raw: _key(raw[:-2]) for raw in stems if _SIBILANT_PLURAL.search(raw)}
         # Welsh names mutate after "i", "at", "gan" ... ("i Ddafydd", "gan Fethan"): looked up by their radicals too
@@ -228,9 +231,9 @@ class RosterNameRecognizer(EntityRecognizer):
             stem = stems.get(w.raw)
             if not stem or k in covered:
                 continue
-            if word_flags[stem][0] & SURNAME and w.raw[:1].isupper() \
-                    and _FAMILY_OF.search(text, max(0, w.start - 12), w.start):
-                # "the Hendersons", "the Smiths'": a pupil's family, by their surname
+            if word_flags[stem][0] & SURNAME and w.raw[:1].isupper() and (
+                    _FAMILY_OF.search(text, max(0, w.start - 12), w.start) or _FAMILY_AFTER.match(text, w.end)):
+                # "the Hendersons", "the Smiths'", "Minutes: Smiths (parents)": a pupil's family, by their surname
                 results.append(self._result(w.start, w.end, 0.85, "surname", self._refs(word_flags[stem][1])))
                 continue
             if k + 1 >= len(words) or words[k + 1].start != w.end + 1:
@@ -419,9 +422,15 @@ class RosterNameRecognizer(EntityRecognizer):
         if sense and person_word_before(prev) and not _sentence_start(text, first.start) \
                 and language_at(text, first.start) != ENGLISH:
             return True  # "Mae Haf yn...", "gan Eira": a Welsh verb or preposition before a person
+        nxt = words[j + 1].folded if j + 1 < len(words) and words[j + 1].start - last.end <= 2 else ""
+        if nxt in _MEMBERS and words[j + 1].raw.islower() and _FAMILY_OF.search(text, max(0, first.start - 12),
+                                                                                first.start) and not (
+                first.folded in self.common and _BIOLOGICAL_FAMILY.match(text, words[j + 1].end)):
+            # "the Pearson twins", "the Preston family": a family ("The Addams Family" is a title, "the Rose family
+            # of plants" a botanist's)
+            return True
         if _in_proper_compound(text, words, i, j, part, self.common):
             return False  # "May Day", "Rose Garden Road": a capitalised phrase, not a lone name
-        nxt = words[j + 1].folded if j + 1 < len(words) and words[j + 1].start - last.end <= 2 else ""
         if nxt in _AFTER or _YEAR_GROUP.match(text, last.end) or (sense and nxt in _AFTER_CY):
             # "Will you" / "May I" are questions, not names: a modal after a sentence-initial name is too weak
             return not (nxt in _MODALS and _sentence_start(text, first.start))
@@ -521,6 +530,7 @@ def _joins(gap: str, *, first: bool) -> bool:
 
 _SIBILANT_PLURAL = re.compile(r"(?:s|sh|ch|x|z)es$", re.I)
 _FAMILY_OF = re.compile(r"\b(?:the|The|THE|both|all the)[ \t]+$")  # before a family named in the plural
+_FAMILY_AFTER = re.compile(r"[ \t]*[(,\u2013-][ \t]*(?:the[ \t]+)?(?:parents|family|carers|grandparents)\b")
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a position, on the same line
 
 

@@ -42,6 +42,11 @@ OTHER_PEOPLE = [
     ("The Hallorans' eldest starts in Year 7; the Halloran's new address is on Arbor.",
      "The [PERSON_1]' eldest starts in Year 7; the [PERSON_2]'s new address is on Arbor."),
     ("Re: Oyelaran siblings - can they sit together?", "Re: [PERSON_1] siblings - can they sit together?"),
+    ("Draft a thank-you card to the Fitzgeralds for the raffle prizes.",
+     "Draft a thank-you card to the [PERSON_1] for the raffle prizes."),
+    ("Minutes: Oyelarans (parents) raised the bus times.", "Minutes: [PERSON_1] (parents) raised the bus times."),
+    # a pupil's family by a surname that is also a word, where the family word says so
+    ("Both the Grey twins were late again.", "Both the [PUPIL_1] twins were late again."),
     ("Write a lesson about The Addams Family musical and the Royal family.",
      "Write a lesson about The Addams Family musical and the Royal family."),
     ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
