@@ -122,6 +122,7 @@ def _names_after(text: str, lower: str, cue: re.Pattern[str], common: frozenset[
 
 
 _PRODUCT_SHAPE = re.compile(r"\d|[a-z][A-Z]")  # "ChatGPT", "iPad", "Y9": no one's name
+_TOOL_SHAPE = re.compile(r"\d|[a-z][A-Z]{2}")  # "ChatGPT", "Y9", but "McKay" may be someone
 
 
 class _CueRecognizer(LocalRecognizer):
@@ -237,7 +238,11 @@ class PersonVerbRecognizer(_CueRecognizer):
              # what children do (no product or place does): "Tyler-Jay keeps kicking", "Brooklyn and Nevaeh fell out"
              "keeps", "kept", "fell out", "fell over", "hit", "kicked", "punched", "pushed", "bit", "shouted",
              "swore", "cried", "refused", "forgot", "has forgotten", "ran off", "walked out", "threw", "bullied",
-             "is upset", "was upset", "got hurt", "was sent out", "has settled", "settled in")
+             "is upset", "was upset", "got hurt", "was sent out", "has settled", "settled in",
+             # an action in minutes: "Tunde to book the coach"
+             "to email", "to book", "to send", "to contact", "to chase", "to follow up", "to arrange", "to draft",
+             "to circulate", "to update", "to speak to", "to ring", "to phone", "to liaise", "to organise",
+             "to order", "to check", "to share", "to confirm", "to look into", "to write to", "to invite")
 
     def patterns(self):
         word = rf"[{_UP}][\w'\u2019-]*"  # capitalised only, so the verb is never taken into the name
@@ -250,10 +255,13 @@ class PersonVerbRecognizer(_CueRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):
         from detectors.normalise import fold
-        from detectors.wordlists import places
+        from detectors.wordlists import not_people, places
 
-        # a country or town does things in the news too ("Wales refused to play on")
-        return [r for r in super().analyze(text, entities, nlp_artifacts) if fold(text[r.start:r.end]) not in places()]
+        # a country or town does things in the news too ("Wales refused to play on"); a tool is asked to
+        # ("ChatGPT to email")
+        return [r for r in super().analyze(text, entities, nlp_artifacts)
+                if (name := fold(text[r.start:r.end])) not in places() and name not in not_people()
+                and not _TOOL_SHAPE.search(text[r.start:r.end])]
 
 
 class WelshSubjectNameRecognizer(_CueRecognizer):
@@ -314,7 +322,8 @@ class AddresseeRecognizer(_CueRecognizer):
     FROM_RIGHT = False
     CUES = ("reply to", "write to", "email", "e-mail", "message", "ring", "phone", "text", "remind", "thank",
             "invite", "forward to", "forward it to", "cc", "meet with", "meeting with", "speak to", "speak with",
-            "talk to", "chat with", "catch up with", "check with",
+            "talk to", "chat with", "catch up with", "check with", "ask", "spoke to", "spoken to", "speaking to",
+            "note to", "card to",
             # whom thanks or praise go to: "thanks to Nerys and Wojciech", "well done to Kemi"
             "thanks to", "thank you to", "many thanks to", "shout-out to", "shout out to", "well done to",
             "congratulations to", "congrats to", "well done", "congratulations", "congrats", "happy birthday",
@@ -421,14 +430,31 @@ _LIST_JOIN = re.compile(r"(?:,?[ \t]+(?:and|&|a|ac|or)[ \t]+)")
 
 # A list of names each with its part in brackets: "Lorna (tombola), Gurpreet (cakes), Danny (raffle)".
 _AFTER_ITS_ROLE = re.compile(r"[ \t]*\([^()\n]{1,40}\)[ \t]*(?:[,;]|,?[ \t]+(?:and|&))[ \t]*")
+# An entry of a list of key and value ("Tue - Alun", "P2 8Y1 English - Tunde;", "Wed: Mr Doyle"), one per line or
+# parted by commas, semicolons or bars
+_ENTRY = re.compile(rf"(?:^|(?<=[,;|\n]))[ \t]*[^,;|\n]{{1,40}}?[ \t]+[-\u2013:][ \t]+"
+                    rf"(?:(?:{'|'.join(TITLES)})\.?[ \t]+)?(?P<value>{_W}(?:[ \t]{_W})?)[ \t]*(?=[,;|\n.]|$)", re.MULTILINE)
 _WORD_THEN_JOIN = re.compile(rf"(?<![\w'-])(?P<w>{_W})(?:{_LIST_JOIN.pattern})$")
+
+
+def _other_entry_values(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """If text[start:end] is the value of an entry in a list of keys and values, the values of the other entries
+    of that list (its paragraph)."""
+    first = text.rfind("\n\n", 0, start)
+    last = text.find("\n\n", end)
+    first, last = first + 2 if first >= 0 else 0, last if last >= 0 else len(text)
+    entries = [(m.start("value"), m.end("value")) for m in _ENTRY.finditer(text, first, last)]
+    if not any(s <= start < e for s, e in entries):
+        return []
+    return [(s, e) for s, e in entries if not (s <= start < e)]
 
 
 def listed_with_names(text: str, names: list[tuple[int, int]], taken: bytearray) -> list[tuple[int, int]]:
     """Names listed with a name already found are names too: "thanks to Joanne and Sanjay", "Wayne and Dionne
-    Francis", "pupils, Lerato and Thabo". A listed word joins only if it could be a name (capitalised, no ordinary,
+    Francis", "pupils, Lerato and Thabo", the other values of a rota or cover list ("Mon - Farah, Tue - Alun"). A listed word joins only if it could be a name (capitalised, no ordinary,
     school or role word, nothing found or famous there: `taken`), so "Oliver and Maths" stays as it is."""
-    from detectors.wordlists import word_names
+    from detectors.word_sense import ner_thing_not_person
+    from detectors.wordlists import not_people, word_names
 
     common = word_names()
     found: list[tuple[int, int]] = []
@@ -446,6 +472,12 @@ def listed_with_names(text: str, names: list[tuple[int, int]], taken: bytearray)
                 found.append(span)
                 taken[span[0]:span[1]] = b"\x01" * (span[1] - span[0])
                 todo.append(span)
+        for s0, e0 in _other_entry_values(text, start, end):  # "Mon - Farah, Tue - Alun"
+            span = name_words(text, s0, e0, from_right=False, common=common)
+            if span and span[0] == s0 and taken.find(1, *span) < 0 and span not in found \
+                    and not ner_thing_not_person(text, *span, common, not_people()):  # "Thu - Cardiff Museum"
+                found.append(span)
+                taken[span[0]:span[1]] = b"\x01" * (span[1] - span[0])
         before = text[max(0, start - 60):start]
         for m in filter(None, (_WORD_THEN_JOIN.search(before),)):
             s0 = start - len(before) + m.start("w")

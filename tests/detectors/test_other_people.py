@@ -51,6 +51,15 @@ OTHER_PEOPLE = [
      "Write a lesson about The Addams Family musical and the Royal family."),
     ("Write a letter to the Romans as a Celtic chief, then one to the Victorians.",
      "Write a letter to the Romans as a Celtic chief, then one to the Victorians."),
+    # -- staff asked, spoken to, given an action in minutes, or listed in a rota beside a pupil
+    ("Can you ask Nkechi to cover P3 on Thursday?", "Can you ask [PERSON_1] to cover P3 on Thursday?"),
+    ("I've spoken to Hywel Rees-Jones in the office.", "I've spoken to [PERSON_1] in the office."),
+    ("Action: Tunde to book the coach by Friday.", "Action: [PERSON_1] to book the coach by Friday."),
+    ("Rota: Mon - Oliver, Tue - Alun, Wed - Mr Smith.", "Rota: Mon - [PUPIL_1], Tue - [PERSON_1], Wed - Mr [PUPIL_2]."),
+    ("Ask Claude to summarise this, then ask Gemini and Copilot.",
+     "Ask Claude to summarise this, then ask Gemini and Copilot."),  # the AI tools asked, not staff
+    ("Clubs: Mon - Swimming, Tue - Forest School, Wed - Priya, Thu - Cardiff Museum, Fri - Hegarty.",
+     "Clubs: Mon - Swimming, Tue - Forest School, Wed - [PUPIL_1], Thu - Cardiff Museum, Fri - Hegarty."),
     # -- NER's one span over two people is two names; a new sentence after an initial is no part of a name
     ("Thanks to Dave and Lily for running the bake sale.",
      "Thanks to [PERSON_1] and [PERSON_2] for running the bake sale."),
