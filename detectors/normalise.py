@@ -296,7 +296,10 @@ def fold(text: str) -> str:
             s = clean(s).text.casefold()
             s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
             s = s.translate(_FOLD_LETTERS)
-            if s == before or s.isascii():
+            if s.isascii():
+                s = s.lower()  # decomposing may leave capitals: U+3390 SQUARE HZ -> "Hz"
+                break
+            if s == before:
                 break
     s = s.replace("'", "").replace("`", "")  # D'Arcy, D`Arcy and Darcy are one key
     return " ".join(_SEPARATORS.split(s)).strip()

@@ -275,12 +275,16 @@ class PublicFigureRecognizer(LocalRecognizer):
         super().__init__(supported_entities=[self.ENTITY], name="PublicFigureRecognizer")
 
     def load(self) -> None:
-        self._matcher = TermMatcher([(n, False) for n in famous_names()] + [(n, True) for n in famous_in_company()])
+        festivals = frozenset(_famous_data().get("festivals", ()))
+        self._matcher = TermMatcher([(n, "festival" if n in festivals else "alone") for n in famous_names()]
+                                    + [(n, "in company") for n in famous_in_company()])
 
     def analyze(self, text, entities, nlp_artifacts=None):
         hits = list(self._matcher.find(lower_same_length(text)))
-        if all(in_company for *_, in_company in hits):
-            return []  # "Duncan" alone is a boy called Duncan; with "Macbeth" nearby he is the king
+        if not any(kind == "alone" for *_, kind in hits):
+            # "Duncan" alone is a boy called Duncan; with "Macbeth" nearby he is the king (a festival keeps no such
+            # company: "Jude is fasting for Ramadan" is a pupil)
+            hits = [h for h in hits if h[-1] == "festival"]
         return EntityRecognizer.remove_duplicates([RecognizerResult(self.ENTITY, s, e, 1.0) for s, e, _, _ in hits])
 
 

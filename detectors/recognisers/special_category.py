@@ -103,6 +103,7 @@ class SpecialCategoryRecognizer(LocalRecognizer):
         self._not_from: dict[str, frozenset[str]] = {}
         self._person_words = frozenset(fold_same_length(w) for w in lex.get("person_words", ()))
         relatives = sorted((fold_same_length(w) for w in lex.get("relatives", ())), key=len, reverse=True)
+        self._relatives = frozenset(relatives)
         self._after_relative = re.compile(r"(?:\b(?:his|her|their)|['\u2019]s)\s+(?:late\s+)?(?:"
                                           + "|".join(map(re.escape, relatives)) + r")(?:['\u2019]s)?\s+"
                                           r"(?:[\w']+\s+){0,2}$")
@@ -141,6 +142,8 @@ class SpecialCategoryRecognizer(LocalRecognizer):
                 continue
             if term.needs_context and not self._has_context(lower, start, end, term.subtype):
                 continue
+            if lower[end:end + 2] in ("'s", "\u2019s") and lower[start:end].rsplit(" ", 1)[-1] in self._relatives:
+                continue  # "lost her dad's watch": the relative's thing, not the relative lost
             if (term.sense and not self._sense_holds(text, lower, start, term.sense)) or \
                     self._administration(lower, end, term.subtype):
                 continue

@@ -76,6 +76,11 @@ def test_a_member_of_staff_named_with_their_job_is_not_whom_the_terms_are_about(
     "Draft a reply to Mrs Ahmed: Zara has been withdrawn from RE lessons at the family's request.",
     "Jayden Price is anxious about his first netball match; write an encouraging note.",
     'Jayden Price says he is "allergic to homework" - write a funny reply for the newsletter.',
+    "Ella Morris chose 'depression in the 1930s' as her history topic.",
+    "Jayden Price played a refugee in the school play and was superb.",
+    "Ella Morris wants to know if the school counsellor role is a good career.",
+    "Jayden Price lost his dad's watch on the field and was worried.",
+    "Ella Morris wrote a moving poem about her grandad who died in the war.",
 ])
 def test_ordinary_senses_are_redacted_not_blocked(engine, text):
     d = engine.scan([text])
@@ -89,6 +94,8 @@ def test_ordinary_senses_are_redacted_not_blocked(engine, text):
     "Ella Morris's mum passed away at Easter; draft a note to staff.",
     "Ella Morris has been grieving since her dad passed away.",
     "Amira Haddad ran away from her foster placement at the weekend.",
+    "Jayden Price lost his dad in March and is seeing the school counsellor.",
+    "Ella Morris came to the UK as a refugee last year.",
 ])
 def test_the_sensitive_senses_still_block(engine, text):
     assert engine.scan([text]).action == "block"

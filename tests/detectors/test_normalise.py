@@ -99,6 +99,11 @@ def test_fold_is_idempotent(text):
     assert fold(fold(text)) == fold(text)
 
 
+def test_fold_lowers_what_decomposing_leaves_in_capitals():
+    # found by the property above: U+3390 SQUARE HZ decomposes to "Hz"
+    assert fold("\u3390") == fold(fold("\u3390")) == "hz"
+
+
 @given(names, st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(_INVISIBLE)), max_size=6))
 @settings(max_examples=300, deadline=None)
 def test_inserting_invisible_characters_never_changes_fold(name, inserts):

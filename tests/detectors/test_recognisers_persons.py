@@ -50,6 +50,9 @@ def test_public_figures_need_company_for_common_forenames():
     assert spans(famous, "Duncan was late again") == []
     assert spans(famous, "FLORENCE NIGHTINGALE and martin luther king") == ["FLORENCE NIGHTINGALE",
                                                                              "martin luther king"]
+    # a festival stands alone but keeps no character company: a boy called Jude fasts for Ramadan
+    assert spans(famous, "Jude is fasting for Ramadan this year") == ["Ramadan"]
+    assert spans(famous, "How is Jude presented in Noughts and Crosses?") == ["Jude", "Noughts and Crosses"]
 
 
 @pytest.mark.parametrize("text, name", [
