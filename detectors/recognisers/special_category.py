@@ -10,7 +10,8 @@ chynllun; "iselder" -> hiselder), made by rule from the radical form written in 
 A term is a finding on its own; whether it blocks is the policy's business (only together with an identifier,
 by default). Topic mentions are told apart from statements about a person:
 - a term directly followed by a `generic_after` word ("ADHD awareness week", "autism training") or directly after
-  a `generic_before` word ("any allergies", "signs of abuse") is a topic;
+  a `generic_before` word ("any allergies", "a speech about knife crime") is a topic, and an animal after it
+  (`animals_after`: "fostered two kittens") is no child's care;
 - ambiguous words (`need_context`: "Muslim", "CP", "trans") count only with a personal context word nearby
   ("is Muslim", "CP plan", "identifies as trans");
 - `exceptions` ("Great Depression", "DBS disclosure") are never findings;
@@ -49,12 +50,13 @@ class _Term:
     sense: str | None = None  # "person_before" | "after_relative": the word before must be a person / a relative
 
 
-_PHRASE_LISTS = ("generic_after", "generic_before", "exceptions", "terms", "need_context", "context", "roles",
-                 "person_before", "after_relative", "not_from", "relatives", "person_words")
+_PHRASE_LISTS = ("generic_after", "animals_after", "generic_before", "exceptions", "terms", "need_context", "context",
+                 "roles", "person_before", "after_relative", "not_from", "relatives", "person_words")
 _SENSES = ("person_before", "after_relative")
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'\u2019-]*)[^\w]*$")
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|never)[ \t]+(?:on[ \t]+|in[ \t]+|for[ \t]+)?$")
 _NEGATED_AFTER = re.compile(r"[ \t]*\?[ \t]*no\b")
+_ANIMAL_AFTER = re.compile(r"[ \t]+(?:(?:a|an|the|two|three|some|our|her|his|\d+)[ \t]+)?([^\W\d_]+)")
 _FROM_CLAUSE = re.compile(r"[ \t]+(?:from|about)[ \t]+((?:[\w'\u2019-]+[ \t]+){0,3}[\w'\u2019-]+)")
 
 
@@ -97,6 +99,7 @@ class SpecialCategoryRecognizer(LocalRecognizer):
     def load(self) -> None:
         lex = _lexicon()
         self.generic_after = frozenset(fold_same_length(w) for w in lex["generic_after"])
+        self._animals_after = frozenset(fold_same_length(w) for w in lex.get("animals_after", ()))
         self._generic_before = {None: _ending_with(lex.get("generic_before", ()))}
         folded, exact = [], []
         self.context: dict[str, frozenset[str]] = {}
@@ -161,6 +164,8 @@ class SpecialCategoryRecognizer(LocalRecognizer):
     def _generic(self, lower: str, start: int, end: int, subtype: str) -> bool:
         nxt = _WORD.match(lower, end + 1) if lower[end:end + 1] in (" ", "-") else None
         if nxt and nxt.group(0) in self.generic_after:
+            return True
+        if (animal := _ANIMAL_AFTER.match(lower, end)) and animal.group(1) in self._animals_after:
             return True
         window = lower[max(0, start - 30):start]
         return any(p is not None and p.search(window) for p in (self._generic_before[None],

@@ -81,6 +81,12 @@ def test_a_member_of_staff_named_with_their_job_is_not_whom_the_terms_are_about(
     "Ella Morris wants to know if the school counsellor role is a good career.",
     "Jayden Price lost his dad's watch on the field and was worried.",
     "Ella Morris wrote a moving poem about her grandad who died in the war.",
+    "Ella Morris wants to be a social worker when she grows up.",
+    "Jayden Price fostered two kittens over the summer and wrote about it.",
+    "Ella Morris is doing a presentation on diabetes for science week.",
+    "Jayden Price asked what ADHD means after the assembly.",
+    "Jayden Price wrote a speech about knife crime for the debating club.",
+    "Ella Morris has been chosen as a young carer ambassador for the charity's campaign.",
 ])
 def test_ordinary_senses_are_redacted_not_blocked(engine, text):
     d = engine.scan([text])
@@ -96,6 +102,8 @@ def test_ordinary_senses_are_redacted_not_blocked(engine, text):
     "Amira Haddad ran away from her foster placement at the weekend.",
     "Jayden Price lost his dad in March and is seeing the school counsellor.",
     "Ella Morris came to the UK as a refugee last year.",
+    "Jayden Price was adopted when he was two.",
+    "Ella Morris has diabetes and needs her snacks before PE.",
 ])
 def test_the_sensitive_senses_still_block(engine, text):
     assert engine.scan([text]).action == "block"
