@@ -43,8 +43,11 @@ __all__ = ["RosterNameRecognizer", "common_words"]
 # A word: letters (with any combining accents), joined by inner apostrophes or hyphens: O'Brien, Smith-Jones.
 _WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+(?:['-](?:[^\W\d_]|[\u0300-\u036f])+)*")
 _TITLES = frozenset("mr mrs ms miss mx dr master sir dame lady lord prof professor mister madam mme mlle".split())
-# A string that code calls a name: 'name == "Joy"', '"forename": "Hope"', "first_name='May'".
-_NAMED_IN_CODE = re.compile(r"(?i:name|forename|surname|pupil|student)[\w.\]\['\"]*[ \t]*(?:==|=|:|,)[ \t]*[\"']$")
+# A string that code calls a name: 'name == "Joy"', '"forename": "Hope"', "first_name='May'", 'Pupil("Summer")'.
+_NAMED_IN_CODE = re.compile(r"(?i:name|forename|surname|first|last|given|pupil|student)[\w.\]\['\"]*[ \t]*(?:==|=|:|,|\()[ \t]*[\"']$")
+# A variable named after a pupil and what is kept about them: "Holly_score", "ruby_marks"
+_PUPIL_ATTRIBUTE = re.compile(r"_(?i:scores?|marks?|grades?|results?|age|dob|email|reports?|attendance|targets?|"
+                              r"levels?|behaviour|points|total|average|avg)\b")
 _SAINTS = frozenset("st saint ste sant santes".split())
 # Words that, right after a lone name, show it is being used as a person's name.
 _AFTER = frozenset("""
@@ -63,7 +66,7 @@ _MODALS = frozenset("will can could should would may might must shall".split())
 # Words that, right before a capitalised lone name, show it is a person.
 _BEFORE = frozenset("""
 for with to about from and tell ask asked help helping pupil student child son daughter named called
-dear hi hello thanks by sister brother cousin friend aka
+dear hi hello thanks by sister brother cousin friend aka done congratulations congrats
 """.split())
 # Of those, the ones that say a person even before a place or a month ("tell Kent", not "a trip to Lincoln").
 _PERSON_BEFORE = _BEFORE - frozenset("for with to about from and by".split())
@@ -349,8 +352,11 @@ class RosterNameRecognizer(EntityRecognizer):
                     not self._place_or_date(text, w)  # "Lincoln Hayes went to Lincoln": the city
                     and (not _sentence_start(text, w.start)
                          or (w.folded in in_full and _name_then_pause(text, w.end)))))
-                if known or _listed_with(text, words, k, accepted) or _line_list_with(text, words, k, accepted) \
-                        or _cell_with(text, words, k, accepted) or _quoted_names(text, words, k, part):
+                ident = _identifier(text, w)
+                same_identifier = ident is not None and ident in {_identifier(text, words[a]) for a in accepted}
+                if known or same_identifier or _listed_with(text, words, k, accepted) \
+                        or _line_list_with(text, words, k, accepted) or _cell_with(text, words, k, accepted) \
+                        or _quoted_names(text, words, k, part):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
                     named.add(w.folded)
@@ -378,6 +384,8 @@ class RosterNameRecognizer(EntityRecognizer):
         if _NAMED_IN_CODE.search(text, max(0, first.start - 40), first.start) \
                 and text[last.end:last.end + 1] == text[first.start - 1:first.start]:
             return True  # 'if student.name == "Joy":', '{"forename": "Hope"}': a name by what the code calls it
+        if i == j and _PUPIL_ATTRIBUTE.match(text, last.end):
+            return True  # "Holly_score = 14": code keeps a pupil's marks under their name
         if i == j and self._a_listed_word(text, words, i, part):
             return False  # "Summer, Autumn, Winter and Spring", "Haf, hydref, gaeaf": a list of the words
         if i == j and (first.folded in self.common or first.folded in welsh_word_names()) \
@@ -534,7 +542,8 @@ _FAMILY_AFTER = re.compile(r"[ \t]*[(,\u2013-][ \t]*(?:the[ \t]+)?(?:parents|fam
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+$")  # the word right before a position, on the same line
 
 
-_LIST_GAP = re.compile(r"\s*[\"'“”‘’]?\s*[,&/]?\s*[\"'“”‘’]?\s*")  # also a code list: "Zoë", "Grace"
+# also a code list, a dict's keys or nested lists: "Zoë", "Grace"; {"Summer": 7, "Hafsa": 5}; [["Niamh"], ["Thu"]]
+_LIST_GAP = re.compile(r"\s*[\"'“”‘’]?[\])}]*\s*(?::\s*-?[\w.]+\s*)?[,&/]?\s*[\[({]*\s*[\"'“”‘’]?\s*")
 
 
 def _list_neighbour(text: str, words: list[_Word], k: int, step: int) -> int | None:
@@ -553,6 +562,9 @@ def _list_neighbour(text: str, words: list[_Word], k: int, step: int) -> int | N
     return other if _LIST_GAP.fullmatch(plain) else None
 
 
+_CODE_LITERALS = frozenset({"None", "null", "True", "False", "true", "false", "nil"})
+
+
 def _quoted_names(text: str, words: list[_Word], k: int, part: set[str]) -> bool:
     """Is words[k] one of two or more strings in a list of code whose every item is a roster name ("Will", "May",
     "Summer")? A list of words has words nobody is named ("Red", "Green", "Blue")."""
@@ -565,6 +577,7 @@ def _quoted_names(text: str, words: list[_Word], k: int, part: set[str]) -> bool
         while other is not None:
             items.append(other)
             other = _list_neighbour(text, words, other, step)
+    items = [i for i in items if words[i].raw not in _CODE_LITERALS]  # ["Len", None]: an empty seat
     return len(items) > 1 and all(quoted(words[i]) and words[i].folded in part for i in items)
 
 
@@ -589,7 +602,7 @@ def _listed_with_things(text: str, words: list[_Word], k: int, part: set[str], c
         while other is not None:
             o = words[other]
             if o.raw[:1].isupper() and not o.raw.isupper() and o.folded in common and o.folded not in part \
-                    and not _sentence_start(text, o.start):  # "Later, Mark should..." is no list
+                    and not _sentence_start(text, o.start) and o.raw not in _CODE_LITERALS:  # "Later, Mark should..."
                 return True
             other = _list_neighbour(text, words, other, step)
     return False
@@ -680,6 +693,17 @@ def _name_then_pause(text: str, end: int) -> bool:
 def _known_as(text: str, words: list[_Word], i: int) -> bool:
     """ "Marek (known as Mark)", "called Will", "aka Grace"."""
     return i >= 2 and words[i - 2].folded in ("known", "also") and words[i - 1].folded == "as"
+
+
+def _identifier(text: str, w: _Word) -> str | None:
+    """The code identifier a word is part of ("Ruby_score"), if it is glued into one by underscores: where a name
+    counted in one, the same identifier elsewhere holds it too ("print(max(Ruby_score, ...))")."""
+    start, end = w.start, w.end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    return text[start:end] if "_" in text[start:end] else None
 
 
 def _sentence_start(text: str, pos: int) -> bool:

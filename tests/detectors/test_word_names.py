@@ -55,6 +55,8 @@ def word_engine(tmp_path_factory):
     # a timetable's key
     "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
     'plants = ["Holly", "Ivy", "Mistletoe"]  # a list of words has words nobody is named',
+    'holly_leaves = 3\noak_height = 12\nprint(holly_leaves + oak_height)',  # what is kept is a plant's
+    'plants = [["Holly", "Ivy"], ["Mistletoe", None]]',
     # a character a story is asked about
     "Write a Year 2 story about a fox called Holly who lives in a wood.",
     "Ysgrifennwch stori fer am ferch o'r enw Seren sy'n byw ar fferm yn Eryri.",
@@ -88,6 +90,15 @@ def test_the_word_is_left_alone(word_engine, text):
     ("How is Harvey getting on? He was presented with an award.",
      "How is [PUPIL_1] getting on? He was presented with an award."),
     ("Reports: Y3_Young_Holly.pdf and Y3_Carter_Ivy.pdf", "Reports: Y3_[PUPIL_1].pdf and Y3_[PUPIL_2].pdf"),
+    # code: a dict's keys and nested lists of names, a name given to a constructor or under "first"/"last", an
+    # identifier named after a pupil wherever it recurs, a pupil praised in a string
+    ('scores = {"Holly": 7, "Ivy": 5}\nprint(max(scores, key=scores.get))',
+     'scores = {"[PUPIL_1]": 7, "[PUPIL_2]": 5}\nprint(max(scores, key=scores.get))'),
+    ('seats = [["Holly", "Ivy"], ["Len", None]]', 'seats = [["[PUPIL_1]", "[PUPIL_2]"], ["[PUPIL_3]", None]]'),
+    ('p = Pupil("Holly")\nq = Pupil("Len")', 'p = Pupil("[PUPIL_1]")\nq = Pupil("[PUPIL_2]")'),
+    ('{"first": "Len", "last": "Marsh"}', '{"first": "[PUPIL_1]", "last": "[PUPIL_2]"}'),
+    ("Holly_score = 14\nprint(max(Holly_score, 10))", "[PUPIL_1]_score = 14\nprint(max([PUPIL_1]_score, 10))"),
+    ('print(f"Well done Holly! You scored {score}")', 'print(f"Well done [PUPIL_1]! You scored {score}")'),
 ])
 def test_the_pupil_is_redacted_where_the_context_says_a_person(word_engine, text, redacted):
     d = word_engine.scan([text])
