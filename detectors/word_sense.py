@@ -182,6 +182,27 @@ def character_to_write(text: str, start: int) -> bool:
                 and not _REAL_CHILD.search(text))
 
 
+# A character by how literature lessons speak of one: quotations about them, a diary entry in their voice, what the
+# writer does with them, how they change by a work's end ("the play" and "Act 2" alone may be the school play).
+_LITERARY_BEFORE = re.compile(
+    r"(?i:\b(?:quotations?|quotes?)[ \t]+(?:about|on|for|showing|describing|that show)"
+    r"|\b(?:diary entry|monologue|soliloquy|letter|speech)[ \t]+(?:as|in the voice of)"
+    r"|\bthe[ \t]+(?:writer|author|poet|playwright|novelist|dramatist|narrator)[ \t]+(?:present|portray|describe|"
+    r"depict|use|show|develop|introduce|characteri[sz]e)s?"
+    r"|\bin[ \t]+(?:the[ \t]+(?:novel|novella|poem|play|extract)|act[ \t]+\d|chapter[ \t]+\d+|stave[ \t]+\d),?[ \t]+"
+    r"(?:is|was|does|did|why does|why is|how does|how is))[ \t]+$")
+_LITERARY_AFTER = re.compile(r"[ \t]+(?:change|changes|develop|develops|grow|grows)[ \t]+(?:by|across|throughout|over)"
+                             r"[ \t]+(?:the[ \t]+end[ \t]+of[ \t]+)?(?:the[ \t]+)?(?i:novel|novella|play|poem|story|"
+                             r"act[ \t]+\d|chapter[ \t]+\d+|stave[ \t]+\d)\b")
+
+
+def character_in_a_literature_task(text: str, start: int, end: int) -> bool:
+    """Is the name text[start:end] a character, by how the task speaks of it ("five quotations about Sheila", "a
+    diary entry as Mickey", "how does the writer present Mair", "why does Estella change by the end of the
+    novel")?"""
+    return bool(_LITERARY_BEFORE.search(text, max(0, start - 50), start) or _LITERARY_AFTER.match(text, end))
+
+
 # A word talked about as a word: "Said is overused", "synonyms for Nice", "the word Can", "'Grace' means".
 _AS_A_WORD_AFTER = re.compile(r"[\"'\u201d\u2019]?[ \t]+(?:is|was)[ \t]+(?:(?:over|under|mis)used|used too much|a (?:verb|noun|"
                               r"adjective|adverb|word|homophone|synonym|connective)\b)|[\"'\u201d\u2019]?[ \t]+means\b")
@@ -246,7 +267,7 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
     from detectors.normalise import fold
     from detectors.recognisers.persons import SCHOOL_WORDS
 
-    if in_literature_question(text, start, end):
+    if in_literature_question(text, start, end) or character_in_a_literature_task(text, start, end):
         return True
     raw = _TOKEN.findall(text[start:end])
     words = [fold(w) for w in raw]

@@ -230,7 +230,9 @@ def _famous_data() -> dict[str, list[str]]:
     and distinctive names stand alone, ordinary forenames count only in company."""
     data = dict(_load_yaml("famous_people.yaml"))
     texts = _load_yaml("set_texts.yaml")
-    data["set_texts"] = [n for title, names in texts.items() for n in (title, *names["names"])]
+    # a title is also named without its article ("Merchant of Venice (OCR): Jessica's elopement")
+    data["set_texts"] = [n for title, names in texts.items()
+                         for n in (title, re.sub(r"^(?:The|A|An) ", "", title), *names["names"])]
     # A writer's surname alone ("how Stevenson presents Utterson") is the writer beside another famous name
     surnames = [n.split()[-1] for n in data.get("writers_and_artists", ()) if " " in n]
     data["with_company"] = [*data.get("with_company", ()), *(n for names in texts.values() for n in names["forenames"]),
@@ -265,6 +267,22 @@ def famous_surnames() -> frozenset[str]:
     return frozenset(fold(n.split()[-1]) for n in famous_names())
 
 
+@cache
+def _set_text_membership() -> dict[str, frozenset[str]]:
+    """Folded title, character or character forename of a set text (data/set_texts.yaml) -> the titles it is of."""
+    out: dict[str, set[str]] = {}
+    for title, names in _load_yaml("set_texts.yaml").items():
+        bare = re.sub(r"^(?:The|A|An) ", "", title)
+        for name in (title, bare, *names["names"], *names["forenames"]):
+            out.setdefault(fold(name), set()).add(title)
+    return {name: frozenset(titles) for name, titles in out.items()}
+
+
+def set_text_works(folded: str) -> frozenset[str]:
+    """The set texts a folded name or title belongs to (none for other famous names)."""
+    return _set_text_membership().get(folded, frozenset())
+
+
 class PublicFigureRecognizer(LocalRecognizer):
     """Well-known public, historical and fictional people (data/famous_people.yaml). Its PUBLIC_FIGURE spans are
     not findings: the engine uses them to leave those names alone."""
@@ -276,8 +294,10 @@ class PublicFigureRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         festivals = frozenset(_famous_data().get("festivals", ()))
+        anywhere = frozenset(_load_yaml("famous_people.yaml").get("with_company", ()))  # "Henry" beside "the Tudors"
         self._matcher = TermMatcher([(n, "festival" if n in festivals else "alone") for n in famous_names()]
-                                    + [(n, "in company") for n in famous_in_company()])
+                                    + [(n, "in company" if n in anywhere or not set_text_works(fold(n)) else
+                                        "in its text") for n in famous_in_company()])
 
     def analyze(self, text, entities, nlp_artifacts=None):
         hits = list(self._matcher.find(lower_same_length(text)))
@@ -285,6 +305,10 @@ class PublicFigureRecognizer(LocalRecognizer):
             # "Duncan" alone is a boy called Duncan; with "Macbeth" nearby he is the king (a festival keeps no such
             # company: "Jude is fasting for Ramadan" is a pupil)
             hits = [h for h in hits if h[-1] == "festival"]
+        else:  # a set text's character keeps company only with its own text: Sheila beside Macbeth is a pupil
+            works = [set_text_works(fold(text[s:e])) for s, e, *_ in hits]
+            hits = [h for k, h in enumerate(hits) if h[-1] != "in its text"
+                    or any(works[k] & other for j, other in enumerate(works) if j != k)]
         return EntityRecognizer.remove_duplicates([RecognizerResult(self.ENTITY, s, e, 1.0) for s, e, _, _ in hits])
 
 

@@ -53,6 +53,9 @@ def test_public_figures_need_company_for_common_forenames():
     # a festival stands alone but keeps no character company: a boy called Jude fasts for Ramadan
     assert spans(famous, "Jude is fasting for Ramadan this year") == ["Ramadan"]
     assert spans(famous, "How is Jude presented in Noughts and Crosses?") == ["Jude", "Noughts and Crosses"]
+    # a set text's character keeps company with its own text only, its title also without the article
+    assert spans(famous, "Merchant of Venice (OCR): Jessica's elopement") == ["Merchant of Venice", "Jessica"]
+    assert spans(famous, "Sheila needs five quotations about Macbeth") == ["Macbeth"]
 
 
 @pytest.mark.parametrize("text, name", [

@@ -43,6 +43,11 @@ def word_engine(tmp_path_factory):
     "How is Eddie Carbone's downfall presented in A View from the Bridge?",
     "Sut mae Kate Roberts yn portreadu tlodi yn Te yn y Grug?",
     "Is Sheila more mature than Eric by the end? Give evidence from Act 3.",  # two of one text's characters
+    # a character by how the task speaks of it, with no title named
+    "Give me five quotations about Sheila from chapter 3 with analysis.",
+    "In the novel, is Eric to blame? Plan an essay.",
+    "Write a diary entry as Harvey after the storm scene.",
+    "Why does Sheila change by the end of the play?",
     # inside a place's name, and a name used as an adjective
     "Our sports day is at Chester Park this year; then a walk along the River Kent.",
     "Directions to Ysgol Gynradd Pen y Bryn, Heol Penlan, Abertawe SA5 7BU, please.",
@@ -87,6 +92,8 @@ def test_the_word_is_left_alone(word_engine, text):
     ('if student.name == "Holly":\n    award = "Star"', 'if student.name == "[PUPIL_1]":\n    award = "Star"'),
     ('for name in ["Holly", "Ivy", "Len"]:\n    print(name)',
      'for name in ["[PUPIL_1]", "[PUPIL_2]", "[PUPIL_3]"]:\n    print(name)'),
+    ("Sheila needs five quotations about Macbeth for her essay.",
+     "[PUPIL_1] needs five quotations about Macbeth for her essay."),
     ("How is Harvey getting on? He was presented with an award.",
      "How is [PUPIL_1] getting on? He was presented with an award."),
     ("Reports: Y3_Young_Holly.pdf and Y3_Carter_Ivy.pdf", "Reports: Y3_[PUPIL_1].pdf and Y3_[PUPIL_2].pdf"),
