@@ -140,22 +140,35 @@ _PLACE_PREDICATE = re.compile(r"[ \t]+(?:is|was|has been)[ \t]+(?:the[ \t]+(?:ca
 # coach leaves for Buckley", "compare Sofia and Leeds". ("to", "for", "from" alone lead to people as often.)
 _PLACE_ONLY_BEFORE = re.compile(r"\b(?i:in|near|around|outside|towards|via|visit|visiting|(?:trip|journey|coach|bus|"
                                 r"train|drive|travel|holiday|day out|walk|go|going|went|move|moved|moving|leaves?|"
-                                r"fieldwork|postcard|map)[ \t]+(?:\w+[ \t]+)?(?:to|in|at|around|near|for|from|of))[ \t]+$")
+                                r"fieldwork|postcard|map)[ \t]+(?:\w+[ \t]+)?(?:to|in|at|around|near|for|from|of)"
+                                r"|distance[ \t]+(?:to|from|between)|(?:history|geography|"
+                                r"climate|population|mayor|map|streets|weather)[ \t]+of"
+                                r"|fact[ \t]+file[ \t]+(?:about|on))"
+                                r"[ \t]+$")
+# After a town's name, words said only of a place: "Sutton and the surrounding villages", "to Poole and back"
+# "How far is Barnes from Cardiff?" (but "How far is Jordan behind?" asks about a pupil)
+_HOW_FAR_BEFORE = re.compile(r"\b(?i:how)[ \t]+far[ \t]+is[ \t]+$")
+_FROM_A_PLACE = re.compile(r"[ \t]+(?:from|to)[ \t]+[A-Z]")
+_PLACE_ONLY_AFTER = re.compile(r"[ \t]+(?:and[ \t]+(?:the[ \t]+)?surrounding[ \t]+(?:villages|towns|area|countryside)|"
+                               r"and[ \t]+back\b)")
 
 
 def named_as_a_place(text: str, start: int, end: int, *, any_preposition: bool = False) -> bool:
     """Is the town's name text[start:end] used as the place here: said to be a place ("Sofia is the capital", "Poole
     has a population"), or, with no person's word beside it, after a word that leads only to a place ("a day trip
-    to Sutton"; with `any_preposition`, also "to", "from", "of": a name no pupil has), before a place's word or a
+    to Sutton", "the history of Holloway", "how far is Barnes from Cardiff") or before one ("Logan and the surrounding
+    villages"); with `any_preposition`, also "to", "from", "of": a name no pupil has), before a place's word or a
     postcode, or listed with another place?"""
     if _PLACE_PREDICATE.match(text, end) or _HAS_A_POPULATION.match(text, end):
         return True
     if _PERSON_NEXT.match(text, end):
         return False
-    before = _PLACE_BEFORE.search(text, max(0, start - 12), start) if any_preposition else \
-        _PLACE_ONLY_BEFORE.search(text, max(0, start - 40), start)
-    return bool(before or _PLACE_NEXT.match(text, end) or _POSTCODE_AFTER.match(text, end)
-                or _listed_with_a_place(text, start, end))
+    before = _PLACE_ONLY_BEFORE.search(text, max(0, start - 40), start) or (
+        any_preposition and _PLACE_BEFORE.search(text, max(0, start - 12), start))
+    if _HOW_FAR_BEFORE.search(text, max(0, start - 12), start) and _FROM_A_PLACE.match(text, end):
+        return True
+    return bool(before or _PLACE_NEXT.match(text, end) or _PLACE_ONLY_AFTER.match(text, end)
+                or _POSTCODE_AFTER.match(text, end) or _listed_with_a_place(text, start, end))
 
 
 _HAS_A_POPULATION = re.compile(r"[ \t]+has[ \t]+a[ \t]+population")

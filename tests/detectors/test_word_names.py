@@ -57,6 +57,8 @@ def word_engine(tmp_path_factory):
     # a town every gazetteer knows that is also a pupil's name, used as the town
     "Plan a Year 5 day trip to Sutton: what should we see? Then compare Sutton and Leeds.",
     "Our coach leaves for Sutton at 8am; Sutton has a population of about 40,000.",
+    "How far is Sutton from Cardiff by train? Describe the history of Chester.",
+    "Create a map-reading task using Sutton and the surrounding villages; a coach to Chester and back.",
     # a timetable's key
     "Key: Eng = English, Ma = Maths, Hum = Humanities, PE = Physical Education, Cym = Cymraeg.",
     'plants = ["Holly", "Ivy", "Mistletoe"]  # a list of words has words nobody is named',
@@ -83,6 +85,7 @@ def test_the_word_is_left_alone(word_engine, text):
     ("Holly has been brilliant in class this week.", "[PUPIL_1] has been brilliant in class this week."),
     ("Sheila and Eric (both Year 10) need to resit the quiz.",
      "[PUPIL_1] and [PUPIL_2] (both Year 10) need to resit the quiz."),
+    ("How far is Sutton behind with his coursework?", "How far is [PUPIL_1] behind with his coursework?"),
     ("Write a report for Sutton; a trip to Chester with Sutton and Holly.",
      "Write a report for [PUPIL_1]; a trip to Chester with [PUPIL_1] and [PUPIL_2]."),
     ("Write a poem for a girl named Holly who is leaving our school.",
