@@ -434,12 +434,15 @@ _AFTER_ITS_ROLE = re.compile(r"[ \t]*\([^()\n]{1,40}\)[ \t]*(?:[,;]|,?[ \t]+(?:a
 # parted by commas, semicolons or bars
 _ENTRY = re.compile(rf"(?:^|(?<=[,;|\n]))[ \t]*[^,;|\n]{{1,40}}?[ \t]+[-\u2013:][ \t]+"
                     rf"(?:(?:{'|'.join(TITLES)})\.?[ \t]+)?(?P<value>{_W}(?:[ \t]{_W})?)[ \t]*(?=[,;|\n.]|$)", re.MULTILINE)
+_VALUE_AFTER_KEY = re.compile(rf"[ \t][-\u2013:][ \t]+(?:(?:{'|'.join(TITLES)})\.?[ \t]+)?$")
 _WORD_THEN_JOIN = re.compile(rf"(?<![\w'-])(?P<w>{_W})(?:{_LIST_JOIN.pattern})$")
 
 
 def _other_entry_values(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """If text[start:end] is the value of an entry in a list of keys and values, the values of the other entries
     of that list (its paragraph)."""
+    if not _VALUE_AFTER_KEY.search(text, max(0, start - 16), start):
+        return []  # (most names are no entry's value: the paragraph is not read for them)
     first = text.rfind("\n\n", 0, start)
     last = text.find("\n\n", end)
     first, last = first + 2 if first >= 0 else 0, last if last >= 0 else len(text)

@@ -42,11 +42,14 @@ _JOINED = re.compile(r"(?<![\w.@-])(?:[yY]?\d{1,4})?[^\W\d_]{2,}(?:[._-][^\W\d_]
 # A file name or login of parts joined by . _ or -, whatever its parts ("Y11-OKONKWO-G-mock.pdf").
 _FILE_TOKEN = re.compile(r"(?<![\w.@-])[^\W_]+(?:[._-][^\W_]+)+(?![\w@-])")
 _LOWER_WORD = re.compile(r"[^\W\d_]{5,}")  # candidates only: their positions are found with strict edges
-_SHORT_LOGIN = re.compile(r"(?<![\w.@-])(?:[yY]?\d{1,4})?(?P<login>[a-z]{3,4})\d{0,4}(?=@|[^\w@.-]|\.(?!\w)|$)")
-_LOGIN_BEFORE = re.compile(r"\b(?:accounts?|logins?|user ?(?:names?|ids?)|users?|password for|unlock|cyfrif)"
-                           r"(?: (?:is|was|called|named))?[:\s\"']{1,3}$", re.I)
-_LOGIN_AFTER = re.compile(r"@|'s (?:account|login|password)|\s+(?:can'?t |cannot |could ?n[o']t )?log(?:ged)? ?(?:in|on)",
-                          re.I)
+# A three- or four-letter login named as an account by the words beside it ("the account kain", "password for leoh",
+# "thun can't log in", "ysun@...") or a home folder ("/home/jng/"): only then is so short a word a login
+_SHORT_LOGIN = re.compile(
+    r"(?i:\b(?:accounts?|logins?|user ?(?:names?|ids?)|users?|password for|unlock|cyfrif)(?: (?:is|was|called|named))?)"
+    r"[:\s\"']{1,3}(?:[yY]?\d{1,4})?(?P<named>[a-z]{3,4})\d{0,4}(?=@|[^\w@.-]|\.(?!\w)|$)"
+    r"|(?<![\w.@-])(?:[yY]?\d{1,4})?(?P<doing>[a-z]{3,4})\d{0,4}"
+    r"(?=@|'s (?:account|login|password)|\s+(?i:can'?t |cannot |could ?n[o']t )?(?i:log(?:ged)? ?(?:in|on)))"
+    r"|[/\\](?P<folder>[a-z]{3,4})(?=[/\\])")
 # Words that say the token beside them is an account: "the password for hwalker", "walkerh is locked out"
 _LOGIN_CUE = re.compile(r"\b(?:log(?:ged|s)?[ -]?(?:in|on)|logins?|user ?(?:names?|ids?)|users?|accounts?|passwords?"
                         r"|sign(?:ed)?[ -]in|locked|mailbox|e-?mail(?: address)?|cyfrinair|cyfrif|mewngofnodi"
@@ -113,10 +116,11 @@ class RosterSpellingRecognizer(EntityRecognizer):
             for (lo, hi), forms in self._glued_forms(m.group()).items():  # "jhall27": "hall" is a surname there
                 candidates.append((m.start() + lo, m.start() + hi, forms, False, bool(_LOGIN_MARK.search(m.group()))))
         for m in _FILE_TOKEN.finditer(text):  # "Y11-OKONKWO-G-mock.pdf", "h.walker22", "walker.h": a name, an initial
-            parts = list(_PART.finditer(m.group()))
             if _LOGIN_MARK.search(m.group()) or _FILE_EXTENSION.search(m.group()):
+                parts = list(_PART.finditer(m.group()))
                 pairs = [pair for a, b in itertools.pairwise(parts) for pair in ((a, b), (b, a))]
-            elif len(parts) == 2 and m.group().islower() and text[m.end():m.end() + 1] != "(":
+            elif m.group().islower() and len(parts := list(_PART.finditer(m.group()))) == 2 \
+                    and text[m.end():m.end() + 1] != "(":
                 pairs = [(parts[0], parts[1])]  # without a digit or underscore only "walker.h": "s.max()" is code
             else:
                 continue
@@ -130,8 +134,7 @@ class RosterSpellingRecognizer(EntityRecognizer):
         # (a login in capitals too, as MIS exports print them: "HUGHESA")
         lowered = {w.lower() for w in _LOWER_WORD.findall(text) if w.islower() or w.isupper()}
         # where the text speaks of accounts, a short login too ("the account kain is locked")
-        lowered |= {m.group("login") for m in _SHORT_LOGIN.finditer(text)
-                    if _named_as_login(text, m.start(), m.end()) or _folder(text, m.start(), m.end())}
+        lowered |= {m.group(m.lastgroup) for m in _SHORT_LOGIN.finditer(text)}
         usernames = {w: self._glued_forms(w, short=True) for w in lowered - self.common
                      if not _inflected(w, self.common)}
         usernames = {w: forms[(0, len(w))] for w, forms in usernames.items() if forms}
@@ -229,17 +232,6 @@ class RosterSpellingRecognizer(EntityRecognizer):
         return RecognizerResult(self.ENTITY, start, end, self.SCORE, recognition_metadata={
             RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             "pupil_refs": refs if len(refs) <= 5 else [], "roster_match": kind, "evasion": evasion})
-
-
-def _folder(text: str, start: int, end: int) -> bool:
-    """Is text[start:end] a folder of a path, as home folders are named after their users ("/home/jng/")?"""
-    return text[start - 1:start] in ("/", "\\") and text[end:end + 1] in ("/", "\\")
-
-
-def _named_as_login(text: str, start: int, end: int) -> bool:
-    """Is text[start:end] named as an account by the words right beside it ("the account kain", "password for
-    leoh", "thun can't log in", "ysun@...")? Only then is a three- or four-letter word a login."""
-    return bool(_LOGIN_BEFORE.search(text, max(0, start - 30), start) or _LOGIN_AFTER.match(text, end))
 
 
 def _login_cued(text: str, start: int, end: int) -> bool:
