@@ -42,6 +42,9 @@ def clean_engine(tmp_path_factory):
     "Plan a Year 8 history trip to Lincoln: the cathedral, the castle and the Magna Carta vault.",
     "Write a travel brochure for Kent, the Garden of England.",
     "Compare Kent's white cliffs with the Jurassic Coast for GCSE geography.",
+    # school products, and the teachers behind some of them
+    "Compare Ruth Miskin phonics with Little Wandle, then Mr Barton quizzes with Sumdog and Lexonik.",
+    "Summarise Pie Corbett's Talk for Writing and Mary Myatt's advice on curriculum for our INSET.",
     # months and weekdays used as dates
     "Our SIMS to Arbor migration is in April. What data should we clean first?",
     "Do we have to use the new report template from June? Summarise the changes.",
