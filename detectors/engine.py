@@ -255,8 +255,13 @@ class Engine:
         kept: list[RecognizerResult] = []
         # NER's PERSON that is a thing ("Hegarty Maths", "Moon"), unless the same word is a person elsewhere in the
         # prompt ("Tom's dad ... picking Tom up": the second Tom alone looks like the ordinary word)
+        public = {id(r): (r.start, r.end) for r in results if r.entity_type in ("UK_ADDRESS", "UK_POSTCODE")
+                  and public_address(text, r.start, r.end)}
+        streets = [(r.start, r.end) for r in results if r.entity_type == "UK_ADDRESS"]
+        # ... or a street of a venue's address ("Venue: 55 Victoria Embankment, Bristol (Cadbury World)")
         ner_things = {id(r) for r in results if r.entity_type == "PERSON" and _from_ner(r)
-                      and _ner_thing(text, r.start, r.end)}
+                      and (_ner_thing(text, r.start, r.end)
+                           or any(s <= r.start and r.end <= e for s, e in public.values()))}
         said_people = {text[r.start:r.end].strip() for r in results
                        if r.entity_type == "PERSON" and id(r) not in ner_things}
         for r in results:
@@ -286,7 +291,9 @@ class Engine:
                     continue  # "How does Priestley use Sheila and Eric", "Is Juliet more mature than Romeo?"
                 if staff_beside(text, r.start, r.end):
                     r = RecognizerResult("PERSON", r.start, r.end, r.score)  # "Siobhan (our SENCo)": staff
-            if r.entity_type in ("UK_ADDRESS", "UK_POSTCODE") and public_address(text, r.start, r.end):
+            if r.entity_type == SPECIAL and any(a <= r.start and r.end <= b for a, b in streets):
+                continue  # "4 Church Lane", "Chapel Street": a street's name, no faith
+            if id(r) in public:
                 continue  # a school's, museum's or venue's address, an example, a story's (recognisers/public_address.py)
             if id(r) in ner_things and value not in said_people:
                 continue  # "Hegarty Maths", "Mill Lane", "Moon": a product, a place, a word (detectors/word_sense.py)

@@ -263,7 +263,17 @@ _INSTITUTION_ENDS = frozenset("school academy college university primary infants
                               "cathedral museum library stadium".split())
 ORGANISATION_FIRST = frozenset("""ysgol canolfan amgueddfa neuadd coleg prifysgol eglwys capel heol ffordd stryd
 lon teras rhodfa cilgant""".split())  # Welsh names of places and streets put the kind first
-_SAINT_OR_ROYAL = frozenset("st st. saint santa queen king prince princess".split())
+_SAINT_OR_ROYAL = frozenset("st st. saint santa queen king prince princess royal".split())
+# Before a building's name: "Royal Albert Hall", "City Hall" (NER may leave the first word out of its span)
+_BUILDING_BEFORE = re.compile(r"\b(?:Royal|City|Town|County|Village|Civic|Memorial)[ \t]+$")
+
+
+def names_a_building(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] the end of a building's name ("Royal Albert Hall", "Royal Alexandra Hospital"), though it
+    reads as a forename and a surname?"""
+    last = text[start:end].split()[-1].lower() if text[start:end].split() else ""
+    return (last in _INSTITUTION_ENDS or last == "hall") and bool(_BUILDING_BEFORE.search(text, max(0, start - 10),
+                                                                                              start))
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _PERSON_NEXT = re.compile(r"(?:['\u2019]s\b|[ \t]+(?:is|was|has|had|said|says|will|can|did|does|told|asked|got|"
                           r"needs|wants|went|came|left|joined|scored|struggles|struggled|isn't|wasn't|doesn't|"
@@ -296,7 +306,7 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
         return True
     if len(words) == 1 and talked_of_as_a_word(text, start, end):
         return True  # "Said is overused"
-    if raw[0] in ("y", "yr") or in_a_place_name(text, start, end):
+    if raw[0] in ("y", "yr") or in_a_place_name(text, start, end) or names_a_building(text, start, end):
         return True  # "Pen y Bryn", "Sutton Park": a place's name (a Welsh article starts no one's name)
     if len(words) == 1 and _ATTRIBUTIVE_BEFORE.search(text, max(0, start - 5), start) \
             and (m := _LOWER_WORD_AFTER.match(text, end)) and english_ordinary(m.group(1), common) \

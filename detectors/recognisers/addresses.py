@@ -28,7 +28,8 @@ _ENGLISH_STREETS = (
     "Road Rd Street St Avenue Ave Close Cl Crescent Cres Drive Dr Lane Ln Way Court Ct Gardens Gdns Terrace Terr "
     "Place Pl Grove Gr Mews Row Walk Hill Park Square Sq Rise View Parade Green Vale Meadow Meadows Fields Heights "
     "Chase Wharf Boulevard Hollow Croft Gate Wynd Brow Bank End Approach Circus Dene Garth Glade Grange Leys "
-    "Orchard Passage Path Ride Side Yard Villas Cottages Buildings Estate Site"
+    "Orchard Passage Path Ride Side Yard Villas Cottages Buildings Estate Site Embankment Quay Promenade Esplanade "
+    "Broadway Precinct Arcade"
 ).split()
 _WELSH_STREETS = (
     "Heol Hewl Ffordd Stryd Lôn Lon Rhodfa Cilgant Clos Maes Bryn Tŷ Ty Teras Llwyn Parc Cae Pant Coed Plas Rhes "

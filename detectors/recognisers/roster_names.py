@@ -34,8 +34,8 @@ from detectors.recognisers.persons import famous_surnames
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
     CALENDAR, character_in_a_literature_task, character_to_write, date_here, english_ordinary, in_a_place_name,
-    language_at, named_as_a_place, names_a_group, ordinary_in_language, person_word_before, sense_word,
-    talked_of_as_a_word, welsh_word_names,
+    language_at, named_as_a_place, names_a_building, names_a_group, ordinary_in_language, person_word_before,
+    sense_word, talked_of_as_a_word, welsh_word_names,
 )
 from detectors.wordlists import common_words, not_people, places, word_names
 
@@ -505,8 +505,8 @@ class RosterNameRecognizer(EntityRecognizer):
                         and not sense_word(w.folded, not_people()) and w.folded not in places()
                         and w.folded not in famous_surnames()  # "Oliver Cromwell" is the famous one
                         and not in_a_place_name(text, w.start, w.end))  # "River Taff" is the river
-            if not (parent or newcomer):
-                continue
+            if not (parent or newcomer) or names_a_building(text, before.start, w.end):
+                continue  # (not "Royal Albert Hall")
             results.append(RecognizerResult("PERSON", before.start, w.end, 0.8, recognition_metadata={
                 RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                 "roster_match": "relative"}))

@@ -89,6 +89,11 @@ def clean_engine(tmp_path_factory):
     "Write the return slip for the trip. Venue: Techniquest, Stuart Street, Cardiff Bay CF10 5BW. Cost £9.",
     "Coach leaves 8.30am for the National Museum, Cathays Park, Cardiff CF10 3NP; back by 3.15.",
     "Plan a KS2 lesson on addressing envelopes, using the example \"1 Example Street, Anytown AN1 1AA\".",
+    # a venue named in brackets after its address, or heading an address block; a venue's address "is"; fiction
+    "Venue address: 55 Victoria Embankment, Bristol BS1 5TT (Cadbury World). 60 pupils, 2 staff.",
+    "Directions from the station to Brecon Cathedral\n68 Station Road\nBrecon LD3 7HY\nfor the choir, please.",
+    "Our exam venue this year is 24 Heol y Frenhines, Brecon LD3 7HY (Royal Albert Hall). Draft a map note.",
+    "Who lives at 4 Privet Drive, Little Whinging? And at 221B Baker Street, London NW1 6XE? Make a quiz.",
     # a word talked about as a word, and the names of school products
     "Can you suggest a starter? Said is overused in my class's stories; give 20 alternatives to Said.",
     "How do Hegarty Maths, Dr Frost and Corbettmaths compare? And our new Lexia and Nessy licences?",
@@ -143,10 +148,16 @@ def test_the_pupil_is_still_redacted(clean_engine, text, redacted):
     assert d.action == "redact" and d.texts == [redacted], d.excerpt
 
 
-def test_a_home_address_is_still_redacted(clean_engine):
-    text = "He now lives with his nan at 14 Nightingale Lane, Roath, Cardiff CF24 3PE. Write to her."
+@pytest.mark.parametrize("text", [
+    "He now lives with his nan at 14 Nightingale Lane, Roath, Cardiff CF24 3PE. Write to her.",
+    # a street named after a chapel or a church is a home's street as often
+    "Reply to this letter:\n\n31a Stryd y Capel,\nEaston\nBRISTOL\nBS5 6XJ\n\nDear Mrs Fitzpatrick, ...",
+    "Send the letter to her dad at 4 Church Lane, Bala LL23 7AB (evenings only).",
+])
+def test_a_home_address_is_still_redacted(clean_engine, text):
     d = clean_engine.scan([text])
-    assert d.action == "redact" and "Nightingale" not in d.texts[0] and "CF24" not in d.texts[0]
+    assert d.action == "redact"
+    assert not any(part in d.texts[0] for part in ("Nightingale", "CF24", "BS5 6XJ", "LL23 7AB"))
 
 
 @pytest.mark.parametrize("text, action", [
