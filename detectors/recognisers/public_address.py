@@ -30,7 +30,8 @@ _ORGANISATION = re.compile(rf"\b(?i:{_ORGANISATION_WORDS})\b")
 _DWELLING = re.compile(r"\b(?i:home|house|refuge|hostel|shelter|flat|cartref|tŷ|lloches|foster|carers?)\b")
 _VENUE_LABEL = re.compile(r"(?i:\b(?:venue(?: address)?|lleoliad|meet(?:ing)? (?:at|point)|address of (?:the|our) "
                           r"(?:school|venue|museum|centre))\s*[:\-–]?\s*"
-                          r"|\bvenue\b[^.\n]{0,20}\b(?:is|will be)[ \t]+(?:at[ \t]+)?)$")  # "Our exam venue this year is"
+                          # "Our exam venue this year is"
+                          r"|\bvenue\b[^.\n]{0,20}\b(?:is|will be)[ \t]+(?:at[ \t]+)?)$")
 # The organisation named in brackets after its address: "96 Queen's Road, Newport NP20 2AE (Riverside Theatre)"
 _NAME_AFTER = re.compile(r"[^\n().!?]{0,40}?\(([A-Z][^()\n@]{1,59})\)")
 # Streets every reader knows from books and television: "4 Privet Drive", "221B Baker Street", "742 Evergreen Terrace"

@@ -433,7 +433,8 @@ _AFTER_ITS_ROLE = re.compile(r"[ \t]*\([^()\n]{1,40}\)[ \t]*(?:[,;]|,?[ \t]+(?:a
 # An entry of a list of key and value ("Tue - Alun", "P2 8Y1 English - Tunde;", "Wed: Mr Doyle"), one per line or
 # parted by commas, semicolons or bars
 _ENTRY = re.compile(rf"(?:^|(?<=[,;|\n]))[ \t]*[^,;|\n]{{1,40}}?[ \t]+[-\u2013:][ \t]+"
-                    rf"(?:(?:{'|'.join(TITLES)})\.?[ \t]+)?(?P<value>{_W}(?:[ \t]{_W})?)[ \t]*(?=[,;|\n.]|$)", re.MULTILINE)
+                    rf"(?:(?:{'|'.join(TITLES)})\.?[ \t]+)?(?P<value>{_W}(?:[ \t]{_W})?)[ \t]*(?=[,;|\n.]|$)",
+                    re.MULTILINE)
 _VALUE_AFTER_KEY = re.compile(rf"[ \t][-\u2013:][ \t]+(?:(?:{'|'.join(TITLES)})\.?[ \t]+)?$")
 _WORD_THEN_JOIN = re.compile(rf"(?<![\w'-])(?P<w>{_W})(?:{_LIST_JOIN.pattern})$")
 
@@ -454,8 +455,9 @@ def _other_entry_values(text: str, start: int, end: int) -> list[tuple[int, int]
 
 def listed_with_names(text: str, names: list[tuple[int, int]], taken: bytearray) -> list[tuple[int, int]]:
     """Names listed with a name already found are names too: "thanks to Joanne and Sanjay", "Wayne and Dionne
-    Francis", "pupils, Lerato and Thabo", the other values of a rota or cover list ("Mon - Farah, Tue - Alun"). A listed word joins only if it could be a name (capitalised, no ordinary,
-    school or role word, nothing found or famous there: `taken`), so "Oliver and Maths" stays as it is."""
+    Francis", "pupils, Lerato and Thabo", the other values of a rota or cover list ("Mon - Farah, Tue - Alun").
+    A listed word joins only if it could be a name (capitalised, no ordinary, school or role word, nothing found or
+    famous there: `taken`), so "Oliver and Maths" stays as it is."""
     from detectors.word_sense import ner_thing_not_person
     from detectors.wordlists import not_people, word_names
 

@@ -45,7 +45,8 @@ __all__ = ["RosterNameRecognizer", "common_words"]
 _WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+(?:['-](?:[^\W\d_]|[\u0300-\u036f])+)*")
 _TITLES = frozenset("mr mrs ms miss mx dr master sir dame lady lord prof professor mister madam mme mlle".split())
 # A string that code calls a name: 'name == "Joy"', '"forename": "Hope"', "first_name='May'", 'Pupil("Summer")'.
-_NAMED_IN_CODE = re.compile(r"(?i:name|forename|surname|first|last|given|pupil|student)[\w.\]\['\"]*[ \t]*(?:==|=|:|,|\()[ \t]*[\"']$")
+_NAMED_IN_CODE = re.compile(r"(?i:name|forename|surname|first|last|given|pupil|student)[\w.\]\['\"]*[ \t]*"
+                            r"(?:==|=|:|,|\()[ \t]*[\"']$")
 # A variable named after a pupil and what is kept about them: "Holly_score", "ruby_marks"
 _PUPIL_ATTRIBUTE = re.compile(r"_(?i:scores?|marks?|grades?|results?|age|dob|email|reports?|attendance|targets?|"
                               r"levels?|behaviour|points|total|average|avg)\b")
