@@ -26,10 +26,10 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import ENGLISH, passages, welsh_mutations
 
-__all__ = ["CALENDAR", "ORGANISATION_FIRST", "character_to_write", "date_here", "english_ordinary", "in_a_place_name",
-           "in_literature_question", "language_at", "named_as_a_place", "names_a_group", "ordinary_in_language",
-           "person_word_before", "sense_word", "set_text_cast_here", "talked_of_as_a_word",
-           "welsh_word_names"]
+__all__ = ["CALENDAR", "ORGANISATION_FIRST", "character_in_a_literature_task", "character_to_write", "date_here",
+           "english_ordinary", "in_a_place_name", "in_literature_question", "language_at", "named_as_a_place",
+           "names_a_building", "names_a_group", "ordinary_in_language", "person_word_before", "said_to_be_a_thing",
+           "sense_word", "set_text_cast_here", "talked_of_as_a_word", "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -228,6 +228,18 @@ def talked_of_as_a_word(text: str, start: int, end: int) -> bool:
     return bool(_AS_A_WORD_AFTER.match(text, end) or _AS_A_WORD_BEFORE.search(text, max(0, start - 30), start))
 
 
+# What follows a word that makes it a thing: "Frank is a drugs advice service", "Miles per hour", "Miles to km"
+_THING_AFTER = re.compile(r"[ \t]+(?:is|was)[ \t]+an?[ \t]+(?:[\w-]+[ \t]+){0,3}(?:service|charity|company|app|website|"
+                          r"platform|programme|program|tool|organisation|organization|scheme|helpline|brand|product|"
+                          r"unit)\b|[ \t]+per\b|[ \t]+to[ \t]+(?:kilomet|km\b|met(?:re|er)s)")
+
+
+def said_to_be_a_thing(text: str, end: int) -> bool:
+    """Does what follows the word ending at `end` make it a thing, not a person ("Frank is a drugs advice service",
+    "Miles per hour")?"""
+    return bool(_THING_AFTER.match(text, end))
+
+
 def sense_word(folded: str, not_people: frozenset[str]) -> bool:
     """A word that mostly means something else (place, product, month, code): a name only in a person's context."""
     return folded in not_people or folded in CALENDAR
@@ -304,7 +316,7 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
         return True
     if _a_place_here(text, start, end, words):
         return True
-    if len(words) == 1 and talked_of_as_a_word(text, start, end):
+    if len(words) == 1 and (talked_of_as_a_word(text, start, end) or said_to_be_a_thing(text, end)):
         return True  # "Said is overused"
     if raw[0] in ("y", "yr") or in_a_place_name(text, start, end) or names_a_building(text, start, end):
         return True  # "Pen y Bryn", "Sutton Park": a place's name (a Welsh article starts no one's name)

@@ -35,7 +35,7 @@ from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
     CALENDAR, character_in_a_literature_task, character_to_write, date_here, english_ordinary, in_a_place_name,
     language_at, named_as_a_place, names_a_building, names_a_group, ordinary_in_language, person_word_before,
-    sense_word, talked_of_as_a_word, welsh_word_names,
+    said_to_be_a_thing, sense_word, talked_of_as_a_word, welsh_word_names,
 )
 from detectors.wordlists import common_words, not_people, places, word_names
 
@@ -396,8 +396,9 @@ class RosterNameRecognizer(EntityRecognizer):
         if i == j and (character_to_write(text, first.start)
                        or character_in_a_literature_task(text, first.start, last.end)):
             return False  # "a story about a fox called Ruby", "five quotations about Sheila"
-        if i == j and first.folded in self.common and talked_of_as_a_word(text, first.start, last.end):
-            return False  # "Said is overused": the word
+        if i == j and english_ordinary(first.folded, self.common) and (
+                talked_of_as_a_word(text, first.start, last.end) or said_to_be_a_thing(text, last.end)):
+            return False  # "Said is overused", "Miles per hour": the word
         if (first.folded in self.common or sense_word(folded, not_people()) or folded in places()) \
                 and in_a_place_name(text, first.start, last.end):
             return False  # "Sutton Park", "Hope Street", "the River Shannon"

@@ -54,6 +54,8 @@ def clean_engine(tmp_path_factory):
     # ordinary words in lower case, inflected or British-spelt
     "How many miles is a marathon? Write a maths problem set on running.",
     "Do me a favour: list ten idioms about time.",
+    "Miles per hour: a speed-distance-time worksheet. Then Miles to kilometres.",
+    "Frank is a drugs advice service - summarise it for staff.",
     # Welsh words that are also names, in Welsh
     "Haf 2027: rhestr o weithgareddau ar gyfer wythnos olaf y tymor.",
     "Eira mawr! Mae'r ysgol ar gau yfory. Ysgrifenna neges destun fer at bob rhiant.",
