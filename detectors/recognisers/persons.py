@@ -34,7 +34,7 @@ SCHOOL_WORDS = frozenset("""
 maths math english science history geography french spanish german latin art music drama computing biology
 chemistry physics re pe pshe rse citizenship reading writing phonics spelling dt ict technology economics
 business psychology sociology media dance sport set group class form room block term week lesson lessons
-year years reception nursery sixth month report notes candidate certificate grade learning
+year years reception nursery sixth month report notes candidate certificate grade learning coding
 eng lit lang sci geog hist fr sp ger comp bio chem phys mus psych soc econ bus rs tech food textiles
 welsh cymraeg cym hum mfl spa fre ma sgil ppa
 """.split())  # with the short forms timetables use ("7R Eng", "12 Lit", "Cym", "Hum")

@@ -345,7 +345,8 @@ class RosterNameRecognizer(EntityRecognizer):
                 lower_writer = w.raw.islower() and w.folded in named and not _capitalises(text)  # "poppys mum ..."
                 if (not w.raw[:1].isupper() and not lower_writer) or w.raw.isupper() \
                         or self._other_persons_name(text, words, k, k, part) \
-                        or self._a_listed_word(text, words, k, part):
+                        or self._a_listed_word(text, words, k, part) \
+                        or (w.folded in _DAY_OR_MONTH_SHORT and date_here(text, w.start, w.end)):  # a rota's "Thu"
                     doubtful.remove(item)
                     continue
                 verb_after = (k + 1 < len(words) and words[k + 1].folded in _AFTER | _MODALS
@@ -566,6 +567,9 @@ def _list_neighbour(text: str, words: list[_Word], k: int, step: int) -> int | N
     return other if _LIST_GAP.fullmatch(plain) else None
 
 
+# Calendar abbreviations that a rota or calendar lists as keys ("Thu - Mr Will"), though a pupil may be Thu or Jan
+_DAY_OR_MONTH_SHORT = frozenset("mon tue tues wed weds thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept "
+                                "oct nov dec".split())
 _CODE_LITERALS = frozenset({"None", "null", "True", "False", "true", "false", "nil"})
 
 

@@ -51,6 +51,7 @@ def clean_engine(tmp_path_factory):
     "Where can I fit a Sun/Sat revision session?\nMon | Maths | PE\nTue | Art | RE",
     "Add the bank holidays (May 4, May 25) and Jan 1 to this planner.",
     "Thu is INSET; Fri we're back. Write a short reminder for staff.",
+    "Clubs timetable\nWednesday - Coding (ICT 2)\nThursday - Netball (Courts)",
     # ordinary words in lower case, inflected or British-spelt
     "How many miles is a marathon? Write a maths problem set on running.",
     "Do me a favour: list ten idioms about time.",
@@ -144,6 +145,10 @@ def test_a_clean_prompt_passes_unchanged(clean_engine, text):
      "Mae [PUPIL_1] wedi gofyn am gael newid ei dewisiadau TGAU. Ysgrifenna lythyr at ei rhieni."),
     ("Diolch am eich neges ynglŷn â Eira. Mae hi wedi setlo'n dda yn y dosbarth derbyn.",
      "Diolch am eich neges ynglŷn â [PUPIL_1]. Mae hi wedi setlo'n dda yn y dosbarth derbyn."),
+    # a rota's days stay days beside the names it lists, though pupils are called Sun and Jan
+    ("Duty rota: Mon - Mr Obi, Tue - Ms Grey, Wed - Mrs Lloyd, Sun - Mr Wood. Jan - mocks, Feb - options evening.",
+     "Duty rota: Mon - Mr [PERSON_1], Tue - Ms [PERSON_2], Wed - Mrs [PUPIL_1], Sun - Mr [PUPIL_2]. Jan - mocks, "
+     "Feb - options evening."),
 ])
 def test_the_pupil_is_still_redacted(clean_engine, text, redacted):
     d = clean_engine.scan([text])
