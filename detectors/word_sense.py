@@ -314,7 +314,7 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
                            or words[-1] in _INSTITUTION_ENDS or (
             words[-1] in _PLACE_ENDS and all(english_ordinary(w, common) for w in words[:-1]))):
         return True
-    if _a_place_here(text, start, end, words):
+    if _a_place_here(text, start, end, words) or (len(words) == 1 and _mutated_place(raw[0])):
         return True
     if len(words) == 1 and (talked_of_as_a_word(text, start, end) or said_to_be_a_thing(text, end)):
         return True  # "Said is overused"
@@ -374,6 +374,14 @@ def _literature_questions(text: str) -> tuple[tuple[int, int], ...]:
     if "how" not in lowered and "sut" not in lowered:
         return ()
     return tuple((m.start(m.lastgroup), m.end()) for m in _LITERATURE_QUESTION.finditer(text))  # one group each
+
+
+def _mutated_place(word: str) -> bool:
+    """Is `word` a Welsh town's name as mutated after "i", "o", "am"... ("i Gaerdydd", "o Fangor", "am Lanelli")?"""
+    from detectors.language import welsh_radicals
+    from detectors.wordlists import places
+
+    return any(radical in places() for radical in welsh_radicals(word))
 
 
 # Before a town's name: "fieldwork in Merthyr Tydfil", "a trip to Radyr", "the road from Hailsham".

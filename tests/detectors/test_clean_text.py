@@ -59,6 +59,7 @@ def clean_engine(tmp_path_factory):
     "Frank is a drugs advice service - summarise it for staff.",
     # Welsh words that are also names, in Welsh
     "Haf 2027: rhestr o weithgareddau ar gyfer wythnos olaf y tymor.",
+    "Esboniwch y treigladau ar ôl 'i', 'o' ac 'am': i Gaerdydd, o Fangor, am Lanelli.",  # towns, mutated
     "Eira mawr! Mae'r ysgol ar gau yfory. Ysgrifenna neges destun fer at bob rhiant.",
     "Ysgrifenna gerdd am y Bryn Gwyn ger yr ysgol: pedwar pennill, i Flwyddyn 3.",
     "Sut mae sefydlu system wobrwyo 'Seren yr Wythnos' sy'n deg i bawb yn y dosbarth?",
