@@ -255,7 +255,9 @@ def _person_words_before() -> frozenset[str]:
 
     words = {fold(w) for code, cues in language_cues().items() if code != ENGLISH
              for key in ("greetings", "before_name") for phrase in cues.get(key, ()) for w in phrase.split()[-1:]}
-    words |= {fold(w) for w in "mae roedd oedd bydd fydd mi gan â ag efo gyda ynglŷn llongyfarchiadau".split()}
+    words |= {fold(w) for w in "mae roedd oedd bydd fydd mi gan â ag efo gyda ynglŷn llongyfarchiadau cafodd gwnaeth "
+              "wnaeth daeth aeth dywedodd enillodd collodd symudodd dechreuodd ymunodd gadawodd methodd anghofiodd "
+              "dylai gallai".split()}
     return frozenset(words)
 
 

@@ -420,6 +420,10 @@ class RosterNameRecognizer(EntityRecognizer):
         if not sense and i == j and first.raw[:1].isupper() and not first.raw.isupper() and len(folded) > 2 \
                 and language_at(text, first.start) not in (ENGLISH, "cy", "xx"):
             return True  # "Sayın veli, Can bu dönem...": an English word means nothing in a Turkish letter
+        if not sense and i == j and first.raw[:1].isupper() and not first.raw.isupper() and len(folded) > 2 \
+                and language_at(text, first.start) == "cy" and not _sentence_start(text, first.start) \
+                and not _in_proper_compound(text, words, i, j, part, self.common):
+            return True  # "Gofynnwch i Grace ddod â'r ffurflen": mid-sentence, an English word in Welsh is a name
         capitalised = first.raw[:1].isupper()
         if not capitalised or (first.raw.isupper() and len(first.raw) > 1 and _shouting(words, i)):
             return False
@@ -483,7 +487,8 @@ class RosterNameRecognizer(EntityRecognizer):
         """Is words[i..j] glued to a capitalised word that is neither a roster name, an ordinary word, an
         initial nor an acronym — i.e. part of a name of someone not on the roster?"""
         return ((i > 0 and self._stranger(words[i - 1], part)
-                 and _joins(text[words[i - 1].end:words[i].start], first=False))
+                 and _joins(text[words[i - 1].end:words[i].start], first=False)
+                 and not _opening_verb(text, words[i - 1]))
                 or (j + 1 < len(words) and self._stranger(words[j + 1], part)
                     and _joins(text[words[j].end:words[j + 1].start], first=False)))
 
@@ -719,6 +724,13 @@ def _sentence_start(text: str, pos: int) -> bool:
     return not before or before[-1] in ".!?:;\n\"'(*-•>"
 
 
+def _opening_verb(text: str, w: _Word) -> bool:
+    """Is `w` the verb a Welsh sentence opens with ("Cafodd Kacper ei anfon allan", "Mae Summer yn ...")? It makes
+    no name with the name after it."""
+    return _sentence_start(text, w.start) and (person_word_before(w.folded)
+                                               or language_at(text, w.start) not in (ENGLISH, "xx"))
+
+
 def _in_proper_compound(text: str, words: list[_Word], i: int, j: int, part: set[str],
                         common: frozenset[str]) -> bool:
     """Is words[i..j] glued to a capitalised neighbour that is itself a name-like word ("May Day",
@@ -726,7 +738,8 @@ def _in_proper_compound(text: str, words: list[_Word], i: int, j: int, part: set
     def name_like(w: _Word) -> bool:
         return w.raw[:1].isupper() and (w.folded in part or w.folded not in common)
 
-    before = i > 0 and name_like(words[i - 1]) and _joins(text[words[i - 1].end:words[i].start], first=False)
+    before = i > 0 and name_like(words[i - 1]) and _joins(text[words[i - 1].end:words[i].start], first=False) \
+        and not _opening_verb(text, words[i - 1])
     after = (j + 1 < len(words) and name_like(words[j + 1])
              and _joins(text[words[j].end:words[j + 1].start], first=False))
     return before or after

@@ -84,6 +84,11 @@ OTHER_PEOPLE = [
     ("Dear Parents,\nThe trip is on Friday.", "Dear Parents,\nThe trip is on Friday."),
     ("Hi all, the coach is booked.", "Hi all, the coach is booked."),
     # -- Welsh cues for a person, and not for a place
+    # a Welsh sentence opens with its verb, which makes no name with the pupil's after it; mid-sentence, an English
+    # word in Welsh is a name
+    ("Cafodd Ibrahim ei anfon allan o'r wers am regi.", "Cafodd [PUPIL_1] ei anfon allan o'r wers am regi."),
+    ("Mae Will yn gweithio'n galed. Gofynnwch i Grey ddod â'r ffurflen yfory.",
+     "Mae [PUPIL_1] yn gweithio'n galed. Gofynnwch i [PUPIL_2] ddod â'r ffurflen yfory."),
     ("Gofynnwch i'r swyddfa anfon y ffurflenni at Aled cyn dydd Gwener.",
      "Gofynnwch i'r swyddfa anfon y ffurflenni at [PERSON_1] cyn dydd Gwener."),
     ("Diolch yn fawr i Sioned am drefnu'r cyngerdd Nadolig.", "Diolch yn fawr i [PERSON_1] am drefnu'r cyngerdd Nadolig."),
