@@ -448,7 +448,8 @@ class RosterNameRecognizer(EntityRecognizer):
             return True
         if _in_proper_compound(text, words, i, j, part, self.common):
             return False  # "May Day", "Rose Garden Road": a capitalised phrase, not a lone name
-        if nxt in _AFTER or _YEAR_GROUP.match(text, last.end) or (sense and nxt in _AFTER_CY):
+        if nxt in _AFTER or _YEAR_GROUP.match(text, last.end) or (sense and nxt in _AFTER_CY) \
+                or (prev not in _DETERMINERS and self._past_tense_after(text, last.end)):
             # "Will you" / "May I" are questions, not names: a modal after a sentence-initial name is too weak
             return not (nxt in _MODALS and _sentence_start(text, first.start))
         if sense:  # a preposition does not make a place or a month a person ("a trip to Lincoln", "from June")
@@ -457,6 +458,15 @@ class RosterNameRecognizer(EntityRecognizer):
         if (prev in _BEFORE or _known_as(text, words, i)) and not _sentence_start(text, first.start):
             return True
         return False
+
+    def _past_tense_after(self, text: str, end: int) -> bool:
+        """Is the word after the name a verb in the past tense ("Len adopted a hedgehog", "Angel wore glasses")? A
+        name that did something is a person, as the verbs in _AFTER say."""
+        m = _NEXT_LOWER_WORD.match(text, end)
+        if not m:
+            return False
+        verb = m.group(1)
+        return verb in _IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4 and english_ordinary(verb, self.common))
 
     def _a_listed_word(self, text: str, words: list[_Word], k: int, part: set[str]) -> bool:
         """Is words[k], a name that is also an English or Welsh word, listed with words of its kind: capitalised
@@ -572,6 +582,9 @@ def _list_neighbour(text: str, words: list[_Word], k: int, step: int) -> int | N
     return other if _LIST_GAP.fullmatch(plain) else None
 
 
+_NEXT_LOWER_WORD = re.compile(r"[ \t]+([a-z]+)\b")
+_IRREGULAR_PAST = frozenset("""wore built drew sang swam saw spent chose caught taught bought brought began drank ate
+flew grew knew rode shook spoke stole stood threw understood woke wrote sent sold led""".split())  # (not "read")
 # Calendar abbreviations that a rota or calendar lists as keys ("Thu - Mr Will"), though a pupil may be Thu or Jan
 _DAY_OR_MONTH_SHORT = frozenset("mon tue tues wed weds thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept "
                                 "oct nov dec".split())

@@ -36,6 +36,7 @@ def word_engine(tmp_path_factory):
     "Explain this code: print(len(names)) and why len counts items.",
     "Make a worksheet on Chester Zoo and the Roman walls of Chester.",
     "Draw an oak tree and label an Oak leaf.",
+    "The River flooded the town in 2020: write a news report.",
     # a class, house or team named after a word, as primary schools name them
     "Holly and Ivy class will perform the nativity on 12 December.",
     "Mae Dosbarth Seren yn mynd i Sain Ffagan ddydd Llun.",
@@ -95,6 +96,10 @@ def test_the_word_is_left_alone(word_engine, text):
     ('if student.name == "Holly":\n    award = "Star"', 'if student.name == "[PUPIL_1]":\n    award = "Star"'),
     ('for name in ["Holly", "Ivy", "Len"]:\n    print(name)',
      'for name in ["[PUPIL_1]", "[PUPIL_2]", "[PUPIL_3]"]:\n    print(name)'),
+    # a name that did something is a person, whatever the verb
+    ("Write a short note home: Len adopted a hedgehog at the wildlife park.",
+     "Write a short note home: [PUPIL_1] adopted a hedgehog at the wildlife park."),
+    ("Holly wore glasses for the first time today.", "[PUPIL_1] wore glasses for the first time today."),
     ("Sheila needs five quotations about Macbeth for her essay.",
      "[PUPIL_1] needs five quotations about Macbeth for her essay."),
     ("How is Harvey getting on? He was presented with an award.",
