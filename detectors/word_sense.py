@@ -326,14 +326,20 @@ def ner_thing_not_person(text: str, start: int, end: int, common: frozenset[str]
             and (m := _LOWER_WORD_AFTER.match(text, end)) and english_ordinary(m.group(1), common) \
             and m.group(1) not in _PERSON_NOUNS:
         return True  # "the Tudor rose", "a Victorian workhouse": a name used as an adjective is no one here
-    if all(english_ordinary(w, common) for w in words):  # "Purple Mash", "Moon": ordinary words
+    if all(english_ordinary(w, common) or w in CALENDAR for w in words):  # "Purple Mash", "Moon", "Monday"
         if len(words) == 1 and (_last_of_listed_words(text, start, common) or names_a_group(text, start, end)):
             return True  # "Rose, Daisy and Lily", "Knight, Bishop and Rook": a list of things; "Rose class"
+        if (lesson := _LESSON_BEFORE.search(text, max(0, start - 20), start)) and (
+                lesson.group(1)[1:2].isupper() or english_ordinary(lesson.group(1).lower(), common)
+                or lesson.group(1).lower() in SCHOOL_WORDS):
+            return True  # "DT (Canteen)", "Coding (Sports Hall)": where a lesson is
         return not (_PERSON_NEXT.match(text, end) or _PERSON_PREV.search(text, max(0, start - 12), start)
                     or _listed_with_a_name(text, start, end, common, not_people))
     return False
 
 
+# A lesson before a bracket, as timetables give its room: "DT (Canteen)", "Hist (Sports Hall)"
+_LESSON_BEFORE = re.compile(r"\b([A-Z]{2,4}|[A-Z][a-z]+)[ \t]*\([ \t]*$")
 _ATTRIBUTIVE_BEFORE = re.compile(r"\b(?:the|The|a|A|an|An)[ \t]+$")
 _LOWER_WORD_AFTER = re.compile(r"[ \t]+([a-z]{3,})\b")
 _PERSON_NOUNS = frozenset("boy boys girl girls kid kids lad lads child children family families twins brothers "

@@ -30,7 +30,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from detectors.language import ENGLISH, welsh_radicals
 from detectors.normalise import fold
-from detectors.recognisers.persons import famous_surnames
+from detectors.recognisers.persons import SCHOOL_WORDS, famous_surnames
 from detectors.roster import FORENAME, FULL_NAME, NAME_PART, SURNAME, Roster
 from detectors.word_sense import (
     CALENDAR, character_in_a_literature_task, character_to_write, date_here, english_ordinary, in_a_place_name,
@@ -522,6 +522,7 @@ class RosterNameRecognizer(EntityRecognizer):
             newcomer = (word_flags.get(before.folded, (0,))[0] & FORENAME and self._stranger(w, part)
                         and not sense_word(w.folded, not_people()) and w.folded not in places()
                         and w.folded not in famous_surnames()  # "Oliver Cromwell" is the famous one
+                        and w.folded not in SCHOOL_WORDS and not date_here(text, before.start, before.end)  # "Thu Eng"
                         and not in_a_place_name(text, w.start, w.end))  # "River Taff" is the river
             if not (parent or newcomer) or names_a_building(text, before.start, w.end):
                 continue  # (not "Royal Albert Hall")

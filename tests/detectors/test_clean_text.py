@@ -52,6 +52,8 @@ def clean_engine(tmp_path_factory):
     "Add the bank holidays (May 4, May 25) and Jan 1 to this planner.",
     "Thu is INSET; Fri we're back. Write a short reminder for staff.",
     "Clubs timetable\nWednesday - Coding (ICT 2)\nThursday - Netball (Courts)",
+    "Tidy this timetable:\nThursday - DT (Canteen)\nTuesday - Hist (Canteen)",  # a lesson's room in brackets
+    "Make a grid:\nJoy class: Monday PSHE, Wed Netball\nRowan class: Jan Eng, Sun Choir",  # days and subjects
     # ordinary words in lower case, inflected or British-spelt
     "How many miles is a marathon? Write a maths problem set on running.",
     "Do me a favour: list ten idioms about time.",
