@@ -422,6 +422,7 @@ class RosterNameRecognizer(EntityRecognizer):
             return True  # "Sayın veli, Can bu dönem...": an English word means nothing in a Turkish letter
         if not sense and i == j and first.raw[:1].isupper() and not first.raw.isupper() and len(folded) > 2 \
                 and language_at(text, first.start) == "cy" and not _sentence_start(text, first.start) \
+                and not sense_word(folded, not_people()) and not date_here(text, first.start, last.end) \
                 and not _in_proper_compound(text, words, i, j, part, self.common):
             return True  # "Gofynnwch i Grace ddod â'r ffurflen": mid-sentence, an English word in Welsh is a name
         capitalised = first.raw[:1].isupper()
@@ -484,7 +485,7 @@ class RosterNameRecognizer(EntityRecognizer):
         or British-spelt English word in lower case ("miles", "favour"), or, in a passage not in English, a word of
         that language (see detectors/word_sense.py)."""
         language = language_at(text, w.start)
-        if language == ENGLISH and sense_word(folded, not_people()):  # "em Thu" in Vietnamese is no Thursday
+        if language in (ENGLISH, "cy") and sense_word(folded, not_people()):  # "em Thu" in Vietnamese is no Thursday
             return True
         if w.raw.islower() and english_ordinary(folded, self.common):
             return True

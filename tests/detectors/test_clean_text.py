@@ -62,6 +62,7 @@ def clean_engine(tmp_path_factory):
     # Welsh words that are also names, in Welsh
     "Haf 2027: rhestr o weithgareddau ar gyfer wythnos olaf y tymor.",
     "Esboniwch y treigladau ar ôl 'i', 'o' ac 'am': i Gaerdydd, o Fangor, am Lanelli.",  # towns, mutated
+    "Amserlen y tymor: arholiadau ym mis June, taith ar 4 May, a chyngerdd ym mis April.",  # English months
     "Eira mawr! Mae'r ysgol ar gau yfory. Ysgrifenna neges destun fer at bob rhiant.",
     "Ysgrifenna gerdd am y Bryn Gwyn ger yr ysgol: pedwar pennill, i Flwyddyn 3.",
     "Sut mae sefydlu system wobrwyo 'Seren yr Wythnos' sy'n deg i bawb yn y dosbarth?",
