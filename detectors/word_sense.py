@@ -29,7 +29,7 @@ from detectors.language import ENGLISH, passages, welsh_mutations
 __all__ = ["CALENDAR", "ORGANISATION_FIRST", "character_in_a_literature_task", "character_to_write", "date_here",
            "english_ordinary", "in_a_place_name", "in_literature_question", "language_at", "named_as_a_place",
            "names_a_building", "names_a_group", "ordinary_in_language", "person_word_before", "said_to_be_a_thing",
-           "sense_word", "set_text_cast_here", "talked_of_as_a_word", "welsh_word_names"]
+           "sense_word", "set_text_cast_here", "set_text_works", "talked_of_as_a_word", "welsh_word_names"]
 
 CALENDAR = frozenset("""
 january february march april may june july august september october november december
@@ -472,6 +472,13 @@ def _set_text_characters() -> dict[str, tuple[str, ...]]:
         for name in (*names.get("names", ()), *names.get("forenames", ())):
             out.setdefault(fold(name), []).extend(titles)
     return {name: tuple(dict.fromkeys(titles)) for name, titles in out.items()}
+
+
+def set_text_works(folded: str) -> frozenset[str]:
+    """The set texts (folded titles) a folded character name, forename or title belongs to; none for any other
+    name."""
+    return frozenset(_set_text_characters().get(folded, ())) | (
+        frozenset({folded}) if folded in _set_text_casts() else frozenset())
 
 
 def set_text_character_here(text: str, name: str) -> bool:

@@ -267,22 +267,6 @@ def famous_surnames() -> frozenset[str]:
     return frozenset(fold(n.split()[-1]) for n in famous_names())
 
 
-@cache
-def _set_text_membership() -> dict[str, frozenset[str]]:
-    """Folded title, character or character forename of a set text (data/set_texts.yaml) -> the titles it is of."""
-    out: dict[str, set[str]] = {}
-    for title, names in _load_yaml("set_texts.yaml").items():
-        bare = re.sub(r"^(?:The|A|An) ", "", title)
-        for name in (title, bare, *names["names"], *names["forenames"]):
-            out.setdefault(fold(name), set()).add(title)
-    return {name: frozenset(titles) for name, titles in out.items()}
-
-
-def set_text_works(folded: str) -> frozenset[str]:
-    """The set texts a folded name or title belongs to (none for other famous names)."""
-    return _set_text_membership().get(folded, frozenset())
-
-
 class PublicFigureRecognizer(LocalRecognizer):
     """Well-known public, historical and fictional people (data/famous_people.yaml). Its PUBLIC_FIGURE spans are
     not findings: the engine uses them to leave those names alone."""
@@ -293,6 +277,8 @@ class PublicFigureRecognizer(LocalRecognizer):
         super().__init__(supported_entities=[self.ENTITY], name="PublicFigureRecognizer")
 
     def load(self) -> None:
+        from detectors.word_sense import set_text_works
+
         festivals = frozenset(_famous_data().get("festivals", ()))
         anywhere = frozenset(_load_yaml("famous_people.yaml").get("with_company", ()))  # "Henry" beside "the Tudors"
         self._matcher = TermMatcher([(n, "festival" if n in festivals else "alone") for n in famous_names()]
@@ -306,6 +292,8 @@ class PublicFigureRecognizer(LocalRecognizer):
             # company: "Jude is fasting for Ramadan" is a pupil)
             hits = [h for h in hits if h[-1] == "festival"]
         else:  # a set text's character keeps company only with its own text: Sheila beside Macbeth is a pupil
+            from detectors.word_sense import set_text_works
+
             works = [set_text_works(fold(text[s:e])) for s, e, *_ in hits]
             hits = [h for k, h in enumerate(hits) if h[-1] != "in its text"
                     or any(works[k] & other for j, other in enumerate(works) if j != k)]
