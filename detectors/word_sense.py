@@ -145,10 +145,10 @@ _PLACE_ONLY_BEFORE = re.compile(r"\b(?i:in|near|around|outside|towards|via|visit
                                 r"climate|population|mayor|map|streets|weather)[ \t]+of"
                                 r"|fact[ \t]+file[ \t]+(?:about|on))"
                                 r"[ \t]+$")
-# After a town's name, words said only of a place: "Sutton and the surrounding villages", "to Poole and back"
 # "How far is Barnes from Cardiff?" (but "How far is Jordan behind?" asks about a pupil)
 _HOW_FAR_BEFORE = re.compile(r"\b(?i:how)[ \t]+far[ \t]+is[ \t]+$")
 _FROM_A_PLACE = re.compile(r"[ \t]+(?:from|to)[ \t]+[A-Z]")
+# After a town's name, words said only of a place: "Sutton and the surrounding villages", "to Poole and back"
 _PLACE_ONLY_AFTER = re.compile(r"[ \t]+(?:and[ \t]+(?:the[ \t]+)?surrounding[ \t]+(?:villages|towns|area|countryside)|"
                                r"and[ \t]+back\b)")
 
@@ -285,9 +285,10 @@ _BUILDING_BEFORE = re.compile(r"\b(?:Royal|City|Town|County|Village|Civic|Memori
 def names_a_building(text: str, start: int, end: int) -> bool:
     """Is text[start:end] the end of a building's name ("Royal Albert Hall", "Royal Alexandra Hospital"), though it
     reads as a forename and a surname?"""
-    last = text[start:end].split()[-1].lower() if text[start:end].split() else ""
-    return (last in _INSTITUTION_ENDS or last == "hall") and bool(_BUILDING_BEFORE.search(text, max(0, start - 10),
-                                                                                              start))
+    words = text[start:end].lower().split()
+    # ("Hall" only after such a word: "Will Hall" is a pupil)
+    return bool(words) and (words[-1] in _INSTITUTION_ENDS or words[-1] == "hall") \
+        and bool(_BUILDING_BEFORE.search(text, max(0, start - 10), start))
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _PERSON_NEXT = re.compile(r"(?:['\u2019]s\b|[ \t]+(?:is|was|has|had|said|says|will|can|did|does|told|asked|got|"
                           r"needs|wants|went|came|left|joined|scored|struggles|struggled|isn't|wasn't|doesn't|"

@@ -336,6 +336,7 @@ class RosterNameRecognizer(EntityRecognizer):
                 results.append(self._lone_result(w, fl, ix))
             else:
                 doubtful.append((k, fl, ix))
+        identifiers = {_identifier(text, words[a]) for a in accepted} - {None}  # "Ruby_score" counted once
         changed = True
         while changed and doubtful:  # a list "Ruby, Grace and Oliver" is accepted from its clear end inwards
             changed = False
@@ -356,12 +357,13 @@ class RosterNameRecognizer(EntityRecognizer):
                     and (not _sentence_start(text, w.start)
                          or (w.folded in in_full and _name_then_pause(text, w.end)))))
                 ident = _identifier(text, w)
-                same_identifier = ident is not None and ident in {_identifier(text, words[a]) for a in accepted}
-                if known or same_identifier or _listed_with(text, words, k, accepted) \
+                if known or ident in identifiers or _listed_with(text, words, k, accepted) \
                         or _line_list_with(text, words, k, accepted) or _cell_with(text, words, k, accepted) \
                         or _quoted_names(text, words, k, part):
                     results.append(self._lone_result(w, fl, ix))
                     accepted.add(k)
+                    if ident is not None:
+                        identifiers.add(ident)
                     named.add(w.folded)
                     doubtful.remove(item)
                     changed = True
