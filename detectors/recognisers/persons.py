@@ -240,6 +240,7 @@ def _famous_data() -> dict[str, list[str]]:
     return data
 
 
+@cache  # read once: the famous names and their company lists both come from famous_people.yaml
 def _load_yaml(name: str) -> dict:
     return yaml.safe_load(resources.files("detectors").joinpath("data", name).read_text("utf-8"))
 

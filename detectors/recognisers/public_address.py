@@ -64,10 +64,11 @@ def public_address(text: str, start: int, end: int) -> bool:
         if lo == 0 or text[lo - 1] != "\n":
             break
         line_start = text.rfind("\n", 0, lo - 1) + 1
-        stop = max(text.rfind(c, line_start, lo - 1) for c in ".!?")  # "... the trip. Meet at: Techniquest"
-        lo = stop + 1 if stop >= 0 else line_start
-        if stop >= 0:
+        stop = max(text.rfind(c, line_start, lo - 1) for c in ".!?")
+        if stop >= 0:  # the line above ends a sentence first: "... the trip. Meet at: Techniquest"
+            lo = stop + 1
             break
+        lo = line_start
     before = text[lo:start].rstrip("\n")
     span = text[start:end]
     if _DWELLING.search(before) or _DWELLING.search(span):
